@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import helmet from '@fastify/helmet'
+import cors from '@fastify/cors'
+import rateLimit from '@fastify/rate-limit'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import type { PiiKeys } from './lib/crypto.js'
+import databasePlugin from './db/plugin.js'
+import authPlugin from './http/auth.js'
+import { AppError, registerErrorHandling } from './http/errors.js'
+import { installValidators } from './http/validation.js'
+import { registerOpenApi } from './http/openapi.js'
+import { SHARED_SCHEMAS } from './http/schemas.js'
+import healthRoutes from './modules/health/routes.js'
+import offerRoutes from './modules/offers/routes.js'
+import agencyRoutes from './modules/agency/routes.js'
+import apiKeyRoutes from './modules/api-keys/routes.js'
+import auditRoutes from './modules/audit/routes.js'
+
+/** Configuration with the process-level decisions made: which database, which keys. */
+export interface AppConfig extends Config {
+  databaseUrl: string
+  piiKeys: PiiKeys
+}
+
+export interface BuildOptions {
+  /** Pino options or false; tests pass false. */
+  logger?: FastifyServerOptions['logger']
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Paths pino must never print: secrets and personal data (DESIGN section 3). */
+export const REDACT_PATHS = [
+  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]',
+  '*.iin', '*.email', '*.phone', '*.fullName', '*.debtorName', '*.payer', '*.ip',
+  '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip'
+]
+
+export function loggerOptions (level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: {
+      // Only the path: query strings and client addresses are personal data.
+      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: req.url.split('?')[0], requestId: req.id }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode })
+    }
+  }
+}
+
+export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
+  installValidators(app, SHARED_SCHEMAS)
+  registerErrorHandling(app)
+  app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
+
+  await registerOpenApi(app, config)
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: { 'form-action': null, 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] }
+    },
+    hsts: config.publicBaseUrl.startsWith('https://')
+  })
+  await app.register(cors, {
+    origin: config.corsOrigins.length === 0 ? false : config.corsOrigins,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Authorization'],
+    exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
+    maxAge: 600
+  })
+  await app.register(rateLimit, {
+    max: config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) =>
+      new AppError(429, 'rate_limited', 'Too many requests', `Too many requests: at most ${context.max} per ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
+  })
+
+  await app.register(databasePlugin, { config })
+  await app.register(authPlugin)
+
+  await app.register(healthRoutes, { prefix: '/health' })
+  // A worker process serves only its health probes.
+  if (config.role === 'worker') return app
+  await app.register(offerRoutes, { prefix: '/v1' })
+  await app.register(agencyRoutes, { prefix: '/v1' })
+  await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
+  await app.register(auditRoutes, { prefix: '/v1/admin' })
+
+  return app
+}

@@ -1,0 +1,29 @@
+import pg from 'pg'
+import type { FastifyInstance } from 'fastify'
+import type { Runner } from 'graphile-worker'
+import type { Config } from './config.js'
+import { guardPool, startWorker } from './jobs/worker.js'
+import { CRONTAB, taskList } from './jobs/tasks.js'
+
+/**
+ * The `worker` role: graphile-worker on its own pool, so the HTTP pool
+ * closing never pulls connections from under a running job.
+ */
+export interface Background {
+  runner: Runner | null
+  stop: () => Promise<void>
+}
+
+export async function startBackground (app: FastifyInstance, config: Config & { databaseUrl: string }): Promise<Background> {
+  if (config.role === 'api') return { runner: null, stop: async () => {} }
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 6, application_name: 'debt-payments-worker' })
+  guardPool(pool, app.log)
+  const runner = await startWorker({ pool, log: app.log, taskList: taskList(app), crontab: CRONTAB })
+  return {
+    runner,
+    stop: async () => {
+      await runner.stop()
+      await pool.end()
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+
+/**
+ * Every environment variable the service reads, with its default. A wrong
+ * or missing value stops the process at boot with one line naming it.
+ * Keep README.md and .env.example in step with this schema.
+ */
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+const Bool = Type.Boolean()
+const Base64Key = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64' })
+
+export const EnvSchema = Type.Object({
+  PORT: Type.Optional(Port),
+  HOST: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATABASE_POOL_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+  ROLE: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')])),
+  MIGRATE_ON_START: Type.Optional(Bool),
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/.*)?$' })),
+  PII_ENCRYPTION_KEY: Type.Optional(Base64Key),
+  PII_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' })),
+  PII_PREVIOUS_KEYS: Type.Optional(Type.String({ pattern: '^([A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)*$', description: 'id:base64,id:base64 — old keys kept for decryption' })),
+  PII_INDEX_KEY: Type.Optional(Base64Key),
+  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
+  BANK_MODE: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('live')])),
+  BANK_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  BANK_MERCHANT_ID: Type.Optional(Type.String({ minLength: 1 })),
+  BANK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  BANK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
+  RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
+  BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
+  AGENCY_NAME: Type.Optional(Type.String({ minLength: 1 })),
+  AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
+  AGENCY_IBAN: Type.Optional(Type.String({ pattern: '^KZ[0-9A-Z]{18}$' })),
+  AGENCY_BANK: Type.Optional(Type.String({ minLength: 1 })),
+  AGENCY_BIC: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{7,11}$' })),
+  AGENCY_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
+  AGENCY_SUPPORT_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' })),
+  AGENCY_SUPPORT_PHONE: Type.Optional(Type.String({ pattern: '^\\+\\d{11}$' })),
+  AGENCY_WEBSITE: Type.Optional(Type.String({ pattern: '^https?://' }))
+})
+export type Env = Static<typeof EnvSchema>
+
+export interface AgencyRequisites {
+  name: string
+  bin: string
+  iban: string
+  bank: string
+  bic: string
+  address: string
+  supportEmail: string
+  supportPhone: string | null
+  website: string
+}
+
+export interface Config {
+  port: number
+  host: string
+  dataDir: string
+  databaseUrl: string | null
+  databasePoolMax: number
+  logLevel: NonNullable<Env['LOG_LEVEL']>
+  role: 'api' | 'worker' | 'all'
+  migrateOnStart: boolean
+  corsOrigins: string[]
+  publicBaseUrl: string
+  pii: {
+    encryptionKey: string | null
+    encryptionKeyId: string
+    previousKeys: Array<{ id: string, key: string }>
+    indexKey: string | null
+  }
+  adminApiKey: string | null
+  bank: {
+    mode: 'sandbox' | 'live'
+    baseUrl: string | null
+    merchantId: string | null
+    secretKey: string | null
+    timeoutMs: number
+  }
+  rateLimitPerMinute: number
+  bodyLimitBytes: number
+  agency: AgencyRequisites
+}
+
+/** The requisites printed in the offer (its last page); overridable per deployment. */
+const AGENCY_DEFAULTS: AgencyRequisites = {
+  name: 'ТОО «Коллекторское агентство «Эксперт Плюс»',
+  bin: '151040003422',
+  iban: 'KZ58551A127100213KZT',
+  bank: 'АО "Банк Фридом Финанс Казахстан"',
+  bic: 'KSNVKZK',
+  address: 'РК, г. Алматы, Ауэзовский район, ул. Толе би 298/2',
+  supportEmail: 'OpenOffice@explus.kz',
+  supportPhone: null,
+  website: 'https://www.explus.kz/'
+}
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+  }
+}
+
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES'])
+const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
+
+function coerce (name: string, raw: string): unknown {
+  if (INTEGER_VARS.has(name)) {
+    if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got ${JSON.stringify(raw)}`)
+    return Number(raw)
+  }
+  if (BOOLEAN_VARS.has(name)) {
+    if (raw === 'true' || raw === '1') return true
+    if (raw === 'false' || raw === '0') return false
+    throw new ConfigError(name, `must be true or false, got ${JSON.stringify(raw)}`)
+  }
+  return raw
+}
+
+/** Reads and validates the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
+  const values: Record<string, unknown> = {}
+  for (const name of Object.keys(EnvSchema.properties)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    values[name] = coerce(name, raw)
+  }
+  const firstError = Value.Errors(EnvSchema, values).First()
+  if (firstError !== undefined) {
+    const name = firstError.path.replace(/^\//, '')
+    const shown = name.includes('KEY') ? '' : `, got ${JSON.stringify(values[name])}`
+    throw new ConfigError(name, `${firstError.message}${shown}`)
+  }
+  const e = values as Env
+
+  const bankCredentials = e.BANK_MERCHANT_ID !== undefined && e.BANK_SECRET_KEY !== undefined
+  const bankMode = e.BANK_MODE ?? (bankCredentials && e.BANK_BASE_URL !== undefined ? 'live' : 'sandbox')
+  if (bankMode === 'live') {
+    for (const name of ['BANK_BASE_URL', 'BANK_MERCHANT_ID', 'BANK_SECRET_KEY'] as const) {
+      if (e[name] === undefined) throw new ConfigError(name, 'is required when BANK_MODE=live')
+    }
+  }
+  if (e.DATABASE_URL !== undefined) {
+    // Outside embedded mode nobody may invent keys: data encrypted with a key
+    // that lives only on one machine would be lost with it.
+    for (const name of ['PII_ENCRYPTION_KEY', 'PII_INDEX_KEY'] as const) {
+      if (e[name] === undefined) throw new ConfigError(name, 'is required when DATABASE_URL is set (32 bytes, base64)')
+    }
+  }
+
+  const port = e.PORT ?? 3000
+  const host = e.HOST ?? '127.0.0.1'
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  return {
+    port,
+    host,
+    dataDir: e.DATA_DIR ?? '.data',
+    databaseUrl: e.DATABASE_URL ?? null,
+    databasePoolMax: e.DATABASE_POOL_MAX ?? 10,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    role: e.ROLE ?? 'all',
+    migrateOnStart: e.MIGRATE_ON_START ?? true,
+    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
+    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, ''),
+    pii: {
+      encryptionKey: e.PII_ENCRYPTION_KEY ?? null,
+      encryptionKeyId: e.PII_ENCRYPTION_KEY_ID ?? 'k1',
+      previousKeys: (e.PII_PREVIOUS_KEYS ?? '').split(',').filter((p) => p !== '').map((pair) => {
+        const [id, key] = pair.split(':') as [string, string]
+        return { id, key }
+      }),
+      indexKey: e.PII_INDEX_KEY ?? null
+    },
+    adminApiKey: e.ADMIN_API_KEY ?? null,
+    bank: {
+      mode: bankMode,
+      baseUrl: e.BANK_BASE_URL ?? null,
+      merchantId: e.BANK_MERCHANT_ID ?? null,
+      secretKey: e.BANK_SECRET_KEY ?? null,
+      timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
+    },
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 300,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
+    agency: {
+      name: e.AGENCY_NAME ?? AGENCY_DEFAULTS.name,
+      bin: e.AGENCY_BIN ?? AGENCY_DEFAULTS.bin,
+      iban: e.AGENCY_IBAN ?? AGENCY_DEFAULTS.iban,
+      bank: e.AGENCY_BANK ?? AGENCY_DEFAULTS.bank,
+      bic: e.AGENCY_BIC ?? AGENCY_DEFAULTS.bic,
+      address: e.AGENCY_ADDRESS ?? AGENCY_DEFAULTS.address,
+      supportEmail: e.AGENCY_SUPPORT_EMAIL ?? AGENCY_DEFAULTS.supportEmail,
+      supportPhone: e.AGENCY_SUPPORT_PHONE ?? AGENCY_DEFAULTS.supportPhone,
+      website: e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website
+    }
+  }
+}

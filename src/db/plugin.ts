@@ -1,0 +1,25 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createDatabase, type Database } from './database.js'
+import { createPiiCipher, type PiiCipher } from '../lib/crypto.js'
+import type { AppConfig } from '../app.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Database
+    pii: PiiCipher
+    config: AppConfig
+  }
+}
+
+/** The pool, the PII cipher and the configuration, shared by every module. */
+export default fp(async function databasePlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
+  const handle = createDatabase(config.databaseUrl, {
+    max: config.databasePoolMax,
+    onError: (error) => { app.log.error({ err: error }, 'idle database connection failed') }
+  })
+  app.decorate('db', handle.db)
+  app.decorate('pii', createPiiCipher(config.piiKeys))
+  app.decorate('config', config)
+  app.addHook('onClose', async () => { await handle.close() })
+}, { name: 'database' })

@@ -1,0 +1,53 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import { Forbidden, Unauthenticated } from './errors.js'
+import { findKeyByHash, touchKey } from '../modules/api-keys/repository.js'
+import { hashApiKey, type Scope } from '../modules/api-keys/keys.js'
+import type { Actor } from '../modules/audit/repository.js'
+
+/**
+ * Back-office access (DESIGN section 9): `Authorization: Bearer <key>`.
+ * 401 `unauthenticated` when the key is missing, unknown or revoked; 403
+ * `forbidden` when it lacks the scope. `admin` may do what `operator` may.
+ */
+export interface Principal {
+  keyId: string
+  name: string
+  scopes: Scope[]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null
+  }
+  interface FastifyInstance {
+    requireScopes: (...scopes: Scope[]) => preHandlerAsyncHookHandler
+  }
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]{16,256})$/
+
+export function actorOf (request: FastifyRequest): Actor {
+  return { keyId: request.principal?.keyId ?? null, requestId: String(request.id), ip: request.ip }
+}
+
+export default fp(async function authPlugin (app: FastifyInstance) {
+  app.decorateRequest('principal', null)
+
+  app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => {
+    const allowed = new Set<Scope>(['admin', ...scopes])
+    return async function authenticate (request) {
+      const header = request.headers.authorization
+      if (header === undefined) throw new Unauthenticated()
+      const match = BEARER.exec(header)
+      if (match === null) throw new Unauthenticated('The Authorization header must be `Bearer <key>`')
+      const key = await findKeyByHash(app.db, hashApiKey(match[1] as string))
+      if (key === undefined || key.revoked_at !== null) throw new Unauthenticated('Unknown or revoked API key')
+      request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[] }
+      if (!key.scopes.some((s) => allowed.has(s as Scope))) {
+        throw new Forbidden('forbidden', `This operation needs one of the scopes: ${[...allowed].join(', ')}`)
+      }
+      touchKey(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
+    }
+  })
+}, { name: 'auth', dependencies: ['database'] })

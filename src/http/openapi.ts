@@ -1,0 +1,65 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../config.js'
+
+export const API_TAGS = [
+  { name: 'Offer', description: 'The public offer the client accepts before paying (offer cl. 1, 20, 24)' },
+  { name: 'Agency', description: 'Requisites and support contacts of the agency (offer cl. 10, 25)' },
+  { name: 'Admin: API keys', description: 'Back-office API keys (scope admin)' },
+  { name: 'Admin: audit', description: 'Append-only record of every back-office action' },
+  { name: 'Admin: offers', description: 'Publishing offer versions' },
+  { name: 'Health', description: 'Liveness and readiness probes' }
+]
+
+type OpenApiDoc = Record<string, any>
+
+const SUCCESS_TEXT: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' }
+
+/**
+ * Every 4xx/5xx response is a problem document: the schemas say `Problem`,
+ * this says its media type is `application/problem+json` (RFC 9457).
+ * Success responses get a plain description instead of fastify's default.
+ */
+function problemMediaTypes (doc: OpenApiDoc): OpenApiDoc {
+  for (const pathItem of Object.values(doc.paths ?? {}) as OpenApiDoc[]) {
+    for (const operation of Object.values(pathItem) as OpenApiDoc[]) {
+      for (const [status, response] of Object.entries(operation.responses ?? {}) as Array<[string, OpenApiDoc]>) {
+        if (Number(status) >= 400 && response.content?.['application/json'] !== undefined) {
+          response.content = { 'application/problem+json': response.content['application/json'] }
+        }
+        if (response.description === 'Default Response') response.description = SUCCESS_TEXT[status] ?? 'Success'
+      }
+    }
+  }
+  return doc
+}
+
+export async function registerOpenApi (app: FastifyInstance, config: Config): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Debt payments API',
+        version: '1.0.0',
+        description: 'Payments API of a Kazakhstan debt-collection agency (ТОО «Коллекторское агентство «Эксперт Плюс»). ' +
+          'Clients read and accept the public offer, find their debt, and pay by card on the acquiring bank\'s hosted page (FFIN Payments / Freedom Pay). ' +
+          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.',
+        contact: { name: 'Support', email: config.agency.supportEmail }
+      },
+      servers: [{ url: config.publicBaseUrl }],
+      tags: API_TAGS,
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`), scopes admin, operator or partner' }
+        }
+      }
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
+    },
+    transformObject: (documentObject) => problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+}

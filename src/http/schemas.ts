@@ -1,0 +1,86 @@
+import { Type, type TSchema, type Static } from '@sinclair/typebox'
+
+/**
+ * Shared OpenAPI components, registered once with `app.addSchema` and
+ * referenced by name, so the document shows `Problem`, `Money`, … instead
+ * of the same object inlined a hundred times.
+ */
+export const FieldErrorSchema = Type.Object({
+  path: Type.String({ description: 'Where the problem is: `body.amount`, `querystring.limit`, …' }),
+  message: Type.String()
+}, { $id: 'FieldError', additionalProperties: false })
+
+export const ProblemSchema = Type.Object({
+  type: Type.String({ format: 'uri', description: 'Documentation URI of this problem type' }),
+  title: Type.String(),
+  status: Type.Integer({ minimum: 400, maximum: 599 }),
+  detail: Type.String(),
+  code: Type.String({ pattern: '^[a-z][a-z0-9_]*$', description: 'Stable machine-readable code; branch on this, not on the text' }),
+  errors: Type.Optional(Type.Array(Type.Ref(FieldErrorSchema))),
+  requestId: Type.String({ description: 'Echo of X-Request-Id; quote it to support' })
+}, {
+  $id: 'Problem',
+  additionalProperties: true,
+  description: 'RFC 9457 problem details. Some codes add fields (e.g. `currentVersion` on `offer_outdated`).',
+  examples: [{
+    type: 'https://docs.explus.kz/problems/validation_failed',
+    title: 'Bad request',
+    status: 400,
+    detail: 'The request does not match the schema',
+    code: 'validation_failed',
+    errors: [{ path: 'body.amount', message: 'must be integer' }],
+    requestId: '0b6f6a3c-2a8e-4d8a-9d59-6a0f3c1f8e21'
+  }]
+})
+
+export const MoneySchema = Type.Object({
+  amount: Type.Integer({ minimum: 0, description: 'Integer minor units (tiyn): 150000 = 1 500.00 KZT' }),
+  currency: Type.Literal('KZT', { description: 'ISO 4217' })
+}, { $id: 'Money', additionalProperties: false, examples: [{ amount: 150000, currency: 'KZT' }] })
+export type Money = Static<typeof MoneySchema>
+
+export const SHARED_SCHEMAS = [FieldErrorSchema, ProblemSchema, MoneySchema]
+
+export const ProblemRef = Type.Ref(ProblemSchema)
+export const MoneyRef = Type.Ref(MoneySchema)
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad request: malformed JSON or a field that does not match the schema',
+  401: 'Missing, unknown or revoked API key (`unauthenticated`)',
+  403: 'The API key lacks the scope (`forbidden`)',
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  413: 'Body too large (`payload_too_large`)',
+  415: 'Unsupported Content-Type (`unsupported_media_type`)',
+  422: 'Well-formed but refused by a business rule',
+  429: 'Rate limit exceeded (`rate_limited`); see Retry-After',
+  502: 'The bank did not give a usable answer',
+  503: 'Not ready (database down or migrations pending)'
+}
+
+/** Problem responses for the given statuses, each with the codes it may carry. */
+export function problemResponses (byStatus: Record<number, string[] | undefined>): Record<number, TSchema> {
+  const out: Record<number, TSchema> = {}
+  for (const [status, codes] of Object.entries(byStatus)) {
+    const text = STATUS_TEXT[Number(status)] ?? 'Problem'
+    const description = codes !== undefined && codes.length > 0 ? `${text}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}` : text
+    out[Number(status)] = Type.Ref(ProblemSchema, { description })
+  }
+  return out
+}
+
+/** Cursor pagination: `?limit=1..100&startingAfter=<id>`. */
+export function paginationQuery (idPattern: string) {
+  return {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
+    startingAfter: Type.Optional(Type.String({ pattern: idPattern, description: 'The `nextCursor` of the previous page' }))
+  }
+}
+
+export function pageOf<T extends TSchema> (item: T, description: string) {
+  return Type.Object({
+    data: Type.Array(item),
+    hasMore: Type.Boolean(),
+    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `startingAfter` for the next page; null on the last page' })
+  }, { additionalProperties: false, description })
+}

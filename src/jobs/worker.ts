@@ -1,0 +1,49 @@
+import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel } from 'graphile-worker'
+import type pg from 'pg'
+import type { FastifyBaseLogger } from 'fastify'
+
+/**
+ * Background jobs on Postgres itself (graphile-worker, SKIP LOCKED): no extra
+ * broker, and any number of worker processes may run side by side.
+ */
+export function workerLogger (log: FastifyBaseLogger): Logger {
+  return new Logger(() => (level: LogLevel, message: string, meta?: unknown) => {
+    const context = { worker: meta }
+    if (level === 'error') log.error(context, message)
+    else if (level === 'warning') log.warn(context, message)
+    else if (level === 'info') log.info(context, message)
+    else log.debug(context, message)
+  })
+}
+
+/** graphile-worker insists every pool handles errors on its clients too. */
+export function guardPool (pool: pg.Pool, log: FastifyBaseLogger): void {
+  pool.on('error', (err) => { log.error({ err }, 'idle database connection failed') })
+  pool.on('connect', (client) => { client.on('error', (err) => { log.warn({ err }, 'database connection error') }) })
+}
+
+/** Installs or upgrades graphile-worker's own schema (idempotent, locked). */
+export async function migrateJobQueue (pool: pg.Pool, log: FastifyBaseLogger): Promise<void> {
+  await runMigrations({ pgPool: pool, logger: workerLogger(log) })
+}
+
+export interface WorkerOptions {
+  pool: pg.Pool
+  log: FastifyBaseLogger
+  taskList: TaskList
+  crontab?: string
+  concurrency?: number
+  pollInterval?: number
+}
+
+export async function startWorker (options: WorkerOptions): Promise<Runner> {
+  return await run({
+    pgPool: options.pool,
+    taskList: options.taskList,
+    ...(options.crontab !== undefined && options.crontab !== '' ? { crontab: options.crontab } : { parsedCronItems: [] }),
+    concurrency: options.concurrency ?? 4,
+    pollInterval: options.pollInterval ?? 1000,
+    noHandleSignals: true,
+    logger: workerLogger(options.log)
+  })
+}

@@ -1,0 +1,23 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+/**
+ * Key material: `kap_` + 32 random bytes (base64url). Shown once at
+ * creation; only the SHA-256 is stored. The prefix makes a leaked key easy
+ * to recognise in a repository or a log scanner.
+ */
+export const KEY_PREFIX = 'kap_'
+export const SCOPES = ['admin', 'operator', 'partner'] as const
+export type Scope = typeof SCOPES[number]
+
+export function generateApiKey (): string {
+  return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`
+}
+
+export function hashApiKey (key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex')
+}
+
+/** What may be shown of a key after creation: its first characters. */
+export function displayPrefix (key: string): string {
+  return key.slice(0, KEY_PREFIX.length + 6)
+}

@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { actorOf } from '../../http/auth.js'
+import { pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
+import { publicIdPattern } from '../../lib/ids.js'
+import { ApiKeyParams, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from './schemas.js'
+import { createApiKey, listApiKeys, revokeApiKey } from './service.js'
+
+const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(ApiKeySchema)
+  app.addSchema(CreatedApiKeySchema)
+  const admin = app.requireScopes('admin')
+  const authProblems = { 401: ['unauthenticated'], 403: ['forbidden'] }
+
+  app.post('/api-keys', {
+    preHandler: admin,
+    schema: {
+      operationId: 'createApiKey',
+      tags: ['Admin: API keys'],
+      summary: 'Create an API key',
+      description: 'Creates a key with the given scopes. The key is in this response only; the service keeps its SHA-256. Audit-logged. Scope: admin.',
+      security: [{ apiKey: [] }],
+      body: CreateApiKeyBody,
+      response: { 201: Type.Ref(CreatedApiKeySchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems }) }
+    }
+  }, async (request, reply) => await reply.code(201).send(await createApiKey(app.db, actorOf(request), request.body)))
+
+  app.get('/api-keys', {
+    preHandler: admin,
+    schema: {
+      operationId: 'listApiKeys',
+      tags: ['Admin: API keys'],
+      summary: 'List API keys',
+      description: 'Every key with its scopes and state, oldest first; never the key values. Scope: admin.',
+      security: [{ apiKey: [] }],
+      querystring: Type.Object(paginationQuery(publicIdPattern('apiKey')), { additionalProperties: false }),
+      response: { 200: pageOf(Type.Ref(ApiKeySchema), 'A page of API keys'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
+    }
+  }, async (request) => await listApiKeys(app.db, { limit: request.query.limit ?? 20, startingAfter: request.query.startingAfter }))
+
+  app.delete('/api-keys/:id', {
+    preHandler: admin,
+    schema: {
+      operationId: 'revokeApiKey',
+      tags: ['Admin: API keys'],
+      summary: 'Revoke an API key',
+      description: 'The key stops working at once (401 `unauthenticated`); the record stays for the audit trail. Revoking twice is harmless. Audit-logged. Scope: admin.',
+      security: [{ apiKey: [] }],
+      params: ApiKeyParams,
+      response: { 200: Type.Ref(ApiKeySchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['api_key_not_found'] }) }
+    }
+  }, async (request) => await revokeApiKey(app.db, actorOf(request), request.params.id))
+}
+
+export default apiKeyRoutes

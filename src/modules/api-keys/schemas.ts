@@ -1,0 +1,36 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { publicIdPattern } from '../../lib/ids.js'
+import { SCOPES } from './keys.js'
+
+export const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)), { description: 'admin: everything; operator: back office; partner: own payments and webhooks' })
+
+export const ApiKeySchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('apiKey') }),
+  name: Type.String(),
+  prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
+  scopes: Type.Array(ScopeSchema),
+  createdAt: Type.String({ format: 'date-time' }),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+}, {
+  $id: 'ApiKey',
+  additionalProperties: false,
+  examples: [{ id: 'key_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', name: 'Operator Aigerim', prefix: 'kap_Xy12ab', scopes: ['operator'], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null }]
+})
+export type ApiKey = Static<typeof ApiKeySchema>
+
+export const CreatedApiKeySchema = Type.Object({
+  ...ApiKeySchema.properties,
+  key: Type.String({ description: 'The key itself. Shown only in this response: store it now.' })
+}, { $id: 'CreatedApiKey', additionalProperties: false })
+export type CreatedApiKey = Static<typeof CreatedApiKeySchema>
+
+export const CreateApiKeyBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: 3, uniqueItems: true })
+}, { additionalProperties: false, examples: [{ name: 'Operator Aigerim', scopes: ['operator'] }] })
+export type CreateApiKeyInput = Static<typeof CreateApiKeyBody>
+
+export const ApiKeyParams = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('apiKey') })
+}, { additionalProperties: false })

@@ -1,0 +1,65 @@
+import type { Database } from '../../db/database.js'
+import { NotFound } from '../../http/errors.js'
+import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
+import { recordAudit, type Actor } from '../audit/repository.js'
+import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
+import { ensureKey, findKey, insertKey, listKeys, revokeKey, type ApiKeyRow } from './repository.js'
+import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
+
+export function toApiKey (row: ApiKeyRow): ApiKey {
+  return {
+    id: toPublicId('apiKey', row.id),
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes as Scope[],
+    createdAt: row.created_at.toISOString(),
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    lastUsedAt: row.last_used_at?.toISOString() ?? null
+  }
+}
+
+/** Creates a key; the only moment its value exists outside the client. */
+export async function createApiKey (db: Database, actor: Actor | null, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+  const key = generateApiKey()
+  return await db.transaction().execute(async (trx) => {
+    const row = await insertKey(trx, { id: uuidv7(), name: input.name, prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: input.scopes })
+    await recordAudit(trx, actor ?? { keyId: null, requestId: 'cli', ip: 'local' }, {
+      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes }
+    })
+    return { ...toApiKey(row), key }
+  })
+}
+
+/** ADMIN_API_KEY: make sure an admin key with exactly this value exists. */
+export async function ensureAdminKey (db: Database, key: string): Promise<boolean> {
+  return await db.transaction().execute(async (trx) => {
+    const created = await ensureKey(trx, { id: uuidv7(), name: 'ADMIN_API_KEY', prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: ['admin'] })
+    if (created) {
+      await recordAudit(trx, { keyId: null, requestId: 'startup', ip: 'local' }, { action: 'api_key.ensured', entityType: 'api_key', entityId: null, details: { name: 'ADMIN_API_KEY' } })
+    }
+    return created
+  })
+}
+
+export async function listApiKeys (db: Database, page: { limit: number, startingAfter?: string }): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
+  const after = page.startingAfter === undefined ? null : fromPublicId('apiKey', page.startingAfter)
+  const rows = await listKeys(db, { limit: page.limit, startingAfter: after })
+  const hasMore = rows.length > page.limit
+  const data = rows.slice(0, page.limit).map(toApiKey)
+  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+}
+
+export async function revokeApiKey (db: Database, actor: Actor, publicId: string): Promise<ApiKey> {
+  const id = fromPublicId('apiKey', publicId)
+  const notFound = new NotFound('api_key_not_found', 'No API key with this id')
+  if (id === null) throw notFound
+  return await db.transaction().execute(async (trx) => {
+    const existing = await findKey(trx, id)
+    if (existing === undefined) throw notFound
+    const row = await revokeKey(trx, id) as ApiKeyRow
+    if (existing.revoked_at === null) {
+      await recordAudit(trx, actor, { action: 'api_key.revoked', entityType: 'api_key', entityId: publicId })
+    }
+    return toApiKey(row)
+  })
+}

@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { pageOf, problemResponses } from '../../http/schemas.js'
+import { toPublicId } from '../../lib/ids.js'
+import { listAudit, type AuditRow } from './repository.js'
+
+const AuditEntrySchema = Type.Object({
+  id: Type.String({ pattern: '^\\d+$', description: 'Sequence number; use as cursor' }),
+  actorKeyId: Type.Union([Type.String(), Type.Null()]),
+  action: Type.String({ examples: ['offer.published'] }),
+  entityType: Type.String(),
+  entityId: Type.Union([Type.String(), Type.Null()]),
+  requestId: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  createdAt: Type.String({ format: 'date-time' })
+}, { $id: 'AuditEntry', additionalProperties: false })
+
+function toEntry (row: AuditRow) {
+  return {
+    id: row.id.toString(),
+    actorKeyId: row.actor_key_id === null ? null : toPublicId('apiKey', row.actor_key_id),
+    action: row.action,
+    entityType: row.entity_type,
+    entityId: row.entity_id,
+    requestId: row.request_id,
+    ip: row.ip,
+    details: row.details,
+    createdAt: row.created_at.toISOString()
+  }
+}
+
+const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(AuditEntrySchema)
+  app.get('/audit-log', {
+    preHandler: app.requireScopes('operator'),
+    schema: {
+      operationId: 'listAuditLog',
+      tags: ['Admin: audit'],
+      summary: 'Read the audit log',
+      description: 'Every back-office action, newest first. The log is append-only: the database refuses updates and deletes. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      querystring: Type.Object({
+        entityType: Type.Optional(Type.String({ maxLength: 50 })),
+        entityId: Type.Optional(Type.String({ maxLength: 100 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+        startingAfter: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' }))
+      }, { additionalProperties: false }),
+      response: { 200: pageOf(Type.Ref(AuditEntrySchema), 'A page of audit entries'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }
+    }
+  }, async (request) => {
+    const limit = request.query.limit ?? 20
+    const rows = await listAudit(app.db, {
+      entityType: request.query.entityType,
+      entityId: request.query.entityId,
+      limit,
+      startingAfter: request.query.startingAfter === undefined ? null : BigInt(request.query.startingAfter)
+    })
+    const hasMore = rows.length > limit
+    const data = rows.slice(0, limit).map(toEntry)
+    return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+  })
+}
+
+export default auditRoutes

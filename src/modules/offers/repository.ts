@@ -1,0 +1,39 @@
+import { sql, type Transaction, type Selectable } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB, OffersTable } from '../../db/types.js'
+import { toPublicId } from '../../lib/ids.js'
+import type { Offer } from './schemas.js'
+
+type Handle = Database | Transaction<DB>
+export type OfferRow = Selectable<OffersTable>
+
+export function toOffer (row: OfferRow): Offer {
+  return {
+    id: toPublicId('offer', row.id),
+    version: row.version,
+    language: row.language,
+    title: row.title,
+    text: row.text,
+    sha256: row.sha256,
+    publishedAt: row.published_at.toISOString()
+  }
+}
+
+export async function findCurrentOffer (db: Handle, language: string): Promise<OfferRow | undefined> {
+  return await db.selectFrom('offers').selectAll()
+    .where('language', '=', language).orderBy('version', 'desc').limit(1).executeTakeFirst()
+}
+
+export async function findOfferVersion (db: Handle, language: string, version: number): Promise<OfferRow | undefined> {
+  return await db.selectFrom('offers').selectAll()
+    .where('language', '=', language).where('version', '=', version).executeTakeFirst()
+}
+
+/** Serialises publishers of one language so two never take the same version number. */
+export async function lockOfferLanguage (trx: Transaction<DB>, language: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`offers:${language}`}))`.execute(trx)
+}
+
+export async function insertOffer (db: Handle, row: { id: string, language: string, version: number, title: string, text: string, sha256: string, published_by_key_id: string | null }): Promise<OfferRow> {
+  return await db.insertInto('offers').values(row).returningAll().executeTakeFirstOrThrow()
+}

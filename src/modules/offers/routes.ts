@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { actorOf } from '../../http/auth.js'
+import { problemResponses } from '../../http/schemas.js'
+import { OfferQuery, OfferSchema, OfferVersionParams, PublishOfferBody } from './schemas.js'
+import { getCurrentOffer, getOfferVersion, publishOffer } from './service.js'
+
+const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(OfferSchema)
+  const OfferRef = Type.Ref(OfferSchema)
+
+  app.get('/offer', {
+    schema: {
+      operationId: 'getCurrentOffer',
+      tags: ['Offer'],
+      summary: 'The current public offer',
+      description: 'The offer the client must read and accept before paying (offer cl. 1, 20). Show `text`; send `version` and `sha256` back when accepting.',
+      security: [],
+      querystring: OfferQuery,
+      response: { 200: OfferRef, ...problemResponses({ 400: ['validation_failed'], 404: ['offer_not_found'], 429: ['rate_limited'] }) }
+    }
+  }, async (request) => await getCurrentOffer(app.db, request.query.lang ?? 'ru'))
+
+  app.get('/offer/versions/:version', {
+    schema: {
+      operationId: 'getOfferVersion',
+      tags: ['Offer'],
+      summary: 'A published offer version',
+      description: 'Any version ever published, kept unchanged as evidence of what a client accepted (offer cl. 24).',
+      security: [],
+      params: OfferVersionParams,
+      querystring: OfferQuery,
+      response: { 200: OfferRef, ...problemResponses({ 400: ['validation_failed'], 404: ['offer_not_found'], 429: ['rate_limited'] }) }
+    }
+  }, async (request) => await getOfferVersion(app.db, request.query.lang ?? 'ru', request.params.version))
+
+  app.post('/admin/offers', {
+    preHandler: app.requireScopes('admin'),
+    schema: {
+      operationId: 'publishOffer',
+      tags: ['Admin: offers'],
+      summary: 'Publish a new offer version',
+      description: 'Publishes the text as the next version of its language; it becomes current at once, and earlier versions stay readable. Audit-logged. Scope: admin.',
+      security: [{ apiKey: [] }],
+      body: PublishOfferBody,
+      response: { 201: OfferRef, ...problemResponses({ 400: ['validation_failed', 'malformed_json'], 401: ['unauthenticated'], 403: ['forbidden'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] }) }
+    }
+  }, async (request, reply) => {
+    const offer = await publishOffer(app.db, actorOf(request), request.body)
+    return await reply.code(201).send(offer)
+  })
+}
+
+export default offerRoutes

@@ -1,0 +1,48 @@
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { buildApp, loggerOptions } from './app.js'
+import { resolveDatabase, resolvePiiKeys } from './runtime.js'
+import { startBackground } from './background.js'
+import { migrateDatabase } from './startup.js'
+import { ensureAdminKey } from './modules/api-keys/service.js'
+import type { PiiKeys } from './lib/crypto.js'
+
+/** Process entry: read config, prepare, listen, close gracefully. */
+function fail (error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error)
+  process.stderr.write(`${error instanceof ConfigError ? 'Configuration error' : 'Start-up failed'}: ${message}\n`)
+  process.exit(1)
+}
+
+let config: Config
+let piiKeys: PiiKeys
+try {
+  config = loadConfig(process.env)
+  piiKeys = resolvePiiKeys(config, { info: () => {}, warn: (m) => { process.stderr.write(`warning: ${m}\n`) } })
+} catch (error) {
+  fail(error)
+}
+
+const log = pino(loggerOptions(config.logLevel) as object)
+const say = { info: (m: string) => { log.info(m) }, warn: (m: string) => { log.warn(m) } }
+
+const database = await resolveDatabase(config, say).catch(fail)
+if (config.migrateOnStart) {
+  const applied = await migrateDatabase(database.url, log).catch(fail)
+  if (applied.length > 0) log.info({ applied }, 'migrations applied')
+}
+const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { logger: loggerOptions(config.logLevel) })
+if (config.adminApiKey !== null && await ensureAdminKey(app.db, config.adminApiKey)) log.info('admin API key from ADMIN_API_KEY registered')
+const background = await startBackground(app, { ...config, databaseUrl: database.url })
+
+closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
+  if (err !== undefined) log.error({ err }, 'shutting down after an error')
+  else log.info({ signal }, 'shutting down: finishing in-flight requests and jobs')
+  await background.stop() // jobs use the app's services: they finish first
+  await app.close()
+  await database.embedded?.stop()
+})
+
+await app.listen({ port: config.port, host: config.host })
+log.info(`Debt payments API (role ${config.role}) listening on ${config.publicBaseUrl} (docs: ${config.publicBaseUrl}/docs)`)

@@ -1,0 +1,18 @@
+import type { FastifyBaseLogger } from 'fastify'
+import { createDatabase } from './db/database.js'
+import { migrateToLatest } from './db/migrator.js'
+import { guardPool, migrateJobQueue } from './jobs/worker.js'
+
+/** Schema migrations (ours, then the job queue's): at start and by `npm run migrate`. */
+export async function migrateDatabase (databaseUrl: string, log: FastifyBaseLogger): Promise<string[]> {
+  const handle = createDatabase(databaseUrl, { max: 2 })
+  guardPool(handle.pool, log)
+  try {
+    const result = await migrateToLatest(handle.db)
+    const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+    await migrateJobQueue(handle.pool, log)
+    return applied
+  } finally {
+    await handle.close()
+  }
+}

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+const KEY = Buffer.alloc(32, 7).toString('base64')
+
+t.test('defaults serve a developer machine', async (t) => {
+  const config = loadConfig({})
+  t.match(config, { port: 3000, host: '127.0.0.1', dataDir: '.data', databaseUrl: null, role: 'all', migrateOnStart: true, publicBaseUrl: 'http://127.0.0.1:3000' })
+  t.equal(config.bank.mode, 'sandbox', 'no bank credentials: the sandbox bank')
+  t.equal(config.agency.bin, '151040003422')
+  t.equal(config.agency.iban, 'KZ58551A127100213KZT')
+})
+
+t.test('values are parsed and validated', async (t) => {
+  const config = loadConfig({ PORT: '8080', MIGRATE_ON_START: 'false', CORS_ORIGINS: 'https://explus.kz, https://pay.explus.kz', ROLE: 'worker' })
+  t.equal(config.port, 8080)
+  t.equal(config.migrateOnStart, false)
+  t.same(config.corsOrigins, ['https://explus.kz', 'https://pay.explus.kz'])
+  t.equal(config.role, 'worker')
+})
+
+t.test('a malformed value names its variable', async (t) => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ ROLE: 'both' }, 'ROLE'],
+    [{ MIGRATE_ON_START: 'yes' }, 'MIGRATE_ON_START'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ PII_ENCRYPTION_KEY: 'short' }, 'PII_ENCRYPTION_KEY'],
+    [{ ADMIN_API_KEY: 'too-short' }, 'ADMIN_API_KEY'],
+    [{ DATABASE_URL: 'postgres://db/x' }, 'PII_ENCRYPTION_KEY'],
+    [{ DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY }, 'PII_INDEX_KEY'],
+    [{ BANK_MODE: 'live' }, 'BANK_BASE_URL'],
+    [{ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '1' }, 'BANK_SECRET_KEY']
+  ]
+  for (const [env, variable] of cases) {
+    t.throws(() => loadConfig(env), { name: 'Error', variable, message: new RegExp(`^${variable}: `) }, JSON.stringify(env))
+  }
+  try {
+    loadConfig({ ADMIN_API_KEY: 'too-short' })
+    t.fail('accepted a short admin key')
+  } catch (err) {
+    t.ok(err instanceof ConfigError && !err.message.includes('too-short'), 'a secret is never echoed')
+  }
+})
+
+t.test('bank credentials switch to live mode', async (t) => {
+  const config = loadConfig({ BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' })
+  t.equal(config.bank.mode, 'live')
+})
+
+t.test('the process refuses to start on a bad value, with one line naming it', async (t) => {
+  const result = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], { env: { PATH: process.env.PATH, PORT: 'not-a-port' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.on('exit', (code) => { resolve({ code, stderr }) })
+  })
+  t.not(result.code, 0)
+  t.match(result.stderr, /^Configuration error: PORT: .*\n$/)
+  t.equal(result.stderr.trim().split('\n').length, 1, 'one line')
+})

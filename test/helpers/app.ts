@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type AppConfig } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { generateKey } from '../../src/lib/crypto.js'
+import { createApiKey } from '../../src/modules/api-keys/service.js'
+import type { Scope } from '../../src/modules/api-keys/keys.js'
+
+/**
+ * Every test file gets its own database, cloned from the migrated template
+ * that `npm test` (test/run.ts) prepares, and its own app built by the same
+ * factory as production.
+ */
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+function serverUrl (): string {
+  const url = process.env.TEST_DATABASE_URL
+  if (url === undefined || url === '') throw new Error('TEST_DATABASE_URL is not set: run the tests with `npm test`')
+  return url
+}
+
+function withDatabase (url: string, database: string): string {
+  const parsed = new URL(url)
+  parsed.pathname = `/${database}`
+  return parsed.toString()
+}
+
+async function admin (text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl() })
+  await client.connect()
+  try { await client.query(text) } finally { await client.end() }
+}
+
+/** A fresh migrated database; dropped when the test ends. */
+export async function createTestDatabase (t: Teardown): Promise<string> {
+  const name = `test_${randomBytes(6).toString('hex')}`
+  await admin(`create database ${name} template ${process.env.TEST_TEMPLATE_DATABASE ?? 'app_template'}`)
+  t.teardown(async () => { await admin(`drop database if exists ${name} with (force)`) })
+  return withDatabase(serverUrl(), name)
+}
+
+export function testConfig (databaseUrl: string, env: Record<string, string> = {}): AppConfig {
+  const config = loadConfig({
+    DATABASE_URL: databaseUrl,
+    PII_ENCRYPTION_KEY: generateKey().toString('base64'),
+    PII_INDEX_KEY: generateKey().toString('base64'),
+    LOG_LEVEL: 'silent',
+    ...env
+  })
+  return {
+    ...config,
+    databaseUrl,
+    piiKeys: { currentKeyId: 'k1', encryptionKeys: new Map([['k1', generateKey()]]), indexKey: generateKey() }
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance
+  config: AppConfig
+  databaseUrl: string
+}
+
+export async function createTestApp (t: Teardown, env: Record<string, string> = {}): Promise<TestApp> {
+  const databaseUrl = await createTestDatabase(t)
+  const config = testConfig(databaseUrl, env)
+  const app = await buildApp(config, { logger: false })
+  t.teardown(async () => { await app.close() })
+  await app.ready()
+  return { app, config, databaseUrl }
+}
+
+/** A real key in the database, as an operator would get it. */
+export async function createKey (app: FastifyInstance, scopes: Scope[], name = `test ${scopes.join('+')}`): Promise<{ id: string, key: string, authorization: string }> {
+  const created = await createApiKey(app.db, null, { name, scopes })
+  return { id: created.id, key: created.key, authorization: `Bearer ${created.key}` }
+}

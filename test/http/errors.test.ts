@@ -1,0 +1,67 @@
+import t, { type Test } from 'tap'
+import pg from 'pg'
+import { createTestApp } from '../helpers/app.js'
+
+const { app } = await createTestApp(t, { BODY_LIMIT_BYTES: '2048' })
+
+function assertProblem (t: Test, response: { statusCode: number, headers: Record<string, unknown>, body: string }, status: number, code: string) {
+  t.equal(response.statusCode, status)
+  t.match(response.headers['content-type'], /^application\/problem\+json/)
+  const body = JSON.parse(response.body)
+  t.match(body, { type: String, title: String, status, detail: String, code, requestId: String })
+  t.notMatch(response.body, /at .*\.ts:\d+|stack|select |insert |postgres/i, 'no stack trace or SQL')
+  return body
+}
+
+t.test('an unknown route answers 404 problem+json', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/no-such-thing' })
+  assertProblem(t, response, 404, 'route_not_found')
+})
+
+t.test('malformed JSON answers 400 problem+json', async (t) => {
+  const response = await app.inject({ method: 'POST', url: '/v1/admin/offers', headers: { 'content-type': 'application/json' }, payload: '{"language": "ru",' })
+  assertProblem(t, response, 400, 'malformed_json')
+})
+
+t.test('a body that breaks the schema lists every offending field path', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/offer?lang=RUS' })
+  const body = assertProblem(t, response, 400, 'validation_failed')
+  t.match(body.errors, [{ path: 'querystring.lang', message: String }])
+})
+
+t.test('an unsupported media type answers 415', async (t) => {
+  const response = await app.inject({ method: 'POST', url: '/v1/admin/offers', headers: { 'content-type': 'application/xml' }, payload: '<offer/>' })
+  assertProblem(t, response, 415, 'unsupported_media_type')
+})
+
+t.test('an oversized body answers 413', async (t) => {
+  const response = await app.inject({ method: 'POST', url: '/v1/admin/offers', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ text: 'x'.repeat(5000) }) })
+  assertProblem(t, response, 413, 'payload_too_large')
+})
+
+t.test('a request id is accepted and echoed, or generated', async (t) => {
+  const given = await app.inject({ method: 'GET', url: '/health/live', headers: { 'x-request-id': 'partner-abc.123' } })
+  t.equal(given.headers['x-request-id'], 'partner-abc.123')
+  const generated = await app.inject({ method: 'GET', url: '/health/live' })
+  t.match(generated.headers['x-request-id'], /^[0-9a-f-]{36}$/)
+  const hostile = await app.inject({ method: 'GET', url: '/v1/nope', headers: { 'x-request-id': 'bad id\nwith newline' } })
+  t.not(hostile.headers['x-request-id'], 'bad id\nwith newline', 'an unsafe id is replaced')
+  t.equal(JSON.parse(hostile.body).requestId, hostile.headers['x-request-id'], 'the problem carries the same id')
+})
+
+t.test('an unexpected failure answers 500 without internals', async (t) => {
+  const { app: broken, databaseUrl } = await createTestApp(t)
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  await client.query('alter table offers rename to offers_gone') // every offer query now fails in SQL
+  await client.end()
+  const response = await broken.inject({ method: 'GET', url: '/v1/offer' })
+  const body = assertProblem(t, response, 500, 'internal_error')
+  t.notMatch(body.detail, /offers|relation|exist/i)
+})
+
+t.test('security headers are set', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/agency' })
+  t.equal(response.headers['x-content-type-options'], 'nosniff')
+  t.ok(response.headers['content-security-policy'])
+})

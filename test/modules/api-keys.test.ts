@@ -1,0 +1,105 @@
+import t from 'tap'
+import pg from 'pg'
+import { createKey, createTestApp } from '../helpers/app.js'
+import { ensureAdminKey } from '../../src/modules/api-keys/service.js'
+
+const { app, databaseUrl } = await createTestApp(t)
+const admin = await createKey(app, ['admin'])
+const operator = await createKey(app, ['operator'])
+
+t.test('no key, a malformed header or an unknown key: 401 unauthenticated', async (t) => {
+  for (const authorization of [undefined, 'Basic abc', 'Bearer kap_thisKeyDoesNotExistAnywhere123']) {
+    const response = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers: authorization === undefined ? {} : { authorization } })
+    t.equal(response.statusCode, 401, String(authorization))
+    t.equal(response.json().code, 'unauthenticated')
+  }
+})
+
+t.test('a key without the scope: 403 forbidden', async (t) => {
+  const response = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers: { authorization: operator.authorization } })
+  t.equal(response.statusCode, 403)
+  t.equal(response.json().code, 'forbidden')
+  const partner = await createKey(app, ['partner'])
+  const audit = await app.inject({ method: 'GET', url: '/v1/admin/audit-log', headers: { authorization: partner.authorization } })
+  t.equal(audit.statusCode, 403, 'a partner may not read the audit log')
+  const allowed = await app.inject({ method: 'GET', url: '/v1/admin/audit-log', headers: { authorization: operator.authorization } })
+  t.equal(allowed.statusCode, 200, 'an operator may')
+})
+
+t.test('an admin creates a key that is shown once and works at once', async (t) => {
+  const created = await app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: { authorization: admin.authorization }, payload: { name: 'Operator Aigerim', scopes: ['operator'] } })
+  t.equal(created.statusCode, 201)
+  const body = created.json()
+  t.match(body, { id: /^key_[0-9a-f]{32}$/, name: 'Operator Aigerim', scopes: ['operator'], key: /^kap_[A-Za-z0-9_-]{43}$/, revokedAt: null })
+  t.equal(body.prefix, body.key.slice(0, 10))
+
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  const stored = await client.query('select key_hash from api_keys where name = $1', ['Operator Aigerim'])
+  await client.end()
+  t.not(stored.rows[0].key_hash, body.key, 'only a hash is stored')
+  t.match(stored.rows[0].key_hash, /^[0-9a-f]{64}$/)
+
+  const use = await app.inject({ method: 'GET', url: '/v1/admin/audit-log', headers: { authorization: `Bearer ${body.key}` } })
+  t.equal(use.statusCode, 200)
+
+  const list = await app.inject({ method: 'GET', url: '/v1/admin/api-keys?limit=100', headers: { authorization: admin.authorization } })
+  t.equal(list.statusCode, 200)
+  t.ok(list.json().data.some((k: { id: string }) => k.id === body.id))
+  t.notMatch(list.body, body.key, 'a listing never shows a key value')
+})
+
+t.test('a revoked key stops working at once', async (t) => {
+  const victim = await createKey(app, ['operator'])
+  const before = await app.inject({ method: 'GET', url: '/v1/admin/audit-log', headers: { authorization: victim.authorization } })
+  t.equal(before.statusCode, 200)
+  const revoked = await app.inject({ method: 'DELETE', url: `/v1/admin/api-keys/${victim.id}`, headers: { authorization: admin.authorization } })
+  t.equal(revoked.statusCode, 200)
+  t.match(revoked.json().revokedAt, /^\d{4}-/)
+  const after = await app.inject({ method: 'GET', url: '/v1/admin/audit-log', headers: { authorization: victim.authorization } })
+  t.equal(after.statusCode, 401)
+  t.equal(after.json().code, 'unauthenticated')
+  const again = await app.inject({ method: 'DELETE', url: `/v1/admin/api-keys/${victim.id}`, headers: { authorization: admin.authorization } })
+  t.equal(again.json().revokedAt, revoked.json().revokedAt, 'revoking twice keeps the first time')
+  const unknown = await app.inject({ method: 'DELETE', url: '/v1/admin/api-keys/key_00000000000000000000000000000000', headers: { authorization: admin.authorization } })
+  t.equal(unknown.statusCode, 404)
+  t.equal(unknown.json().code, 'api_key_not_found')
+})
+
+t.test('pagination walks every key exactly once', async (t) => {
+  for (let i = 0; i < 5; i++) await createKey(app, ['partner'], `partner ${i}`)
+  const seen: string[] = []
+  let cursor: string | null = null
+  do {
+    const url: string = `/v1/admin/api-keys?limit=2${cursor === null ? '' : `&startingAfter=${cursor}`}`
+    const page = (await app.inject({ method: 'GET', url, headers: { authorization: admin.authorization } })).json()
+    t.ok(page.data.length <= 2)
+    seen.push(...page.data.map((k: { id: string }) => k.id))
+    cursor = page.hasMore === true ? page.nextCursor : null
+  } while (cursor !== null)
+  t.equal(new Set(seen).size, seen.length, 'no key twice')
+  t.ok(seen.length >= 8)
+})
+
+t.test('ADMIN_API_KEY: an admin key with exactly that value exists after start, once', async (t) => {
+  const value = 'compose-admin-key-with-at-least-32-characters'
+  t.equal(await ensureAdminKey(app.db, value), true)
+  t.equal(await ensureAdminKey(app.db, value), false, 'a restart does not duplicate it')
+  const response = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers: { authorization: `Bearer ${value}` } })
+  t.equal(response.statusCode, 200)
+})
+
+t.test('every authenticated mutation is in the audit log, which cannot be changed', async (t) => {
+  const created = await app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: { authorization: admin.authorization, 'x-request-id': 'audit-test-1' }, payload: { name: 'audited', scopes: ['partner'] } })
+  const log = await app.inject({ method: 'GET', url: `/v1/admin/audit-log?entityType=api_key&entityId=${created.json().id}`, headers: { authorization: admin.authorization } })
+  t.match(log.json().data, [{ action: 'api_key.created', actorKeyId: admin.id, entityId: created.json().id, requestId: 'audit-test-1', ip: '127.0.0.1' }])
+
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  t.teardown(async () => { await client.end() })
+  await t.rejects(client.query("update audit_log set action = 'tampered'"), /append-only/)
+  await t.rejects(client.query('delete from audit_log'), /append-only/)
+  await t.rejects(client.query('truncate audit_log'), /append-only/)
+  const count = await client.query("select count(*)::int as n from audit_log where action = 'tampered'")
+  t.equal(count.rows[0].n, 0)
+})

@@ -1,0 +1,35 @@
+import t from 'tap'
+import pg from 'pg'
+import { buildApp } from '../../src/app.js'
+import { createTestApp, createTestDatabase, testConfig } from '../helpers/app.js'
+
+t.test('ready when the database answers and every migration is applied', async (t) => {
+  const { app } = await createTestApp(t)
+  const live = await app.inject({ method: 'GET', url: '/health/live' })
+  t.equal(live.statusCode, 200)
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(ready.statusCode, 200)
+  t.same(ready.json(), { status: 'ok', checks: { database: 'ok', migrations: 'ok' } })
+})
+
+t.test('not ready while a migration is pending', async (t) => {
+  const url = await createTestDatabase(t)
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  await client.query("delete from kysely_migration where name = '0001_foundation'")
+  await client.end()
+  const app = await buildApp(testConfig(url), { logger: false })
+  t.teardown(async () => { await app.close() })
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(ready.statusCode, 503)
+  t.equal(ready.json().code, 'migrations_pending')
+})
+
+t.test('not ready when the database is unreachable', async (t) => {
+  const app = await buildApp(testConfig('postgres://nobody:x@127.0.0.1:1/none'), { logger: false })
+  t.teardown(async () => { await app.close() })
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(ready.statusCode, 503)
+  t.equal(ready.headers['content-type'], 'application/problem+json; charset=utf-8')
+  t.equal(ready.json().code, 'database_unavailable')
+})

@@ -1,0 +1,88 @@
+import t from 'tap'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fallbackBaseDir, reachableByOtherUsers } from '../src/db/embedded.js'
+
+/**
+ * The real process, as `npm start` runs it on a machine without Postgres:
+ * embedded database, migrations, listen, graceful stop, and a restart that
+ * finds the data again.
+ */
+const ADMIN_KEY = 'restart-test-admin-key-0123456789abcdef'
+
+async function freePort (): Promise<number> {
+  return await new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
+    })
+  })
+}
+
+async function startServer (env: Record<string, string>): Promise<{ child: ChildProcess, output: () => string }> {
+  const { DATABASE_URL: _ignored, TEST_DATABASE_URL: _also, ...inherited } = process.env
+  const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('listening on')) { clearInterval(timer); resolve() }
+    }, 100)
+    child.on('exit', (code) => { clearInterval(timer); reject(new Error(`server exited with ${code}: ${output}`)) })
+  })
+  return { child, output: () => output }
+}
+
+async function stopServer (child: ChildProcess): Promise<number | null> {
+  return await new Promise((resolve) => {
+    child.on('exit', (code) => { resolve(code) })
+    child.kill('SIGTERM')
+  })
+}
+
+t.test('a restart reuses the data: a published offer is still current', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'debt-payments-server-'))
+  chmodSync(dataDir, 0o755)
+  t.teardown(() => { rmSync(dataDir, { recursive: true, force: true }) })
+  const port = String(await freePort())
+  const env = { DATA_DIR: dataDir, PORT: port, ADMIN_API_KEY: ADMIN_KEY, LOG_LEVEL: 'info' }
+  const base = `http://127.0.0.1:${port}`
+
+  const first = await startServer(env)
+  t.match(first.output(), `listening on ${base}`, 'prints the URL')
+  t.equal((await fetch(`${base}/health/ready`)).status, 200)
+  const published = await fetch(`${base}/v1/admin/offers`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ language: 'ru', title: 'Редакция 2', text: 'Текст второй редакции' })
+  })
+  t.equal(published.status, 201)
+  t.equal(await stopServer(first.child), 0, 'a graceful stop exits 0')
+  t.ok(existsSync(join(dataDir, 'keys.json')), 'PII keys were generated into DATA_DIR')
+  t.match(first.output(), /PII keys generated/, 'with a warning')
+
+  const second = await startServer(env)
+  t.teardown(async () => { if (second.child.exitCode === null) await stopServer(second.child) })
+  const current = await (await fetch(`${base}/v1/offer`)).json() as { version: number, title: string }
+  t.equal(current.version, 2)
+  t.equal(current.title, 'Редакция 2')
+  t.notMatch(second.output(), /PII keys generated/, 'the same keys are reused')
+  t.equal(await stopServer(second.child), 0)
+})
+
+t.test('a data directory the postgres user cannot reach is noticed', async (t) => {
+  const parent = mkdtempSync(join(tmpdir(), 'debt-payments-private-'))
+  t.teardown(() => { rmSync(parent, { recursive: true, force: true }) })
+  const inside = join(parent, 'data')
+  mkdirSync(inside)
+  chmodSync(parent, 0o700)
+  t.equal(reachableByOtherUsers(inside), process.getuid?.() !== 0, 'as root, a 0700 parent blocks the postgres user')
+  chmodSync(parent, 0o755)
+  t.equal(reachableByOtherUsers(inside), true)
+  t.equal(fallbackBaseDir(inside), fallbackBaseDir(inside), 'the fallback is stable across restarts')
+  t.ok(fallbackBaseDir(inside).startsWith(tmpdir()))
+})
