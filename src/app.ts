@@ -17,6 +17,7 @@ import offerRoutes from './modules/offers/routes.js'
 import agencyRoutes from './modules/agency/routes.js'
 import apiKeyRoutes from './modules/api-keys/routes.js'
 import auditRoutes from './modules/audit/routes.js'
+import debtRoutes from './modules/debts/routes.js'
 
 /** Configuration with the process-level decisions made: which database, which keys. */
 export interface AppConfig extends Config {
@@ -100,6 +101,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(agencyRoutes, { prefix: '/v1' })
   await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
   await app.register(auditRoutes, { prefix: '/v1/admin' })
+  await app.register(debtRoutes, { prefix: '/v1' })
 
   return app
 }

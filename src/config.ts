@@ -33,6 +33,8 @@ export const EnvSchema = Type.Object({
   BANK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
+  LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
+  DEBT_IMPORT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   AGENCY_NAME: Type.Optional(Type.String({ minLength: 1 })),
   AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
   AGENCY_IBAN: Type.Optional(Type.String({ pattern: '^KZ[0-9A-Z]{18}$' })),
@@ -83,7 +85,9 @@ export interface Config {
     timeoutMs: number
   }
   rateLimitPerMinute: number
+  lookupRateLimitPerMinute: number
   bodyLimitBytes: number
+  debtImportMaxBytes: number
   agency: AgencyRequisites
 }
 
@@ -106,7 +110,7 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES'])
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
 
 function coerce (name: string, raw: string): unknown {
@@ -185,7 +189,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 300,
+    lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
+    debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 64 * 1024 * 1024,
     agency: {
       name: e.AGENCY_NAME ?? AGENCY_DEFAULTS.name,
       bin: e.AGENCY_BIN ?? AGENCY_DEFAULTS.bin,

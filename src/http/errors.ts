@@ -76,6 +76,8 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
   if (error.statusCode === 429 && typeof error.extra.retryAfterSeconds === 'number') {
     void reply.header('retry-after', String(error.extra.retryAfterSeconds))
   }
+  // An unread remainder of a refused upload is not worth keeping the socket for.
+  if (error.statusCode === 413) void reply.header('connection', 'close')
   return reply.code(error.statusCode).type('application/problem+json').send(JSON.stringify(body))
 }
 

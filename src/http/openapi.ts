@@ -5,8 +5,10 @@ import type { Config } from '../config.js'
 
 export const API_TAGS = [
   { name: 'Offer', description: 'The public offer the client accepts before paying (offer cl. 1, 20, 24)' },
+  { name: 'Debts', description: 'Finding the debt to pay (offer cl. 3)' },
   { name: 'Agency', description: 'Requisites and support contacts of the agency (offer cl. 10, 25)' },
   { name: 'Admin: API keys', description: 'Back-office API keys (scope admin)' },
+  { name: 'Admin: debts', description: 'Portfolio imports and debt administration' },
   { name: 'Admin: audit', description: 'Append-only record of every back-office action' },
   { name: 'Admin: offers', description: 'Publishing offer versions' },
   { name: 'Health', description: 'Liveness and readiness probes' }

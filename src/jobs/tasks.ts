@@ -1,12 +1,28 @@
-import type { TaskList } from 'graphile-worker'
+import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
+import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
 
 /**
  * Every background task, by name. Tasks get the application (database,
  * cipher, bank, configuration) so they call the same services as routes.
  */
-export function taskList (_app: FastifyInstance): TaskList {
-  return {}
+function payloadId (payload: unknown, key: string): string {
+  const value = (payload as Record<string, unknown> | null)?.[key]
+  if (typeof value !== 'string') throw new Error(`job payload lacks ${key}`)
+  return value
+}
+
+export function taskList (app: FastifyInstance): TaskList {
+  const debtImport: Task = async (payload, helpers) => {
+    const importId = payloadId(payload, 'importId')
+    try {
+      await processImport({ db: app.db, pii: app.pii }, importId)
+    } catch (error) {
+      if (helpers.job.attempts >= helpers.job.max_attempts) await abandonImport(app.db, importId)
+      throw error
+    }
+  }
+  return { [DEBT_IMPORT_TASK]: debtImport }
 }
 
 /** Recurring tasks (graphile-worker crontab syntax). */

@@ -14,6 +14,19 @@ import type { Scope } from '../../src/modules/api-keys/keys.js'
  */
 interface Teardown { teardown: (fn: () => unknown) => void }
 
+/** Clean-ups run last-in first-out: worker, then app, then its database. */
+const stacks = new WeakMap<Teardown, Array<() => unknown>>()
+function onTeardown (t: Teardown, fn: () => unknown): void {
+  let stack = stacks.get(t)
+  if (stack === undefined) {
+    const fresh: Array<() => unknown> = []
+    stack = fresh
+    stacks.set(t, fresh)
+    t.teardown(async () => { for (const cleanup of fresh.reverse()) await cleanup() })
+  }
+  stack.push(fn)
+}
+
 function serverUrl (): string {
   const url = process.env.TEST_DATABASE_URL
   if (url === undefined || url === '') throw new Error('TEST_DATABASE_URL is not set: run the tests with `npm test`')
@@ -36,7 +49,7 @@ async function admin (text: string): Promise<void> {
 export async function createTestDatabase (t: Teardown): Promise<string> {
   const name = `test_${randomBytes(6).toString('hex')}`
   await admin(`create database ${name} template ${process.env.TEST_TEMPLATE_DATABASE ?? 'app_template'}`)
-  t.teardown(async () => { await admin(`drop database if exists ${name} with (force)`) })
+  onTeardown(t, async () => { await admin(`drop database if exists ${name} with (force)`) })
   return withDatabase(serverUrl(), name)
 }
 
@@ -65,7 +78,7 @@ export async function createTestApp (t: Teardown, env: Record<string, string> = 
   const databaseUrl = await createTestDatabase(t)
   const config = testConfig(databaseUrl, env)
   const app = await buildApp(config, { logger: false })
-  t.teardown(async () => { await app.close() })
+  onTeardown(t, async () => { await app.close() })
   await app.ready()
   return { app, config, databaseUrl }
 }
@@ -74,4 +87,22 @@ export async function createTestApp (t: Teardown, env: Record<string, string> = 
 export async function createKey (app: FastifyInstance, scopes: Scope[], name = `test ${scopes.join('+')}`): Promise<{ id: string, key: string, authorization: string }> {
   const created = await createApiKey(app.db, null, { name, scopes })
   return { id: created.id, key: created.key, authorization: `Bearer ${created.key}` }
+}
+
+/** The worker role inside the test, so queued jobs really run. */
+export async function startTestWorker (t: Teardown, app: FastifyInstance, config: AppConfig): Promise<void> {
+  const { startBackground } = await import('../../src/background.js')
+  const background = await startBackground(app, { ...config, role: 'all' })
+  onTeardown(t, async () => { await background.stop() })
+}
+
+/** Polls until the check passes (jobs run in the background), or fails after the timeout. */
+export async function eventually<T> (check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (true) {
+    const result = await check()
+    if (result !== undefined && result !== null && result !== false) return result
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

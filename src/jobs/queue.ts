@@ -1,0 +1,16 @@
+import { sql } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
+
+/**
+ * Enqueues a graphile-worker job with plain SQL, inside the caller's
+ * transaction: the job exists exactly when the change that needs it commits.
+ */
+export async function enqueueJob (db: Kysely<any> | Transaction<any>, task: string, payload: Record<string, unknown>, options: { maxAttempts?: number, runAt?: Date, jobKey?: string } = {}): Promise<void> {
+  await sql`select graphile_worker.add_job(
+    ${task},
+    ${JSON.stringify(payload)}::json,
+    max_attempts := ${options.maxAttempts ?? 10},
+    run_at := ${options.runAt ?? null}::timestamptz,
+    job_key := ${options.jobKey ?? null}
+  )`.execute(db)
+}

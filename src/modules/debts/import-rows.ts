@@ -1,0 +1,79 @@
+import { validateIin } from '../../lib/iin.js'
+import { parseMajorUnits } from '../../lib/money.js'
+import { normalizeContractNumber, normalizeName } from '../../lib/names.js'
+
+/**
+ * The rules of one portfolio row, pure: header mapping, then each field.
+ * Messages never repeat a value: they end up in an import report, and the
+ * values are IINs and names.
+ */
+export const REQUIRED_COLUMNS = ['contract_number', 'debtor_iin', 'debtor_name', 'creditor', 'outstanding'] as const
+export const OPTIONAL_COLUMNS = ['currency'] as const
+type Column = typeof REQUIRED_COLUMNS[number] | typeof OPTIONAL_COLUMNS[number]
+
+export type HeaderMap = Partial<Record<Column, number>> & { width: number }
+
+export class HeaderError extends Error {}
+
+export function mapHeader (fields: string[]): HeaderMap {
+  const names = fields.map((f, i) => (i === 0 ? f.replace(/^\uFEFF/, '') : f).trim().toLowerCase())
+  const map: HeaderMap = { width: names.length }
+  const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS])
+  for (const [i, name] of names.entries()) {
+    if (!known.has(name)) throw new HeaderError(`unknown column "${name.slice(0, 40)}"`)
+    if (map[name as Column] !== undefined) throw new HeaderError(`column "${name}" appears twice`)
+    map[name as Column] = i
+  }
+  const missing = REQUIRED_COLUMNS.filter((c) => map[c] === undefined)
+  if (missing.length > 0) throw new HeaderError(`missing column(s): ${missing.join(', ')}`)
+  return map
+}
+
+export interface DebtRow {
+  contractNumber: string
+  contractNumberNormalized: string
+  iin: string
+  debtorName: string
+  creditor: string
+  outstanding: bigint
+  currency: 'KZT'
+}
+
+export interface RowError {
+  code: 'missing_field' | 'invalid_iin' | 'invalid_amount' | 'invalid_currency' | 'field_too_long' | 'wrong_field_count' | 'duplicate_in_file'
+  column: string | null
+  message: string
+}
+
+const MAX_LENGTH: Record<string, number> = { contract_number: 100, debtor_name: 300, creditor: 300 }
+
+export function parseRow (fields: string[], header: HeaderMap): { ok: true, row: DebtRow } | { ok: false, error: RowError } {
+  if (fields.length !== header.width) {
+    return { ok: false, error: { code: 'wrong_field_count', column: null, message: `expected ${header.width} fields, found ${fields.length}` } }
+  }
+  const value = (column: Column): string => (header[column] === undefined ? '' : (fields[header[column]] ?? '').trim())
+  for (const column of REQUIRED_COLUMNS) {
+    if (value(column) === '') return { ok: false, error: { code: 'missing_field', column, message: `${column} is empty` } }
+    const max = MAX_LENGTH[column]
+    if (max !== undefined && value(column).length > max) return { ok: false, error: { code: 'field_too_long', column, message: `${column} is longer than ${max} characters` } }
+  }
+  const iin = validateIin(value('debtor_iin'))
+  if (!iin.ok) return { ok: false, error: { code: 'invalid_iin', column: 'debtor_iin', message: `not a valid IIN (${iin.reason.replace('_', ' ')})` } }
+  const outstanding = parseMajorUnits(value('outstanding'))
+  if (outstanding === null) return { ok: false, error: { code: 'invalid_amount', column: 'outstanding', message: 'must be tenge with at most 2 decimals, e.g. 125000.50' } }
+  const currency = value('currency') === '' ? 'KZT' : value('currency').toUpperCase()
+  if (currency !== 'KZT') return { ok: false, error: { code: 'invalid_currency', column: 'currency', message: 'only KZT is accepted' } }
+  const contractNumber = normalizeName(value('contract_number'))
+  return {
+    ok: true,
+    row: {
+      contractNumber,
+      contractNumberNormalized: normalizeContractNumber(contractNumber),
+      iin: iin.iin,
+      debtorName: normalizeName(value('debtor_name')),
+      creditor: normalizeName(value('creditor')),
+      outstanding,
+      currency
+    }
+  }
+}

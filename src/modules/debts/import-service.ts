@@ -1,0 +1,189 @@
+import type { Readable } from 'node:stream'
+import type { Database } from '../../db/database.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { CsvReader, CsvSyntaxError, detectDelimiter, type CsvRecord } from '../../lib/csv.js'
+import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
+import { AppError, NotFound, Unprocessable } from '../../http/errors.js'
+import { enqueueJob } from '../../jobs/queue.js'
+import { recordAudit, type Actor } from '../audit/repository.js'
+import { mapHeader, parseRow, type DebtRow, type HeaderError, type HeaderMap } from './import-rows.js'
+import {
+  claimImport, failImport, findImport, finishImport, insertImport, nextPendingRows, rejectDuplicates,
+  setImportTotals, setRowOutcome, stageRows, upsertDebts, type DebtImportRow, type StagedRow
+} from './repository.js'
+import type { DebtImport } from './schemas.js'
+
+export const DEBT_IMPORT_TASK = 'debt-import'
+const STAGE_BATCH = 1000
+const PROCESS_BATCH = 500
+
+interface Deps { db: Database, pii: PiiCipher }
+
+export function toDebtImport (row: DebtImportRow): DebtImport {
+  return {
+    id: toPublicId('debtImport', row.id),
+    status: row.status,
+    rowsTotal: row.rows_total,
+    rowsImported: row.rows_imported,
+    rowsUnchanged: row.rows_unchanged,
+    rowsRejected: row.rows_rejected,
+    errors: row.errors,
+    failureReason: row.failure_reason,
+    createdAt: row.created_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null
+  }
+}
+
+/** The key a debt is known by: its normalised contract number and the IIN's blind index. */
+export function iinIndex (pii: PiiCipher, iin: string): string {
+  return pii.blindIndex(`iin:${iin}`)
+}
+
+function sourceHash (pii: PiiCipher, row: DebtRow): string {
+  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.outstanding.toString(), row.currency])}`)
+}
+
+function stage (pii: PiiCipher, importId: string, record: CsvRecord, header: HeaderMap): StagedRow {
+  const parsed = parseRow(record.fields, header)
+  if (!parsed.ok) {
+    return { import_id: importId, line: record.line, contract_number_normalized: null, debtor_iin_index: null, payload: null, error_code: parsed.error.code, error_column: parsed.error.column, error_message: parsed.error.message, outcome: 'rejected' }
+  }
+  const row = parsed.row
+  return {
+    import_id: importId,
+    line: record.line,
+    contract_number_normalized: row.contractNumberNormalized,
+    debtor_iin_index: iinIndex(pii, row.iin),
+    payload: pii.encrypt(JSON.stringify({ ...row, outstanding: row.outstanding.toString() })),
+    error_code: null,
+    error_column: null,
+    error_message: null,
+    outcome: null
+  }
+}
+
+/**
+ * Streams an uploaded CSV into the staging table (in batches, so memory does
+ * not grow with the file), then queues the import. A file over the limit or
+ * with an unusable header leaves nothing behind.
+ */
+export async function stageImport (deps: Deps, actor: Actor, input: { body: Readable, maxBytes: number, fileName: string | null }): Promise<{ id: string, status: 'queued', rowsTotal: number }> {
+  const id = uuidv7()
+  const publicId = toPublicId('debtImport', id)
+  const tooLarge = new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${input.maxBytes} bytes`)
+  return await deps.db.transaction().execute(async (trx) => {
+    await insertImport(trx, { id, file_name: input.fileName, file_bytes: 0n, created_by_key_id: actor.keyId })
+    const decoder = new TextDecoder('utf-8') // strips a leading BOM
+    let bytes = 0
+    let pending = ''
+    let reader: CsvReader | null = null
+    let header: HeaderMap | null = null
+    let batch: StagedRow[] = []
+    let rowsTotal = 0
+
+    const take = async (records: CsvRecord[]): Promise<void> => {
+      for (const record of records) {
+        if (header === null) {
+          try {
+            header = mapHeader(record.fields)
+          } catch (error) {
+            throw new Unprocessable('invalid_csv_header', `The header row is not usable: ${(error as HeaderError).message}. Expected: contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`)
+          }
+          continue
+        }
+        batch.push(stage(deps.pii, id, record, header))
+        rowsTotal++
+        if (batch.length >= STAGE_BATCH) {
+          await stageRows(trx, batch)
+          batch = []
+        }
+      }
+    }
+
+    try {
+      for await (const chunk of input.body) {
+        bytes += (chunk as Buffer).length
+        if (bytes > input.maxBytes) throw tooLarge
+        const text = decoder.decode(chunk as Buffer, { stream: true })
+        if (reader === null) {
+          pending += text
+          const newline = pending.search(/[\r\n]/)
+          if (newline === -1) continue
+          reader = new CsvReader(detectDelimiter(pending.slice(0, newline)))
+          await take(reader.push(pending))
+          pending = ''
+        } else {
+          await take(reader.push(text))
+        }
+      }
+      reader ??= new CsvReader(detectDelimiter(pending))
+      await take(reader.push(pending + decoder.decode()))
+      await take(reader.end())
+    } catch (error) {
+      if (error instanceof CsvSyntaxError) throw new Unprocessable('invalid_csv', `The file is not valid CSV: ${error.message}`)
+      throw error
+    }
+    if (header === null) throw new Unprocessable('invalid_csv_header', 'The file is empty: a header row is required')
+    await stageRows(trx, batch)
+    await setImportTotals(trx, id, rowsTotal, BigInt(bytes))
+    await enqueueJob(trx, DEBT_IMPORT_TASK, { importId: id }, { maxAttempts: 5 })
+    await recordAudit(trx, actor, { action: 'debt_import.created', entityType: 'debt_import', entityId: publicId, details: { rowsTotal, bytes, fileName: input.fileName } })
+    return { id: publicId, status: 'queued' as const, rowsTotal }
+  })
+}
+
+export async function getImport (db: Database, publicId: string): Promise<DebtImport> {
+  const id = fromPublicId('debtImport', publicId)
+  const row = id === null ? undefined : await findImport(db, id)
+  if (row === undefined) throw new NotFound('debt_import_not_found', 'No debt import with this id')
+  return toDebtImport(row)
+}
+
+/**
+ * The worker's part: duplicates out, then upserts in batches, each batch one
+ * transaction that also records every row's outcome, so a retried job
+ * resumes where the last attempt stopped.
+ */
+export async function processImport (deps: Deps, importId: string): Promise<void> {
+  if (!await claimImport(deps.db, importId)) return
+  await rejectDuplicates(deps.db, importId)
+  let afterLine = 0
+  while (true) {
+    const pending = await nextPendingRows(deps.db, importId, afterLine, PROCESS_BATCH)
+    if (pending.length === 0) break
+    afterLine = (pending.at(-1) as { line: number }).line
+    await deps.db.transaction().execute(async (trx) => {
+      const byKey = new Map<string, number>()
+      const upserts = pending.map(({ line, payload }) => {
+        const stored = JSON.parse(deps.pii.decrypt(payload)) as Omit<DebtRow, 'outstanding'> & { outstanding: string }
+        const row: DebtRow = { ...stored, outstanding: BigInt(stored.outstanding) }
+        const index = iinIndex(deps.pii, row.iin)
+        byKey.set(`${row.contractNumberNormalized}\u0000${index}`, line)
+        return {
+          id: uuidv7(),
+          contract_number: row.contractNumber,
+          contract_number_normalized: row.contractNumberNormalized,
+          debtor_iin_encrypted: deps.pii.encrypt(row.iin),
+          debtor_iin_index: index,
+          debtor_name_encrypted: deps.pii.encrypt(row.debtorName),
+          creditor: row.creditor,
+          currency: row.currency,
+          outstanding: row.outstanding,
+          source_hash: sourceHash(deps.pii, row),
+          import_id: importId
+        }
+      })
+      const written = await upsertDebts(trx, upserts)
+      const writtenLines = new Set(written.map((w) => byKey.get(`${w.contract_number_normalized}\u0000${w.debtor_iin_index}`)))
+      await setRowOutcome(trx, importId, pending.filter((p) => writtenLines.has(p.line)).map((p) => p.line), 'imported')
+      await setRowOutcome(trx, importId, pending.filter((p) => !writtenLines.has(p.line)).map((p) => p.line), 'unchanged')
+    })
+  }
+  await deps.db.transaction().execute(async (trx) => { await finishImport(trx, importId) })
+}
+
+/** After the last retry: the import is failed for good and its staged rows (with PII) go. */
+export async function abandonImport (db: Database, importId: string): Promise<void> {
+  await failImport(db, importId, 'processing failed repeatedly; see the worker log')
+}

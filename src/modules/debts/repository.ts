@@ -1,0 +1,169 @@
+import { sql, type Selectable, type Transaction } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB, DebtImportsTable, DebtsTable } from '../../db/types.js'
+
+type Handle = Database | Transaction<DB>
+export type DebtRow = Selectable<DebtsTable>
+export type DebtImportRow = Selectable<DebtImportsTable>
+
+export async function findDebtByKey (db: Handle, contractNumberNormalized: string, iinIndex: string): Promise<DebtRow | undefined> {
+  return await db.selectFrom('debts').selectAll()
+    .where('contract_number_normalized', '=', contractNumberNormalized)
+    .where('debtor_iin_index', '=', iinIndex)
+    .executeTakeFirst()
+}
+
+export async function findDebt (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<DebtRow | undefined> {
+  let query = db.selectFrom('debts').selectAll().where('id', '=', id)
+  if (options.forUpdate === true) query = query.forUpdate()
+  return await query.executeTakeFirst()
+}
+
+export async function listDebts (db: Handle, filter: { contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
+  let query = db.selectFrom('debts').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
+  if (filter.contractNumberNormalized !== undefined) query = query.where('contract_number_normalized', '=', filter.contractNumberNormalized)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
+  return await query.execute()
+}
+
+export async function setDebtStatus (db: Handle, id: string, status: DebtRow['status']): Promise<DebtRow> {
+  return await db.updateTable('debts').set({ status, updated_at: new Date() })
+    .where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+// --- imports ---------------------------------------------------------------
+
+export async function insertImport (db: Handle, row: { id: string, file_name: string | null, file_bytes: bigint, created_by_key_id: string | null }): Promise<void> {
+  await db.insertInto('debt_imports').values(row).execute()
+}
+
+export async function findImport (db: Handle, id: string): Promise<DebtImportRow | undefined> {
+  return await db.selectFrom('debt_imports').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export interface StagedRow {
+  import_id: string
+  line: number
+  contract_number_normalized: string | null
+  debtor_iin_index: string | null
+  payload: string | null
+  error_code: string | null
+  error_column: string | null
+  error_message: string | null
+  outcome: 'rejected' | null
+}
+
+export async function stageRows (db: Handle, rows: StagedRow[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto('debt_import_rows').values(rows).execute()
+}
+
+export async function setImportTotals (db: Handle, id: string, rowsTotal: number, fileBytes: bigint): Promise<void> {
+  await db.updateTable('debt_imports').set({ rows_total: rowsTotal, file_bytes: fileBytes }).where('id', '=', id).execute()
+}
+
+/** Queued (or running, when a crashed attempt is retried) -> running. */
+export async function claimImport (db: Handle, id: string): Promise<boolean> {
+  const result = await db.updateTable('debt_imports').set({ status: 'running', started_at: sql`coalesce(started_at, now())` })
+    .where('id', '=', id).where('status', 'in', ['queued', 'running']).executeTakeFirst()
+  return result.numUpdatedRows > 0n
+}
+
+/**
+ * Later occurrences of a (contract, IIN) pair already in the file are
+ * rejected; the first one counts. One pass with a window function, joined
+ * back by primary key, so the cost stays linear in the file.
+ */
+export async function rejectDuplicates (db: Handle, importId: string): Promise<void> {
+  // Fresh statistics: the staged rows arrived in one burst, and a plan made
+  // for an empty table would join them quadratically.
+  await sql`analyze debt_import_rows`.execute(db)
+  await sql`
+    update debt_import_rows r
+       set payload = null, outcome = 'rejected', error_code = 'duplicate_in_file', error_column = 'contract_number',
+           error_message = 'the same contract number and IIN appear on line ' || d.first_line
+      from (select line, first_value(line) over (partition by contract_number_normalized, debtor_iin_index order by line) as first_line
+              from debt_import_rows
+             where import_id = ${importId} and payload is not null) d
+     where r.import_id = ${importId} and r.line = d.line and d.line > d.first_line`.execute(db)
+}
+
+/** Keyset by line: each batch starts where the last ended, never rescanning finished rows. */
+export async function nextPendingRows (db: Handle, importId: string, afterLine: number, limit: number): Promise<Array<{ line: number, payload: string }>> {
+  const rows = await db.selectFrom('debt_import_rows').select(['line', 'payload'])
+    .where('import_id', '=', importId).where('line', '>', afterLine)
+    .where('outcome', 'is', null).where('payload', 'is not', null)
+    .orderBy('line').limit(limit).execute()
+  return rows as Array<{ line: number, payload: string }>
+}
+
+export interface DebtUpsert {
+  id: string
+  contract_number: string
+  contract_number_normalized: string
+  debtor_iin_encrypted: string
+  debtor_iin_index: string
+  debtor_name_encrypted: string
+  creditor: string
+  currency: string
+  outstanding: bigint
+  source_hash: string
+  import_id: string
+}
+
+/**
+ * Inserts new debts and updates those whose source row changed; returns the
+ * keys of the rows written. An identical row is left alone (its balance may
+ * have moved by payments since), so a re-import changes nothing.
+ */
+export async function upsertDebts (db: Handle, rows: DebtUpsert[]): Promise<Array<{ contract_number_normalized: string, debtor_iin_index: string }>> {
+  if (rows.length === 0) return []
+  return await db.insertInto('debts').values(rows)
+    .onConflict((oc) => oc.columns(['contract_number_normalized', 'debtor_iin_index']).doUpdateSet((eb) => ({
+      contract_number: eb.ref('excluded.contract_number'),
+      debtor_name_encrypted: eb.ref('excluded.debtor_name_encrypted'),
+      creditor: eb.ref('excluded.creditor'),
+      currency: eb.ref('excluded.currency'),
+      outstanding: eb.ref('excluded.outstanding'),
+      source_hash: eb.ref('excluded.source_hash'),
+      import_id: eb.ref('excluded.import_id'),
+      updated_at: sql`now()`
+    })).where('debts.source_hash', '<>', (eb) => eb.ref('excluded.source_hash')))
+    .returning(['contract_number_normalized', 'debtor_iin_index'])
+    .execute()
+}
+
+export async function setRowOutcome (db: Handle, importId: string, lines: number[], outcome: 'imported' | 'unchanged'): Promise<void> {
+  if (lines.length === 0) return
+  await db.updateTable('debt_import_rows').set({ outcome })
+    .where('import_id', '=', importId).where('line', 'in', lines).execute()
+}
+
+/** Totals and the first 1000 errors from the staged rows, then the rows go. */
+export async function finishImport (db: Handle, importId: string): Promise<void> {
+  await sql`
+    update debt_imports i set
+      status = 'completed',
+      finished_at = now(),
+      rows_total = s.total,
+      rows_imported = s.imported,
+      rows_unchanged = s.unchanged,
+      rows_rejected = s.rejected,
+      errors = coalesce((
+        select jsonb_agg(jsonb_build_object('line', e.line, 'column', e.error_column, 'code', e.error_code, 'message', e.error_message) order by e.line)
+          from (select * from debt_import_rows where import_id = ${importId} and error_code is not null order by line limit 1000) e
+      ), '[]'::jsonb)
+    from (select count(*)::int as total,
+                 count(*) filter (where outcome = 'imported')::int as imported,
+                 count(*) filter (where outcome = 'unchanged')::int as unchanged,
+                 count(*) filter (where outcome = 'rejected')::int as rejected
+            from debt_import_rows where import_id = ${importId}) s
+    where i.id = ${importId}`.execute(db)
+  await db.deleteFrom('debt_import_rows').where('import_id', '=', importId).execute()
+}
+
+export async function failImport (db: Handle, importId: string, reason: string): Promise<void> {
+  await db.updateTable('debt_imports').set({ status: 'failed', failure_reason: reason, finished_at: new Date() })
+    .where('id', '=', importId).execute()
+  await db.deleteFrom('debt_import_rows').where('import_id', '=', importId).execute()
+}

@@ -1,0 +1,106 @@
+import type { Readable } from 'node:stream'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { actorOf } from '../../http/auth.js'
+import { AppError } from '../../http/errors.js'
+import { pageOf, problemResponses } from '../../http/schemas.js'
+import { getImport, stageImport } from './import-service.js'
+import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
+import {
+  DebtImportSchema, DebtListQuery, DebtLookupSchema, DebtParams, DebtPatchBody, DebtSchema,
+  ImportErrorSchema, ImportParams, LookupBody, QueuedImportSchema
+} from './schemas.js'
+
+const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  for (const schema of [DebtLookupSchema, DebtSchema, ImportErrorSchema, DebtImportSchema]) app.addSchema(schema)
+  const deps = { db: app.db, pii: app.pii }
+  const authProblems = { 401: ['unauthenticated'], 403: ['forbidden'] }
+
+  // Portfolios arrive as the raw request body; the import streams it.
+  app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => { done(null, payload) })
+
+  app.post('/debts/lookup', {
+    config: { rateLimit: { max: app.config.lookupRateLimitPerMinute, timeWindow: 60_000 } },
+    schema: {
+      operationId: 'lookupDebt',
+      tags: ['Debts'],
+      summary: 'Find a debt by contract number and IIN',
+      description: 'The client identifies the debt before paying (offer cl. 3). Every miss (unknown contract, wrong IIN, a debt no longer payable) gives the same 404 `debt_not_found`. ' +
+        'An IIN with a wrong check digit gives 422 `invalid_iin`. Strictly rate limited per IP (LOOKUP_RATE_LIMIT_PER_MINUTE) against enumeration.',
+      security: [],
+      body: LookupBody,
+      response: {
+        200: Type.Ref(DebtLookupSchema),
+        ...problemResponses({ 400: ['validation_failed', 'malformed_json'], 404: ['debt_not_found'], 422: ['invalid_iin'], 429: ['rate_limited'] })
+      }
+    }
+  }, async (request) => await lookupDebt(deps, request.body))
+
+  app.post('/admin/debt-imports', {
+    preHandler: app.requireScopes('operator'),
+    schema: {
+      operationId: 'createDebtImport',
+      tags: ['Admin: debts'],
+      summary: 'Import a debt portfolio (CSV)',
+      description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
+        '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals. ' +
+        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows upsert by contract number + IIN; bad rows are reported and never stop the good ones. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      headers: Type.Object({ 'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })) }),
+      response: {
+        202: QueuedImportSchema,
+        ...problemResponses({ ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
+      }
+    }
+  }, async (request, reply) => {
+    const maxBytes = app.config.debtImportMaxBytes
+    if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
+      throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
+    }
+    const fileName = request.headers['x-file-name'] ?? null
+    const queued = await stageImport(deps, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null })
+    return await reply.code(202).send(queued)
+  })
+
+  app.get('/admin/debt-imports/:id', {
+    preHandler: app.requireScopes('operator'),
+    schema: {
+      operationId: 'getDebtImport',
+      tags: ['Admin: debts'],
+      summary: 'Progress and report of an import',
+      description: 'Status (`queued`, `running`, `completed`, `failed`), row counts and the first 1000 rejected rows with line, column and code. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: ImportParams,
+      response: { 200: Type.Ref(DebtImportSchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['debt_import_not_found'] }) }
+    }
+  }, async (request) => await getImport(app.db, request.params.id))
+
+  app.get('/admin/debts', {
+    preHandler: app.requireScopes('operator'),
+    schema: {
+      operationId: 'listDebts',
+      tags: ['Admin: debts'],
+      summary: 'List debts',
+      description: 'Filter by contract number (compared case- and space-insensitively) and status; cursor pagination. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      querystring: DebtListQuery,
+      response: { 200: pageOf(Type.Ref(DebtSchema), 'A page of debts'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
+    }
+  }, async (request) => await listDebtsPage(deps, request.query))
+
+  app.patch('/admin/debts/:id', {
+    preHandler: app.requireScopes('operator'),
+    schema: {
+      operationId: 'updateDebt',
+      tags: ['Admin: debts'],
+      summary: 'Change a debt\'s status',
+      description: 'E.g. `recalled` when the creditor takes the claim back; only `active` debts can be looked up and paid. Audit-logged. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: DebtParams,
+      body: DebtPatchBody,
+      response: { 200: Type.Ref(DebtSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 404: ['debt_not_found'] }) }
+    }
+  }, async (request) => await changeDebtStatus(deps, actorOf(request), request.params.id, request.body.status))
+}
+
+export default debtRoutes

@@ -1,0 +1,93 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { publicIdPattern } from '../../lib/ids.js'
+import { MoneySchema } from '../../http/schemas.js'
+
+export const DEBT_STATUSES = ['active', 'closed', 'recalled'] as const
+export const DebtStatus = Type.Union(DEBT_STATUSES.map((s) => Type.Literal(s)), { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
+export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const
+
+const DebtId = Type.String({ pattern: publicIdPattern('debt'), examples: ['debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
+const Iin = Type.String({ minLength: 1, maxLength: 20, description: 'Debtor\'s IIN, 12 digits', examples: ['871008401427'] })
+const ContractNumber = Type.String({ minLength: 1, maxLength: 100, description: 'Loan contract number as printed on the contract', examples: ['КД-2024/0015'] })
+
+export const LookupBody = Type.Object({ contractNumber: ContractNumber, iin: Iin }, {
+  additionalProperties: false,
+  examples: [{ contractNumber: 'КД-2024/0015', iin: '871008401427' }]
+})
+export type LookupInput = Static<typeof LookupBody>
+
+export const DebtLookupSchema = Type.Object({
+  debtId: DebtId,
+  contractNumber: Type.String(),
+  creditor: Type.String({ description: 'The original lender' }),
+  debtorName: Type.String({ description: 'Masked: first letter of each part', examples: ['И*** И*** И***'] }),
+  outstanding: Type.Ref(MoneySchema),
+  status: Type.Literal('active')
+}, {
+  $id: 'DebtLookup',
+  additionalProperties: false,
+  examples: [{ debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'И*** И*** И***', outstanding: { amount: 12500050, currency: 'KZT' }, status: 'active' }]
+})
+export type DebtLookup = Static<typeof DebtLookupSchema>
+
+export const DebtSchema = Type.Object({
+  id: DebtId,
+  contractNumber: Type.String(),
+  creditor: Type.String(),
+  debtorName: Type.String(),
+  debtorIinMasked: Type.String({ examples: ['8710******27'] }),
+  outstanding: Type.Ref(MoneySchema),
+  status: DebtStatus,
+  importId: Type.Union([Type.String({ pattern: publicIdPattern('debtImport') }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' })
+}, {
+  $id: 'Debt',
+  additionalProperties: false,
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
+})
+export type Debt = Static<typeof DebtSchema>
+
+export const DebtListQuery = Type.Object({
+  contractNumber: Type.Optional(ContractNumber),
+  status: Type.Optional(DebtStatus),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('debt') }))
+}, { additionalProperties: false })
+
+export const DebtParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('debt') }) }, { additionalProperties: false })
+export const DebtPatchBody = Type.Object({ status: DebtStatus }, { additionalProperties: false, examples: [{ status: 'recalled' }] })
+
+export const ImportErrorSchema = Type.Object({
+  line: Type.Integer({ minimum: 1, description: 'Line in the file; the header is line 1' }),
+  column: Type.Union([Type.String(), Type.Null()]),
+  code: Type.String({ description: 'missing_field, invalid_iin, invalid_amount, invalid_currency, field_too_long, wrong_field_count, duplicate_in_file' }),
+  message: Type.String()
+}, { $id: 'DebtImportError', additionalProperties: false })
+
+export const DebtImportSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('debtImport') }),
+  status: Type.Union(IMPORT_STATUSES.map((s) => Type.Literal(s))),
+  rowsTotal: Type.Integer({ description: 'Data rows in the file (the header not counted)' }),
+  rowsImported: Type.Integer({ description: 'New or changed debts' }),
+  rowsUnchanged: Type.Integer({ description: 'Rows identical to what an earlier import brought' }),
+  rowsRejected: Type.Integer(),
+  errors: Type.Array(Type.Ref(ImportErrorSchema), { description: 'The first 1000 rejected rows' }),
+  failureReason: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+}, {
+  $id: 'DebtImport',
+  additionalProperties: false,
+  examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'completed', rowsTotal: 3, rowsImported: 2, rowsUnchanged: 0, rowsRejected: 1, errors: [{ line: 3, column: 'debtor_iin', code: 'invalid_iin', message: 'not a valid IIN (checksum)' }], failureReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: '2026-11-25T10:00:01.000Z', finishedAt: '2026-11-25T10:00:09.000Z' }]
+})
+export type DebtImport = Static<typeof DebtImportSchema>
+
+export const QueuedImportSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('debtImport') }),
+  status: Type.Literal('queued'),
+  rowsTotal: Type.Integer()
+}, { additionalProperties: false, examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'queued', rowsTotal: 100000 }] })
+
+export const ImportParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('debtImport') }) }, { additionalProperties: false })

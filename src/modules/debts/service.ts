@@ -1,0 +1,83 @@
+import type { Database } from '../../db/database.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { validateIin } from '../../lib/iin.js'
+import { fromPublicId, toPublicId } from '../../lib/ids.js'
+import { maskName, normalizeContractNumber } from '../../lib/names.js'
+import { NotFound, Unprocessable } from '../../http/errors.js'
+import { recordAudit, type Actor } from '../audit/repository.js'
+import { iinIndex } from './import-service.js'
+import { findDebt, findDebtByKey, listDebts, setDebtStatus, type DebtRow } from './repository.js'
+import type { Debt, DebtLookup, LookupInput } from './schemas.js'
+
+interface Deps { db: Database, pii: PiiCipher }
+
+function maskIin (iin: string): string {
+  return `${iin.slice(0, 4)}******${iin.slice(-2)}`
+}
+
+export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
+  return {
+    id: toPublicId('debt', row.id),
+    contractNumber: row.contract_number,
+    creditor: row.creditor,
+    debtorName: pii.decrypt(row.debtor_name_encrypted),
+    debtorIinMasked: maskIin(pii.decrypt(row.debtor_iin_encrypted)),
+    outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
+    status: row.status,
+    importId: row.import_id === null ? null : toPublicId('debtImport', row.import_id),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+/**
+ * offer cl. 3: the client identifies the debt by contract number and IIN.
+ * Every kind of miss (unknown contract, another person's IIN, a debt no
+ * longer payable) gives the same answer, so the endpoint tells an
+ * enumerator nothing.
+ */
+export async function lookupDebt (deps: Deps, input: LookupInput): Promise<DebtLookup> {
+  const iin = validateIin(input.iin.trim())
+  if (!iin.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${iin.reason})` }])
+  const row = await findDebtByKey(deps.db, normalizeContractNumber(input.contractNumber), iinIndex(deps.pii, iin.iin))
+  if (row === undefined || row.status !== 'active') throw debtNotFound()
+  return {
+    debtId: toPublicId('debt', row.id),
+    contractNumber: row.contract_number,
+    creditor: row.creditor,
+    debtorName: maskName(deps.pii.decrypt(row.debtor_name_encrypted)),
+    outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
+    status: 'active'
+  }
+}
+
+export function debtNotFound (): NotFound {
+  return new NotFound('debt_not_found', 'No payable debt matches this contract number and IIN')
+}
+
+export async function listDebtsPage (deps: Deps, query: { contractNumber?: string, status?: DebtRow['status'], limit?: number, startingAfter?: string }): Promise<{ data: Debt[], hasMore: boolean, nextCursor: string | null }> {
+  const limit = query.limit ?? 20
+  const rows = await listDebts(deps.db, {
+    contractNumberNormalized: query.contractNumber === undefined ? undefined : normalizeContractNumber(query.contractNumber),
+    status: query.status,
+    limit,
+    startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
+  })
+  const hasMore = rows.length > limit
+  const data = rows.slice(0, limit).map((row) => toDebt(deps.pii, row))
+  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+}
+
+export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: string, status: DebtRow['status']): Promise<Debt> {
+  const id = fromPublicId('debt', publicId)
+  if (id === null) throw new NotFound('debt_not_found', 'No debt with this id')
+  return await deps.db.transaction().execute(async (trx) => {
+    const before = await findDebt(trx, id, { forUpdate: true })
+    if (before === undefined) throw new NotFound('debt_not_found', 'No debt with this id')
+    const after = before.status === status ? before : await setDebtStatus(trx, id, status)
+    if (before.status !== status) {
+      await recordAudit(trx, actor, { action: 'debt.status_changed', entityType: 'debt', entityId: publicId, details: { from: before.status, to: status } })
+    }
+    return toDebt(deps.pii, after)
+  })
+}
