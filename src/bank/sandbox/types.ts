@@ -1,0 +1,69 @@
+import type { ColumnType, Generated, Kysely } from 'kysely'
+
+/**
+ * The sandbox bank's tables (migrations/0003_sandbox_bank.ts), kept out of
+ * src/db/types.ts: they are the bank's ledger, not ours. int8 columns read
+ * as bigint with the app's type parser and as text without it, so rows are
+ * mapped through BigInt()/String() in repository.ts either way.
+ */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+type Int8 = ColumnType<bigint | string, bigint, bigint>
+
+export const SANDBOX_PAYMENT_STATUSES = ['pending', 'processing', 'paid', 'failed'] as const
+export type SandboxPaymentStatus = typeof SANDBOX_PAYMENT_STATUSES[number]
+
+export interface SandboxBankPaymentsTable {
+  id: Generated<bigint | string>
+  merchant_id: string
+  order_id: string
+  amount: Int8
+  currency: string
+  description: string
+  request_params: ColumnType<Record<string, string>, string, never>
+  status: ColumnType<SandboxPaymentStatus, SandboxPaymentStatus | undefined, SandboxPaymentStatus>
+  card_mask: string | null
+  card_brand: string | null
+  failure_code: string | null
+  failure_description: string | null
+  refunded_amount: ColumnType<bigint | string, bigint | undefined, bigint>
+  created_at: Timestamp
+  expires_at: Timestamp
+  paid_at: NullableTimestamp
+  finished_at: NullableTimestamp
+}
+
+export interface SandboxBankRefundsTable {
+  id: Generated<bigint | string>
+  payment_id: bigint
+  amount: bigint
+  created_at: Timestamp
+}
+
+export interface SandboxBankDatabase {
+  sandbox_bank_payments: SandboxBankPaymentsTable
+  sandbox_bank_refunds: SandboxBankRefundsTable
+}
+
+export type SandboxDb = Kysely<SandboxBankDatabase>
+
+/** A payment as the sandbox bank knows it. */
+export interface SandboxPayment {
+  id: string
+  merchantId: string
+  orderId: string
+  amount: bigint
+  currency: string
+  description: string
+  /** init_payment.php's parameters as received. */
+  params: Record<string, string>
+  status: SandboxPaymentStatus
+  cardMask: string | null
+  cardBrand: string | null
+  failureCode: string | null
+  failureDescription: string | null
+  refundedAmount: bigint
+  createdAt: Date
+  expiresAt: Date
+  paidAt: Date | null
+}

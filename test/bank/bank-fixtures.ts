@@ -1,0 +1,165 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Fastify from 'fastify'
+import formbody from '@fastify/formbody'
+import { pino } from 'pino'
+import { createDatabase, type Database } from '../../src/db/database.js'
+import { sandboxBank } from '../../src/bank/sandbox/plugin.js'
+import { callbackReply, verifyCallback, type CallbackReplyStatus } from '../../src/bank/callbacks.js'
+import { createAcquirer } from '../../src/bank/acquirer.js'
+import type { BankProvider, InitPaymentRequest } from '../../src/bank/provider.js'
+import { createTestDatabase } from '../helpers/app.js'
+
+/**
+ * The two sides of the protocol for bank tests: the sandbox bank in a bare
+ * Fastify over real HTTP with its own database, a merchant that answers its
+ * callbacks the way a test asks, and fake banks for answers no honest bank gives.
+ */
+export const MERCHANT_ID = '552170'
+export const SECRET = 'sandbox-secret-key'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+function urlOf (address: AddressInfo | string | null): string {
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  return `http://127.0.0.1:${address.port}`
+}
+
+export interface Sandbox {
+  db: Database
+  /** …/sandbox/bank */
+  bankUrl: string
+  acquirer: BankProvider
+  /** Every line the sandbox and its requests logged, as JSON text. */
+  logLines: string[]
+}
+
+export async function startSandbox (t: Teardown, options: { retryDelaysMs?: number[], callbackTimeoutMs?: number } = {}): Promise<Sandbox> {
+  const handle = createDatabase(await createTestDatabase(t), { max: 4 })
+  const logLines: string[] = []
+  const app = Fastify({ loggerInstance: pino({ level: 'trace' }, { write: (line: string) => { logLines.push(line) } }) })
+  await app.register(sandboxBank, {
+    prefix: '/sandbox/bank',
+    db: handle.db,
+    merchantId: MERCHANT_ID,
+    secretKey: SECRET,
+    merchantName: 'ТОО «Эксперт Плюс» <тест>',
+    callbackRetryDelaysMs: options.retryDelaysMs ?? [20, 50],
+    callbackTimeoutMs: options.callbackTimeoutMs ?? 2000
+  })
+  const bankUrl = `${await app.listen({ port: 0, host: '127.0.0.1' })}/sandbox/bank`
+  t.teardown(async () => {
+    await app.close()
+    await handle.close()
+  })
+  const acquirer = createAcquirer({ baseUrl: bankUrl, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs: 5000 })
+  return { db: handle.db, bankUrl, acquirer, logLines }
+}
+
+export interface ReceivedCallback {
+  params: Record<string, string>
+  /** verifyCallback with the last segment of the URL called. */
+  verified: boolean
+}
+
+export interface MerchantBehaviour {
+  checkStatus?: CallbackReplyStatus
+  checkDescription?: string
+  /** Milliseconds the check handler thinks before answering. */
+  checkDelayMs?: number
+  /** HTTP statuses answered to successive result callbacks; 200 once they run out. */
+  resultHttpStatuses?: number[]
+}
+
+export interface Merchant {
+  url: string
+  checks: ReceivedCallback[]
+  results: ReceivedCallback[]
+  behaviour: MerchantBehaviour
+}
+
+/** The merchant's side: /cb/check and /cb/result, verifying and signing like our handlers must. */
+export async function startMerchant (t: Teardown, behaviour: MerchantBehaviour = {}): Promise<Merchant> {
+  const app = Fastify()
+  await app.register(formbody)
+  const merchant: Merchant = { url: '', checks: [], results: [], behaviour }
+  app.post('/cb/check', async (request, reply) => {
+    const params = request.body as Record<string, string>
+    merchant.checks.push({ params, verified: verifyCallback('check', params, SECRET) })
+    if (merchant.behaviour.checkDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, merchant.behaviour.checkDelayMs))
+    return await reply.type('text/xml').send(callbackReply('check', merchant.behaviour.checkStatus ?? 'ok', merchant.behaviour.checkDescription ?? '', SECRET))
+  })
+  app.post('/cb/result', async (request, reply) => {
+    const params = request.body as Record<string, string>
+    merchant.results.push({ params, verified: verifyCallback('result', params, SECRET) })
+    const status = merchant.behaviour.resultHttpStatuses?.shift() ?? 200
+    if (status !== 200) return await reply.code(status).send('not now')
+    return await reply.type('text/xml').send(callbackReply('result', 'ok', '', SECRET))
+  })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  merchant.url = urlOf(app.server.address())
+  t.teardown(async () => { await app.close() })
+  return merchant
+}
+
+export function paymentRequest (merchant: Merchant, overrides: Partial<InitPaymentRequest> = {}): InitPaymentRequest {
+  return {
+    orderId: `pay_${Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32)}`,
+    amount: 150000n,
+    currency: 'KZT',
+    description: 'Погашение задолженности по договору № КД-2024/17',
+    lifetimeSeconds: 1800,
+    checkUrl: `${merchant.url}/cb/check`,
+    resultUrl: `${merchant.url}/cb/result`,
+    successUrl: 'https://agency.example.kz/pay/success',
+    failureUrl: 'https://agency.example.kz/pay/failure',
+    userPhone: '+77011234567',
+    userEmail: 'payer@example.kz',
+    userIp: '192.0.2.10',
+    ...overrides
+  }
+}
+
+/** Posts the hosted page's form as a browser would, without following the redirect. */
+export async function submitForm (pageUrl: string, form: Record<string, string>): Promise<Response> {
+  return await fetch(pageUrl, { method: 'POST', body: new URLSearchParams(form), redirect: 'manual' })
+}
+
+export const PAY_WITH = (cardNumber: string): Record<string, string> => ({
+  action: 'pay', card_number: cardNumber, card_expiry: '12/39', card_holder: 'IVAN IVANOV', card_cvv: '123'
+})
+
+export type FakeAnswer = { status?: number, body: string } | 'hang'
+
+/** A bank that answers whatever the test says; 'hang' never answers at all. */
+export async function startFakeBank (t: Teardown, answer: (script: string, params: URLSearchParams) => FakeAnswer): Promise<{ url: string, requests: Array<{ script: string, params: URLSearchParams }> }> {
+  const requests: Array<{ script: string, params: URLSearchParams }> = []
+  const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    let body = ''
+    request.on('data', (chunk: Buffer) => { body += chunk.toString() })
+    request.on('end', () => {
+      const script = (request.url ?? '').split('/').at(-1) ?? ''
+      const params = new URLSearchParams(body)
+      requests.push({ script, params })
+      const reply = answer(script, params)
+      if (reply === 'hang') return
+      response.writeHead(reply.status ?? 200, { 'content-type': 'text/xml; charset=utf-8' })
+      response.end(reply.body)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+  return { url: urlOf(server.address()), requests }
+}
+
+/** A port nothing listens on. */
+export async function closedPortUrl (): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = urlOf(server.address())
+  await new Promise((resolve) => server.close(resolve))
+  return url
+}

@@ -1,0 +1,80 @@
+import t from 'tap'
+import { pino } from 'pino'
+import { callbackReply, verifyCallback } from '../../src/bank/callbacks.js'
+import { signParams } from '../../src/bank/signature.js'
+import { parseXmlResponse } from '../../src/bank/xml.js'
+import { signedParamsOfXml, verifyXmlSignature } from '../../src/bank/xml-signature.js'
+import { deliverCallback } from '../../src/bank/sandbox/callbacks.js'
+import { cardBrand, maskCard, readCard } from '../../src/bank/sandbox/card.js'
+import { formatTenge } from '../../src/bank/sandbox/page.js'
+import { closedPortUrl, startFakeBank } from './bank-fixtures.js'
+
+const SECRET = 'merchant-secret'
+
+t.test('our reply to a callback is the signed four-field <response>', async (t) => {
+  const xml = callbackReply('result', 'rejected', 'Долг погашен & закрыт', SECRET)
+  t.match(xml, /^<\?xml version="1.0" encoding="utf-8"\?><response><pg_status>rejected<\/pg_status><pg_description>Долг погашен &amp; закрыт<\/pg_description><pg_salt>[0-9a-f]{32}<\/pg_salt><pg_sig>[0-9a-f]{32}<\/pg_sig><\/response>$/)
+  const fields = parseXmlResponse(xml)
+  t.equal(fields.pg_sig, signParams('result', { pg_status: 'rejected', pg_description: 'Долг погашен & закрыт', pg_salt: fields.pg_salt as string }, SECRET))
+  t.ok(verifyXmlSignature('result', xml, SECRET))
+  t.notOk(verifyXmlSignature('check', xml, SECRET), 'signed for its script only')
+  t.not(parseXmlResponse(callbackReply('result', 'ok', '', SECRET)).pg_salt, fields.pg_salt, 'a fresh salt each time')
+})
+
+t.test('verifyCallback accepts the bank\'s signature over the raw parameters and nothing else', async (t) => {
+  const params = { pg_order_id: 'pay_1', pg_payment_id: '700000001', pg_amount: '1500.00', pg_result: '1', pg_salt: 'abc', custom: 'x' }
+  const signed = { ...params, pg_sig: signParams('result', params, SECRET) }
+  t.ok(verifyCallback('result', signed, SECRET))
+  t.notOk(verifyCallback('result', { ...signed, pg_amount: '15.00' }, SECRET))
+  t.notOk(verifyCallback('check', signed, SECRET))
+  t.notOk(verifyCallback('result', params, SECRET))
+})
+
+t.test('XML signatures: flat messages sign as parameters, pg_sig is never signed, a missing one never verifies', async (t) => {
+  const xml = '<response><pg_status>ok</pg_status><pg_sig>x</pg_sig><pg_redirect_url>a&amp;b</pg_redirect_url><pg_redirect_url_type>need data</pg_redirect_url_type><pg_salt><![CDATA[s<1>]]></pg_salt></response>'
+  t.same(signedParamsOfXml(xml), { pg_status001: 'ok', pg_redirect_url003: 'a&b', pg_redirect_url_type004: 'need data', pg_salt005: 's<1>' })
+  t.notOk(verifyXmlSignature('x.php', '<response><pg_status>ok</pg_status></response>', SECRET))
+  t.same(signedParamsOfXml('<response><a/><b><c/><!-- <d>1</d> --></b></response>'), { a001: '', b002c001: '' })
+})
+
+t.test('the card as the bank shows it', async (t) => {
+  t.equal(maskCard('4111111111111111'), '4111-11XX-XXXX-1111')
+  t.equal(maskCard('5483185555550293'), '5483-18XX-XXXX-0293')
+  t.equal(maskCard('4000000000000000002'), '4000-00XX-XXXX-XXX0-002')
+  t.equal(cardBrand('4111111111111111'), 'VI')
+  t.equal(cardBrand('5555555555554444'), 'MC')
+  t.equal(cardBrand('2221000000000009'), 'MC')
+  t.equal(cardBrand('6011111111111117'), '')
+  const now = new Date('2026-05-15T00:00:00Z')
+  const form = { card_number: '4111-1111-1111-1111', card_expiry: '05/26', card_holder: 'A', card_cvv: '1234' }
+  t.same(readCard(form, now), { card: { digits: '4111111111111111', mask: '4111-11XX-XXXX-1111', brand: 'VI' } }, 'this month still counts')
+  t.match(readCard({ ...form, card_expiry: '04/2026' }, now), { error: /Срок/ })
+  t.match(readCard({ ...form, card_expiry: '13/30' }, now), { error: /Срок/ })
+  t.match(readCard({ ...form, card_number: '' }, now), { error: /Номер/ })
+  t.match(readCard({}, now), { error: /Номер/ })
+  t.equal(formatTenge(123456789n), '1\u00a0234\u00a0567,89\u00a0₸')
+  t.equal(formatTenge(5n), '0,05\u00a0₸')
+})
+
+t.test('deliverCallback gives up after the retries when nobody answers, and says so', async (t) => {
+  const lines: string[] = []
+  const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
+  const url = `${await closedPortUrl()}/cb/result?token=secret`
+  const report = await deliverCallback({ url, params: { pg_result: '1', pg_user_phone: '77011234567' }, secretKey: SECRET, timeoutMs: 500, retryDelaysMs: [5, 5], log })
+  t.same(report, { delivered: false, attempts: 3, reply: null })
+  t.equal(lines.filter((line) => line.includes('callback not delivered')).length, 3)
+  t.match(lines.join('\n'), 'ECONNREFUSED')
+  t.match(lines.join('\n'), 'given up')
+  t.notMatch(lines.join('\n'), 'token=secret', 'no query string in the log')
+  t.notMatch(lines.join('\n'), '77011234567', 'no parameters in the log')
+})
+
+t.test('an answer of 200 ends the delivery even when it is not the merchant\'s signed XML; that is logged', async (t) => {
+  const lines: string[] = []
+  const log = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
+  const merchant = await startFakeBank(t, () => ({ body: 'OK' }))
+  const report = await deliverCallback({ url: `${merchant.url}/cb/result`, params: { pg_result: '1' }, secretKey: SECRET, timeoutMs: 500, retryDelaysMs: [5], log })
+  t.match(report, { delivered: true, attempts: 1, reply: { httpStatus: 200, status: null, signed: false } })
+  t.equal(merchant.requests.length, 1)
+  t.match(lines.join('\n'), 'not signed by the merchant')
+})
