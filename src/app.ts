@@ -18,6 +18,12 @@ import agencyRoutes from './modules/agency/routes.js'
 import apiKeyRoutes from './modules/api-keys/routes.js'
 import auditRoutes from './modules/audit/routes.js'
 import debtRoutes from './modules/debts/routes.js'
+import acceptanceRoutes from './modules/acceptances/routes.js'
+import paymentRoutes from './modules/payments/routes.js'
+import callbackRoutes from './modules/payments/callback-routes.js'
+import bankPlugin from './bank/plugin.js'
+import cardGuard from './http/card-guard.js'
+import idempotency from './http/idempotency.js'
 
 /** Configuration with the process-level decisions made: which database, which keys. */
 export interface AppConfig extends Config {
@@ -84,6 +90,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
     maxAge: 600
   })
+  await app.register(databasePlugin, { config })
+  await app.register(authPlugin)
+  await app.register(bankPlugin, { config })
+
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
@@ -91,8 +101,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
       new AppError(429, 'rate_limited', 'Too many requests', `Too many requests: at most ${context.max} per ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
   })
 
-  await app.register(databasePlugin, { config })
-  await app.register(authPlugin)
+  await app.register(cardGuard)
+  await app.register(idempotency)
 
   await app.register(healthRoutes, { prefix: '/health' })
   // A worker process serves only its health probes.
@@ -102,6 +112,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
   await app.register(auditRoutes, { prefix: '/v1/admin' })
   await app.register(debtRoutes, { prefix: '/v1' })
+  await app.register(acceptanceRoutes, { prefix: '/v1' })
+  await app.register(paymentRoutes, { prefix: '/v1' })
+  await app.register(callbackRoutes, { prefix: '/v1' })
 
   return app
 }

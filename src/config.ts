@@ -34,6 +34,14 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
+  PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
+  PAYMENT_LIFETIME_SECONDS: Type.Optional(Type.Integer({ minimum: 300, maximum: 604800 })),
+  RETURN_URL_ALLOWED_HOSTS: Type.Optional(Type.String()),
+  RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: Type.Optional(Type.Integer({ minimum: 1 })),
+  RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
+  RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL: Type.Optional(Type.Integer({ minimum: 1 })),
+  RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
+  RISK_MAX_PAYMENT_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
   DEBT_IMPORT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   AGENCY_NAME: Type.Optional(Type.String({ minLength: 1 })),
   AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
@@ -79,13 +87,25 @@ export interface Config {
   adminApiKey: string | null
   bank: {
     mode: 'sandbox' | 'live'
-    baseUrl: string | null
-    merchantId: string | null
-    secretKey: string | null
+    baseUrl: string
+    merchantId: string
+    secretKey: string
     timeoutMs: number
   }
   rateLimitPerMinute: number
   lookupRateLimitPerMinute: number
+  payments: {
+    minAmount: bigint
+    lifetimeSeconds: number
+    returnUrlAllowedHosts: string[]
+  }
+  risk: {
+    maxPaymentsPerHourPerIp: number
+    maxPaymentsPerHourPerIin: number
+    maxPaymentsPerHourPerEmail: number
+    maxFailedPaymentsPerDayPerIin: number
+    maxPaymentAmount: bigint
+  }
   bodyLimitBytes: number
   debtImportMaxBytes: number
   agency: AgencyRequisites
@@ -110,7 +130,9 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES'])
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
+  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
+  'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
 
 function coerce (name: string, raw: string): unknown {
@@ -160,6 +182,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const port = e.PORT ?? 3000
   const host = e.HOST ?? '127.0.0.1'
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, '')
+  const corsOrigins = (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '')
   return {
     port,
     host,
@@ -169,8 +193,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? 'info',
     role: e.ROLE ?? 'all',
     migrateOnStart: e.MIGRATE_ON_START ?? true,
-    corsOrigins: (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== ''),
-    publicBaseUrl: (e.PUBLIC_BASE_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, ''),
+    corsOrigins,
+    publicBaseUrl,
     pii: {
       encryptionKey: e.PII_ENCRYPTION_KEY ?? null,
       encryptionKeyId: e.PII_ENCRYPTION_KEY_ID ?? 'k1',
@@ -183,13 +207,31 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey: e.ADMIN_API_KEY ?? null,
     bank: {
       mode: bankMode,
-      baseUrl: e.BANK_BASE_URL ?? null,
-      merchantId: e.BANK_MERCHANT_ID ?? null,
-      secretKey: e.BANK_SECRET_KEY ?? null,
+      // Sandbox: the built-in bank under our own URL, with fixed test
+      // credentials so the api and worker processes agree on them.
+      baseUrl: e.BANK_BASE_URL ?? `${publicBaseUrl}/sandbox/bank`,
+      merchantId: e.BANK_MERCHANT_ID ?? 'sandbox-merchant',
+      secretKey: e.BANK_SECRET_KEY ?? 'sandbox-secret-key',
       timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 300,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
+    payments: {
+      minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
+      lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,
+      // Where the bank may send the payer back: our own host and the
+      // agency's website origins, unless configured; never an arbitrary site.
+      returnUrlAllowedHosts: e.RETURN_URL_ALLOWED_HOSTS !== undefined
+        ? e.RETURN_URL_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
+        : [...new Set([publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website].map((u) => new URL(u).hostname.toLowerCase()))]
+    },
+    risk: {
+      maxPaymentsPerHourPerIp: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP ?? 30,
+      maxPaymentsPerHourPerIin: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN ?? 20,
+      maxPaymentsPerHourPerEmail: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL ?? 20,
+      maxFailedPaymentsPerDayPerIin: e.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN ?? 15,
+      maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? 10_000_000_000)
+    },
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
     debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 64 * 1024 * 1024,
     agency: {

@@ -43,7 +43,7 @@ t.test('every operation is documented for the developers who integrate', async (
         for (const [status, response] of problems) {
           t.ok((response as Doc).content?.['application/problem+json'], `${name} ${status}: problem+json`)
         }
-        const body = op.requestBody?.content?.['application/json'] as Doc | undefined
+        const body = Object.values(op.requestBody?.content ?? {})[0] as Doc | undefined
         const mediaExample = (media: Doc | undefined): boolean => media?.example !== undefined || media?.examples !== undefined || hasExample(media?.schema)
         const examples = success.some(([, r]) => mediaExample((r as Doc).content?.['application/json'])) || mediaExample(body)
         t.ok(examples, `${name}: has examples`)

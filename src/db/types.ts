@@ -83,6 +83,88 @@ export interface DebtsTable {
   updated_at: Timestamp
 }
 
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
+type Defaulted<T> = ColumnType<T, T | undefined, T>
+
+export interface AcceptancesTable {
+  id: string
+  offer_id: string
+  offer_version: number
+  offer_sha256: string
+  debt_id: string
+  payer_full_name_encrypted: string
+  payer_email_encrypted: string
+  payer_email_index: string
+  payer_phone_encrypted: string
+  ip_encrypted: string
+  ip_index: string
+  user_agent: string | null
+  personal_data_consent: boolean
+  accepted_at: Timestamp
+  consent_expires_at: Timestamp
+  payable_until: Timestamp
+}
+
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'expired' | 'returned'
+
+export interface PaymentsTable {
+  id: string
+  acceptance_id: string
+  debt_id: string
+  amount: bigint
+  currency: string
+  status: Defaulted<PaymentStatus>
+  refunded_amount: Defaulted<bigint>
+  overpaid_amount: Defaulted<bigint>
+  bank_payment_id: Nullable<string>
+  redirect_url: Nullable<string>
+  return_url: Nullable<string>
+  card_mask: Nullable<string>
+  failure_code: Nullable<string>
+  needs_review: Defaulted<boolean>
+  review_reason: Nullable<string>
+  ip_index: string
+  iin_index: string
+  email_index: string
+  created_at: Timestamp
+  updated_at: Timestamp
+  expires_at: ColumnType<Date, Date | string, Date | string>
+  paid_at: Nullable<Date>
+}
+
+export interface PaymentEventsTable {
+  id: Generated<bigint>
+  payment_id: string
+  type: string
+  details: ColumnType<Record<string, unknown>, string | undefined, never>
+  created_at: Timestamp
+}
+
+export interface BankCallbacksTable {
+  id: Generated<bigint>
+  kind: 'check' | 'result'
+  payment_id: string | null
+  order_id: string | null
+  signature_valid: boolean
+  dedupe_key: string | null
+  raw_encrypted: string
+  reply_status: string
+  reply_description: string
+  reply_xml: string
+  received_at: Timestamp
+}
+
+export interface PaymentRefusalsTable {
+  id: Generated<bigint>
+  acceptance_id: string | null
+  reason: string
+  amount: bigint
+  ip_index: string
+  iin_index: string
+  email_index: string
+  created_at: Timestamp
+}
+
 export interface DB {
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
@@ -90,4 +172,9 @@ export interface DB {
   debt_imports: DebtImportsTable
   debt_import_rows: DebtImportRowsTable
   debts: DebtsTable
+  acceptances: AcceptancesTable
+  payments: PaymentsTable
+  payment_events: PaymentEventsTable
+  bank_callbacks: BankCallbacksTable
+  payment_refusals: PaymentRefusalsTable
 }

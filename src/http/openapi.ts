@@ -6,9 +6,12 @@ import type { Config } from '../config.js'
 export const API_TAGS = [
   { name: 'Offer', description: 'The public offer the client accepts before paying (offer cl. 1, 20, 24)' },
   { name: 'Debts', description: 'Finding the debt to pay (offer cl. 3)' },
+  { name: 'Payments', description: 'Accepting the offer and paying by card on the bank\'s hosted page (offer cl. 2-4, 8)' },
   { name: 'Agency', description: 'Requisites and support contacts of the agency (offer cl. 10, 25)' },
   { name: 'Admin: API keys', description: 'Back-office API keys (scope admin)' },
   { name: 'Admin: debts', description: 'Portfolio imports and debt administration' },
+  { name: 'Admin: payments', description: 'Payments with their timelines' },
+  { name: 'Bank callbacks', description: 'Called by the acquiring bank only (signed with pg_sig)' },
   { name: 'Admin: audit', description: 'Append-only record of every back-office action' },
   { name: 'Admin: offers', description: 'Publishing offer versions' },
   { name: 'Health', description: 'Liveness and readiness probes' }

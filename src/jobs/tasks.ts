@@ -1,6 +1,8 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
+import { reconcilePayments } from '../modules/payments/reconcile.js'
+import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 
 /**
  * Every background task, by name. Tasks get the application (database,
@@ -22,8 +24,16 @@ export function taskList (app: FastifyInstance): TaskList {
       throw error
     }
   }
-  return { [DEBT_IMPORT_TASK]: debtImport }
+  const reconcile: Task = async () => {
+    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log })
+    if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
+  }
+  const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency }
 }
 
 /** Recurring tasks (graphile-worker crontab syntax). */
-export const CRONTAB = ''
+export const CRONTAB = [
+  '* * * * * payments-reconcile ?max=1',
+  '17 * * * * idempotency-purge ?max=1'
+].join('\n')

@@ -11,7 +11,7 @@ export function workerLogger (log: FastifyBaseLogger): Logger {
     const context = { worker: meta }
     if (level === 'error') log.error(context, message)
     else if (level === 'warning') log.warn(context, message)
-    else if (level === 'info') log.info(context, message)
+    else if (level === 'info') log.debug(context, message) // per-job chatter; failures come as warning or error
     else log.debug(context, message)
   })
 }

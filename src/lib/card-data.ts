@@ -6,7 +6,10 @@
  * A card number is a maximal run of 13-19 ASCII digits, single spaces or
  * dashes allowed between digits, that passes Luhn. Longer runs do not count
  * (long references and account numbers would be false positives); a 12-digit
- * IIN, an 11-digit phone and a KZ IBAN (letters inside) never match.
+ * IIN, an 11-digit phone and a KZ IBAN (letters inside) never match. A run
+ * touching a Latin letter or underscore is part of a token, not a card: our
+ * own ids (`pay_0193…`, 32 hex digits) hold long digit runs by chance and
+ * must never be refused as card data.
  */
 
 const MIN_DIGITS = 13
@@ -34,6 +37,10 @@ export function luhnValid (digits: string): boolean {
   return sum % 10 === 0
 }
 
+function isWordCode (code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95
+}
+
 function isCardRun (run: string, length: number): boolean {
   return length >= MIN_DIGITS && length <= MAX_DIGITS && luhnValid(run)
 }
@@ -43,9 +50,11 @@ function textHoldsCardNumber (text: string): boolean {
   if (text.length < MIN_DIGITS) return false
   let run = ''
   let length = 0
+  let startsClear = true
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
     if (isDigitCode(code)) {
+      if (length === 0) startsClear = i === 0 || !isWordCode(text.charCodeAt(i - 1))
       length++
       // past 19 digits the run can no longer count; stop copying it
       if (length <= MAX_DIGITS) run += text[i]
@@ -54,11 +63,11 @@ function textHoldsCardNumber (text: string): boolean {
     // a single space or dash between two digits keeps the run going
     const separator = code === 32 || code === 45
     if (separator && length > 0 && isDigitCode(text.charCodeAt(i + 1))) continue
-    if (isCardRun(run, length)) return true
+    if (startsClear && !isWordCode(code) && isCardRun(run, length)) return true
     run = ''
     length = 0
   }
-  return isCardRun(run, length)
+  return startsClear && isCardRun(run, length)
 }
 
 function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>): boolean {

@@ -1,0 +1,14 @@
+import type { Insertable, Selectable, Transaction } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { AcceptancesTable, DB } from '../../db/types.js'
+
+type Handle = Database | Transaction<DB>
+export type AcceptanceRow = Selectable<AcceptancesTable>
+
+export async function insertAcceptance (db: Handle, row: Insertable<AcceptancesTable>): Promise<AcceptanceRow> {
+  return await db.insertInto('acceptances').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findAcceptance (db: Handle, id: string): Promise<AcceptanceRow | undefined> {
+  return await db.selectFrom('acceptances').selectAll().where('id', '=', id).executeTakeFirst()
+}

@@ -1,0 +1,39 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { publicIdPattern } from '../../lib/ids.js'
+
+export const AcceptanceBody = Type.Object({
+  offerVersion: Type.Integer({ minimum: 1, description: 'The `version` of the offer the client read' }),
+  offerSha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The `sha256` of the offer the client read' }),
+  offerLanguage: Type.Optional(Type.String({ pattern: '^[a-z]{2}$', default: 'ru' })),
+  debtId: Type.String({ pattern: publicIdPattern('debt') }),
+  payer: Type.Object({
+    fullName: Type.String({ minLength: 1, maxLength: 300 }),
+    email: Type.String({ minLength: 3, maxLength: 254 }),
+    phone: Type.String({ minLength: 5, maxLength: 30, description: 'Kazakhstan number: +7 7xx…, 8 7xx… accepted and normalised to E.164' })
+  }, { additionalProperties: false }),
+  personalDataConsent: Type.Boolean({ description: 'Must be true: consent to processing of personal data for 10 years (offer cl. 14, 15)' })
+}, {
+  additionalProperties: false,
+  examples: [{
+    offerVersion: 1,
+    offerSha256: 'b51c2b44993bc26d673ac4ed558341a351154dc9f650a2eaa172c700469907d1',
+    debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
+    payer: { fullName: 'Иванов Иван Иванович', email: 'ivanov@example.kz', phone: '+7 701 234 56 78' },
+    personalDataConsent: true
+  }]
+})
+export type AcceptanceInput = Static<typeof AcceptanceBody>
+
+export const AcceptanceSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('acceptance') }),
+  offerVersion: Type.Integer(),
+  debtId: Type.String({ pattern: publicIdPattern('debt') }),
+  acceptedAt: Type.String({ format: 'date-time' }),
+  consentExpiresAt: Type.String({ format: 'date-time', description: 'Ten years after acceptance (offer cl. 15)' }),
+  payableUntil: Type.String({ format: 'date-time', description: 'Payments may start from this acceptance until then (24 hours)' })
+}, {
+  $id: 'Acceptance',
+  additionalProperties: false,
+  examples: [{ id: 'acc_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', offerVersion: 1, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', acceptedAt: '2026-11-25T10:00:00.000Z', consentExpiresAt: '2036-11-25T10:00:00.000Z', payableUntil: '2026-11-26T10:00:00.000Z' }]
+})
+export type Acceptance = Static<typeof AcceptanceSchema>

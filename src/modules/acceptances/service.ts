@@ -1,0 +1,100 @@
+import type { Database } from '../../db/database.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { normalizeEmail } from '../../lib/email.js'
+import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
+import { normalizeName } from '../../lib/names.js'
+import { normalizeKzPhone } from '../../lib/phone.js'
+import { Conflict, Unprocessable } from '../../http/errors.js'
+import { findDebt } from '../debts/repository.js'
+import { debtNotFound } from '../debts/service.js'
+import { findCurrentOffer } from '../offers/repository.js'
+import { findAcceptance, insertAcceptance, type AcceptanceRow } from './repository.js'
+import type { Acceptance, AcceptanceInput } from './schemas.js'
+
+interface Deps { db: Database, pii: PiiCipher }
+export interface RequestEvidence { ip: string, userAgent: string | null }
+
+// offer cl. 15: consent for ten years; a started payment must follow soon after reading.
+const CONSENT_YEARS = 10
+const PAYABLE_FOR_MS = 24 * 60 * 60 * 1000
+
+export function emailIndex (pii: PiiCipher, email: string): string {
+  return pii.blindIndex(`email:${email}`)
+}
+
+export function ipIndex (pii: PiiCipher, ip: string): string {
+  return pii.blindIndex(`ip:${ip}`)
+}
+
+export function toAcceptance (row: AcceptanceRow): Acceptance {
+  return {
+    id: toPublicId('acceptance', row.id),
+    offerVersion: row.offer_version,
+    debtId: toPublicId('debt', row.debt_id),
+    acceptedAt: row.accepted_at.toISOString(),
+    consentExpiresAt: row.consent_expires_at.toISOString(),
+    payableUntil: row.payable_until.toISOString()
+  }
+}
+
+/**
+ * offer cl. 2, 14, 18: paying means accepting the offer. The evidence kept:
+ * which text (version and hash), when, from where, by whom, and the consent.
+ */
+export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence: RequestEvidence): Promise<Acceptance> {
+  if (!input.personalDataConsent) {
+    throw new Unprocessable('consent_required', 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)', {}, [{ path: 'body.personalDataConsent', message: 'must be true' }])
+  }
+  const email = normalizeEmail(input.payer.email)
+  if (!email.ok) throw new Unprocessable('invalid_email', 'The email address is not valid', {}, [{ path: 'body.payer.email', message: 'not a valid email address' }])
+  const phone = normalizeKzPhone(input.payer.phone)
+  if (!phone.ok) {
+    const message = phone.reason === 'not_kazakhstan' ? 'not a Kazakhstan number (+7 7xx…)' : 'not a phone number'
+    throw new Unprocessable('invalid_phone', `The phone number is not valid: ${message}`, {}, [{ path: 'body.payer.phone', message }])
+  }
+  const fullName = normalizeName(input.payer.fullName)
+  if (fullName === '') throw new Unprocessable('invalid_full_name', 'The full name is empty', {}, [{ path: 'body.payer.fullName', message: 'must not be blank' }])
+
+  const language = input.offerLanguage ?? 'ru'
+  const offer = await findCurrentOffer(deps.db, language)
+  if (offer === undefined || offer.version !== input.offerVersion || offer.sha256 !== input.offerSha256) {
+    throw new Conflict('offer_outdated', 'The offer has changed since it was read: show the current version and ask again', {
+      currentVersion: offer?.version ?? null,
+      currentSha256: offer?.sha256 ?? null
+    })
+  }
+  const debtId = fromPublicId('debt', input.debtId)
+  const debt = debtId === null ? undefined : await findDebt(deps.db, debtId)
+  if (debt === undefined || debt.status !== 'active') throw debtNotFound()
+
+  const now = new Date()
+  const consentExpiresAt = new Date(now)
+  consentExpiresAt.setUTCFullYear(consentExpiresAt.getUTCFullYear() + CONSENT_YEARS)
+  const row = await insertAcceptance(deps.db, {
+    id: uuidv7(),
+    offer_id: offer.id,
+    offer_version: offer.version,
+    offer_sha256: offer.sha256,
+    debt_id: debt.id,
+    payer_full_name_encrypted: deps.pii.encrypt(fullName),
+    payer_email_encrypted: deps.pii.encrypt(email.email),
+    payer_email_index: emailIndex(deps.pii, email.email),
+    payer_phone_encrypted: deps.pii.encrypt(phone.e164),
+    ip_encrypted: deps.pii.encrypt(evidence.ip),
+    ip_index: ipIndex(deps.pii, evidence.ip),
+    user_agent: evidence.userAgent?.slice(0, 500) ?? null,
+    personal_data_consent: true,
+    accepted_at: now,
+    consent_expires_at: consentExpiresAt,
+    payable_until: new Date(now.getTime() + PAYABLE_FOR_MS)
+  })
+  return toAcceptance(row)
+}
+
+export async function findFreshAcceptance (db: Database, publicId: string): Promise<AcceptanceRow> {
+  const id = fromPublicId('acceptance', publicId)
+  const row = id === null ? undefined : await findAcceptance(db, id)
+  if (row === undefined) throw new Unprocessable('acceptance_not_found', 'No acceptance of the offer with this id: accept the offer first', {}, [{ path: 'body.acceptanceId', message: 'unknown' }])
+  if (row.payable_until.getTime() < Date.now()) throw new Unprocessable('acceptance_expired', 'This acceptance is older than 24 hours: read and accept the current offer again')
+  return row
+}

@@ -1,0 +1,64 @@
+import type { Database } from '../../db/database.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { fromPublicId } from '../../lib/ids.js'
+import { normalizeContractNumber } from '../../lib/names.js'
+import type { PaymentStatus } from '../../db/types.js'
+import { listCallbacks, listEvents, listPayments, type PaymentRow } from './repository.js'
+import { findPaymentByPublicId, toPayment } from './service.js'
+
+/** The back office's view of payments: filters, and each payment's full timeline. */
+async function contractNumbers (db: Database, debtIds: string[]): Promise<Map<string, string>> {
+  if (debtIds.length === 0) return new Map()
+  const rows = await db.selectFrom('debts').select(['id', 'contract_number']).where('id', 'in', debtIds).execute()
+  return new Map(rows.map((r) => [r.id, r.contract_number]))
+}
+
+function toAdminPayment (row: PaymentRow, contractNumber: string) {
+  return {
+    ...toPayment(row),
+    contractNumber,
+    bankPaymentId: row.bank_payment_id,
+    needsReview: row.needs_review,
+    reviewReason: row.review_reason
+  }
+}
+
+export async function listAdminPayments (db: Database, query: { status?: PaymentStatus, from?: string, to?: string, contractNumber?: string, needsReview?: boolean, limit?: number, startingAfter?: string }) {
+  const limit = query.limit ?? 20
+  let debtIds: string[] | undefined
+  if (query.contractNumber !== undefined) {
+    const debts = await db.selectFrom('debts').select('id').where('contract_number_normalized', '=', normalizeContractNumber(query.contractNumber)).execute()
+    debtIds = debts.map((d) => d.id)
+  }
+  const rows = await listPayments(db, {
+    status: query.status,
+    from: query.from === undefined ? undefined : new Date(query.from),
+    to: query.to === undefined ? undefined : new Date(query.to),
+    debtIds,
+    needsReview: query.needsReview,
+    limit,
+    startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
+  })
+  const page = rows.slice(0, limit)
+  const contracts = await contractNumbers(db, [...new Set(page.map((r) => r.debt_id))])
+  const data = page.map((row) => toAdminPayment(row, contracts.get(row.debt_id) ?? ''))
+  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+}
+
+export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, publicId: string) {
+  const row = await findPaymentByPublicId(deps.db, publicId)
+  const contracts = await contractNumbers(deps.db, [row.debt_id])
+  const events = (await listEvents(deps.db, row.id)).map((e) => ({ at: e.created_at, kind: 'event' as const, type: e.type, details: e.details }))
+  const callbacks = (await listCallbacks(deps.db, row.id)).map((c) => ({
+    at: c.received_at,
+    kind: 'callback' as const,
+    type: c.kind,
+    signatureValid: c.signature_valid,
+    reply: c.reply_status,
+    details: { replyDescription: c.reply_description, params: JSON.parse(deps.pii.decrypt(c.raw_encrypted)) as Record<string, string> }
+  }))
+  const timeline = [...events, ...callbacks].sort((a, b) => a.at.getTime() - b.at.getTime())
+    .map((entry) => ({ ...entry, at: entry.at.toISOString() }))
+  return { ...toAdminPayment(row, contracts.get(row.debt_id) ?? ''), timeline }
+}
+

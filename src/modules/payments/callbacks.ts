@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Database } from '../../db/database.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { fromPublicId } from '../../lib/ids.js'
+import { parseMajorUnits } from '../../lib/money.js'
+import { callbackReply, verifyCallback, type CallbackReplyStatus } from '../../bank/callbacks.js'
+import { findDebt } from '../debts/repository.js'
+import { findCallbackByKey, findPayment, insertCallback, lockCallbackKey } from './repository.js'
+import { settleFailure, settleSuccess } from './settlement.js'
+
+/**
+ * The bank's check and result callbacks (DESIGN section 5). Every callback
+ * is stored raw with the answer given. A valid one is deduplicated on its
+ * content: a repeat, even many at once, gets the identical reply, and its
+ * effects apply once. An invalid signature changes nothing.
+ */
+export type CallbackKind = 'check' | 'result'
+
+export interface CallbackDeps { db: Database, pii: PiiCipher, secretKey: string, log: FastifyBaseLogger }
+
+interface Decision { status: CallbackReplyStatus, description: string }
+
+function dedupeKey (kind: CallbackKind, params: Record<string, string>): string {
+  const meaningful = Object.keys(params).filter((k) => k !== 'pg_salt' && k !== 'pg_sig').sort().map((k) => [k, params[k]])
+  return `${kind}:${createHash('sha256').update(JSON.stringify(meaningful)).digest('hex')}`
+}
+
+/** The bank writes its time in Almaty (UTC+5): "2026-11-25 15:02:11". */
+function bankTime (text: string | undefined): Date {
+  const match = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)$/.exec(text ?? '')
+  const parsed = match === null ? NaN : Date.parse(`${match[1] as string}T${match[2] as string}+05:00`)
+  return Number.isNaN(parsed) ? new Date() : new Date(parsed)
+}
+
+/** The form's parameters; `strict` is false when one repeats (never the bank's form). */
+function readParams (body: unknown): { params: Record<string, string>, strict: boolean } {
+  const params: Record<string, string> = {}
+  let strict = body !== null && typeof body === 'object'
+  for (const [key, value] of Object.entries(body ?? {})) {
+    if (typeof value === 'string') params[key] = value
+    else {
+      strict = false
+      params[key] = String(Array.isArray(value) ? value[0] : value)
+    }
+  }
+  return { params, strict }
+}
+
+export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind, body: unknown): Promise<string> {
+  const { params, strict } = readParams(body)
+  const valid = strict && verifyCallback(kind, params, deps.secretKey)
+  const orderId = params.pg_order_id ?? null
+  const paymentId = orderId === null ? null : fromPublicId('payment', orderId)
+  const raw = deps.pii.encrypt(JSON.stringify(params))
+
+  if (!valid) {
+    deps.log.warn({ kind, orderId }, 'bank callback with an invalid signature ignored')
+    const reply = callbackReply(kind, 'error', 'invalid signature', deps.secretKey)
+    const known = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
+    await insertCallback(deps.db, { kind, payment_id: known?.id ?? null, order_id: orderId?.slice(0, 100) ?? null, signature_valid: false, dedupe_key: null, raw_encrypted: raw, reply_status: 'error', reply_description: 'invalid signature', reply_xml: reply })
+    return reply
+  }
+
+  const key = dedupeKey(kind, params)
+  return await deps.db.transaction().execute(async (trx) => {
+    await lockCallbackKey(trx, key)
+    const seen = await findCallbackByKey(trx, key)
+    if (seen !== undefined) return seen.reply_xml
+
+    const payment = paymentId === null ? undefined : await findPayment(trx, paymentId)
+    let decision: Decision
+    if (payment === undefined) {
+      decision = kind === 'check' ? { status: 'rejected', description: 'unknown order' } : { status: 'error', description: 'unknown order' }
+    } else if (kind === 'check') {
+      decision = await decideCheck(trx, payment, params)
+    } else if (params.pg_result === '1') {
+      const outcome = await settleSuccess(trx, payment.id, {
+        amount: parseMajorUnits(params.pg_amount ?? '') ?? -1n,
+        currency: params.pg_currency ?? '',
+        bankPaymentId: params.pg_payment_id ?? null,
+        cardMask: params.pg_card_pan ?? null,
+        paidAt: bankTime(params.pg_payment_date),
+        source: 'callback'
+      })
+      // The bank has the money either way: acknowledge; a mismatch waits for an operator.
+      decision = { status: 'ok', description: outcome === 'mismatch' ? 'accepted for review' : 'accepted' }
+    } else {
+      await settleFailure(trx, payment.id, { failureCode: params.pg_failure_code ?? 'declined', source: 'callback' })
+      decision = { status: 'ok', description: 'failure recorded' }
+    }
+    const reply = callbackReply(kind, decision.status, decision.description, deps.secretKey)
+    await insertCallback(trx, { kind, payment_id: payment?.id ?? null, order_id: orderId, signature_valid: true, dedupe_key: key, raw_encrypted: raw, reply_status: decision.status, reply_description: decision.description, reply_xml: reply })
+    return reply
+  })
+}
+
+/** May this payment proceed? Only a pending payment, for its exact amount, while the debt can take it. */
+async function decideCheck (trx: Parameters<typeof findDebt>[0], payment: NonNullable<Awaited<ReturnType<typeof findPayment>>>, params: Record<string, string>): Promise<Decision> {
+  if (payment.status !== 'pending') return { status: 'rejected', description: `payment is ${payment.status}` }
+  if (parseMajorUnits(params.pg_amount ?? '') !== payment.amount || params.pg_currency !== payment.currency) return { status: 'rejected', description: 'amount or currency does not match the order' }
+  const debt = await findDebt(trx, payment.debt_id)
+  if (debt === undefined || debt.status !== 'active') return { status: 'rejected', description: 'the debt is no longer payable' }
+  if (payment.amount > debt.outstanding) return { status: 'rejected', description: 'the amount exceeds the outstanding balance' }
+  return { status: 'ok', description: 'payment may proceed' }
+}

@@ -1,0 +1,100 @@
+import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { BankCallbacksTable, DB, PaymentEventsTable, PaymentStatus, PaymentsTable } from '../../db/types.js'
+
+type Handle = Database | Transaction<DB>
+export type PaymentRow = Selectable<PaymentsTable>
+export type PaymentEventRow = Selectable<PaymentEventsTable>
+export type BankCallbackRow = Selectable<BankCallbacksTable>
+
+export async function insertPayment (db: Handle, row: Insertable<PaymentsTable>): Promise<PaymentRow> {
+  return await db.insertInto('payments').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findPayment (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<PaymentRow | undefined> {
+  let query = db.selectFrom('payments').selectAll().where('id', '=', id)
+  if (options.forUpdate === true) query = query.forUpdate()
+  return await query.executeTakeFirst()
+}
+
+/** Changes a payment only if it is still in one of the expected states. */
+export async function updatePayment (db: Handle, id: string, expected: PaymentStatus[], changes: Updateable<PaymentsTable>): Promise<PaymentRow | undefined> {
+  return await db.updateTable('payments').set({ ...changes, updated_at: new Date() })
+    .where('id', '=', id).where('status', 'in', expected)
+    .returningAll().executeTakeFirst()
+}
+
+export async function recordEvent (db: Handle, paymentId: string, type: string, details: Record<string, unknown> = {}): Promise<void> {
+  await db.insertInto('payment_events').values({ payment_id: paymentId, type, details: JSON.stringify(details) }).execute()
+}
+
+export async function listEvents (db: Handle, paymentId: string): Promise<PaymentEventRow[]> {
+  return await db.selectFrom('payment_events').selectAll().where('payment_id', '=', paymentId).orderBy('id').execute()
+}
+
+export async function listCallbacks (db: Handle, paymentId: string): Promise<BankCallbackRow[]> {
+  return await db.selectFrom('bank_callbacks').selectAll().where('payment_id', '=', paymentId).orderBy('id').execute()
+}
+
+// --- risk counters (blind indexes only) --------------------------------------
+
+export async function countPaymentsSince (db: Handle, column: 'ip_index' | 'iin_index' | 'email_index', value: string, since: Date, statuses?: PaymentStatus[]): Promise<number> {
+  let query = db.selectFrom('payments').select((eb) => eb.fn.countAll<bigint>().as('n'))
+    .where(column, '=', value).where('created_at', '>=', since)
+  if (statuses !== undefined) query = query.where('status', 'in', statuses)
+  const { n } = await query.executeTakeFirstOrThrow()
+  return Number(n)
+}
+
+export async function recordRefusal (db: Handle, row: { acceptance_id: string, reason: string, amount: bigint, ip_index: string, iin_index: string, email_index: string }): Promise<void> {
+  await db.insertInto('payment_refusals').values(row).execute()
+}
+
+// --- callbacks ---------------------------------------------------------------
+
+/** Serialises handlers of one callback (the bank may send it many times at once). */
+export async function lockCallbackKey (trx: Transaction<DB>, dedupeKey: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`.execute(trx)
+}
+
+export async function findCallbackByKey (db: Handle, dedupeKey: string): Promise<BankCallbackRow | undefined> {
+  return await db.selectFrom('bank_callbacks').selectAll().where('dedupe_key', '=', dedupeKey).executeTakeFirst()
+}
+
+export async function insertCallback (db: Handle, row: Insertable<BankCallbacksTable>): Promise<void> {
+  await db.insertInto('bank_callbacks').values(row).execute()
+}
+
+// --- admin and jobs -------------------------------------------------------
+
+export interface PaymentFilter {
+  status?: PaymentStatus
+  from?: Date
+  to?: Date
+  debtIds?: string[]
+  needsReview?: boolean
+  limit: number
+  startingAfter: string | null
+}
+
+export async function listPayments (db: Handle, filter: PaymentFilter): Promise<PaymentRow[]> {
+  let query = db.selectFrom('payments').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.from !== undefined) query = query.where('created_at', '>=', filter.from)
+  if (filter.to !== undefined) query = query.where('created_at', '<', filter.to)
+  if (filter.debtIds !== undefined) query = query.where('debt_id', 'in', filter.debtIds.length > 0 ? filter.debtIds : ['00000000-0000-0000-0000-000000000000'])
+  if (filter.needsReview !== undefined) query = query.where('needs_review', '=', filter.needsReview)
+  if (filter.startingAfter !== null) query = query.where('id', '<', filter.startingAfter)
+  return await query.execute()
+}
+
+/** Pending payments the reconciler should ask the bank about. */
+export async function paymentsToReconcile (db: Handle, now: Date, initGraceSeconds: number, limit: number): Promise<PaymentRow[]> {
+  return await db.selectFrom('payments').selectAll()
+    .where('status', '=', 'pending')
+    .where((eb) => eb.or([
+      eb('expires_at', '<', now),
+      eb.and([eb('bank_payment_id', 'is', null), eb('created_at', '<', new Date(now.getTime() - initGraceSeconds * 1000))])
+    ]))
+    .orderBy('created_at').limit(limit).execute()
+}

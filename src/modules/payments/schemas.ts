@@ -1,0 +1,127 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { publicIdPattern } from '../../lib/ids.js'
+import { MoneySchema } from '../../http/schemas.js'
+
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
+export const PaymentStatusSchema = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)), {
+  description: 'pending -> succeeded | failed | expired; returned: a succeeded payment the agency refused as suspicious and refunded in full (offer cl. 8)'
+})
+
+const PaymentId = Type.String({ pattern: publicIdPattern('payment'), examples: ['pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
+const Timestamp = Type.String({ format: 'date-time' })
+const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
+
+export const CreatePaymentBody = Type.Object({
+  acceptanceId: Type.String({ pattern: publicIdPattern('acceptance') }),
+  amount: Type.Integer({ minimum: 1, description: 'Tiyn (minor units): 150000 = 1 500.00 KZT' }),
+  currency: Type.Literal('KZT'),
+  returnUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'Where the bank sends the payer back; its host must be allowed (RETURN_URL_ALLOWED_HOSTS)' }))
+}, {
+  additionalProperties: false,
+  examples: [{ acceptanceId: 'acc_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', amount: 150000, currency: 'KZT', returnUrl: 'https://www.explus.kz/pay/done' }]
+})
+export type CreatePaymentInput = Static<typeof CreatePaymentBody>
+
+export const CreatedPaymentSchema = Type.Object({
+  id: PaymentId,
+  status: Type.Literal('pending'),
+  amount: Type.Integer(),
+  currency: Type.Literal('KZT'),
+  debtId: Type.String({ pattern: publicIdPattern('debt') }),
+  redirectUrl: Type.String({ format: 'uri', description: 'Send the payer here: the bank\'s hosted card page' }),
+  expiresAt: Timestamp
+}, {
+  $id: 'CreatedPayment',
+  additionalProperties: false,
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'pending', amount: 150000, currency: 'KZT', debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', redirectUrl: 'https://api.freedompay.kz/pay.html?customer=…', expiresAt: '2026-11-25T10:30:00.000Z' }]
+})
+export type CreatedPayment = Static<typeof CreatedPaymentSchema>
+
+export const PaymentSchema = Type.Object({
+  id: PaymentId,
+  status: PaymentStatusSchema,
+  amount: Type.Integer(),
+  currency: Type.Literal('KZT'),
+  refundedAmount: Type.Integer({ description: 'Tiyn returned to the card so far' }),
+  overpaidAmount: Type.Integer({ description: 'Tiyn the debt could not absorb (already paid off); handled by an operator' }),
+  debtId: Type.String({ pattern: publicIdPattern('debt') }),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  paidAt: NullableTimestamp,
+  cardMask: Type.Union([Type.String(), Type.Null()], { examples: ['4111-11XX-XXXX-1111'] }),
+  failureCode: Type.Union([Type.String(), Type.Null()])
+}, {
+  $id: 'Payment',
+  additionalProperties: false,
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, overpaidAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', createdAt: '2026-11-25T10:00:00.000Z', expiresAt: '2026-11-25T10:30:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', failureCode: null }]
+})
+export type Payment = Static<typeof PaymentSchema>
+
+export const ReceiptSchema = Type.Object({
+  paymentId: PaymentId,
+  status: PaymentStatusSchema,
+  agency: Type.Object({ name: Type.String(), bin: Type.String(), iban: Type.String(), bank: Type.String(), bic: Type.String(), address: Type.String(), supportEmail: Type.String() }, { additionalProperties: false }),
+  payerName: Type.String(),
+  contractNumber: Type.String(),
+  creditor: Type.String(),
+  purpose: Type.String(),
+  amount: Type.Ref(MoneySchema),
+  refundedAmount: Type.Integer(),
+  paidAt: Timestamp,
+  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  cardMask: Type.Union([Type.String(), Type.Null()]),
+  offerVersion: Type.Integer()
+}, {
+  $id: 'Receipt',
+  additionalProperties: false,
+  examples: [{
+    paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
+    status: 'succeeded',
+    agency: { name: 'ТОО «Коллекторское агентство «Эксперт Плюс»', bin: '151040003422', iban: 'KZ58551A127100213KZT', bank: 'АО "Банк Фридом Финанс Казахстан"', bic: 'KSNVKZK', address: 'РК, г. Алматы, Ауэзовский район, ул. Толе би 298/2', supportEmail: 'OpenOffice@explus.kz' },
+    payerName: 'Иванов Иван Иванович',
+    contractNumber: 'КД-2024/0015',
+    creditor: 'АО «Банк»',
+    purpose: 'Погашение задолженности по договору КД-2024/0015',
+    amount: { amount: 150000, currency: 'KZT' },
+    refundedAmount: 0,
+    paidAt: '2026-11-25T10:02:11.000Z',
+    bankPaymentId: '1000001',
+    cardMask: '4111-11XX-XXXX-1111',
+    offerVersion: 1
+  }]
+})
+export type Receipt = Static<typeof ReceiptSchema>
+
+export const PaymentParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('payment') }) }, { additionalProperties: false })
+
+export const TimelineEntrySchema = Type.Object({
+  at: Timestamp,
+  kind: Type.Union([Type.Literal('event'), Type.Literal('callback')]),
+  type: Type.String({ description: 'Event type, or the callback kind (check, result)' }),
+  signatureValid: Type.Optional(Type.Boolean()),
+  reply: Type.Optional(Type.String({ description: 'Our answer to the bank: ok, rejected, error' })),
+  details: Type.Record(Type.String(), Type.Unknown())
+}, { $id: 'TimelineEntry', additionalProperties: false })
+
+export const AdminPaymentSchema = Type.Object({
+  ...PaymentSchema.properties,
+  contractNumber: Type.String(),
+  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  needsReview: Type.Boolean(),
+  reviewReason: Type.Union([Type.String(), Type.Null()])
+}, { $id: 'AdminPayment', additionalProperties: false })
+
+export const AdminPaymentDetailSchema = Type.Object({
+  ...AdminPaymentSchema.properties,
+  timeline: Type.Array(Type.Ref(TimelineEntrySchema))
+}, { $id: 'AdminPaymentDetail', additionalProperties: false })
+
+export const AdminPaymentQuery = Type.Object({
+  status: Type.Optional(PaymentStatusSchema),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
+  contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  needsReview: Type.Optional(Type.Boolean()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('payment') }))
+}, { additionalProperties: false })

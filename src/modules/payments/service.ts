@@ -1,0 +1,178 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Database } from '../../db/database.js'
+import type { Config } from '../../config.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
+import { BadGateway, Conflict, Forbidden, NotFound, Unprocessable } from '../../http/errors.js'
+import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
+import { findFreshAcceptance } from '../acceptances/service.js'
+import { findAcceptance } from '../acceptances/repository.js'
+import { findDebt } from '../debts/repository.js'
+import { iinIndex } from '../debts/import-service.js'
+import { agencyOf } from '../agency/routes.js'
+import { findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
+import { assessRisk } from './risk.js'
+import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
+
+export interface PaymentDeps {
+  db: Database
+  pii: PiiCipher
+  bank: BankProvider
+  config: Config
+  log: FastifyBaseLogger
+}
+
+export function toPayment (row: PaymentRow): Payment {
+  return {
+    id: toPublicId('payment', row.id),
+    status: row.status,
+    amount: Number(row.amount),
+    currency: 'KZT',
+    refundedAmount: Number(row.refunded_amount),
+    overpaidAmount: Number(row.overpaid_amount),
+    debtId: toPublicId('debt', row.debt_id),
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    paidAt: row.paid_at?.toISOString() ?? null,
+    cardMask: row.card_mask,
+    failureCode: row.failure_code
+  }
+}
+
+export function paymentNotFound (): NotFound {
+  return new NotFound('payment_not_found', 'No payment with this id')
+}
+
+export async function findPaymentByPublicId (db: Database, publicId: string): Promise<PaymentRow> {
+  const id = fromPublicId('payment', publicId)
+  const row = id === null ? undefined : await findPayment(db, id)
+  if (row === undefined) throw paymentNotFound()
+  return row
+}
+
+function returnUrls (config: Config, paymentId: string, returnUrl: string | undefined): { success: string, failure: string } {
+  const base = returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}`
+  const url = new URL(base)
+  if (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol)) {
+    throw new Unprocessable('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, {}, [{ path: 'body.returnUrl', message: 'host not allowed' }])
+  }
+  const withResult = (result: string): string => {
+    const u = new URL(url)
+    u.searchParams.set('paymentId', paymentId)
+    u.searchParams.set('result', result)
+    return u.toString()
+  }
+  return { success: withResult('success'), failure: withResult('failure') }
+}
+
+/**
+ * offer cl. 3, 4, 8: a payment starts from a fresh acceptance, for an active
+ * debt, for no more than is outstanding; risk rules may refuse it. The
+ * record is written before the bank is called, so it is never lost: a bank
+ * error leaves it failed, a timeout leaves it pending for reconciliation.
+ */
+export async function createPayment (deps: PaymentDeps, input: CreatePaymentInput, ctx: { ip: string }): Promise<CreatedPayment> {
+  const acceptance = await findFreshAcceptance(deps.db, input.acceptanceId)
+  const debt = await findDebt(deps.db, acceptance.debt_id)
+  if (debt === undefined || debt.status !== 'active') throw new Unprocessable('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')
+  const amount = BigInt(input.amount)
+  const min = deps.config.payments.minAmount
+  if (amount < min) throw new Unprocessable('amount_below_minimum', `The minimum payment is ${min} tiyn`, { minimumAmount: Number(min) }, [{ path: 'body.amount', message: `must be at least ${min}` }])
+  if (amount > debt.outstanding) {
+    throw new Unprocessable('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { outstanding: { amount: Number(debt.outstanding), currency: 'KZT' } }, [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }])
+  }
+  const id = uuidv7()
+  const publicId = toPublicId('payment', id)
+  const urls = returnUrls(deps.config, publicId, input.returnUrl)
+  const subject = {
+    ipIndex: deps.pii.blindIndex(`ip:${ctx.ip}`),
+    iinIndex: iinIndex(deps.pii, deps.pii.decrypt(debt.debtor_iin_encrypted)),
+    emailIndex: acceptance.payer_email_index,
+    amount
+  }
+  const refusal = await assessRisk(deps.db, deps.config.risk, subject)
+  if (refusal !== null) {
+    await recordRefusal(deps.db, { acceptance_id: acceptance.id, reason: refusal, amount, ip_index: subject.ipIndex, iin_index: subject.iinIndex, email_index: subject.emailIndex })
+    deps.log.warn({ reason: refusal }, 'payment refused by a risk rule')
+    throw new Forbidden('payment_refused', 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', { reason: refusal })
+  }
+
+  const expiresAt = new Date(Date.now() + deps.config.payments.lifetimeSeconds * 1000)
+  await deps.db.transaction().execute(async (trx) => {
+    await insertPayment(trx, {
+      id,
+      acceptance_id: acceptance.id,
+      debt_id: debt.id,
+      amount,
+      currency: 'KZT',
+      return_url: input.returnUrl ?? null,
+      ip_index: subject.ipIndex,
+      iin_index: subject.iinIndex,
+      email_index: subject.emailIndex,
+      expires_at: expiresAt
+    })
+    await recordEvent(trx, id, 'created', { amount: amount.toString(), offerVersion: acceptance.offer_version })
+  })
+
+  let init
+  try {
+    init = await deps.bank.initPayment({
+      orderId: publicId,
+      amount,
+      currency: 'KZT',
+      description: `Погашение задолженности по договору ${debt.contract_number}`,
+      lifetimeSeconds: deps.config.payments.lifetimeSeconds,
+      checkUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/check`,
+      resultUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/result`,
+      successUrl: urls.success,
+      failureUrl: urls.failure,
+      userPhone: deps.pii.decrypt(acceptance.payer_phone_encrypted).replace('+', ''),
+      userEmail: deps.pii.decrypt(acceptance.payer_email_encrypted),
+      userIp: ctx.ip
+    })
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? 'bank_unavailable'
+    deps.log.warn({ err: error, paymentId: publicId }, 'bank did not initialise the payment')
+    if (error instanceof BankTimeoutError) {
+      // Unknown outcome: the bank may have the order. Reconciliation asks it by order id.
+      await recordEvent(deps.db, id, 'init_timeout', {})
+      throw new BadGateway('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { paymentId: publicId, paymentStatus: 'pending' })
+    }
+    await deps.db.transaction().execute(async (trx) => {
+      await updatePayment(trx, id, ['pending'], { status: 'failed', failure_code: 'bank_unavailable' })
+      await recordEvent(trx, id, 'init_failed', { code })
+    })
+    throw new BadGateway('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { paymentId: publicId, paymentStatus: 'failed' })
+  }
+  await deps.db.transaction().execute(async (trx) => {
+    await updatePayment(trx, id, ['pending', 'succeeded', 'failed', 'expired'], { bank_payment_id: init.bankPaymentId, redirect_url: init.redirectUrl })
+    await recordEvent(trx, id, 'initiated', { bankPaymentId: init.bankPaymentId })
+  })
+  return { id: publicId, status: 'pending', amount: Number(amount), currency: 'KZT', debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString() }
+}
+
+export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config'>, publicId: string): Promise<Receipt> {
+  const payment = await findPaymentByPublicId(deps.db, publicId)
+  if ((payment.status !== 'succeeded' && payment.status !== 'returned') || payment.paid_at === null) {
+    throw new Conflict('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
+  }
+  const acceptance = await findAcceptance(deps.db, payment.acceptance_id)
+  const debt = await findDebt(deps.db, payment.debt_id)
+  if (acceptance === undefined || debt === undefined) throw paymentNotFound()
+  const { name, bin, iban, bank, bic, address, supportEmail } = agencyOf(deps.config.agency)
+  return {
+    paymentId: publicId,
+    status: payment.status,
+    agency: { name, bin, iban, bank, bic, address, supportEmail },
+    payerName: deps.pii.decrypt(acceptance.payer_full_name_encrypted),
+    contractNumber: debt.contract_number,
+    creditor: debt.creditor,
+    purpose: `Погашение задолженности по договору ${debt.contract_number}`,
+    amount: { amount: Number(payment.amount), currency: 'KZT' },
+    refundedAmount: Number(payment.refunded_amount),
+    paidAt: payment.paid_at.toISOString(),
+    bankPaymentId: payment.bank_payment_id,
+    cardMask: payment.card_mask,
+    offerVersion: acceptance.offer_version
+  }
+}

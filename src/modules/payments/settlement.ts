@@ -1,0 +1,82 @@
+import type { Transaction } from 'kysely'
+import type { DB } from '../../db/types.js'
+import { findDebt } from '../debts/repository.js'
+import { findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
+
+/**
+ * What the bank says happened, applied exactly once, under a row lock on the
+ * payment (then the debt: always in that order). Shared by the result
+ * callback and the reconciliation job, so both tell the same story.
+ */
+export interface BankSuccess {
+  amount: bigint
+  currency: string
+  bankPaymentId: string | null
+  cardMask: string | null
+  paidAt: Date
+  source: 'callback' | 'reconciliation'
+}
+
+export type SuccessOutcome = 'paid' | 'already_paid' | 'mismatch' | 'unknown_payment'
+
+export async function settleSuccess (trx: Transaction<DB>, paymentId: string, success: BankSuccess): Promise<SuccessOutcome> {
+  const payment = await findPayment(trx, paymentId, { forUpdate: true })
+  if (payment === undefined) return 'unknown_payment'
+  if (payment.status === 'succeeded' || payment.status === 'returned') {
+    await recordEvent(trx, payment.id, 'bank_success_repeated', { source: success.source })
+    return 'already_paid'
+  }
+  // A mismatch never marks a payment paid: an operator looks at it.
+  if (success.amount !== payment.amount || success.currency !== payment.currency) {
+    await updatePayment(trx, payment.id, [payment.status], { needs_review: true, review_reason: 'amount_or_currency_mismatch' })
+    await recordEvent(trx, payment.id, 'bank_amount_mismatch', { source: success.source, bankAmount: success.amount.toString(), bankCurrency: success.currency })
+    return 'mismatch'
+  }
+  const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as NonNullable<Awaited<ReturnType<typeof findDebt>>>
+  // The balance never goes below zero; what it cannot absorb is kept as
+  // overpaid on the payment and flagged, so no money leaves the books.
+  const applied = payment.amount < debt.outstanding ? payment.amount : debt.outstanding
+  const overpaid = payment.amount - applied
+  const outstanding = debt.outstanding - applied
+  await trx.updateTable('debts').set({
+    outstanding,
+    status: outstanding === 0n && debt.status === 'active' ? 'closed' : debt.status,
+    updated_at: new Date()
+  }).where('id', '=', debt.id).execute()
+  // The bank holds the money: a success after our expiry, or after we gave
+  // up on a failed init, still counts.
+  const late = payment.status !== 'pending'
+  await updatePayment(trx, payment.id, [payment.status], {
+    status: 'succeeded',
+    paid_at: success.paidAt,
+    card_mask: success.cardMask,
+    bank_payment_id: payment.bank_payment_id ?? success.bankPaymentId,
+    overpaid_amount: overpaid,
+    failure_code: null,
+    ...(overpaid > 0n ? { needs_review: true, review_reason: 'overpaid' } : {})
+  })
+  await recordEvent(trx, payment.id, 'succeeded', {
+    source: success.source,
+    applied: applied.toString(),
+    overpaid: overpaid.toString(),
+    ...(late ? { after: payment.status } : {})
+  })
+  return 'paid'
+}
+
+export async function settleFailure (trx: Transaction<DB>, paymentId: string, failure: { failureCode: string, source: 'callback' | 'reconciliation' }): Promise<PaymentRow | undefined> {
+  const payment = await findPayment(trx, paymentId, { forUpdate: true })
+  if (payment === undefined) return undefined
+  if (payment.status !== 'pending') {
+    await recordEvent(trx, payment.id, 'bank_failure_ignored', { source: failure.source, status: payment.status, failureCode: failure.failureCode })
+    return payment
+  }
+  const failed = await updatePayment(trx, payment.id, ['pending'], { status: 'failed', failure_code: failure.failureCode })
+  await recordEvent(trx, payment.id, 'failed', { source: failure.source, failureCode: failure.failureCode })
+  return failed
+}
+
+export async function expirePayment (trx: Transaction<DB>, paymentId: string, reason: string): Promise<void> {
+  const expired = await updatePayment(trx, paymentId, ['pending'], { status: 'expired', failure_code: 'expired' })
+  if (expired !== undefined) await recordEvent(trx, paymentId, 'expired', { reason })
+}

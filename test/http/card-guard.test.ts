@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import t, { type Test } from 'tap'
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { sql } from 'kysely'
+import databasePlugin from '../../src/db/plugin.js'
+import authPlugin from '../../src/http/auth.js'
+import cardGuard from '../../src/http/card-guard.js'
+import idempotency, { idempotencyHeaders } from '../../src/http/idempotency.js'
+import { registerErrorHandling } from '../../src/http/errors.js'
+import { createTestDatabase, testConfig } from '../helpers/app.js'
+
+/**
+ * The card guard on a small app of its own, with the idempotency layer
+ * behind it: a refused body must never reach a handler, the key store or the
+ * log.
+ */
+const CARD = '4111 1111 1111 1111'
+const logs: string[] = []
+const runs: string[] = []
+
+async function buildTestApp (): Promise<FastifyInstance> {
+  const config = testConfig(await createTestDatabase(t))
+  // trace: every line fastify writes about a request is looked at
+  const app = Fastify({ logger: { level: 'trace', stream: { write: (line: string) => { logs.push(line) } } } })
+  registerErrorHandling(app)
+  await app.register(databasePlugin, { config })
+  await app.register(authPlugin)
+  await app.register(cardGuard)
+  await app.register(idempotency)
+
+  const record = async (request: FastifyRequest) => {
+    runs.push(request.routeOptions.url ?? '')
+    return { accepted: true }
+  }
+  await app.register(async (v1) => {
+    v1.addContentTypeParser('text/csv', (_request, payload, done) => { done(null, payload) })
+    v1.post('/payments', {
+      config: { idempotency: 'required' },
+      schema: {
+        headers: idempotencyHeaders(true),
+        body: Type.Object({ amount: Type.Integer(), note: Type.Optional(Type.String()), payer: Type.Optional(Type.Unknown()) }, { additionalProperties: false })
+      }
+    }, async (request, reply) => await reply.code(201).send(await record(request)))
+    v1.post('/echo', record)
+    v1.post('/callbacks/bank', record)
+    v1.post('/imports', async (request) => {
+      let text = ''
+      for await (const chunk of request.body as Readable) text += String(chunk)
+      runs.push('/v1/imports')
+      return { bytes: text.length }
+    })
+  }, { prefix: '/v1' })
+  app.post('/other/echo', record)
+
+  t.teardown(async () => { await app.close() })
+  await app.ready()
+  return app
+}
+
+const app = await buildTestApp()
+
+function refusedWithoutEcho (t: Test, response: { statusCode: number, body: string, headers: Record<string, unknown> }): void {
+  t.equal(response.statusCode, 400)
+  t.match(response.headers['content-type'], /^application\/problem\+json/)
+  t.match(JSON.parse(response.body), { code: 'card_data_forbidden', detail: /card/ })
+  t.notMatch(response.body, /4111|1111/, 'the number is not echoed')
+}
+
+t.test('a card number anywhere in a JSON body is refused before validation and the handler', async (t) => {
+  const before = runs.length
+  const nested = await app.inject({
+    method: 'POST',
+    url: '/v1/echo',
+    payload: { payer: { name: 'Иван', history: [{ note: 'x' }, { details: { value: `my card ${CARD} thanks` } }] } }
+  })
+  refusedWithoutEcho(t, nested)
+  // the schema would refuse a string amount; the card is found first
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/payments', payload: { amount: '4111-1111-1111-1111' }, headers: { 'idempotency-key': randomUUID() } }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/payments', payload: { amount: 4111111111111111 }, headers: { 'idempotency-key': randomUUID() } }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/echo', payload: { [CARD]: true } }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/echo', payload: [1, 2, ['4111111111111111']] }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/echo', headers: { 'content-type': 'text/plain' }, payload: `card ${CARD}` }))
+  // the router decodes `%76` to `v`: the guard goes by the route, not the raw path
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/%761/echo', payload: { card: CARD } }))
+  t.equal(runs.length, before, 'no handler ran')
+  t.notOk(logs.some((line) => /4111|1111 1111/.test(line)), 'nothing logged the number')
+  t.ok(logs.some((line) => line.includes('card_data_forbidden')), 'the refusal itself is logged, by code')
+})
+
+t.test('identifiers that are not card numbers pass', async (t) => {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/v1/payments',
+    headers: { 'idempotency-key': randomUUID() },
+    payload: { amount: 150000, note: 'IIN 871008401427, phone +7 701 234 56 78, contract КД-2024/0015, IBAN KZ86125KZT5004100100', payer: { iin: '871008401427', phone: '87012345678' } }
+  })
+  t.equal(response.statusCode, 201)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/echo' })).statusCode, 200, 'no body at all')
+})
+
+t.test('the bank callbacks, other paths and streamed uploads are not inspected', async (t) => {
+  const callback = await app.inject({ method: 'POST', url: '/v1/callbacks/bank', payload: { pg_card_pan: '4111-11XX-XXXX-1111', probe: '4111111111111111' } })
+  t.equal(callback.statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/other/echo', payload: { card: CARD } })).statusCode, 200)
+  const upload = await app.inject({ method: 'POST', url: '/v1/imports', headers: { 'content-type': 'text/csv' }, payload: `a,b\n${CARD},1\n` })
+  t.same(JSON.parse(upload.body), { bytes: 26 }, 'the stream reaches its handler unread')
+  const missing = await app.inject({ method: 'POST', url: '/v1/no-such-route', payload: { card: CARD } })
+  t.equal(missing.statusCode, 404)
+  t.notMatch(missing.body, /4111/)
+})
+
+t.test('a request refused for card data never claims its idempotency key', async (t) => {
+  const key = randomUUID()
+  const before = runs.length
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/payments', headers: { 'idempotency-key': key }, payload: { amount: 100, note: CARD } }))
+  const { rows } = await sql`select 1 from idempotency_keys where key = ${key}`.execute(app.db)
+  t.equal(rows.length, 0, 'nothing stored')
+  const clean = await app.inject({ method: 'POST', url: '/v1/payments', headers: { 'idempotency-key': key }, payload: { amount: 100, note: 'no card here' } })
+  t.equal(clean.statusCode, 201)
+  t.equal(clean.headers['idempotent-replayed'], undefined)
+  t.equal(runs.length, before + 1)
+})

@@ -1,0 +1,114 @@
+import t from 'tap'
+import { createKey } from '../helpers/app.js'
+import { fromPublicId } from '../../src/lib/ids.js'
+import { accept, createListeningApp, outstandingOf, resultParams, seedDebt, sendCallback, signedCallback, startPayment } from '../helpers/payments.js'
+
+/** The bank's callbacks as an attacker, a flaky network and a confused bank would send them. */
+const { app, base, config } = await createListeningApp(t)
+const operator = await createKey(app, ['operator'])
+const secret = config.bank.secretKey
+
+async function pendingPayment (amount = 400_000, outstanding = '10000.00') {
+  const debt = await seedDebt(app, { outstanding })
+  const acceptance = await accept(base, debt.id)
+  const payment = await (await startPayment(base, acceptance.id, amount)).json() as { id: string, amount: number }
+  return { debt, payment }
+}
+
+async function statusOf (id: string): Promise<Record<string, any>> {
+  return await (await fetch(`${base}/v1/admin/payments/${id}`, { headers: { authorization: operator.authorization } })).json() as Record<string, any>
+}
+
+t.test('a wrong signature, or any parameter altered after signing, changes nothing', async (t) => {
+  const { debt, payment } = await pendingPayment()
+  const forged = signedCallback('result', 'not-the-secret', resultParams(payment))
+  const answer = await sendCallback(base, 'result', forged)
+  t.equal(answer.status, 200)
+  t.match(answer.text, /<pg_status>error<\/pg_status>/)
+
+  const honest = signedCallback('result', secret, resultParams(payment))
+  for (const [name, value] of [['pg_amount', '1.00'], ['pg_result', '1 '], ['pg_order_id', payment.id + 'x'], ['pg_card_pan', '4111-11XX-XXXX-1112']]) {
+    const altered = new URLSearchParams(honest)
+    altered.set(name as string, value as string)
+    t.match((await sendCallback(base, 'result', altered)).text, /<pg_status>error<\/pg_status>/, `${name as string} altered`)
+  }
+  const added = new URLSearchParams(honest)
+  added.set('pg_extra', '1')
+  t.match((await sendCallback(base, 'result', added)).text, /<pg_status>error<\/pg_status>/, 'a parameter added')
+  const repeated = `${honest.toString()}&pg_result=1`
+  t.match((await sendCallback(base, 'result', repeated)).text, /<pg_status>error<\/pg_status>/, 'a parameter repeated')
+
+  t.equal((await statusOf(payment.id)).status, 'pending')
+  t.equal(await outstandingOf(app, debt.id), 1_000_000n)
+  const logged = (await statusOf(payment.id)).timeline.filter((e: any) => e.kind === 'callback')
+  t.equal(logged.length, 6, 'every forged callback naming this payment is in the log')
+  t.ok(logged.every((e: any) => e.signatureValid === false && e.reply === 'error'))
+})
+
+t.test('the same valid result sent 10 times at once lowers the debt once, with 10 identical answers', async (t) => {
+  const { debt, payment } = await pendingPayment(250_000)
+  const body = signedCallback('result', secret, resultParams(payment))
+  const answers = await Promise.all(Array.from({ length: 10 }, async () => await sendCallback(base, 'result', body)))
+  t.same(new Set(answers.map((a) => a.status)), new Set([200]))
+  t.equal(new Set(answers.map((a) => a.text)).size, 1, 'byte-identical answers')
+  t.match(answers[0]?.text, /<pg_status>ok<\/pg_status>.*<pg_sig>[0-9a-f]{32}<\/pg_sig>/s)
+  t.equal(await outstandingOf(app, debt.id), 1_000_000n - 250_000n)
+  const state = await statusOf(payment.id)
+  t.equal(state.status, 'succeeded')
+  t.equal(state.timeline.filter((e: any) => e.type === 'succeeded').length, 1, 'applied once')
+
+  // The bank re-signs a retry with a fresh salt: still the same callback.
+  const resent = await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment, { pg_payment_id: body.get('pg_payment_id') as string })))
+  t.equal(resent.text, answers[0]?.text)
+  t.equal(await outstandingOf(app, debt.id), 750_000n)
+})
+
+t.test('a result whose amount or currency differs is never marked paid, and is flagged', async (t) => {
+  const { debt, payment } = await pendingPayment(300_000)
+  const answer = await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment, { pg_amount: '2000.00' })))
+  t.match(answer.text, /<pg_status>ok<\/pg_status>/, 'acknowledged: the bank holds money either way')
+  const state = await statusOf(payment.id)
+  t.match(state, { status: 'pending', needsReview: true, reviewReason: 'amount_or_currency_mismatch' })
+  await sendCallback(base, 'result', signedCallback('result', secret, resultParams({ ...payment }, { pg_currency: 'USD' })))
+  t.equal((await statusOf(payment.id)).status, 'pending')
+  t.equal(await outstandingOf(app, debt.id), 1_000_000n)
+})
+
+t.test('a success after our expiry still counts: the bank holds the money', async (t) => {
+  const { debt, payment } = await pendingPayment(100_000)
+  await app.db.updateTable('payments').set({ status: 'expired' }).where('id', '=', fromPublicId('payment', payment.id) as string).execute()
+  t.equal((await statusOf(payment.id)).status, 'expired')
+  await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment)))
+  t.equal((await statusOf(payment.id)).status, 'succeeded')
+  t.equal(await outstandingOf(app, debt.id), 900_000n)
+})
+
+t.test('a failure result fails a pending payment; it never undoes a success', async (t) => {
+  const { debt, payment } = await pendingPayment(100_000)
+  await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment, { pg_result: '0', pg_failure_code: '470' })))
+  t.match(await statusOf(payment.id), { status: 'failed', failureCode: '470' })
+
+  const paid = await pendingPayment(100_000)
+  await sendCallback(base, 'result', signedCallback('result', secret, resultParams(paid.payment)))
+  await sendCallback(base, 'result', signedCallback('result', secret, resultParams(paid.payment, { pg_result: '0' })))
+  t.equal((await statusOf(paid.payment.id)).status, 'succeeded')
+  t.equal(await outstandingOf(app, debt.id), 1_000_000n)
+})
+
+t.test('check: rejected when the payment may not proceed', async (t) => {
+  const checkParams = (payment: { id: string, amount: number }, overrides: Record<string, string> = {}) => {
+    const { pg_result: _r, pg_payment_date: _d, pg_card_pan: _c, ...rest } = resultParams(payment, overrides)
+    return rest
+  }
+  const ok = await pendingPayment(100_000)
+  t.match((await sendCallback(base, 'check', signedCallback('check', secret, checkParams(ok.payment)))).text, /<pg_status>ok<\/pg_status>/)
+  t.match((await sendCallback(base, 'check', signedCallback('check', secret, checkParams(ok.payment, { pg_amount: '999.00' })))).text, /<pg_status>rejected<\/pg_status>/, 'amount differs')
+
+  const closing = await pendingPayment(100_000)
+  await app.inject({ method: 'PATCH', url: `/v1/admin/debts/${closing.debt.id}`, headers: { authorization: operator.authorization }, payload: { status: 'recalled' } })
+  t.match((await sendCallback(base, 'check', signedCallback('check', secret, checkParams(closing.payment)))).text, /<pg_status>rejected<\/pg_status>/, 'debt recalled')
+
+  const unknown = { id: 'pay_00000000000000000000000000000000', amount: 100 }
+  t.match((await sendCallback(base, 'check', signedCallback('check', secret, checkParams(unknown)))).text, /<pg_status>rejected<\/pg_status>/, 'unknown order')
+  t.match((await sendCallback(base, 'check', signedCallback('check', 'wrong', checkParams(ok.payment)))).text, /<pg_status>error<\/pg_status>/, 'bad signature')
+})
