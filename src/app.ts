@@ -21,6 +21,8 @@ import debtRoutes from './modules/debts/routes.js'
 import acceptanceRoutes from './modules/acceptances/routes.js'
 import paymentRoutes from './modules/payments/routes.js'
 import callbackRoutes from './modules/payments/callback-routes.js'
+import refundRoutes from './modules/refunds/routes.js'
+import calendarRoutes from './modules/calendar/routes.js'
 import bankPlugin from './bank/plugin.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
@@ -85,7 +87,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   })
   await app.register(cors, {
     origin: config.corsOrigins.length === 0 ? false : config.corsOrigins,
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Authorization'],
     exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
     maxAge: 600
@@ -115,6 +117,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(acceptanceRoutes, { prefix: '/v1' })
   await app.register(paymentRoutes, { prefix: '/v1' })
   await app.register(callbackRoutes, { prefix: '/v1' })
+  await app.register(refundRoutes, { prefix: '/v1' })
+  await app.register(calendarRoutes, { prefix: '/v1/admin' })
 
   return app
 }

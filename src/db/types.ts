@@ -165,6 +165,35 @@ export interface PaymentRefusalsTable {
   created_at: Timestamp
 }
 
+export interface RefundRequestsTable {
+  id: string
+  payment_id: string
+  amount: bigint
+  reason_encrypted: string
+  status: Defaulted<'submitted' | 'approved' | 'rejected'>
+  open: Defaulted<boolean>
+  response_text: Nullable<string>
+  decided_at: Nullable<Date>
+  decided_by_key_id: Nullable<string>
+  due_at: Nullable<string>
+  overdue: Defaulted<boolean>
+  created_at: Timestamp
+}
+
+export interface RefundsTable {
+  id: string
+  payment_id: string
+  refund_request_id: string | null
+  kind: 'refund' | 'return'
+  amount: bigint
+  status: Defaulted<'pending' | 'succeeded' | 'failed'>
+  attempts: Defaulted<number>
+  last_error: Nullable<string>
+  bank_refund_id: Nullable<string>
+  created_at: Timestamp
+  completed_at: Nullable<Date>
+}
+
 export interface DB {
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
@@ -177,4 +206,6 @@ export interface DB {
   payment_events: PaymentEventsTable
   bank_callbacks: BankCallbacksTable
   payment_refusals: PaymentRefusalsTable
+  refund_requests: RefundRequestsTable
+  refunds: RefundsTable
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
+import { executeRefund, flagOverdueRefunds } from '../modules/refunds/execution.js'
+import { REFUND_TASK } from '../modules/refunds/service.js'
 
 /**
  * Every background task, by name. Tasks get the application (database,
@@ -28,12 +30,24 @@ export function taskList (app: FastifyInstance): TaskList {
     const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
+  const refund: Task = async (payload, helpers) => {
+    await executeRefund({ db: app.db, bank: app.bank, log: app.log }, payloadId(payload, 'refundId'), {
+      number: helpers.job.attempts,
+      last: helpers.job.attempts >= helpers.job.max_attempts
+    })
+  }
+  const overdue: Task = async () => {
+    const flagged = await flagOverdueRefunds(app.db)
+    if (flagged > 0) app.log.warn({ flagged }, 'refunds overdue')
+  }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, [REFUND_TASK]: refund, 'refunds-overdue': overdue }
 }
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
-  '17 * * * * idempotency-purge ?max=1'
+  '17 * * * * idempotency-purge ?max=1',
+  // shortly after midnight in Almaty (UTC+5)
+  '5 19 * * * refunds-overdue ?max=3'
 ].join('\n')

@@ -1,0 +1,76 @@
+import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB, RefundRequestsTable, RefundsTable } from '../../db/types.js'
+
+type Handle = Database | Transaction<DB>
+export type RefundRequestRow = Selectable<RefundRequestsTable>
+export type RefundRow = Selectable<RefundsTable>
+
+export async function insertRefundRequest (db: Handle, row: Insertable<RefundRequestsTable>): Promise<RefundRequestRow> {
+  return await db.insertInto('refund_requests').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findRefundRequest (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<RefundRequestRow | undefined> {
+  let query = db.selectFrom('refund_requests').selectAll().where('id', '=', id)
+  if (options.forUpdate === true) query = query.forUpdate()
+  return await query.executeTakeFirst()
+}
+
+export async function findOpenRequest (db: Handle, paymentId: string): Promise<RefundRequestRow | undefined> {
+  return await db.selectFrom('refund_requests').selectAll().where('payment_id', '=', paymentId).where('open', '=', true).executeTakeFirst()
+}
+
+export async function updateRefundRequest (db: Handle, id: string, changes: Updateable<RefundRequestsTable>): Promise<RefundRequestRow> {
+  return await db.updateTable('refund_requests').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function listRefundRequests (db: Handle, filter: { status?: RefundRequestRow['status'], overdueBefore?: string, limit: number, startingAfter: string | null }): Promise<RefundRequestRow[]> {
+  let query = db.selectFrom('refund_requests').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  // Overdue: approved, refund unfinished, and the deadline (a date in Almaty) has passed.
+  if (filter.overdueBefore !== undefined) query = query.where('open', '=', true).where('status', '=', 'approved').where('due_at', '<', filter.overdueBefore)
+  if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
+  return await query.execute()
+}
+
+/** Tiyn refunded or being refunded: every refund that has not failed. */
+export async function committedRefunds (db: Handle, paymentId: string): Promise<bigint> {
+  const { total } = await db.selectFrom('refunds')
+    .select(sql<bigint>`coalesce(sum(amount), 0)::bigint`.as('total'))
+    .where('payment_id', '=', paymentId).where('status', '<>', 'failed')
+    .executeTakeFirstOrThrow()
+  return total
+}
+
+export async function insertRefund (db: Handle, row: Insertable<RefundsTable>): Promise<RefundRow> {
+  return await db.insertInto('refunds').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findRefund (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<RefundRow | undefined> {
+  let query = db.selectFrom('refunds').selectAll().where('id', '=', id)
+  if (options.forUpdate === true) query = query.forUpdate()
+  return await query.executeTakeFirst()
+}
+
+export async function findRefundOfRequest (db: Handle, requestId: string): Promise<RefundRow | undefined> {
+  return await db.selectFrom('refunds').selectAll().where('refund_request_id', '=', requestId).executeTakeFirst()
+}
+
+export async function updateRefund (db: Handle, id: string, changes: Updateable<RefundsTable>): Promise<RefundRow> {
+  return await db.updateTable('refunds').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function succeededRefunds (db: Handle, paymentId: string): Promise<bigint> {
+  const { total } = await db.selectFrom('refunds')
+    .select(sql<bigint>`coalesce(sum(amount), 0)::bigint`.as('total'))
+    .where('payment_id', '=', paymentId).where('status', '=', 'succeeded')
+    .executeTakeFirstOrThrow()
+  return total
+}
+
+export async function markOverdue (db: Handle, today: string): Promise<number> {
+  const result = await db.updateTable('refund_requests').set({ overdue: true })
+    .where('open', '=', true).where('status', '=', 'approved').where('due_at', '<', today).where('overdue', '=', false)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}

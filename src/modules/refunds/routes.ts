@@ -1,0 +1,114 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { actorOf } from '../../http/auth.js'
+import { idempotencyHeaders } from '../../http/idempotency.js'
+import { pageOf, problemResponses } from '../../http/schemas.js'
+import { PaymentParams } from '../payments/schemas.js'
+import { retryRefund } from './execution.js'
+import {
+  CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
+} from './schemas.js'
+import { decideRefundRequest, getRefundRequest, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
+
+const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(RefundSchema)
+  app.addSchema(RefundRequestSchema)
+  const deps = { db: app.db, pii: app.pii }
+  const operator = app.requireScopes('operator')
+  const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
+
+  app.post('/refund-requests', {
+    config: { idempotency: 'optional' },
+    schema: {
+      operationId: 'createRefundRequest',
+      tags: ['Refunds'],
+      summary: 'Ask for a refund (written request)',
+      description: 'The client\'s written request (offer cl. 5) for a succeeded payment; the email must be the payer\'s (otherwise the same 404 as an unknown payment). ' +
+        '`amount` defaults to what is still refundable. One open request per payment. The agency answers officially; an approved refund goes back to the card the money came from, within 5 business days. Honours `Idempotency-Key`.',
+      security: [],
+      headers: idempotencyHeaders(false),
+      body: CreateRefundRequestBody,
+      response: {
+        201: Type.Ref(RefundRequestSchema),
+        ...problemResponses({
+          400: ['validation_failed', 'malformed_json', 'card_data_forbidden', 'invalid_idempotency_key'],
+          404: ['payment_not_found'],
+          409: ['payment_not_refundable', 'refund_request_already_open', 'idempotency_key_in_use'],
+          422: ['amount_exceeds_refundable', 'idempotency_key_reused'],
+          429: ['rate_limited']
+        })
+      }
+    }
+  }, async (request, reply) => await reply.code(201).send(await submitRefundRequest(deps, request.body)))
+
+  app.get('/refund-requests/:id', {
+    schema: {
+      operationId: 'getRefundRequest',
+      tags: ['Refunds'],
+      summary: 'A refund request\'s progress',
+      description: 'Status, the agency\'s answer, the decision time, `dueAt` and the refund\'s own state.',
+      security: [],
+      params: RefundRequestParams,
+      response: { 200: Type.Ref(RefundRequestSchema), ...problemResponses({ 400: ['validation_failed'], 404: ['refund_request_not_found'], 429: ['rate_limited'] }) }
+    }
+  }, async (request) => await getRefundRequest(app.db, request.params.id))
+
+  app.get('/admin/refund-requests', {
+    preHandler: operator,
+    schema: {
+      operationId: 'listRefundRequests',
+      tags: ['Admin: refunds'],
+      summary: 'List refund requests',
+      description: 'Filter by status; `overdue=true` lists approved requests whose refund is not done by `dueAt`. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      querystring: RefundRequestQuery,
+      response: { 200: pageOf(Type.Ref(RefundRequestSchema), 'A page of refund requests'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
+    }
+  }, async (request) => await listRefundRequestsPage(app.db, request.query))
+
+  app.post('/admin/refund-requests/:id/decision', {
+    preHandler: operator,
+    schema: {
+      operationId: 'decideRefundRequest',
+      tags: ['Admin: refunds'],
+      summary: 'Give the agency\'s official answer',
+      description: 'Approve (the refund is queued, `dueAt` = 5 Kazakhstan business days after today) or reject; the answer is shown to the client. Audit-logged. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: RefundRequestParams,
+      body: DecisionBody,
+      response: {
+        200: Type.Ref(RefundRequestSchema),
+        ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...auth, 404: ['refund_request_not_found'], 409: ['refund_request_already_decided', 'payment_not_refundable'], 422: ['amount_exceeds_refundable'] })
+      }
+    }
+  }, async (request) => await decideRefundRequest(deps, actorOf(request), request.params.id, request.body))
+
+  app.post('/admin/payments/:id/return', {
+    preHandler: operator,
+    schema: {
+      operationId: 'returnPayment',
+      tags: ['Admin: refunds'],
+      summary: 'Return a suspicious payment',
+      description: 'offer cl. 8: refunds everything not yet refunded to the original card; the payment ends `returned` when the bank confirms, and the debt\'s balance is restored. Undecided refund requests are closed. Audit-logged. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: PaymentParams,
+      body: ReturnBody,
+      response: { 202: Type.Ref(RefundSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...auth, 404: ['payment_not_found'], 409: ['payment_not_returnable'] }) }
+    }
+  }, async (request, reply) => await reply.code(202).send(await returnPayment(deps, actorOf(request), request.params.id, request.body.reason)))
+
+  app.post('/admin/refunds/:id/retry', {
+    preHandler: operator,
+    schema: {
+      operationId: 'retryRefund',
+      tags: ['Admin: refunds'],
+      summary: 'Retry a failed refund',
+      description: 'A refund the bank did not complete after its retries is `failed`; this queues it again. Audit-logged. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: RefundParams,
+      response: { 202: Type.Ref(RefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'], 409: ['refund_not_failed'] }) }
+    }
+  }, async (request, reply) => await reply.code(202).send(await retryRefund(app.db, actorOf(request), request.params.id)))
+}
+
+export default refundRoutes

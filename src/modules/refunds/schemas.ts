@@ -1,0 +1,70 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { publicIdPattern } from '../../lib/ids.js'
+
+const RequestId = Type.String({ pattern: publicIdPattern('refundRequest'), examples: ['rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
+const PaymentId = Type.String({ pattern: publicIdPattern('payment') })
+const Timestamp = Type.String({ format: 'date-time' })
+
+export const CreateRefundRequestBody = Type.Object({
+  paymentId: PaymentId,
+  email: Type.String({ minLength: 3, maxLength: 254, description: 'The payer\'s email given on acceptance (compared case-insensitively)' }),
+  amount: Type.Optional(Type.Integer({ minimum: 1, description: 'Tiyn; defaults to everything still refundable' })),
+  reason: Type.String({ minLength: 1, maxLength: 2000, description: 'The written request (offer cl. 5)' })
+}, {
+  additionalProperties: false,
+  examples: [{ paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', email: 'ivanov@example.kz', amount: 50000, reason: 'Оплатил дважды по ошибке' }]
+})
+export type CreateRefundRequestInput = Static<typeof CreateRefundRequestBody>
+
+export const RefundSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('refund') }),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('return')]),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  amount: Type.Integer(),
+  attempts: Type.Integer(),
+  completedAt: Type.Union([Timestamp, Type.Null()])
+}, {
+  $id: 'Refund',
+  additionalProperties: false,
+  examples: [{ id: 'ref_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', kind: 'return', status: 'pending', amount: 150000, attempts: 0, completedAt: null }]
+})
+
+export const RefundRequestSchema = Type.Object({
+  id: RequestId,
+  status: Type.Union([Type.Literal('submitted'), Type.Literal('approved'), Type.Literal('rejected')]),
+  paymentId: PaymentId,
+  amount: Type.Integer({ description: 'Tiyn' }),
+  responseText: Type.Union([Type.String(), Type.Null()], { description: 'The agency\'s official answer' }),
+  decidedAt: Type.Union([Timestamp, Type.Null()]),
+  dueAt: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'The refund is due by this date: 5 Kazakhstan business days after the decision (offer cl. 5)' }),
+  overdue: Type.Boolean(),
+  refund: Type.Union([Type.Ref(RefundSchema), Type.Null()]),
+  createdAt: Timestamp
+}, {
+  $id: 'RefundRequest',
+  additionalProperties: false,
+  examples: [{ id: 'rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'approved', paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', amount: 50000, responseText: 'Возврат одобрен', decidedAt: '2026-03-19T10:00:00.000Z', dueAt: '2026-03-31', overdue: false, refund: { id: 'ref_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', kind: 'refund', status: 'succeeded', amount: 50000, attempts: 1, completedAt: '2026-03-19T10:00:05.000Z' }, createdAt: '2026-03-18T09:00:00.000Z' }]
+})
+export type RefundRequest = Static<typeof RefundRequestSchema>
+
+export const RefundRequestParams = Type.Object({ id: RequestId }, { additionalProperties: false })
+
+export const DecisionBody = Type.Object({
+  decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+  responseText: Type.String({ minLength: 1, maxLength: 5000, description: 'The agency\'s official answer, shown to the client' }),
+  amount: Type.Optional(Type.Integer({ minimum: 1, description: 'Approve a different amount than requested (tiyn)' }))
+}, { additionalProperties: false, examples: [{ decision: 'approve', responseText: 'Возврат одобрен. Деньги вернутся на карту, с которой была оплата.' }] })
+export type DecisionInput = Static<typeof DecisionBody>
+
+export const RefundRequestQuery = Type.Object({
+  status: Type.Optional(Type.Union([Type.Literal('submitted'), Type.Literal('approved'), Type.Literal('rejected')])),
+  overdue: Type.Optional(Type.Boolean()),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  startingAfter: Type.Optional(RequestId)
+}, { additionalProperties: false })
+
+export const ReturnBody = Type.Object({
+  reason: Type.String({ minLength: 1, maxLength: 2000 })
+}, { additionalProperties: false, examples: [{ reason: 'Платёж признан подозрительным (п. 8 оферты)' }] })
+
+export const RefundParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('refund') }) }, { additionalProperties: false })

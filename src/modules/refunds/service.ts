@@ -1,0 +1,163 @@
+import type { Database } from '../../db/database.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { normalizeEmail } from '../../lib/email.js'
+import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
+import { almatyDate } from '../../lib/calendar.js'
+import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { enqueueJob } from '../../jobs/queue.js'
+import { recordAudit, type Actor } from '../audit/repository.js'
+import { emailIndex } from '../acceptances/service.js'
+import { findAcceptance } from '../acceptances/repository.js'
+import { businessDaysAfter } from '../calendar/service.js'
+import { findPayment, recordEvent, type PaymentRow } from '../payments/repository.js'
+import { paymentNotFound } from '../payments/service.js'
+import {
+  committedRefunds, findOpenRequest, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
+  listRefundRequests, updateRefundRequest, type RefundRequestRow, type RefundRow
+} from './repository.js'
+import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
+
+export const REFUND_TASK = 'refund-execute'
+// offer cl. 5: the refund is made within 5 business days of the agency's answer.
+const REFUND_DUE_BUSINESS_DAYS = 5
+
+interface Deps { db: Database, pii: PiiCipher }
+
+export function toRefund (row: RefundRow) {
+  return {
+    id: toPublicId('refund', row.id),
+    kind: row.kind,
+    status: row.status,
+    amount: Number(row.amount),
+    attempts: row.attempts,
+    completedAt: row.completed_at?.toISOString() ?? null
+  }
+}
+
+export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | undefined): RefundRequest {
+  return {
+    id: toPublicId('refundRequest', row.id),
+    status: row.status,
+    paymentId: toPublicId('payment', row.payment_id),
+    amount: Number(row.amount),
+    responseText: row.response_text,
+    decidedAt: row.decided_at?.toISOString() ?? null,
+    dueAt: row.due_at,
+    overdue: row.overdue || (row.open && row.status === 'approved' && row.due_at !== null && row.due_at < almatyDate(new Date())),
+    refund: refund === undefined ? null : toRefund(refund),
+    createdAt: row.created_at.toISOString()
+  }
+}
+
+async function refundable (db: Parameters<typeof committedRefunds>[0], payment: PaymentRow): Promise<bigint> {
+  return payment.amount - await committedRefunds(db, payment.id)
+}
+
+/**
+ * offer cl. 5: the client's written request. The email must be the payer's;
+ * otherwise the answer is the same as for an unknown payment, so the
+ * endpoint reveals nothing about other people's payments.
+ */
+export async function submitRefundRequest (deps: Deps, input: CreateRefundRequestInput): Promise<RefundRequest> {
+  const paymentId = fromPublicId('payment', input.paymentId)
+  const payment = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
+  const acceptance = payment === undefined ? undefined : await findAcceptance(deps.db, payment.acceptance_id)
+  const email = normalizeEmail(input.email)
+  if (payment === undefined || acceptance === undefined || !email.ok || acceptance.payer_email_index !== emailIndex(deps.pii, email.email)) throw paymentNotFound()
+
+  return await deps.db.transaction().execute(async (trx) => {
+    const locked = await findPayment(trx, payment.id, { forUpdate: true }) as PaymentRow
+    if (locked.status !== 'succeeded') throw new Conflict('payment_not_refundable', `Only a succeeded payment can be refunded; this one is ${locked.status}`)
+    if (await findOpenRequest(trx, locked.id) !== undefined) throw new Conflict('refund_request_already_open', 'A refund request for this payment is already being handled')
+    const remainder = await refundable(trx, locked)
+    if (remainder <= 0n) throw new Conflict('payment_not_refundable', 'This payment has been refunded in full')
+    const amount = input.amount === undefined ? remainder : BigInt(input.amount)
+    if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) }, [{ path: 'body.amount', message: `must be at most ${remainder}` }])
+    const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
+    await recordEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
+    return toRefundRequest(row, undefined)
+  })
+}
+
+export async function getRefundRequest (db: Database, publicId: string): Promise<RefundRequest> {
+  const id = fromPublicId('refundRequest', publicId)
+  const row = id === null ? undefined : await findRefundRequest(db, id)
+  if (row === undefined) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+  return toRefundRequest(row, await findRefundOfRequest(db, row.id))
+}
+
+export async function listRefundRequestsPage (db: Database, query: { status?: RefundRequestRow['status'], overdue?: boolean, limit?: number, startingAfter?: string }) {
+  const limit = query.limit ?? 20
+  const rows = await listRefundRequests(db, {
+    status: query.status,
+    overdueBefore: query.overdue === true ? almatyDate(new Date()) : undefined,
+    limit,
+    startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
+  })
+  const page = rows.slice(0, limit)
+  const data = await Promise.all(page.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id))))
+  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+}
+
+/**
+ * The agency's official answer. Approval fixes the due date (5 business
+ * days, Kazakhstan calendar) and queues the refund, under a lock on the
+ * payment so concurrent decisions can never refund more than it took.
+ */
+export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: string, input: DecisionInput): Promise<RefundRequest> {
+  const id = fromPublicId('refundRequest', publicId)
+  if (id === null) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+  const decidedAt = new Date()
+  const dueAt = input.decision === 'approve' ? await businessDaysAfter(deps.db, decidedAt, REFUND_DUE_BUSINESS_DAYS) : null
+  return await deps.db.transaction().execute(async (trx) => {
+    const request = await findRefundRequest(trx, id, { forUpdate: true })
+    if (request === undefined) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+    if (request.status !== 'submitted') throw new Conflict('refund_request_already_decided', `This request was already ${request.status}`)
+    const decided = { response_text: input.responseText, decided_at: decidedAt, decided_by_key_id: actor.keyId }
+    if (input.decision === 'reject') {
+      const row = await updateRefundRequest(trx, id, { ...decided, status: 'rejected', open: false })
+      await recordEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
+      await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
+      return toRefundRequest(row, undefined)
+    }
+    const payment = await findPayment(trx, request.payment_id, { forUpdate: true }) as PaymentRow
+    if (payment.status !== 'succeeded') throw new Conflict('payment_not_refundable', `The payment is ${payment.status}`)
+    const amount = input.amount === undefined ? request.amount : BigInt(input.amount)
+    const remainder = await refundable(trx, payment)
+    if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) })
+    const row = await updateRefundRequest(trx, id, { ...decided, status: 'approved', amount, due_at: dueAt })
+    const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: id, kind: 'refund', amount })
+    await enqueueJob(trx, REFUND_TASK, { refundId: refund.id }, { maxAttempts: 5 })
+    await recordEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
+    await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
+    return toRefundRequest(row, refund)
+  })
+}
+
+/**
+ * offer cl. 8: the agency refuses a suspicious payment and returns the money:
+ * everything not yet refunded goes back to the card; the payment ends
+ * `returned` when the bank confirms. Undecided client requests are closed.
+ */
+export async function returnPayment (deps: Deps, actor: Actor, publicId: string, reason: string) {
+  const paymentId = fromPublicId('payment', publicId)
+  if (paymentId === null) throw paymentNotFound()
+  return await deps.db.transaction().execute(async (trx) => {
+    const payment = await findPayment(trx, paymentId, { forUpdate: true })
+    if (payment === undefined) throw paymentNotFound()
+    if (payment.status !== 'succeeded') throw new Conflict('payment_not_returnable', `Only a succeeded payment can be returned; this one is ${payment.status}`)
+    const pendingReturn = await trx.selectFrom('refunds').select('id').where('payment_id', '=', payment.id).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
+    if (pendingReturn !== undefined) throw new Conflict('payment_not_returnable', 'A return of this payment is already under way')
+    const remainder = await refundable(trx, payment)
+    if (remainder <= 0n) throw new Conflict('payment_not_returnable', 'Nothing is left to return: the payment was refunded in full')
+    const open = await findOpenRequest(trx, payment.id)
+    if (open !== undefined && open.status === 'submitted') {
+      await updateRefundRequest(trx, open.id, { status: 'rejected', open: false, response_text: 'The payment is being returned in full (offer cl. 8).', decided_at: new Date(), decided_by_key_id: actor.keyId })
+    }
+    const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder })
+    await enqueueJob(trx, REFUND_TASK, { refundId: refund.id }, { maxAttempts: 5 })
+    await recordEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
+    await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { reason, amount: remainder.toString() } })
+    return toRefund(refund)
+  })
+}
