@@ -40,6 +40,11 @@ export interface BuildOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** TRUST_PROXY as a hop count: believe that many proxies in front of us. */
+function trustHops (hops: number): (address: string, hop: number) => boolean {
+  return (_address, hop) => hop < hops
+}
+
 /** Paths pino must never print: secrets and personal data (DESIGN section 3). */
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]',
@@ -63,7 +68,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: true,
+    // Never trust X-Forwarded-For from anyone: a client could pick its own
+    // address and walk around the rate limits and risk rules.
+    trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id']

@@ -20,6 +20,7 @@ export const EnvSchema = Type.Object({
   ROLE: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')])),
   MIGRATE_ON_START: Type.Optional(Bool),
   CORS_ORIGINS: Type.Optional(Type.String()),
+  TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/,\\s]+)$', description: 'false, true, a hop count, or proxy addresses/CIDRs' })),
   PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/.*)?$' })),
   PII_ENCRYPTION_KEY: Type.Optional(Base64Key),
   PII_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' })),
@@ -77,6 +78,8 @@ export interface Config {
   role: 'api' | 'worker' | 'all'
   migrateOnStart: boolean
   corsOrigins: string[]
+  /** Whom to believe about the client's address (X-Forwarded-For): rate limits and risk rules key on it. */
+  trustProxy: boolean | number | string
   publicBaseUrl: string
   pii: {
     encryptionKey: string | null
@@ -148,6 +151,13 @@ function coerce (name: string, raw: string): unknown {
   return raw
 }
 
+function parseTrustProxy (value: string | undefined): boolean | number | string {
+  if (value === undefined || value === 'false') return false
+  if (value === 'true') return true
+  if (/^\d{1,2}$/.test(value)) return Number(value)
+  return value.split(',').map((a) => a.trim()).filter((a) => a !== '').join(',')
+}
+
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const values: Record<string, unknown> = {}
@@ -194,6 +204,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     role: e.ROLE ?? 'all',
     migrateOnStart: e.MIGRATE_ON_START ?? true,
     corsOrigins,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
     publicBaseUrl,
     pii: {
       encryptionKey: e.PII_ENCRYPTION_KEY ?? null,
@@ -214,7 +225,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       secretKey: e.BANK_SECRET_KEY ?? 'sandbox-secret-key',
       timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
     },
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 300,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),

@@ -62,3 +62,11 @@ t.test('the process refuses to start on a bad value, with one line naming it', a
   t.match(result.stderr, /^Configuration error: PORT: .*\n$/)
   t.equal(result.stderr.trim().split('\n').length, 1, 'one line')
 })
+
+t.test('X-Forwarded-For is believed only from configured proxies', async (t) => {
+  t.equal(loadConfig({}).trustProxy, false)
+  t.equal(loadConfig({ TRUST_PROXY: 'true' }).trustProxy, true)
+  t.equal(loadConfig({ TRUST_PROXY: '1' }).trustProxy, 1)
+  t.equal(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy, '10.0.0.0/8,127.0.0.1')
+  t.throws(() => loadConfig({ TRUST_PROXY: 'everyone' }), { message: /^TRUST_PROXY: / })
+})

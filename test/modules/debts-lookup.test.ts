@@ -92,3 +92,13 @@ t.test('lookups are strictly rate limited per IP', async (t) => {
   const offer = await strict.inject({ method: 'GET', url: '/v1/offer', remoteAddress: '10.1.2.3' })
   t.equal(offer.statusCode, 200, 'the strict limit is the lookup\'s own')
 })
+
+t.test('a forged X-Forwarded-For does not buy more lookups', async (t) => {
+  const { app: strict } = await createTestApp(t, { LOOKUP_RATE_LIMIT_PER_MINUTE: '2' })
+  const statuses = []
+  for (let i = 0; i < 4; i++) {
+    const response = await strict.inject({ method: 'POST', url: '/v1/debts/lookup', payload: { contractNumber: `guess-${i}`, iin: payable.iin }, remoteAddress: '10.7.7.7', headers: { 'x-forwarded-for': `203.0.113.${i}` } })
+    statuses.push(response.statusCode)
+  }
+  t.same(statuses, [404, 404, 429, 429])
+})
