@@ -230,11 +230,15 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
       lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,
-      // Where the bank may send the payer back: our own host and the
-      // agency's website origins, unless configured; never an arbitrary site.
+      // Where the bank may send the payer back: our own host, the agency's
+      // website origins and localhost, unless configured; never an arbitrary site.
       returnUrlAllowedHosts: e.RETURN_URL_ALLOWED_HOSTS !== undefined
         ? e.RETURN_URL_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
-        : [...new Set([publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website].map((u) => new URL(u).hostname.toLowerCase()))]
+        : [...new Set([
+            ...[publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website].map((u) => new URL(u).hostname.toLowerCase()),
+            // the payer's own machine: harmless, and what a developer's site runs on
+            'localhost', '127.0.0.1'
+          ])]
     },
     risk: {
       maxPaymentsPerHourPerIp: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP ?? 30,

@@ -45,7 +45,7 @@ export async function seedDebt (app: FastifyInstance, overrides: Partial<Portfol
     currency: 'KZT',
     outstanding: parseMajorUnits(row.outstanding) as bigint,
     source_hash: `seed-${id}`,
-    import_id: null as unknown as string
+    import_id: null
   }])
   return { ...row, id: toPublicId('debt', id) }
 }

@@ -98,6 +98,7 @@ t.test('concurrent decisions and returns never refund more than the payment took
   const statuses = (await Promise.all(racers)).map((r) => r.status)
   t.equal(statuses.slice(0, 10).filter((s) => s === 200).length, 1, 'one approval')
   t.equal(statuses.slice(10).filter((s) => s === 202).length, 1, 'one return')
+  t.ok(statuses.every((s) => [200, 202, 409, 422].includes(s)), `every loser gets a clear answer, never a 500 or a deadlock (${statuses.join(',')})`)
   const { total } = await app.db.selectFrom('refunds').select(sql<bigint>`sum(amount)::bigint`.as('total'))
     .where('payment_id', '=', fromPublicId('payment', payment.id) as string).where('status', '<>', 'failed').executeTakeFirstOrThrow()
   t.equal(total, 1_000_000n, 'approval and return together: exactly the payment, never more')

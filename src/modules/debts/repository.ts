@@ -108,7 +108,7 @@ export interface DebtUpsert {
   currency: string
   outstanding: bigint
   source_hash: string
-  import_id: string
+  import_id: string | null
 }
 
 /**

@@ -109,9 +109,12 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
   if (id === null) throw new NotFound('refund_request_not_found', 'No refund request with this id')
   const decidedAt = new Date()
   const dueAt = input.decision === 'approve' ? await businessDaysAfter(deps.db, decidedAt, REFUND_DUE_BUSINESS_DAYS) : null
+  const found = await findRefundRequest(deps.db, id)
+  if (found === undefined) throw new NotFound('refund_request_not_found', 'No refund request with this id')
   return await deps.db.transaction().execute(async (trx) => {
-    const request = await findRefundRequest(trx, id, { forUpdate: true })
-    if (request === undefined) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+    // Lock order everywhere: payment, then its refund request (a return takes the same path).
+    const payment = await findPayment(trx, found.payment_id, { forUpdate: true }) as PaymentRow
+    const request = await findRefundRequest(trx, id, { forUpdate: true }) as RefundRequestRow
     if (request.status !== 'submitted') throw new Conflict('refund_request_already_decided', `This request was already ${request.status}`)
     const decided = { response_text: input.responseText, decided_at: decidedAt, decided_by_key_id: actor.keyId }
     if (input.decision === 'reject') {
@@ -120,7 +123,6 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
       await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
       return toRefundRequest(row, undefined)
     }
-    const payment = await findPayment(trx, request.payment_id, { forUpdate: true }) as PaymentRow
     if (payment.status !== 'succeeded') throw new Conflict('payment_not_refundable', `The payment is ${payment.status}`)
     const amount = input.amount === undefined ? request.amount : BigInt(input.amount)
     const remainder = await refundable(trx, payment)
