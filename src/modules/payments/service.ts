@@ -8,8 +8,7 @@ import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
 import { findFreshAcceptance } from '../acceptances/service.js'
 import { findAcceptance } from '../acceptances/repository.js'
 import { findDebt } from '../debts/repository.js'
-import { iinIndex } from '../debts/import-service.js'
-import { agencyOf } from '../agency/routes.js'
+import { agencyOf } from '../agency/schemas.js'
 import { findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
 import { assessRisk } from './risk.js'
 import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
@@ -86,7 +85,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   const urls = returnUrls(deps.config, publicId, input.returnUrl)
   const subject = {
     ipIndex: deps.pii.blindIndex(`ip:${ctx.ip}`),
-    iinIndex: iinIndex(deps.pii, deps.pii.decrypt(debt.debtor_iin_encrypted)),
+    iinIndex: debt.debtor_iin_index,
     emailIndex: acceptance.payer_email_index,
     amount
   }
