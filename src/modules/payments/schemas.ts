@@ -33,7 +33,7 @@ export const CreatedPaymentSchema = Type.Object({
 }, {
   $id: 'CreatedPayment',
   additionalProperties: false,
-  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'pending', amount: 150000, currency: 'KZT', debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', redirectUrl: 'https://api.freedompay.kz/pay.html?customer=…', expiresAt: '2026-11-25T10:30:00.000Z' }]
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'pending', amount: 150000, currency: 'KZT', debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', redirectUrl: 'https://api.freedompay.kz/pay.html?customer=8f2c1e0b9a7d', expiresAt: '2026-11-25T10:30:00.000Z' }]
 })
 export type CreatedPayment = Static<typeof CreatedPaymentSchema>
 
