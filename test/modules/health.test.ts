@@ -33,3 +33,12 @@ t.test('not ready when the database is unreachable', async (t) => {
   t.equal(ready.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.equal(ready.json().code, 'database_unavailable')
 })
+
+t.test('a worker process serves only its health probes', async (t) => {
+  const { app } = await createTestApp(t, { ROLE: 'worker' })
+  t.equal((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode, 200)
+  const api = await app.inject({ method: 'GET', url: '/v1/offer' })
+  t.equal(api.statusCode, 404)
+  t.equal(api.json().code, 'route_not_found')
+  t.equal((await app.inject({ method: 'GET', url: '/sandbox/bank/pay/1' })).statusCode, 404, 'nor the sandbox bank')
+})
