@@ -23,6 +23,7 @@ import paymentRoutes from './modules/payments/routes.js'
 import callbackRoutes from './modules/payments/callback-routes.js'
 import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
+import privacyRoutes from './modules/privacy/routes.js'
 import bankPlugin from './bank/plugin.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
@@ -126,6 +127,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(callbackRoutes, { prefix: '/v1' })
   await app.register(refundRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1/admin' })
+  await app.register(privacyRoutes, { prefix: '/v1' })
 
   return app
 }

@@ -103,6 +103,7 @@ export interface AcceptancesTable {
   accepted_at: Timestamp
   consent_expires_at: Timestamp
   payable_until: Timestamp
+  consent_withdrawn_at: Nullable<Date>
 }
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'expired' | 'returned'

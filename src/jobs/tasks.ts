@@ -5,6 +5,7 @@ import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds } from '../modules/refunds/execution.js'
 import { REFUND_TASK } from '../modules/refunds/service.js'
+import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 
 /**
  * Every background task, by name. Tasks get the application (database,
@@ -40,8 +41,15 @@ export function taskList (app: FastifyInstance): TaskList {
     const flagged = await flagOverdueRefunds(app.db)
     if (flagged > 0) app.log.warn({ flagged }, 'refunds overdue')
   }
+  const privacyErase: Task = async (payload) => {
+    await processPrivacyRequest({ db: app.db, pii: app.pii, log: app.log }, payloadId(payload, 'requestId'))
+  }
+  const privacySweep: Task = async () => {
+    const completed = await sweepPrivacyRequests({ db: app.db, pii: app.pii, log: app.log })
+    if (completed > 0) app.log.info({ completed }, 'privacy requests erased after their legal hold')
+  }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, [REFUND_TASK]: refund, 'refunds-overdue': overdue }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, [REFUND_TASK]: refund, 'refunds-overdue': overdue, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep }
 }
 
 /** Recurring tasks (graphile-worker crontab syntax). */
@@ -49,5 +57,6 @@ export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
   '17 * * * * idempotency-purge ?max=1',
   // shortly after midnight in Almaty (UTC+5)
-  '5 19 * * * refunds-overdue ?max=3'
+  '5 19 * * * refunds-overdue ?max=3',
+  '15 19 * * * privacy-sweep ?max=3'
 ].join('\n')

@@ -98,3 +98,13 @@ t.test('risk rules refuse with a reason, and the refusal is recorded (offer cl. 
   const refusals = await strict.db.selectFrom('payment_refusals').select(['reason']).orderBy('id').execute()
   t.same(refusals.map((r) => r.reason), ['amount_over_limit', 'too_many_payments_ip'])
 })
+
+t.test('after consent is withdrawn, the acceptance can start no payment (offer cl. 16)', async (t) => {
+  const debt = await seedDebt(app)
+  const acceptance = await accept(base, debt.id, { ...PAYER, email: 'withdrawn@example.kz' })
+  const withdrawal = await postJson(`${base}/v1/privacy-requests`, { email: 'Withdrawn@Example.kz', fullName: PAYER.fullName })
+  t.equal(withdrawal.status, 201)
+  t.match(await problem(await startPayment(base, acceptance.id, 100_000)), { status: 422, code: 'consent_withdrawn' })
+  const fresh = await accept(base, debt.id, { ...PAYER, email: 'withdrawn@example.kz' })
+  t.equal((await startPayment(base, fresh.id, 100_000)).status, 201, 'a new acceptance is a new consent')
+})

@@ -91,10 +91,16 @@ export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence:
   return toAcceptance(row)
 }
 
+// offer cl. 16: after a withdrawal, the data is not processed for new purposes.
+export function assertConsentActive (row: AcceptanceRow): void {
+  if (row.consent_withdrawn_at !== null) throw new Unprocessable('consent_withdrawn', 'Consent to the processing of personal data was withdrawn: accept the offer again to pay')
+}
+
 export async function findFreshAcceptance (db: Database, publicId: string): Promise<AcceptanceRow> {
   const id = fromPublicId('acceptance', publicId)
   const row = id === null ? undefined : await findAcceptance(db, id)
   if (row === undefined) throw new Unprocessable('acceptance_not_found', 'No acceptance of the offer with this id: accept the offer first', {}, [{ path: 'body.acceptanceId', message: 'unknown' }])
   if (row.payable_until.getTime() < Date.now()) throw new Unprocessable('acceptance_expired', 'This acceptance is older than 24 hours: read and accept the current offer again')
+  assertConsentActive(row)
   return row
 }

@@ -32,7 +32,7 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
           400: ['validation_failed', 'malformed_json', 'card_data_forbidden', 'idempotency_key_required', 'invalid_idempotency_key'],
           403: ['payment_refused'],
           409: ['idempotency_key_in_use'],
-          422: ['acceptance_not_found', 'acceptance_expired', 'debt_not_payable', 'amount_below_minimum', 'amount_exceeds_outstanding', 'return_url_not_allowed', 'idempotency_key_reused'],
+          422: ['acceptance_not_found', 'acceptance_expired', 'consent_withdrawn', 'debt_not_payable', 'amount_below_minimum', 'amount_exceeds_outstanding', 'return_url_not_allowed', 'idempotency_key_reused'],
           429: ['rate_limited'],
           502: ['bank_unavailable']
         })

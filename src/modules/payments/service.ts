@@ -5,7 +5,7 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { BadGateway, Conflict, Forbidden, NotFound, Unprocessable } from '../../http/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
-import { findFreshAcceptance } from '../acceptances/service.js'
+import { assertConsentActive, findFreshAcceptance } from '../acceptances/service.js'
 import { findAcceptance } from '../acceptances/repository.js'
 import { findDebt } from '../debts/repository.js'
 import { agencyOf } from '../agency/schemas.js'
@@ -98,6 +98,10 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
 
   const expiresAt = new Date(Date.now() + deps.config.payments.lifetimeSeconds * 1000)
   await deps.db.transaction().execute(async (trx) => {
+    // Erasure locks the acceptances it destroys: re-check under the same lock.
+    const locked = await findAcceptance(trx, acceptance.id, { forUpdate: true })
+    if (locked === undefined) throw new Unprocessable('acceptance_not_found', 'No acceptance of the offer with this id')
+    assertConsentActive(locked)
     await insertPayment(trx, {
       id,
       acceptance_id: acceptance.id,
