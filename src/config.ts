@@ -115,7 +115,7 @@ export interface Config {
 }
 
 /** The requisites printed in the offer (its last page); overridable per deployment. */
-const AGENCY_DEFAULTS: AgencyRequisites = {
+export const AGENCY_DEFAULTS: AgencyRequisites = {
   name: 'ТОО «Коллекторское агентство «Эксперт Плюс»',
   bin: '151040003422',
   iban: 'KZ58551A127100213KZT',

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import type { AgencyRequisites } from '../../config.js'
+import { AGENCY_DEFAULTS, type AgencyRequisites } from '../../config.js'
 
 export const AgencySchema = Type.Object({
   name: Type.String(),
@@ -14,17 +14,8 @@ export const AgencySchema = Type.Object({
 }, {
   $id: 'Agency',
   additionalProperties: false,
-  examples: [{
-    name: 'ТОО «Коллекторское агентство «Эксперт Плюс»',
-    bin: '151040003422',
-    iban: 'KZ58551A127100213KZT',
-    bank: 'АО "Банк Фридом Финанс Казахстан"',
-    bic: 'KSNVKZK',
-    address: 'РК, г. Алматы, Ауэзовский район, ул. Толе би 298/2',
-    supportEmail: 'OpenOffice@explus.kz',
-    supportPhone: null,
-    website: 'https://www.explus.kz/'
-  }]
+  // the requisites printed in the offer, as configured by default
+  examples: [AGENCY_DEFAULTS]
 })
 export type Agency = Static<typeof AgencySchema>
 

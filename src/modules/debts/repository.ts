@@ -1,4 +1,4 @@
-import { sql, type Selectable, type Transaction } from 'kysely'
+import { sql, type Insertable, type Selectable, type Transaction } from 'kysely'
 import type { Database } from '../../db/database.js'
 import type { DB, DebtImportsTable, DebtsTable } from '../../db/types.js'
 
@@ -97,19 +97,7 @@ export async function nextPendingRows (db: Handle, importId: string, afterLine: 
   return rows as Array<{ line: number, payload: string }>
 }
 
-export interface DebtUpsert {
-  id: string
-  contract_number: string
-  contract_number_normalized: string
-  debtor_iin_encrypted: string
-  debtor_iin_index: string
-  debtor_name_encrypted: string
-  creditor: string
-  currency: string
-  outstanding: bigint
-  source_hash: string
-  import_id: string | null
-}
+export type DebtUpsert = Insertable<DebtsTable>
 
 /**
  * Inserts new debts and updates those whose source row changed; returns the
