@@ -31,15 +31,7 @@ function toPayment (row: Selectable<SandboxBankPaymentsTable>): SandboxPayment {
   }
 }
 
-export interface NewPayment {
-  merchantId: string
-  orderId: string
-  amount: bigint
-  currency: string
-  description: string
-  params: Record<string, string>
-  lifetimeSeconds: number
-}
+export type NewPayment = Pick<SandboxPayment, 'merchantId' | 'orderId' | 'amount' | 'currency' | 'description' | 'params'> & { lifetimeSeconds: number }
 
 export async function insertPayment (db: Handle, payment: NewPayment): Promise<SandboxPayment> {
   const row = await db.insertInto('sandbox_bank_payments').values({

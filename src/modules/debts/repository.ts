@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable, type Transaction } from 'kysely'
 import type { Database } from '../../db/database.js'
-import type { DB, DebtImportsTable, DebtsTable } from '../../db/types.js'
+import type { DB, DebtImportRowsTable, DebtImportsTable, DebtsTable } from '../../db/types.js'
 
 type Handle = Database | Transaction<DB>
 export type DebtRow = Selectable<DebtsTable>
@@ -42,17 +42,7 @@ export async function findImport (db: Handle, id: string): Promise<DebtImportRow
   return await db.selectFrom('debt_imports').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export interface StagedRow {
-  import_id: string
-  line: number
-  contract_number_normalized: string | null
-  debtor_iin_index: string | null
-  payload: string | null
-  error_code: string | null
-  error_column: string | null
-  error_message: string | null
-  outcome: 'rejected' | null
-}
+export type StagedRow = Insertable<DebtImportRowsTable>
 
 export async function stageRows (db: Handle, rows: StagedRow[]): Promise<void> {
   if (rows.length > 0) await db.insertInto('debt_import_rows').values(rows).execute()
