@@ -8,8 +8,8 @@ import type { Config } from './config.js'
 import type { PiiKeys } from './lib/crypto.js'
 import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
-import { AppError, registerErrorHandling } from './http/errors.js'
-import { installValidators } from './http/validation.js'
+import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
+import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
 import { SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
@@ -78,11 +78,15 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     routerOptions: { ignoreTrailingSlash: true },
-    ajv: { customOptions: { removeAdditional: false } }
+    // what the framework refuses before a route runs is a problem document too
+    frameworkErrors: frameworkError,
+    clientErrorHandler,
+    // one validator configuration for every plugin context (see http/validation.ts)
+    // (typed for Ajv's own compile functions; ours returns Fastify's `{ value }` result, which Fastify accepts)
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
-  installValidators(app, SHARED_SCHEMAS)
   registerErrorHandling(app)
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 

@@ -158,6 +158,28 @@ function parseTrustProxy (value: string | undefined): boolean | number | string 
   return value.split(',').map((a) => a.trim()).filter((a) => a !== '').join(',')
 }
 
+/**
+ * The bank mode is never guessed outside a developer's machine: with
+ * DATABASE_URL set it must be given, and `live` needs every credential.
+ * Without DATABASE_URL (embedded Postgres) the sandbox is the default, unless
+ * bank credentials are given: then the mode must be said too, so a real
+ * secret never ends up signing for the sandbox by accident.
+ */
+function resolveBankMode (e: Env): 'sandbox' | 'live' {
+  if (e.BANK_MODE === undefined) {
+    if (e.DATABASE_URL !== undefined) throw new ConfigError('BANK_MODE', 'is required when DATABASE_URL is set: live (the acquirer, with BANK_BASE_URL, BANK_MERCHANT_ID and BANK_SECRET_KEY) or sandbox (the built-in test bank, staging only)')
+    const given = (['BANK_BASE_URL', 'BANK_MERCHANT_ID', 'BANK_SECRET_KEY'] as const).filter((name) => e[name] !== undefined)
+    if (given.length > 0) throw new ConfigError('BANK_MODE', `is required when ${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set: live or sandbox`)
+    return 'sandbox'
+  }
+  if (e.BANK_MODE === 'live') {
+    for (const name of ['BANK_BASE_URL', 'BANK_MERCHANT_ID', 'BANK_SECRET_KEY'] as const) {
+      if (e[name] === undefined) throw new ConfigError(name, 'is required when BANK_MODE=live')
+    }
+  }
+  return e.BANK_MODE
+}
+
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const values: Record<string, unknown> = {}
@@ -174,13 +196,6 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = values as Env
 
-  const bankCredentials = e.BANK_MERCHANT_ID !== undefined && e.BANK_SECRET_KEY !== undefined
-  const bankMode = e.BANK_MODE ?? (bankCredentials && e.BANK_BASE_URL !== undefined ? 'live' : 'sandbox')
-  if (bankMode === 'live') {
-    for (const name of ['BANK_BASE_URL', 'BANK_MERCHANT_ID', 'BANK_SECRET_KEY'] as const) {
-      if (e[name] === undefined) throw new ConfigError(name, 'is required when BANK_MODE=live')
-    }
-  }
   if (e.DATABASE_URL !== undefined) {
     // Outside embedded mode nobody may invent keys: data encrypted with a key
     // that lives only on one machine would be lost with it.
@@ -188,6 +203,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       if (e[name] === undefined) throw new ConfigError(name, 'is required when DATABASE_URL is set (32 bytes, base64)')
     }
   }
+  const bankMode = resolveBankMode(e)
 
   const port = e.PORT ?? 3000
   const host = e.HOST ?? '127.0.0.1'

@@ -27,6 +27,9 @@ try {
 const log = pino(loggerOptions(config.logLevel) as object)
 const say = { info: (m: string) => { log.info(m) }, warn: (m: string) => { log.warn(m) } }
 
+if (config.bank.mode === 'sandbox' && config.databaseUrl !== null) {
+  log.warn('BANK_MODE=sandbox with DATABASE_URL: the built-in test bank takes the payments and anyone can mark one paid with a test card. Staging only, never production (set BANK_MODE=live)')
+}
 const database = await resolveDatabase(config, say).catch(fail)
 if (config.migrateOnStart) {
   const applied = await migrateDatabase(database.url, log).catch(fail)

@@ -33,6 +33,10 @@ t.test('a malformed value names its variable', async (t) => {
     [{ DATABASE_URL: 'postgres://db/x' }, 'PII_ENCRYPTION_KEY'],
     [{ DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY }, 'PII_INDEX_KEY'],
     [{ BANK_MODE: 'live' }, 'BANK_BASE_URL'],
+    [{ DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY }, 'BANK_MODE'],
+    [{ DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY, BANK_MODE: 'live', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }, 'BANK_BASE_URL'],
+    [{ BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }, 'BANK_MODE'],
+    [{ BANK_MODE: 'staging' }, 'BANK_MODE'],
     [{ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '1' }, 'BANK_SECRET_KEY']
   ]
   for (const [env, variable] of cases) {
@@ -46,9 +50,30 @@ t.test('a malformed value names its variable', async (t) => {
   }
 })
 
-t.test('bank credentials switch to live mode', async (t) => {
-  const config = loadConfig({ BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' })
-  t.equal(config.bank.mode, 'live')
+t.test('the bank mode is explicit outside a developer machine', async (t) => {
+  const database = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY }
+  t.throws(() => loadConfig(database), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: is required when DATABASE_URL is set/ }, 'a production-like start without BANK_MODE stops')
+  t.throws(() => loadConfig({ BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: / },
+    'credentials alone never pick a mode: not live by guess, and not a sandbox holding the real secret')
+  const live = loadConfig({ ...database, BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' })
+  t.match(live.bank, { mode: 'live', baseUrl: 'https://api.freedompay.kz', merchantId: '545', secretKey: 's' })
+  t.equal(loadConfig({ ...database, BANK_MODE: 'sandbox' }).bank.mode, 'sandbox', 'sandbox with a database is allowed (staging)')
+  t.equal(loadConfig({}).bank.mode, 'sandbox', 'embedded mode defaults to the sandbox')
+})
+
+t.test('a production-like start without BANK_MODE stops with one line naming it', async (t) => {
+  const result = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], {
+      env: { PATH: process.env.PATH, DATABASE_URL: 'postgres://nobody:x@127.0.0.1:1/none', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY },
+      stdio: ['ignore', 'ignore', 'pipe']
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.on('exit', (code) => { resolve({ code, stderr }) })
+  })
+  t.not(result.code, 0)
+  t.match(result.stderr, /^Configuration error: BANK_MODE: is required when DATABASE_URL is set.*\n$/)
+  t.equal(result.stderr.trim().split('\n').length, 1, 'one line')
 })
 
 t.test('the process refuses to start on a bad value, with one line naming it', async (t) => {

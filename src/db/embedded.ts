@@ -18,6 +18,8 @@ export interface EmbeddedPostgresHandle {
 export interface EmbeddedOptions {
   /** Parent directory; the cluster lives in `<baseDir>/postgres`. */
   baseDir: string
+  /** A fixed port, e.g. to restart a stopped server where its clients expect it; a free one by default. */
+  port?: number
   log?: (message: string) => void
 }
 
@@ -70,7 +72,7 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   const password = initialised
     ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password
     : randomBytes(18).toString('base64url')
-  const port = await freePort()
+  const port = options.port ?? await freePort()
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

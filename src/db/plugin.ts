@@ -16,7 +16,8 @@ declare module 'fastify' {
 export default fp(async function databasePlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
   const handle = createDatabase(config.databaseUrl, {
     max: config.databasePoolMax,
-    onError: (error) => { app.log.error({ err: error }, 'idle database connection failed') }
+    // an outage is told by the requests' 503s and readiness; one short line per connection here
+    onError: (error) => { app.log.warn({ cause: { code: (error as { code?: unknown }).code, message: error.message } }, 'database connection lost') }
   })
   app.decorate('db', handle.db)
   app.decorate('pii', createPiiCipher(config.piiKeys))

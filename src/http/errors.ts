@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto'
+import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
@@ -6,6 +8,9 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
  * problem+json; a 5xx body never carries internals.
  */
 export interface FieldError { path: string, message: string }
+
+/** What a client is told to wait while the database is unreachable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5
 
 export class AppError extends Error {
   constructor (
@@ -39,7 +44,7 @@ export class Unprocessable extends AppError {
   constructor (code: string, detail: string, extra?: Record<string, unknown>, errors?: FieldError[]) { super(422, code, 'Unprocessable content', detail, extra, errors) }
 }
 export class ServiceUnavailable extends AppError {
-  constructor (code: string, detail: string) { super(503, code, 'Service unavailable', detail) }
+  constructor (code: string, detail: string, retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS) { super(503, code, 'Service unavailable', detail, { retryAfterSeconds }) }
 }
 export class BadGateway extends AppError {
   constructor (code: string, detail: string, extra?: Record<string, unknown>) { super(502, code, 'Bad gateway', detail, extra) }
@@ -73,7 +78,7 @@ export function problemOf (error: AppError, requestId: string): Problem {
 
 export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply {
   const body = problemOf(error, String(reply.request.id))
-  if (error.statusCode === 429 && typeof error.extra.retryAfterSeconds === 'number') {
+  if ((error.statusCode === 429 || error.statusCode === 503) && typeof error.extra.retryAfterSeconds === 'number') {
     void reply.header('retry-after', String(error.extra.retryAfterSeconds))
   }
   // An unread remainder of a refused upload is not worth keeping the socket for.
@@ -87,7 +92,34 @@ const FASTIFY_CODES: Record<string, { status: number, code: string, detail: stri
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', detail: 'The request body is larger than allowed' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The body is empty but Content-Type is application/json' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_json', detail: 'The body is not valid JSON' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', detail: 'Content-Length does not match the body' }
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'bad_request', detail: 'Content-Length does not match the body' },
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url', detail: 'The URL is not well-formed' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', detail: 'A path parameter is longer than allowed' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'bad_request', detail: 'The request could not be routed' }
+}
+
+const FRAMEWORK_TITLES: Record<number, string> = { 413: 'Payload too large', 414: 'URI too long', 415: 'Unsupported media type' }
+
+// SQLSTATE classes and codes that mean "the database is not there right now"
+// (08: connection exception; 57P01-57P03: shut down or starting; 53300: too
+// many connections), and the socket-level codes of a server that went away.
+const DATABASE_DOWN_SQLSTATES = /^(08|57P0[1-3]$|53300$)/
+const DATABASE_DOWN_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+const DATABASE_DOWN_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|terminating connection)/
+
+/** True when an error (or one of its causes) says the database cannot be reached, as opposed to a bug or a refused statement. */
+export function isDatabaseUnavailable (error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === 'string' && (DATABASE_DOWN_SQLSTATES.test(code) || DATABASE_DOWN_ERRNOS.has(code))) return true
+    if (DATABASE_DOWN_MESSAGES.test(current.message)) return true
+    if (current instanceof AggregateError && current.errors.some(isDatabaseUnavailable)) return true
+  }
+  return false
+}
+
+export function databaseUnavailable (): ServiceUnavailable {
+  return new ServiceUnavailable('database_unavailable', 'The database cannot be reached right now; retry shortly')
 }
 
 function validationErrors (error: FastifyError): FieldError[] {
@@ -108,7 +140,8 @@ function toAppError (error: FastifyError): AppError {
     return new BadRequest('validation_failed', 'The request does not match the schema', {}, validationErrors(error))
   }
   const known = error.code !== undefined ? FASTIFY_CODES[error.code] : undefined
-  if (known !== undefined) return new AppError(known.status, known.code, known.status === 413 ? 'Payload too large' : known.status === 415 ? 'Unsupported media type' : 'Bad request', known.detail)
+  if (known !== undefined) return new AppError(known.status, known.code, FRAMEWORK_TITLES[known.status] ?? 'Bad request', known.detail)
+  if (isDatabaseUnavailable(error)) return databaseUnavailable()
   if (error.statusCode === 429) {
     return new AppError(429, 'rate_limited', 'Too many requests', 'Too many requests: slow down and retry later')
   }
@@ -118,10 +151,37 @@ function toAppError (error: FastifyError): AppError {
   return new AppError(500, 'internal_error', 'Internal server error', 'Something went wrong on our side; the request id helps support find it')
 }
 
+/** Fastify's `frameworkErrors`: a malformed URL or an over-long path parameter, before any route runs. */
+export function frameworkError (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void sendProblem(reply, toAppError(error))
+}
+
+const CLIENT_ERRORS: Record<string, { status: number, code: string, title: string, detail: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', title: 'Request header fields too large', detail: 'The request headers are larger than allowed' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', title: 'Request timeout', detail: 'The request did not arrive in time' }
+}
+
+/**
+ * Node's `clientError`: the request could not even be parsed, so there is
+ * no request object and no id; the answer is still a problem document.
+ */
+export function clientErrorHandler (error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', title: 'Bad request', detail: 'The request is not valid HTTP' }
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${known.code}`, title: known.title, status: known.status, detail: known.detail, code: known.code, requestId: randomUUID() })
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${known.status} ${known.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy()
+}
+
 export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const appError = toAppError(error)
-    if (appError.statusCode >= 500) {
+    if (appError.code === 'database_unavailable') {
+      // an outage, not a bug: one short line per request, never the pg objects
+      request.log.warn({ cause: { code: (error as { code?: unknown }).code, message: error.message } }, 'database unavailable')
+    } else if (appError.statusCode >= 500) {
       request.log.error({ err: error }, 'request failed')
     } else {
       request.log.info({ code: appError.code, status: appError.statusCode }, 'request refused')

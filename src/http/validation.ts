@@ -1,25 +1,146 @@
-import { Ajv } from 'ajv'
+/**
+ * One validator configuration for the whole application, children
+ * included: it is installed as Fastify's validator *factory*, so a plugin
+ * that calls `addSchema` (and so gets a schema context of its own) still
+ * validates with these rules and never with Fastify's default Ajv, which
+ * coerces types.
+ *
+ * The rules:
+ * - No type coercion anywhere. A JSON body's `"100"` is not an amount and
+ *   `"true"` is not consent.
+ * - Query strings, path parameters and headers are text on the wire. A
+ *   field their schema declares integer or boolean is read from its text by
+ *   one strict grammar (`^-?(0|[1-9][0-9]*)$` within the safe-integer range,
+ *   `true`/`false`); anything else stays text and fails the schema.
+ * - No string anywhere holds U+0000, and every number is finite and a safe
+ *   integer when it is integral: Postgres refuses NUL in text, and
+ *   `1e309` parses to Infinity, which JSON Schema's `integer` lets through.
+ * - `format: "uri"` is the WHATWG URL parser, the one every later use of a
+ *   URL goes through, so what passes validation also parses there.
+ * - Unknown properties are refused (`additionalProperties: false` in the
+ *   schemas), never silently removed.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
-import type { FastifyInstance } from 'fastify'
-import type { TSchema } from '@sinclair/typebox'
+import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
-/**
- * Two validators: bodies are validated strictly (no type coercion: `"100"`
- * is not an amount), while params, query and headers arrive as text and are
- * coerced. Neither removes unknown properties: `additionalProperties: false`
- * refuses them with a field path instead of silently dropping them.
- */
-export function installValidators (app: FastifyInstance, shared: TSchema[]): void {
-  const make = (coerceTypes: boolean | 'array'): Ajv => {
-    const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
-    addFormats(ajv)
-    for (const schema of shared) ajv.addSchema(schema)
-    return ajv
+type JsonSchema = Record<string, unknown>
+type Validator = ((data: unknown) => boolean | { value: unknown }) & { errors?: ErrorObject[] | null }
+
+const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/
+
+function webUrl (text: string): boolean {
+  return URL.canParse(text)
+}
+
+function makeAjv (externalSchemas: Record<string, unknown>): Ajv {
+  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
+  addFormats(ajv)
+  ajv.addFormat('uri', { type: 'string', validate: webUrl })
+  for (const schema of Object.values(externalSchemas)) ajv.addSchema(schema as JsonSchema)
+  return ajv
+}
+
+function error (instancePath: string, keyword: string, message: string): ErrorObject {
+  return { instancePath, schemaPath: '#', keyword, params: {}, message }
+}
+
+function pointer (path: string, key: string | number): string {
+  return `${path}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`
+}
+
+const MAX_DEPTH = 64
+
+/** The first NUL, non-finite or unsafe number anywhere in a value, as an Ajv-style error. */
+export function findUnsafeValue (value: unknown, path = '', depth = 0): ErrorObject | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? error(path, 'nul', 'must not contain the NUL character (U+0000)') : null
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return error(path, 'finite', 'must be a finite number')
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return error(path, 'safeInteger', `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`)
+    return null
   }
-  const bodies = make(false)
-  const others = make('array')
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodies : others).compile(schema))
+  if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return null
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnsafeValue(value[i], pointer(path, i), depth + 1)
+      if (found !== null) return found
+    }
+    return null
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return error(pointer(path, key.replaceAll('\u0000', '\\u0000')), 'nul', 'a property name must not contain the NUL character (U+0000)')
+    const found = findUnsafeValue(item, pointer(path, key), depth + 1)
+    if (found !== null) return found
+  }
+  return null
+}
+
+function declaredTypes (schema: JsonSchema | undefined): Set<string> {
+  const types = new Set<string>()
+  if (schema === undefined) return types
+  const type = schema.type
+  if (typeof type === 'string') types.add(type)
+  if (Array.isArray(type)) for (const t of type) types.add(String(t))
+  for (const key of ['anyOf', 'oneOf'] as const) {
+    const branches = schema[key]
+    if (Array.isArray(branches)) for (const branch of branches) for (const t of declaredTypes(branch as JsonSchema)) types.add(t)
+  }
+  return types
+}
+
+/** One text value read by the strict grammar of its declared type; unchanged when it does not fit. */
+function readText (text: string, types: Set<string>): unknown {
+  if (types.has('string')) return text
+  if ((types.has('integer') || types.has('number')) && INTEGER_TEXT.test(text)) {
+    const number = Number(text)
+    if (Number.isSafeInteger(number)) return number
+  }
+  if (types.has('boolean') && (text === 'true' || text === 'false')) return text === 'true'
+  return text
+}
+
+/** Query, params and headers: text read per the schema's declared types, never Ajv's coercion. */
+function readTextPart (schema: JsonSchema, data: unknown): unknown {
+  if (typeof data !== 'object' || data === null) return data
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>
+  let out: Record<string, unknown> | null = null
+  for (const [name, value] of Object.entries(data)) {
+    if (typeof value !== 'string') continue
+    const read = readText(value, declaredTypes(properties[name]))
+    if (read === value) continue
+    out ??= { ...(data as Record<string, unknown>) }
+    out[name] = read
+  }
+  return out ?? data
+}
+
+/**
+ * Fastify's `schemaController.compilersFactory.buildValidator`: called for
+ * the root and for every plugin context that adds schemas of its own.
+ */
+export function buildValidator (externalSchemas: Record<string, unknown> = {}): FastifySchemaCompiler<FastifySchema> {
+  const ajv = makeAjv(externalSchemas)
+  return ({ schema, httpPart }) => {
+    const compiled: ValidateFunction = ajv.compile(schema as JsonSchema)
+    const textual = httpPart !== 'body'
+    const validator: Validator = (data: unknown) => {
+      const value = textual ? readTextPart(schema as JsonSchema, data) : data
+      const unsafe = findUnsafeValue(value)
+      if (unsafe !== null) {
+        validator.errors = [unsafe]
+        return false
+      }
+      if (!compiled(value)) {
+        validator.errors = compiled.errors
+        return false
+      }
+      validator.errors = null
+      // a part read from text is a new object; anything else was checked (and defaulted) in place
+      return value === data ? true : { value }
+    }
+    return validator
+  }
 }

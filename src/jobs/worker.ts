@@ -18,8 +18,10 @@ export function workerLogger (log: FastifyBaseLogger): Logger {
 
 /** graphile-worker insists every pool handles errors on its clients too. */
 export function guardPool (pool: pg.Pool, log: FastifyBaseLogger): void {
-  pool.on('error', (err) => { log.error({ err }, 'idle database connection failed') })
-  pool.on('connect', (client) => { client.on('error', (err) => { log.warn({ err }, 'database connection error') }) })
+  // the code and message only: pg attaches its whole client object to the error
+  const onError = (err: Error & { code?: unknown }): void => { log.warn({ cause: { code: err.code, message: err.message } }, 'worker database connection lost') }
+  pool.on('error', onError)
+  pool.on('connect', (client) => { client.on('error', onError) })
 }
 
 /** Installs or upgrades graphile-worker's own schema (idempotent, locked). */

@@ -59,6 +59,7 @@ export function testConfig (databaseUrl: string, env: Record<string, string> = {
     PII_ENCRYPTION_KEY: generateKey().toString('base64'),
     PII_INDEX_KEY: generateKey().toString('base64'),
     LOG_LEVEL: 'silent',
+    BANK_MODE: 'sandbox',
     ...env
   })
   return {

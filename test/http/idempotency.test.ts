@@ -11,7 +11,7 @@ import authPlugin from '../../src/http/auth.js'
 import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { IDEMPOTENCY_PROBLEM_CODES, idempotencyHeaders, purgeExpiredIdempotencyKeys } from '../../src/http/idempotency.js'
 import { BadGateway, Unprocessable, registerErrorHandling } from '../../src/http/errors.js'
-import { installValidators } from '../../src/http/validation.js'
+import { buildValidator } from '../../src/http/validation.js'
 import { SHARED_SCHEMAS } from '../../src/http/schemas.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 import { createKey, createTestDatabase, testConfig } from '../helpers/app.js'
@@ -33,9 +33,8 @@ const ThingBody = Type.Object({
 
 async function buildTestApp (): Promise<FastifyInstance> {
   const config = testConfig(await createTestDatabase(t))
-  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } } }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } }, schemaController: { compilersFactory: { buildValidator: buildValidator as never } } }).withTypeProvider<TypeBoxTypeProvider>()
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
-  installValidators(app, SHARED_SCHEMAS)
   registerErrorHandling(app)
   await app.register(databasePlugin, { config })
   await app.register(authPlugin)

@@ -9,7 +9,15 @@ t.test('ready when the database answers and every migration is applied', async (
   t.equal(live.statusCode, 200)
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 200)
-  t.same(ready.json(), { status: 'ok', checks: { database: 'ok', migrations: 'ok' } })
+  t.same(ready.json(), { status: 'ok', bank: 'sandbox', checks: { database: 'ok', migrations: 'ok' } }, 'a sandbox deployment says so')
+})
+
+t.test('readiness names the live bank when BANK_MODE=live', async (t) => {
+  const { app } = await createTestApp(t, { BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 'live-secret' })
+  const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+  t.equal(ready.statusCode, 200)
+  t.equal(ready.json().bank, 'live')
+  t.equal((await app.inject({ method: 'GET', url: '/sandbox/bank/pay/1' })).statusCode, 404, 'no sandbox bank is mounted in live mode')
 })
 
 t.test('not ready while a migration is pending', async (t) => {
@@ -32,6 +40,7 @@ t.test('not ready when the database is unreachable', async (t) => {
   t.equal(ready.statusCode, 503)
   t.equal(ready.headers['content-type'], 'application/problem+json; charset=utf-8')
   t.equal(ready.json().code, 'database_unavailable')
+  t.equal(ready.headers['retry-after'], '5', 'says when to come back')
 })
 
 t.test('a worker process serves only its health probes', async (t) => {

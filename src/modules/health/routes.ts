@@ -1,14 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
-import { ServiceUnavailable } from '../../http/errors.js'
+import { databaseUnavailable, ServiceUnavailable } from '../../http/errors.js'
 import { problemResponses } from '../../http/schemas.js'
 import { pendingMigrations } from '../../db/migrator.js'
 
-const Status = Type.Object({
-  status: Type.Literal('ok'),
-  checks: Type.Optional(Type.Object({ database: Type.Literal('ok'), migrations: Type.Literal('ok') }, { additionalProperties: false }))
+const Live = Type.Object({
+  status: Type.Literal('ok')
 }, { additionalProperties: false, examples: [{ status: 'ok' }] })
+
+const Ready = Type.Object({
+  status: Type.Literal('ok'),
+  bank: Type.Union([Type.Literal('live'), Type.Literal('sandbox')], { description: '`sandbox`: the built-in test bank takes the payments (BANK_MODE); never in production' }),
+  checks: Type.Object({ database: Type.Literal('ok'), migrations: Type.Literal('ok') }, { additionalProperties: false })
+}, { additionalProperties: false, examples: [{ status: 'ok', bank: 'live', checks: { database: 'ok', migrations: 'ok' } }] })
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/live', {
@@ -19,7 +24,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Liveness',
       description: 'The process is up and serving HTTP. Does not touch the database.',
       security: [],
-      response: { 200: Status }
+      response: { 200: Live }
     }
   }, async () => ({ status: 'ok' as const }))
 
@@ -29,20 +34,21 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getReadiness',
       tags: ['Health'],
       summary: 'Readiness',
-      description: 'The database answers and every migration is applied; 503 problem+json otherwise, so a load balancer keeps traffic away.',
+      description: 'The database answers and every migration is applied; 503 problem+json otherwise, so a load balancer keeps traffic away. `bank` says which bank takes the payments.',
       security: [],
-      response: { 200: Status, ...problemResponses({ 503: ['database_unavailable', 'migrations_pending'] }) }
+      response: { 200: Ready, ...problemResponses({ 503: ['database_unavailable', 'migrations_pending'] }) }
     }
   }, async (request) => {
+    let pending: string[]
     try {
       await sql`select 1`.execute(app.db)
+      pending = await pendingMigrations(app.db)
     } catch (err) {
-      request.log.warn({ err }, 'readiness: database unavailable')
-      throw new ServiceUnavailable('database_unavailable', 'The database does not answer')
+      request.log.warn({ cause: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'readiness: database unavailable')
+      throw databaseUnavailable()
     }
-    const pending = await pendingMigrations(app.db)
     if (pending.length > 0) throw new ServiceUnavailable('migrations_pending', `${pending.length} migration(s) not applied yet`)
-    return { status: 'ok' as const, checks: { database: 'ok' as const, migrations: 'ok' as const } }
+    return { status: 'ok' as const, bank: app.config.bank.mode, checks: { database: 'ok' as const, migrations: 'ok' as const } }
   })
 }
 
