@@ -11,7 +11,7 @@ import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
-import { SHARED_SCHEMAS } from './http/schemas.js'
+import { documentCommonProblems, SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
 import offerRoutes from './modules/offers/routes.js'
 import agencyRoutes from './modules/agency/routes.js'
@@ -88,6 +88,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   registerErrorHandling(app)
+  app.addHook('onRoute', documentCommonProblems)
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
   await registerOpenApi(app, config)

@@ -54,19 +54,75 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Unsupported Content-Type (`unsupported_media_type`)',
   422: 'Well-formed but refused by a business rule',
   429: 'Rate limit exceeded (`rate_limited`); see Retry-After',
+  414: 'A path parameter is too long (`uri_too_long`)',
+  500: 'A fault on our side (`internal_error`); quote the requestId to support',
   502: 'The bank did not give a usable answer',
-  503: 'Not ready (database down or migrations pending)'
+  503: 'Unavailable: the database cannot be reached (`database_unavailable`, see Retry-After) or is not migrated yet'
+}
+
+// the codes each problem response was declared with, so common ones can be added later
+const declaredCodes = new WeakMap<object, string[]>()
+
+function problemResponse (status: number, codes: string[]): TSchema {
+  const text = STATUS_TEXT[status] ?? 'Problem'
+  const description = codes.length > 0 ? `${text}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}` : text
+  const response = Type.Ref(ProblemSchema, { description })
+  declaredCodes.set(response, codes)
+  return response
 }
 
 /** Problem responses for the given statuses, each with the codes it may carry. */
 export function problemResponses (byStatus: Record<number, string[] | undefined>): Record<number, TSchema> {
   const out: Record<number, TSchema> = {}
-  for (const [status, codes] of Object.entries(byStatus)) {
-    const text = STATUS_TEXT[Number(status)] ?? 'Problem'
-    const description = codes !== undefined && codes.length > 0 ? `${text}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}` : text
-    out[Number(status)] = Type.Ref(ProblemSchema, { description })
-  }
+  for (const [status, codes] of Object.entries(byStatus)) out[Number(status)] = problemResponse(Number(status), codes ?? [])
   return out
+}
+
+interface RouteShape {
+  url: string
+  method: string | string[]
+  schema?: { hide?: boolean, body?: unknown, querystring?: unknown, params?: unknown, headers?: unknown, response?: Record<string | number, unknown> }
+  config?: { rateLimit?: unknown, database?: boolean }
+}
+
+/**
+ * What any operation may answer besides its own problems: the framework's
+ * and the platform's (strict validation, body limits, rate limits, an
+ * unreachable database), added to every route's responses so the OpenAPI
+ * document lists every status an operation can return.
+ */
+export function commonProblems (route: RouteShape): Record<number, string[]> {
+  const schema = route.schema ?? {}
+  const methods = Array.isArray(route.method) ? route.method : [route.method]
+  const takesBody = methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')
+  const guarded = route.url.startsWith('/v1/') && !route.url.startsWith('/v1/callbacks/')
+  const common: Record<number, string[]> = { 500: ['internal_error'] }
+  const bad = [
+    ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined ? ['validation_failed'] : []),
+    ...(takesBody ? ['malformed_json', 'bad_request'] : []),
+    ...(guarded && (takesBody || schema.querystring !== undefined || schema.params !== undefined) ? ['card_data_forbidden'] : [])
+  ]
+  if (bad.length > 0) common[400] = bad
+  if (takesBody) {
+    common[413] = ['payload_too_large']
+    common[415] = ['unsupported_media_type']
+  }
+  if (route.url.includes(':')) common[414] = ['uri_too_long']
+  if (route.config?.rateLimit !== false) common[429] = ['rate_limited']
+  if (route.config?.database !== false) common[503] = ['database_unavailable']
+  return common
+}
+
+/** Adds `commonProblems` to a route's documented responses, merging codes into statuses it already declares. */
+export function documentCommonProblems (route: RouteShape): void {
+  if (route.schema === undefined || route.schema.hide === true || route.schema.response === undefined) return
+  const responses = route.schema.response
+  for (const [status, codes] of Object.entries(commonProblems(route))) {
+    const existing = responses[status] as object | undefined
+    if (existing !== undefined && !declaredCodes.has(existing)) continue
+    const merged = [...new Set([...(existing !== undefined ? declaredCodes.get(existing) ?? [] : []), ...codes])]
+    responses[status] = problemResponse(Number(status), merged)
+  }
 }
 
 /** Cursor pagination: `?limit=1..100&startingAfter=<id>`. */

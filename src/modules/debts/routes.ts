@@ -54,6 +54,10 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => {
     const maxBytes = app.config.debtImportMaxBytes
+    // a POST with no body at all never reached the CSV parser
+    if (request.body === undefined || request.body === null) {
+      throw new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the portfolio file as the request body with Content-Type: text/csv')
+    }
     if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
       throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
     }

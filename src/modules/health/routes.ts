@@ -17,7 +17,7 @@ const Ready = Type.Object({
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/live', {
-    config: { rateLimit: false },
+    config: { rateLimit: false, database: false },
     schema: {
       operationId: 'getLiveness',
       tags: ['Health'],
