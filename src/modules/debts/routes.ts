@@ -32,7 +32,8 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Debts'],
       summary: 'Find a debt by contract number and IIN',
       description: 'The client identifies the debt before paying (offer cl. 3). Every miss (unknown contract, wrong IIN, a debt no longer payable) gives the same 404 `debt_not_found`. ' +
-        'An IIN with a wrong check digit gives 422 `invalid_iin`. Strictly rate limited per IP (LOOKUP_RATE_LIMIT_PER_MINUTE) against enumeration.',
+        'An IIN with a wrong check digit gives 422 `invalid_iin`. Strictly rate limited per IP, IPv6 per /64 (LOOKUP_RATE_LIMIT_PER_MINUTE) against enumeration; ' +
+        'a contract number that sees LOOKUP_FAILURES_PER_CONTRACT misses within LOOKUP_CONTRACT_LOCK_SECONDS answers the same 404 to every lookup, the right IIN included, for LOOKUP_CONTRACT_LOCK_SECONDS.',
       security: [],
       body: LookupBody,
       response: {
@@ -40,7 +41,7 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...problemResponses({ 400: ['validation_failed', 'malformed_json', 'card_data_forbidden'], 404: ['debt_not_found'], 422: ['invalid_iin'], 429: ['rate_limited'] })
       }
     }
-  }, async (request) => await lookupDebt(deps, request.body))
+  }, async (request) => await lookupDebt(deps, app.config.lookupThrottle, request.body))
 
   app.post('/admin/debt-imports', {
     preHandler: app.requireScopes('operator'),
