@@ -83,8 +83,6 @@ export interface DebtsTable {
   updated_at: Timestamp
 }
 
-type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
-
 export interface LookupContractFailuresTable {
   contract_key: string
   failures: number
@@ -92,6 +90,9 @@ export interface LookupContractFailuresTable {
   locked_until: Nullable<Date>
   expires_at: Timestamp
 }
+
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
+
 type Defaulted<T> = ColumnType<T, T | undefined, T>
 
 export interface AcceptancesTable {
