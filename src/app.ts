@@ -27,6 +27,8 @@ import privacyRoutes from './modules/privacy/routes.js'
 import bankPlugin from './bank/plugin.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
+import { containsCardNumber } from './lib/card-data.js'
+import { clientKey } from './lib/ip.js'
 
 /** Configuration with the process-level decisions made: which database, which keys. */
 export interface AppConfig extends Config {
@@ -53,13 +55,21 @@ export const REDACT_PATHS = [
   '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip'
 ]
 
+function loggablePath (url: string): string {
+  const path = url.split('?')[0] ?? ''
+  let decoded = path
+  try { decoded = decodeURIComponent(path) } catch { /* a malformed escape: look at it as sent */ }
+  return containsCardNumber(path) || containsCardNumber(decoded) ? '[withheld: looks like a card number]' : path
+}
+
 export function loggerOptions (level: string): FastifyServerOptions['logger'] {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
-      // Only the path: query strings and client addresses are personal data.
-      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: req.url.split('?')[0], requestId: req.id }),
+      // Only the path: query strings and client addresses are personal data,
+      // and a path holding a card number (refused by the card guard) is not printed.
+      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: loggablePath(req.url), requestId: req.id }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode })
     }
   }
@@ -112,6 +122,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
     timeWindow: 60_000,
+    // per IPv4 address, per IPv6 /64 (one subscriber's allocation); route limits inherit it
+    keyGenerator: (request) => clientKey(request.ip),
     errorResponseBuilder: (_request, context) =>
       new AppError(429, 'rate_limited', 'Too many requests', `Too many requests: at most ${context.max} per ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
   })

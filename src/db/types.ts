@@ -83,7 +83,16 @@ export interface DebtsTable {
   updated_at: Timestamp
 }
 
+export interface LookupContractFailuresTable {
+  contract_key: string
+  failures: number
+  window_started_at: Timestamp
+  locked_until: Nullable<Date>
+  expires_at: Timestamp
+}
+
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
+
 type Defaulted<T> = ColumnType<T, T | undefined, T>
 
 export interface AcceptancesTable {
@@ -202,6 +211,7 @@ export interface DB {
   debt_imports: DebtImportsTable
   debt_import_rows: DebtImportRowsTable
   debts: DebtsTable
+  lookup_contract_failures: LookupContractFailuresTable
   acceptances: AcceptancesTable
   payments: PaymentsTable
   payment_events: PaymentEventsTable

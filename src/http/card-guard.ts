@@ -1,17 +1,33 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BadRequest } from './errors.js'
-import { containsCardNumber } from '../lib/card-data.js'
+import { containsCardNumber, type FormattedField } from '../lib/card-data.js'
 
 /**
- * Card data never enters the service (offer cl. 3, DESIGN section 4): a
- * `/v1/` request whose parsed body holds a card-number-like value is refused
- * with 400 `card_data_forbidden` before validation, idempotency and the
- * handler, so it is neither stored nor echoed. Nothing here logs the body.
+ * Card data never enters the service (offer cl. 3, DESIGN sections 4, 11): a
+ * `/v1/` request whose parsed body, query string or path parameters hold a
+ * card-number-like value is refused with 400 `card_data_forbidden` before
+ * validation, idempotency and the handler, so it is neither stored nor
+ * echoed. Nothing here logs the request.
+ *
+ * A route names its fields that have a format of their own in
+ * `config.cardDataFormatted`, paths starting with `body`, `query` or
+ * `params`: `{ path: ['body', 'contractNumber'], format: 'contractNumber' }`.
+ * Such a field is skipped only while its whole value has that format; its
+ * schema constrains it to the same format.
  *
  * The bank's callbacks (`/v1/callbacks/`) are exempt: the bank protocol
  * governs them and they carry only masked PANs.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    cardDataFormatted?: readonly FormattedField[]
+  }
+}
+
+export function cardDataForbidden (): BadRequest {
+  return new BadRequest('card_data_forbidden', 'The request contains what looks like a card number. Card details are entered on the bank\'s payment page only and must never be sent to this API')
+}
 
 // The route's pattern, not the raw URL: the router decodes percent-escapes,
 // so `/%761/payments` reaches `/v1/payments` without starting with `/v1/`.
@@ -20,18 +36,17 @@ function isGuarded (request: FastifyRequest): boolean {
   return route !== undefined && route.startsWith('/v1/') && !route.startsWith('/v1/callbacks/')
 }
 
-// Streamed uploads (portfolio CSV) are not parsed here; reading them would consume them.
-function isInspectable (body: unknown): boolean {
-  if (body === undefined || body === null) return false
-  if (typeof body !== 'object') return true
-  return !Buffer.isBuffer(body) && typeof (body as { pipe?: unknown }).pipe !== 'function'
+// Streamed uploads (portfolio CSV) are not parsed here; reading them would
+// consume them. The import checks each row itself.
+function inspectableBody (body: unknown): unknown {
+  if (body === undefined || body === null || typeof body !== 'object') return body
+  return Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function' ? undefined : body
 }
 
 export default fp(async function cardGuardPlugin (app: FastifyInstance) {
   app.addHook('preValidation', async (request) => {
-    if (!isGuarded(request) || !isInspectable(request.body)) return
-    if (containsCardNumber(request.body)) {
-      throw new BadRequest('card_data_forbidden', 'The request contains what looks like a card number. Card details are entered on the bank\'s payment page only and must never be sent to this API')
-    }
+    if (!isGuarded(request)) return
+    const parts = { body: inspectableBody(request.body), query: request.query, params: request.params }
+    if (containsCardNumber(parts, request.routeOptions.config.cardDataFormatted ?? [])) throw cardDataForbidden()
   })
 }, { name: 'card-guard' })

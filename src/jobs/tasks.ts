@@ -1,6 +1,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
+import { purgeLookupFailures } from '../modules/debts/repository.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds } from '../modules/refunds/execution.js'
@@ -49,13 +50,15 @@ export function taskList (app: FastifyInstance): TaskList {
     if (completed > 0) app.log.info({ completed }, 'privacy requests erased after their legal hold')
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, [REFUND_TASK]: refund, 'refunds-overdue': overdue, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep }
+  const purgeLookups: Task = async () => { await purgeLookupFailures(app.db) }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep }
 }
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
   '17 * * * * idempotency-purge ?max=1',
+  '23 * * * * lookup-failures-purge ?max=1',
   // shortly after midnight in Almaty (UTC+5)
   '5 19 * * * refunds-overdue ?max=3',
   '15 19 * * * privacy-sweep ?max=3'

@@ -1,23 +1,42 @@
+import { normalizeEmail } from './email.js'
+import { isContractNumber } from './names.js'
+
 /**
- * Card-data guard (offer cl. 3, DESIGN section 4): no request may carry a
- * card number; cards are typed on the bank's page only. A body holding one is
- * refused before it is stored or logged.
+ * Card-data guard (offer cl. 3, DESIGN sections 4 and 11): no request may
+ * carry a card number; cards are typed on the bank's page only.
  *
- * A card number is a maximal run of 13-19 ASCII digits, single spaces or
- * dashes allowed between digits, that passes Luhn. Longer runs do not count
- * (long references and account numbers would be false positives); a 12-digit
- * IIN, an 11-digit phone and a KZ IBAN (letters inside) never match. A run
- * touching a Latin letter or underscore is part of a token, not a card: our
- * own ids (`pay_0193…`, 32 hex digits) hold long digit runs by chance and
- * must never be refused as card data.
+ * In free text a card number is 13-19 digits passing Luhn, written in one
+ * piece or in groups joined by separators: any run of spaces (ASCII, tab,
+ * no-break, figure, narrow and the other Unicode spaces, zero-width ones),
+ * dashes (ASCII and Unicode), dots and slashes. Digit groups joined that way
+ * form a run; every stretch of whole groups in a run holding 13-19 digits is
+ * checked, so a card followed by its expiry and CVV (`4111 1111 1111 1111
+ * 12/25 123`) is found. One unbroken group of 20 or more digits is a
+ * reference or an account number, not a card.
+ *
+ * Tokens are not free text: a digit group glued to a Latin letter or an
+ * underscore on either side belongs to a token (our ids `pay_0193…`,
+ * `x4111…`) and is left out of the stretches; a run that starts right after
+ * two capital letters starting a word is an IBAN (`KZ86 1250 …`) and is
+ * skipped whole. A 12-digit IIN and an 11-digit phone never reach 13 digits.
+ *
+ * Fields with a format of their own (a contract number, an email) are not
+ * free text either: a caller names them (`FormattedField`), and such a field
+ * is skipped only when its whole value has that format, checked here, so an
+ * exemption never turns into a place where free text slips through.
+ *
+ * Everything is one pass over the text, no regex: linear whatever it holds.
  */
 
 const MIN_DIGITS = 13
 const MAX_DIGITS = 19
 const MAX_DEPTH = 64
 
-function isDigitCode (code: number): boolean {
-  return code >= 48 && code <= 57
+function digitValue (code: number): number {
+  if (code >= 48 && code <= 57) return code - 48
+  // fullwidth digits, as some phone keyboards type them
+  if (code >= 0xFF10 && code <= 0xFF19) return code - 0xFF10
+  return -1
 }
 
 /** Luhn (mod 10) check of a string of ASCII digits; false for anything else. */
@@ -26,52 +45,133 @@ export function luhnValid (digits: string): boolean {
   let sum = 0
   for (let i = 0; i < digits.length; i++) {
     const code = digits.charCodeAt(digits.length - 1 - i)
-    if (!isDigitCode(code)) return false
-    const digit = code - 48
-    if (i % 2 === 0) {
-      sum += digit
-    } else {
-      sum += digit * 2 > 9 ? digit * 2 - 9 : digit * 2
-    }
+    if (code < 48 || code > 57) return false
+    sum += luhnTerm(code - 48, i)
   }
   return sum % 10 === 0
 }
 
+/** A digit's share of the Luhn sum, by its position counted from the right (0 = check digit). */
+function luhnTerm (digit: number, fromRight: number): number {
+  if (fromRight % 2 === 0) return digit
+  return digit * 2 > 9 ? digit * 2 - 9 : digit * 2
+}
+
+function isUpperCode (code: number): boolean {
+  return code >= 65 && code <= 90
+}
+
 function isWordCode (code: number): boolean {
-  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95
+  return isUpperCode(code) || (code >= 97 && code <= 122) || code === 95
 }
 
-function isCardRun (run: string, length: number): boolean {
-  return length >= MIN_DIGITS && length <= MAX_DIGITS && luhnValid(run)
+/** Does the run starting at `at` follow a country code starting a word, as in `KZ86 …`? */
+function followsIbanCountry (text: string, at: number): boolean {
+  return at >= 2 && isUpperCode(text.charCodeAt(at - 1)) && isUpperCode(text.charCodeAt(at - 2)) &&
+    (at === 2 || !isWordCode(text.charCodeAt(at - 3)))
 }
 
-// One pass, no regex: linear in the text whatever it holds.
+/** What people put between the groups of a card number. Not commas or newlines: those separate numbers. */
+export function isSeparatorCode (code: number): boolean {
+  if (code < 0x80) return code === 0x20 || code === 0x09 || code === 0x2D || code === 0x2E || code === 0x2F || code === 0x5C
+  return code === 0xA0 || code === 0xAD || code === 0xB7 || code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200D) || // en/em/figure/thin/hair spaces, zero-width space and joiners
+    (code >= 0x2010 && code <= 0x2015) || // hyphens and dashes
+    code === 0x2027 || code === 0x202F || code === 0x205F || code === 0x2060 || code === 0x2212 ||
+    code === 0x3000 || code === 0xFE58 || code === 0xFE63 || code === 0xFEFF ||
+    code === 0xFF0D || code === 0xFF0E || code === 0xFF0F
+}
+
+/**
+ * The scan of one text. The last 19 digits of the current run sit in a ring,
+ * each marked when a stretch may start at it (the start of a group not glued
+ * to a word): when a group ends, the stretches ending there are summed from
+ * the right in at most 19 steps.
+ */
+class RunScanner {
+  private readonly digits = new Uint8Array(MAX_DIGITS)
+  private readonly stretchStarts = new Uint8Array(MAX_DIGITS)
+  private length = 0
+
+  reset (): void { this.length = 0 }
+
+  push (digit: number, startsStretch: boolean): void {
+    const slot = this.length % MAX_DIGITS
+    this.digits[slot] = digit
+    this.stretchStarts[slot] = startsStretch ? 1 : 0
+    this.length++
+  }
+
+  /** Does some stretch of whole groups ending with the last digit hold a card number? */
+  cardEndsHere (): boolean {
+    const span = Math.min(this.length, MAX_DIGITS)
+    let sum = 0
+    for (let back = 0; back < span; back++) {
+      const slot = (this.length - 1 - back) % MAX_DIGITS
+      sum += luhnTerm(this.digits[slot] as number, back)
+      if (back + 1 >= MIN_DIGITS && this.stretchStarts[slot] === 1 && sum % 10 === 0) return true
+    }
+    return false
+  }
+}
+
 function textHoldsCardNumber (text: string): boolean {
   if (text.length < MIN_DIGITS) return false
-  let run = ''
-  let length = 0
-  let startsClear = true
+  const scanner = new RunScanner()
+  let inRun = false
+  let inGroup = false
+  let runIsToken = false
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i)
-    if (isDigitCode(code)) {
-      if (length === 0) startsClear = i === 0 || !isWordCode(text.charCodeAt(i - 1))
-      length++
-      // past 19 digits the run can no longer count; stop copying it
-      if (length <= MAX_DIGITS) run += text[i]
+    const digit = digitValue(code)
+    if (digit >= 0) {
+      let startsStretch = !inGroup
+      if (!inRun) {
+        inRun = true
+        const glued = i > 0 && isWordCode(text.charCodeAt(i - 1))
+        runIsToken = glued && followsIbanCountry(text, i)
+        // no stretch starts at a group glued to a word on its left
+        startsStretch = !glued
+        scanner.reset()
+      }
+      scanner.push(digit, startsStretch)
+      inGroup = true
       continue
     }
-    // a single space or dash between two digits keeps the run going
-    const separator = code === 32 || code === 45
-    if (separator && length > 0 && isDigitCode(text.charCodeAt(i + 1))) continue
-    if (startsClear && !isWordCode(code) && isCardRun(run, length)) return true
-    run = ''
-    length = 0
+    if (inGroup) {
+      inGroup = false
+      // a group glued to a letter on its right is part of a token
+      if (!runIsToken && !isWordCode(code) && scanner.cardEndsHere()) return true
+    }
+    if (inRun && !isSeparatorCode(code)) inRun = false
   }
-  return startsClear && isCardRun(run, length)
+  return inGroup && !runIsToken && scanner.cardEndsHere()
 }
 
-function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>): boolean {
-  if (typeof value === 'string') return textHoldsCardNumber(value)
+/** The formats a field can be declared to have. */
+export const FIELD_FORMATS = {
+  contractNumber: isContractNumber,
+  email: (text: string) => text.length <= 254 && normalizeEmail(text).ok
+} satisfies Record<string, (text: string) => boolean>
+export type FieldFormat = keyof typeof FIELD_FORMATS
+
+/** A field read by its own format, not as free text. `*` in a path matches any key or array index. */
+export interface FormattedField {
+  path: readonly string[]
+  format: FieldFormat
+}
+
+function isFormatted (text: string, depth: number, fields: readonly FormattedField[]): boolean {
+  return fields.some((field) => field.path.length === depth && FIELD_FORMATS[field.format](text))
+}
+
+function fieldsUnder (key: string, depth: number, fields: readonly FormattedField[]): readonly FormattedField[] {
+  if (fields.length === 0) return fields
+  return fields.filter((field) => field.path.length > depth && (field.path[depth] === key || field.path[depth] === '*'))
+}
+
+function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>, fields: readonly FormattedField[]): boolean {
+  if (typeof value === 'string') return !isFormatted(value, depth, fields) && textHoldsCardNumber(value)
   // a number above 2^53 was already rounded by JSON.parse: not what was sent
   if (typeof value === 'number') return Number.isSafeInteger(value) && textHoldsCardNumber(String(value))
   if (typeof value !== 'object' || value === null) return false
@@ -79,19 +179,19 @@ function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>):
   if (depth >= MAX_DEPTH || seen.has(value)) return false
   seen.add(value)
   if (Array.isArray(value)) {
-    return value.some((item) => holdsCardNumber(item, depth + 1, seen))
+    return value.some((item, index) => holdsCardNumber(item, depth + 1, seen, fieldsUnder(String(index), depth, fields)))
   }
   for (const [key, item] of Object.entries(value)) {
-    if (textHoldsCardNumber(key) || holdsCardNumber(item, depth + 1, seen)) return true
+    if (textHoldsCardNumber(key) || holdsCardNumber(item, depth + 1, seen, fieldsUnder(key, depth, fields))) return true
   }
   return false
 }
 
 /**
  * True when some string, safe-integer number or object key anywhere in a JSON
- * value holds a card number. Containers nested 64 deep or more are not looked
- * into.
+ * value holds a card number, the declared formatted fields aside. Containers
+ * nested 64 deep or more are not looked into.
  */
-export function containsCardNumber (value: unknown): boolean {
-  return holdsCardNumber(value, 0, new WeakSet())
+export function containsCardNumber (value: unknown, formatted: readonly FormattedField[] = []): boolean {
+  return holdsCardNumber(value, 0, new WeakSet(), formatted)
 }

@@ -19,3 +19,20 @@ export function maskName (name: string): string {
 export function normalizeContractNumber (text: string): string {
   return text.normalize('NFC').trim().replace(/\s+/gu, ' ').toLocaleLowerCase('ru-RU')
 }
+
+/**
+ * What a contract number may hold: letters, digits, spaces and the
+ * punctuation contracts are printed with (`КД-2024/0015`, `№ 12.3_4#(А)`),
+ * at most 100 characters. No free text punctuation (commas, colons, quotes):
+ * the card-data guard reads a contract number by this format instead of as
+ * free text, so a contract made of 16 Luhn-valid digits is still payable.
+ * Written for linear matching: a leading space run, then classes that do not
+ * overlap the first.
+ */
+export const CONTRACT_NUMBER_MAX_LENGTH = 100
+export const CONTRACT_NUMBER_PATTERN = '^\\s*[\\p{L}\\p{N}][\\p{L}\\p{M}\\p{N}\\s./_#№()-]*$'
+const CONTRACT_NUMBER = new RegExp(CONTRACT_NUMBER_PATTERN, 'u')
+
+export function isContractNumber (text: string): boolean {
+  return text.length <= CONTRACT_NUMBER_MAX_LENGTH && CONTRACT_NUMBER.test(text)
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import t, { type Test } from 'tap'
+import fc from 'fast-check'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
@@ -9,6 +10,7 @@ import authPlugin from '../../src/http/auth.js'
 import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { idempotencyHeaders } from '../../src/http/idempotency.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
+import { loggerOptions } from '../../src/app.js'
 import { createTestDatabase, testConfig } from '../helpers/app.js'
 
 /**
@@ -23,7 +25,7 @@ const runs: string[] = []
 async function buildTestApp (): Promise<FastifyInstance> {
   const config = testConfig(await createTestDatabase(t))
   // trace: every line fastify writes about a request is looked at
-  const app = Fastify({ logger: { level: 'trace', stream: { write: (line: string) => { logs.push(line) } } } })
+  const app = Fastify({ logger: { ...(loggerOptions('trace') as object), stream: { write: (line: string) => { logs.push(line) } } } })
   registerErrorHandling(app)
   await app.register(databasePlugin, { config })
   await app.register(authPlugin)
@@ -44,6 +46,9 @@ async function buildTestApp (): Promise<FastifyInstance> {
       }
     }, async (request, reply) => await reply.code(201).send(await record(request)))
     v1.post('/echo', record)
+    v1.post('/lookup', { config: { cardDataFormatted: [{ path: ['body', 'contractNumber'], format: 'contractNumber' }, { path: ['body', 'payer', 'email'], format: 'email' }] } }, record)
+    v1.get('/search', { config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] } }, record)
+    v1.get('/things/:id', record)
     v1.post('/callbacks/bank', record)
     v1.post('/imports', async (request) => {
       let text = ''
@@ -89,6 +94,38 @@ t.test('a card number anywhere in a JSON body is refused before validation and t
   t.ok(logs.some((line) => line.includes('card_data_forbidden')), 'the refusal itself is logged, by code')
 })
 
+t.test('a card number in a query string or a path parameter is refused, and neither is logged', async (t) => {
+  const before = runs.length
+  const from = logs.length
+  for (const url of [
+    `/v1/search?q=${encodeURIComponent('card:4111 1111 1111 1111')}`,
+    '/v1/search?q=4111.1111.1111.1111&page=2',
+    '/v1/search?q=ok&q=4111/1111/1111/1111',
+    `/v1/search?${encodeURIComponent('4111  1111--1111 1111')}=1`,
+    `/v1/search?note=${encodeURIComponent('4111\u00A01111\u202F1111\u20071111')}`,
+    '/v1/things/4111111111111111',
+    `/v1/things/${encodeURIComponent('4111 1111 1111 1111')}`
+  ]) {
+    refusedWithoutEcho(t, await app.inject({ method: 'GET', url }))
+  }
+  t.equal(runs.length, before, 'no handler ran')
+  const written = logs.slice(from)
+  t.ok(written.some((line) => line.includes('incoming request')), 'requests are logged')
+  t.notOk(written.some((line) => /4111|1111(%20|\s|\.)1111/.test(line)), 'neither the query nor the path with the number is logged')
+})
+
+t.test('a formatted field passes while it has its format, and nowhere else', async (t) => {
+  const contract = '4111111111111111' // 16 Luhn-valid digits: a contract number here
+  t.equal((await app.inject({ method: 'POST', url: '/v1/lookup', payload: { contractNumber: contract, iin: '871008401427' } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/v1/lookup', payload: { contractNumber: `КД-${contract}`, payer: { email: `${contract}@mail.kz` } } })).statusCode, 200)
+  t.equal((await app.inject({ method: 'GET', url: `/v1/search?contractNumber=${contract}` })).statusCode, 200)
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/lookup', payload: { contractNumber: 'card: 4111 1111 1111 1111' } }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/lookup', payload: { contractNumber: 'КД-1', note: contract } }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/echo', payload: { contractNumber: contract } }))
+  refusedWithoutEcho(t, await app.inject({ method: 'GET', url: `/v1/search?contract=${contract}` }))
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/lookup', payload: { payer: { email: `${contract} thanks@mail.kz` } } }))
+})
+
 t.test('identifiers that are not card numbers pass', async (t) => {
   const response = await app.inject({
     method: 'POST',
@@ -121,4 +158,45 @@ t.test('a request refused for card data never claims its idempotency key', async
   t.equal(clean.statusCode, 201)
   t.equal(clean.headers['idempotent-replayed'], undefined)
   t.equal(runs.length, before + 1)
+})
+
+// Written apart from the code under test.
+function luhnCheckDigit (payload: string): string {
+  let sum = 0
+  for (let i = 0; i < payload.length; i++) {
+    const digit = Number(payload[payload.length - 1 - i])
+    const doubled = i % 2 === 0 ? digit * 2 : digit
+    sum += doubled > 9 ? doubled - 9 : doubled
+  }
+  return String((10 - sum % 10) % 10)
+}
+
+const SEPARATORS = [' ', '-', '.', '/', '\u00A0', '\u2007', '\u202F', '\u2013']
+const writtenPan = fc.tuple(fc.integer({ min: 13, max: 19 }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 18, maxLength: 18 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.constantFrom(...SEPARATORS), { minLength: 1, maxLength: 2 }))
+  .map(([length, digits, groupSize, separator]) => {
+    const payload = digits.slice(0, length - 1).join('')
+    const pan = payload + luhnCheckDigit(payload)
+    return (pan.match(new RegExp(`.{1,${groupSize}}`, 'g')) as string[]).join(separator.join(''))
+  })
+const words = fc.array(fc.constantFrom('оплата', 'card', 'номер', 'thanks', 'Иван', '№', 'exp'), { maxLength: 3 }).map((w) => w.join(' '))
+
+t.test('over HTTP: any written card number in a body or a query string is refused', async () => {
+  await fc.assert(fc.asyncProperty(words, writtenPan, words, fc.boolean(), async (before, card, after, inQuery) => {
+    const text = `${before} ${card} ${after}`
+    const response = inQuery
+      ? await app.inject({ method: 'GET', url: `/v1/search?q=${encodeURIComponent(text)}` })
+      : await app.inject({ method: 'POST', url: '/v1/echo', payload: { payer: { note: text } } })
+    return response.statusCode === 400 && response.json().code === 'card_data_forbidden'
+  }), { seed: 42, numRuns: 100 })
+})
+
+t.test('over HTTP: legitimate values pass, a Luhn-valid contract number in its field included', async () => {
+  const contract = fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 15, maxLength: 15 }).map((d) => { const p = d.join(''); return p + luhnCheckDigit(p) })
+  const id = fc.stringMatching(/^[0-9a-f]{32}$/).map((hex) => `acc_${hex}`)
+  const phone = fc.stringMatching(/^7[0-9]{9}$/).map((rest) => `+7 ${rest.slice(0, 3)} ${rest.slice(3, 6)} ${rest.slice(6, 8)} ${rest.slice(8)}`)
+  await fc.assert(fc.asyncProperty(contract, id, phone, fc.stringMatching(/^[0-9]{12}$/), async (contractNumber, acceptanceId, phoneNumber, iin) => {
+    const body = await app.inject({ method: 'POST', url: '/v1/lookup', payload: { contractNumber, iin, acceptanceId, payer: { phone: phoneNumber, email: `${contractNumber}@mail.kz` }, iban: 'KZ86 125K ZT50 0410 0100' } })
+    const query = await app.inject({ method: 'GET', url: `/v1/search?contractNumber=${contractNumber}&id=${acceptanceId}&iin=${iin}&phone=${encodeURIComponent(phoneNumber)}` })
+    return body.statusCode === 200 && query.statusCode === 200
+  }), { seed: 42, numRuns: 100 })
 })

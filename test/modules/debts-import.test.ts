@@ -130,3 +130,46 @@ t.test('only operators import, and only CSV', async (t) => {
   t.equal(unknown.statusCode, 404)
   t.equal(unknown.json().code, 'debt_import_not_found')
 })
+
+t.test('a row holding a card number is rejected with card_data_forbidden, and the number is kept nowhere', async (t) => {
+  const luhnContract = '4000000000000002' // 16 Luhn-valid digits: as a contract number, a contract number
+  const lines = [
+    HEADER,
+    toCsvLine(makeRow(301, { contract: luhnContract })),
+    `КД-C1,${makeIin(302)},Иванов Иван 4111 1111 1111 1111,Банк,100,KZT`,
+    `КД-C2,${makeIin(303)},Иванов Иван,"Банк, карта 4111.1111.1111.1111",100,KZT`,
+    `КД-C3,${makeIin(304)},Иванов Иван,Банк,5555555555554444,KZT`,
+    `"card: 4111/1111/1111/1111",${makeIin(305)},Иванов Иван,Банк,100,KZT`,
+    'КД-C5,4111111111111111,Иванов Иван,Банк,100,KZT',
+    `"КД, 2024",${makeIin(306)},Иванов Иван,Банк,100,KZT`
+  ]
+  // an app with no worker: the staged rows can be looked at before processing
+  const { app: staging } = await createTestApp(t)
+  const stagingOperator = await createKey(staging, ['operator'])
+  const staged = await staging.inject({ method: 'POST', url: '/v1/admin/debt-imports', headers: { authorization: stagingOperator.authorization, 'content-type': 'text/csv' }, payload: lines.join('\n') })
+  t.equal(staged.statusCode, 202)
+  const rows = await staging.db.selectFrom('debt_import_rows').selectAll().orderBy('line').execute()
+  t.same(rows.map((r) => [r.line, r.error_code, r.error_column]), [
+    [2, null, null],
+    [3, 'card_data_forbidden', 'debtor_name'],
+    [4, 'card_data_forbidden', 'creditor'],
+    [5, 'card_data_forbidden', 'outstanding'],
+    [6, 'card_data_forbidden', 'contract_number'],
+    [7, 'card_data_forbidden', 'debtor_iin'],
+    [8, 'invalid_contract_number', 'contract_number']
+  ])
+  t.ok(rows.slice(1).every((r) => r.payload === null && r.contract_number_normalized === null), 'a rejected row keeps only its error')
+  t.notMatch(JSON.stringify(rows), /4111|5555 ?5555/, 'no staged column holds a number')
+
+  const response = await upload(app, lines.join('\n'))
+  const report = await finished(response.json().id)
+  t.match(report, { status: 'completed', rowsTotal: 7, rowsImported: 1, rowsRejected: 6 })
+  t.same(report.errors.map((e: { line: number, column: string | null, code: string }) => [e.line, e.column, e.code]), rows.slice(1).map((r) => [r.line, r.error_column, r.error_code]))
+  t.notMatch(JSON.stringify(report), /4111|5555555555554444/, 'the report repeats no number')
+  const [debt] = await debtsByContract(luhnContract)
+  t.match(debt, { contractNumber: luhnContract, status: 'active' }, 'the Luhn-valid contract number is imported')
+
+  const named = await upload(app, lines.slice(0, 2).join('\n'), { 'x-file-name': 'карта 4111 1111 1111 1111.csv' })
+  t.equal(named.statusCode, 400)
+  t.equal(named.json().code, 'card_data_forbidden', 'the file name is kept in the report, so it is checked too')
+})

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { sql } from 'kysely'
 import { createKey, createTestApp, startTestWorker } from '../helpers/app.js'
 import { importPortfolio, makeIin, makeRow } from '../helpers/portfolio.js'
 
@@ -101,4 +102,67 @@ t.test('a forged X-Forwarded-For does not buy more lookups', async (t) => {
     statuses.push(response.statusCode)
   }
   t.same(statuses, [404, 404, 429, 429])
+})
+
+t.test('IPv6 clients are counted per /64, IPv4-mapped addresses as their IPv4', async (t) => {
+  // behind one trusted proxy, the client address comes from X-Forwarded-For
+  const { app: strict } = await createTestApp(t, { LOOKUP_RATE_LIMIT_PER_MINUTE: '2', TRUST_PROXY: '1' })
+  const from = async (address: string) => (await strict.inject({ method: 'POST', url: '/v1/debts/lookup', payload: { contractNumber: 'guess', iin: payable.iin }, remoteAddress: '10.0.0.1', headers: { 'x-forwarded-for': address } })).statusCode
+  t.same([await from('2001:db8:1:2::5'), await from('2001:db8:1:2:ffff:1:2:3'), await from('2001:db8:1:2::9')], [404, 404, 429], 'one /64, one bucket')
+  t.equal(await from('2001:db8:1:3::5'), 404, 'the next /64 is another client')
+  t.same([await from('203.0.113.9'), await from('::ffff:203.0.113.9'), await from('203.0.113.9')], [404, 404, 429], 'IPv4 and its mapped form are one client')
+  t.equal(await from('203.0.113.10'), 404, 'each IPv4 address is its own client')
+})
+
+t.test('a contract that sees repeated wrong IINs answers 404 to everyone for a while', async (t) => {
+  const { app: guarded } = await createTestApp(t, { LOOKUP_RATE_LIMIT_PER_MINUTE: '1000', LOOKUP_FAILURES_PER_CONTRACT: '5', LOOKUP_CONTRACT_LOCK_SECONDS: '900' })
+  const { seedDebt } = await import('../helpers/payments.js')
+  const target = await seedDebt(guarded)
+  const ask = (contractNumber: string, iin: string) => guarded.inject({ method: 'POST', url: '/v1/debts/lookup', payload: { contractNumber, iin } })
+  const wrongIins = Array.from({ length: 5 }, (_, i) => makeIin(40_000 + i))
+
+  for (const iin of wrongIins.slice(0, 4)) t.equal((await ask(target.contract, iin)).statusCode, 404)
+  t.equal((await ask(target.contract, target.iin)).statusCode, 200, 'before the threshold the right IIN works')
+  t.equal((await ask(target.contract, wrongIins[4]!)).statusCode, 404)
+  // the hit did not reset the count: that was the fifth miss
+
+  const locked = await ask(` ${target.contract.toLowerCase()} `, target.iin)
+  const unknown = await ask('КД-NO-SUCH-CONTRACT', target.iin)
+  t.equal(locked.statusCode, 404, 'locked: the right IIN gets the 404 too, however the number is written')
+  const shape = (response: typeof locked) => {
+    const { requestId: _requestId, ...body } = response.json()
+    const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !['x-request-id', 'date', 'x-ratelimit-remaining', 'x-ratelimit-reset'].includes(name)))
+    return { status: response.statusCode, body, headers }
+  }
+  t.same(shape(locked), shape(unknown), 'a locked contract answers exactly like an unknown one')
+  t.equal(shape(locked).body.code, 'debt_not_found')
+
+  const other = await seedDebt(guarded)
+  t.equal((await ask(other.contract, other.iin)).statusCode, 200, 'other contracts are not affected')
+
+  const { rows } = await sql<{ contract_key: string }>`select contract_key from lookup_contract_failures`.execute(guarded.db)
+  t.notMatch(JSON.stringify(rows), new RegExp(target.contract.replace(/[^0-9]/g, '')), 'no clear contract number is stored')
+
+  // the window passes (moved back in the database, no sleeping)
+  await sql`update lookup_contract_failures set window_started_at = window_started_at - interval '901 seconds', locked_until = locked_until - interval '901 seconds', expires_at = expires_at - interval '901 seconds'`.execute(guarded.db)
+  t.equal((await ask(target.contract, target.iin)).statusCode, 200, 'after the lock the debtor finds the debt again')
+  t.equal((await ask(target.contract, wrongIins[0]!)).statusCode, 404)
+  t.equal((await ask(target.contract, target.iin)).statusCode, 200, 'and the count starts afresh')
+})
+
+t.test('misses spread over more than the window never lock', async (t) => {
+  const { app: guarded } = await createTestApp(t, { LOOKUP_RATE_LIMIT_PER_MINUTE: '1000', LOOKUP_FAILURES_PER_CONTRACT: '3', LOOKUP_CONTRACT_LOCK_SECONDS: '60' })
+  const { seedDebt } = await import('../helpers/payments.js')
+  const target = await seedDebt(guarded)
+  const ask = (iin: string) => guarded.inject({ method: 'POST', url: '/v1/debts/lookup', payload: { contractNumber: target.contract, iin } })
+  for (let i = 0; i < 6; i++) {
+    t.equal((await ask(makeIin(50_000 + i))).statusCode, 404)
+    // every second miss, the window is moved past its end
+    if (i % 2 === 1) await sql`update lookup_contract_failures set window_started_at = window_started_at - interval '61 seconds'`.execute(guarded.db)
+  }
+  t.equal((await ask(target.iin)).statusCode, 200)
+  const purged = await (await import('../../src/modules/debts/repository.js')).purgeLookupFailures(guarded.db)
+  t.equal(purged, 0, 'a live window is not purged')
+  await sql`update lookup_contract_failures set expires_at = now() - interval '1 second'`.execute(guarded.db)
+  t.equal(await (await import('../../src/modules/debts/repository.js')).purgeLookupFailures(guarded.db), 1, 'an expired one is')
 })

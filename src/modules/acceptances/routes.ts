@@ -8,7 +8,7 @@ import { acceptOffer } from './service.js'
 const acceptanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(AcceptanceSchema)
   app.post('/offer-acceptances', {
-    config: { idempotency: 'optional' },
+    config: { idempotency: 'optional', cardDataFormatted: [{ path: ['body', 'payer', 'email'], format: 'email' }] },
     schema: {
       operationId: 'acceptOffer',
       tags: ['Payments'],

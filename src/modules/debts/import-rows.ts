@@ -1,6 +1,7 @@
 import { validateIin } from '../../lib/iin.js'
 import { parseMajorUnits } from '../../lib/money.js'
-import { normalizeContractNumber, normalizeName } from '../../lib/names.js'
+import { containsCardNumber } from '../../lib/card-data.js'
+import { isContractNumber, normalizeContractNumber, normalizeName } from '../../lib/names.js'
 
 /**
  * The rules of one portfolio row, pure: header mapping, then each field.
@@ -20,7 +21,7 @@ export function mapHeader (fields: string[]): HeaderMap {
   const map: HeaderMap = { width: names.length }
   const known = new Set<string>([...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS])
   for (const [i, name] of names.entries()) {
-    if (!known.has(name)) throw new HeaderError(`unknown column "${name.slice(0, 40)}"`)
+    if (!known.has(name)) throw new HeaderError(containsCardNumber(name) ? 'unknown column (it looks like a card number)' : `unknown column "${name.slice(0, 40)}"`)
     if (map[name as Column] !== undefined) throw new HeaderError(`column "${name}" appears twice`)
     map[name as Column] = i
   }
@@ -40,17 +41,37 @@ export interface DebtRow {
 }
 
 export interface RowError {
-  code: 'missing_field' | 'invalid_iin' | 'invalid_amount' | 'invalid_currency' | 'field_too_long' | 'wrong_field_count' | 'duplicate_in_file'
+  code: 'missing_field' | 'invalid_iin' | 'invalid_amount' | 'invalid_currency' | 'invalid_contract_number' | 'card_data_forbidden' | 'field_too_long' | 'wrong_field_count' | 'duplicate_in_file'
   column: string | null
   message: string
 }
 
 const MAX_LENGTH: Record<string, number> = { contract_number: 100, debtor_name: 300, creditor: 300 }
 
+const CARD_DATA: Omit<RowError, 'column'> = { code: 'card_data_forbidden', message: 'holds what looks like a card number; card data is never imported, and the row is not kept' }
+
+/**
+ * offer cl. 3: no card number enters the service, from a portfolio either.
+ * The contract number is read by its own format (a contract of 16 Luhn-valid
+ * digits is a contract); every other field is free text to the guard.
+ */
+function cardDataColumn (fields: string[], header: HeaderMap): string | null {
+  for (const column of [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS]) {
+    const index = header[column]
+    if (index === undefined) continue
+    const value = fields[index] ?? ''
+    if (column === 'contract_number' && isContractNumber(value)) continue
+    if (containsCardNumber(value)) return column
+  }
+  return null
+}
+
 export function parseRow (fields: string[], header: HeaderMap): { ok: true, row: DebtRow } | { ok: false, error: RowError } {
   if (fields.length !== header.width) {
     return { ok: false, error: { code: 'wrong_field_count', column: null, message: `expected ${header.width} fields, found ${fields.length}` } }
   }
+  const cardColumn = cardDataColumn(fields, header)
+  if (cardColumn !== null) return { ok: false, error: { ...CARD_DATA, column: cardColumn } }
   const value = (column: Column): string => (header[column] === undefined ? '' : (fields[header[column]] ?? '').trim())
   for (const column of REQUIRED_COLUMNS) {
     if (value(column) === '') return { ok: false, error: { code: 'missing_field', column, message: `${column} is empty` } }
@@ -64,6 +85,7 @@ export function parseRow (fields: string[], header: HeaderMap): { ok: true, row:
   const currency = value('currency') === '' ? 'KZT' : value('currency').toUpperCase()
   if (currency !== 'KZT') return { ok: false, error: { code: 'invalid_currency', column: 'currency', message: 'only KZT is accepted' } }
   const contractNumber = normalizeName(value('contract_number'))
+  if (!isContractNumber(contractNumber)) return { ok: false, error: { code: 'invalid_contract_number', column: 'contract_number', message: 'may hold only letters, digits, spaces and -/._#№()' } }
   return {
     ok: true,
     row: {

@@ -13,6 +13,42 @@ export async function findDebtByKey (db: Handle, contractNumberNormalized: strin
     .executeTakeFirst()
 }
 
+// --- lookup throttle ---------------------------------------------------------
+
+/** Is this contract locked by wrong lookups? Time is the database's, so every API process agrees. */
+export async function isContractLocked (db: Handle, contractKey: string): Promise<boolean> {
+  const row = await db.selectFrom('lookup_contract_failures').select('contract_key')
+    .where('contract_key', '=', contractKey).where('locked_until', '>', sql<Date>`now()`)
+    .executeTakeFirst()
+  return row !== undefined
+}
+
+/**
+ * Counts one wrong lookup of a contract in a window of `seconds` started by
+ * the first one; the one that reaches `threshold` locks the contract for
+ * `seconds`. While locked nothing is counted, so the lock ends on time.
+ */
+export async function recordLookupFailure (db: Handle, contractKey: string, threshold: number, seconds: number): Promise<void> {
+  const span = sql`make_interval(secs => ${seconds})`
+  const fresh = sql`f.window_started_at <= now() - ${span}`
+  const failures = sql`case when ${fresh} then 1 else f.failures + 1 end`
+  const lockedUntil = sql`case when ${failures} >= ${threshold} then now() + ${span} end`
+  await sql`
+    insert into lookup_contract_failures as f (contract_key, failures, window_started_at, locked_until, expires_at)
+    values (${contractKey}, 1, now(), case when 1 >= ${threshold} then now() + ${span} end, now() + ${span})
+    on conflict (contract_key) do update set
+      failures = ${failures},
+      window_started_at = case when ${fresh} then now() else f.window_started_at end,
+      locked_until = ${lockedUntil},
+      expires_at = coalesce(${lockedUntil}, case when ${fresh} then now() else f.window_started_at end + ${span})
+    where f.locked_until is null or f.locked_until <= now()`.execute(db)
+}
+
+export async function purgeLookupFailures (db: Handle): Promise<number> {
+  const result = await db.deleteFrom('lookup_contract_failures').where('expires_at', '<=', sql<Date>`now()`).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 export async function findDebt (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<DebtRow | undefined> {
   let query = db.selectFrom('debts').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()

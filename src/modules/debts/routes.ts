@@ -3,6 +3,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AppError } from '../../http/errors.js'
+import { cardDataForbidden } from '../../http/card-guard.js'
+import { containsCardNumber } from '../../lib/card-data.js'
 import { pageOf, problemResponses } from '../../http/schemas.js'
 import { getImport, stageImport } from './import-service.js'
 import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
@@ -20,21 +22,26 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => { done(null, payload) })
 
   app.post('/debts/lookup', {
-    config: { rateLimit: { max: app.config.lookupRateLimitPerMinute, timeWindow: 60_000 } },
+    config: {
+      rateLimit: { max: app.config.lookupRateLimitPerMinute, timeWindow: 60_000 },
+      // a contract of 16 Luhn-valid digits is a contract: its debtor must be able to pay
+      cardDataFormatted: [{ path: ['body', 'contractNumber'], format: 'contractNumber' }]
+    },
     schema: {
       operationId: 'lookupDebt',
       tags: ['Debts'],
       summary: 'Find a debt by contract number and IIN',
       description: 'The client identifies the debt before paying (offer cl. 3). Every miss (unknown contract, wrong IIN, a debt no longer payable) gives the same 404 `debt_not_found`. ' +
-        'An IIN with a wrong check digit gives 422 `invalid_iin`. Strictly rate limited per IP (LOOKUP_RATE_LIMIT_PER_MINUTE) against enumeration.',
+        'An IIN with a wrong check digit gives 422 `invalid_iin`. Strictly rate limited per IP, IPv6 per /64 (LOOKUP_RATE_LIMIT_PER_MINUTE) against enumeration; ' +
+        'a contract number that sees LOOKUP_FAILURES_PER_CONTRACT misses within LOOKUP_CONTRACT_LOCK_SECONDS answers the same 404 to every lookup, the right IIN included, for LOOKUP_CONTRACT_LOCK_SECONDS.',
       security: [],
       body: LookupBody,
       response: {
         200: Type.Ref(DebtLookupSchema),
-        ...problemResponses({ 400: ['validation_failed', 'malformed_json'], 404: ['debt_not_found'], 422: ['invalid_iin'], 429: ['rate_limited'] })
+        ...problemResponses({ 400: ['validation_failed', 'malformed_json', 'card_data_forbidden'], 404: ['debt_not_found'], 422: ['invalid_iin'], 429: ['rate_limited'] })
       }
     }
-  }, async (request) => await lookupDebt(deps, request.body))
+  }, async (request) => await lookupDebt(deps, app.config.lookupThrottle, request.body))
 
   app.post('/admin/debt-imports', {
     preHandler: app.requireScopes('operator'),
@@ -44,12 +51,13 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Import a debt portfolio (CSV)',
       description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
         '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals. ' +
-        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows upsert by contract number + IIN; bad rows are reported and never stop the good ones. Scopes: operator, admin.',
+        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows upsert by contract number + IIN; bad rows are reported and never stop the good ones. ' +
+        'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       headers: Type.Object({ 'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })) }),
       response: {
         202: QueuedImportSchema,
-        ...problemResponses({ ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
+        ...problemResponses({ 400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
       }
     }
   }, async (request, reply) => {
@@ -62,6 +70,8 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
     }
     const fileName = request.headers['x-file-name'] ?? null
+    // the file name is kept in the report and the audit log
+    if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
     const queued = await stageImport(deps, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null })
     return await reply.code(202).send(queued)
   })
@@ -81,6 +91,7 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get('/admin/debts', {
     preHandler: app.requireScopes('operator'),
+    config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] },
     schema: {
       operationId: 'listDebts',
       tags: ['Admin: debts'],

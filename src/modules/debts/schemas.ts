@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { MoneySchema } from '../../http/schemas.js'
+import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const DEBT_STATUSES = ['active', 'closed', 'recalled'] as const
 export const DebtStatus = Type.Union(DEBT_STATUSES.map((s) => Type.Literal(s)), { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
@@ -8,7 +9,13 @@ export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as c
 
 const DebtId = Type.String({ pattern: publicIdPattern('debt'), examples: ['debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
 const Iin = Type.String({ minLength: 1, maxLength: 20, description: 'Debtor\'s IIN, 12 digits', examples: ['871008401427'] })
-const ContractNumber = Type.String({ minLength: 1, maxLength: 100, description: 'Loan contract number as printed on the contract', examples: ['КД-2024/0015'] })
+const ContractNumber = Type.String({
+  minLength: 1,
+  maxLength: CONTRACT_NUMBER_MAX_LENGTH,
+  pattern: CONTRACT_NUMBER_PATTERN,
+  description: 'Loan contract number as printed on the contract: letters, digits, spaces and `-/._#№()`',
+  examples: ['КД-2024/0015']
+})
 
 export const LookupBody = Type.Object({ contractNumber: ContractNumber, iin: Iin }, {
   additionalProperties: false,
@@ -61,7 +68,7 @@ export const DebtPatchBody = Type.Object({ status: DebtStatus }, { additionalPro
 export const ImportErrorSchema = Type.Object({
   line: Type.Integer({ minimum: 1, description: 'Line in the file; the header is line 1' }),
   column: Type.Union([Type.String(), Type.Null()]),
-  code: Type.String({ description: 'missing_field, invalid_iin, invalid_amount, invalid_currency, field_too_long, wrong_field_count, duplicate_in_file' }),
+  code: Type.String({ description: 'missing_field, invalid_iin, invalid_amount, invalid_currency, invalid_contract_number, card_data_forbidden (a field holds what looks like a card number; the value is not kept), field_too_long, wrong_field_count, duplicate_in_file' }),
   message: Type.String()
 }, { $id: 'DebtImportError', additionalProperties: false })
 

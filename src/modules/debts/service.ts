@@ -6,10 +6,11 @@ import { maskName, normalizeContractNumber } from '../../lib/names.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { iinIndex } from './import-service.js'
-import { findDebt, findDebtByKey, listDebts, setDebtStatus, type DebtRow } from './repository.js'
+import { findDebt, findDebtByKey, isContractLocked, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 
 interface Deps { db: Database, pii: PiiCipher }
+export interface LookupThrottle { failuresPerContract: number, seconds: number }
 
 function maskIin (iin: string): string {
   return `${iin.slice(0, 4)}******${iin.slice(-2)}`
@@ -35,12 +36,25 @@ export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
  * Every kind of miss (unknown contract, another person's IIN, a debt no
  * longer payable) gives the same answer, so the endpoint tells an
  * enumerator nothing.
+ *
+ * Enumeration of IINs for a known contract costs time, whatever addresses
+ * the guesser uses: `failuresPerContract` misses within `seconds` lock the
+ * contract for `seconds`, and a locked contract answers the same 404 even to
+ * the right IIN. A hit does not reset the count: only time does, so a
+ * debtor's own lookups never buy a guesser more tries. A locked lookup runs
+ * the same statements as any miss.
  */
-export async function lookupDebt (deps: Deps, input: LookupInput): Promise<DebtLookup> {
+export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: LookupInput): Promise<DebtLookup> {
   const iin = validateIin(input.iin.trim())
   if (!iin.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${iin.reason})` }])
-  const row = await findDebtByKey(deps.db, normalizeContractNumber(input.contractNumber), iinIndex(deps.pii, iin.iin))
-  if (row === undefined || row.status !== 'active') throw debtNotFound()
+  const contractNumber = normalizeContractNumber(input.contractNumber)
+  const contractKey = deps.pii.blindIndex(`lookup-contract:${contractNumber}`)
+  const locked = await isContractLocked(deps.db, contractKey)
+  const row = await findDebtByKey(deps.db, contractNumber, iinIndex(deps.pii, iin.iin))
+  if (locked || row === undefined || row.status !== 'active') {
+    await recordLookupFailure(deps.db, contractKey, throttle.failuresPerContract, throttle.seconds)
+    throw debtNotFound()
+  }
   return {
     debtId: toPublicId('debt', row.id),
     contractNumber: row.contract_number,

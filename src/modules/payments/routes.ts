@@ -67,6 +67,7 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const operator = app.requireScopes('operator')
   app.get('/admin/payments', {
     preHandler: operator,
+    config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] },
     schema: {
       operationId: 'listPayments',
       tags: ['Admin: payments'],

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { MoneySchema } from '../../http/schemas.js'
+import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
 export const PaymentStatusSchema = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)), {
@@ -120,7 +121,7 @@ export const AdminPaymentQuery = Type.Object({
   status: Type.Optional(PaymentStatusSchema),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
-  contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
   needsReview: Type.Optional(Type.Boolean()),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('payment') }))

@@ -16,7 +16,7 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
 
   app.post('/privacy-requests', {
-    config: { idempotency: 'optional' },
+    config: { idempotency: 'optional', cardDataFormatted: [{ path: ['body', 'email'], format: 'email' }] },
     schema: {
       operationId: 'createPrivacyRequest',
       tags: ['Privacy'],

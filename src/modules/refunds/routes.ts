@@ -18,7 +18,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
 
   app.post('/refund-requests', {
-    config: { idempotency: 'optional' },
+    config: { idempotency: 'optional', cardDataFormatted: [{ path: ['body', 'email'], format: 'email' }] },
     schema: {
       operationId: 'createRefundRequest',
       tags: ['Refunds'],
