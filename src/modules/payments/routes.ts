@@ -83,7 +83,7 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: PaymentParams,
       querystring: ResultPageQuery,
       response: {
-        200: { description: 'The result page', content: { 'text/html': { schema: Type.String({ description: 'HTML document (lang="ru")' }) } } },
+        200: { description: 'The result page', content: { 'text/html': { schema: Type.String({ description: 'HTML document (lang="ru")', examples: ['<!doctype html>\n<html lang="ru">…<h1 class="ok">Платёж выполнен</h1>…<dt>Сумма</dt><dd>1 500,00 ₸</dd>…<a class="back" href="https://www.explus.kz/">Вернуться на сайт агентства</a>…</html>'] }) } } },
         ...problemResponses({ 400: ['validation_failed'], 404: ['payment_not_found'], 429: ['rate_limited'] })
       }
     }
