@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import t from 'tap'
 import { sql } from 'kysely'
 import { accept, createListeningApp, PAYER, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
@@ -104,6 +105,8 @@ t.test('without a returnUrl the payer comes back to a human page in Russian, not
   t.match(html, /15\u00a0000,00\u00a0₸/, 'the amount in tenge')
   t.match(html, new RegExp(`<a class="back" href="${config.agency.website}">`), 'a way back to the agency\'s website')
   t.notMatch(html, /<script/i)
+  const style = /<style>([^<]*)<\/style>/.exec(html)?.[1] ?? ''
+  t.match(page.headers.get('content-security-policy'), `style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`, 'its one stylesheet is allowed by its hash, so a browser applies it')
   for (const personal of [PAYER.fullName, PAYER.email, debt.iin, debt.name, debt.contract, '4111']) t.notOk(html.includes(personal), 'no personal data on the page')
 })
 
