@@ -50,7 +50,7 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 
 /** Paths pino must never print: secrets and personal data (DESIGN section 3). */
 export const REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]',
+  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-client-secret"]', '*.clientSecret',
   '*.iin', '*.email', '*.phone', '*.fullName', '*.debtorName', '*.payer', '*.ip',
   '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip'
 ]
@@ -111,7 +111,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(cors, {
     origin: config.corsOrigins.length === 0 ? false : config.corsOrigins,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Authorization'],
+    allowedHeaders: ['Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Authorization', 'X-Client-Secret'],
     exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
     maxAge: 600
   })

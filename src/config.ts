@@ -37,6 +37,7 @@ export const EnvSchema = Type.Object({
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   LOOKUP_CONTRACT_LOCK_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
+  CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
   PAYMENT_LIFETIME_SECONDS: Type.Optional(Type.Integer({ minimum: 300, maximum: 604800 })),
   RETURN_URL_ALLOWED_HOSTS: Type.Optional(Type.String()),
@@ -101,6 +102,8 @@ export interface Config {
   lookupRateLimitPerMinute: number
   /** Wrong lookups of one contract within `seconds` that lock it for `seconds` (enumeration of IINs). */
   lookupThrottle: { failuresPerContract: number, seconds: number }
+  /** Per-IP limit of each bank callback route: generous, the bank retries and bursts. */
+  callbackRateLimitPerMinute: number
   payments: {
     minAmount: bigint
     lifetimeSeconds: number
@@ -137,7 +140,7 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'DEBT_IMPORT_MAX_BYTES',
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
   'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
@@ -248,6 +251,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },
+    callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? 600,
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
       lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,

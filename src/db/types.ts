@@ -140,6 +140,8 @@ export interface PaymentsTable {
   updated_at: Timestamp
   expires_at: ColumnType<Date, Date | string, Date | string>
   paid_at: Nullable<Date>
+  /** SHA-256 (hex) of the client secret; null for payments made before it existed. */
+  client_secret_hash: Nullable<string>
 }
 
 export interface PaymentEventsTable {

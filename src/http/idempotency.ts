@@ -195,12 +195,20 @@ function asText (payload: unknown): string | null {
   return null
 }
 
+// Stored answers can hold secrets shown once (a payment's clientSecret), so
+// they are kept encrypted with the PII key like personal data. Rows written
+// before that are plain JSON (never starting with `v1.`) and are replayed as
+// they are until they expire, within 24 h.
+const SEALED = /^v1\.[A-Za-z0-9_-]{1,32}\./
+
 function asArray<T> (hooks: T | T[] | undefined): T[] {
   return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
 }
 
 export default fp(async function idempotencyPlugin (app: FastifyInstance) {
   const db = app.db as unknown as Kysely<IdempotencyDb>
+  const seal = (body: string): string => app.pii.encrypt(body)
+  const open = (stored: string): string => SEALED.test(stored) ? app.pii.decrypt(stored) : stored
   const held = new WeakMap<FastifyRequest, HeldClaim>()
 
   // Before validation, so a bad key gets its own code rather than validation_failed.
@@ -229,7 +237,7 @@ export default fp(async function idempotencyPlugin (app: FastifyInstance) {
       case 'completed':
         void reply.code(found.status).header('idempotent-replayed', 'true')
         if (found.contentType === null) return await reply.send()
-        return await reply.header('content-type', found.contentType).send(found.body)
+        return await reply.header('content-type', found.contentType).send(open(found.body))
       case 'reused':
         throw new Unprocessable('idempotency_key_reused', 'This Idempotency-Key was used for a different request (method, path or body); use a new key for a new operation')
       case 'in_use':
@@ -250,7 +258,7 @@ export default fp(async function idempotencyPlugin (app: FastifyInstance) {
       if (body !== null && isFinalAnswer(reply.statusCode, payload)) {
         const contentType = reply.getHeader('content-type')
         await db.updateTable('idempotency_keys')
-          .set({ status: 'completed', response_status: reply.statusCode, response_body: body, response_content_type: contentType === undefined ? null : String(contentType) })
+          .set({ status: 'completed', response_status: reply.statusCode, response_body: seal(body), response_content_type: contentType === undefined ? null : String(contentType) })
           .where(own)
           .execute()
       } else {

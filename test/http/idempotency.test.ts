@@ -28,7 +28,7 @@ const ThingBody = Type.Object({
   label: Type.String(),
   note: Type.Optional(Type.String()),
   waitMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 2000 })),
-  outcome: Type.Optional(Type.Union(['refused', 'crash', 'crash-once', 'bank', 'gateway', 'gateway-text', 'stream', 'buffer', 'nul', 'empty'].map((o) => Type.Literal(o))))
+  outcome: Type.Optional(Type.Union(['refused', 'crash', 'crash-once', 'bank', 'gateway', 'gateway-text', 'stream', 'buffer', 'nul', 'unstorable', 'empty'].map((o) => Type.Literal(o))))
 }, { additionalProperties: false })
 
 async function buildTestApp (): Promise<FastifyInstance> {
@@ -57,8 +57,10 @@ async function buildTestApp (): Promise<FastifyInstance> {
         case 'empty': return reply.code(204).send()
         case 'stream': return reply.type('text/plain').send(Readable.from([`streamed ${run}`]))
         case 'buffer': return reply.type('application/octet-stream').send(Buffer.from(`bytes ${run}`))
-        // Postgres text cannot hold NUL: the answer cannot be stored
+        // Postgres text cannot hold NUL, but the stored answer is encrypted: it is kept
         case 'nul': return reply.type('text/plain').send(`a\u0000b ${run}`)
+        // the test makes the database refuse to store a 203
+        case 'unstorable': return reply.code(203).type('text/plain').send(`kept nowhere ${run}`)
       }
       return reply.code(201).send({ label, run, nonce: randomUUID() })
     }
@@ -297,6 +299,22 @@ t.test('an abandoned claim may be taken over by another request', async (t) => {
   t.equal(runs.get(name), 1)
 })
 
+t.test('stored answers are encrypted at rest; one stored in clear before that is still replayed', async (t) => {
+  const key = randomUUID()
+  const name = label()
+  const first = await post('/v1/things', { label: name }, { 'idempotency-key': key })
+  const { rows } = await sql<{ body: string }>`select response_body as body from idempotency_keys where key = ${key}`.execute(app.db)
+  t.notOk(rows[0]?.body.includes(name), 'nothing of the answer in clear')
+  t.equal(app.pii.decrypt(rows[0]?.body ?? ''), first.body)
+
+  // A row written by the previous version: plain JSON, replayed as it is until it expires.
+  await sql`update idempotency_keys set response_body = ${first.body} where key = ${key}`.execute(app.db)
+  const replay = await post('/v1/things', { label: name }, { 'idempotency-key': key })
+  t.equal(replay.body, first.body)
+  t.equal(replay.headers['idempotent-replayed'], 'true')
+  t.equal(runs.get(name), 1)
+})
+
 t.test('a fresh in-flight claim of the same request answers 409', async (t) => {
   const key = randomUUID()
   const name = label()
@@ -332,14 +350,24 @@ t.test('answers that cannot be kept', async (t) => {
   t.equal((await post('/v1/things', { label: streamed, outcome: 'stream' }, { 'idempotency-key': streamKey })).body, 'streamed 2', 'a stream is released')
   t.ok(logs.some((line) => line.includes('cannot be replayed')))
 
-  // The operation happened: its answer reaches the client even when storing it fails.
+  // Stored answers are encrypted at rest: even one Postgres text could not hold is kept.
   const nulKey = randomUUID()
   const nul = label()
-  const delivered = await post('/v1/things', { label: nul, outcome: 'nul' }, { 'idempotency-key': nulKey })
-  t.equal(delivered.statusCode, 200)
-  t.equal(delivered.body, 'a\u0000b 1')
+  t.equal((await post('/v1/things', { label: nul, outcome: 'nul' }, { 'idempotency-key': nulKey })).body, 'a\u0000b 1')
+  const nulAgain = await post('/v1/things', { label: nul, outcome: 'nul' }, { 'idempotency-key': nulKey })
+  t.equal(nulAgain.body, 'a\u0000b 1', 'an answer holding NUL is replayed')
+  t.equal(nulAgain.headers['idempotent-replayed'], 'true')
+
+  // The operation happened: its answer reaches the client even when storing it fails.
+  await sql`alter table idempotency_keys add constraint test_refuses_203 check (response_status is distinct from 203)`.execute(app.db)
+  t.teardown(async () => { await sql`alter table idempotency_keys drop constraint test_refuses_203`.execute(app.db) })
+  const lostKey = randomUUID()
+  const lost = label()
+  const delivered = await post('/v1/things', { label: lost, outcome: 'unstorable' }, { 'idempotency-key': lostKey })
+  t.equal(delivered.statusCode, 203)
+  t.equal(delivered.body, 'kept nowhere 1')
   t.ok(logs.some((line) => line.includes('could not store the idempotent response')))
-  t.match(await keyRow(nulKey), [{ status: 'in_flight' }], 'left to be abandoned')
+  t.match(await keyRow(lostKey), [{ status: 'in_flight' }], 'left to be abandoned')
 })
 
 t.test('purging deletes expired keys only', async (t) => {

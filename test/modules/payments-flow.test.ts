@@ -18,13 +18,14 @@ t.test('pay: lookup -> acceptance -> payment -> Pay at the bank -> succeeded, ba
   const acceptance = await accept(base, debt.id)
   const first = await startPayment(base, acceptance.id, 1_500_000, 'order-key-1', { returnUrl: `${base}/v1/offer?from=bank` })
   t.equal(first.status, 201)
-  const payment = await first.json() as { id: string, status: string, redirectUrl: string, amount: number, debtId: string, expiresAt: string }
+  const payment = await first.json() as { id: string, status: string, redirectUrl: string, amount: number, debtId: string, expiresAt: string, clientSecret: string }
   t.match(payment, { id: /^pay_/, status: 'pending', amount: 1_500_000, currency: 'KZT', debtId: debt.id, redirectUrl: `${base}/sandbox/bank/pay/` })
+  t.match(payment.clientSecret, new RegExp(`^${payment.id}_secret_[A-Za-z0-9_-]{32}$`), 'the receipt\'s key, shown once')
 
   const retry = await startPayment(base, acceptance.id, 1_500_000, 'order-key-1', { returnUrl: `${base}/v1/offer?from=bank` })
   t.equal(retry.status, 201)
   t.equal(retry.headers.get('idempotent-replayed'), 'true')
-  t.same(await retry.json(), payment, 'a retry with the same key is the same payment')
+  t.same(await retry.json(), payment, 'a retry with the same key is the same payment, with the same client secret (the first answer may have been lost)')
 
   const page = await fetch(payment.redirectUrl)
   t.equal(page.status, 200)
@@ -47,7 +48,7 @@ t.test('pay: lookup -> acceptance -> payment -> Pay at the bank -> succeeded, ba
   t.equal(again.status, 303)
   t.equal(await outstandingOf(app, debt.id), 3_500_000n)
 
-  const receipt = await fetch(`${base}/v1/payments/${payment.id}/receipt`)
+  const receipt = await fetch(`${base}/v1/payments/${payment.id}/receipt`, { headers: { 'x-client-secret': payment.clientSecret } })
   t.equal(receipt.status, 200)
   t.match(await receipt.json(), { paymentId: payment.id, payerName: 'Иванов Иван Иванович', contractNumber: debt.contract, creditor: debt.creditor, amount: { amount: 1_500_000, currency: 'KZT' }, agency: { bin: '151040003422', iban: 'KZ58551A127100213KZT' }, cardMask: '4111-11XX-XXXX-1111', bankPaymentId: /^\d+$/ })
 
@@ -64,14 +65,14 @@ t.test('pay: lookup -> acceptance -> payment -> Pay at the bank -> succeeded, ba
 t.test('decline: the payment fails and the balance stays', async (t) => {
   const debt = await seedDebt(app, { outstanding: '20000.00' })
   const acceptance = await accept(base, debt.id)
-  const payment = await (await startPayment(base, acceptance.id, 500_000)).json() as { id: string, redirectUrl: string }
+  const payment = await (await startPayment(base, acceptance.id, 500_000)).json() as { id: string, redirectUrl: string, clientSecret: string }
   const declined = await submitAtBank(payment.redirectUrl, 'decline')
   t.equal(declined.status, 303)
   t.equal(new URL(declined.headers.get('location') as string).searchParams.get('result'), 'failure')
   const state = await (await fetch(`${base}/v1/payments/${payment.id}`)).json() as Record<string, unknown>
   t.match(state, { status: 'failed', paidAt: null, failureCode: String })
   t.equal(await outstandingOf(app, debt.id), 2_000_000n)
-  const receipt = await fetch(`${base}/v1/payments/${payment.id}/receipt`)
+  const receipt = await fetch(`${base}/v1/payments/${payment.id}/receipt`, { headers: { 'x-client-secret': payment.clientSecret } })
   t.equal(receipt.status, 409)
   t.equal((await receipt.json() as { code: string }).code, 'receipt_not_available')
 })

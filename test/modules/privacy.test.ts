@@ -34,7 +34,7 @@ async function paidPayment (payer: typeof PAYER, amount = 500_000) {
   const acceptance = await accept(base, debt.id, payer)
   const started = await startPayment(base, acceptance.id, amount)
   if (started.status !== 201) throw new Error(`payment refused: ${await started.text()}`)
-  const payment = await started.json() as { id: string, redirectUrl: string }
+  const payment = await started.json() as { id: string, redirectUrl: string, clientSecret: string }
   await submitAtBank(payment.redirectUrl)
   await eventually(async () => (await get(`/v1/payments/${payment.id}`)).body.status === 'succeeded')
   return { debt, acceptance, payment }
@@ -87,7 +87,7 @@ t.test('a payer who paid withdraws consent: processing stops, the data is destro
 
   t.match((await get(`/v1/payments/${payment.id}`)).body, { status: 'succeeded', amount: 500_000 }, 'the payment is kept')
   t.equal(await outstandingOf(app, debt.id), 4_500_000n, 'the debt is untouched')
-  const receipt = await get(`/v1/payments/${payment.id}/receipt`)
+  const receipt = await get(`/v1/payments/${payment.id}/receipt`, { 'x-client-secret': payment.clientSecret })
   t.equal(receipt.status, 200)
   t.match(receipt.body, { payerName: '[erased]', amount: { amount: 500_000 }, contractNumber: debt.contract })
 

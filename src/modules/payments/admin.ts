@@ -5,6 +5,7 @@ import { normalizeContractNumber } from '../../lib/names.js'
 import type { PaymentStatus } from '../../db/types.js'
 import { listCallbacks, listEvents, listPayments, type PaymentRow } from './repository.js'
 import { findPaymentByPublicId, toPayment } from './service.js'
+import { isCallbackDigest } from './callback-log.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
 async function contractNumbers (db: Database, debtIds: string[]): Promise<Map<string, string>> {
@@ -45,6 +46,15 @@ export async function listAdminPayments (db: Database, query: { status?: Payment
   return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
 }
 
+/** A valid callback is kept raw; an invalid one as a bounded digest (its params are the values' first characters). */
+function callbackDetails (replyDescription: string, stored: unknown): Record<string, unknown> {
+  if (isCallbackDigest(stored)) {
+    const { params, ...digest } = stored
+    return { replyDescription, params, digest }
+  }
+  return { replyDescription, params: stored }
+}
+
 export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, publicId: string) {
   const row = await findPaymentByPublicId(deps.db, publicId)
   const contracts = await contractNumbers(deps.db, [row.debt_id])
@@ -55,7 +65,7 @@ export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, p
     type: c.kind,
     signatureValid: c.signature_valid,
     reply: c.reply_status,
-    details: { replyDescription: c.reply_description, params: JSON.parse(deps.pii.decrypt(c.raw_encrypted)) as Record<string, string> }
+    details: callbackDetails(c.reply_description, JSON.parse(deps.pii.decrypt(c.raw_encrypted)) as unknown)
   }))
   const timeline = [...events, ...callbacks].sort((a, b) => a.at.getTime() - b.at.getTime())
     .map((entry) => ({ ...entry, at: entry.at.toISOString() }))

@@ -8,12 +8,14 @@ import { callbackReply, verifyCallback, type CallbackReplyStatus } from '../../b
 import { findDebt } from '../debts/repository.js'
 import { findCallbackByKey, findPayment, insertCallback, lockCallbackKey } from './repository.js'
 import { settleFailure, settleSuccess } from './settlement.js'
+import { logInvalidCallback } from './callback-log.js'
 
 /**
  * The bank's check and result callbacks (DESIGN section 5). Every callback
- * is stored raw with the answer given. A valid one is deduplicated on its
- * content: a repeat, even many at once, gets the identical reply, and its
- * effects apply once. An invalid signature changes nothing.
+ * is stored with the answer given. A valid one is stored raw and
+ * deduplicated on its content: a repeat, even many at once, gets the
+ * identical reply, and its effects apply once. An invalid signature changes
+ * nothing and is logged as a bounded digest (callback-log.ts).
  */
 export type CallbackKind = 'check' | 'result'
 
@@ -52,15 +54,15 @@ export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind
   const valid = strict && verifyCallback(kind, params, deps.secretKey)
   const orderId = params.pg_order_id ?? null
   const paymentId = orderId === null ? null : fromPublicId('payment', orderId)
-  const raw = deps.pii.encrypt(JSON.stringify(params))
 
   if (!valid) {
-    deps.log.warn({ kind, orderId }, 'bank callback with an invalid signature ignored')
     const reply = callbackReply(kind, 'error', 'invalid signature', deps.secretKey)
     const known = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
-    await insertCallback(deps.db, { kind, payment_id: known?.id ?? null, order_id: orderId?.slice(0, 100) ?? null, signature_valid: false, dedupe_key: null, raw_encrypted: raw, reply_status: 'error', reply_description: 'invalid signature', reply_xml: reply })
+    const logged = await logInvalidCallback(deps, { kind, paymentId: known?.id ?? null, orderId, params, replyXml: reply })
+    deps.log.warn({ kind, orderId: orderId?.slice(0, 100), logged }, 'bank callback with an invalid signature ignored')
     return reply
   }
+  const raw = deps.pii.encrypt(JSON.stringify(params))
 
   const key = dedupeKey(kind, params)
   return await deps.db.transaction().execute(async (trx) => {

@@ -65,6 +65,22 @@ export async function insertCallback (db: Handle, row: Insertable<BankCallbacksT
   await db.insertInto('bank_callbacks').values(row).execute()
 }
 
+/** Invalid-signature callbacks logged in the last `seconds` (by the database's clock; a partial index serves it). */
+export async function countRecentInvalidCallbacks (db: Handle, seconds: number): Promise<number> {
+  const { n } = await db.selectFrom('bank_callbacks').select((eb) => eb.fn.countAll<bigint>().as('n'))
+    .where('signature_valid', '=', false).where('received_at', '>=', sql<Date>`now() - make_interval(secs => ${seconds})`)
+    .executeTakeFirstOrThrow()
+  return Number(n)
+}
+
+/** Forgets invalid-signature callbacks older than `seconds`; valid ones are kept for good. */
+export async function purgeOldInvalidCallbacks (db: Handle, seconds: number): Promise<number> {
+  const result = await db.deleteFrom('bank_callbacks')
+    .where('signature_valid', '=', false).where('received_at', '<', sql<Date>`now() - make_interval(secs => ${seconds})`)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 // --- admin and jobs -------------------------------------------------------
 
 export interface PaymentFilter {

@@ -5,9 +5,10 @@ import { pageOf, problemResponses } from '../../http/schemas.js'
 import { getAdminPayment, listAdminPayments } from './admin.js'
 import {
   AdminPaymentDetailSchema, AdminPaymentQuery, AdminPaymentSchema, CreatedPaymentSchema, CreatePaymentBody,
-  PaymentParams, PaymentSchema, ReceiptSchema, TimelineEntrySchema
+  PaymentParams, PaymentSchema, ReceiptHeaders, ReceiptSchema, ResultPageQuery, TimelineEntrySchema
 } from './schemas.js'
-import { createPayment, findPaymentByPublicId, getReceipt, toPayment } from './service.js'
+import { createPayment, findPaymentByPublicId, getReceipt, getResultPage, toPayment } from './service.js'
+import { RESULT_PAGE_CSP } from './result-page.js'
 
 const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [CreatedPaymentSchema, PaymentSchema, ReceiptSchema, TimelineEntrySchema, AdminPaymentSchema, AdminPaymentDetailSchema]) app.addSchema(schema)
@@ -20,9 +21,11 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Payments'],
       summary: 'Start a card payment',
       description: 'Creates a payment from a fresh acceptance (offer cl. 3, 4) and starts it at the acquiring bank; send the payer to `redirectUrl`, the bank\'s hosted card page. ' +
-        'The card never touches this API. `Idempotency-Key` is required: a retry with the same key returns the same payment. ' +
+        'The card never touches this API. `Idempotency-Key` is required: a retry with the same key returns the same payment, `clientSecret` included. ' +
+        '`clientSecret` opens the receipt (GET /v1/payments/{id}/receipt, header `X-Client-Secret`): keep it for the payer, it is never shown again. ' +
+        'Without `returnUrl` the bank sends the payer back to our result page (GET /v1/payments/{id}/result). ' +
         'The amount is at least PAYMENT_MIN_AMOUNT and at most the outstanding balance. Risk rules may refuse it: 403 `payment_refused` with a `reason` (offer cl. 8). ' +
-        'If the bank fails: 502 `bank_unavailable` with `paymentId` and `paymentStatus` (failed, or pending when the bank did not answer in time and the payment will be reconciled).',
+        'If the bank fails: 502 `bank_unavailable` with `paymentId`, `clientSecret` and `paymentStatus` (failed, or pending when the bank did not answer in time and the payment will be reconciled).',
       security: [],
       headers: idempotencyHeaders(true),
       body: CreatePaymentBody,
@@ -45,7 +48,8 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getPayment',
       tags: ['Payments'],
       summary: 'A payment\'s state',
-      description: 'Poll after the payer returns from the bank\'s page: `pending` until the bank\'s result arrives, then `succeeded`, `failed` or `expired`.',
+      description: 'Poll after the payer returns from the bank\'s page: `pending` until the bank\'s result arrives, then `succeeded`, `failed` or `expired`. ' +
+        'Anyone with the id may read it, so it carries no personal data (the receipt does, behind the client secret).',
       security: [],
       params: PaymentParams,
       response: { 200: Type.Ref(PaymentSchema), ...problemResponses({ 400: ['validation_failed'], 404: ['payment_not_found'], 429: ['rate_limited'] }) }
@@ -57,12 +61,40 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getPaymentReceipt',
       tags: ['Payments'],
       summary: 'Receipt of a paid payment',
-      description: 'The agency\'s requisites, the payer, the contract and creditor, the amount and date, the bank\'s payment id and the card mask. 409 `receipt_not_available` until the payment succeeded.',
+      description: 'The agency\'s requisites, the payer, the contract and creditor, the amount and date, the bank\'s payment id and the card mask. ' +
+        'It names the payer, so it needs the payment\'s `clientSecret` (from POST /v1/payments) in `X-Client-Secret`: without it, or with a wrong one, ' +
+        'the answer is the same 404 `payment_not_found` as for an unknown payment. 409 `receipt_not_available` until the payment succeeded.',
       security: [],
       params: PaymentParams,
+      headers: ReceiptHeaders,
       response: { 200: Type.Ref(ReceiptSchema), ...problemResponses({ 400: ['validation_failed'], 404: ['payment_not_found'], 409: ['receipt_not_available'], 429: ['rate_limited'] }) }
     }
-  }, async (request) => await getReceipt(deps, request.params.id))
+  }, async (request) => await getReceipt(deps, request.params.id, request.headers['x-client-secret']))
+
+  app.get('/payments/:id/result', {
+    schema: {
+      operationId: 'getPaymentResultPage',
+      tags: ['Payments'],
+      summary: 'The payer\'s result page (HTML)',
+      description: 'Where the bank sends the payer back when the payment was created without `returnUrl`: a small page in Russian with the recorded status ' +
+        '(paid, declined, expired, or still processing: then it reloads itself every few seconds), the amount, and a link to the agency\'s website (AGENCY_WEBSITE). ' +
+        'It shows our own record, never what the URL says, and no personal data. No script, a strict Content-Security-Policy, `Cache-Control: no-store`.',
+      security: [],
+      params: PaymentParams,
+      querystring: ResultPageQuery,
+      response: {
+        200: { description: 'The result page', content: { 'text/html': { schema: Type.String({ description: 'HTML document (lang="ru")', examples: ['<!doctype html>\n<html lang="ru">…<h1 class="ok">Платёж выполнен</h1>…<dt>Сумма</dt><dd>1 500,00 ₸</dd>…<a class="back" href="https://www.explus.kz/">Вернуться на сайт агентства</a>…</html>'] }) } } },
+        ...problemResponses({ 400: ['validation_failed'], 404: ['payment_not_found'], 429: ['rate_limited'] })
+      }
+    }
+  }, async (request, reply) => {
+    const html = await getResultPage(deps, request.params.id)
+    return await reply
+      .header('cache-control', 'no-store')
+      .header('content-security-policy', RESULT_PAGE_CSP)
+      .type('text/html; charset=utf-8')
+      .send(html)
+  })
 
   const operator = app.requireScopes('operator')
   app.get('/admin/payments', {

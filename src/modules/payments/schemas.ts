@@ -30,11 +30,17 @@ export const CreatedPaymentSchema = Type.Object({
   currency: Type.Literal('KZT'),
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
   redirectUrl: Type.String({ format: 'uri', description: 'Send the payer here: the bank\'s hosted card page' }),
-  expiresAt: Timestamp
+  expiresAt: Timestamp,
+  clientSecret: Type.String({
+    pattern: '^pay_[0-9a-f]{32}_secret_[A-Za-z0-9_-]{32}$',
+    description: 'The payer\'s key to this payment\'s receipt (which names the payer): send it as `X-Client-Secret` to GET /v1/payments/{id}/receipt. ' +
+      'Returned only here (and in a replay of this same request with the same Idempotency-Key); only its hash is stored. ' +
+      'Keep it in the payer\'s session, never in a URL or a log.'
+  })
 }, {
   $id: 'CreatedPayment',
   additionalProperties: false,
-  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'pending', amount: 150000, currency: 'KZT', debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', redirectUrl: 'https://api.freedompay.kz/pay.html?customer=8f2c1e0b9a7d', expiresAt: '2026-11-25T10:30:00.000Z' }]
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'pending', amount: 150000, currency: 'KZT', debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', redirectUrl: 'https://api.freedompay.kz/pay.html?customer=8f2c1e0b9a7d', expiresAt: '2026-11-25T10:30:00.000Z', clientSecret: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23_secret_Zk3t0Qd9mWc2Xy7LbN4pR8sVa1Eu6HjK' }]
 })
 export type CreatedPayment = Static<typeof CreatedPaymentSchema>
 
@@ -94,6 +100,20 @@ export const ReceiptSchema = Type.Object({
 export type Receipt = Static<typeof ReceiptSchema>
 
 export const PaymentParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('payment') }) }, { additionalProperties: false })
+
+export const ReceiptHeaders = Type.Object({
+  'x-client-secret': Type.Optional(Type.String({
+    maxLength: 256,
+    description: 'The payment\'s `clientSecret` from POST /v1/payments. Missing or wrong: the same 404 `payment_not_found` as an unknown payment.',
+    examples: ['pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23_secret_Zk3t0Qd9mWc2Xy7LbN4pR8sVa1Eu6HjK']
+  }))
+}, { additionalProperties: true })
+
+/** What the bank appends to the return URL; the page trusts none of it and shows our own record. */
+export const ResultPageQuery = Type.Object({
+  paymentId: Type.Optional(Type.String({ maxLength: 100, description: 'Set by us in the URL given to the bank; ignored' })),
+  result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')], { description: 'Which of our URLs the bank used; ignored: the page shows the payment\'s recorded status' }))
+}, { additionalProperties: true, description: 'The bank may add its own parameters; they are ignored' })
 
 export const TimelineEntrySchema = Type.Object({
   at: Timestamp,

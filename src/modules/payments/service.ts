@@ -11,6 +11,8 @@ import { findDebt } from '../debts/repository.js'
 import { agencyOf } from '../agency/schemas.js'
 import { findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
 import { assessRisk } from './risk.js'
+import { clientSecretMatches, newClientSecret } from './client-secret.js'
+import { resultPage } from './result-page.js'
 import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
 
 export interface PaymentDeps {
@@ -49,10 +51,14 @@ export async function findPaymentByPublicId (db: Database, publicId: string): Pr
   return row
 }
 
+/**
+ * Where the bank sends the payer back. Without a returnUrl: our own result
+ * page (a small human page, never raw JSON), always allowed; a caller's
+ * returnUrl must be on an allowed host.
+ */
 function returnUrls (config: Config, paymentId: string, returnUrl: string | undefined): { success: string, failure: string } {
-  const base = returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}`
-  const url = new URL(base)
-  if (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol)) {
+  const url = new URL(returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}/result`)
+  if (returnUrl !== undefined && (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol))) {
     throw new Unprocessable('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, {}, [{ path: 'body.returnUrl', message: 'host not allowed' }])
   }
   const withResult = (result: string): string => {
@@ -83,6 +89,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
   const urls = returnUrls(deps.config, publicId, input.returnUrl)
+  const clientSecret = newClientSecret(publicId)
   const subject = {
     ipIndex: deps.pii.blindIndex(`ip:${ctx.ip}`),
     iinIndex: debt.debtor_iin_index,
@@ -112,7 +119,8 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
       ip_index: subject.ipIndex,
       iin_index: subject.iinIndex,
       email_index: subject.emailIndex,
-      expires_at: expiresAt
+      expires_at: expiresAt,
+      client_secret_hash: clientSecret.hash
     })
     await recordEvent(trx, id, 'created', { amount: amount.toString(), offerVersion: acceptance.offer_version })
   })
@@ -139,23 +147,30 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     if (error instanceof BankTimeoutError) {
       // Unknown outcome: the bank may have the order. Reconciliation asks it by order id.
       await recordEvent(deps.db, id, 'init_timeout', {})
-      throw new BadGateway('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { paymentId: publicId, paymentStatus: 'pending' })
+      throw new BadGateway('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { paymentId: publicId, paymentStatus: 'pending', clientSecret: clientSecret.secret })
     }
     await deps.db.transaction().execute(async (trx) => {
       await updatePayment(trx, id, ['pending'], { status: 'failed', failure_code: 'bank_unavailable' })
       await recordEvent(trx, id, 'init_failed', { code })
     })
-    throw new BadGateway('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { paymentId: publicId, paymentStatus: 'failed' })
+    throw new BadGateway('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { paymentId: publicId, paymentStatus: 'failed', clientSecret: clientSecret.secret })
   }
   await deps.db.transaction().execute(async (trx) => {
     await updatePayment(trx, id, ['pending', 'succeeded', 'failed', 'expired'], { bank_payment_id: init.bankPaymentId, redirect_url: init.redirectUrl })
     await recordEvent(trx, id, 'initiated', { bankPaymentId: init.bankPaymentId })
   })
-  return { id: publicId, status: 'pending', amount: Number(amount), currency: 'KZT', debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString() }
+  return { id: publicId, status: 'pending', amount: Number(amount), currency: 'KZT', debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString(), clientSecret: clientSecret.secret }
 }
 
-export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config'>, publicId: string): Promise<Receipt> {
-  const payment = await findPaymentByPublicId(deps.db, publicId)
+/**
+ * The receipt names the payer: only the holder of the payment's client
+ * secret reads it. Without it, or with a wrong one, the answer is the very
+ * 404 of an unknown payment, so it tells nothing about which ids exist.
+ */
+export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config'>, publicId: string, presentedSecret: string | undefined): Promise<Receipt> {
+  const id = fromPublicId('payment', publicId)
+  const payment = id === null ? undefined : await findPayment(deps.db, id)
+  if (!clientSecretMatches(payment?.client_secret_hash, presentedSecret) || payment === undefined) throw paymentNotFound()
   if ((payment.status !== 'succeeded' && payment.status !== 'returned') || payment.paid_at === null) {
     throw new Conflict('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
   }
@@ -178,4 +193,17 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
     cardMask: payment.card_mask,
     offerVersion: acceptance.offer_version
   }
+}
+
+/** The human page behind our default return URL (no personal data: anyone with the id may open it). */
+export async function getResultPage (deps: Pick<PaymentDeps, 'db' | 'config'>, publicId: string): Promise<string> {
+  const payment = await findPaymentByPublicId(deps.db, publicId)
+  return resultPage({
+    paymentId: publicId,
+    status: payment.status,
+    amount: payment.amount,
+    paidAt: payment.paid_at,
+    agencyName: deps.config.agency.name,
+    website: deps.config.agency.website
+  })
 }

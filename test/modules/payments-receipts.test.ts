@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto'
+import t from 'tap'
+import { sql } from 'kysely'
+import { accept, createListeningApp, PAYER, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
+import { eventually } from '../helpers/app.js'
+import { toPublicId, uuidv7 } from '../../src/lib/ids.js'
+
+/**
+ * A receipt names the payer, so only the holder of the payment's client
+ * secret reads it; the payment itself and the payer's result page are
+ * public and carry nothing personal (issue 8, item 6).
+ */
+const { app, base, config } = await createListeningApp(t)
+
+interface Started { id: string, redirectUrl: string, clientSecret: string, debtId: string }
+
+async function started (outstanding = '50000.00', amount = 1_500_000, extra: Record<string, unknown> = {}) {
+  const debt = await seedDebt(app, { outstanding })
+  const acceptance = await accept(base, debt.id)
+  const response = await startPayment(base, acceptance.id, amount, undefined, extra)
+  if (response.status !== 201) throw new Error(`payment refused: ${await response.text()}`)
+  return { debt, payment: await response.json() as Started }
+}
+
+async function paid (amount = 1_500_000) {
+  const story = await started('50000.00', amount)
+  const answer = await submitAtBank(story.payment.redirectUrl)
+  await eventually(async () => (await (await fetch(`${base}/v1/payments/${story.payment.id}`)).json() as { status: string }).status === 'succeeded')
+  return { ...story, location: answer.headers.get('location') }
+}
+
+async function receipt (id: string, secret?: string) {
+  const response = await fetch(`${base}/v1/payments/${id}/receipt`, { headers: secret === undefined ? {} : { 'x-client-secret': secret } })
+  const body = await response.json() as Record<string, unknown>
+  return { status: response.status, type: response.headers.get('content-type'), body }
+}
+
+/** A problem without its request id: what must be identical between two answers. */
+function shape (answer: { status: number, type: string | null, body: Record<string, unknown> }) {
+  const { requestId, ...rest } = answer.body
+  return { status: answer.status, type: answer.type, body: rest, hasRequestId: typeof requestId === 'string' }
+}
+
+t.test('the receipt needs the client secret; without it or with a wrong one it is the 404 of an unknown payment', async (t) => {
+  const { payment, debt } = await paid()
+  const other = await paid(600_000)
+  const unknown = shape(await receipt(toPublicId('payment', uuidv7())))
+  t.match(unknown, { status: 404, type: /^application\/problem\+json/, body: { code: 'payment_not_found' }, hasRequestId: true })
+
+  const tampered = payment.clientSecret.slice(0, -1) + (payment.clientSecret.endsWith('A') ? 'B' : 'A')
+  const wrong: Array<[string, string | undefined]> = [
+    ['no header', undefined],
+    ['an empty one', ''],
+    ['another payment\'s secret', other.payment.clientSecret],
+    ['the right one with one character changed', tampered],
+    ['the right one with a suffix', `${payment.clientSecret}x`],
+    ['the payment id itself', payment.id]
+  ]
+  for (const [label, secret] of wrong) {
+    t.same(shape(await receipt(payment.id, secret)), unknown, `${label}: the same answer as an unknown payment`)
+  }
+
+  const right = await receipt(payment.id, payment.clientSecret)
+  t.equal(right.status, 200)
+  t.match(right.body, { paymentId: payment.id, payerName: PAYER.fullName, contractNumber: debt.contract, amount: { amount: 1_500_000, currency: 'KZT' } })
+  t.equal((await receipt(other.payment.id, other.payment.clientSecret)).status, 200, 'each payment opens with its own secret')
+})
+
+t.test('only a hash of the client secret is kept: not in the payment, not in the stored idempotent answer', async (t) => {
+  const { payment } = await started()
+  const rows = await sql<{ row: string }>`select row_to_json(p)::text as row from payments p`.execute(app.db)
+  t.notOk(rows.rows.some((r) => r.row.includes(payment.clientSecret)), 'the payments table never holds the secret')
+  const stored = await sql<{ body: string }>`select response_body as body from idempotency_keys where response_status = 201`.execute(app.db)
+  t.ok(stored.rows.length > 0)
+  const secretPart = payment.clientSecret.split('_secret_')[1] as string
+  t.notOk(stored.rows.some((r) => r.body.includes(secretPart) || r.body.includes(payment.id)), 'the stored answer is encrypted at rest')
+  t.ok(stored.rows.every((r) => app.pii.decrypt(r.body).startsWith('{')), 'and decrypts to the answer')
+})
+
+t.test('GET /v1/payments/{id} carries no personal data', async (t) => {
+  const { payment, debt } = await paid()
+  const response = await fetch(`${base}/v1/payments/${payment.id}`)
+  const text = await response.text()
+  const body = JSON.parse(text) as Record<string, unknown>
+  t.same(Object.keys(body).sort(), ['amount', 'cardMask', 'createdAt', 'currency', 'debtId', 'expiresAt', 'failureCode', 'id', 'overpaidAmount', 'paidAt', 'refundedAmount', 'status'])
+  for (const personal of [PAYER.fullName, PAYER.email, PAYER.email.toLowerCase(), '7012345678', debt.iin, debt.name, debt.contract, '127.0.0.1', payment.clientSecret]) {
+    t.notOk(text.includes(personal), `does not contain ${personal === payment.clientSecret ? 'the client secret' : 'a personal value'}`)
+  }
+})
+
+t.test('without a returnUrl the payer comes back to a human page in Russian, not JSON', async (t) => {
+  const { payment, location, debt } = await paid()
+  t.ok(location !== null)
+  const url = new URL(location as string)
+  t.equal(url.origin + url.pathname, `${base}/v1/payments/${payment.id}/result`, 'the bank sends the payer to our result page')
+  const page = await fetch(url)
+  t.equal(page.status, 200)
+  t.match(page.headers.get('content-type'), /^text\/html; charset=utf-8/)
+  t.equal(page.headers.get('cache-control'), 'no-store')
+  t.match(page.headers.get('content-security-policy'), /default-src 'none'.*form-action 'none'.*frame-ancestors 'none'/)
+  t.notMatch(page.headers.get('content-security-policy'), /script-src|unsafe-inline/)
+  const html = await page.text()
+  t.match(html, /<html lang="ru">/)
+  t.match(html, /Платёж выполнен/)
+  t.match(html, /15\u00a0000,00\u00a0₸/, 'the amount in tenge')
+  t.match(html, new RegExp(`<a class="back" href="${config.agency.website}">`), 'a way back to the agency\'s website')
+  t.notMatch(html, /<script/i)
+  const style = /<style>([^<]*)<\/style>/.exec(html)?.[1] ?? ''
+  t.match(page.headers.get('content-security-policy'), `style-src 'sha256-${createHash('sha256').update(style).digest('base64')}'`, 'its one stylesheet is allowed by its hash, so a browser applies it')
+  for (const personal of [PAYER.fullName, PAYER.email, debt.iin, debt.name, debt.contract, '4111']) t.notOk(html.includes(personal), 'no personal data on the page')
+})
+
+t.test('a declined payment and one still awaiting the bank each say so; the URL\'s claims are not believed', async (t) => {
+  const declined = await started('20000.00', 500_000)
+  const back = await submitAtBank(declined.payment.redirectUrl, 'decline')
+  const declinedPage = await (await fetch(back.headers.get('location') as string)).text()
+  t.match(declinedPage, /Платёж не прошёл/)
+  t.match(declinedPage, /деньги не списаны/)
+
+  const waiting = await started('20000.00', 500_000)
+  const pending = await fetch(`${base}/v1/payments/${waiting.payment.id}/result?paymentId=${waiting.payment.id}&result=success&pg_salt=x`)
+  t.equal(pending.status, 200)
+  const html = await pending.text()
+  t.match(html, /Платёж обрабатывается/, '"result=success" in the URL does not make it paid')
+  t.match(html, /<meta http-equiv="refresh" content="5">/, 'it reloads itself until the bank answers')
+
+  const unknown = await fetch(`${base}/v1/payments/${toPublicId('payment', uuidv7())}/result`)
+  t.equal(unknown.status, 404)
+  t.match(await unknown.json(), { code: 'payment_not_found' })
+})
+
+t.test('our result page is used even when RETURN_URL_ALLOWED_HOSTS names only the agency\'s site', async (t) => {
+  const strict = await createListeningApp(t, { RETURN_URL_ALLOWED_HOSTS: 'www.explus.kz' })
+  const debt = await seedDebt(strict.app, { outstanding: '20000.00' })
+  const acceptance = await accept(strict.base, debt.id)
+  const response = await startPayment(strict.base, acceptance.id, 500_000)
+  t.equal(response.status, 201)
+  const payment = await response.json() as Started
+  const back = await submitAtBank(payment.redirectUrl)
+  t.match(back.headers.get('location'), `${strict.base}/v1/payments/${payment.id}/result?`)
+  const refused = await startPayment(strict.base, acceptance.id, 500_000, undefined, { returnUrl: `${strict.base}/elsewhere` })
+  t.equal(refused.status, 422, 'a caller\'s returnUrl is still checked')
+})
