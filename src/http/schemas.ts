@@ -33,8 +33,20 @@ export const ProblemSchema = Type.Object({
   }]
 })
 
+/**
+ * The largest amount the API accepts or states, in tiyn: 10 trillion tenge,
+ * far above any claim, and well inside the safe-integer range so that no
+ * client's JSON parser rounds it.
+ */
+export const MAX_AMOUNT = 1_000_000_000_000_000
+
+/** An amount a client sends: integer tiyn, 1 to MAX_AMOUNT. */
+export function AmountInput (description: string) {
+  return Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: `${description}; at most ${MAX_AMOUNT}` })
+}
+
 export const MoneySchema = Type.Object({
-  amount: Type.Integer({ minimum: 0, description: 'Integer minor units (tiyn): 150000 = 1 500.00 KZT' }),
+  amount: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: 'Integer minor units (tiyn): 150000 = 1 500.00 KZT' }),
   currency: Type.Literal('KZT', { description: 'ISO 4217' })
 }, { $id: 'Money', additionalProperties: false, examples: [{ amount: 150000, currency: 'KZT' }] })
 export type Money = Static<typeof MoneySchema>

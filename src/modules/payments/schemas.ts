@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { MoneySchema } from '../../http/schemas.js'
+import { AmountInput, MoneySchema } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
@@ -14,7 +14,7 @@ const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
 
 export const CreatePaymentBody = Type.Object({
   acceptanceId: Type.String({ pattern: publicIdPattern('acceptance') }),
-  amount: Type.Integer({ minimum: 1, description: 'Tiyn (minor units): 150000 = 1 500.00 KZT' }),
+  amount: AmountInput('Tiyn (minor units): 150000 = 1 500.00 KZT'),
   currency: Type.Literal('KZT'),
   returnUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'Where the bank sends the payer back; its host must be allowed (RETURN_URL_ALLOWED_HOSTS)' }))
 }, {

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
+import { AmountInput } from '../../http/schemas.js'
 
 const RequestId = Type.String({ pattern: publicIdPattern('refundRequest'), examples: ['rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
 const PaymentId = Type.String({ pattern: publicIdPattern('payment') })
@@ -8,7 +9,7 @@ const Timestamp = Type.String({ format: 'date-time' })
 export const CreateRefundRequestBody = Type.Object({
   paymentId: PaymentId,
   email: Type.String({ minLength: 3, maxLength: 254, description: 'The payer\'s email given on acceptance (compared case-insensitively)' }),
-  amount: Type.Optional(Type.Integer({ minimum: 1, description: 'Tiyn; defaults to everything still refundable' })),
+  amount: Type.Optional(AmountInput('Tiyn; defaults to everything still refundable')),
   reason: Type.String({ minLength: 1, maxLength: 2000, description: 'The written request (offer cl. 5)' })
 }, {
   additionalProperties: false,
@@ -52,7 +53,7 @@ export const RefundRequestParams = Type.Object({ id: RequestId }, { additionalPr
 export const DecisionBody = Type.Object({
   decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
   responseText: Type.String({ minLength: 1, maxLength: 5000, description: 'The agency\'s official answer, shown to the client' }),
-  amount: Type.Optional(Type.Integer({ minimum: 1, description: 'Approve a different amount than requested (tiyn)' }))
+  amount: Type.Optional(AmountInput('Approve a different amount than requested (tiyn)'))
 }, { additionalProperties: false, examples: [{ decision: 'approve', responseText: 'Возврат одобрен. Деньги вернутся на карту, с которой была оплата.' }] })
 export type DecisionInput = Static<typeof DecisionBody>
 
