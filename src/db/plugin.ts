@@ -16,7 +16,7 @@ declare module 'fastify' {
 export default fp(async function databasePlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
   const handle = createDatabase(config.databaseUrl, {
     max: config.databasePoolMax,
-    onError: (error) => { app.log.error({ err: error }, 'idle database connection failed') }
+    onError: (error, where) => { app.log.error({ err: error, where }, 'database connection failed') }
   })
   app.decorate('db', handle.db)
   app.decorate('pii', createPiiCipher(config.piiKeys))

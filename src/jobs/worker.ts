@@ -1,6 +1,7 @@
 import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel } from 'graphile-worker'
 import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
+import { guardConnections } from '../db/database.js'
 
 /**
  * Background jobs on Postgres itself (graphile-worker, SKIP LOCKED): no extra
@@ -18,8 +19,10 @@ export function workerLogger (log: FastifyBaseLogger): Logger {
 
 /** graphile-worker insists every pool handles errors on its clients too. */
 export function guardPool (pool: pg.Pool, log: FastifyBaseLogger): void {
-  pool.on('error', (err) => { log.error({ err }, 'idle database connection failed') })
-  pool.on('connect', (client) => { client.on('error', (err) => { log.warn({ err }, 'database connection error') }) })
+  guardConnections(pool, (err, where) => {
+    if (where === 'idle') log.error({ err }, 'idle job-queue connection failed')
+    else log.warn({ err }, 'job-queue connection error')
+  })
 }
 
 /** Installs or upgrades graphile-worker's own schema (idempotent, locked). */
