@@ -38,6 +38,8 @@ export async function resolveDatabase (config: Config, log: Log): Promise<Resolv
 async function ensureDatabaseExists (adminUrl: string, name: string): Promise<void> {
   const pg = (await import('pg')).default
   const client = new pg.Client({ connectionString: adminUrl })
+  // a dropped connection fails the pending query; unhandled, the event would end the process
+  client.on('error', () => {})
   await client.connect()
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [name])

@@ -1,3 +1,4 @@
+import pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import { createDatabase } from './db/database.js'
 import { migrateToLatest } from './db/migrator.js'
@@ -5,14 +6,17 @@ import { guardPool, migrateJobQueue } from './jobs/worker.js'
 
 /** Schema migrations (ours, then the job queue's): at start and by `npm run migrate`. */
 export async function migrateDatabase (databaseUrl: string, log: FastifyBaseLogger): Promise<string[]> {
-  const handle = createDatabase(databaseUrl, { max: 2 })
-  guardPool(handle.pool, log)
+  const handle = createDatabase(databaseUrl, { max: 2, onError: (err, where) => { log.warn({ err, where }, 'migration connection error') } })
+  // graphile-worker on a plain pool of its own: our type parsers are not its
+  const queuePool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'debt-payments-migrate' })
+  guardPool(queuePool, log)
   try {
     const result = await migrateToLatest(handle.db)
     const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
-    await migrateJobQueue(handle.pool, log)
+    await migrateJobQueue(queuePool, log)
     return applied
   } finally {
     await handle.close()
+    await queuePool.end()
   }
 }

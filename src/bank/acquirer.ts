@@ -30,6 +30,7 @@ const REVOKE = 'revoke.php'
 // 'no such payment': 340 in the Platron/PayBox code list the protocol comes
 // from; 11068 as integrators report it from the live API (not in public docs)
 const NOT_FOUND_CODES = new Set(['340', '11068'])
+const INTERNAL_ERROR_CODE = '1000'
 const PAID_STATUSES = new Set<BankPaymentStatus>(['succeeded', 'partially_refunded', 'refunded', 'revoked'])
 // pg_payment_date is local time without a zone; Kazakhstan has one zone, UTC+5, since March 2024
 const BANK_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/
@@ -106,6 +107,11 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
     // the bank leaves an answer unsigned only when it could not tell who we
     // are (pg_error_code 9998): such an answer may say no, never yes
     if (!signed && fields.pg_status !== 'error') throw new BankProtocolError(`${script}: the answer is not signed`)
+    // 1000, 'internal error, may not repeat on a retry' in the inherited code list:
+    // the bank failed on its side, so nothing is known and a later try may work
+    if (signed && fields.pg_status === 'error' && fields.pg_error_code === INTERNAL_ERROR_CODE) {
+      throw new BankUnavailableError(`${script}: the bank reported an internal error (${INTERNAL_ERROR_CODE})`)
+    }
     if (!['ok', 'error', 'rejected'].includes(fields.pg_status ?? '')) {
       throw new BankUnavailableError(`${script}: unknown pg_status ${JSON.stringify(fields.pg_status ?? '')}`)
     }

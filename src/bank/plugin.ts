@@ -29,7 +29,9 @@ export default fp(async function bankPlugin (app: FastifyInstance, { config }: {
       db: app.db,
       merchantId: config.bank.merchantId,
       secretKey: config.bank.secretKey,
-      merchantName: config.agency.name
+      merchantName: config.agency.name,
+      // the sandbox calls back only under our own public address (DESIGN section 11)
+      callbackBaseUrl: config.publicBaseUrl
     })
   }
 }, { name: 'bank', dependencies: ['database'] })

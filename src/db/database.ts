@@ -2,10 +2,25 @@ import pg from 'pg'
 import { Kysely, PostgresDialect } from 'kysely'
 import type { DB } from './types.js'
 
-// int8 -> bigint: money and counters never pass through a float.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => BigInt(value))
-// numeric stays a string (parsed explicitly where used), date stays 'YYYY-MM-DD'.
-pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value)
+/**
+ * Our own type parsers, given to our pool only (STYLE 20): int8 -> bigint,
+ * so money and counters never pass through a float; date stays
+ * 'YYYY-MM-DD'; numeric stays a string (parsed explicitly where used).
+ * Never set on pg.types: graphile-worker shares the pg module and must keep
+ * reading its int8 job ids as strings (a BigInt in its failure path cannot
+ * be serialised, and took the whole process down).
+ */
+const OWN_PARSERS = new Map<number, (value: string) => unknown>([
+  [pg.types.builtins.INT8, (value) => BigInt(value)],
+  [pg.types.builtins.DATE, (value) => value]
+])
+
+export const databaseTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    const own = format === 'binary' ? undefined : OWN_PARSERS.get(oid)
+    return own ?? pg.types.getTypeParser(oid, format ?? 'text')
+  }) as pg.CustomTypesConfig['getTypeParser']
+}
 
 export type Database = Kysely<DB>
 
@@ -17,22 +32,33 @@ export interface DatabaseHandle {
   close: () => Promise<void>
 }
 
-export function createDatabase (connectionString: string, options: { max?: number, onError?: (error: Error) => void } = {}): DatabaseHandle {
+/**
+ * Makes a pool's failures survivable: pg-pool listens for errors on idle
+ * clients only, so a checked-out one (the database shutting down mid-query)
+ * needs a listener of its own, or its 'error' event ends the process. The
+ * query itself still fails, and the request answers 503.
+ */
+export function guardConnections (pool: pg.Pool, onError: (error: Error, where: 'idle' | 'client') => void): void {
+  pool.on('error', (error) => { onError(error, 'idle') })
+  pool.on('connect', (client) => { client.on('error', (error) => { onError(error, 'client') }) })
+}
+
+/** What to log of a connection failure: pg attaches its whole client object to the error. */
+export function connectionFailure (error: Error & { code?: unknown }): { code: unknown, message: string } {
+  return { code: error.code, message: error.message }
+}
+
+export function createDatabase (connectionString: string, options: { max?: number, onError?: (error: Error, where: 'idle' | 'client') => void } = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
     application_name: 'debt-payments-api',
+    types: databaseTypes,
     // While the database is unreachable a request must fail fast (503
     // database_unavailable), not queue behind connection attempts.
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS
   })
-  // A client losing its connection must not crash the process: pg-pool
-  // listens for errors on idle clients only, so a checked-out one (the
-  // database shutting down mid-query) needs a listener of its own. The query
-  // itself still fails, and the request answers 503.
-  const onError = options.onError ?? (() => {})
-  pool.on('error', onError)
-  pool.on('connect', (client) => { client.on('error', onError) })
+  guardConnections(pool, options.onError ?? (() => {}))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool, close: async () => { await db.destroy() } }
 }

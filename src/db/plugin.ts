@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { createDatabase, type Database } from './database.js'
+import { connectionFailure, createDatabase, type Database } from './database.js'
 import { createPiiCipher, type PiiCipher } from '../lib/crypto.js'
 import type { AppConfig } from '../app.js'
 
@@ -16,8 +16,8 @@ declare module 'fastify' {
 export default fp(async function databasePlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
   const handle = createDatabase(config.databaseUrl, {
     max: config.databasePoolMax,
-    // an outage is told by the requests' 503s and readiness; one short line per connection here
-    onError: (error) => { app.log.warn({ cause: { code: (error as { code?: unknown }).code, message: error.message } }, 'database connection lost') }
+    // an outage is told by the requests' 503s and readiness: one short line per connection here
+    onError: (error, where) => { app.log.warn({ cause: connectionFailure(error), where }, 'database connection lost') }
   })
   app.decorate('db', handle.db)
   app.decorate('pii', createPiiCipher(config.piiKeys))

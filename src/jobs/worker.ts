@@ -1,6 +1,7 @@
 import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel } from 'graphile-worker'
 import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
+import { connectionFailure, guardConnections } from '../db/database.js'
 
 /**
  * Background jobs on Postgres itself (graphile-worker, SKIP LOCKED): no extra
@@ -18,10 +19,7 @@ export function workerLogger (log: FastifyBaseLogger): Logger {
 
 /** graphile-worker insists every pool handles errors on its clients too. */
 export function guardPool (pool: pg.Pool, log: FastifyBaseLogger): void {
-  // the code and message only: pg attaches its whole client object to the error
-  const onError = (err: Error & { code?: unknown }): void => { log.warn({ cause: { code: err.code, message: err.message } }, 'worker database connection lost') }
-  pool.on('error', onError)
-  pool.on('connect', (client) => { client.on('error', onError) })
+  guardConnections(pool, (err, where) => { log.warn({ cause: connectionFailure(err), where }, 'job-queue connection lost') })
 }
 
 /** Installs or upgrades graphile-worker's own schema (idempotent, locked). */

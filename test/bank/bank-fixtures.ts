@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Fastify from 'fastify'
+import Fastify, { type FastifyInstance } from 'fastify'
 import formbody from '@fastify/formbody'
 import { pino } from 'pino'
 import { createDatabase, type Database } from '../../src/db/database.js'
@@ -8,6 +8,8 @@ import { sandboxBank } from '../../src/bank/sandbox/plugin.js'
 import { callbackReply, verifyCallback, type CallbackReplyStatus } from '../../src/bank/callbacks.js'
 import { createAcquirer } from '../../src/bank/acquirer.js'
 import type { BankProvider, InitPaymentRequest } from '../../src/bank/provider.js'
+import { registerErrorHandling } from '../../src/http/errors.js'
+import { buildValidator } from '../../src/http/validation.js'
 import { createTestDatabase } from '../helpers/app.js'
 
 /**
@@ -27,33 +29,69 @@ function urlOf (address: AddressInfo | string | null): string {
 
 export interface Sandbox {
   db: Database
+  databaseUrl: string
   /** …/sandbox/bank */
   bankUrl: string
   acquirer: BankProvider
   /** Every line the sandbox and its requests logged, as JSON text. */
   logLines: string[]
+  /** Stops this sandbox (as a crash would, between two attempts); the database stays. */
+  close: () => Promise<void>
 }
 
-export async function startSandbox (t: Teardown, options: { retryDelaysMs?: number[], callbackTimeoutMs?: number } = {}): Promise<Sandbox> {
-  const handle = createDatabase(await createTestDatabase(t), { max: 4 })
+export interface SandboxOptions {
+  /** Where the sandbox may call back: this merchant's origin, or callbackBaseUrl. */
+  merchant?: { url: string }
+  callbackBaseUrl?: string
+  retryDelaysMs?: number[]
+  callbackTimeoutMs?: number
+  pollIntervalMs?: number
+  maxHoldMs?: number
+  /** Another sandbox's database: a new instance over the same ledger. */
+  databaseUrl?: string
+  /** The acquirer's timeout. */
+  bankTimeoutMs?: number
+}
+
+export async function startSandbox (t: Teardown, options: SandboxOptions = {}): Promise<Sandbox> {
+  const databaseUrl = options.databaseUrl ?? await createTestDatabase(t)
+  const handle = createDatabase(databaseUrl, { max: 4 })
   const logLines: string[] = []
-  const app = Fastify({ loggerInstance: pino({ level: 'trace' }, { write: (line: string) => { logLines.push(line) } }) })
+  // as in the app: strict validation, problem+json errors
+  const app = Fastify({
+    loggerInstance: pino({ level: 'trace' }, { write: (line: string) => { logLines.push(line) } }),
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
+  })
+  registerErrorHandling(app as unknown as FastifyInstance)
   await app.register(sandboxBank, {
     prefix: '/sandbox/bank',
     db: handle.db,
     merchantId: MERCHANT_ID,
     secretKey: SECRET,
     merchantName: 'ТОО «Эксперт Плюс» <тест>',
+    callbackBaseUrl: options.callbackBaseUrl ?? options.merchant?.url ?? 'http://127.0.0.1:9',
     callbackRetryDelaysMs: options.retryDelaysMs ?? [20, 50],
-    callbackTimeoutMs: options.callbackTimeoutMs ?? 2000
+    callbackTimeoutMs: options.callbackTimeoutMs ?? 2000,
+    callbackPollIntervalMs: options.pollIntervalMs ?? 20,
+    ...(options.maxHoldMs === undefined ? {} : { maxHoldMs: options.maxHoldMs })
   })
   const bankUrl = `${await app.listen({ port: 0, host: '127.0.0.1' })}/sandbox/bank`
-  t.teardown(async () => {
-    await app.close()
-    await handle.close()
-  })
-  const acquirer = createAcquirer({ baseUrl: bankUrl, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs: 5000 })
-  return { db: handle.db, bankUrl, acquirer, logLines }
+  let closed: Promise<void> | null = null
+  const close = async (): Promise<void> => {
+    closed ??= (async () => {
+      await app.close()
+      await handle.close()
+    })()
+    await closed
+  }
+  t.teardown(close)
+  const acquirer = createAcquirer({ baseUrl: bankUrl, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs: options.bankTimeoutMs ?? 5000 })
+  return { db: handle.db, databaseUrl, bankUrl, acquirer, logLines, close }
+}
+
+/** Arms a fault at the sandbox over HTTP, as a test of any client would. */
+export async function armFault (bankUrl: string, fault: { script: string, mode: string, count: number }): Promise<Response> {
+  return await fetch(`${bankUrl}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) })
 }
 
 export interface ReceivedCallback {
@@ -102,7 +140,7 @@ export async function startMerchant (t: Teardown, behaviour: MerchantBehaviour =
   return merchant
 }
 
-export function paymentRequest (merchant: Merchant, overrides: Partial<InitPaymentRequest> = {}): InitPaymentRequest {
+export function paymentRequest (merchant: { url: string }, overrides: Partial<InitPaymentRequest> = {}): InitPaymentRequest {
   return {
     orderId: `pay_${Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32)}`,
     amount: 150000n,

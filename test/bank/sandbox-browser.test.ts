@@ -12,8 +12,8 @@ import { paymentRequest, startMerchant, startSandbox } from './bank-fixtures.js'
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path))
 
 t.test('a customer pays on the hosted page and lands on the merchant\'s success page', { skip: CHROMIUM === undefined ? 'no Chromium installed' : false }, async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant, { successUrl: `${merchant.url}/paid?order=1` })
   const { redirectUrl } = await sandbox.acquirer.initPayment(request)
 

@@ -13,6 +13,7 @@ import {
   MERCHANT_ID, PAY_WITH, SECRET, closedPortUrl, paymentRequest, startMerchant, startSandbox, submitForm,
   type Sandbox
 } from './bank-fixtures.js'
+import { eventually } from '../helpers/app.js'
 
 /**
  * The sandbox bank end to end: our acquirer adapter on one side, a merchant
@@ -35,8 +36,8 @@ async function bankRow (sandbox: Sandbox, id: string): Promise<Record<string, un
 }
 
 t.test('a payment by the approving card: page, check, result, back to the merchant, and the bank says succeeded', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   t.match(bankPaymentId, /^\d{9}$/, 'a numeric bank payment id')
@@ -82,10 +83,9 @@ t.test('a payment by the approving card: page, check, result, back to the mercha
     pg_payment_date: /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/,
     pg_can_reject: '0',
     pg_captured: '1',
-    pg_testing_mode: '1',
-    pg_user_phone: '77011234567',
-    pg_user_contact_email: 'payer@example.kz'
+    pg_testing_mode: '1'
   })
+  t.notOk(['pg_user_phone', 'pg_user_contact_email', 'pg_user_ip'].some((name) => name in (result?.params ?? {})), 'the sandbox keeps no personal data to echo')
   t.notOk('pg_failure_code' in (result?.params ?? {}))
   t.notOk('pg_card_exp' in (result?.params ?? {}) || 'pg_card_owner' in (result?.params ?? {}), 'no cardholder data')
 
@@ -94,11 +94,14 @@ t.test('a payment by the approving card: page, check, result, back to the mercha
   t.ok(status?.paidAt instanceof Date && Math.abs(status.paidAt.getTime() - Date.now()) < 60_000, 'paid just now (UTC+5 on the wire)')
   t.same(await sandbox.acquirer.getStatus({ orderId: request.orderId }), status, 'found by our order id too')
 
-  const row = JSON.stringify(await bankRow(sandbox, bankPaymentId), (_key, value: unknown) => typeof value === 'bigint' ? value.toString() : value)
+  const asText = (value: unknown): string => JSON.stringify(value, (_key, field: unknown) => typeof field === 'bigint' ? field.toString() : field)
+  const row = asText(await bankRow(sandbox, bankPaymentId))
   t.match(row, '"card_mask":"4111-11XX-XXXX-1111"')
-  const everything = row + sandbox.logLines.join('\n')
+  const { rows: callbacks } = await sql`select * from sandbox_bank_callbacks`.execute(sandbox.db)
+  const everything = row + asText(callbacks) + sandbox.logLines.join('\n')
   t.notMatch(everything, '4111111111111111', 'the card number is neither stored nor logged')
   t.notMatch(everything, APPROVING)
+  for (const personal of ['77011234567', 'payer@example.kz', '192.0.2.10']) t.notMatch(everything, personal, 'no clear personal data stored or logged')
 
   const again = await submitForm(redirectUrl, PAY_WITH(APPROVING))
   t.equal(again.status, 303, 'paying a paid payment again only redirects')
@@ -108,8 +111,8 @@ t.test('a payment by the approving card: page, check, result, back to the mercha
 })
 
 t.test('Decline: the payment fails, the merchant hears pg_result=0, the customer goes to the failure URL', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant, { failureUrl: 'https://agency.example.kz/оплата?итог=нет' })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   const declined = await submitForm(redirectUrl, { action: 'decline' })
@@ -127,8 +130,8 @@ t.test('Decline: the payment fails, the merchant hears pg_result=0, the customer
 })
 
 t.test('the declining test card fails without asking the merchant', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   const response = await submitForm(redirectUrl, PAY_WITH(DECLINING))
@@ -139,8 +142,8 @@ t.test('the declining test card fails without asking the merchant', async (t) =>
 })
 
 t.test('a mistyped card is refused on the page and the payment stays open', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(paymentRequest(merchant))
   const cases: Array<[string, Record<string, string>]> = [
     ['a number failing Luhn', PAY_WITH('4111 1111 1111 1112')],
@@ -163,8 +166,8 @@ t.test('a mistyped card is refused on the page and the payment stays open', asyn
 })
 
 t.test('a merchant answering the check with rejected is not paid', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t, { checkStatus: 'rejected', checkDescription: 'Долг уже погашен' })
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   const response = await submitForm(redirectUrl, PAY_WITH(APPROVING))
@@ -175,46 +178,61 @@ t.test('a merchant answering the check with rejected is not paid', async (t) => 
 })
 
 t.test('a check answered badly (error, or not 200) stops the payment too', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t, { checkStatus: 'error' })
+  const sandbox = await startSandbox(t, { merchant })
   const first = paymentRequest(merchant)
   const firstPayment = await sandbox.acquirer.initPayment(first)
   t.equal((await submitForm(firstPayment.redirectUrl, PAY_WITH(APPROVING))).headers.get('location'), first.failureUrl)
-  for (const checkUrl of [`${merchant.url}/cb/nowhere`, `${await closedPortUrl()}/cb/check`]) {
-    const unreachable = paymentRequest(merchant, { checkUrl })
-    const payment = await sandbox.acquirer.initPayment(unreachable)
-    t.equal((await submitForm(payment.redirectUrl, PAY_WITH(APPROVING))).headers.get('location'), unreachable.failureUrl, checkUrl)
-    t.match(await sandbox.acquirer.getStatus({ bankPaymentId: payment.bankPaymentId }), { status: 'failed', failureCode: '600' })
-  }
+  const missing = paymentRequest(merchant, { checkUrl: `${merchant.url}/cb/nowhere` })
+  const payment = await sandbox.acquirer.initPayment(missing)
+  t.equal((await submitForm(payment.redirectUrl, PAY_WITH(APPROVING))).headers.get('location'), missing.failureUrl, 'a 404')
+  t.match(await sandbox.acquirer.getStatus({ bankPaymentId: payment.bankPaymentId }), { status: 'failed', failureCode: '600' })
+
+  const down = await closedPortUrl()
+  const unreachable = await startSandbox(t, { callbackBaseUrl: down })
+  const request = paymentRequest({ url: down }, { checkUrl: `${down}/cb/check`, resultUrl: `${down}/cb/result` })
+  const offline = await unreachable.acquirer.initPayment(request)
+  t.equal((await submitForm(offline.redirectUrl, PAY_WITH(APPROVING))).headers.get('location'), request.failureUrl, 'nobody listening')
+  t.match(await unreachable.acquirer.getStatus({ bankPaymentId: offline.bankPaymentId }), { status: 'failed', failureCode: '600' })
 })
 
-t.test('a result answered 500 twice is retried and delivered the third time', async (t) => {
-  const sandbox = await startSandbox(t, { retryDelaysMs: [20, 50] })
+t.test('a result answered 500 twice is retried from the database and delivered the third time', async (t) => {
   const merchant = await startMerchant(t, { resultHttpStatuses: [500, 500] })
+  const sandbox = await startSandbox(t, { merchant, retryDelaysMs: [20, 50] })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   const response = await submitForm(redirectUrl, PAY_WITH(APPROVING))
-  t.equal(response.headers.get('location'), request.successUrl)
-  t.equal(merchant.results.length, 3, 'three attempts')
+  t.equal(response.headers.get('location'), request.successUrl, 'the customer does not wait for the retries')
+  await eventually(async () => merchant.results.length === 3)
+  const row = await eventually(async () => {
+    const { rows } = await sql<{ attempts: number, delivered_at: Date | null, gave_up_at: Date | null, last_error: string | null }>`select attempts, delivered_at, gave_up_at, last_error from sandbox_bank_callbacks where payment_id = ${bankPaymentId}`.execute(sandbox.db)
+    return rows[0]?.delivered_at instanceof Date ? rows[0] : undefined
+  })
+  t.match(row, { attempts: 3, gave_up_at: null, last_error: null }, 'three attempts, then delivered')
   t.ok(merchant.results.every((result) => result.verified && result.params.pg_result === '1'), 'each one signed, each one the same result')
   t.not(merchant.results[0]?.params.pg_salt, merchant.results[1]?.params.pg_salt, 'each attempt with a fresh salt')
   t.match(await sandbox.acquirer.getStatus({ bankPaymentId }), { status: 'succeeded' })
 })
 
 t.test('when our server is down the bank gives up on the result, and the payment stays paid at the bank', async (t) => {
-  const sandbox = await startSandbox(t, { retryDelaysMs: [10, 10] })
-  const merchant = await startMerchant(t)
-  const request = paymentRequest(merchant, { resultUrl: 'http://127.0.0.1:9/cb/result' })
+  const down = await closedPortUrl()
+  const sandbox = await startSandbox(t, { callbackBaseUrl: down, retryDelaysMs: [10, 10] })
+  const request = paymentRequest({ url: down }, { checkUrl: '', resultUrl: `${down}/cb/result` })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   const response = await submitForm(redirectUrl, PAY_WITH(APPROVING))
   t.equal(response.headers.get('location'), request.successUrl, 'the customer still goes back')
+  const row = await eventually(async () => {
+    const { rows } = await sql<{ attempts: number, gave_up_at: Date | null, last_error: string }>`select attempts, gave_up_at, last_error from sandbox_bank_callbacks where payment_id = ${bankPaymentId}`.execute(sandbox.db)
+    return rows[0]?.gave_up_at instanceof Date ? rows[0] : undefined
+  })
+  t.match(row, { attempts: 3, last_error: 'ECONNREFUSED' })
   t.match(await sandbox.acquirer.getStatus({ bankPaymentId }), { status: 'succeeded' }, 'get_status3 tells the truth')
   t.match(sandbox.logLines.join('\n'), 'callback given up')
 })
 
 t.test('two Pay clicks at once pay once', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t, { checkDelayMs: 300 })
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   const responses = await Promise.all([submitForm(redirectUrl, PAY_WITH(APPROVING)), submitForm(redirectUrl, PAY_WITH(APPROVING))])
@@ -235,8 +253,8 @@ t.test('two Pay clicks at once pay once', async (t) => {
 })
 
 t.test('refunds: part, then the rest, then nothing more', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(paymentRequest(merchant))
 
   const early = await sandbox.acquirer.refund({ bankPaymentId, amount: 100n })
@@ -264,8 +282,8 @@ t.test('refunds: part, then the rest, then nothing more', async (t) => {
 })
 
 t.test('two refunds racing for the same money: one wins', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(paymentRequest(merchant))
   await submitForm(redirectUrl, PAY_WITH(APPROVING))
   const results = await Promise.all([1, 2, 3].map(async () => await sandbox.acquirer.refund({ bankPaymentId, amount: 100000n })))
@@ -274,8 +292,8 @@ t.test('two refunds racing for the same money: one wins', async (t) => {
 })
 
 t.test('revoke.php without an amount returns what is left', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(paymentRequest(merchant))
   await submitForm(redirectUrl, PAY_WITH(APPROVING))
   await sandbox.acquirer.refund({ bankPaymentId, amount: 20000n })
@@ -302,7 +320,7 @@ t.test('a tampered request is refused, unsigned, with the bank\'s 9998', async (
   t.match(parseXmlResponse(await repeated.text()), { pg_error_code: '9998' }, 'a repeated parameter cannot be signed unambiguously')
 
   const wrongKey = createAcquirer({ baseUrl: sandbox.bankUrl, merchantId: MERCHANT_ID, secretKey: 'not-the-key', timeoutMs: 5000 })
-  const error = await wrongKey.initPayment(paymentRequest({ url: 'http://127.0.0.1:9', checks: [], results: [], behaviour: {} })).catch((caught: unknown) => caught)
+  const error = await wrongKey.initPayment(paymentRequest({ url: 'http://127.0.0.1:9' })).catch((caught: unknown) => caught)
   t.ok(error instanceof BankRejectedError, 'our adapter reads it as a refusal')
   t.match(error, { code: 'bank_rejected', bankErrorCode: '9998' })
   const { rows } = await sql`select 1 from sandbox_bank_payments`.execute(sandbox.db)
@@ -351,8 +369,8 @@ t.test('a merchant without success or failure URLs gets the bank\'s own final pa
 })
 
 t.test('a payment past its lifetime fails when next looked at, and the merchant hears 101', async (t) => {
-  const sandbox = await startSandbox(t)
   const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
   await sql`update sandbox_bank_payments set expires_at = now() - interval '1 second' where id = ${bankPaymentId}`.execute(sandbox.db)
@@ -382,7 +400,7 @@ t.test('unknown payments', async (t) => {
 t.test('the sandbox registers into an app with the TypeBox provider that already parses forms', async (t) => {
   const app = Fastify().withTypeProvider<TypeBoxTypeProvider>()
   await app.register(formbody)
-  await app.register(sandboxBank, { prefix: '/sandbox/bank', db: {} as Kysely<any>, merchantId: MERCHANT_ID, secretKey: SECRET, merchantName: 'x' })
+  await app.register(sandboxBank, { prefix: '/sandbox/bank', db: {} as Kysely<any>, merchantId: MERCHANT_ID, secretKey: SECRET, merchantName: 'x', callbackBaseUrl: 'http://127.0.0.1:3000' })
   await app.ready()
   t.ok(app.hasRoute({ method: 'POST', url: '/sandbox/bank/init_payment.php' }))
   t.ok(app.hasRoute({ method: 'GET', url: '/sandbox/bank/pay/:paymentId' }))

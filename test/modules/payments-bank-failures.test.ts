@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap'
 import { sql } from 'kysely'
-import { createTestApp } from '../helpers/app.js'
+import { createTestApp, eventually } from '../helpers/app.js'
 import { accept, freePort, outstandingOf, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 import { closedPortUrl, startFakeBank } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
@@ -70,6 +70,11 @@ t.test('the result never reached us: reconciliation finds the money at the bank;
     if new.kind = 'result' then raise exception 'simulated outage'; end if; return new; end $$`.execute(app.db)
   await sql`create trigger fail_results before insert on bank_callbacks for each row execute function fail_results()`.execute(app.db)
   t.equal((await submitAtBank(paid.redirectUrl)).status, 303, 'the payer paid at the bank')
+  // the outage lasts until the bank has given up retrying its result
+  await eventually(async () => {
+    const { rows } = await sql<{ gave_up: boolean }>`select gave_up_at is not null as gave_up from sandbox_bank_callbacks where params->>'pg_order_id' = ${paid.id}`.execute(app.db)
+    return rows[0]?.gave_up === true
+  })
   await sql`drop trigger fail_results on bank_callbacks`.execute(app.db)
   t.equal((await paymentState(base, paid.id)).status, 'pending', 'we do not know yet')
   t.equal(await outstandingOf(app, debt.id), 1_000_000n)

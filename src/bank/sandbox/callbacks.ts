@@ -1,11 +1,8 @@
 /**
  * The sandbox bank calling the merchant: signed form POSTs to pg_check_url
- * and pg_result_url, signed XML expected back. Like the real bank, the
- * result callback is retried while the merchant does not answer 200, then
- * given up: the payment stays as it is at the bank, and get_status3.php
- * keeps telling the truth.
+ * and pg_result_url, signed XML expected back. One attempt here; the result
+ * callback's retries live in the database (callback-queue.ts).
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import { randomSalt, scriptNameFromPath, signParams } from '../signature.js'
 import { parseXmlResponse } from '../xml.js'
@@ -29,6 +26,8 @@ export interface MerchantCall {
   params: Record<string, string>
   secretKey: string
   timeoutMs: number
+  /** Aborts the call early, e.g. when the sandbox shuts down. */
+  signal?: AbortSignal
 }
 
 // where a call went, for logs: never the query string, never the parameters (they hold personal data)
@@ -50,7 +49,7 @@ export async function callMerchant (call: MerchantCall): Promise<MerchantReply> 
     method: 'POST',
     body: new URLSearchParams({ ...salted, pg_sig: signParams(script, salted, call.secretKey) }),
     redirect: 'manual',
-    signal: AbortSignal.timeout(call.timeoutMs)
+    signal: call.signal === undefined ? AbortSignal.timeout(call.timeoutMs) : AbortSignal.any([AbortSignal.timeout(call.timeoutMs), call.signal])
   })
   const text = await response.text()
   let fields: Record<string, string> | null = null
@@ -67,41 +66,33 @@ export async function callMerchant (call: MerchantCall): Promise<MerchantReply> 
   }
 }
 
-export interface CallbackDelivery extends MerchantCall {
-  /** Waits before each retry; its length is the number of retries. */
-  retryDelaysMs: number[]
-  log: FastifyBaseLogger
-}
-
-export interface DeliveryReport {
-  delivered: boolean
-  attempts: number
-  /** The last answer received, if any. */
-  reply: MerchantReply | null
-}
+export type AttemptResult =
+  | { delivered: true, reply: MerchantReply }
+  | { delivered: false, reply: MerchantReply | null, reason: string }
 
 /**
- * Delivers a callback: an answer with HTTP 200 ends it, anything else
- * (another status, a refused connection, a timeout) is retried after the
- * next delay, and after the last one the bank gives up and says so in the log.
+ * One delivery attempt, told how it went and logged: an answer with HTTP 200
+ * delivers it; another status, a refused connection or a timeout does not.
+ * `ignoreAnswer` sends it but counts it as not delivered whatever the answer
+ * (the apply_then_timeout fault: the merchant got it, the bank never heard).
  */
-export async function deliverCallback (delivery: CallbackDelivery): Promise<DeliveryReport> {
-  let reply: MerchantReply | null = null
-  const attempts = delivery.retryDelaysMs.length + 1
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    if (attempt > 1) await sleep(delivery.retryDelaysMs[attempt - 2])
-    try {
-      reply = await callMerchant(delivery)
-    } catch (error) {
-      delivery.log.warn({ url: target(delivery.url), attempt, reason: failureReason(error) }, 'sandbox bank: callback not delivered')
-      continue
-    }
-    if (reply.httpStatus === 200) {
-      if (!reply.signed) delivery.log.warn({ url: target(delivery.url), attempt }, 'sandbox bank: callback answer is not signed by the merchant')
-      return { delivered: true, attempts: attempt, reply }
-    }
-    delivery.log.warn({ url: target(delivery.url), attempt, httpStatus: reply.httpStatus }, 'sandbox bank: callback answered other than 200')
+export async function attemptCallback (call: MerchantCall, log: FastifyBaseLogger, attempt: number, options: { ignoreAnswer?: boolean } = {}): Promise<AttemptResult> {
+  let reply: MerchantReply
+  try {
+    reply = await callMerchant(call)
+  } catch (error) {
+    const reason = failureReason(error)
+    log.warn({ url: target(call.url), attempt, reason }, 'sandbox bank: callback not delivered')
+    return { delivered: false, reply: null, reason }
   }
-  delivery.log.error({ url: target(delivery.url), attempts }, 'sandbox bank: callback given up; the payment stays as it is at the bank')
-  return { delivered: false, attempts, reply }
+  if (options.ignoreAnswer === true) {
+    log.warn({ url: target(call.url), attempt, httpStatus: reply.httpStatus }, 'sandbox bank: callback sent, its answer lost (fault injected)')
+    return { delivered: false, reply, reason: 'fault injected: apply_then_timeout' }
+  }
+  if (reply.httpStatus !== 200) {
+    log.warn({ url: target(call.url), attempt, httpStatus: reply.httpStatus }, 'sandbox bank: callback answered other than 200')
+    return { delivered: false, reply, reason: `HTTP ${reply.httpStatus}` }
+  }
+  if (!reply.signed) log.warn({ url: target(call.url), attempt }, 'sandbox bank: callback answer is not signed by the merchant')
+  return { delivered: true, reply }
 }

@@ -5,7 +5,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify'
 import { APPROVING_CARD, readCard, type EnteredCard } from './card.js'
-import { callMerchant, deliverCallback } from './callbacks.js'
+import { callMerchant } from './callbacks.js'
+import { sendCallback, type CallbackSide } from './callback-queue.js'
 import { PAYMENT_FAILURES } from './codes.js'
 import { expireIfDue } from './expiry.js'
 import { checkParams, resultParams, type ResultOutcome } from './merchant-params.js'
@@ -14,10 +15,8 @@ import { findPayment, transitionPayment } from './repository.js'
 import { formParams, type BankSide } from './scripts.js'
 import type { SandboxPayment, SandboxPaymentStatus } from './types.js'
 
-export interface CheckoutSide extends BankSide {
+export interface CheckoutSide extends BankSide, CallbackSide {
   merchantName: string
-  retryDelaysMs: number[]
-  callbackTimeoutMs: number
   log: FastifyBaseLogger
 }
 
@@ -56,14 +55,8 @@ function settled (side: CheckoutSide, payment: SandboxPayment, path: string): Pa
 async function notifyResult (side: CheckoutSide, payment: SandboxPayment, outcome: ResultOutcome): Promise<void> {
   const url = payment.params.pg_result_url
   if (url === undefined) return
-  await deliverCallback({
-    url,
-    params: resultParams(payment, outcome),
-    secretKey: side.secretKey,
-    timeoutMs: side.callbackTimeoutMs,
-    retryDelaysMs: side.retryDelaysMs,
-    log: side.log
-  })
+  // durable: retried by the poller until delivered or given up
+  await sendCallback(side, { paymentId: payment.id, kind: 'result', url, params: resultParams(payment, outcome) })
 }
 
 /** The payment as it is now; one that has just outlived pg_lifetime fails here and the merchant hears of it. */

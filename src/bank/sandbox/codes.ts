@@ -14,7 +14,9 @@ export const SCRIPT_ERRORS = {
   unknownMerchant: { code: '9998', description: 'Неверный номер магазина' },
   badParameter: { code: '200', description: 'Не хватает или некорректный параметр запроса' },
   notFound: { code: '340', description: 'Транзакция не найдена' },
-  refundImpossible: { code: '490', description: 'Отмена платежа невозможна' }
+  refundImpossible: { code: '490', description: 'Отмена платежа невозможна' },
+  // the inherited list's 'internal error, may not repeat on a retry': what the error fault answers
+  internal: { code: '1000', description: 'Внутренняя ошибка сервиса' }
 } satisfies Record<string, Code>
 
 /** pg_failure_code of a failed payment (result callback, get_status3.php). */

@@ -5,7 +5,9 @@
  * from init_payment.php echoed back as the bank does.
  *
  * Left out on purpose: pg_card_exp and pg_card_owner, which the live bank
- * also sends; our callback log must never hold cardholder data.
+ * also sends (our callback log must never hold cardholder data), and the
+ * payer's pg_user_phone and pg_user_contact_email, which it echoes: the
+ * sandbox keeps no personal data to echo (DESIGN section 11).
  */
 import { formatMinorUnits } from '../../lib/money.js'
 import type { Code } from './codes.js'
@@ -62,8 +64,6 @@ export function resultParams (payment: SandboxPayment, outcome: ResultOutcome): 
     pg_need_phone_notification: '0',
     pg_need_email_notification: '0'
   }
-  if (payment.params.pg_user_phone !== undefined) params.pg_user_phone = payment.params.pg_user_phone
-  if (payment.params.pg_user_contact_email !== undefined) params.pg_user_contact_email = payment.params.pg_user_contact_email
   if (outcome.card !== null) {
     params.pg_card_pan = outcome.card.mask
     if (outcome.card.brand !== '') params.pg_card_brand = outcome.card.brand

@@ -8,21 +8,33 @@ import formbody from '@fastify/formbody'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Kysely } from 'kysely'
 import { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_RETRY_DELAYS_MS } from './callbacks.js'
+import { DEFAULT_POLL_INTERVAL_MS, startCallbackPoller } from './callback-queue.js'
 import { showPaymentPage, submitPaymentForm, type CheckoutSide, type PageResult } from './checkout.js'
+import { ArmedFaults, FaultSpec, HeldRequests, MAX_HOLD_MS, runScript } from './faults.js'
 import { contentSecurityPolicy } from './page.js'
+import { armedFaults, armFault, clearFaults } from './repository.js'
 import { getStatusScript, initPaymentScript, revokeScript } from './scripts.js'
 import type { SandboxDb } from './types.js'
 
 export interface SandboxBankOptions {
-  /** The app's database; the sandbox keeps to its own tables (migrations/0003_sandbox_bank.ts). */
+  /** The app's database; the sandbox keeps to its own tables (migrations/0003_sandbox_bank.ts, 0009). */
   db: Kysely<any>
   merchantId: string
   secretKey: string
   /** Shown on the payment page. */
   merchantName: string
+  /**
+   * The merchant's public base URL (PUBLIC_BASE_URL): init_payment.php
+   * refuses a pg_check_url or pg_result_url anywhere else.
+   */
+  callbackBaseUrl: string
   /** Waits before each retry of an undelivered result callback. */
   callbackRetryDelaysMs?: number[]
   callbackTimeoutMs?: number
+  /** How often due callback retries are looked for. */
+  callbackPollIntervalMs?: number
+  /** The longest a faulted request is held unanswered. */
+  maxHoldMs?: number
   log?: FastifyBaseLogger
 }
 
@@ -30,10 +42,6 @@ export interface SandboxBankOptions {
 const HIDDEN = { schema: { hide: true } }
 
 interface PaymentRoute { Params: { paymentId: string } }
-
-function answerXml (reply: FastifyReply, xml: string): FastifyReply {
-  return reply.header('cache-control', 'no-store').type('text/xml; charset=utf-8').send(xml)
-}
 
 function answerPage (reply: FastifyReply, result: PageResult): FastifyReply {
   void reply.header('cache-control', 'no-store')
@@ -52,18 +60,29 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
     db: options.db as SandboxDb,
     merchantId: options.merchantId,
     secretKey: options.secretKey,
+    callbackBase: new URL(options.callbackBaseUrl),
     merchantName: options.merchantName,
     retryDelaysMs: options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     callbackTimeoutMs: options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
     log: options.log ?? app.log
   }
+  const held = new HeldRequests(options.maxHoldMs ?? MAX_HOLD_MS)
+  // polling starts with the server and stops before the database closes
+  let poller: ReturnType<typeof startCallbackPoller> | null = null
+  app.addHook('onReady', async () => { poller = startCallbackPoller(side, options.callbackPollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS) })
+  app.addHook('preClose', async () => { held.releaseAll() })
+  app.addHook('onClose', async () => { await poller?.stop() })
+
   const pagePath = (paymentId: string): string => `${app.prefix}/pay/${encodeURIComponent(paymentId)}`
   // absolute, as the bank's pg_redirect_url is: the origin this request reached us at
   const pageBase = (request: FastifyRequest): string => `${request.protocol}://${request.host}${app.prefix}/pay`
 
-  app.post('/init_payment.php', HIDDEN, async (request, reply) => answerXml(reply, await initPaymentScript(side, request.body, pageBase(request))))
-  app.post('/get_status3.php', HIDDEN, async (request, reply) => answerXml(reply, await getStatusScript(side, request.body)))
-  app.post('/revoke.php', HIDDEN, async (request, reply) => answerXml(reply, await revokeScript(side, request.body)))
+  app.post('/init_payment.php', HIDDEN, async (request, reply) =>
+    await runScript(side, held, request, reply, 'init_payment', async () => await initPaymentScript(side, request.body, pageBase(request))))
+  app.post('/get_status3.php', HIDDEN, async (request, reply) =>
+    await runScript(side, held, request, reply, 'get_status3', async () => await getStatusScript(side, request.body)))
+  app.post('/revoke.php', HIDDEN, async (request, reply) =>
+    await runScript(side, held, request, reply, 'revoke', async () => await revokeScript(side, request.body)))
 
   app.get<PaymentRoute>('/pay/:paymentId', HIDDEN, async (request, reply) => {
     const { paymentId } = request.params
@@ -72,6 +91,18 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
   app.post<PaymentRoute>('/pay/:paymentId', HIDDEN, async (request, reply) => {
     const { paymentId } = request.params
     return answerPage(reply, await submitPaymentForm(side, paymentId, request.body, pagePath(paymentId)))
+  })
+
+  // for tests: arm the next `count` calls of a script to misbehave; clear them all
+  app.post<{ Body: FaultSpec }>('/faults', { schema: { hide: true, body: FaultSpec, response: { 201: ArmedFaults } } }, async (request, reply) => {
+    const { script, mode, count } = request.body
+    await armFault(side.db, { script, mode, remaining: count })
+    request.log.warn({ script, mode, count }, 'sandbox bank: fault armed')
+    return await reply.code(201).header('cache-control', 'no-store').send({ faults: await armedFaults(side.db) })
+  })
+  app.delete('/faults', HIDDEN, async (_request, reply) => {
+    await clearFaults(side.db)
+    return await reply.code(204).send()
   })
 }
 

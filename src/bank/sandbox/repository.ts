@@ -3,7 +3,10 @@
  * transaction; state changes are guarded by the expected status.
  */
 import { sql, type Selectable, type Transaction, type Updateable } from 'kysely'
-import type { SandboxBankDatabase, SandboxBankPaymentsTable, SandboxDb, SandboxPayment, SandboxPaymentStatus } from './types.js'
+import type {
+  CallbackKind, FaultMode, FaultScript, SandboxBankCallbacksTable, SandboxBankDatabase, SandboxBankPaymentsTable,
+  SandboxDb, SandboxPayment, SandboxPaymentStatus
+} from './types.js'
 
 type Handle = SandboxDb | Transaction<SandboxBankDatabase>
 
@@ -31,6 +34,13 @@ function toPayment (row: Selectable<SandboxBankPaymentsTable>): SandboxPayment {
   }
 }
 
+// the payer's contact data and address: used for nothing the sandbox does, so never kept
+const PERSONAL_PARAMS = new Set(['pg_user_phone', 'pg_user_contact_email', 'pg_user_ip'])
+
+function withoutPersonalData (params: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).filter(([name]) => !PERSONAL_PARAMS.has(name)))
+}
+
 export type NewPayment = Pick<SandboxPayment, 'merchantId' | 'orderId' | 'amount' | 'currency' | 'description' | 'params'> & { lifetimeSeconds: number }
 
 export async function insertPayment (db: Handle, payment: NewPayment): Promise<SandboxPayment> {
@@ -40,7 +50,7 @@ export async function insertPayment (db: Handle, payment: NewPayment): Promise<S
     amount: payment.amount,
     currency: payment.currency,
     description: payment.description,
-    request_params: JSON.stringify(payment.params),
+    request_params: JSON.stringify(withoutPersonalData(payment.params)),
     expires_at: sql<Date>`now() + make_interval(secs => ${payment.lifetimeSeconds})`
   }).returningAll().executeTakeFirstOrThrow()
   return toPayment(row)
@@ -88,4 +98,87 @@ export async function addRefund (trx: Transaction<SandboxBankDatabase>, paymentI
     .set({ refunded_amount: sql<bigint>`refunded_amount + ${amount}` })
     .where('id', '=', paymentId).execute()
   return String(refund.id)
+}
+
+export interface QueuedCallback {
+  id: string
+  paymentId: string
+  kind: CallbackKind
+  url: string
+  params: Record<string, string>
+  /** Attempts made before this one. */
+  attempts: number
+}
+
+function toCallback (row: Selectable<SandboxBankCallbacksTable>): QueuedCallback {
+  return { id: String(row.id), paymentId: String(row.payment_id), kind: row.kind, url: row.url, params: row.params, attempts: row.attempts }
+}
+
+/** A new callback, claimed by its creator for `leaseMs` so that it can make the first attempt at once. */
+export async function insertCallback (db: Handle, callback: Pick<QueuedCallback, 'paymentId' | 'kind' | 'url' | 'params'>, leaseMs: number): Promise<QueuedCallback> {
+  const row = await db.insertInto('sandbox_bank_callbacks').values({
+    payment_id: BigInt(callback.paymentId),
+    kind: callback.kind,
+    url: callback.url,
+    params: JSON.stringify(withoutPersonalData(callback.params)),
+    next_attempt_at: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`
+  }).returningAll().executeTakeFirstOrThrow()
+  return toCallback(row)
+}
+
+/**
+ * Claims due callbacks: each is leased for `leaseMs` (its next attempt moved
+ * past the delivery's own timeout), so another process skips it, and a
+ * process that dies mid-delivery only delays it until the lease runs out.
+ */
+export async function claimDueCallbacks (db: SandboxDb, limit: number, leaseMs: number): Promise<QueuedCallback[]> {
+  const { rows } = await sql<Selectable<SandboxBankCallbacksTable>>`
+    with due as (
+      select id from sandbox_bank_callbacks
+      where delivered_at is null and gave_up_at is null and next_attempt_at <= now()
+      order by next_attempt_at limit ${limit}
+      for update skip locked
+    )
+    update sandbox_bank_callbacks c set next_attempt_at = now() + make_interval(secs => ${leaseMs / 1000})
+    from due where c.id = due.id
+    returning c.*`.execute(db)
+  return rows.map(toCallback)
+}
+
+export type AttemptOutcome = { delivered: true } | { delivered: false, error: string, retryInMs: number | null }
+
+/** Records one attempt of a claimed callback; retryInMs null: given up. Guarded by the attempt count seen at the claim. */
+export async function recordCallbackAttempt (db: Handle, callback: QueuedCallback, outcome: AttemptOutcome): Promise<void> {
+  const changes = outcome.delivered
+    ? { delivered_at: sql<Date>`now()`, last_error: null }
+    : outcome.retryInMs === null
+      ? { gave_up_at: sql<Date>`now()`, last_error: outcome.error.slice(0, 500) }
+      : { next_attempt_at: sql<Date>`now() + make_interval(secs => ${outcome.retryInMs / 1000})`, last_error: outcome.error.slice(0, 500) }
+  await db.updateTable('sandbox_bank_callbacks').set({ attempts: callback.attempts + 1, ...changes })
+    .where('id', '=', callback.id).where('attempts', '=', callback.attempts).execute()
+}
+
+export interface ArmedFault { script: FaultScript, mode: FaultMode, remaining: number }
+
+export async function armFault (db: Handle, fault: ArmedFault): Promise<void> {
+  await db.insertInto('sandbox_bank_faults').values(fault).execute()
+}
+
+export async function armedFaults (db: Handle): Promise<ArmedFault[]> {
+  return await db.selectFrom('sandbox_bank_faults').select(['script', 'mode', 'remaining'])
+    .where('remaining', '>', 0).orderBy('id').execute()
+}
+
+export async function clearFaults (db: Handle): Promise<void> {
+  await db.deleteFrom('sandbox_bank_faults').execute()
+}
+
+/** Takes one call's worth of the oldest fault armed for the script, atomically; null when none is armed. */
+export async function consumeFault (db: Handle, script: FaultScript): Promise<FaultMode | null> {
+  const { rows } = await sql<{ mode: FaultMode }>`
+    update sandbox_bank_faults set remaining = remaining - 1
+    where id = (select id from sandbox_bank_faults where script = ${script} and remaining > 0 order by id limit 1 for update)
+      and remaining > 0
+    returning mode`.execute(db)
+  return rows[0]?.mode ?? null
 }

@@ -19,11 +19,15 @@ export interface BankSide {
   db: SandboxDb
   merchantId: string
   secretKey: string
+  /** The only place the bank calls back to: pg_check_url and pg_result_url must lie under it (PUBLIC_BASE_URL). */
+  callbackBase: URL
 }
 
 const DEFAULT_LIFETIME_SECONDS = 86_400
 const MAX_LIFETIME_SECONDS = 7 * 86_400
 const URL_PARAMS = ['pg_check_url', 'pg_result_url', 'pg_success_url', 'pg_failure_url'] as const
+// the addresses the bank itself calls; the other two are only where it sends the payer's browser
+const CALLBACK_PARAMS = new Set<string>(['pg_check_url', 'pg_result_url'])
 // pg_payment_status as get_status3.php words it
 const PAYMENT_STATUS_WORDS: Record<SandboxPaymentStatus, string> = { pending: 'pending', processing: 'process', paid: 'success', failed: 'error' }
 
@@ -41,6 +45,11 @@ function unsignedError (error: Code): string {
 function signedError (bank: BankSide, script: string, error: Code, detail?: string): string {
   const description = detail === undefined ? error.description : `${error.description}: ${detail}`
   return signedXml(script, { pg_status: 'error', pg_error_code: error.code, pg_error_description: description }, bank.secretKey)
+}
+
+/** The error fault's answer: signed, as the bank answers a failure on its side. */
+export function internalErrorAnswer (bank: BankSide, script: string): string {
+  return signedError(bank, script, SCRIPT_ERRORS.internal)
 }
 
 /** The request's parameters once merchant and signature check out; else the unsigned refusal. */
@@ -63,10 +72,27 @@ function webAddress (text: string): boolean {
   }
 }
 
+/**
+ * Whether the bank may call this address: same origin as the base and a
+ * path under the base's, both as the WHATWG parser (which fetch uses) reads
+ * them, so no spelling of another host, port, user-info or dot segment slips by.
+ */
+export function underCallbackBase (text: string, base: URL): boolean {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return false
+  }
+  if (url.origin !== base.origin || url.username !== '' || url.password !== '') return false
+  const prefix = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`
+  return url.pathname === base.pathname || url.pathname.startsWith(prefix)
+}
+
 interface InitValues { orderId: string, amount: bigint, currency: string, description: string, lifetimeSeconds: number }
 
 /** init_payment.php's parameters as values, or the name of the first one the sandbox cannot accept. */
-function readInitParams (params: Record<string, string>): { values: InitValues } | { invalid: string } {
+function readInitParams (params: Record<string, string>, callbackBase: URL): { values: InitValues } | { invalid: string } {
   const orderId = params.pg_order_id ?? ''
   if (orderId.length === 0 || orderId.length > 255) return { invalid: 'pg_order_id' }
   const amount = parseMajorUnits(params.pg_amount ?? '')
@@ -79,7 +105,10 @@ function readInitParams (params: Record<string, string>): { values: InitValues }
   if (!/^[1-9]\d{0,6}$/.test(lifetime) || Number(lifetime) > MAX_LIFETIME_SECONDS) return { invalid: 'pg_lifetime' }
   for (const name of URL_PARAMS) {
     const value = params[name]
-    if (value !== undefined && !webAddress(value)) return { invalid: name }
+    if (value === undefined) continue
+    if (!webAddress(value)) return { invalid: name }
+    // no request forgery: a caller of a public endpoint never picks where the bank posts
+    if (CALLBACK_PARAMS.has(name) && !underCallbackBase(value, callbackBase)) return { invalid: name }
   }
   // the sandbox calls back with form POSTs only
   if ((params.pg_request_method ?? 'POST').toUpperCase() !== 'POST') return { invalid: 'pg_request_method' }
@@ -90,7 +119,7 @@ export async function initPaymentScript (bank: BankSide, body: unknown, payPageB
   const script = 'init_payment.php'
   const auth = authenticate(bank, script, body)
   if ('refusal' in auth) return auth.refusal
-  const read = readInitParams(auth.params)
+  const read = readInitParams(auth.params, bank.callbackBase)
   if ('invalid' in read) return signedError(bank, script, SCRIPT_ERRORS.badParameter, read.invalid)
   const payment = await insertPayment(bank.db, { merchantId: bank.merchantId, ...read.values, params: auth.params })
   return signedXml(script, {
