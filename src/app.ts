@@ -27,7 +27,7 @@ import privacyRoutes from './modules/privacy/routes.js'
 import bankPlugin from './bank/plugin.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
-import { containsCardNumber } from './lib/card-data.js'
+import { pathWithoutCardData } from './lib/card-data.js'
 import { clientKey } from './lib/ip.js'
 
 /** Configuration with the process-level decisions made: which database, which keys. */
@@ -55,12 +55,6 @@ export const REDACT_PATHS = [
   '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip'
 ]
 
-function loggablePath (url: string): string {
-  const path = url.split('?')[0] ?? ''
-  let decoded = path
-  try { decoded = decodeURIComponent(path) } catch { /* a malformed escape: look at it as sent */ }
-  return containsCardNumber(path) || containsCardNumber(decoded) ? '[withheld: looks like a card number]' : path
-}
 
 export function loggerOptions (level: string): FastifyServerOptions['logger'] {
   return {
@@ -69,7 +63,7 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
     serializers: {
       // Only the path: query strings and client addresses are personal data,
       // and a path holding a card number (refused by the card guard) is not printed.
-      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: loggablePath(req.url), requestId: req.id }),
+      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: pathWithoutCardData(req.url), requestId: req.id }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode })
     }
   }

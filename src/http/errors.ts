@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
+import { pathWithoutCardData } from '../lib/card-data.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
@@ -189,6 +190,6 @@ export function registerErrorHandling (app: FastifyInstance): void {
     return sendProblem(reply, appError)
   })
   app.setNotFoundHandler((request, reply) => {
-    return sendProblem(reply, new NotFound('route_not_found', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`))
+    return sendProblem(reply, new NotFound('route_not_found', `No route ${request.method} ${pathWithoutCardData(request.url)}`))
   })
 }

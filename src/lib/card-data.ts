@@ -195,3 +195,14 @@ function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>, 
 export function containsCardNumber (value: unknown, formatted: readonly FormattedField[] = []): boolean {
   return holdsCardNumber(value, 0, new WeakSet(), formatted)
 }
+
+/**
+ * A URL's path, fit to log or echo: without its query string, and withheld
+ * whole when it (raw or percent-decoded) holds what looks like a card number.
+ */
+export function pathWithoutCardData (url: string): string {
+  const path = url.split('?')[0] ?? ''
+  let decoded = path
+  try { decoded = decodeURIComponent(path) } catch { /* a malformed escape: look at it as sent */ }
+  return containsCardNumber(path) || containsCardNumber(decoded) ? '[withheld: looks like a card number]' : path
+}

@@ -318,6 +318,10 @@ t.test('a tampered request is refused, unsigned, with the bank\'s 9998', async (
   t.notOk('pg_sig' in stranger)
   const repeated = await fetch(`${sandbox.bankUrl}/get_status3.php`, { method: 'POST', body: 'pg_payment_id=1&pg_payment_id=2' , headers: { 'content-type': 'application/x-www-form-urlencoded' } })
   t.match(parseXmlResponse(await repeated.text()), { pg_error_code: '9998' }, 'a repeated parameter cannot be signed unambiguously')
+  const withNul = { ...params, pg_description: 'te\u0000st' }
+  const nul = await fetch(`${sandbox.bankUrl}/init_payment.php`, { method: 'POST', body: new URLSearchParams({ ...withNul, pg_sig: signParams('init_payment.php', withNul, SECRET) }) })
+  t.equal(nul.status, 200, 'a NUL, even signed, is refused without a 500')
+  t.match(parseXmlResponse(await nul.text()), { pg_status: 'error', pg_error_code: '9998' })
 
   const wrongKey = createAcquirer({ baseUrl: sandbox.bankUrl, merchantId: MERCHANT_ID, secretKey: 'not-the-key', timeoutMs: 5000 })
   const error = await wrongKey.initPayment(paymentRequest({ url: 'http://127.0.0.1:9' })).catch((caught: unknown) => caught)

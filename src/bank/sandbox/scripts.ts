@@ -31,11 +31,15 @@ const CALLBACK_PARAMS = new Set<string>(['pg_check_url', 'pg_result_url'])
 // pg_payment_status as get_status3.php words it
 const PAYMENT_STATUS_WORDS: Record<SandboxPaymentStatus, string> = { pending: 'pending', processing: 'process', paid: 'success', failed: 'error' }
 
-/** A form body as flat text parameters; null when a parameter is repeated or not text. */
+/**
+ * A form body as flat text parameters; null when a parameter is repeated, not
+ * text, or holds a NUL (which no bank parameter may, and Postgres refuses).
+ */
 export function formParams (body: unknown): Record<string, string> | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null
   const entries = Object.entries(body)
-  return entries.every(([, value]) => typeof value === 'string') ? Object.fromEntries(entries) as Record<string, string> : null
+  const flatText = entries.every(([name, value]) => typeof value === 'string' && !value.includes('\u0000') && !name.includes('\u0000'))
+  return flatText ? Object.fromEntries(entries) as Record<string, string> : null
 }
 
 function unsignedError (error: Code): string {
