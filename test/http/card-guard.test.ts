@@ -12,6 +12,7 @@ import idempotency, { idempotencyHeaders } from '../../src/http/idempotency.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
 import { loggerOptions } from '../../src/app.js'
 import { createTestDatabase, testConfig } from '../helpers/app.js'
+import { luhnCheckDigit } from '../helpers/cards.js'
 
 /**
  * The card guard on a small app of its own, with the idempotency layer
@@ -160,16 +161,6 @@ t.test('a request refused for card data never claims its idempotency key', async
   t.equal(runs.length, before + 1)
 })
 
-// Written apart from the code under test.
-function luhnCheckDigit (payload: string): string {
-  let sum = 0
-  for (let i = 0; i < payload.length; i++) {
-    const digit = Number(payload[payload.length - 1 - i])
-    const doubled = i % 2 === 0 ? digit * 2 : digit
-    sum += doubled > 9 ? doubled - 9 : doubled
-  }
-  return String((10 - sum % 10) % 10)
-}
 
 const SEPARATORS = [' ', '-', '.', '/', '\u00A0', '\u2007', '\u202F', '\u2013']
 const writtenPan = fc.tuple(fc.integer({ min: 13, max: 19 }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 18, maxLength: 18 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.constantFrom(...SEPARATORS), { minLength: 1, maxLength: 2 }))
