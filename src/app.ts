@@ -25,6 +25,8 @@ import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
 import bankPlugin from './bank/plugin.js'
+import notificationsPlugin from './modules/notifications/plugin.js'
+import mailOutboxRoutes from './modules/notifications/routes.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
@@ -52,7 +54,8 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-client-secret"]', '*.clientSecret',
   '*.iin', '*.email', '*.phone', '*.fullName', '*.debtorName', '*.payer', '*.ip',
-  '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip'
+  '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip',
+  '*.to', '*.recipient', '*.smtpUrl', '*.auth', '*.pass'
 ]
 
 
@@ -112,6 +115,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(databasePlugin, { config })
   await app.register(authPlugin)
   await app.register(bankPlugin, { config })
+  await app.register(notificationsPlugin, { config })
 
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
@@ -139,6 +143,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(refundRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1/admin' })
   await app.register(privacyRoutes, { prefix: '/v1' })
+  await app.register(mailOutboxRoutes, { prefix: '/v1/admin' })
 
   return app
 }

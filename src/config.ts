@@ -32,6 +32,10 @@ export const EnvSchema = Type.Object({
   BANK_MERCHANT_ID: Type.Optional(Type.String({ minLength: 1 })),
   BANK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   BANK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
+  MAIL_MODE: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('smtp')])),
+  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'smtp:// or smtps://, credentials in the URL' })),
+  MAIL_FROM: Type.Optional(Type.String({ pattern: '^([^<>\\r\\n@]*<[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+>|[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+)$', description: 'addr@example.kz or Name <addr@example.kz>' })),
+  MAIL_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -98,6 +102,13 @@ export interface Config {
     secretKey: string
     timeoutMs: number
   }
+  mail: {
+    mode: 'sandbox' | 'smtp'
+    /** Holds the SMTP credentials: never logged. */
+    smtpUrl: string | null
+    from: string
+    maxAttempts: number
+  }
   rateLimitPerMinute: number
   lookupRateLimitPerMinute: number
   /** Wrong lookups of one contract within `seconds` that lock it for `seconds` (enumeration of IINs). */
@@ -141,7 +152,7 @@ export class ConfigError extends Error {
 }
 
 const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
-  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
+  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
 
@@ -187,6 +198,26 @@ function resolveBankMode (e: Env): 'sandbox' | 'live' {
   return e.BANK_MODE
 }
 
+/**
+ * The mail mode, like the bank's: never guessed with DATABASE_URL. Without it
+ * (a developer's machine) the sandbox mailbox is the default, unless an
+ * SMTP_URL is given: then the mode must be said, so a real server is never
+ * ignored, nor used, by accident.
+ */
+function resolveMailMode (e: Env): 'sandbox' | 'smtp' {
+  if (e.MAIL_MODE === undefined) {
+    if (e.DATABASE_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set: smtp (delivery over SMTP_URL from MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox, staging only)')
+    if (e.SMTP_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when SMTP_URL is set: smtp or sandbox')
+    return 'sandbox'
+  }
+  if (e.MAIL_MODE === 'smtp') {
+    for (const name of ['SMTP_URL', 'MAIL_FROM'] as const) {
+      if (e[name] === undefined) throw new ConfigError(name, 'is required when MAIL_MODE=smtp')
+    }
+  }
+  return e.MAIL_MODE
+}
+
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const values: Record<string, unknown> = {}
@@ -198,7 +229,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const firstError = Value.Errors(EnvSchema, values).First()
   if (firstError !== undefined) {
     const name = firstError.path.replace(/^\//, '')
-    const shown = name.includes('KEY') ? '' : `, got ${JSON.stringify(values[name])}`
+    const shown = name.includes('KEY') || name === 'SMTP_URL' ? '' : `, got ${JSON.stringify(values[name])}`
     throw new ConfigError(name, `${firstError.message}${shown}`)
   }
   const e = values as Env
@@ -211,6 +242,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const bankMode = resolveBankMode(e)
+  const mailMode = resolveMailMode(e)
 
   const port = e.PORT ?? 3000
   const host = e.HOST ?? '127.0.0.1'
@@ -247,6 +279,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       merchantId: e.BANK_MERCHANT_ID ?? 'sandbox-merchant',
       secretKey: e.BANK_SECRET_KEY ?? 'sandbox-secret-key',
       timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
+    },
+    mail: {
+      mode: mailMode,
+      smtpUrl: e.SMTP_URL ?? null,
+      from: e.MAIL_FROM ?? `noreply@${new URL(publicBaseUrl).hostname}`,
+      maxAttempts: e.MAIL_MAX_ATTEMPTS ?? 10
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,

@@ -30,6 +30,9 @@ const say = { info: (m: string) => { log.info(m) }, warn: (m: string) => { log.w
 if (config.bank.mode === 'sandbox' && config.databaseUrl !== null) {
   log.warn('BANK_MODE=sandbox with DATABASE_URL: the built-in test bank takes the payments and anyone can mark one paid with a test card. Staging only, never production (set BANK_MODE=live)')
 }
+if (config.mail.mode === 'sandbox') {
+  log.warn(`MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ${config.publicBaseUrl}/sandbox/mailbox${config.databaseUrl !== null ? '. Staging only, never production (set MAIL_MODE=smtp)' : ''}`)
+}
 const database = await resolveDatabase(config, say).catch(fail)
 if (config.migrateOnStart) {
   const applied = await migrateDatabase(database.url, log).catch(fail)

@@ -61,6 +61,25 @@ t.test('the bank mode is explicit outside a developer machine', async (t) => {
   t.equal(loadConfig({}).bank.mode, 'sandbox', 'embedded mode defaults to the sandbox')
 })
 
+t.test('the mail mode is explicit outside a developer machine', async (t) => {
+  const database = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY, BANK_MODE: 'sandbox' }
+  t.throws(() => loadConfig(database), { name: 'Error', variable: 'MAIL_MODE', message: /^MAIL_MODE: is required when DATABASE_URL is set/ }, 'a production-like start without MAIL_MODE stops')
+  t.throws(() => loadConfig({ SMTP_URL: 'smtp://u:p@mail.example.kz:587' }), { name: 'Error', variable: 'MAIL_MODE' }, 'an SMTP server alone never picks a mode')
+  t.throws(() => loadConfig({ ...database, MAIL_MODE: 'smtp', MAIL_FROM: 'noreply@example.kz' }), { name: 'Error', variable: 'SMTP_URL', message: /^SMTP_URL: is required when MAIL_MODE=smtp/ })
+  t.throws(() => loadConfig({ ...database, MAIL_MODE: 'smtp', SMTP_URL: 'smtp://mail.example.kz' }), { name: 'Error', variable: 'MAIL_FROM' })
+  t.throws(() => loadConfig({ MAIL_MODE: 'smtp', SMTP_URL: 'http://mail.example.kz', MAIL_FROM: 'noreply@example.kz' }), { name: 'Error', variable: 'SMTP_URL' }, 'only smtp:// or smtps://')
+  try {
+    loadConfig({ MAIL_MODE: 'smtp', SMTP_URL: 'smtp://user:hunter2@mail example', MAIL_FROM: 'noreply@example.kz' })
+    t.fail('accepted a malformed SMTP_URL')
+  } catch (err) {
+    t.ok(err instanceof ConfigError && err.variable === 'SMTP_URL' && !err.message.includes('hunter2'), 'the SMTP credentials are never echoed')
+  }
+  const smtp = loadConfig({ ...database, MAIL_MODE: 'smtp', SMTP_URL: 'smtps://u:p@mail.example.kz:465', MAIL_FROM: 'Эксперт Плюс <noreply@explus.kz>' })
+  t.match(smtp.mail, { mode: 'smtp', smtpUrl: 'smtps://u:p@mail.example.kz:465', from: 'Эксперт Плюс <noreply@explus.kz>', maxAttempts: 10 })
+  t.equal(loadConfig({ ...database, MAIL_MODE: 'sandbox' }).mail.mode, 'sandbox', 'sandbox with a database is allowed (staging)')
+  t.equal(loadConfig({}).mail.mode, 'sandbox', 'embedded mode defaults to the sandbox mailbox')
+})
+
 t.test('a production-like start without BANK_MODE stops with one line naming it', async (t) => {
   const result = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], {

@@ -6,7 +6,7 @@ import { migrateDatabase } from '../startup.js'
 /** `npm run migrate`: apply every pending migration to DATABASE_URL (or the embedded database). */
 const log = pino({ level: 'info' })
 try {
-  const config = loadConfig({ BANK_MODE: 'sandbox', ...process.env, PII_ENCRYPTION_KEY: undefined, PII_INDEX_KEY: undefined, ...pickKeys() })
+  const config = loadConfig({ BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', ...process.env, PII_ENCRYPTION_KEY: undefined, PII_INDEX_KEY: undefined, ...pickKeys() })
   const database = await resolveDatabase(config, { info: (m) => { log.info(m) }, warn: (m) => { log.warn(m) } })
   try {
     const applied = await migrateDatabase(database.url, log)
@@ -19,7 +19,7 @@ try {
   process.exit(1)
 }
 
-/** Migrations need no PII keys (nor a bank: BANK_MODE defaults above); placeholders keep the config check from asking for them. */
+/** Migrations need no PII keys (nor a bank or a mailer: BANK_MODE and MAIL_MODE default above); placeholders keep the config check from asking for them. */
 function pickKeys (): Record<string, string> {
   const placeholder = Buffer.alloc(32).toString('base64')
   return {

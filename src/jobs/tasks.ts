@@ -7,6 +7,8 @@ import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds } from '../modules/refunds/execution.js'
 import { REFUND_TASK } from '../modules/refunds/service.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
+import { deliverMail } from '../modules/notifications/delivery.js'
+import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
 
 /**
  * Every background task, by name. Tasks get the application (database,
@@ -49,9 +51,15 @@ export function taskList (app: FastifyInstance): TaskList {
     const completed = await sweepPrivacyRequests({ db: app.db, pii: app.pii, log: app.log })
     if (completed > 0) app.log.info({ completed }, 'privacy requests erased after their legal hold')
   }
+  const mailDeliver: Task = async (payload, helpers) => {
+    await deliverMail({ db: app.db, pii: app.pii, config: app.config, transport: app.mailTransport, log: app.log }, payloadId(payload, 'mailId'), {
+      number: helpers.job.attempts,
+      max: helpers.job.max_attempts
+    })
+  }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
   const purgeLookups: Task = async () => { await purgeLookupFailures(app.db) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [MAIL_DELIVERY_TASK]: mailDeliver }
 }
 
 /** Recurring tasks (graphile-worker crontab syntax). */

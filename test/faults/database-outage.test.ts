@@ -49,6 +49,7 @@ t.test('a database outage under load gives 503s, no 500s, no hangs, no exit, and
       ...inherited,
       DATABASE_URL: database.url('postgres'),
       BANK_MODE: 'sandbox',
+      MAIL_MODE: 'sandbox',
       PII_ENCRYPTION_KEY: generateKey().toString('base64'),
       PII_INDEX_KEY: generateKey().toString('base64'),
       PORT: String(port),

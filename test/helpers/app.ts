@@ -61,6 +61,7 @@ export function testConfig (databaseUrl: string, env: Record<string, string> = {
     PII_INDEX_KEY: generateKey().toString('base64'),
     LOG_LEVEL: 'silent',
     BANK_MODE: 'sandbox',
+    MAIL_MODE: 'sandbox',
     ...env
   })
   return {

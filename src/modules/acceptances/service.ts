@@ -1,4 +1,6 @@
+import type { Transaction } from 'kysely'
 import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
@@ -103,4 +105,14 @@ export async function findFreshAcceptance (db: Database, publicId: string): Prom
   if (row.payable_until.getTime() < Date.now()) throw new Unprocessable('acceptance_expired', 'This acceptance is older than 24 hours: read and accept the current offer again')
   assertConsentActive(row)
   return row
+}
+
+/**
+ * Where to write to the payer of an acceptance: the email as stored
+ * (encrypted) with its blind index, so a message can be queued without the
+ * address ever being in clear; undefined for an unknown acceptance.
+ */
+export async function payerEmailOf (db: Database | Transaction<DB>, acceptanceId: string): Promise<{ encrypted: string, index: string } | undefined> {
+  const row = await findAcceptance(db, acceptanceId)
+  return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
 }

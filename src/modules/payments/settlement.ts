@@ -2,6 +2,7 @@ import type { Transaction } from 'kysely'
 import type { DB } from '../../db/types.js'
 import { findDebt } from '../debts/repository.js'
 import { findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
+import { queuePaymentReceipt } from '../notifications/service.js'
 
 /**
  * What the bank says happened, applied exactly once, under a row lock on the
@@ -61,6 +62,7 @@ export async function settleSuccess (trx: Transaction<DB>, paymentId: string, su
     overpaid: overpaid.toString(),
     ...(late ? { after: payment.status } : {})
   })
+  await queuePaymentReceipt(trx, payment.id)
   return 'paid'
 }
 

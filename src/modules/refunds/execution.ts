@@ -10,6 +10,7 @@ import { findDebt } from '../debts/repository.js'
 import { findPayment, recordEvent, updatePayment, type PaymentRow } from '../payments/repository.js'
 import { findRefund, markOverdue, succeededRefunds, updateRefund, updateRefundRequest, type RefundRow } from './repository.js'
 import { REFUND_TASK, toRefund } from './service.js'
+import { queueRefundPaid } from '../notifications/service.js'
 
 /**
  * The worker's part of a refund: revoke.php at the bank for the payment's
@@ -76,6 +77,7 @@ async function completeRefund (db: Database, refundId: string, bankRefundId: str
       ...(refund.kind === 'return' ? { status: 'returned' } : {})
     })
     if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false })
+    await queueRefundPaid(trx, refund)
     await recordEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
   })
 }

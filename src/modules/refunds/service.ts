@@ -11,6 +11,7 @@ import { findAcceptance } from '../acceptances/repository.js'
 import { businessDaysAfter } from '../calendar/service.js'
 import { findPayment, recordEvent, type PaymentRow } from '../payments/repository.js'
 import { paymentNotFound } from '../payments/service.js'
+import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
 import {
   committedRefunds, findOpenRequest, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
   listRefundRequests, updateRefundRequest, type RefundRequestRow, type RefundRow
@@ -75,6 +76,7 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) }, [{ path: 'body.amount', message: `must be at most ${remainder}` }])
     const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
     await recordEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
+    await queueRefundRequestReceived(trx, row)
     return toRefundRequest(row, undefined)
   })
 }
@@ -121,6 +123,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
       const row = await updateRefundRequest(trx, id, { ...decided, status: 'rejected', open: false })
       await recordEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
       await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
+      await queueRefundAnswer(trx, row)
       return toRefundRequest(row, undefined)
     }
     if (payment.status !== 'succeeded') throw new Conflict('payment_not_refundable', `The payment is ${payment.status}`)
@@ -132,6 +135,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     await enqueueJob(trx, REFUND_TASK, { refundId: refund.id }, { maxAttempts: 5 })
     await recordEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
     await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
+    await queueRefundAnswer(trx, row)
     return toRefundRequest(row, refund)
   })
 }

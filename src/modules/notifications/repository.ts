@@ -1,0 +1,26 @@
+import type { Insertable, Selectable, Updateable } from 'kysely'
+import type { MailHandle, MailOutboxTable, MailStatus } from './tables.js'
+
+export type MailRow = Selectable<MailOutboxTable>
+
+export async function insertMail (db: MailHandle, row: Insertable<MailOutboxTable>): Promise<MailRow> {
+  return await db.insertInto('mail_outbox').values(row).returningAll().executeTakeFirstOrThrow()
+}
+
+export async function findMail (db: MailHandle, id: string, options: { forUpdate?: boolean } = {}): Promise<MailRow | undefined> {
+  let query = db.selectFrom('mail_outbox').selectAll().where('id', '=', id)
+  if (options.forUpdate === true) query = query.forUpdate()
+  return await query.executeTakeFirst()
+}
+
+export async function updateMail (db: MailHandle, id: string, changes: Updateable<MailOutboxTable>): Promise<MailRow> {
+  return await db.updateTable('mail_outbox').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+/** Newest first (ids are UUIDv7); one more than `limit` tells whether a next page exists. */
+export async function listMail (db: MailHandle, filter: { status?: MailStatus, limit: number, startingBefore: string | null }): Promise<MailRow[]> {
+  let query = db.selectFrom('mail_outbox').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.startingBefore !== null) query = query.where('id', '<', filter.startingBefore)
+  return await query.execute()
+}

@@ -1,0 +1,37 @@
+import type { ColumnType, Kysely, Transaction } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
+
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+
+export type MailStatus = 'queued' | 'sent' | 'failed'
+/** What a template is filled with: every value already formatted for the reader. */
+export type MailData = Record<string, string>
+
+/** migrations/0015_mail_outbox.ts */
+export interface MailOutboxTable {
+  id: string
+  template: string
+  recipient_encrypted: string
+  recipient_index: string
+  data: ColumnType<MailData, string, never>
+  subject: Nullable<string>
+  text_body: Nullable<string>
+  html_body: Nullable<string>
+  status: ColumnType<MailStatus, MailStatus | undefined, MailStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Nullable<Date>
+  last_error: Nullable<string>
+  created_at: Timestamp
+  sent_at: Nullable<Date>
+}
+
+/** The app's tables plus this module's own (src/db/types.ts stays as it is). */
+export type MailDb = DB & { mail_outbox: MailOutboxTable }
+export type MailHandle = Kysely<MailDb> | Transaction<MailDb>
+
+/** Any handle on the app's database, seen with the outbox table. */
+export function mailDb (db: Database | Transaction<DB>): MailHandle {
+  return db as unknown as MailHandle
+}
