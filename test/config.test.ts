@@ -51,7 +51,7 @@ t.test('a malformed value names its variable', async (t) => {
 })
 
 t.test('the bank mode is explicit outside a developer machine', async (t) => {
-  const database = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY }
+  const database = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY, MAIL_MODE: 'sandbox' }
   t.throws(() => loadConfig(database), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: is required when DATABASE_URL is set/ }, 'a production-like start without BANK_MODE stops')
   t.throws(() => loadConfig({ BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: / },
     'credentials alone never pick a mode: not live by guess, and not a sandbox holding the real secret')

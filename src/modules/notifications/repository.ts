@@ -17,6 +17,11 @@ export async function updateMail (db: MailHandle, id: string, changes: Updateabl
   return await db.updateTable('mail_outbox').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
+/** The sandbox mailbox: sent messages, the last delivered first. */
+export async function listSent (db: MailHandle, limit: number): Promise<MailRow[]> {
+  return await db.selectFrom('mail_outbox').selectAll().where('status', '=', 'sent').orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+}
+
 /** Newest first (ids are UUIDv7); one more than `limit` tells whether a next page exists. */
 export async function listMail (db: MailHandle, filter: { status?: MailStatus, limit: number, startingBefore: string | null }): Promise<MailRow[]> {
   let query = db.selectFrom('mail_outbox').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)

@@ -9,7 +9,7 @@ import { emailIndex, payerEmailOf } from '../acceptances/service.js'
 import { findDebt } from '../debts/repository.js'
 import { findPayment, type PaymentRow } from '../payments/repository.js'
 import type { RefundRequestRow, RefundRow } from '../refunds/repository.js'
-import { insertMail, listMail, type MailRow } from './repository.js'
+import { insertMail, listMail, listSent, type MailRow } from './repository.js'
 import { mailDb, type MailData, type MailStatus } from './tables.js'
 import { cardEnding, formatAlmatyTime, formatDate, formatTenge, placeholdersOf, type TemplateName } from './templates.js'
 
@@ -207,11 +207,11 @@ export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, qu
 
 export const MAILBOX_LIMIT = 200
 
-/** MAIL_MODE=sandbox: the development mailbox is the sent rows, newest first, the recipient in clear. */
+/** MAIL_MODE=sandbox: the development mailbox is the sent rows, the last delivered first, the recipient in clear. */
 export async function listSandboxMailbox (deps: { db: Database, pii: PiiCipher }, limit: number) {
-  const rows = await listMail(mailDb(deps.db), { status: 'sent', limit: Math.min(limit, MAILBOX_LIMIT), startingBefore: null })
+  const rows = await listSent(mailDb(deps.db), Math.min(limit, MAILBOX_LIMIT))
   return {
-    messages: rows.slice(0, limit).map((row) => ({
+    messages: rows.map((row) => ({
       id: toPublicId('mail', row.id),
       template: row.template,
       to: decryptedRecipient(deps.pii, row),
