@@ -25,8 +25,10 @@ COPY migrations ./migrations
 # migrations read seeds/ relative to their own file, so the seeds go beside them.
 RUN npm run build \
  && cp -R migrations/seeds dist/migrations/seeds \
+ && cp -R src/modules/notifications/templates dist/src/modules/notifications/templates \
  && test -f dist/src/server.js \
- && test -f dist/migrations/seeds/public-offer.ru.txt
+ && test -f dist/migrations/seeds/public-offer.ru.txt \
+ && test -f dist/src/modules/notifications/templates/_footer.txt
 
 # --- runtime: production dependencies only, compiled code, non-root ----------
 FROM ${NODE_IMAGE} AS runtime

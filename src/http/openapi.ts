@@ -16,6 +16,7 @@ export const API_TAGS = [
   { name: 'Admin: refunds', description: 'Official answers, refunds and returns of suspicious payments (offer cl. 5, 8)' },
   { name: 'Admin: calendar', description: 'Kazakhstan non-working days (holidays, decree transfers) behind every business-day deadline' },
   { name: 'Admin: privacy', description: 'Consent withdrawals, legal holds and overdue destructions (offer cl. 16)' },
+  { name: 'Admin: notifications', description: 'The emails the service sends (receipts, official answers, privacy messages) and their delivery' },
   { name: 'Bank callbacks', description: 'Called by the acquiring bank only (signed with pg_sig)' },
   { name: 'Admin: audit', description: 'Append-only record of every back-office action' },
   { name: 'Admin: offers', description: 'Publishing offer versions' },
