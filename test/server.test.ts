@@ -55,6 +55,8 @@ t.test('a restart reuses the data: a published offer is still current', async (t
   const first = await startServer(env)
   t.match(first.output(), `listening on ${base}`, 'prints the URL')
   t.equal((await fetch(`${base}/health/ready`)).status, 200)
+  t.match(first.output(), `MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ${base}/sandbox/mailbox`, 'the sandbox mailbox says so in the log')
+  t.same(await (await fetch(`${base}/sandbox/mailbox`)).json(), { messages: [] }, 'and is there on a fresh machine')
   const published = await fetch(`${base}/v1/admin/offers`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
