@@ -11,6 +11,8 @@ import { queueDestructionConfirmation, queuePrivacyVerificationCode, recipientOf
 import { createMailTransport, deliverMail } from '../../src/modules/notifications/delivery.js'
 import { mailDb } from '../../src/modules/notifications/tables.js'
 import { freePort } from '../helpers/payments.js'
+import pino from 'pino'
+import { loggerOptions } from '../../src/app.js'
 
 /**
  * DESIGN section 12 against a real SMTP server: each message the flow sends
@@ -190,6 +192,29 @@ t.test('a mail server that is down: the attempt fails, is kept for a retry, and 
   t.notOk(String(waiting.last_error).includes('hunter2'))
   await deliverMail(deps, mailId, { number: 2, max: 25 })
   t.match(await mailDb(app.db).selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow(), { status: 'failed', attempts: 2, next_attempt_at: null })
+})
+
+t.test('the log names no address and no SMTP credentials', async (t) => {
+  const lines: string[] = []
+  const log = pino({ ...(loggerOptions('trace') as object) }, { write: (line: string) => { lines.push(line) } })
+  const transport = createMailTransport({ ...config.mail })
+  t.teardown(() => { transport.close() })
+  sink.refuse('logged@example.kz', 1)
+  const mailId = await app.db.transaction().execute(async (trx) => {
+    await queuePrivacyVerificationCode(trx, app.pii, { email: 'logged@example.kz', code: '777888', expiresAt: new Date() })
+    const row = await mailDb(trx).selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'logged@example.kz').index).executeTakeFirstOrThrow()
+    await sql`select graphile_worker.remove_job(${`mail:${row.id}`})`.execute(trx)
+    return row.id
+  })
+  const deps = { db: app.db, pii: app.pii, config, transport, log }
+  await t.rejects(deliverMail(deps, mailId, { number: 1, max: 25 }), { message: /550/ })
+  await deliverMail(deps, mailId, { number: 2, max: 25 })
+  t.ok(sink.messages.some((m) => m.envelopeTo.includes('logged@example.kz')), 'delivered on the second attempt')
+  const logged = lines.join('')
+  t.match(logged, 'will retry')
+  t.match(logged, 'email delivered')
+  t.notOk(logged.includes('logged@example.kz'), 'no recipient in the log')
+  t.notOk(logged.includes(SINK_PASSWORD), 'no SMTP password in the log')
 })
 
 t.test('a rolled-back fact writes no mail', async (t) => {
