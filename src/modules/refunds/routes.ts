@@ -117,6 +117,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getRefund',
       tags: ['Admin: refunds'],
       summary: 'One refund or return, with why it needs review',
+      description: 'The refund\'s state, attempts, when revoke.php was last sent (`sentAt`), the bank\'s refund id, and for `needs_review` the reason (`reviewReason`). Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       params: RefundParams,
       response: { 200: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'] }) }
