@@ -32,6 +32,7 @@ export const EnvSchema = Type.Object({
   BANK_MERCHANT_ID: Type.Optional(Type.String({ minLength: 1 })),
   BANK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
   BANK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
+  REFUND_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -98,6 +99,8 @@ export interface Config {
     secretKey: string
     timeoutMs: number
   }
+  /** Worker attempts of a refund (graphile-worker backoff, exp(attempt) s) before an unknown outcome becomes needs_review. */
+  refunds: { maxAttempts: number }
   rateLimitPerMinute: number
   lookupRateLimitPerMinute: number
   /** Wrong lookups of one contract within `seconds` that lock it for `seconds` (enumeration of IINs). */
@@ -140,7 +143,7 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
   'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
@@ -248,6 +251,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       secretKey: e.BANK_SECRET_KEY ?? 'sandbox-secret-key',
       timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
     },
+    refunds: { maxAttempts: e.REFUND_MAX_ATTEMPTS ?? 5 },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },

@@ -177,12 +177,16 @@ export interface PaymentRefusalsTable {
   created_at: Timestamp
 }
 
+export type RefundRequestStatus = 'submitted' | 'approved' | 'rejected' | 'completed'
+/** `failed` only on the bank's signed refusal; an outcome we do not know is `needs_review`. */
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'needs_review'
+
 export interface RefundRequestsTable {
   id: string
   payment_id: string
   amount: bigint
   reason_encrypted: string
-  status: Defaulted<'submitted' | 'approved' | 'rejected'>
+  status: Defaulted<RefundRequestStatus>
   open: Defaulted<boolean>
   response_text: Nullable<string>
   decided_at: Nullable<Date>
@@ -198,10 +202,13 @@ export interface RefundsTable {
   refund_request_id: string | null
   kind: 'refund' | 'return'
   amount: bigint
-  status: Defaulted<'pending' | 'succeeded' | 'failed'>
+  status: Defaulted<RefundStatus>
   attempts: Defaulted<number>
   last_error: Nullable<string>
   bank_refund_id: Nullable<string>
+  /** When revoke.php was last sent without a definite answer being recorded yet. */
+  sent_at: Nullable<Date>
+  review_reason: Nullable<string>
   created_at: Timestamp
   completed_at: Nullable<Date>
 }

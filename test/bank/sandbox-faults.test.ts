@@ -106,6 +106,14 @@ t.test('revoke: only apply_then_timeout moves money, and the caller never hears 
   t.match(await sandbox.acquirer.refund({ bankPaymentId, amount: 10000n }), { accepted: true }, 'then revoke answers again')
 })
 
+t.test('revoke refuse: the bank\'s signed no is `accepted: false`, and nothing moves', async (t) => {
+  const { sandbox, merchant } = await setUp(t)
+  const bankPaymentId = await paid(sandbox, merchant)
+  await armFault(sandbox.bankUrl, { script: 'revoke', mode: 'refuse', count: 1 })
+  t.match(await sandbox.acquirer.refund({ bankPaymentId, amount: 10000n }), { accepted: false, errorCode: '490' })
+  t.match(await sandbox.acquirer.getStatus({ bankPaymentId }), { refundedAmount: 0n }, 'nothing refunded')
+})
+
 t.test('result_callback: timeout, error and http_500 skip the attempt; apply_then_timeout sends a duplicate', async (t) => {
   for (const mode of ['timeout', 'error', 'http_500']) {
     const { sandbox, merchant } = await setUp(t)
