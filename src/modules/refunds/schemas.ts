@@ -19,7 +19,7 @@ export type CreateRefundRequestInput = Static<typeof CreateRefundRequestBody>
 
 export const RefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return')]),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')], { description: '`refund`: on a client\'s request; `return`: the agency refused the payment; `bank_reported`: made at the bank, found by reconciliation' }),
   status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
   amount: Type.Integer(),
   attempts: Type.Integer(),
