@@ -117,7 +117,9 @@ export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind
  * minus what the bank's checks already let through for other payments not
  * yet settled (each holds its amount until it succeeds, fails or expires).
  * So of twenty payers racing for one small debt, only as many as it covers
- * are charged; the others are refused here, before the card is.
+ * are charged; the others are refused here, before the card is. A repeat
+ * that is now refused keeps the hold it had: the bank may be charging on
+ * the first answer, and the hold ends with the payment's result anyway.
  */
 async function decideCheck (trx: Transaction<DB>, payment: PaymentRow, params: Record<string, string>): Promise<Decision> {
   if (payment.status !== 'pending') return { status: 'rejected', description: `payment is ${payment.status}` }
