@@ -41,6 +41,7 @@ export const EnvSchema = Type.Object({
   CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
   PAYMENT_LIFETIME_SECONDS: Type.Optional(Type.Integer({ minimum: 300, maximum: 604800 })),
+  RECONCILE_AFTER_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400 })),
   RETURN_URL_ALLOWED_HOSTS: Type.Optional(Type.String()),
   RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: Type.Optional(Type.Integer({ minimum: 1 })),
   RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -110,6 +111,8 @@ export interface Config {
   payments: {
     minAmount: bigint
     lifetimeSeconds: number
+    /** A pending payment is first asked about at the bank this long after it started, then with backoff. */
+    reconcileAfterSeconds: number
     returnUrlAllowedHosts: string[]
   }
   risk: {
@@ -144,7 +147,7 @@ export class ConfigError extends Error {
 }
 
 const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
-  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
+  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RECONCILE_AFTER_SECONDS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
 
@@ -259,6 +262,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
       lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,
+      reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS ?? 120,
       // Where the bank may send the payer back: our own host, the agency's
       // website origins and localhost, unless configured; never an arbitrary site.
       returnUrlAllowedHosts: e.RETURN_URL_ALLOWED_HOSTS !== undefined

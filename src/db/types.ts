@@ -142,6 +142,11 @@ export interface PaymentsTable {
   paid_at: Nullable<Date>
   /** SHA-256 (hex) of the client secret; null for payments made before it existed. */
   client_secret_hash: Nullable<string>
+  /** When the bank's check let it through: a pending payment with it holds its amount against the debt. */
+  check_passed_at: Nullable<Date>
+  /** When reconciliation next asks the bank; how many times it has asked. */
+  next_check_at: Nullable<Date>
+  check_attempts: Defaulted<number>
 }
 
 export interface PaymentEventsTable {
@@ -200,7 +205,7 @@ export interface RefundsTable {
   id: string
   payment_id: string
   refund_request_id: string | null
-  kind: 'refund' | 'return'
+  kind: 'refund' | 'return' | 'bank_reported'
   amount: bigint
   status: Defaulted<RefundStatus>
   attempts: Defaulted<number>

@@ -29,7 +29,7 @@ export function taskList (app: FastifyInstance): TaskList {
     }
   }
   const reconcile: Task = async () => {
-    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log })
+    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
   const refund: Task = async (payload, helpers) => {

@@ -88,10 +88,16 @@ export function signedCallback (kind: 'check' | 'result', secretKey: string, par
   return new URLSearchParams({ ...withSalt, pg_sig: signParams(kind, withSalt, secretKey) })
 }
 
-export function resultParams (payment: { id: string, amount: number }, overrides: Record<string, string> = {}): Record<string, string> {
+/** The bank's id of a payment we started: the last segment of its hosted page's URL. */
+export function bankPaymentIdOf (payment: { redirectUrl?: string }): string | undefined {
+  return payment.redirectUrl === undefined ? undefined : decodeURIComponent(payment.redirectUrl.split('/').pop() as string)
+}
+
+export function resultParams (payment: { id: string, amount: number, redirectUrl?: string }, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     pg_order_id: payment.id,
-    pg_payment_id: String(Math.floor(Math.random() * 1e9)),
+    // the bank names its own payment: the one it gave us at init (a random one if we never started it there)
+    pg_payment_id: bankPaymentIdOf(payment) ?? String(Math.floor(Math.random() * 1e9)),
     pg_amount: formatMinorUnits(BigInt(payment.amount)),
     pg_currency: 'KZT',
     pg_result: '1',

@@ -111,7 +111,7 @@ export async function executeRefund (deps: Deps, refundId: string, attempt: { nu
 }
 
 /** The bank returned the money: record it, raise the debt back, once. */
-async function completeRefund (db: Database, refundId: string, bankRefundId: string | null): Promise<void> {
+export async function completeRefund (db: Database, refundId: string, bankRefundId: string | null): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const refund = await findRefund(trx, refundId, { forUpdate: true }) as RefundRow
     const payment = await findPayment(trx, refund.payment_id, { forUpdate: true }) as PaymentRow

@@ -56,6 +56,14 @@ export async function findRefundOfRequest (db: Handle, requestId: string): Promi
   return await db.selectFrom('refunds').selectAll().where('refund_request_id', '=', requestId).executeTakeFirst()
 }
 
+/** Bank-reported refunds a crash left pending (a partial index serves it). */
+export async function pendingBankReportedRefunds (db: Handle, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('refunds').select('id')
+    .where('kind', '=', 'bank_reported').where('status', '=', 'pending')
+    .orderBy('id').limit(limit).execute()
+  return rows.map((row) => row.id)
+}
+
 export async function updateRefund (db: Handle, id: string, changes: Updateable<RefundsTable>): Promise<RefundRow> {
   return await db.updateTable('refunds').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }

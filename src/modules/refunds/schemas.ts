@@ -22,7 +22,7 @@ export type CreateRefundRequestInput = Static<typeof CreateRefundRequestBody>
 
 export const RefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return')]),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')], { description: '`refund`: on a client\'s request; `return`: the agency refused the payment; `bank_reported`: made at the bank, found by reconciliation' }),
   status: Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status)), {
     description: '`pending` while the worker settles it with the bank; `failed` only when the bank refused with a signed answer (nothing moved); ' +
       '`needs_review` when the outcome is unknown after the last attempt or the bank\'s refunded total does not fit ours (an operator retries it; its amount stays reserved)'
@@ -76,7 +76,7 @@ export const ReturnBody = Type.Object({
 
 export const AdminRefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return')]),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')]),
   status: Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status))),
   amount: Type.Integer({ description: 'Tiyn' }),
   attempts: Type.Integer(),
