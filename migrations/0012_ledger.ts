@@ -191,9 +191,10 @@ async function migrateExistingData (db: Kysely<any>): Promise<void> {
 
   await sql`
     insert into ledger_entries (id, kind, debt_id, payment_id, reference_type, reference_id, created_at)
-    select gen_random_uuid(), 'claim_assigned', id, null::uuid, case when import_id is null then 'debt' else 'import' end, coalesce(import_id, id), created_at from debts where claim_amount > 0
+    select gen_random_uuid(), 'claim_assigned', id, null::uuid, case when import_id is null then 'debt' else 'import' end, coalesce(import_id, id),
+           least(d.created_at, (select min(at) - interval '1 millisecond' from ledger_migration_payments p where p.debt_id = d.id)) from debts d where claim_amount > 0
     union all
-    select gen_random_uuid(), 'claim_recalled', id, null::uuid, 'debt', id, updated_at from debts where status = 'recalled' and outstanding > 0
+    select gen_random_uuid(), 'claim_recalled', id, null::uuid, 'debt', id, greatest(updated_at, (select max(at) from ledger_migration_refunds r where r.debt_id = debts.id)) from debts where status = 'recalled' and outstanding > 0
     union all
     select gen_random_uuid(), 'payment_received', debt_id, id, 'payment', id, at from ledger_migration_payments
     union all
