@@ -112,7 +112,8 @@ export function commonProblems (route: RouteShape): Record<number, string[]> {
   const bad = [
     ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined ? ['validation_failed'] : []),
     ...(takesBody ? ['malformed_json', 'bad_request'] : []),
-    ...(guarded && (takesBody || schema.querystring !== undefined || schema.params !== undefined) ? ['card_data_forbidden'] : [])
+    // the guard reads every query string, declared or not
+    ...(guarded ? ['card_data_forbidden'] : [])
   ]
   if (bad.length > 0) common[400] = bad
   if (takesBody) {

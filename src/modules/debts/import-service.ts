@@ -20,7 +20,7 @@ import type { DebtImport } from './schemas.js'
 
 export const DEBT_IMPORT_TASK = 'debt-import'
 const STAGE_BATCH = 1000
-const PROCESS_BATCH = 500
+const PROCESS_BATCH = 1000
 
 interface Deps { db: Database, pii: PiiCipher }
 
@@ -173,7 +173,9 @@ export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], refe
     const before = byKeyBefore.get(keyOf(r))
     return before !== undefined && claimChanged(before, r) ? [before.id] : []
   }))
-  const existing = new Map((await existingDebts(trx, rows, true)).map((d) => [keyOf(d), d]))
+  // Nothing known yet (a new portfolio): nothing to lock; a key another import
+  // inserts meanwhile is caught by the insert below.
+  const existing = new Map(seen.length === 0 ? [] : (await existingDebts(trx, rows, true)).map((d) => [keyOf(d), d]))
 
   const fresh = rows.filter((r) => !existing.has(keyOf(r)))
   const inserted = new Set(await insertDebts(trx, fresh.map((r) => ({ ...r, status: r.claim_amount === 0n ? 'closed' as const : 'active' as const }))))
