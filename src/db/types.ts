@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { LedgerDB } from '../modules/ledger/tables.js'
 
 /** Table types, written by hand beside the migrations that create them. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -45,6 +46,7 @@ export interface DebtImportsTable {
   rows_total: ColumnType<number, number | undefined, number>
   rows_imported: ColumnType<number, number | undefined, number>
   rows_unchanged: ColumnType<number, number | undefined, number>
+  rows_adjusted: ColumnType<number, number | undefined, number>
   rows_rejected: ColumnType<number, number | undefined, number>
   errors: ColumnType<Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string>
   failure_reason: string | null
@@ -63,7 +65,7 @@ export interface DebtImportRowsTable {
   error_code: string | null
   error_column: string | null
   error_message: string | null
-  outcome: 'imported' | 'unchanged' | 'rejected' | null
+  outcome: 'imported' | 'adjusted' | 'unchanged' | 'rejected' | null
 }
 
 export interface DebtsTable {
@@ -75,7 +77,8 @@ export interface DebtsTable {
   debtor_name_encrypted: string
   creditor: string
   currency: ColumnType<string, string | undefined, string>
-  outstanding: bigint
+  /** The claim as the creditor last stated it (descriptive); the outstanding amount is the ledger's receivable balance. */
+  claim_amount: bigint
   status: ColumnType<'active' | 'closed' | 'recalled', 'active' | 'closed' | 'recalled' | undefined, 'active' | 'closed' | 'recalled'>
   source_hash: string
   import_id: string | null
@@ -218,7 +221,7 @@ export interface RefundsTable {
   completed_at: Nullable<Date>
 }
 
-export interface DB {
+export interface DB extends LedgerDB {
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
   offers: OffersTable

@@ -6,6 +6,7 @@ import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
 import { REFUND_TASK } from '../modules/refunds/service.js'
+import { verifyTrialBalance } from '../modules/ledger/service.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 
 /**
@@ -57,8 +58,11 @@ export function taskList (app: FastifyInstance): TaskList {
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
   const purgeLookups: Task = async () => { await purgeLookupFailures(app.db) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep }
+  const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify }
 }
+
+export const LEDGER_VERIFY_TASK = 'ledger-verify'
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
@@ -68,5 +72,7 @@ export const CRONTAB = [
   '*/10 * * * * refunds-sweep ?max=1',
   // shortly after midnight in Almaty (UTC+5)
   '5 19 * * * refunds-overdue ?max=3',
-  '15 19 * * * privacy-sweep ?max=3'
+  '15 19 * * * privacy-sweep ?max=3',
+  // the daily trial balance: an error-level log on any difference
+  '35 19 * * * ledger-verify ?max=3'
 ].join('\n')

@@ -16,7 +16,8 @@ export const ID_PREFIXES = {
   debtImport: 'imp',
   webhookEndpoint: 'whe',
   event: 'evt',
-  apiKey: 'key'
+  apiKey: 'key',
+  ledgerEntry: 'le'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

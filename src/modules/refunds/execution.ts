@@ -6,6 +6,8 @@ import { Conflict, NotFound } from '../../http/errors.js'
 import type { BankProvider } from '../../bank/provider.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { findDebt } from '../debts/repository.js'
+import { followOutstanding } from '../debts/status.js'
+import { payBack } from '../ledger/service.js'
 import { findPayment, recordEvent, updatePayment, type PaymentRow } from '../payments/repository.js'
 import {
   findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest, type RefundRow
@@ -116,16 +118,13 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
     const refund = await findRefund(trx, refundId, { forUpdate: true }) as RefundRow
     const payment = await findPayment(trx, refund.payment_id, { forUpdate: true }) as PaymentRow
     if (refund.status !== 'pending') return
-    // Money the debt never absorbed (overpaid) goes back first; only the rest raises the balance.
-    const overpaidLeft = payment.overpaid_amount > payment.refunded_amount ? payment.overpaid_amount - payment.refunded_amount : 0n
-    const raise = refund.amount > overpaidLeft ? refund.amount - overpaidLeft : 0n
+    // The ledger gives back overpaid money first; only the rest raises the debt.
     const debt = await findDebt(trx, payment.debt_id, { forUpdate: true })
-    if (debt !== undefined && raise > 0n) {
-      await trx.updateTable('debts').set({
-        outstanding: debt.outstanding + raise,
-        status: debt.status === 'closed' ? 'active' : debt.status,
-        updated_at: new Date()
-      }).where('id', '=', debt.id).execute()
+    let raise = 0n
+    if (debt !== undefined) {
+      const moved = await payBack(trx, { kind: refund.kind === 'return' ? 'payment_returned' : 'refund_paid', debtId: debt.id, paymentId: payment.id, refundId: refund.id, amount: refund.amount })
+      await followOutstanding(trx, debt, moved.outstanding)
+      raise = moved.raised
     }
     await updateRefund(trx, refund.id, { status: 'succeeded', completed_at: new Date(), bank_refund_id: bankRefundId, last_error: null })
     await updatePayment(trx, payment.id, [payment.status], {
