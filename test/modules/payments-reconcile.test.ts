@@ -168,7 +168,7 @@ t.test('a success naming another bank payment is flagged, never accepted: in rec
 })
 
 t.test('a payment whose init timed out is asked about at the next run', async (t) => {
-  const { app, base, deps, armFault } = await setUp(t, { BANK_TIMEOUT_MS: '300' })
+  const { app, base, deps, armFault } = await setUp(t, { BANK_TIMEOUT_MS: '1500' })
   const debt = await seedDebt(app, { outstanding: '10000.00' })
   await armFault({ script: 'init_payment', mode: 'apply_then_timeout', count: 1 })
   const response = await startPayment(base, (await accept(base, debt.id)).id, 100_000)

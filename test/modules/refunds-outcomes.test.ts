@@ -11,7 +11,7 @@ import { decideRefund, sweepOrphanedRefunds } from '../../src/modules/refunds/ex
  * real worker, the sandbox bank over HTTP and its injected faults. A short
  * bank timeout and two attempts per job keep each scenario to seconds.
  */
-const { app, base, config } = await createListeningApp(t, { BANK_TIMEOUT_MS: '300', REFUND_MAX_ATTEMPTS: '2' })
+const { app, base, config } = await createListeningApp(t, { BANK_TIMEOUT_MS: '1500', REFUND_MAX_ATTEMPTS: '2' })
 await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const asOperator = { authorization: operator.authorization }
