@@ -194,7 +194,9 @@ async function migrateExistingData (db: Kysely<any>): Promise<void> {
     select gen_random_uuid(), 'claim_assigned', id, null::uuid, case when import_id is null then 'debt' else 'import' end, coalesce(import_id, id),
            least(d.created_at, (select min(at) - interval '1 millisecond' from ledger_migration_payments p where p.debt_id = d.id)) from debts d where claim_amount > 0
     union all
-    select gen_random_uuid(), 'claim_recalled', id, null::uuid, 'debt', id, greatest(updated_at, (select max(at) from ledger_migration_refunds r where r.debt_id = debts.id)) from debts where status = 'recalled' and outstanding > 0
+    select gen_random_uuid(), 'claim_recalled', id, null::uuid, 'debt', id,
+           -- after the assignment even when the debt was recalled in the instant it was created: entries read in time order
+           greatest(updated_at, created_at + interval '1 millisecond', (select max(at) from ledger_migration_refunds r where r.debt_id = debts.id)) from debts where status = 'recalled' and outstanding > 0
     union all
     select gen_random_uuid(), 'payment_received', debt_id, id, 'payment', id, at from ledger_migration_payments
     union all
