@@ -18,6 +18,7 @@ import agencyRoutes from './modules/agency/routes.js'
 import apiKeyRoutes from './modules/api-keys/routes.js'
 import auditRoutes from './modules/audit/routes.js'
 import debtRoutes from './modules/debts/routes.js'
+import ledgerRoutes from './modules/ledger/routes.js'
 import acceptanceRoutes from './modules/acceptances/routes.js'
 import paymentRoutes from './modules/payments/routes.js'
 import callbackRoutes from './modules/payments/callback-routes.js'
@@ -137,6 +138,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
   await app.register(auditRoutes, { prefix: '/v1/admin' })
   await app.register(debtRoutes, { prefix: '/v1' })
+  await app.register(ledgerRoutes, { prefix: '/v1' })
   await app.register(acceptanceRoutes, { prefix: '/v1' })
   await app.register(paymentRoutes, { prefix: '/v1' })
   await app.register(callbackRoutes, { prefix: '/v1' })

@@ -36,6 +36,7 @@ export const EnvSchema = Type.Object({
   SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'smtp:// or smtps://, credentials in the URL' })),
   MAIL_FROM: Type.Optional(Type.String({ pattern: '^([^<>\\r\\n@]*<[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+>|[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+)$', description: 'addr@example.kz or Name <addr@example.kz>' })),
   MAIL_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
+  REFUND_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -44,6 +45,7 @@ export const EnvSchema = Type.Object({
   CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
   PAYMENT_LIFETIME_SECONDS: Type.Optional(Type.Integer({ minimum: 300, maximum: 604800 })),
+  RECONCILE_AFTER_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400 })),
   RETURN_URL_ALLOWED_HOSTS: Type.Optional(Type.String()),
   RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: Type.Optional(Type.Integer({ minimum: 1 })),
   RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -109,6 +111,8 @@ export interface Config {
     from: string
     maxAttempts: number
   }
+  /** Worker attempts of a refund (graphile-worker backoff, exp(attempt) s) before an unknown outcome becomes needs_review. */
+  refunds: { maxAttempts: number }
   rateLimitPerMinute: number
   lookupRateLimitPerMinute: number
   /** Wrong lookups of one contract within `seconds` that lock it for `seconds` (enumeration of IINs). */
@@ -118,6 +122,8 @@ export interface Config {
   payments: {
     minAmount: bigint
     lifetimeSeconds: number
+    /** A pending payment is first asked about at the bank this long after it started, then with backoff. */
+    reconcileAfterSeconds: number
     returnUrlAllowedHosts: string[]
   }
   risk: {
@@ -151,8 +157,8 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
-  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
+  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RECONCILE_AFTER_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
 
@@ -286,6 +292,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       from: e.MAIL_FROM ?? `noreply@${new URL(publicBaseUrl).hostname}`,
       maxAttempts: e.MAIL_MAX_ATTEMPTS ?? 10
     },
+    refunds: { maxAttempts: e.REFUND_MAX_ATTEMPTS ?? 5 },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },
@@ -293,6 +300,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
       lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,
+      reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS ?? 120,
       // Where the bank may send the payer back: our own host, the agency's
       // website origins and localhost, unless configured; never an arbitrary site.
       returnUrlAllowedHosts: e.RETURN_URL_ALLOWED_HOSTS !== undefined

@@ -10,6 +10,7 @@ t.test('defaults serve a developer machine', async (t) => {
   t.equal(config.bank.mode, 'sandbox', 'no bank credentials: the sandbox bank')
   t.equal(config.agency.bin, '151040003422')
   t.equal(config.agency.iban, 'KZ58551A127100213KZT')
+  t.equal(config.payments.reconcileAfterSeconds, 120, 'a lost result is looked for after two minutes')
 })
 
 t.test('values are parsed and validated', async (t) => {
@@ -18,6 +19,7 @@ t.test('values are parsed and validated', async (t) => {
   t.equal(config.migrateOnStart, false)
   t.same(config.corsOrigins, ['https://explus.kz', 'https://pay.explus.kz'])
   t.equal(config.role, 'worker')
+  t.equal(loadConfig({ RECONCILE_AFTER_SECONDS: '300' }).payments.reconcileAfterSeconds, 300)
 })
 
 t.test('a malformed value names its variable', async (t) => {
@@ -37,6 +39,7 @@ t.test('a malformed value names its variable', async (t) => {
     [{ DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY, BANK_MODE: 'live', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }, 'BANK_BASE_URL'],
     [{ BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }, 'BANK_MODE'],
     [{ BANK_MODE: 'staging' }, 'BANK_MODE'],
+    [{ RECONCILE_AFTER_SECONDS: '5' }, 'RECONCILE_AFTER_SECONDS'],
     [{ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '1' }, 'BANK_SECRET_KEY']
   ]
   for (const [env, variable] of cases) {

@@ -174,14 +174,21 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
     }
   }
 
+  /**
+   * `accepted: false` only for the bank's signed refusal (nothing moved);
+   * every outcome we cannot know rejects with BankUnavailableError
+   * (BankTimeoutError when no answer came in time) or BankProtocolError.
+   */
   async function refund (req: { bankPaymentId: string, amount: bigint }): Promise<RefundResult> {
     if (req.amount <= 0n) throw new RangeError('a refund amount must be positive')
     const { fields, signed } = await call(REVOKE, { pg_payment_id: req.bankPaymentId, pg_refund_amount: formatMinorUnits(req.amount) })
     if (fields.pg_status === 'ok') {
       return { accepted: true, ...presentParams({ refundId: fields.pg_refund_payment_id, description: fields.pg_description }) }
     }
-    // an unsigned refusal only says the bank did not recognise us: not an answer about the refund
-    if (!signed) throw rejection(REVOKE, fields)
+    // an unsigned refusal only says the bank did not recognise us: not an
+    // answer about the refund, so its outcome is unknown (never `accepted: false`)
+    if (!signed) throw new BankUnavailableError(`${REVOKE}: an unsigned refusal is no answer about the refund`, { cause: rejection(REVOKE, fields) })
+    // signed and not ok (1000 already became BankUnavailableError in call()): the bank's definite no
     return {
       accepted: false,
       ...presentParams({ description: fields.pg_error_description ?? fields.pg_description, errorCode: fields.pg_error_code })

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely'
+import type { LedgerDB } from '../modules/ledger/tables.js'
 
 /** Table types, written by hand beside the migrations that create them. */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -45,6 +46,7 @@ export interface DebtImportsTable {
   rows_total: ColumnType<number, number | undefined, number>
   rows_imported: ColumnType<number, number | undefined, number>
   rows_unchanged: ColumnType<number, number | undefined, number>
+  rows_adjusted: ColumnType<number, number | undefined, number>
   rows_rejected: ColumnType<number, number | undefined, number>
   errors: ColumnType<Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string>
   failure_reason: string | null
@@ -63,7 +65,7 @@ export interface DebtImportRowsTable {
   error_code: string | null
   error_column: string | null
   error_message: string | null
-  outcome: 'imported' | 'unchanged' | 'rejected' | null
+  outcome: 'imported' | 'adjusted' | 'unchanged' | 'rejected' | null
 }
 
 export interface DebtsTable {
@@ -75,7 +77,8 @@ export interface DebtsTable {
   debtor_name_encrypted: string
   creditor: string
   currency: ColumnType<string, string | undefined, string>
-  outstanding: bigint
+  /** The claim as the creditor last stated it (descriptive); the outstanding amount is the ledger's receivable balance. */
+  claim_amount: bigint
   status: ColumnType<'active' | 'closed' | 'recalled', 'active' | 'closed' | 'recalled' | undefined, 'active' | 'closed' | 'recalled'>
   source_hash: string
   import_id: string | null
@@ -142,6 +145,11 @@ export interface PaymentsTable {
   paid_at: Nullable<Date>
   /** SHA-256 (hex) of the client secret; null for payments made before it existed. */
   client_secret_hash: Nullable<string>
+  /** When the bank's check let it through: a pending payment with it holds its amount against the debt. */
+  check_passed_at: Nullable<Date>
+  /** When reconciliation next asks the bank; how many times it has asked. */
+  next_check_at: Nullable<Date>
+  check_attempts: Defaulted<number>
 }
 
 export interface PaymentEventsTable {
@@ -177,12 +185,16 @@ export interface PaymentRefusalsTable {
   created_at: Timestamp
 }
 
+export type RefundRequestStatus = 'submitted' | 'approved' | 'rejected' | 'completed'
+/** `failed` only on the bank's signed refusal; an outcome we do not know is `needs_review`. */
+export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'needs_review'
+
 export interface RefundRequestsTable {
   id: string
   payment_id: string
   amount: bigint
   reason_encrypted: string
-  status: Defaulted<'submitted' | 'approved' | 'rejected'>
+  status: Defaulted<RefundRequestStatus>
   open: Defaulted<boolean>
   response_text: Nullable<string>
   decided_at: Nullable<Date>
@@ -196,17 +208,20 @@ export interface RefundsTable {
   id: string
   payment_id: string
   refund_request_id: string | null
-  kind: 'refund' | 'return'
+  kind: 'refund' | 'return' | 'bank_reported'
   amount: bigint
-  status: Defaulted<'pending' | 'succeeded' | 'failed'>
+  status: Defaulted<RefundStatus>
   attempts: Defaulted<number>
   last_error: Nullable<string>
   bank_refund_id: Nullable<string>
+  /** When revoke.php was last sent without a definite answer being recorded yet. */
+  sent_at: Nullable<Date>
+  review_reason: Nullable<string>
   created_at: Timestamp
   completed_at: Nullable<Date>
 }
 
-export interface DB {
+export interface DB extends LedgerDB {
   api_keys: ApiKeysTable
   audit_log: AuditLogTable
   offers: OffersTable

@@ -4,11 +4,14 @@ import type { Kysely, Transaction } from 'kysely'
 /**
  * Enqueues a graphile-worker job with plain SQL, inside the caller's
  * transaction: the job exists exactly when the change that needs it commits.
+ * Jobs with the same `queueName` never run at the same time (across every
+ * worker process); a job waiting for its retry does not hold the queue.
  */
-export async function enqueueJob (db: Kysely<any> | Transaction<any>, task: string, payload: Record<string, unknown>, options: { maxAttempts?: number, runAt?: Date, jobKey?: string } = {}): Promise<void> {
+export async function enqueueJob (db: Kysely<any> | Transaction<any>, task: string, payload: Record<string, unknown>, options: { maxAttempts?: number, runAt?: Date, jobKey?: string, queueName?: string } = {}): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${task},
     ${JSON.stringify(payload)}::json,
+    queue_name := ${options.queueName ?? null}::text,
     max_attempts := ${options.maxAttempts ?? 10},
     run_at := ${options.runAt ?? null}::timestamptz,
     job_key := ${options.jobKey ?? null}

@@ -4,8 +4,9 @@ import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts
 import { purgeLookupFailures } from '../modules/debts/repository.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
-import { executeRefund, flagOverdueRefunds } from '../modules/refunds/execution.js'
+import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
 import { REFUND_TASK } from '../modules/refunds/service.js'
+import { verifyTrialBalance } from '../modules/ledger/service.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 import { deliverMail } from '../modules/notifications/delivery.js'
 import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
@@ -31,14 +32,20 @@ export function taskList (app: FastifyInstance): TaskList {
     }
   }
   const reconcile: Task = async () => {
-    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log })
+    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
   const refund: Task = async (payload, helpers) => {
-    await executeRefund({ db: app.db, bank: app.bank, log: app.log }, payloadId(payload, 'refundId'), {
+    const waits = (payload as Record<string, unknown>).waits
+    await executeRefund({ db: app.db, bank: app.bank, log: app.log, maxAttempts: app.config.refunds.maxAttempts }, payloadId(payload, 'refundId'), {
       number: helpers.job.attempts,
-      last: helpers.job.attempts >= helpers.job.max_attempts
+      last: helpers.job.attempts >= helpers.job.max_attempts,
+      waits: typeof waits === 'number' ? waits : 0
     })
+  }
+  const refundSweep: Task = async () => {
+    const orphaned = await sweepOrphanedRefunds(app.db)
+    if (orphaned > 0) app.log.error({ orphaned }, 'refunds left pending by a stopped worker: needs_review')
   }
   const overdue: Task = async () => {
     const flagged = await flagOverdueRefunds(app.db)
@@ -59,15 +66,21 @@ export function taskList (app: FastifyInstance): TaskList {
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
   const purgeLookups: Task = async () => { await purgeLookupFailures(app.db) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [MAIL_DELIVERY_TASK]: mailDeliver }
+  const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [MAIL_DELIVERY_TASK]: mailDeliver }
 }
+
+export const LEDGER_VERIFY_TASK = 'ledger-verify'
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
   '17 * * * * idempotency-purge ?max=1',
   '23 * * * * lookup-failures-purge ?max=1',
+  '*/10 * * * * refunds-sweep ?max=1',
   // shortly after midnight in Almaty (UTC+5)
   '5 19 * * * refunds-overdue ?max=3',
-  '15 19 * * * privacy-sweep ?max=3'
+  '15 19 * * * privacy-sweep ?max=3',
+  // the daily trial balance: an error-level log on any difference
+  '35 19 * * * ledger-verify ?max=3'
 ].join('\n')

@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   webhookEndpoint: 'whe',
   event: 'evt',
   apiKey: 'key',
+  ledgerEntry: 'le',
   mail: 'msg'
 } as const
 

@@ -95,7 +95,9 @@ t.test('an unsigned answer may only say no', async (t) => {
   const error = await refusing.acquirer.initPayment(request).catch((caught: unknown) => caught)
   t.ok(error instanceof BankRejectedError)
   t.match(error, { code: 'bank_rejected', bankErrorCode: '9998', bankDescription: 'Некорректная подпись запроса' })
-  t.rejects(refusing.acquirer.refund({ bankPaymentId: '1', amount: 100n }), BankRejectedError, 'not a signed answer about the refund')
+  const unsignedRefusal = await refusing.acquirer.refund({ bankPaymentId: '1', amount: 100n }).catch((caught: unknown) => caught)
+  t.ok(unsignedRefusal instanceof BankUnavailableError, 'not a signed answer about the refund: its outcome is unknown, never a refusal')
+  t.match(unsignedRefusal, { code: 'bank_unavailable', cause: { name: 'BankRejectedError', bankErrorCode: '9998' } })
   t.rejects(refusing.acquirer.getStatus({ bankPaymentId: '1' }), BankRejectedError)
 })
 
@@ -104,6 +106,19 @@ t.test('a signed refusal of init_payment.php is a BankRejectedError with the ban
   t.rejects(acquirer.initPayment(request), { name: 'BankRejectedError', bankErrorCode: '200', bankDescription: 'Не хватает параметра' })
   t.rejects(acquirer.initPayment({ ...request, amount: 0n }), RangeError, 'a zero amount never leaves')
   t.rejects(acquirer.refund({ bankPaymentId: '1', amount: -1n }), RangeError)
+})
+
+t.test('revoke.php: only a signed refusal is `accepted: false`; an internal error (1000) is an unknown outcome', async (t) => {
+  const answers: Record<string, string> = {
+    '1': signedXml('revoke.php', { pg_status: 'ok', pg_refund_payment_id: '77' }, SECRET),
+    '2': signedXml('revoke.php', { pg_status: 'error', pg_error_code: '490', pg_error_description: 'Отмена платежа невозможна' }, SECRET),
+    '3': signedXml('revoke.php', { pg_status: 'error', pg_error_code: '1000', pg_error_description: 'Внутренняя ошибка' }, SECRET)
+  }
+  const { acquirer } = await acquirerAgainst(t, (_script, params) => ({ body: answers[params.get('pg_payment_id') ?? ''] ?? '' }))
+  t.same(await acquirer.refund({ bankPaymentId: '1', amount: 100n }), { accepted: true, refundId: '77' })
+  t.same(await acquirer.refund({ bankPaymentId: '2', amount: 100n }), { accepted: false, errorCode: '490', description: 'Отмена платежа невозможна' })
+  const internal = await acquirer.refund({ bankPaymentId: '3', amount: 100n }).catch((caught: unknown) => caught)
+  t.ok(internal instanceof BankUnavailableError && !(internal instanceof BankTimeoutError), 'the bank failed on its side: nothing is known')
 })
 
 t.test('non-2xx, garbage, a missing field, an unknown pg_status: the bank is unavailable', async (t) => {

@@ -9,8 +9,8 @@ import { PAY_WITH, armFault, paymentRequest, startMerchant, startSandbox, submit
  * meets each fault exactly as it would meet a misbehaving bank.
  */
 const APPROVING = '4111 1111 1111 1111'
-// the adapter gives up on a held request this soon
-const CLIENT_TIMEOUT_MS = 400
+// the adapter gives up on a held request this soon: long enough that an honest answer on a loaded machine always beats it
+const CLIENT_TIMEOUT_MS = 2000
 
 async function setUp (t: { teardown: (fn: () => unknown) => void }, behaviour = {}): Promise<{ sandbox: Sandbox, merchant: Merchant }> {
   const merchant = await startMerchant(t, behaviour)
@@ -104,6 +104,14 @@ t.test('revoke: only apply_then_timeout moves money, and the caller never hears 
   await t.rejects(sandbox.acquirer.refund({ bankPaymentId, amount: 10000n }), BankTimeoutError, 'no answer')
   t.match(await sandbox.acquirer.getStatus({ bankPaymentId }), { status: 'partially_refunded', refundedAmount: 10000n }, 'but the card got the money back')
   t.match(await sandbox.acquirer.refund({ bankPaymentId, amount: 10000n }), { accepted: true }, 'then revoke answers again')
+})
+
+t.test('revoke refuse: the bank\'s signed no is `accepted: false`, and nothing moves', async (t) => {
+  const { sandbox, merchant } = await setUp(t)
+  const bankPaymentId = await paid(sandbox, merchant)
+  await armFault(sandbox.bankUrl, { script: 'revoke', mode: 'refuse', count: 1 })
+  t.match(await sandbox.acquirer.refund({ bankPaymentId, amount: 10000n }), { accepted: false, errorCode: '490' })
+  t.match(await sandbox.acquirer.getStatus({ bankPaymentId }), { refundedAmount: 0n }, 'nothing refunded')
 })
 
 t.test('result_callback: timeout, error and http_500 skip the attempt; apply_then_timeout sends a duplicate', async (t) => {

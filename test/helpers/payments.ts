@@ -6,8 +6,8 @@ import { formatMinorUnits, parseMajorUnits } from '../../src/lib/money.js'
 import { signParams } from '../../src/bank/signature.js'
 import { normalizeContractNumber } from '../../src/lib/names.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../src/lib/ids.js'
-import { iinIndex } from '../../src/modules/debts/import-service.js'
-import { upsertDebts } from '../../src/modules/debts/repository.js'
+import { applyDebtRows, iinIndex } from '../../src/modules/debts/import-service.js'
+import { findDebt } from '../../src/modules/debts/repository.js'
 
 /** The payment flow over real HTTP: the app listens, and its sandbox bank calls it back. */
 interface Teardown { teardown: (fn: () => unknown) => void }
@@ -30,11 +30,11 @@ export async function createListeningApp (t: Teardown, env: Record<string, strin
 }
 
 let seeds = 500_000
-/** A debt written the way the import writes it (same repository, same keys). */
+/** A debt written the way the import writes it (same service, same keys, its claim in the ledger). */
 export async function seedDebt (app: FastifyInstance, overrides: Partial<PortfolioRow> = {}): Promise<PortfolioRow & { id: string }> {
   const row = makeRow(seeds++, overrides)
   const id = uuidv7()
-  await upsertDebts(app.db, [{
+  await app.db.transaction().execute(async (trx) => await applyDebtRows(trx, [{
     id,
     contract_number: row.contract,
     contract_number_normalized: normalizeContractNumber(row.contract),
@@ -43,10 +43,10 @@ export async function seedDebt (app: FastifyInstance, overrides: Partial<Portfol
     debtor_name_encrypted: app.pii.encrypt(row.name),
     creditor: row.creditor,
     currency: 'KZT',
-    outstanding: parseMajorUnits(row.outstanding) as bigint,
+    claim_amount: parseMajorUnits(row.outstanding) as bigint,
     source_hash: `seed-${id}`,
     import_id: null
-  }])
+  }], { type: 'debt', id }))
   return { ...row, id: toPublicId('debt', id) }
 }
 
@@ -78,8 +78,9 @@ export async function submitAtBank (redirectUrl: string, action: 'pay' | 'declin
 }
 
 export async function outstandingOf (app: FastifyInstance, debtPublicId: string): Promise<bigint> {
-  const row = await app.db.selectFrom('debts').select('outstanding').where('id', '=', fromPublicId('debt', debtPublicId) as string).executeTakeFirstOrThrow()
-  return row.outstanding
+  const debt = await findDebt(app.db, fromPublicId('debt', debtPublicId) as string)
+  if (debt === undefined) throw new Error(`no debt ${debtPublicId}`)
+  return debt.outstanding
 }
 
 /** A callback exactly as the bank signs it (script name = last segment of our URL). */
@@ -88,10 +89,16 @@ export function signedCallback (kind: 'check' | 'result', secretKey: string, par
   return new URLSearchParams({ ...withSalt, pg_sig: signParams(kind, withSalt, secretKey) })
 }
 
-export function resultParams (payment: { id: string, amount: number }, overrides: Record<string, string> = {}): Record<string, string> {
+/** The bank's id of a payment we started: the last segment of its hosted page's URL. */
+export function bankPaymentIdOf (payment: { redirectUrl?: string }): string | undefined {
+  return payment.redirectUrl === undefined ? undefined : decodeURIComponent(payment.redirectUrl.split('/').pop() as string)
+}
+
+export function resultParams (payment: { id: string, amount: number, redirectUrl?: string }, overrides: Record<string, string> = {}): Record<string, string> {
   return {
     pg_order_id: payment.id,
-    pg_payment_id: String(Math.floor(Math.random() * 1e9)),
+    // the bank names its own payment: the one it gave us at init (a random one if we never started it there)
+    pg_payment_id: bankPaymentIdOf(payment) ?? String(Math.floor(Math.random() * 1e9)),
     pg_amount: formatMinorUnits(BigInt(payment.amount)),
     pg_currency: 'KZT',
     pg_result: '1',

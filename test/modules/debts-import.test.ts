@@ -58,16 +58,16 @@ t.test('a file with broken rows reports each one and imports every good row', as
   t.equal(debt.outstanding.amount, Number(good[1]!.outstanding.replace('.', '')), 'tenge with decimals parsed exactly to tiyn')
 })
 
-t.test('importing the same file twice changes nothing; a changed amount is updated', async (t) => {
+t.test('importing the same file twice changes nothing; a changed claim is adjusted', async (t) => {
   const rows = [makeRow(101), makeRow(102), makeRow(103)]
   const first = await finished((await upload(app, makeCsv(rows, ';'))).json().id)
-  t.match(first, { rowsImported: 3, rowsUnchanged: 0, rowsRejected: 0 })
+  t.match(first, { rowsImported: 3, rowsUnchanged: 0, rowsAdjusted: 0, rowsRejected: 0 })
   const again = await finished((await upload(app, makeCsv(rows, ';'))).json().id)
-  t.match(again, { rowsImported: 0, rowsUnchanged: 3, rowsRejected: 0 })
+  t.match(again, { rowsImported: 0, rowsUnchanged: 3, rowsAdjusted: 0, rowsRejected: 0 })
 
   rows[1] = { ...rows[1]!, outstanding: '777.70' }
   const changed = await finished((await upload(app, makeCsv(rows))).json().id)
-  t.match(changed, { rowsImported: 1, rowsUnchanged: 2 })
+  t.match(changed, { rowsImported: 0, rowsAdjusted: 1, rowsUnchanged: 2 })
   const [debt] = await debtsByContract(rows[1]!.contract)
   t.equal(debt.outstanding.amount, 77770)
   const all = await debtsByContract(rows[0]!.contract.toLowerCase())

@@ -7,7 +7,8 @@ const { app, config } = await createTestApp(t, { LOOKUP_RATE_LIMIT_PER_MINUTE: '
 await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const payable = makeRow(1, { name: 'Иванов Иван Иванович', outstanding: '125000.50' })
-const closed = makeRow(2)
+// nothing left to pay: closed from the start (the status follows the outstanding amount)
+const closed = makeRow(2, { outstanding: '0.00' })
 const recalled = makeRow(3)
 await importPortfolio(app, operator.authorization, [payable, closed, recalled])
 
@@ -16,8 +17,7 @@ async function setStatus (contract: string, status: string) {
   const response = await app.inject({ method: 'PATCH', url: `/v1/admin/debts/${debt.id as string}`, headers: { authorization: operator.authorization }, payload: { status } })
   return response
 }
-const closing = await setStatus(closed.contract, 'closed')
-await setStatus(recalled.contract, 'recalled')
+const recalling = await setStatus(recalled.contract, 'recalled')
 
 function lookup (contractNumber: string, iin: string) {
   return app.inject({ method: 'POST', url: '/v1/debts/lookup', payload: { contractNumber, iin } })
@@ -65,13 +65,16 @@ t.test('an IIN with a wrong check digit is 422 invalid_iin', async (t) => {
   t.match(bad.json().errors, [{ path: 'body.iin' }])
 })
 
-t.test('status changes are audit-logged', async (t) => {
-  t.equal(closing.statusCode, 200)
-  t.equal(closing.json().status, 'closed')
-  const log = await app.inject({ method: 'GET', url: `/v1/admin/audit-log?entityType=debt&entityId=${closing.json().id as string}`, headers: { authorization: operator.authorization } })
-  t.match(log.json().data, [{ action: 'debt.status_changed', details: { from: 'active', to: 'closed' } }])
+t.test('status changes are audit-logged; active and closed follow the outstanding amount', async (t) => {
+  t.equal(recalling.statusCode, 200)
+  t.match(recalling.json(), { status: 'recalled', outstanding: { amount: 0 } })
+  const log = await app.inject({ method: 'GET', url: `/v1/admin/audit-log?entityType=debt&entityId=${recalling.json().id as string}`, headers: { authorization: operator.authorization } })
+  t.match(log.json().data, [{ action: 'debt.status_changed', details: { from: 'active', to: 'recalled' } }])
+  const closing = await setStatus(payable.contract, 'closed')
+  t.equal(closing.statusCode, 409, 'a debt with something outstanding is not closed by hand')
+  t.equal(closing.json().code, 'debt_status_follows_outstanding')
   const partner = await createKey(app, ['partner'])
-  const forbidden = await app.inject({ method: 'PATCH', url: `/v1/admin/debts/${closing.json().id as string}`, headers: { authorization: partner.authorization }, payload: { status: 'active' } })
+  const forbidden = await app.inject({ method: 'PATCH', url: `/v1/admin/debts/${recalling.json().id as string}`, headers: { authorization: partner.authorization }, payload: { status: 'active' } })
   t.equal(forbidden.statusCode, 403)
   const missing = await app.inject({ method: 'PATCH', url: '/v1/admin/debts/debt_00000000000000000000000000000000', headers: { authorization: operator.authorization }, payload: { status: 'active' } })
   t.equal(missing.statusCode, 404)

@@ -46,7 +46,10 @@ t.test('request -> approve -> refunded to the card; the payment and the debt sho
     const state = await get(`/v1/refund-requests/${request.id as string}`)
     return state.refund?.status === 'succeeded' ? state : undefined
   })
+  t.match(done, { status: 'completed' }, 'the request shows completed once its refund succeeded')
   t.match(done.refund, { kind: 'refund', amount: 400_000, completedAt: String })
+  const completed = await get('/v1/admin/refund-requests?status=completed', asOperator)
+  t.ok(completed.data.some((r: Record<string, any>) => r.id === request.id), 'and is listed as completed')
   t.match(await get(`/v1/payments/${payment.id}`), { status: 'succeeded', refundedAmount: 400_000 })
   t.equal(await outstandingOf(app, debt.id), 4_400_000n, 'the debt goes back up by the refund')
   const sandbox = await app.db.selectFrom('sandbox_bank_payments' as any).selectAll().where('order_id' as any, '=', payment.id).executeTakeFirst() as Record<string, any> | undefined
@@ -149,24 +152,39 @@ t.test('overdue refunds surface for operators', async (t) => {
   t.equal((await get(`/v1/refund-requests/${request.id as string}`)).overdue, true)
 })
 
-t.test('a refund the bank refuses is failed, visible, and an operator can retry it', async (t) => {
+t.test('a payment the bank does not know: the refund is needs_review (not failed), visible, still reserved, and retried by asking the bank', async (t) => {
   const { payment } = await paidPayment(300_000)
   const paymentId = fromPublicId('payment', payment.id) as string
-  // The bank no longer knows this payment id: revoke.php answers a signed refusal.
+  const bankPaymentId = (await app.db.selectFrom('payments').select('bank_payment_id').where('id', '=', paymentId).executeTakeFirstOrThrow()).bank_payment_id as string
+  // get_status3.php answers "no such payment": nothing can be compared, so nothing is sent.
   await app.db.updateTable('payments').set({ bank_payment_id: '999999999' }).where('id', '=', paymentId).execute()
   const started = await (await postJson(`${base}/v1/admin/payments/${payment.id}/return`, { reason: 'x' }, asOperator)).json() as Record<string, any>
-  const failed = await eventually(async () => {
-    const row = await app.db.selectFrom('refunds').selectAll().where('id', '=', fromPublicId('refund', started.id) as string).executeTakeFirstOrThrow()
-    return row.status === 'failed' ? row : undefined
+  const review = await eventually(async () => {
+    const row = await get(`/v1/admin/refunds/${started.id as string}`, asOperator)
+    return row.status === 'needs_review' ? row : undefined
   })
-  t.match(failed.last_error, /refused/)
+  t.match(review, { id: started.id, kind: 'return', paymentId: payment.id, reviewReason: /does not know the payment/, sentAt: null })
   t.equal((await get(`/v1/payments/${payment.id}`)).status, 'succeeded', 'not returned while the money is not back')
   const detail = await get(`/v1/admin/payments/${payment.id}`, asOperator)
-  t.ok(detail.timeline.some((e: Record<string, any>) => e.type === 'refund_failed'), 'visible to operators')
+  t.ok(detail.timeline.some((e: Record<string, any>) => e.type === 'refund_needs_review'), 'in the payment\'s timeline')
+  const listed = await get('/v1/admin/refunds?status=needs_review', asOperator)
+  t.ok(listed.data.some((r: Record<string, any>) => r.id === started.id), 'listed for operators')
+  t.notOk((await get('/v1/admin/refunds?status=failed', asOperator)).data.some((r: Record<string, any>) => r.id === started.id))
+  t.match(await (await postJson(`${base}/v1/refund-requests`, { paymentId: payment.id, email: PAYER.email, reason: 'x' })).json(), { code: 'payment_not_refundable' }, 'its amount stays reserved')
 
+  await app.db.updateTable('payments').set({ bank_payment_id: bankPaymentId }).where('id', '=', paymentId).execute()
   const retried = await postJson(`${base}/v1/admin/refunds/${started.id as string}/retry`, {}, asOperator)
   t.equal(retried.status, 202)
-  t.match(await retried.json(), { status: 'pending', attempts: 0 })
+  t.match(await retried.json(), { status: 'pending', attempts: 0, reviewReason: null })
+  const done = await eventually(async () => {
+    const row = await get(`/v1/admin/refunds/${started.id as string}`, asOperator)
+    return row.status === 'succeeded' ? row : undefined
+  })
+  t.equal(done.attempts, 1)
+  t.equal((await get(`/v1/payments/${payment.id}`)).status, 'returned')
   const again = await postJson(`${base}/v1/admin/refunds/${started.id as string}/retry`, {}, asOperator)
-  t.equal(again.status, 409, 'only a failed refund can be retried')
+  t.equal(again.status, 409)
+  t.match(await again.json(), { code: 'refund_not_failed' }, 'only a failed or needs_review refund can be retried')
+  const log = await get(`/v1/admin/audit-log?entityType=refund&entityId=${started.id as string}`, asOperator)
+  t.match(log.data, [{ action: 'refund.retried', details: { from: 'needs_review' } }])
 })

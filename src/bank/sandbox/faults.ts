@@ -9,11 +9,13 @@
  * - http_500: HTTP 500, nothing done
  * - apply_then_timeout: the work is done (a refund reaches the card), and
  *   then no answer: the unknown outcome real banks produce
+ * - refuse: a signed pg_status=error, code 490 (operation impossible):
+ *   the bank's definite no, nothing done
  */
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { consumeFault } from './repository.js'
-import { internalErrorAnswer, type BankSide } from './scripts.js'
+import { internalErrorAnswer, refusalAnswer, type BankSide } from './scripts.js'
 import { FAULT_MODES, FAULT_SCRIPTS, type FaultScript } from './types.js'
 
 export const FaultSpec = Type.Object({
@@ -73,6 +75,7 @@ export async function runScript (
   if (fault === 'timeout') return held.hold(request, reply)
   if (fault === 'http_500') return reply.code(500).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('Internal Server Error')
   if (fault === 'error') return answerXml(reply, internalErrorAnswer(side, `${script}.php`))
+  if (fault === 'refuse') return answerXml(reply, refusalAnswer(side, `${script}.php`))
   const xml = await work()
   if (fault === 'apply_then_timeout') return held.hold(request, reply)
   return answerXml(reply, xml)

@@ -56,6 +56,11 @@ export function internalErrorAnswer (bank: BankSide, script: string): string {
   return signedError(bank, script, SCRIPT_ERRORS.internal)
 }
 
+/** The refuse fault's answer: signed, a definite no (490, operation impossible); nothing is done. */
+export function refusalAnswer (bank: BankSide, script: string): string {
+  return signedError(bank, script, SCRIPT_ERRORS.refundImpossible, 'отказ банка (sandbox fault)')
+}
+
 /** The request's parameters once merchant and signature check out; else the unsigned refusal. */
 function authenticate (bank: BankSide, script: string, body: unknown): { params: Record<string, string> } | { refusal: string } {
   const params = formParams(body)

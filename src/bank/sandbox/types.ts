@@ -61,7 +61,7 @@ export interface SandboxBankCallbacksTable {
 
 export const FAULT_SCRIPTS = ['init_payment', 'get_status3', 'revoke', 'result_callback'] as const
 export type FaultScript = typeof FAULT_SCRIPTS[number]
-export const FAULT_MODES = ['timeout', 'error', 'http_500', 'apply_then_timeout'] as const
+export const FAULT_MODES = ['timeout', 'error', 'http_500', 'apply_then_timeout', 'refuse'] as const
 export type FaultMode = typeof FAULT_MODES[number]
 
 export interface SandboxBankFaultsTable {

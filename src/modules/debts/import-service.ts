@@ -7,15 +7,20 @@ import { AppError, NotFound, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { mapHeader, parseRow, type DebtRow, type HeaderError, type HeaderMap } from './import-rows.js'
+import type { Transaction } from 'kysely'
+import type { DB } from '../../db/types.js'
+import { assignClaims, restateClaim, type Reference } from '../ledger/service.js'
+import { flagOverpaid, lockPaymentsOfDebts } from '../payments/settlement.js'
 import {
-  claimImport, failImport, findImport, finishImport, insertImport, nextPendingRows, rejectDuplicates,
-  setImportTotals, setRowOutcome, stageRows, upsertDebts, type DebtImportRow, type StagedRow
+  claimImport, existingDebts, failImport, findImport, finishImport, insertDebts, insertImport, nextPendingRows, rejectDuplicates,
+  setDebtStatus, setImportTotals, setRowOutcome, stageRows, updateDebtStatements, type DebtImportRow, type DebtInsert, type StagedRow
 } from './repository.js'
+import { statusFor } from './status.js'
 import type { DebtImport } from './schemas.js'
 
 export const DEBT_IMPORT_TASK = 'debt-import'
 const STAGE_BATCH = 1000
-const PROCESS_BATCH = 500
+const PROCESS_BATCH = 1000
 
 interface Deps { db: Database, pii: PiiCipher }
 
@@ -26,6 +31,7 @@ export function toDebtImport (row: DebtImportRow): DebtImport {
     rowsTotal: row.rows_total,
     rowsImported: row.rows_imported,
     rowsUnchanged: row.rows_unchanged,
+    rowsAdjusted: row.rows_adjusted,
     rowsRejected: row.rows_rejected,
     errors: row.errors,
     failureReason: row.failure_reason,
@@ -140,9 +146,76 @@ export async function getImport (db: Database, publicId: string): Promise<DebtIm
   return toDebtImport(row)
 }
 
+export type RowOutcome = 'imported' | 'adjusted' | 'unchanged'
+type NewDebt = DebtInsert & { id: string, claim_amount: bigint }
+
+function keyOf (row: { contract_number_normalized: string, debtor_iin_index: string }): string {
+  return `${row.contract_number_normalized}\u0000${row.debtor_iin_index}`
+}
+
 /**
- * The worker's part: duplicates out, then upserts in batches, each batch one
- * transaction that also records every row's outcome, so a retried job
+ * Rows of the creditor's portfolio, applied (DESIGN section 10): the amount
+ * is the claim. A new debt gets claim_assigned. A known debt whose row is
+ * unchanged is left alone; a corrected name, contract spelling or creditor
+ * spelling changes descriptive data only; a changed claim posts
+ * claim_adjusted for the difference, so collections are never overwritten
+ * (a claim below what was collected leaves the surplus as overpaid, and
+ * those payments are flagged). A recalled debt records the new claim and
+ * stays recalled: it applies if the recall is undone. Lock order as
+ * everywhere: the debts' payments, then the debts, then the ledger.
+ */
+export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], reference: Reference): Promise<Map<string, RowOutcome>> {
+  const outcomes = new Map<string, RowOutcome>()
+  const seen = await existingDebts(trx, rows, false)
+  const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
+  const byKeyBefore = new Map(seen.map((d) => [keyOf(d), d]))
+  await lockPaymentsOfDebts(trx, rows.flatMap((r) => {
+    const before = byKeyBefore.get(keyOf(r))
+    return before !== undefined && claimChanged(before, r) ? [before.id] : []
+  }))
+  // Nothing known yet (a new portfolio): nothing to lock; a key another import
+  // inserts meanwhile is caught by the insert below.
+  const existing = new Map(seen.length === 0 ? [] : (await existingDebts(trx, rows, true)).map((d) => [keyOf(d), d]))
+
+  const fresh = rows.filter((r) => !existing.has(keyOf(r)))
+  const inserted = new Set(await insertDebts(trx, fresh.map((r) => ({ ...r, status: r.claim_amount === 0n ? 'closed' as const : 'active' as const }))))
+  // another import inserted one of these keys meanwhile: the job's retry sees it as known
+  if (inserted.size !== fresh.length) throw new Error('a debt of this batch was inserted concurrently; retrying')
+  await assignClaims(trx, fresh.map((r) => ({ debtId: r.id, creditor: r.creditor, amount: r.claim_amount, reference })))
+  for (const r of fresh) outcomes.set(keyOf(r), 'imported')
+
+  const changed: Array<NewDebt & { id: string }> = []
+  const adjusted: Array<{ id: string, status: 'active' | 'closed' | 'recalled', row: NewDebt }> = []
+  for (const row of rows) {
+    const before = existing.get(keyOf(row))
+    if (before === undefined) continue
+    if (before.source_hash === row.source_hash) {
+      outcomes.set(keyOf(row), 'unchanged')
+      continue
+    }
+    changed.push({ ...row, id: before.id })
+    if (before.claim_amount !== row.claim_amount) {
+      adjusted.push({ id: before.id, status: before.status, row })
+      outcomes.set(keyOf(row), 'adjusted')
+    } else {
+      outcomes.set(keyOf(row), 'imported')
+    }
+  }
+  await updateDebtStatements(trx, changed)
+  for (const debt of adjusted) {
+    if (debt.status === 'recalled') continue
+    const change = await restateClaim(trx, { debtId: debt.id, creditor: debt.row.creditor, claim: debt.row.claim_amount, reference })
+    if (change === null) continue
+    const next = statusFor(debt.status, change.outstanding)
+    if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
+    await flagOverpaid(trx, change.overpaidPayments, { reference: reference.type, claimDifference: change.difference.toString() })
+  }
+  return outcomes
+}
+
+/**
+ * The worker's part: duplicates out, then the rows in batches, each batch
+ * one transaction that also records every row's outcome, so a retried job
  * resumes where the last attempt stopped.
  */
 export async function processImport (deps: Deps, importId: string): Promise<void> {
@@ -154,12 +227,12 @@ export async function processImport (deps: Deps, importId: string): Promise<void
     if (pending.length === 0) break
     afterLine = (pending.at(-1) as { line: number }).line
     await deps.db.transaction().execute(async (trx) => {
-      const byKey = new Map<string, number>()
-      const upserts = pending.map(({ line, payload }) => {
+      const lineOf = new Map<string, number>()
+      const rows = pending.map(({ line, payload }) => {
         const stored = JSON.parse(deps.pii.decrypt(payload)) as Omit<DebtRow, 'outstanding'> & { outstanding: string }
         const row: DebtRow = { ...stored, outstanding: BigInt(stored.outstanding) }
         const index = iinIndex(deps.pii, row.iin)
-        byKey.set(`${row.contractNumberNormalized}\u0000${index}`, line)
+        lineOf.set(`${row.contractNumberNormalized}\u0000${index}`, line)
         return {
           id: uuidv7(),
           contract_number: row.contractNumber,
@@ -169,15 +242,17 @@ export async function processImport (deps: Deps, importId: string): Promise<void
           debtor_name_encrypted: deps.pii.encrypt(row.debtorName),
           creditor: row.creditor,
           currency: row.currency,
-          outstanding: row.outstanding,
+          // the portfolio's amount column is the creditor's claim
+          claim_amount: row.outstanding,
           source_hash: sourceHash(deps.pii, row),
           import_id: importId
         }
       })
-      const written = await upsertDebts(trx, upserts)
-      const writtenLines = new Set(written.map((w) => byKey.get(`${w.contract_number_normalized}\u0000${w.debtor_iin_index}`)))
-      await setRowOutcome(trx, importId, pending.filter((p) => writtenLines.has(p.line)).map((p) => p.line), 'imported')
-      await setRowOutcome(trx, importId, pending.filter((p) => !writtenLines.has(p.line)).map((p) => p.line), 'unchanged')
+      const outcomes = await applyDebtRows(trx, rows, { type: 'import', id: importId })
+      for (const outcome of ['imported', 'adjusted', 'unchanged'] as const) {
+        const lines = [...outcomes].filter(([, o]) => o === outcome).map(([key]) => lineOf.get(key) as number)
+        await setRowOutcome(trx, importId, lines, outcome)
+      }
     })
   }
   await deps.db.transaction().execute(async (trx) => { await finishImport(trx, importId) })

@@ -1,13 +1,19 @@
 import { sql, type Insertable, type Selectable, type Transaction } from 'kysely'
 import type { Database } from '../../db/database.js'
 import type { DB, DebtImportRowsTable, DebtImportsTable, DebtsTable } from '../../db/types.js'
+import { outstandingOf, outstandingSql } from '../ledger/service.js'
 
 type Handle = Database | Transaction<DB>
-export type DebtRow = Selectable<DebtsTable>
+/** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
+export type DebtRow = Selectable<DebtsTable> & { outstanding: bigint }
 export type DebtImportRow = Selectable<DebtImportsTable>
 
+function withOutstanding (db: Handle) {
+  return db.selectFrom('debts').selectAll('debts').select(sql<bigint>`coalesce(${outstandingSql(sql.ref('debts.id'))}, 0)`.as('outstanding'))
+}
+
 export async function findDebtByKey (db: Handle, contractNumberNormalized: string, iinIndex: string): Promise<DebtRow | undefined> {
-  return await db.selectFrom('debts').selectAll()
+  return await withOutstanding(db)
     .where('contract_number_normalized', '=', contractNumberNormalized)
     .where('debtor_iin_index', '=', iinIndex)
     .executeTakeFirst()
@@ -49,23 +55,28 @@ export async function purgeLookupFailures (db: Handle): Promise<number> {
   return Number(result.numDeletedRows)
 }
 
+/**
+ * With `forUpdate` the debt row is locked first and its outstanding read in
+ * a second statement: a statement that waited for the lock would otherwise
+ * read the balance from before the lock holder's postings.
+ */
 export async function findDebt (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<DebtRow | undefined> {
-  let query = db.selectFrom('debts').selectAll().where('id', '=', id)
-  if (options.forUpdate === true) query = query.forUpdate()
-  return await query.executeTakeFirst()
+  if (options.forUpdate !== true) return await withOutstanding(db).where('id', '=', id).executeTakeFirst()
+  const row = await db.selectFrom('debts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+  if (row === undefined) return undefined
+  return { ...row, outstanding: (await outstandingOf(db, [id])).get(id) ?? 0n }
 }
 
 export async function listDebts (db: Handle, filter: { contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
-  let query = db.selectFrom('debts').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
+  let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
   if (filter.contractNumberNormalized !== undefined) query = query.where('contract_number_normalized', '=', filter.contractNumberNormalized)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
   return await query.execute()
 }
 
-export async function setDebtStatus (db: Handle, id: string, status: DebtRow['status']): Promise<DebtRow> {
-  return await db.updateTable('debts').set({ status, updated_at: new Date() })
-    .where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+export async function setDebtStatus (db: Handle, id: string, status: DebtRow['status']): Promise<void> {
+  await db.updateTable('debts').set({ status, updated_at: new Date() }).where('id', '=', id).execute()
 }
 
 // --- imports ---------------------------------------------------------------
@@ -123,36 +134,44 @@ export async function nextPendingRows (db: Handle, importId: string, afterLine: 
   return rows as Array<{ line: number, payload: string }>
 }
 
-export type DebtUpsert = Insertable<DebtsTable>
+export type DebtInsert = Insertable<DebtsTable>
+export type ExistingDebt = Pick<Selectable<DebtsTable>, 'id' | 'contract_number_normalized' | 'debtor_iin_index' | 'source_hash' | 'claim_amount' | 'creditor' | 'status'>
 
-/**
- * Inserts new debts and updates those whose source row changed; returns the
- * keys of the rows written. An identical row is left alone (its balance may
- * have moved by payments since), so a re-import changes nothing.
- */
-export async function upsertDebts (db: Handle, rows: DebtUpsert[]): Promise<Array<{ contract_number_normalized: string, debtor_iin_index: string }>> {
-  if (rows.length === 0) return []
-  return await db.insertInto('debts').values(rows)
-    .onConflict((oc) => oc.columns(['contract_number_normalized', 'debtor_iin_index']).doUpdateSet((eb) => ({
-      contract_number: eb.ref('excluded.contract_number'),
-      debtor_name_encrypted: eb.ref('excluded.debtor_name_encrypted'),
-      creditor: eb.ref('excluded.creditor'),
-      currency: eb.ref('excluded.currency'),
-      outstanding: eb.ref('excluded.outstanding'),
-      source_hash: eb.ref('excluded.source_hash'),
-      import_id: eb.ref('excluded.import_id'),
-      updated_at: sql`now()`
-    })).where('debts.source_hash', '<>', (eb) => eb.ref('excluded.source_hash')))
-    .returning(['contract_number_normalized', 'debtor_iin_index'])
-    .execute()
+/** Debts already known by these (contract, IIN) keys; with `lock`, locked in id order. */
+export async function existingDebts (db: Handle, keys: Array<{ contract_number_normalized: string, debtor_iin_index: string }>, lock: boolean): Promise<ExistingDebt[]> {
+  if (keys.length === 0) return []
+  let query = db.selectFrom('debts').select(['id', 'contract_number_normalized', 'debtor_iin_index', 'source_hash', 'claim_amount', 'creditor', 'status'])
+    .where(sql<boolean>`(contract_number_normalized, debtor_iin_index) in (${sql.join(keys.map((k) => sql`(${k.contract_number_normalized}, ${k.debtor_iin_index})`))})`)
+    .orderBy('id')
+  if (lock) query = query.forUpdate()
+  return await query.execute()
 }
 
-export async function setRowOutcome (db: Handle, importId: string, lines: number[], outcome: 'imported' | 'unchanged'): Promise<void> {
+/** New debts; a key another import inserted meanwhile is left out of the result. */
+export async function insertDebts (db: Handle, rows: DebtInsert[]): Promise<string[]> {
+  if (rows.length === 0) return []
+  const written = await db.insertInto('debts').values(rows)
+    .onConflict((oc) => oc.columns(['contract_number_normalized', 'debtor_iin_index']).doNothing())
+    .returning('id').execute()
+  return written.map((w) => w.id)
+}
+
+/** The creditor's statement of known debts: descriptive fields only, set-based. */
+export async function updateDebtStatements (db: Handle, rows: Array<DebtInsert & { id: string }>): Promise<void> {
+  if (rows.length === 0) return
+  await sql`
+    update debts d set contract_number = v.contract_number, debtor_name_encrypted = v.debtor_name_encrypted, creditor = v.creditor,
+           currency = v.currency, claim_amount = v.claim_amount::bigint, source_hash = v.source_hash, import_id = v.import_id::uuid, updated_at = now()
+      from (values ${sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.contract_number}, ${r.debtor_name_encrypted}, ${r.creditor}, ${r.currency ?? 'KZT'}, ${r.claim_amount}, ${r.source_hash}, ${r.import_id ?? null})`))})
+        as v (id, contract_number, debtor_name_encrypted, creditor, currency, claim_amount, source_hash, import_id)
+     where d.id = v.id`.execute(db)
+}
+
+export async function setRowOutcome (db: Handle, importId: string, lines: number[], outcome: 'imported' | 'adjusted' | 'unchanged'): Promise<void> {
   if (lines.length === 0) return
   await db.updateTable('debt_import_rows').set({ outcome })
     .where('import_id', '=', importId).where('line', 'in', lines).execute()
 }
-
 /** Totals and the first 1000 errors from the staged rows, then the rows go. */
 export async function finishImport (db: Handle, importId: string): Promise<void> {
   await sql`
@@ -162,6 +181,7 @@ export async function finishImport (db: Handle, importId: string): Promise<void>
       rows_total = s.total,
       rows_imported = s.imported,
       rows_unchanged = s.unchanged,
+      rows_adjusted = s.adjusted,
       rows_rejected = s.rejected,
       errors = coalesce((
         select jsonb_agg(jsonb_build_object('line', e.line, 'column', e.error_column, 'code', e.error_code, 'message', e.error_message) order by e.line)
@@ -170,6 +190,7 @@ export async function finishImport (db: Handle, importId: string): Promise<void>
     from (select count(*)::int as total,
                  count(*) filter (where outcome = 'imported')::int as imported,
                  count(*) filter (where outcome = 'unchanged')::int as unchanged,
+                 count(*) filter (where outcome = 'adjusted')::int as adjusted,
                  count(*) filter (where outcome = 'rejected')::int as rejected
             from debt_import_rows where import_id = ${importId}) s
     where i.id = ${importId}`.execute(db)

@@ -50,8 +50,10 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: debts'],
       summary: 'Import a debt portfolio (CSV)',
       description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
-        '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals. ' +
-        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows upsert by contract number + IIN; bad rows are reported and never stop the good ones. ' +
+        '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals is the creditor\'s claim (what the debtor owes before anything collected through this service). ' +
+        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
+        'a corrected name or spelling changes descriptive data only, a changed claim posts `claim_adjusted` for the difference (outstanding = claim - net collected, never below zero; a surplus becomes overpaid on the latest payments, flagged for review). ' +
+        'Bad rows are reported and never stop the good ones. ' +
         'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       headers: Type.Object({ 'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })) }),
@@ -109,11 +111,14 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'updateDebt',
       tags: ['Admin: debts'],
       summary: 'Change a debt\'s status',
-      description: 'E.g. `recalled` when the creditor takes the claim back; only `active` debts can be looked up and paid. Audit-logged. Scopes: operator, admin.',
+      description: '`recalled` when the creditor takes the claim back: the ledger posts `claim_recalled` for what is outstanding. Undoing a recall (`active` or `closed`) ' +
+        'reinstates the claim as last imported (`claim_adjusted`); the status then follows the outstanding amount (`closed` at zero, `active` above). ' +
+        'Between `active` and `closed` the status only follows the outstanding amount: asking for the other is 409 `debt_status_follows_outstanding`. ' +
+        'Only `active` debts can be looked up and paid. Audit-logged. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       params: DebtParams,
       body: DebtPatchBody,
-      response: { 200: Type.Ref(DebtSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 404: ['debt_not_found'] }) }
+      response: { 200: Type.Ref(DebtSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 404: ['debt_not_found'], 409: ['debt_status_follows_outstanding'] }) }
     }
   }, async (request) => await changeDebtStatus(deps, actorOf(request), request.params.id, request.body.status))
 }

@@ -44,6 +44,7 @@ export const DebtSchema = Type.Object({
   debtorName: Type.String(),
   debtorIinMasked: Type.String({ examples: ['8710******27'] }),
   outstanding: Type.Ref(MoneySchema),
+  claimAmount: Type.Ref(MoneySchema),
   status: DebtStatus,
   importId: Type.Union([Type.String({ pattern: publicIdPattern('debtImport') }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
@@ -51,7 +52,7 @@ export const DebtSchema = Type.Object({
 }, {
   $id: 'Debt',
   additionalProperties: false,
-  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, claimAmount: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
 })
 export type Debt = Static<typeof DebtSchema>
 
@@ -76,8 +77,9 @@ export const DebtImportSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('debtImport') }),
   status: Type.Union(IMPORT_STATUSES.map((s) => Type.Literal(s))),
   rowsTotal: Type.Integer({ description: 'Data rows in the file (the header not counted)' }),
-  rowsImported: Type.Integer({ description: 'New or changed debts' }),
-  rowsUnchanged: Type.Integer({ description: 'Rows identical to what an earlier import brought' }),
+  rowsImported: Type.Integer({ description: 'New debts, and known debts whose descriptive data (name, contract or creditor spelling) changed' }),
+  rowsUnchanged: Type.Integer({ description: 'Rows identical to what an earlier import brought: nothing written' }),
+  rowsAdjusted: Type.Integer({ description: 'Known debts whose claim changed: a claim_adjusted ledger entry for the difference (collections are kept)' }),
   rowsRejected: Type.Integer(),
   errors: Type.Array(Type.Ref(ImportErrorSchema), { description: 'The first 1000 rejected rows' }),
   failureReason: Type.Union([Type.String(), Type.Null()]),
@@ -87,7 +89,7 @@ export const DebtImportSchema = Type.Object({
 }, {
   $id: 'DebtImport',
   additionalProperties: false,
-  examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'completed', rowsTotal: 3, rowsImported: 2, rowsUnchanged: 0, rowsRejected: 1, errors: [{ line: 3, column: 'debtor_iin', code: 'invalid_iin', message: 'not a valid IIN (checksum)' }], failureReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: '2026-11-25T10:00:01.000Z', finishedAt: '2026-11-25T10:00:09.000Z' }]
+  examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'completed', rowsTotal: 3, rowsImported: 2, rowsUnchanged: 0, rowsAdjusted: 0, rowsRejected: 1, errors: [{ line: 3, column: 'debtor_iin', code: 'invalid_iin', message: 'not a valid IIN (checksum)' }], failureReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: '2026-11-25T10:00:01.000Z', finishedAt: '2026-11-25T10:00:09.000Z' }]
 })
 export type DebtImport = Static<typeof DebtImportSchema>
 

@@ -3,7 +3,10 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { validateIin } from '../../lib/iin.js'
 import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { maskName, normalizeContractNumber } from '../../lib/names.js'
-import { NotFound, Unprocessable } from '../../http/errors.js'
+import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { recallClaim, restateClaim } from '../ledger/service.js'
+import { lockPaymentsOfDebts } from '../payments/settlement.js'
+import { statusFor } from './status.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { iinIndex } from './import-service.js'
 import { findDebt, findDebtByKey, isContractLocked, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
@@ -24,6 +27,7 @@ export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
     debtorName: pii.decrypt(row.debtor_name_encrypted),
     debtorIinMasked: maskIin(pii.decrypt(row.debtor_iin_encrypted)),
     outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
+    claimAmount: { amount: Number(row.claim_amount), currency: 'KZT' },
     status: row.status,
     importId: row.import_id === null ? null : toPublicId('debtImport', row.import_id),
     createdAt: row.created_at.toISOString(),
@@ -82,16 +86,38 @@ export async function listDebtsPage (deps: Deps, query: { contractNumber?: strin
   return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
 }
 
+/**
+ * The operator's status change, through the ledger. `recalled` (the
+ * creditor takes the claim back) posts claim_recalled for what is
+ * outstanding. Undoing a recall (`active` or `closed`) reinstates the claim
+ * as the creditor last stated it with claim_adjusted, and the status then
+ * follows the outstanding amount. Between `active` and `closed` the status
+ * only ever follows the outstanding amount: asking for the other one is 409.
+ */
 export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: string, status: DebtRow['status']): Promise<Debt> {
   const id = fromPublicId('debt', publicId)
   if (id === null) throw new NotFound('debt_not_found', 'No debt with this id')
   return await deps.db.transaction().execute(async (trx) => {
+    await lockPaymentsOfDebts(trx, [id])
     const before = await findDebt(trx, id, { forUpdate: true })
     if (before === undefined) throw new NotFound('debt_not_found', 'No debt with this id')
-    const after = before.status === status ? before : await setDebtStatus(trx, id, status)
-    if (before.status !== status) {
-      await recordAudit(trx, actor, { action: 'debt.status_changed', entityType: 'debt', entityId: publicId, details: { from: before.status, to: status } })
+    if (before.status === status) return toDebt(deps.pii, before)
+    const reference = { type: 'debt' as const, id }
+    let details: Record<string, unknown> = {}
+    if (status === 'recalled') {
+      const recalled = await recallClaim(trx, { debtId: id, creditor: before.creditor, reference })
+      await setDebtStatus(trx, id, 'recalled')
+      details = { recalled: recalled.toString() }
+    } else if (before.status === 'recalled') {
+      const change = await restateClaim(trx, { debtId: id, creditor: before.creditor, claim: before.claim_amount, reference })
+      const outstanding = change?.outstanding ?? before.outstanding
+      await setDebtStatus(trx, id, statusFor('active', outstanding))
+      details = { reinstated: (change?.difference ?? 0n).toString() }
+    } else {
+      throw new Conflict('debt_status_follows_outstanding', `The status follows the outstanding amount: this debt is ${before.status} with ${before.outstanding} tiyn outstanding`)
     }
+    const after = await findDebt(trx, id) as DebtRow
+    await recordAudit(trx, actor, { action: 'debt.status_changed', entityType: 'debt', entityId: publicId, details: { from: before.status, to: after.status, ...details } })
     return toDebt(deps.pii, after)
   })
 }

@@ -37,10 +37,11 @@ const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['Bank callbacks'],
         summary: kind === 'check' ? 'The bank asks whether a payment may proceed' : 'The bank reports a payment\'s result',
         description: 'Called by the acquirer (FFIN Payments / Freedom Pay), form-encoded, signed with `pg_sig` over the parameters (script name `' + kind + '`). ' +
-          'A bad signature changes nothing and answers `error` (logged with a bounded digest). A repeated callback gets the identical answer; its effects apply once. ' +
+          'A bad signature changes nothing and answers `error` (logged with a bounded digest). ' +
+          (kind === 'check' ? 'Decided afresh every time it is asked (its only effect, the hold, is never doubled). ' : 'A repeated result gets the identical answer; its effects apply once. ') +
           'Parameters that are not flat text (a name given twice, a NUL) get 400 `validation_failed`; a body over 16 KB 413 `payload_too_large`; ' +
           'more than CALLBACK_RATE_LIMIT_PER_MINUTE calls per minute from one address 429 `rate_limited` with `Retry-After`. ' +
-          (kind === 'check' ? '`rejected` when the payment is not pending, the amount or currency differs, or the debt cannot take it.' : '`pg_result=1`: the payment succeeds and the debt\'s balance goes down (an excess is kept as overpaid and flagged); `0`: it fails. A mismatched amount is never marked paid.'),
+          (kind === 'check' ? '`rejected` when the payment is not pending, the amount or currency differs, the debt is not active, or the amount does not fit in the outstanding minus what payments already let through hold (each holds its amount until it succeeds, fails or expires).' : '`pg_result=1`: the payment succeeds and the debt\'s balance goes down (an excess is kept as overpaid and flagged); `0`: it fails. A mismatched amount, currency or bank payment id is never marked paid (flagged for review).'),
         security: [],
         consumes: ['application/x-www-form-urlencoded'],
         body: CallbackBody,

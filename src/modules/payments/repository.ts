@@ -104,13 +104,57 @@ export async function listPayments (db: Handle, filter: PaymentFilter): Promise<
   return await query.execute()
 }
 
-/** Pending payments the reconciler should ask the bank about. */
-export async function paymentsToReconcile (db: Handle, now: Date, initGraceSeconds: number, limit: number): Promise<PaymentRow[]> {
-  return await db.selectFrom('payments').selectAll()
-    .where('status', '=', 'pending')
-    .where((eb) => eb.or([
-      eb('expires_at', '<', now),
-      eb.and([eb('bank_payment_id', 'is', null), eb('created_at', '<', new Date(now.getTime() - initGraceSeconds * 1000))])
-    ]))
-    .orderBy('created_at').limit(limit).execute()
+// --- holds at the check -------------------------------------------------------
+
+/** Tiyn held on a debt by pending payments the bank's check let through, this one excepted. */
+export async function heldOnDebt (db: Handle, debtId: string, exceptPaymentId: string): Promise<bigint> {
+  const { held } = await db.selectFrom('payments')
+    .select(sql<bigint>`coalesce(sum(amount), 0)::bigint`.as('held'))
+    .where('debt_id', '=', debtId).where('status', '=', 'pending')
+    .where('check_passed_at', 'is not', null).where('id', '<>', exceptPaymentId)
+    .executeTakeFirstOrThrow()
+  return held
+}
+
+/** The check let it through: its amount is held from now on (a repeated check keeps the first time). */
+export async function holdAtCheck (db: Handle, paymentId: string): Promise<void> {
+  await db.updateTable('payments').set({ check_passed_at: sql<Date>`coalesce(check_passed_at, now())` })
+    .where('id', '=', paymentId).where('status', '=', 'pending').execute()
+}
+
+// --- reconciliation ----------------------------------------------------------
+
+export interface ReconcileSchedule {
+  /** The first wait, and the unit of the backoff: after the n-th ask, wait firstSeconds * 2^n. */
+  firstSeconds: number
+  maxSeconds: number
+}
+
+/**
+ * Claims the due pending payments, earliest due first, and moves each one's
+ * next check on by the backoff (never past its lifetime while it has one
+ * left: it is asked then, before anything expires it). Claimed and
+ * rescheduled in one statement, so a crash mid-run or a second worker
+ * never asks twice in a row, and a payment the bank cannot answer about
+ * goes behind the others instead of starving them. Flagged payments
+ * (needsReview) are an operator's and are not claimed.
+ */
+export async function claimPaymentsToReconcile (db: Handle, now: Date, limit: number, schedule: ReconcileSchedule): Promise<PaymentRow[]> {
+  const due = db.selectFrom('payments').select('id')
+    .where('status', '=', 'pending').where('needs_review', '=', false)
+    .where('next_check_at', 'is not', null).where('next_check_at', '<=', now)
+    .orderBy('next_check_at').orderBy('id').limit(limit)
+    .forUpdate().skipLocked()
+  const wait = sql`make_interval(secs => least(${schedule.maxSeconds}::float8, ${schedule.firstSeconds}::float8 * power(2, least(check_attempts + 1, 30))))`
+  const next = sql<Date>`case when expires_at > ${now} then least(expires_at, ${now}::timestamptz + ${wait}) else ${now}::timestamptz + ${wait} end`
+  return await db.updateTable('payments')
+    .set({ next_check_at: next, check_attempts: sql<number>`check_attempts + 1` })
+    .where('id', 'in', due)
+    .returningAll().execute()
+}
+
+/** Asks about a payment at the next run (after a timed-out init: the bank may have the order). */
+export async function checkSoon (db: Handle, paymentId: string, at: Date): Promise<void> {
+  await db.updateTable('payments').set({ next_check_at: at })
+    .where('id', '=', paymentId).where('status', '=', 'pending').execute()
 }

@@ -9,7 +9,7 @@ import { assertConsentActive, findFreshAcceptance } from '../acceptances/service
 import { findAcceptance } from '../acceptances/repository.js'
 import { findDebt } from '../debts/repository.js'
 import { agencyOf } from '../agency/schemas.js'
-import { findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
+import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
 import { assessRisk } from './risk.js'
 import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
@@ -103,7 +103,8 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     throw new Forbidden('payment_refused', 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', { reason: refusal })
   }
 
-  const expiresAt = new Date(Date.now() + deps.config.payments.lifetimeSeconds * 1000)
+  const startedAt = Date.now()
+  const expiresAt = new Date(startedAt + deps.config.payments.lifetimeSeconds * 1000)
   await deps.db.transaction().execute(async (trx) => {
     // Erasure locks the acceptances it destroys: re-check under the same lock.
     const locked = await findAcceptance(trx, acceptance.id, { forUpdate: true })
@@ -120,6 +121,8 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
       iin_index: subject.iinIndex,
       email_index: subject.emailIndex,
       expires_at: expiresAt,
+      // if no result reaches us by then, reconciliation asks the bank
+      next_check_at: new Date(startedAt + deps.config.payments.reconcileAfterSeconds * 1000),
       client_secret_hash: clientSecret.hash
     })
     await recordEvent(trx, id, 'created', { amount: amount.toString(), offerVersion: acceptance.offer_version })
@@ -146,7 +149,10 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     deps.log.warn({ err: error, paymentId: publicId }, 'bank did not initialise the payment')
     if (error instanceof BankTimeoutError) {
       // Unknown outcome: the bank may have the order. Reconciliation asks it by order id.
-      await recordEvent(deps.db, id, 'init_timeout', {})
+      await deps.db.transaction().execute(async (trx) => {
+        await recordEvent(trx, id, 'init_timeout', {})
+        await checkSoon(trx, id, new Date())
+      })
       throw new BadGateway('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { paymentId: publicId, paymentStatus: 'pending', clientSecret: clientSecret.secret })
     }
     await deps.db.transaction().execute(async (trx) => {

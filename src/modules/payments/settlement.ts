@@ -1,6 +1,8 @@
 import type { Transaction } from 'kysely'
 import type { DB } from '../../db/types.js'
 import { findDebt } from '../debts/repository.js'
+import { followOutstanding } from '../debts/status.js'
+import { receivePayment } from '../ledger/service.js'
 import { findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
 import { queuePaymentReceipt } from '../notifications/service.js'
 
@@ -34,16 +36,11 @@ export async function settleSuccess (trx: Transaction<DB>, paymentId: string, su
     return 'mismatch'
   }
   const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as NonNullable<Awaited<ReturnType<typeof findDebt>>>
-  // The balance never goes below zero; what it cannot absorb is kept as
-  // overpaid on the payment and flagged, so no money leaves the books.
-  const applied = payment.amount < debt.outstanding ? payment.amount : debt.outstanding
-  const overpaid = payment.amount - applied
-  const outstanding = debt.outstanding - applied
-  await trx.updateTable('debts').set({
-    outstanding,
-    status: outstanding === 0n && debt.status === 'active' ? 'closed' : debt.status,
-    updated_at: new Date()
-  }).where('id', '=', debt.id).execute()
+  // The ledger applies what the debt can absorb; the rest stays on the
+  // payment's overpaid account (mirrored in overpaid_amount) and is flagged,
+  // so no money leaves the books.
+  const { applied, excess: overpaid, outstanding } = await receivePayment(trx, { debtId: debt.id, paymentId: payment.id, amount: payment.amount })
+  await followOutstanding(trx, debt, outstanding)
   // The bank holds the money: a success after our expiry, or after we gave
   // up on a failed init, still counts.
   const late = payment.status !== 'pending'
@@ -52,7 +49,6 @@ export async function settleSuccess (trx: Transaction<DB>, paymentId: string, su
     paid_at: success.paidAt,
     card_mask: success.cardMask,
     bank_payment_id: payment.bank_payment_id ?? success.bankPaymentId,
-    overpaid_amount: overpaid,
     failure_code: null,
     ...(overpaid > 0n ? { needs_review: true, review_reason: 'overpaid' } : {})
   })
@@ -81,4 +77,18 @@ export async function settleFailure (trx: Transaction<DB>, paymentId: string, fa
 export async function expirePayment (trx: Transaction<DB>, paymentId: string, reason: string): Promise<void> {
   const expired = await updatePayment(trx, paymentId, ['pending'], { status: 'expired', failure_code: 'expired' })
   if (expired !== undefined) await recordEvent(trx, paymentId, 'expired', { reason })
+}
+
+/** Locks every payment of these debts (id order): taken before the debts, as settlement does. */
+export async function lockPaymentsOfDebts (trx: Transaction<DB>, debtIds: string[]): Promise<void> {
+  if (debtIds.length === 0) return
+  await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
+}
+
+/** A lowered claim left money beyond it on these payments: an operator looks at them. */
+export async function flagOverpaid (trx: Transaction<DB>, paymentIds: string[], details: Record<string, unknown>): Promise<void> {
+  for (const id of paymentIds) {
+    await trx.updateTable('payments').set({ needs_review: true, review_reason: 'overpaid', updated_at: new Date() }).where('id', '=', id).execute()
+    await recordEvent(trx, id, 'overpaid_by_claim_change', details)
+  }
 }

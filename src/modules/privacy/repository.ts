@@ -96,7 +96,7 @@ export async function hasRefundInProgress (db: Handle, paymentIds: string[]): Pr
   if (paymentIds.length === 0) return false
   const open = await db.selectFrom('refund_requests').select('id').where('payment_id', 'in', paymentIds).where('open', '=', true).limit(1).executeTakeFirst()
   if (open !== undefined) return true
-  const pending = await db.selectFrom('refunds').select('id').where('payment_id', 'in', paymentIds).where('status', '=', 'pending').limit(1).executeTakeFirst()
+  const pending = await db.selectFrom('refunds').select('id').where('payment_id', 'in', paymentIds).where('status', 'in', ['pending', 'needs_review']).limit(1).executeTakeFirst()
   return pending !== undefined
 }
 

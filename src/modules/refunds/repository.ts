@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type { Database } from '../../db/database.js'
-import type { DB, RefundRequestsTable, RefundsTable } from '../../db/types.js'
+import type { DB, RefundRequestsTable, RefundsTable, RefundStatus } from '../../db/types.js'
 
 type Handle = Database | Transaction<DB>
 export type RefundRequestRow = Selectable<RefundRequestsTable>
@@ -56,6 +56,14 @@ export async function findRefundOfRequest (db: Handle, requestId: string): Promi
   return await db.selectFrom('refunds').selectAll().where('refund_request_id', '=', requestId).executeTakeFirst()
 }
 
+/** Bank-reported refunds a crash left pending (a partial index serves it). */
+export async function pendingBankReportedRefunds (db: Handle, limit: number): Promise<string[]> {
+  const rows = await db.selectFrom('refunds').select('id')
+    .where('kind', '=', 'bank_reported').where('status', '=', 'pending')
+    .orderBy('id').limit(limit).execute()
+  return rows.map((row) => row.id)
+}
+
 export async function updateRefund (db: Handle, id: string, changes: Updateable<RefundsTable>): Promise<RefundRow> {
   return await db.updateTable('refunds').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
@@ -73,4 +81,35 @@ export async function markOverdue (db: Handle, today: string): Promise<number> {
     .where('open', '=', true).where('status', '=', 'approved').where('due_at', '<', today).where('overdue', '=', false)
     .executeTakeFirst()
   return Number(result.numUpdatedRows)
+}
+
+/** Every refund and return of a payment, oldest first (a handful at most). */
+export async function refundsOfPayment (db: Handle, paymentId: string): Promise<RefundRow[]> {
+  return await db.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).orderBy('id', 'asc').execute()
+}
+
+export async function listRefunds (db: Handle, filter: { status?: RefundStatus, paymentId?: string, limit: number, startingAfter: string | null }): Promise<RefundRow[]> {
+  let query = db.selectFrom('refunds').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.paymentId !== undefined) query = query.where('payment_id', '=', filter.paymentId)
+  if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
+  return await query.execute()
+}
+
+/**
+ * Pending refunds no worker job will ever run again: the process died during
+ * the job's last attempt (graphile-worker does not retry it past its
+ * max_attempts), so the outcome is unknown. A job still locked or with
+ * attempts left keeps its refund out of this list.
+ */
+export async function orphanedPendingRefunds (db: Handle, jobKeyPrefix: string): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`
+    select r.id from refunds r
+     where r.status = 'pending'
+       and not exists (
+         select 1 from graphile_worker.jobs j
+          where j.key = ${jobKeyPrefix} || r.id::text
+            and (j.attempts < j.max_attempts or j.locked_at is not null))
+     order by r.id`.execute(db)
+  return rows.map((row) => row.id)
 }

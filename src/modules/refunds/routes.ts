@@ -6,14 +6,15 @@ import { pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
 import {
-  CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
+  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
 } from './schemas.js'
-import { decideRefundRequest, getRefundRequest, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
+import { decideRefundRequest, getAdminRefund, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
 
 const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(RefundSchema)
   app.addSchema(RefundRequestSchema)
-  const deps = { db: app.db, pii: app.pii }
+  app.addSchema(AdminRefundSchema)
+  const deps = { db: app.db, pii: app.pii, refundMaxAttempts: app.config.refunds.maxAttempts }
   const operator = app.requireScopes('operator')
   const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
 
@@ -97,18 +98,46 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) => await reply.code(202).send(await returnPayment(deps, actorOf(request), request.params.id, request.body.reason)))
 
+  app.get('/admin/refunds', {
+    preHandler: operator,
+    schema: {
+      operationId: 'listRefunds',
+      tags: ['Admin: refunds'],
+      summary: 'List refunds and returns',
+      description: 'Filter by `status` (`status=needs_review`: refunds whose outcome at the bank is unknown or does not fit ours, waiting for an operator) and `paymentId`. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      querystring: AdminRefundQuery,
+      response: { 200: pageOf(Type.Ref(AdminRefundSchema), 'A page of refunds'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
+    }
+  }, async (request) => await listAdminRefunds(app.db, request.query))
+
+  app.get('/admin/refunds/:id', {
+    preHandler: operator,
+    schema: {
+      operationId: 'getRefund',
+      tags: ['Admin: refunds'],
+      summary: 'One refund or return, with why it needs review',
+      description: 'The refund\'s state, attempts, when revoke.php was last sent (`sentAt`), the bank\'s refund id, and for `needs_review` the reason (`reviewReason`). Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: RefundParams,
+      response: { 200: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'] }) }
+    }
+  }, async (request) => await getAdminRefund(app.db, request.params.id))
+
   app.post('/admin/refunds/:id/retry', {
     preHandler: operator,
     schema: {
       operationId: 'retryRefund',
       tags: ['Admin: refunds'],
-      summary: 'Retry a failed refund',
-      description: 'A refund the bank did not complete after its retries is `failed`; this queues it again. Audit-logged. Scopes: operator, admin.',
+      summary: 'Retry a failed or needs_review refund',
+      description: 'A `failed` (the bank refused) or `needs_review` (outcome unknown, or the bank\'s refunded total did not fit ours) refund goes back to `pending` in its payment\'s queue. ' +
+        'The worker asks the bank (get_status3.php) before anything else: a refund the bank already made is completed without calling revoke.php again. ' +
+        '409 `refund_not_failed` in any other state. Audit-logged. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       params: RefundParams,
-      response: { 202: Type.Ref(RefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'], 409: ['refund_not_failed'] }) }
+      response: { 202: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'], 409: ['refund_not_failed'] }) }
     }
-  }, async (request, reply) => await reply.code(202).send(await retryRefund(app.db, actorOf(request), request.params.id)))
+  }, async (request, reply) => await reply.code(202).send(await retryRefund(deps, actorOf(request), request.params.id)))
 }
 
 export default refundRoutes

@@ -2,6 +2,9 @@ import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { AmountInput } from '../../http/schemas.js'
 
+export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'needs_review'] as const
+export const REFUND_REQUEST_STATUSES = ['submitted', 'approved', 'rejected', 'completed'] as const
+
 const RequestId = Type.String({ pattern: publicIdPattern('refundRequest'), examples: ['rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
 const PaymentId = Type.String({ pattern: publicIdPattern('payment') })
 const Timestamp = Type.String({ format: 'date-time' })
@@ -19,8 +22,11 @@ export type CreateRefundRequestInput = Static<typeof CreateRefundRequestBody>
 
 export const RefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return')]),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')], { description: '`refund`: on a client\'s request; `return`: the agency refused the payment; `bank_reported`: made at the bank, found by reconciliation' }),
+  status: Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status)), {
+    description: '`pending` while the worker settles it with the bank; `failed` only when the bank refused with a signed answer (nothing moved); ' +
+      '`needs_review` when the outcome is unknown after the last attempt or the bank\'s refunded total does not fit ours (an operator retries it; its amount stays reserved)'
+  }),
   amount: Type.Integer(),
   attempts: Type.Integer(),
   completedAt: Type.Union([Timestamp, Type.Null()])
@@ -32,7 +38,7 @@ export const RefundSchema = Type.Object({
 
 export const RefundRequestSchema = Type.Object({
   id: RequestId,
-  status: Type.Union([Type.Literal('submitted'), Type.Literal('approved'), Type.Literal('rejected')]),
+  status: Type.Union(REFUND_REQUEST_STATUSES.map((status) => Type.Literal(status)), { description: '`submitted` -> `approved` | `rejected`; `completed` once its refund succeeded' }),
   paymentId: PaymentId,
   amount: Type.Integer({ description: 'Tiyn' }),
   responseText: Type.Union([Type.String(), Type.Null()], { description: 'The agency\'s official answer' }),
@@ -58,7 +64,7 @@ export const DecisionBody = Type.Object({
 export type DecisionInput = Static<typeof DecisionBody>
 
 export const RefundRequestQuery = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal('submitted'), Type.Literal('approved'), Type.Literal('rejected')])),
+  status: Type.Optional(Type.Union(REFUND_REQUEST_STATUSES.map((status) => Type.Literal(status)))),
   overdue: Type.Optional(Type.Boolean()),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
   startingAfter: Type.Optional(RequestId)
@@ -67,5 +73,37 @@ export const RefundRequestQuery = Type.Object({
 export const ReturnBody = Type.Object({
   reason: Type.String({ minLength: 1, maxLength: 2000 })
 }, { additionalProperties: false, examples: [{ reason: 'Платёж признан подозрительным (п. 8 оферты)' }] })
+
+export const AdminRefundSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('refund') }),
+  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')]),
+  status: Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status))),
+  amount: Type.Integer({ description: 'Tiyn' }),
+  attempts: Type.Integer(),
+  completedAt: Type.Union([Timestamp, Type.Null()]),
+  paymentId: PaymentId,
+  refundRequestId: Type.Union([RequestId, Type.Null()]),
+  reviewReason: Type.Union([Type.String(), Type.Null()], { description: 'Why it is needs_review' }),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  sentAt: Type.Union([Timestamp, Type.Null()], { description: 'When revoke.php was last sent without a recorded answer (null once the bank refused)' }),
+  bankRefundId: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp
+}, {
+  $id: 'AdminRefund',
+  additionalProperties: false,
+  examples: [{
+    id: 'ref_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', kind: 'refund', status: 'needs_review', amount: 50000, attempts: 5, completedAt: null,
+    paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', refundRequestId: 'rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
+    reviewReason: 'outcome unknown after the last attempt: revoke.php: no answer in time', lastError: 'outcome unknown after the last attempt: revoke.php: no answer in time',
+    sentAt: '2026-03-19T10:00:05.000Z', bankRefundId: null, createdAt: '2026-03-19T10:00:00.000Z'
+  }]
+})
+
+export const AdminRefundQuery = Type.Object({
+  status: Type.Optional(Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status)))),
+  paymentId: Type.Optional(PaymentId),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('refund') }))
+}, { additionalProperties: false })
 
 export const RefundParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('refund') }) }, { additionalProperties: false })

@@ -1,10 +1,11 @@
 import type { Database } from '../../db/database.js'
+import type { RefundStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
-import { enqueueJob } from '../../jobs/queue.js'
+import { queueRefund } from './queue.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { emailIndex } from '../acceptances/service.js'
 import { findAcceptance } from '../acceptances/repository.js'
@@ -13,16 +14,16 @@ import { findPayment, recordEvent, type PaymentRow } from '../payments/repositor
 import { paymentNotFound } from '../payments/service.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
 import {
-  committedRefunds, findOpenRequest, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
-  listRefundRequests, updateRefundRequest, type RefundRequestRow, type RefundRow
+  committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
+  listRefundRequests, listRefunds, updateRefundRequest, type RefundRequestRow, type RefundRow
 } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
 
-export const REFUND_TASK = 'refund-execute'
+export { REFUND_TASK } from './queue.js'
 // offer cl. 5: the refund is made within 5 business days of the agency's answer.
 const REFUND_DUE_BUSINESS_DAYS = 5
 
-interface Deps { db: Database, pii: PiiCipher }
+interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
 export function toRefund (row: RefundRow) {
   return {
@@ -33,6 +34,41 @@ export function toRefund (row: RefundRow) {
     attempts: row.attempts,
     completedAt: row.completed_at?.toISOString() ?? null
   }
+}
+
+/** The back office's view: why a refund needs review, and what the bank was last asked. */
+export function toAdminRefund (row: RefundRow) {
+  return {
+    ...toRefund(row),
+    paymentId: toPublicId('payment', row.payment_id),
+    refundRequestId: row.refund_request_id === null ? null : toPublicId('refundRequest', row.refund_request_id),
+    reviewReason: row.review_reason,
+    lastError: row.last_error,
+    sentAt: row.sent_at?.toISOString() ?? null,
+    bankRefundId: row.bank_refund_id,
+    createdAt: row.created_at.toISOString()
+  }
+}
+
+export async function listAdminRefunds (db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }) {
+  const limit = query.limit ?? 20
+  const paymentId = query.paymentId === undefined ? undefined : fromPublicId('payment', query.paymentId)
+  if (paymentId === null) return { data: [], hasMore: false, nextCursor: null }
+  const rows = await listRefunds(db, {
+    status: query.status,
+    paymentId,
+    limit,
+    startingAfter: query.startingAfter === undefined ? null : fromPublicId('refund', query.startingAfter)
+  })
+  const data = rows.slice(0, limit).map(toAdminRefund)
+  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+}
+
+export async function getAdminRefund (db: Database, publicId: string) {
+  const id = fromPublicId('refund', publicId)
+  const row = id === null ? undefined : await findRefund(db, id)
+  if (row === undefined) throw new NotFound('refund_not_found', 'No refund with this id')
+  return toAdminRefund(row)
 }
 
 export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | undefined): RefundRequest {
@@ -132,7 +168,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) })
     const row = await updateRefundRequest(trx, id, { ...decided, status: 'approved', amount, due_at: dueAt })
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: id, kind: 'refund', amount })
-    await enqueueJob(trx, REFUND_TASK, { refundId: refund.id }, { maxAttempts: 5 })
+    await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
     await recordEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
     await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
     await queueRefundAnswer(trx, row)
@@ -161,7 +197,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
       await updateRefundRequest(trx, open.id, { status: 'rejected', open: false, response_text: 'The payment is being returned in full (offer cl. 8).', decided_at: new Date(), decided_by_key_id: actor.keyId })
     }
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder })
-    await enqueueJob(trx, REFUND_TASK, { refundId: refund.id }, { maxAttempts: 5 })
+    await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
     await recordEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
     await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { reason, amount: remainder.toString() } })
     return toRefund(refund)

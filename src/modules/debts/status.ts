@@ -1,0 +1,18 @@
+import type { Transaction } from 'kysely'
+import type { DB } from '../../db/types.js'
+import { setDebtStatus, type DebtRow } from './repository.js'
+
+/**
+ * A debt's status follows its outstanding amount: `closed` at zero, `active`
+ * again above zero. A debt the creditor recalled stays `recalled`.
+ */
+export function statusFor (status: DebtRow['status'], outstanding: bigint): DebtRow['status'] {
+  if (status === 'recalled') return status
+  return outstanding === 0n ? 'closed' : 'active'
+}
+
+export async function followOutstanding (trx: Transaction<DB>, debt: Pick<DebtRow, 'id' | 'status'>, outstanding: bigint): Promise<DebtRow['status']> {
+  const next = statusFor(debt.status, outstanding)
+  if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
+  return next
+}

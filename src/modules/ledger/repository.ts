@@ -1,0 +1,159 @@
+import { sql, type Expression, type RawBuilder, type Transaction } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
+import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
+
+type Handle = Database | Transaction<DB>
+
+/**
+ * The ledger's tables, read and written only here. Lines are inserted, never
+ * changed; the database moves each account's balance in the statement that
+ * inserts its lines and refuses every other write to a balance.
+ */
+export interface LineRow { entry_id: string, account_id: string, amount: bigint }
+export interface EntryRow { id: string, kind: EntryKind, debt_id: string, payment_id: string | null, reference_type: ReferenceType, reference_id: string }
+
+/** The receivable balance of a debt, as an expression over a debt id (a cheap indexed subquery). */
+export function receivableBalance (debtId: Expression<string>): RawBuilder<bigint> {
+  return sql<bigint>`(select a.balance from ledger_accounts a where a.kind = 'receivable' and a.debt_id = ${debtId})`
+}
+
+export async function receivableBalances (db: Handle, debtIds: string[]): Promise<Map<string, bigint>> {
+  if (debtIds.length === 0) return new Map()
+  const rows = await db.selectFrom('ledger_accounts').select(['debt_id', 'balance'])
+    .where('kind', '=', 'receivable').where('debt_id', 'in', debtIds).execute()
+  return new Map(rows.map((r) => [r.debt_id as string, r.balance]))
+}
+
+export async function acquirerAccount (db: Handle): Promise<string> {
+  const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', 'acquirer').executeTakeFirstOrThrow()
+  return row.id
+}
+
+export async function ensureClaimsAccounts (db: Handle, creditors: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(creditors)]
+  if (unique.length === 0) return new Map()
+  await db.insertInto('ledger_accounts')
+    .values(unique.map((creditor) => ({ key: `claims:${creditor}`, kind: 'claims' as const, creditor })))
+    .onConflict((oc) => oc.column('key').doNothing()).execute()
+  const rows = await db.selectFrom('ledger_accounts').select(['id', 'creditor'])
+    .where('kind', '=', 'claims').where('creditor', 'in', unique).execute()
+  return new Map(rows.map((r) => [r.creditor as string, r.id]))
+}
+
+export async function insertReceivables (db: Handle, debts: Array<{ debtId: string, key: string }>): Promise<Map<string, string>> {
+  if (debts.length === 0) return new Map()
+  const rows = await db.insertInto('ledger_accounts')
+    .values(debts.map((d) => ({ key: d.key, kind: 'receivable' as const, debt_id: d.debtId })))
+    .returning(['id', 'debt_id']).execute()
+  return new Map(rows.map((r) => [r.debt_id as string, r.id]))
+}
+
+/** Locks a debt's receivable: every posting on one debt takes its turn here, and reads the balance fresh. */
+export async function lockReceivable (db: Handle, debtId: string): Promise<{ id: string, balance: bigint } | undefined> {
+  return await db.selectFrom('ledger_accounts').select(['id', 'balance'])
+    .where('kind', '=', 'receivable').where('debt_id', '=', debtId)
+    .forNoKeyUpdate().executeTakeFirst()
+}
+
+export async function ensureOverpaidAccount (db: Handle, debtId: string, paymentId: string, key: string): Promise<string> {
+  await db.insertInto('ledger_accounts').values({ key, kind: 'overpaid', debt_id: debtId, payment_id: paymentId })
+    .onConflict((oc) => oc.column('key').doNothing()).execute()
+  const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', key).executeTakeFirstOrThrow()
+  return row.id
+}
+
+export interface PaymentPosition {
+  paymentId: string
+  /** Received net of what went back to the card (the acquirer side of its entries). */
+  net: bigint
+  /** What its overpaid account holds (>= 0, i.e. minus the credit balance). */
+  overpaid: bigint
+  overpaidAccountId: string | null
+  receivedAt: Date
+}
+
+/** The money side of a debt, payment by payment, oldest first. */
+export async function paymentPositions (db: Handle, debtId: string): Promise<PaymentPosition[]> {
+  const nets = await sql<{ payment_id: string, net: string, received_at: Date }>`
+    select e.payment_id, sum(l.amount)::bigint as net, min(e.created_at) as received_at
+      from ledger_entries e
+      join ledger_lines l on l.entry_id = e.id
+      join ledger_accounts a on a.id = l.account_id and a.kind = 'acquirer'
+     where e.debt_id = ${debtId} and e.payment_id is not null
+     group by e.payment_id`.execute(db)
+  const accounts = await db.selectFrom('ledger_accounts').select(['id', 'payment_id', 'balance'])
+    .where('kind', '=', 'overpaid').where('debt_id', '=', debtId).execute()
+  const byPayment = new Map(accounts.map((a) => [a.payment_id as string, a]))
+  return nets.rows.map((r) => {
+    const account = byPayment.get(r.payment_id)
+    return { paymentId: r.payment_id, net: BigInt(r.net), overpaid: account === undefined ? 0n : -account.balance, overpaidAccountId: account?.id ?? null, receivedAt: r.received_at }
+  }).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.paymentId < b.paymentId ? -1 : 1))
+}
+
+/** The claim per the ledger: minus the claims side of the debt's entries. */
+export async function claimsOf (db: Handle, debtIds: string[]): Promise<Map<string, bigint>> {
+  if (debtIds.length === 0) return new Map()
+  const rows = await sql<{ debt_id: string, claim: string }>`
+    select e.debt_id, -sum(l.amount)::bigint as claim
+      from ledger_entries e
+      join ledger_lines l on l.entry_id = e.id
+      join ledger_accounts a on a.id = l.account_id and a.kind = 'claims'
+     where e.debt_id in (${sql.join(debtIds)})
+     group by e.debt_id`.execute(db)
+  return new Map(rows.rows.map((r) => [r.debt_id, BigInt(r.claim)]))
+}
+
+export async function insertEntries (db: Handle, entries: EntryRow[], lines: LineRow[]): Promise<void> {
+  if (entries.length === 0) return
+  await db.insertInto('ledger_entries').values(entries).execute()
+  await db.insertInto('ledger_lines').values(lines).execute()
+}
+
+// --- reading ---------------------------------------------------------------
+
+export interface DebtEntryRow { id: string, kind: EntryKind, reference_type: ReferenceType, reference_id: string, created_at: Date, amount: bigint }
+
+export async function debtEntries (db: Handle, debtId: string): Promise<DebtEntryRow[]> {
+  const rows = await sql<Omit<DebtEntryRow, 'amount'> & { amount: string }>`
+    select e.id, e.kind, e.reference_type, e.reference_id, e.created_at, coalesce(l.amount, 0) as amount
+      from ledger_entries e
+      left join ledger_accounts r on r.kind = 'receivable' and r.debt_id = e.debt_id
+      left join ledger_lines l on l.entry_id = e.id and l.account_id = r.id
+     where e.debt_id = ${debtId}
+     order by e.created_at, e.id`.execute(db)
+  return rows.rows.map((r) => ({ ...r, amount: BigInt(r.amount) }))
+}
+
+export async function debtTotals (db: Handle, debtId: string): Promise<{ claim: bigint, collected: bigint, outstanding: bigint } | undefined> {
+  const rows = await sql<{ kind: AccountKind, total: string }>`
+    select a.kind, sum(l.amount)::bigint as total
+      from ledger_entries e
+      join ledger_lines l on l.entry_id = e.id
+      join ledger_accounts a on a.id = l.account_id
+     where e.debt_id = ${debtId}
+     group by a.kind`.execute(db)
+  const outstanding = (await receivableBalances(db, [debtId])).get(debtId)
+  if (outstanding === undefined) return undefined
+  const total = (kind: AccountKind): bigint => BigInt(rows.rows.find((r) => r.kind === kind)?.total ?? 0)
+  return { claim: -total('claims'), collected: total('acquirer'), outstanding }
+}
+
+export async function balancesByKind (db: Handle): Promise<Array<{ kind: AccountKind, count: number, balance: bigint }>> {
+  const rows = await sql<{ kind: AccountKind, count: number, balance: string }>`
+    select kind, count(*)::int as count, coalesce(sum(balance), 0)::bigint as balance from ledger_accounts group by kind order by kind`.execute(db)
+  return rows.rows.map((r) => ({ kind: r.kind, count: r.count, balance: BigInt(r.balance) }))
+}
+
+/** Accounts whose materialised balance differs from the sum of their lines, and entries whose lines do not sum to zero. */
+export async function inconsistencies (db: Handle): Promise<{ accounts: number, entries: number }> {
+  const accounts = await sql<{ n: number }>`
+    select count(*)::int as n
+      from ledger_accounts a
+      left join (select account_id, sum(amount) as total from ledger_lines group by account_id) s on s.account_id = a.id
+     where a.balance <> coalesce(s.total, 0)`.execute(db)
+  const entries = await sql<{ n: number }>`
+    select count(*)::int as n from (select e.id from ledger_entries e left join ledger_lines l on l.entry_id = e.id
+     group by e.id having count(l.entry_id) < 2 or coalesce(sum(l.amount), 0) <> 0) x`.execute(db)
+  return { accounts: accounts.rows[0]?.n ?? 0, entries: entries.rows[0]?.n ?? 0 }
+}

@@ -1,0 +1,269 @@
+import type { Expression, RawBuilder, Transaction } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
+import { toPublicId, uuidv7 } from '../../lib/ids.js'
+import {
+  acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
+  inconsistencies, insertEntries, insertReceivables, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
+  type EntryRow, type LineRow, type PaymentPosition
+} from './repository.js'
+import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
+import type { DebtLedger, TrialBalance } from './schemas.js'
+
+/**
+ * The ledger: the only code that moves a balance (DESIGN section 10). Every
+ * change is a journal entry whose lines sum to zero; callers lock the debt
+ * (and the payment, payment first) before they post, and the ledger locks
+ * the debt's receivable account, so postings on one debt take turns and
+ * read their balances fresh.
+ *
+ * Sign convention: debit-positive. receivable (what the debtor owes) and
+ * acquirer (what the bank holds for us) are debit-normal, >= 0; claims
+ * (the creditors' side of assigned claims) and overpaid (what a payer sent
+ * beyond the claim: owed back) are credit-normal, overpaid <= 0.
+ *
+ * Invariant per debt, kept by every posting: outstanding = max(0, claim -
+ * net collected) and overpaid held = max(0, net collected - claim). Money
+ * beyond the claim is always counted as the latest money received: a
+ * surplus lands on the latest payments, and when the debt can absorb it
+ * again (a higher claim, a refund of another payment) the oldest surplus
+ * is absorbed first.
+ */
+type Trx = Transaction<DB>
+export interface Reference { type: ReferenceType, id: string }
+
+export class LedgerError extends Error {}
+
+interface Posting { kind: EntryKind, debtId: string, paymentId?: string | null, reference: Reference, lines: Array<{ accountId: string, amount: bigint }> }
+
+function receivableKey (debtId: string): string { return `receivable:${toPublicId('debt', debtId)}` }
+function overpaidKey (paymentId: string): string { return `overpaid:${toPublicId('payment', paymentId)}` }
+
+async function post (trx: Trx, postings: Posting[]): Promise<void> {
+  const entries: EntryRow[] = []
+  const lines: LineRow[] = []
+  for (const posting of postings) {
+    const merged = new Map<string, bigint>()
+    for (const line of posting.lines) merged.set(line.accountId, (merged.get(line.accountId) ?? 0n) + line.amount)
+    const kept = [...merged].filter(([, amount]) => amount !== 0n)
+    if (kept.length === 0) continue
+    const total = kept.reduce((sum, [, amount]) => sum + amount, 0n)
+    if (kept.length < 2 || total !== 0n) throw new LedgerError(`unbalanced ${posting.kind} entry: ${kept.length} line(s) summing to ${total}`)
+    const id = uuidv7()
+    entries.push({ id, kind: posting.kind, debt_id: posting.debtId, payment_id: posting.paymentId ?? null, reference_type: posting.reference.type, reference_id: posting.reference.id })
+    for (const [accountId, amount] of kept) lines.push({ entry_id: id, account_id: accountId, amount })
+  }
+  await insertEntries(trx, entries, lines)
+}
+
+async function receivableOf (trx: Trx, debtId: string): Promise<{ id: string, balance: bigint }> {
+  const account = await lockReceivable(trx, debtId)
+  if (account === undefined) throw new LedgerError(`debt ${debtId} has no receivable account`)
+  return account
+}
+
+/** Spreads `amount` over positions (in the given order), each up to its room. */
+function spread (positions: PaymentPosition[], amount: bigint, room: (p: PaymentPosition) => bigint): Array<{ position: PaymentPosition, amount: bigint }> {
+  const parts: Array<{ position: PaymentPosition, amount: bigint }> = []
+  let left = amount
+  for (const position of positions) {
+    if (left === 0n) break
+    const available = room(position)
+    const take = available < left ? available : left
+    if (take > 0n) {
+      parts.push({ position, amount: take })
+      left -= take
+    }
+  }
+  if (left !== 0n) throw new LedgerError(`cannot place ${amount} on the debt's payments`)
+  return parts
+}
+
+async function overpaidAccountOf (trx: Trx, debtId: string, position: PaymentPosition): Promise<string> {
+  return position.overpaidAccountId ?? await ensureOverpaidAccount(trx, debtId, position.paymentId, overpaidKey(position.paymentId))
+}
+
+// --- reading outstanding (for the debts module) ------------------------------
+
+/** The outstanding amount of a debt, as an SQL expression over its id. */
+export function outstandingSql (debtId: Expression<string>): RawBuilder<bigint> {
+  return receivableBalance(debtId)
+}
+
+export async function outstandingOf (db: Database | Trx, debtIds: string[]): Promise<Map<string, bigint>> {
+  return await receivableBalances(db, debtIds)
+}
+
+// --- claims ------------------------------------------------------------------
+
+export interface ClaimAssignment { debtId: string, creditor: string, amount: bigint, reference: Reference }
+
+/** New debts: a receivable account each, and claim_assigned for the claim. Set-based, for whole import batches. */
+export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promise<void> {
+  if (claims.length === 0) return
+  const receivables = await insertReceivables(trx, claims.map((c) => ({ debtId: c.debtId, key: receivableKey(c.debtId) })))
+  const creditors = await ensureClaimsAccounts(trx, claims.map((c) => c.creditor))
+  await post(trx, claims.map((c) => ({
+    kind: 'claim_assigned' as const,
+    debtId: c.debtId,
+    reference: c.reference,
+    lines: [
+      { accountId: receivables.get(c.debtId) as string, amount: c.amount },
+      { accountId: creditors.get(c.creditor) as string, amount: -c.amount }
+    ]
+  })))
+}
+
+export interface ClaimChange {
+  /** New claim minus the claim the ledger held. */
+  difference: bigint
+  outstanding: bigint
+  /** Payments whose surplus grew: the claim fell below what was collected. */
+  overpaidPayments: string[]
+}
+
+/**
+ * The claim of a debt becomes `claim` (a re-import stating another amount,
+ * or a recall undone): claim_adjusted for the difference. What the debt
+ * cannot hold below zero moves to overpaid; a higher claim first absorbs
+ * surplus held on the debt's payments. Null when the claim already is that.
+ */
+export async function restateClaim (trx: Trx, input: { debtId: string, creditor: string, claim: bigint, reference: Reference }): Promise<ClaimChange | null> {
+  const receivable = await receivableOf(trx, input.debtId)
+  const current = (await claimsOf(trx, [input.debtId])).get(input.debtId) ?? 0n
+  const difference = input.claim - current
+  if (difference === 0n) return null
+  const positions = await paymentPositions(trx, input.debtId)
+  const held = positions.reduce((sum, p) => sum + p.overpaid, 0n)
+  // receivable minus overpaid moves by the difference; never both positive
+  const net = receivable.balance - held + difference
+  const outstanding = net > 0n ? net : 0n
+  const heldAfter = net < 0n ? -net : 0n
+  const creditors = await ensureClaimsAccounts(trx, [input.creditor])
+  const lines = [
+    { accountId: receivable.id, amount: outstanding - receivable.balance },
+    { accountId: creditors.get(input.creditor) as string, amount: -difference }
+  ]
+  const overpaidPayments: string[] = []
+  if (heldAfter > held) {
+    for (const part of spread([...positions].reverse(), heldAfter - held, (p) => p.net - p.overpaid)) {
+      lines.push({ accountId: await overpaidAccountOf(trx, input.debtId, part.position), amount: -part.amount })
+      overpaidPayments.push(part.position.paymentId)
+    }
+  } else if (heldAfter < held) {
+    for (const part of spread(positions, held - heldAfter, (p) => p.overpaid)) {
+      lines.push({ accountId: part.position.overpaidAccountId as string, amount: part.amount })
+    }
+  }
+  await post(trx, [{ kind: 'claim_adjusted', debtId: input.debtId, reference: input.reference, lines }])
+  return { difference, outstanding, overpaidPayments }
+}
+
+/** The creditor takes the claim back: claim_recalled for what is outstanding. Returns the amount recalled. */
+export async function recallClaim (trx: Trx, input: { debtId: string, creditor: string, reference: Reference }): Promise<bigint> {
+  const receivable = await receivableOf(trx, input.debtId)
+  if (receivable.balance === 0n) return 0n
+  const creditors = await ensureClaimsAccounts(trx, [input.creditor])
+  await post(trx, [{
+    kind: 'claim_recalled',
+    debtId: input.debtId,
+    reference: input.reference,
+    lines: [
+      { accountId: receivable.id, amount: -receivable.balance },
+      { accountId: creditors.get(input.creditor) as string, amount: receivable.balance }
+    ]
+  }])
+  return receivable.balance
+}
+
+// --- money -------------------------------------------------------------------
+
+/** The bank confirmed a payment: acquirer +amount, receivable -applied, overpaid -excess. */
+export async function receivePayment (trx: Trx, input: { debtId: string, paymentId: string, amount: bigint }): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
+  if (input.amount <= 0n) throw new LedgerError('a payment amount is positive')
+  const receivable = await receivableOf(trx, input.debtId)
+  const applied = input.amount < receivable.balance ? input.amount : receivable.balance
+  const excess = input.amount - applied
+  const lines = [
+    { accountId: await acquirerAccount(trx), amount: input.amount },
+    { accountId: receivable.id, amount: -applied }
+  ]
+  if (excess > 0n) lines.push({ accountId: await ensureOverpaidAccount(trx, input.debtId, input.paymentId, overpaidKey(input.paymentId)), amount: -excess })
+  await post(trx, [{ kind: 'payment_received', debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'payment', id: input.paymentId }, lines }])
+  return { applied, excess, outstanding: receivable.balance - applied }
+}
+
+/**
+ * The bank confirmed a refund or a return: acquirer -amount; the payment's
+ * own overpaid first, then surplus the debt holds on other payments (oldest
+ * first), and only the rest raises the receivable.
+ */
+export async function payBack (trx: Trx, input: { kind: 'refund_paid' | 'payment_returned', debtId: string, paymentId: string, refundId: string, amount: bigint }): Promise<{ fromOverpaid: bigint, raised: bigint, outstanding: bigint }> {
+  if (input.amount <= 0n) throw new LedgerError('a refund amount is positive')
+  const receivable = await receivableOf(trx, input.debtId)
+  const positions = await paymentPositions(trx, input.debtId)
+  const own = positions.find((p) => p.paymentId === input.paymentId)
+  if (own === undefined || own.net < input.amount) throw new LedgerError('a refund never exceeds what its payment brought in')
+  const first = own.overpaid < input.amount ? own.overpaid : input.amount
+  const lines = [{ accountId: await acquirerAccount(trx), amount: -input.amount }]
+  if (first > 0n) lines.push({ accountId: own.overpaidAccountId as string, amount: first })
+  const rest = input.amount - first
+  const others = positions.filter((p) => p.paymentId !== input.paymentId)
+  const othersHeld = others.reduce((sum, p) => sum + p.overpaid, 0n)
+  const absorbed = othersHeld < rest ? othersHeld : rest
+  for (const part of spread(others, absorbed, (p) => p.overpaid)) lines.push({ accountId: part.position.overpaidAccountId as string, amount: part.amount })
+  const raised = rest - absorbed
+  lines.push({ accountId: receivable.id, amount: raised })
+  await post(trx, [{ kind: input.kind, debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'refund', id: input.refundId }, lines }])
+  return { fromOverpaid: first + absorbed, raised, outstanding: receivable.balance + raised }
+}
+
+// --- reading -----------------------------------------------------------------
+
+const REFERENCE_KINDS = { debt: 'debt', import: 'debtImport', payment: 'payment', refund: 'refund' } as const
+
+export async function debtLedger (db: Database, debtId: string): Promise<DebtLedger | undefined> {
+  const totals = await debtTotals(db, debtId)
+  if (totals === undefined) return undefined
+  const entries = await debtEntries(db, debtId)
+  return {
+    debtId: toPublicId('debt', debtId),
+    claimAmount: Number(totals.claim),
+    collectedAmount: Number(totals.collected),
+    outstanding: Number(totals.outstanding),
+    entries: entries.map((e) => ({
+      id: toPublicId('ledgerEntry', e.id),
+      kind: e.kind,
+      amount: Number(e.amount),
+      createdAt: e.created_at.toISOString(),
+      reference: { type: e.reference_type, id: toPublicId(REFERENCE_KINDS[e.reference_type], e.reference_id) }
+    }))
+  }
+}
+
+const ACCOUNT_KINDS: AccountKind[] = ['acquirer', 'claims', 'overpaid', 'receivable']
+
+export async function trialBalance (db: Database): Promise<TrialBalance> {
+  const checkedAt = new Date()
+  const kinds = await balancesByKind(db)
+  const problems = await inconsistencies(db)
+  const total = kinds.reduce((sum, k) => sum + k.balance, 0n)
+  return {
+    currency: 'KZT',
+    accounts: ACCOUNT_KINDS.map((kind) => {
+      const row = kinds.find((k) => k.kind === kind)
+      return { kind, count: row?.count ?? 0, balance: Number(row?.balance ?? 0n) }
+    }),
+    total: Number(total),
+    consistent: total === 0n && problems.accounts === 0 && problems.entries === 0,
+    checkedAt: checkedAt.toISOString()
+  }
+}
+
+/** The daily check: an error-level log (an alert) on any difference. */
+export async function verifyTrialBalance (db: Database, log: { error: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }): Promise<TrialBalance> {
+  const balance = await trialBalance(db)
+  if (balance.consistent) log.info({ total: balance.total }, 'ledger trial balance ties out')
+  else log.error({ ledger: balance }, 'ledger trial balance does not tie out')
+  return balance
+}

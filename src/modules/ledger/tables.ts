@@ -1,0 +1,40 @@
+import type { ColumnType } from 'kysely'
+
+/** The ledger's tables (migration 0012). Balances are written only by the database's line trigger. */
+export type AccountKind = 'receivable' | 'claims' | 'acquirer' | 'overpaid'
+export type EntryKind = 'claim_assigned' | 'claim_adjusted' | 'claim_recalled' | 'payment_received' | 'refund_paid' | 'payment_returned'
+export type ReferenceType = 'debt' | 'import' | 'payment' | 'refund'
+
+export interface LedgerAccountsTable {
+  id: ColumnType<string, string | undefined, never>
+  key: ColumnType<string, string, never>
+  kind: ColumnType<AccountKind, AccountKind, never>
+  currency: ColumnType<string, string | undefined, never>
+  debt_id: ColumnType<string | null, string | null | undefined, never>
+  payment_id: ColumnType<string | null, string | null | undefined, never>
+  creditor: ColumnType<string | null, string | null | undefined, never>
+  balance: ColumnType<bigint, never, never>
+  created_at: ColumnType<Date, never, never>
+}
+
+export interface LedgerEntriesTable {
+  id: ColumnType<string, string, never>
+  kind: ColumnType<EntryKind, EntryKind, never>
+  debt_id: ColumnType<string, string, never>
+  payment_id: ColumnType<string | null, string | null | undefined, never>
+  reference_type: ColumnType<ReferenceType, ReferenceType, never>
+  reference_id: ColumnType<string, string, never>
+  created_at: ColumnType<Date, Date | string | undefined, never>
+}
+
+export interface LedgerLinesTable {
+  entry_id: ColumnType<string, string, never>
+  account_id: ColumnType<string, string, never>
+  amount: ColumnType<bigint, bigint, never>
+}
+
+export interface LedgerDB {
+  ledger_accounts: LedgerAccountsTable
+  ledger_entries: LedgerEntriesTable
+  ledger_lines: LedgerLinesTable
+}
