@@ -205,15 +205,17 @@ function resolveBankMode (e: Env): 'sandbox' | 'live' {
 }
 
 /**
- * The mail mode, like the bank's: never guessed with DATABASE_URL. Without it
- * (a developer's machine) the sandbox mailbox is the default, unless an
- * SMTP_URL is given: then the mode must be said, so a real server is never
- * ignored, nor used, by accident.
+ * The mail mode, like the bank's: never guessed for a live deployment. With
+ * DATABASE_URL and BANK_MODE=live it must be given. A staging deployment that
+ * chose the sandbox bank (nothing real is paid there) gets the sandbox
+ * mailbox unless it says otherwise, and a developer's machine too. An
+ * SMTP_URL without MAIL_MODE always stops the process, so a real server is
+ * never ignored, nor used, by accident.
  */
-function resolveMailMode (e: Env): 'sandbox' | 'smtp' {
+function resolveMailMode (e: Env, bankMode: 'sandbox' | 'live'): 'sandbox' | 'smtp' {
   if (e.MAIL_MODE === undefined) {
-    if (e.DATABASE_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set: smtp (delivery over SMTP_URL from MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox, staging only)')
     if (e.SMTP_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when SMTP_URL is set: smtp or sandbox')
+    if (e.DATABASE_URL !== undefined && bankMode === 'live') throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set with BANK_MODE=live: smtp (delivery over SMTP_URL from MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox, staging only)')
     return 'sandbox'
   }
   if (e.MAIL_MODE === 'smtp') {
@@ -248,7 +250,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
   const bankMode = resolveBankMode(e)
-  const mailMode = resolveMailMode(e)
+  const mailMode = resolveMailMode(e, bankMode)
 
   const port = e.PORT ?? 3000
   const host = e.HOST ?? '127.0.0.1'
