@@ -215,15 +215,21 @@ function resolveBankMode (e: Env): 'sandbox' | 'live' {
 function resolveMailMode (e: Env, bankMode: 'sandbox' | 'live'): 'sandbox' | 'smtp' {
   if (e.MAIL_MODE === undefined) {
     if (e.SMTP_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when SMTP_URL is set: smtp or sandbox')
-    if (e.DATABASE_URL !== undefined && bankMode === 'live') throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set with BANK_MODE=live: smtp (delivery over SMTP_URL from MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox, staging only)')
-    return 'sandbox'
+    if (e.DATABASE_URL !== undefined && bankMode === 'live') throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set with BANK_MODE=live: smtp (delivery over SMTP_URL from MAIL_FROM)')
+    return bankMode === 'live' ? refuseSandboxMailbox() : 'sandbox'
   }
+  if (e.MAIL_MODE === 'sandbox' && bankMode === 'live') refuseSandboxMailbox()
   if (e.MAIL_MODE === 'smtp') {
     for (const name of ['SMTP_URL', 'MAIL_FROM'] as const) {
       if (e[name] === undefined) throw new ConfigError(name, 'is required when MAIL_MODE=smtp')
     }
   }
   return e.MAIL_MODE
+}
+
+// The sandbox mailbox is a public page: real payers' messages (a live bank) must never land there.
+function refuseSandboxMailbox (): never {
+  throw new ConfigError('MAIL_MODE', 'must be smtp when BANK_MODE=live: the sandbox mailbox (/sandbox/mailbox) is public and would show real payers\' messages')
 }
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */

@@ -58,7 +58,7 @@ t.test('the bank mode is explicit outside a developer machine', async (t) => {
   t.throws(() => loadConfig(database), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: is required when DATABASE_URL is set/ }, 'a production-like start without BANK_MODE stops')
   t.throws(() => loadConfig({ BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: / },
     'credentials alone never pick a mode: not live by guess, and not a sandbox holding the real secret')
-  const live = loadConfig({ ...database, BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' })
+  const live = loadConfig({ ...database, BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's', MAIL_MODE: 'smtp', SMTP_URL: 'smtp://mail.example.kz', MAIL_FROM: 'noreply@explus.kz' })
   t.match(live.bank, { mode: 'live', baseUrl: 'https://api.freedompay.kz', merchantId: '545', secretKey: 's' })
   t.equal(loadConfig({ ...database, BANK_MODE: 'sandbox' }).bank.mode, 'sandbox', 'sandbox with a database is allowed (staging)')
   t.equal(loadConfig({}).bank.mode, 'sandbox', 'embedded mode defaults to the sandbox')
@@ -69,6 +69,8 @@ t.test('the mail mode is explicit outside a developer machine', async (t) => {
   const live = { ...database, BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }
   t.throws(() => loadConfig(live), { name: 'Error', variable: 'MAIL_MODE', message: /^MAIL_MODE: is required when DATABASE_URL is set with BANK_MODE=live/ }, 'a production-like start without MAIL_MODE stops')
   t.equal(loadConfig(database).mail.mode, 'sandbox', 'a staging start on the sandbox bank gets the sandbox mailbox')
+  t.throws(() => loadConfig({ ...live, MAIL_MODE: 'sandbox' }), { name: 'Error', variable: 'MAIL_MODE', message: /^MAIL_MODE: must be smtp when BANK_MODE=live/ }, 'real payers\' mail never goes to the public sandbox mailbox')
+  t.throws(() => loadConfig({ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }), { name: 'Error', variable: 'MAIL_MODE' }, 'not even on a developer machine')
   t.throws(() => loadConfig({ SMTP_URL: 'smtp://u:p@mail.example.kz:587' }), { name: 'Error', variable: 'MAIL_MODE' }, 'an SMTP server alone never picks a mode')
   t.throws(() => loadConfig({ ...database, MAIL_MODE: 'smtp', MAIL_FROM: 'noreply@example.kz' }), { name: 'Error', variable: 'SMTP_URL', message: /^SMTP_URL: is required when MAIL_MODE=smtp/ })
   t.throws(() => loadConfig({ ...database, MAIL_MODE: 'smtp', SMTP_URL: 'smtp://mail.example.kz' }), { name: 'Error', variable: 'MAIL_FROM' })

@@ -13,7 +13,7 @@ t.test('ready when the database answers and every migration is applied', async (
 })
 
 t.test('readiness names the live bank when BANK_MODE=live', async (t) => {
-  const { app } = await createTestApp(t, { BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 'live-secret' })
+  const { app } = await createTestApp(t, { BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 'live-secret', MAIL_MODE: 'smtp', SMTP_URL: 'smtp://127.0.0.1:1', MAIL_FROM: 'noreply@explus.kz' })
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 200)
   t.equal(ready.json().bank, 'live')
