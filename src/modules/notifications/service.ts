@@ -84,19 +84,23 @@ export async function queuePaymentReceipt (trx: Transaction<DB>, paymentId: stri
 
 type RequestFacts = Pick<RefundRequestRow, 'id' | 'payment_id' | 'amount' | 'created_at' | 'status' | 'response_text' | 'decided_at' | 'due_at'>
 
+/** What every message about a refund request names. */
+async function requestFacts (trx: Transaction<DB>, request: RequestFacts, payment: Awaited<ReturnType<typeof paymentOf>>): Promise<Record<string, string>> {
+  return {
+    refundRequestId: toPublicId('refundRequest', request.id),
+    paymentId: toPublicId('payment', payment.id),
+    contractNumber: (await contractOf(trx, payment)).contractNumber,
+    amount: formatTenge(request.amount)
+  }
+}
+
 /** offer cl. 5: the client's written request is acknowledged. */
 export async function queueRefundRequestReceived (trx: Transaction<DB>, request: RequestFacts): Promise<void> {
   const payment = await paymentOf(trx, request.payment_id)
   await queueMail(trx, {
     template: 'refund-request-received',
     to: await payerOf(trx, payment),
-    data: {
-      refundRequestId: toPublicId('refundRequest', request.id),
-      paymentId: toPublicId('payment', payment.id),
-      contractNumber: (await contractOf(trx, payment)).contractNumber,
-      amount: formatTenge(request.amount),
-      createdAt: formatAlmatyTime(request.created_at)
-    }
+    data: { ...await requestFacts(trx, request, payment), createdAt: formatAlmatyTime(request.created_at) }
   })
 }
 
@@ -108,10 +112,7 @@ export async function queueRefundAnswer (trx: Transaction<DB>, request: RequestF
     template: request.status === 'approved' ? 'refund-request-approved' : 'refund-request-rejected',
     to: await payerOf(trx, payment),
     data: {
-      refundRequestId: toPublicId('refundRequest', request.id),
-      paymentId: toPublicId('payment', payment.id),
-      contractNumber: (await contractOf(trx, payment)).contractNumber,
-      amount: formatTenge(request.amount),
+      ...await requestFacts(trx, request, payment),
       dueAt: request.due_at === null ? '—' : formatDate(request.due_at),
       card: cardEnding(payment.card_mask),
       responseText: request.response_text ?? '—',
