@@ -43,6 +43,8 @@ export const EnvSchema = Type.Object({
   LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   LOOKUP_CONTRACT_LOCK_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
   CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
+  PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  PRIVACY_REQUESTS_PER_IP_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1 })),
   PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
   PAYMENT_LIFETIME_SECONDS: Type.Optional(Type.Integer({ minimum: 300, maximum: 604800 })),
   RECONCILE_AFTER_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400 })),
@@ -119,6 +121,8 @@ export interface Config {
   lookupThrottle: { failuresPerContract: number, seconds: number }
   /** Per-IP limit of each bank callback route: generous, the bank retries and bursts. */
   callbackRateLimitPerMinute: number
+  /** Consent withdrawals (and their code checks): each email and each IP (/64 for IPv6) may ask this often an hour. */
+  privacyRequests: { perEmailPerHour: number, perIpPerHour: number }
   payments: {
     minAmount: bigint
     lifetimeSeconds: number
@@ -157,7 +161,7 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'DEBT_IMPORT_MAX_BYTES',
+const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR', 'PRIVACY_REQUESTS_PER_IP_PER_HOUR', 'DEBT_IMPORT_MAX_BYTES',
   'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RECONCILE_AFTER_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
@@ -305,6 +309,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },
     callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? 600,
+    privacyRequests: { perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? 3, perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? 20 },
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
       lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,

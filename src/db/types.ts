@@ -217,6 +217,8 @@ export interface RefundsTable {
   /** When revoke.php was last sent without a definite answer being recorded yet. */
   sent_at: Nullable<Date>
   review_reason: Nullable<string>
+  /** offer cl. 8: a return's written reason (migration 0016), encrypted: reasons name people. */
+  reason_encrypted: Nullable<string>
   created_at: Timestamp
   completed_at: Nullable<Date>
 }

@@ -35,6 +35,8 @@ interface IdempotencyKeysTable {
   response_status: number | null
   response_body: string | null
   response_content_type: string | null
+  /** The public id of what the answer created: an erasure deletes the person's own answers by it. */
+  resource_id: string | null
   locked_at: Date
   created_at: Generated<Date>
   expires_at: Date
@@ -71,6 +73,17 @@ export function idempotencyHeaders (required: boolean) {
     examples: ['0b6f6a3c-2a8e-4d8a-9d59-6a0f3c1f8e21']
   })
   return Type.Object({ 'idempotency-key': required ? key : Type.Optional(key) }, { additionalProperties: true })
+}
+
+/** The `id` of a created (2xx) JSON resource, e.g. "acc_…"; null for anything else. */
+function resourceIdOf (status: number, body: string): string | null {
+  if (status < 200 || status >= 300 || !body.startsWith('{')) return null
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id
+    return typeof id === 'string' && id.length <= 100 ? id : null
+  } catch {
+    return null
+  }
 }
 
 function isStream (value: object): boolean {
@@ -258,7 +271,7 @@ export default fp(async function idempotencyPlugin (app: FastifyInstance) {
       if (body !== null && isFinalAnswer(reply.statusCode, payload)) {
         const contentType = reply.getHeader('content-type')
         await db.updateTable('idempotency_keys')
-          .set({ status: 'completed', response_status: reply.statusCode, response_body: seal(body), response_content_type: contentType === undefined ? null : String(contentType) })
+          .set({ status: 'completed', response_status: reply.statusCode, response_body: seal(body), response_content_type: contentType === undefined ? null : String(contentType), resource_id: resourceIdOf(reply.statusCode, body) })
           .where(own)
           .execute()
       } else {

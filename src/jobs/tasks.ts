@@ -52,10 +52,10 @@ export function taskList (app: FastifyInstance): TaskList {
     if (flagged > 0) app.log.warn({ flagged }, 'refunds overdue')
   }
   const privacyErase: Task = async (payload) => {
-    await processPrivacyRequest({ db: app.db, pii: app.pii, log: app.log }, payloadId(payload, 'requestId'))
+    await processPrivacyRequest({ db: app.db, pii: app.pii, log: app.log, publicBaseUrl: app.config.publicBaseUrl }, payloadId(payload, 'requestId'))
   }
   const privacySweep: Task = async () => {
-    const completed = await sweepPrivacyRequests({ db: app.db, pii: app.pii, log: app.log })
+    const completed = await sweepPrivacyRequests({ db: app.db, pii: app.pii, log: app.log, publicBaseUrl: app.config.publicBaseUrl })
     if (completed > 0) app.log.info({ completed }, 'privacy requests erased after their legal hold')
   }
   const mailDeliver: Task = async (payload, helpers) => {

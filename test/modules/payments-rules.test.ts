@@ -1,5 +1,7 @@
 import t from 'tap'
 import { fromPublicId } from '../../src/lib/ids.js'
+import { emailIndex } from '../../src/modules/acceptances/service.js'
+import { mailDb } from '../../src/modules/notifications/tables.js'
 import { accept, createListeningApp, PAYER, postJson, seedDebt, startPayment } from '../helpers/payments.js'
 
 /** What the API refuses before any money moves, each with its stable code. */
@@ -104,6 +106,12 @@ t.test('after consent is withdrawn, the acceptance can start no payment (offer c
   const acceptance = await accept(base, debt.id, { ...PAYER, email: 'withdrawn@example.kz' })
   const withdrawal = await postJson(`${base}/v1/privacy-requests`, { email: 'Withdrawn@Example.kz', fullName: PAYER.fullName })
   t.equal(withdrawal.status, 201)
+  const { id } = await withdrawal.json() as { id: string }
+  t.equal((await startPayment(base, acceptance.id, 100_000)).status, 201, 'not before the emailed code comes back')
+  // the code as queued for the payer's address (no worker here to deliver it)
+  const mail = await mailDb(app.db).selectFrom('mail_outbox').select('data').where('template', '=', 'privacy-verification-code')
+    .where('recipient_index', '=', emailIndex(app.pii, 'withdrawn@example.kz')).executeTakeFirstOrThrow()
+  t.equal((await postJson(`${base}/v1/privacy-requests/${id}/verify`, { code: mail.data.code })).status, 200)
   t.match(await problem(await startPayment(base, acceptance.id, 100_000)), { status: 422, code: 'consent_withdrawn' })
   const fresh = await accept(base, debt.id, { ...PAYER, email: 'withdrawn@example.kz' })
   t.equal((await startPayment(base, fresh.id, 100_000)).status, 201, 'a new acceptance is a new consent')

@@ -182,3 +182,22 @@ export async function consumeFault (db: Handle, script: FaultScript): Promise<Fa
     returning mode`.execute(db)
   return rows[0]?.mode ?? null
 }
+
+// What a merchant's request brings that may say something of the payer: the
+// return URLs are the merchant's to fill (DESIGN section 7).
+const RETURN_URL_PARAMS = ['pg_success_url', 'pg_failure_url']
+
+/**
+ * An erasure reaches the sandbox bank's records of the merchant's orders:
+ * its copy of the return URLs goes (it keeps no contacts, insertPayment
+ * drops them). Returns how many records changed.
+ */
+export async function eraseOrderRecords (db: Handle, orderIds: string[]): Promise<number> {
+  if (orderIds.length === 0) return 0
+  const result = await db.updateTable('sandbox_bank_payments')
+    .set({ request_params: sql<string>`request_params - ${sql.val(RETURN_URL_PARAMS)}::text[]` })
+    .where('order_id', 'in', orderIds)
+    .where(sql<boolean>`request_params ?| ${sql.val(RETURN_URL_PARAMS)}::text[]`)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}

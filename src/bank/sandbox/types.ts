@@ -20,7 +20,7 @@ export interface SandboxBankPaymentsTable {
   amount: Int8
   currency: string
   description: string
-  request_params: ColumnType<Record<string, string>, string, never>
+  request_params: ColumnType<Record<string, string>, string, string>
   status: ColumnType<SandboxPaymentStatus, SandboxPaymentStatus | undefined, SandboxPaymentStatus>
   card_mask: string | null
   card_brand: string | null

@@ -5,12 +5,15 @@ import type { AuditLogTable, DB } from '../../db/types.js'
 type Handle = Database | Transaction<DB>
 export type AuditRow = Selectable<AuditLogTable>
 
-/** Who did it: the authenticated key, the request and where it came from. */
+/** Who did it: the authenticated key, the request and where it came from (null: not kept, a data subject's address is personal data). */
 export interface Actor {
   keyId: string | null
   requestId: string
-  ip: string
+  ip: string | null
 }
+
+/** The worker acting on its own schedule. */
+export const SYSTEM_ACTOR: Actor = { keyId: null, requestId: 'worker', ip: null }
 
 export interface AuditEntry {
   action: string

@@ -103,6 +103,16 @@ function nextAttemptAt (attempt: number, now = new Date()): Date {
   return new Date(now.getTime() + Math.round(Math.exp(Math.min(attempt, 10)) * 1000))
 }
 
+/**
+ * A message sent after an erasure (the destruction confirmation) keeps its
+ * recipient only until it is handed over. The sandbox mailbox is the
+ * exception: a development tool, it goes on showing whom the message was for.
+ */
+function forgetRecipient (row: MailRow, deps: DeliveryDeps): { recipient_encrypted: string } | Record<string, never> {
+  if (!row.erase_recipient_after_delivery || deps.config.mail.mode === 'sandbox') return {}
+  return { recipient_encrypted: deps.pii.encrypt('[erased]') }
+}
+
 export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }): Promise<void> {
   const db = mailDb(deps.db)
   const row = await findMail(db, mailId)
@@ -121,7 +131,8 @@ export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: 
       last_error: reason,
       status: final ? 'failed' : 'queued',
       next_attempt_at: final ? null : nextAttemptAt(attempt.number),
-      ...(composed !== undefined ? { subject: composed.message.subject, text_body: composed.message.text } : {})
+      ...(composed !== undefined ? { subject: composed.message.subject, text_body: composed.message.text } : {}),
+      ...(final ? forgetRecipient(row, deps) : {})
     })
     deps.log.warn({ mailId: publicId, template: row.template, attempt: attempt.number, final, reason }, final ? 'email not delivered: given up' : 'email not delivered: will retry')
     if (final) return
@@ -134,7 +145,8 @@ export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: 
     last_error: null,
     next_attempt_at: null,
     subject: composed.message.subject,
-    text_body: composed.message.text
+    text_body: composed.message.text,
+    ...forgetRecipient(row, deps)
   })
   deps.log.info({ mailId: publicId, template: row.template }, deps.config.mail.mode === 'sandbox' ? 'email kept in the sandbox mailbox' : 'email delivered')
 }

@@ -32,7 +32,7 @@ export function recipientOf (pii: PiiCipher, email: string): MailRecipient {
 const JOB_MAX_ATTEMPTS = 25
 
 /** Queues one message: checks the data against the template, inserts the row and its delivery job. */
-export async function queueMail (trx: Transaction<DB>, message: { template: TemplateName, to: MailRecipient, data: MailData }): Promise<string> {
+export async function queueMail (trx: Transaction<DB>, message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }): Promise<string> {
   const missing = placeholdersOf(message.template).filter((name) => message.data[name] === undefined)
   if (missing.length > 0) throw new Error(`mail ${message.template}: no value for ${missing.join(', ')}`)
   const row = await insertMail(mailDb(trx), {
@@ -40,7 +40,8 @@ export async function queueMail (trx: Transaction<DB>, message: { template: Temp
     template: message.template,
     recipient_encrypted: message.to.encrypted,
     recipient_index: message.to.index,
-    data: JSON.stringify(message.data)
+    data: JSON.stringify(message.data),
+    erase_recipient_after_delivery: message.eraseRecipientAfterDelivery ?? false
   })
   await enqueueJob(trx, MAIL_DELIVERY_TASK, { mailId: row.id }, { maxAttempts: JOB_MAX_ATTEMPTS, jobKey: `mail:${row.id}` })
   return row.id
@@ -148,11 +149,16 @@ export async function queuePrivacyVerificationCode (trx: Transaction<DB>, pii: P
   })
 }
 
-/** offer cl. 16: the written confirmation that the data was destroyed. */
+/**
+ * offer cl. 16: the written confirmation that the data was destroyed. The
+ * erasure has already run: the address is kept only until the message is
+ * handed over (delivered or given up), then erased too.
+ */
 export async function queueDestructionConfirmation (trx: Transaction<DB>, to: MailRecipient, confirmation: { requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string }): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-destruction-confirmation',
     to,
+    eraseRecipientAfterDelivery: true,
     data: {
       requestId: toPublicId('privacyRequest', confirmation.requestId),
       confirmationNumber: confirmation.confirmationNumber,

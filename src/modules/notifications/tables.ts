@@ -25,6 +25,8 @@ export interface MailOutboxTable {
   last_error: Nullable<string>
   created_at: Timestamp
   sent_at: Nullable<Date>
+  /** migration 0016: the destruction confirmation forgets its recipient once handed over */
+  erase_recipient_after_delivery: ColumnType<boolean, boolean | undefined, boolean>
 }
 
 /** The app's tables plus this module's own (src/db/types.ts stays as it is). */

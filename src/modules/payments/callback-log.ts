@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
+import { isPersonalParam, WITHHELD } from '../../bank/callbacks.js'
 import { countRecentInvalidCallbacks, insertCallback, purgeOldInvalidCallbacks } from './repository.js'
 
 /**
@@ -38,7 +39,8 @@ export function callbackDigest (params: Record<string, string>): CallbackDigest 
   let budget = MAX_TOTAL_CHARS
   let truncated = names.length > MAX_NAMES
   for (const name of names.slice(0, MAX_NAMES)) {
-    const full = params[name] ?? ''
+    // the payer's contacts are not kept, even as a prefix (DESIGN section 7)
+    const full = isPersonalParam(name) ? WITHHELD : (params[name] ?? '')
     const key = name.slice(0, MAX_NAME_CHARS)
     const value = full.slice(0, MAX_VALUE_CHARS)
     if (key.length + value.length > budget) {

@@ -6,7 +6,7 @@ import type { DB } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { parseMajorUnits } from '../../lib/money.js'
-import { callbackReply, verifyCallback, type CallbackReplyStatus } from '../../bank/callbacks.js'
+import { callbackReply, verifyCallback, withoutPersonalParams, type CallbackReplyStatus } from '../../bank/callbacks.js'
 import { findDebt } from '../debts/repository.js'
 import { findCallbackByKey, findPayment, heldOnDebt, holdAtCheck, insertCallback, lockCallbackKey, type PaymentRow } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
@@ -67,7 +67,8 @@ export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind
     deps.log.warn({ kind, orderId: orderId?.slice(0, 100), logged }, 'bank callback with an invalid signature ignored')
     return reply
   }
-  const raw = deps.pii.encrypt(JSON.stringify(params))
+  // kept encrypted, and without the payer's contacts (they are in the acceptance)
+  const raw = deps.pii.encrypt(JSON.stringify(withoutPersonalParams(params)))
 
   const key = dedupeKey(kind, params)
   return await deps.db.transaction().execute(async (trx) => {

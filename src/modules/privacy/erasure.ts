@@ -1,11 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { Transaction } from 'kysely'
 import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
 import { almatyDate } from '../../lib/calendar.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
+import { eraseOrderRecords } from '../../bank/sandbox/repository.js'
+import type { SandboxBankDatabase } from '../../bank/sandbox/types.js'
+import { recordAudit, SYSTEM_ACTOR } from '../audit/repository.js'
+import { queueDestructionConfirmation } from '../notifications/service.js'
 import {
-  acceptancesOf, eraseAcceptances, eraseCallbacks, erasePaymentIndexes, eraseRefundReasons, findPrivacyRequest, hasRefundInProgress,
-  listUnfinished, lockPaymentsOf, nextConfirmationNumber, privacyDb, updatePrivacyRequest, type ErasedCounts, type PrivacyTransaction, type Tombstone
+  acceptancesOf, eraseAcceptances, eraseCallbacks, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons,
+  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, privacyDb,
+  refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type ErasedCounts, type PrivacyRequestRow, type PrivacyTransaction, type Tombstone
 } from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
 
@@ -22,7 +29,8 @@ import type { PrivacyStatus } from './schemas.js'
 export const PRIVACY_ERASURE_TASK = 'privacy-erase'
 export const ERASED = '[erased]'
 
-interface Deps { db: Database, pii: PiiCipher, log: FastifyBaseLogger }
+export interface ErasureDeps { db: Database, pii: PiiCipher, log: FastifyBaseLogger, publicBaseUrl: string }
+type Deps = ErasureDeps
 
 // A received request untouched this long lost its job (retries exhausted): the sweep takes it up.
 const STALE_AFTER_MS = 60 * 60 * 1000
@@ -42,8 +50,14 @@ export async function processPrivacyRequest (deps: Deps, requestId: string): Pro
   await processOne(deps, requestId)
 }
 
-/** Daily: requests on legal hold (and any whose job was lost) are tried again; returns how many completed. */
+/**
+ * Daily: requests on legal hold (and any whose job was lost) are tried
+ * again; lapsed unverified requests are closed and their copy of the name
+ * and email destroyed. Returns how many erasures completed.
+ */
 export async function sweepPrivacyRequests (deps: Deps, now = new Date()): Promise<number> {
+  const expired = await expireLapsed(privacyDb(deps.db), now, { encrypted: deps.pii.encrypt(ERASED) })
+  if (expired > 0) deps.log.info({ expired }, 'unverified privacy requests expired')
   const ids = await listUnfinished(privacyDb(deps.db), new Date(now.getTime() - STALE_AFTER_MS))
   let completed = 0
   for (const id of ids) {
@@ -56,12 +70,12 @@ export async function sweepPrivacyRequests (deps: Deps, now = new Date()): Promi
   return completed
 }
 
-/** Idempotent: a completed request is left alone, so a repeated job or sweep changes nothing. */
+/** Idempotent: only a verified, unfinished request is worked on, so a repeated job or sweep changes nothing. */
 async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus | null> {
   const status = await privacyDb(deps.db).transaction().execute(async (trx) => {
     const request = await findPrivacyRequest(trx, requestId, { forUpdate: true })
-    if (request === undefined || request.status === 'completed') return null
-    const acceptanceIds = await acceptancesOf(trx, request.email_index, request.received_at)
+    if (request === undefined || (request.status !== 'received' && request.status !== 'on_legal_hold') || request.verified_at === null) return null
+    const acceptanceIds = await acceptancesOf(trx, request.email_index, request.verified_at)
     const payments = await lockPaymentsOf(trx, acceptanceIds)
     const paymentIds = payments.map((p) => p.id)
     const holdReason = holdReasonFor({
@@ -74,33 +88,65 @@ async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus
       }
       return 'on_legal_hold' as const
     }
-    await erase(trx, deps.pii, requestId, acceptanceIds, paymentIds)
+    await erase(trx, deps, request, acceptanceIds, paymentIds)
     return 'completed' as const
   })
   if (status !== null) deps.log.info({ privacyRequestId: toPublicId('privacyRequest', requestId), status }, 'privacy request processed')
   return status
 }
 
-async function erase (trx: PrivacyTransaction, pii: PiiCipher, requestId: string, acceptanceIds: string[], paymentIds: string[]): Promise<void> {
+/**
+ * DESIGN section 7: afterwards no table holds the person's name, email,
+ * phone, IIN or IP, in clear or decryptable form, nor a blind index that
+ * matches them. Financial facts stay: amounts, dates, statuses, the ledger.
+ */
+async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]): Promise<void> {
+  const { pii } = deps
+  const requestId = request.id
   // Unique per request: the tombstoned indexes match no email, IP or other erasure.
   const tombstone: Tombstone = { encrypted: pii.encrypt(ERASED), emptyJson: pii.encrypt('{}'), index: `erased:${requestId}` }
+  const paymentPublicIds = paymentIds.map((id) => toPublicId('payment', id))
+  const resourceIds = [
+    ...acceptanceIds.map((id) => toPublicId('acceptance', id)),
+    ...paymentPublicIds,
+    ...(await refundRequestIdsOf(trx, paymentIds)).map((id) => toPublicId('refundRequest', id)),
+    ...(await requestIdsOf(trx, request.email_index)).map((id) => toPublicId('privacyRequest', id))
+  ]
   const erased: ErasedCounts = {
     acceptances: await eraseAcceptances(trx, acceptanceIds, tombstone),
     callbacks: await eraseCallbacks(trx, paymentIds, tombstone),
-    refundRequests: await eraseRefundReasons(trx, paymentIds, tombstone)
+    refundRequests: await eraseRefundReasons(trx, paymentIds, tombstone),
+    payments: await erasePayments(trx, acceptanceIds, tombstone),
+    refunds: await eraseReturnReasons(trx, paymentIds, tombstone),
+    emails: await eraseMail(trx, request.email_index, tombstone),
+    bankRecords: await eraseOrderRecords(trx as unknown as Transaction<SandboxBankDatabase>, paymentPublicIds),
+    idempotencyRecords: await eraseIdempotencyRecords(trx, resourceIds),
+    privacyRequests: await eraseUnverifiedRequests(trx, request.email_index, requestId, tombstone)
   }
-  await erasePaymentIndexes(trx, acceptanceIds, tombstone)
   const completedAt = new Date()
-  const number = await nextConfirmationNumber(trx)
+  const confirmationNumber = `PD-${almatyDate(completedAt).slice(0, 4)}-${(await nextConfirmationNumber(trx)).toString().padStart(6, '0')}`
   await updatePrivacyRequest(trx, requestId, {
     status: 'completed',
     hold_reason: null,
     completed_at: completedAt,
-    confirmation_number: `PD-${almatyDate(completedAt).slice(0, 4)}-${number.toString().padStart(6, '0')}`,
+    confirmation_number: confirmationNumber,
     erased_counts: JSON.stringify(erased),
     // The request's own copy goes too: the confirmation needs only its id and dates.
     full_name_encrypted: tombstone.encrypted,
     email_index: tombstone.index,
+    email_encrypted: null,
     iin_index: null
   })
+  // offer cl. 16: the confirmation goes to the address the request named; the
+  // outbox forgets the address once the message is handed over.
+  if (request.email_encrypted !== null) {
+    await queueDestructionConfirmation(trx as unknown as Transaction<DB>, { encrypted: request.email_encrypted, index: tombstone.index }, {
+      requestId,
+      confirmationNumber,
+      completedAt,
+      confirmationUrl: `${deps.publicBaseUrl}/v1/privacy-requests/${toPublicId('privacyRequest', requestId)}/confirmation`
+    })
+  }
+  // The audit log records that the erasure happened, never the data.
+  await recordAudit(trx as unknown as Transaction<DB>, SYSTEM_ACTOR, { action: 'privacy_request.completed', entityType: 'privacy_request', entityId: toPublicId('privacyRequest', requestId), details: { confirmationNumber, erased } })
 }

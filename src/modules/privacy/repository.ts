@@ -6,7 +6,17 @@ import type { PrivacyStatus } from './schemas.js'
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 
-export interface ErasedCounts { acceptances: number, callbacks: number, refundRequests: number }
+export interface ErasedCounts {
+  acceptances: number
+  callbacks: number
+  refundRequests: number
+  payments: number
+  refunds: number
+  emails: number
+  bankRecords: number
+  idempotencyRecords: number
+  privacyRequests: number
+}
 
 export interface PrivacyRequestsTable {
   id: string
@@ -15,17 +25,25 @@ export interface PrivacyRequestsTable {
   full_name_encrypted: string
   status: ColumnType<PrivacyStatus, PrivacyStatus | undefined, PrivacyStatus>
   hold_reason: Nullable<string>
-  due_at: string
+  due_at: Nullable<string>
   received_at: Timestamp
+  /** migration 0016: the one-time code's HMAC, its expiry and the wrong tries */
+  verification_code_hash: Nullable<string>
+  verification_expires_at: Nullable<Date>
+  verification_attempts: ColumnType<number, number | undefined, number>
+  verified_at: Nullable<Date>
+  email_encrypted: Nullable<string>
   completed_at: Nullable<Date>
   confirmation_number: Nullable<string>
   erased_counts: ColumnType<ErasedCounts | null, string | null | undefined, string | null>
 }
 
-/** The tables as migration 0008 leaves them (src/db/types.ts is not this module's to change). */
+/** The tables as migrations 0008 and 0016 leave them (src/db/types.ts is not this module's to change). */
 export type PrivacyDb = Omit<DB, 'acceptances'> & {
   acceptances: AcceptancesTable & { consent_withdrawn_at: Nullable<Date> }
   privacy_requests: PrivacyRequestsTable
+  mail_outbox: { id: string, recipient_encrypted: string, recipient_index: string, data: ColumnType<unknown, string, string>, text_body: string | null, html_body: string | null, status: string, last_error: string | null, next_attempt_at: Date | null, erase_recipient_after_delivery: boolean }
+  idempotency_keys: { principal: string, key: string, resource_id: string | null }
 }
 type Handle = Kysely<PrivacyDb>
 export type PrivacyTransaction = Transaction<PrivacyDb>
@@ -49,10 +67,17 @@ export async function updatePrivacyRequest (db: Handle, id: string, changes: Upd
   return await db.updateTable('privacy_requests').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function listPrivacyRequests (db: Handle, filter: { status?: PrivacyStatus, overdueBefore?: string, limit: number, startingAfter: string | null }): Promise<PrivacyRequestRow[]> {
+export async function listPrivacyRequests (db: Handle, filter: { status?: PrivacyStatus, overdueBefore?: string, limit: number, startingAfter: string | null, now: Date }): Promise<PrivacyRequestRow[]> {
   let query = db.selectFrom('privacy_requests').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
-  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
-  if (filter.overdueBefore !== undefined) query = query.where('status', '<>', 'completed').where('due_at', '<', filter.overdueBefore)
+  const now = filter.now
+  if (filter.status === 'expired') {
+    query = query.where((eb) => eb.or([eb('status', '=', 'expired'), eb.and([eb('status', '=', 'pending_verification'), eb('verification_expires_at', '<=', now)])]))
+  } else if (filter.status === 'pending_verification') {
+    query = query.where('status', '=', 'pending_verification').where('verification_expires_at', '>', now)
+  } else if (filter.status !== undefined) {
+    query = query.where('status', '=', filter.status)
+  }
+  if (filter.overdueBefore !== undefined) query = query.where('status', 'in', ['received', 'on_legal_hold']).where('due_at', '<', filter.overdueBefore)
   if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
   return await query.execute()
 }
@@ -63,6 +88,26 @@ export async function listUnfinished (db: Handle, receivedBefore: Date): Promise
     .where((eb) => eb.or([eb('status', '=', 'on_legal_hold'), eb.and([eb('status', '=', 'received'), eb('received_at', '<', receivedBefore)])]))
     .orderBy('id').execute()
   return rows.map((r) => r.id)
+}
+
+/** Requests naming this email made since then: the per-email rate limit counts them. */
+export async function countRequestsSince (db: Handle, emailIndex: string, since: Date): Promise<number> {
+  const row = await db.selectFrom('privacy_requests').select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('email_index', '=', emailIndex).where('received_at', '>', since).executeTakeFirstOrThrow()
+  return Number(row.n)
+}
+
+/** Serialises requests for one email, so two at once cannot both pass the rate limit. */
+export async function lockEmail (db: Handle, emailIndex: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`privacy:${emailIndex}`}, 0))`.execute(db)
+}
+
+/** Unverified requests whose code lapsed: marked expired, their copy of the name and email destroyed. */
+export async function expireLapsed (db: Handle, now: Date, tombstone: { encrypted: string }): Promise<number> {
+  const result = await db.updateTable('privacy_requests').set({ status: 'expired', full_name_encrypted: tombstone.encrypted, email_encrypted: null, iin_index: null })
+    .where('status', '=', 'pending_verification').where('verification_expires_at', '<=', now)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }
 
 /** offer cl. 16: consent withdrawn at once for what the person accepted until now. */
@@ -131,16 +176,76 @@ export async function eraseCallbacks (db: Handle, paymentIds: string[], tombston
 
 export async function eraseRefundReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
   if (paymentIds.length === 0) return 0
-  const result = await db.updateTable('refund_requests').set({ reason_encrypted: tombstone.encrypted }).where('payment_id', 'in', paymentIds).executeTakeFirst()
+  // the client's reason, and the operator's answer, which names people as often
+  const result = await db.updateTable('refund_requests').set((eb) => ({
+    reason_encrypted: tombstone.encrypted,
+    response_text: eb.case().when('response_text', 'is', null).then(null).else(ERASED_TEXT).end()
+  })).where('payment_id', 'in', paymentIds).executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
 
 /**
- * The payer's email and IP indexes on payments and refused attempts. Their
- * IIN index stays: it is the debtor's, from the creditor's portfolio.
+ * The same email's other requests that never became an act of the person
+ * (unverified or expired): they hold the name and email someone typed.
  */
-export async function erasePaymentIndexes (db: Handle, acceptanceIds: string[], tombstone: Tombstone): Promise<void> {
-  if (acceptanceIds.length === 0) return
-  await db.updateTable('payments').set({ email_index: tombstone.index, ip_index: tombstone.index }).where('acceptance_id', 'in', acceptanceIds).execute()
+export async function eraseUnverifiedRequests (db: Handle, emailIndex: string, exceptId: string, tombstone: Tombstone): Promise<number> {
+  const result = await db.updateTable('privacy_requests')
+    .set({ status: 'expired', full_name_encrypted: tombstone.encrypted, email_encrypted: null, email_index: tombstone.index, iin_index: null })
+    .where('email_index', '=', emailIndex).where('id', '<>', exceptId).where('status', 'in', ['pending_verification', 'expired'])
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+/** Public ids of the person's other verified requests: their stored answers go too. */
+export async function requestIdsOf (db: Handle, emailIndex: string): Promise<string[]> {
+  const rows = await db.selectFrom('privacy_requests').select('id').where('email_index', '=', emailIndex).execute()
+  return rows.map((r) => r.id)
+}
+
+export const ERASED_TEXT = '[erased]'
+
+export async function eraseReturnReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
+  if (paymentIds.length === 0) return 0
+  const result = await db.updateTable('refunds').set({ reason_encrypted: tombstone.encrypted }).where('payment_id', 'in', paymentIds).where('reason_encrypted', 'is not', null).executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+/** Return URLs may carry anything the site put in them: gone with the payer's indexes. */
+export async function erasePayments (db: Handle, acceptanceIds: string[], tombstone: Tombstone): Promise<number> {
+  if (acceptanceIds.length === 0) return 0
+  const result = await db.updateTable('payments').set({ email_index: tombstone.index, ip_index: tombstone.index, return_url: null }).where('acceptance_id', 'in', acceptanceIds).executeTakeFirst()
   await db.updateTable('payment_refusals').set({ email_index: tombstone.index, ip_index: tombstone.index }).where('acceptance_id', 'in', acceptanceIds).execute()
+  return Number(result.numUpdatedRows)
+}
+
+/**
+ * The person's emails: recipient, facts and text destroyed (the subject,
+ * which names only ids and amounts, stays for the operators' log). One not
+ * yet delivered is not delivered any more.
+ */
+export async function eraseMail (db: Handle, emailIndex: string, tombstone: Tombstone): Promise<number> {
+  const result = await db.updateTable('mail_outbox').set((eb) => ({
+    recipient_encrypted: tombstone.encrypted,
+    recipient_index: tombstone.index,
+    data: '{}',
+    text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED_TEXT).end(),
+    html_body: null,
+    status: eb.case().when('status', '=', 'queued').then('failed').else(eb.ref('status')).end(),
+    last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased').else(eb.ref('last_error')).end(),
+    next_attempt_at: null
+  })).where('recipient_index', '=', emailIndex).executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+/** Stored answers of the person's own requests (acceptances, payments, refund and privacy requests). */
+export async function eraseIdempotencyRecords (db: Handle, resourceIds: string[]): Promise<number> {
+  if (resourceIds.length === 0) return 0
+  const result = await db.deleteFrom('idempotency_keys').where('resource_id', 'in', resourceIds).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+export async function refundRequestIdsOf (db: Handle, paymentIds: string[]): Promise<string[]> {
+  if (paymentIds.length === 0) return []
+  const rows = await db.selectFrom('refund_requests').select('id').where('payment_id', 'in', paymentIds).execute()
+  return rows.map((r) => r.id)
 }

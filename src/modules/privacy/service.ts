@@ -1,60 +1,102 @@
-import type { AgencyRequisites } from '../../config.js'
+import { randomInt, timingSafeEqual } from 'node:crypto'
+import type { Transaction } from 'kysely'
+import type { AgencyRequisites, Config } from '../../config.js'
 import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
 import { almatyDate } from '../../lib/calendar.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { validateIin } from '../../lib/iin.js'
 import { normalizeName } from '../../lib/names.js'
-import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { AppError, Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
 import { emailIndex } from '../acceptances/service.js'
+import { recordAudit } from '../audit/repository.js'
 import { businessDaysAfter } from '../calendar/service.js'
 import { iinIndex } from '../debts/import-service.js'
+import { queuePrivacyVerificationCode } from '../notifications/service.js'
 import { PRIVACY_ERASURE_TASK } from './erasure.js'
 import {
-  findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, privacyDb, withdrawConsent, type PrivacyRequestRow
+  countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, privacyDb, updatePrivacyRequest, withdrawConsent,
+  type ErasedCounts, type PrivacyRequestRow
 } from './repository.js'
 import type {
-  AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput
+  AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput,
+  PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
 } from './schemas.js'
 
-// offer cl. 16: processing stops and the data is destroyed within 30 business days of receipt.
+// offer cl. 16: processing stops and the data is destroyed within 30 business days of the (verified) request.
 const DESTRUCTION_BUSINESS_DAYS = 30
+// DESIGN section 7: the emailed code works for 30 minutes and forgives 4 mistakes.
+export const VERIFICATION_TTL_MS = 30 * 60 * 1000
+export const MAX_WRONG_CODES = 5
+const HOUR_MS = 60 * 60 * 1000
 
 interface Deps { db: Database, pii: PiiCipher }
+export interface SubmitDeps extends Deps { limits: Config['privacyRequests'] }
 
-export function toPrivacyRequest (row: PrivacyRequestRow): PrivacyRequest {
+/** A pending request whose code lapsed reads as expired even before the sweep marks it. */
+function effectiveStatus (row: PrivacyRequestRow, now: Date): PrivacyStatus {
+  if (row.status === 'pending_verification' && (row.verification_expires_at === null || row.verification_expires_at <= now)) return 'expired'
+  return row.status
+}
+
+export function toPrivacyRequest (row: PrivacyRequestRow, now = new Date()): PrivacyRequest {
+  const status = effectiveStatus(row, now)
   return {
     id: toPublicId('privacyRequest', row.id),
-    status: row.status,
+    status,
     dueAt: row.due_at,
     receivedAt: row.received_at.toISOString(),
+    verificationExpiresAt: status === 'pending_verification' ? (row.verification_expires_at?.toISOString() ?? null) : null,
+    verifiedAt: row.verified_at?.toISOString() ?? null,
     holdReason: row.hold_reason,
     completedAt: row.completed_at?.toISOString() ?? null
   }
 }
 
 export function toAdminPrivacyRequest (row: PrivacyRequestRow, now = new Date()): AdminPrivacyRequest {
+  const progress = toPrivacyRequest(row, now)
   return {
-    ...toPrivacyRequest(row),
-    overdue: row.status !== 'completed' && row.due_at < almatyDate(now),
+    ...progress,
+    overdue: (progress.status === 'received' || progress.status === 'on_legal_hold') && row.due_at !== null && row.due_at < almatyDate(now),
+    verificationAttempts: row.verification_attempts,
     confirmationNumber: row.confirmation_number,
-    erased: row.erased_counts
+    erased: row.erased_counts === null ? null : { ...NO_COUNTS, ...row.erased_counts }
   }
 }
+// Requests completed before an erasure counted these kept only the first three counts.
+const NO_COUNTS: ErasedCounts = { acceptances: 0, callbacks: 0, refundRequests: 0, payments: 0, refunds: 0, emails: 0, bankRecords: 0, idempotencyRecords: 0, privacyRequests: 0 }
 
 export function privacyRequestNotFound (): NotFound {
   return new NotFound('privacy_request_not_found', 'No privacy request with this id')
 }
 
+/** The code is kept as an HMAC under the blind-index key, bound to its request: a database dump does not reveal it. */
+function codeHash (pii: PiiCipher, requestId: string, code: string): string {
+  return pii.blindIndex(`privacy-code:${requestId}:${code}`)
+}
+
+function sameHash (a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8')
+  const right = Buffer.from(b, 'utf8')
+  return left.length === right.length && timingSafeEqual(left, right)
+}
+
+/** Six digits, uniformly random. */
+function newCode (): string {
+  return randomInt(0, 1_000_000).toString().padStart(6, '0')
+}
+
 /**
- * offer cl. 16: the client withdraws consent. Processing for new purposes
- * stops in this very transaction (every acceptance given with this email is
- * marked); destruction follows in the worker. The answer is the same whether
- * or not the email is known, so the endpoint tells nobody who paid.
+ * DESIGN section 7, offer cl. 16: a consent withdrawal starts as a request
+ * that changes nothing. A one-time code goes to the address it names; only
+ * its return (verifyPrivacyRequest) withdraws consent. The answer, and the
+ * email sent, are the same whether or not the email is known, so the
+ * endpoint tells nobody who paid; a stranger's request expires unused.
  */
-export async function submitPrivacyRequest (deps: Deps, input: CreatePrivacyRequestInput): Promise<CreatedPrivacyRequest> {
+export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePrivacyRequestInput, now = new Date()): Promise<CreatedPrivacyRequest> {
   const email = normalizeEmail(input.email)
   if (!email.ok) throw new Unprocessable('invalid_email', 'The email address is not valid', {}, [{ path: 'body.email', message: 'not a valid email address' }])
   let iin: string | null = null
@@ -66,23 +108,82 @@ export async function submitPrivacyRequest (deps: Deps, input: CreatePrivacyRequ
   const fullName = normalizeName(input.fullName)
   if (fullName === '') throw new Unprocessable('invalid_full_name', 'The full name is empty', {}, [{ path: 'body.fullName', message: 'must not be blank' }])
 
-  const receivedAt = new Date()
-  const dueAt = await businessDaysAfter(deps.db, receivedAt, DESTRUCTION_BUSINESS_DAYS)
   const index = emailIndex(deps.pii, email.email)
+  const id = uuidv7()
+  const code = newCode()
+  const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS)
   return await privacyDb(deps.db).transaction().execute(async (trx) => {
+    await lockEmail(trx, index)
+    if (await countRequestsSince(trx, index, new Date(now.getTime() - HOUR_MS)) >= deps.limits.perEmailPerHour) {
+      throw new AppError(429, 'rate_limited', 'Too many requests', 'Too many requests for this email address: try again in an hour', { retryAfterSeconds: 3600 })
+    }
     const row = await insertPrivacyRequest(trx, {
-      id: uuidv7(),
+      id,
       email_index: index,
       // The written notice names the person (cl. 16); the IIN helps an operator tell them apart. Destroyed with the rest.
       iin_index: iin === null ? null : iinIndex(deps.pii, iin),
       full_name_encrypted: deps.pii.encrypt(fullName),
-      due_at: dueAt,
-      received_at: receivedAt
+      email_encrypted: deps.pii.encrypt(email.email),
+      status: 'pending_verification',
+      verification_code_hash: codeHash(deps.pii, id, code),
+      verification_expires_at: expiresAt,
+      received_at: now
     })
-    await withdrawConsent(trx, index, receivedAt)
-    await enqueueJob(trx, PRIVACY_ERASURE_TASK, { requestId: row.id })
-    return { id: toPublicId('privacyRequest', row.id), status: row.status, dueAt: row.due_at, receivedAt: row.received_at.toISOString() }
+    await queuePrivacyVerificationCode(trx as unknown as Transaction<DB>, deps.pii, { email: email.email, code, expiresAt })
+    return { id: toPublicId('privacyRequest', row.id), status: 'pending_verification' as const, verificationExpiresAt: expiresAt.toISOString() }
   })
+}
+
+type Verdict =
+  | { outcome: 'verified', answer: VerifiedPrivacyRequest }
+  | { outcome: 'wrong', attemptsLeft: number }
+  | { outcome: 'expired' }
+
+/**
+ * The code comes back. Right: consent is withdrawn at this moment for every
+ * acceptance given with the email until now, and the erasure is due 30
+ * business days later. Wrong: counted under the request's row lock, so
+ * parallel guesses cannot exceed five; the fifth, or the 30 minutes, end it.
+ * A repeat of a successful verification answers the same again.
+ */
+export async function verifyPrivacyRequest (deps: Deps, publicId: string, input: VerifyPrivacyRequestInput, now = new Date()): Promise<VerifiedPrivacyRequest> {
+  const id = fromPublicId('privacyRequest', publicId)
+  if (id === null) throw privacyRequestNotFound()
+  const code = input.code.trim()
+  const dueAt = await businessDaysAfter(deps.db, now, DESTRUCTION_BUSINESS_DAYS)
+  const verdict = await privacyDb(deps.db).transaction().execute(async (trx): Promise<Verdict> => {
+    const row = await findPrivacyRequest(trx, id, { forUpdate: true })
+    if (row === undefined) throw privacyRequestNotFound()
+    const right = row.verification_code_hash !== null && sameHash(row.verification_code_hash, codeHash(deps.pii, row.id, code))
+    if (row.verified_at !== null && row.due_at !== null && (row.status === 'received' || row.status === 'on_legal_hold' || row.status === 'completed')) {
+      if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
+      return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }
+    }
+    if (effectiveStatus(row, now) === 'expired') {
+      if (row.status !== 'expired') await updatePrivacyRequest(trx, row.id, { status: 'expired' })
+      return { outcome: 'expired' }
+    }
+    if (!right) {
+      const attempts = row.verification_attempts + 1
+      await updatePrivacyRequest(trx, row.id, { verification_attempts: attempts, ...(attempts >= MAX_WRONG_CODES ? { status: 'expired' as const } : {}) })
+      return { outcome: 'wrong', attemptsLeft: Math.max(0, MAX_WRONG_CODES - attempts) }
+    }
+    await updatePrivacyRequest(trx, row.id, { status: 'received', verified_at: now, due_at: dueAt })
+    await withdrawConsent(trx, row.email_index, now)
+    await enqueueJob(trx, PRIVACY_ERASURE_TASK, { requestId: row.id })
+    await recordAudit(trx as unknown as Transaction<DB>, { keyId: null, requestId: publicId, ip: null }, { action: 'privacy_request.verified', entityType: 'privacy_request', entityId: publicId, details: { dueAt } })
+    return { outcome: 'verified', answer: { id: publicId, status: 'received', dueAt } }
+  })
+  switch (verdict.outcome) {
+    case 'verified':
+      return verdict.answer
+    case 'expired':
+      throw new Unprocessable('verification_expired', `The code is no longer valid (${MAX_WRONG_CODES} wrong codes or ${VERIFICATION_TTL_MS / 60000} minutes): make a new request`)
+    case 'wrong':
+      throw new Unprocessable('invalid_verification_code', verdict.attemptsLeft > 0
+        ? `The code is not the one emailed: ${verdict.attemptsLeft} ${verdict.attemptsLeft === 1 ? 'try' : 'tries'} left`
+        : 'The code is not the one emailed: the request has expired, make a new one', { attemptsLeft: verdict.attemptsLeft })
+  }
 }
 
 async function findByPublicId (db: Database, publicId: string): Promise<PrivacyRequestRow> {
@@ -104,6 +205,7 @@ export async function listPrivacyRequestsPage (db: Database, query: PrivacyReque
   const limit = query.limit ?? 20
   const now = new Date()
   const rows = await listPrivacyRequests(privacyDb(db), {
+    now,
     status: query.status,
     overdueBefore: query.overdue === true ? almatyDate(now) : undefined,
     limit,
@@ -116,8 +218,10 @@ export async function listPrivacyRequestsPage (db: Database, query: PrivacyReque
 /** offer cl. 16: the written confirmation of destruction, once it happened. */
 export async function getDestructionConfirmation (deps: { db: Database, agency: AgencyRequisites }, publicId: string): Promise<DestructionConfirmation> {
   const row = await findByPublicId(deps.db, publicId)
-  if (row.status !== 'completed' || row.completed_at === null || row.confirmation_number === null || row.erased_counts === null) {
-    throw new Conflict('confirmation_not_available', `The personal data is not destroyed yet (status ${row.status}); the confirmation is issued once it is, by ${row.due_at}`)
+  if (row.status !== 'completed' || row.completed_at === null || row.confirmation_number === null || row.erased_counts === null || row.due_at === null) {
+    throw new Conflict('confirmation_not_available', row.due_at === null
+      ? `The request is not verified (status ${effectiveStatus(row, new Date())}): nothing is destroyed without the emailed code`
+      : `The personal data is not destroyed yet (status ${row.status}); the confirmation is issued once it is, by ${row.due_at}`)
   }
   const { name, bin, address } = deps.agency
   return {
@@ -126,8 +230,8 @@ export async function getDestructionConfirmation (deps: { db: Database, agency: 
     completedAt: row.completed_at.toISOString(),
     dueAt: row.due_at,
     controller: { name, bin, address },
-    statement: destructionStatement({ name, bin, requestId: publicId, receivedAt: row.received_at, completedAt: row.completed_at }),
-    erased: row.erased_counts
+    statement: destructionStatement({ name, bin, requestId: publicId, receivedAt: row.verified_at ?? row.received_at, completedAt: row.completed_at }),
+    erased: { ...NO_COUNTS, ...row.erased_counts }
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import type { RefundStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
@@ -22,6 +23,13 @@ import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './s
 export { REFUND_TASK } from './queue.js'
 // offer cl. 5: the refund is made within 5 business days of the agency's answer.
 const REFUND_DUE_BUSINESS_DAYS = 5
+// The answer a client's open request gets when the agency returns the whole payment (offer cl. 8).
+const RETURN_CLOSES_REQUEST = 'Платёж возвращается агентством в полном объёме (п. 8 оферты): деньги вернутся на карту, с которой была оплата.'
+
+/** The audit log proves which reason was given without holding it: reasons name people (DESIGN section 7). */
+function sha256Hex (text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex')
+}
 
 interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
@@ -194,12 +202,14 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     if (remainder <= 0n) throw new Conflict('payment_not_returnable', 'Nothing is left to return: the payment was refunded in full')
     const open = await findOpenRequest(trx, payment.id)
     if (open !== undefined && open.status === 'submitted') {
-      await updateRefundRequest(trx, open.id, { status: 'rejected', open: false, response_text: 'The payment is being returned in full (offer cl. 8).', decided_at: new Date(), decided_by_key_id: actor.keyId })
+      // offer cl. 5: the client's request gets the agency's answer, by email too
+      const closed = await updateRefundRequest(trx, open.id, { status: 'rejected', open: false, response_text: RETURN_CLOSES_REQUEST, decided_at: new Date(), decided_by_key_id: actor.keyId })
+      await queueRefundAnswer(trx, closed)
     }
-    const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder })
+    const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder, reason_encrypted: deps.pii.encrypt(reason) })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
     await recordEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
-    await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { reason, amount: remainder.toString() } })
+    await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { amount: remainder.toString(), reasonSha256: sha256Hex(reason) } })
     return toRefund(refund)
   })
 }
