@@ -209,17 +209,17 @@ function resolveBankMode (e: Env): 'sandbox' | 'live' {
 }
 
 /**
- * The mail mode, like the bank's: never guessed for a live deployment. With
- * DATABASE_URL and BANK_MODE=live it must be given. A staging deployment that
- * chose the sandbox bank (nothing real is paid there) gets the sandbox
- * mailbox unless it says otherwise, and a developer's machine too. An
+ * The mail mode, like the bank's: never guessed where real people could be
+ * written to. With DATABASE_URL it must be given (issue 10, DESIGN section
+ * 12); the sandbox mailbox is the default only on a developer's machine.
+ * A live bank never sends payers' mail to the public sandbox mailbox, and
  * SMTP_URL without MAIL_MODE always stops the process, so a real server is
  * never ignored, nor used, by accident.
  */
 function resolveMailMode (e: Env, bankMode: 'sandbox' | 'live'): 'sandbox' | 'smtp' {
   if (e.MAIL_MODE === undefined) {
     if (e.SMTP_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when SMTP_URL is set: smtp or sandbox')
-    if (e.DATABASE_URL !== undefined && bankMode === 'live') throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set with BANK_MODE=live: smtp (delivery over SMTP_URL from MAIL_FROM)')
+    if (e.DATABASE_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set: smtp (delivery over SMTP_URL from MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox; staging only)')
     return bankMode === 'live' ? refuseSandboxMailbox() : 'sandbox'
   }
   if (e.MAIL_MODE === 'sandbox' && bankMode === 'live') refuseSandboxMailbox()
