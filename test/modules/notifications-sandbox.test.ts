@@ -2,7 +2,6 @@ import t from 'tap'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 import { AGENCY_DEFAULTS } from '../../src/config.js'
-import { queuePrivacyVerificationCode } from '../../src/modules/notifications/service.js'
 
 /**
  * MAIL_MODE=sandbox (the default on a developer's machine): nothing leaves
@@ -34,9 +33,7 @@ t.test('the whole flow\'s emails are in the sandbox mailbox', async (t) => {
   await eventually(async () => (await mailbox()).some((m) => m.template === 'refund-paid'))
   t.equal((await postJson(`${base}/v1/admin/payments/${payment.id}/return`, { reason: 'Проверка' }, asOperator)).status, 202)
   await eventually(async () => (await mailbox()).filter((m) => m.template === 'refund-paid').length === 2)
-  await app.db.transaction().execute(async (trx) => {
-    await queuePrivacyVerificationCode(trx, app.pii, { email: 'flow@example.kz', code: '246810', expiresAt: new Date() })
-  })
+  const privacy = await (await postJson(`${base}/v1/privacy-requests`, { email: 'flow@example.kz', fullName: 'Иванов Иван Иванович' })).json() as { id: string }
 
   const messages = await eventually(async () => {
     const all = await mailbox()
@@ -51,7 +48,8 @@ t.test('the whole flow\'s emails are in the sandbox mailbox', async (t) => {
   t.match(messages[1]?.text, 'Агентство вернуло ваш платёж (п. 8 оферты)', 'the return is told as such')
   t.match(messages[1]?.text, '5\u00a0000,00\u00a0₸', 'with the rest of the payment')
   t.match(messages[2]?.text, 'Ваш запрос на возврат исполнен')
-  t.match(messages[0]?.subject, '246810')
+  const code = /(\d{6})/.exec(messages[0]?.subject ?? '')?.[1] as string
+  t.match(messages[0]?.text, `Код подтверждения: ${code}`, 'the privacy code, in the subject and the body')
   t.equal((await mailbox('?limit=2')).length, 2, 'bounded')
   t.equal((await fetch(`${base}/sandbox/mailbox?limit=100000`)).status, 400)
 
@@ -62,6 +60,18 @@ t.test('the whole flow\'s emails are in the sandbox mailbox', async (t) => {
   const next = await (await fetch(`${base}/v1/admin/mail-outbox?limit=4&startingAfter=${sent.nextCursor}`, { headers: asOperator })).json() as { data: Array<{ id: string }>, hasMore: boolean }
   t.equal(next.data.length, 2, 'the next page holds the rest')
   t.equal(next.hasMore, false)
+
+  // The payer confirms the withdrawal: the erasure takes the earlier messages' recipient and text, and the
+  // confirmation arrives last, to the address the request named.
+  t.equal((await postJson(`${base}/v1/privacy-requests/${privacy.id}/verify`, { code })).status, 200)
+  const after = await eventually(async () => {
+    const all = await mailbox()
+    return all[0]?.template === 'privacy-destruction-confirmation' ? all : undefined
+  })
+  t.equal(after.length, 7)
+  t.equal(after[0]?.to, 'flow@example.kz')
+  t.match(after[0]?.text, `/v1/privacy-requests/${privacy.id}/confirmation`)
+  t.ok(after.slice(1).every((m) => m.to === '[erased]' && m.text === '[erased]'), 'nothing of the payer is left in the earlier messages')
 })
 
 t.test('the mailbox is not part of the API document', async (t) => {
