@@ -24,7 +24,7 @@ export class DestinationRefused extends Error {}
 
 const MAX_RESPONSE_BYTES = 64 * 1024
 
-function guardedLookup (allowPrivate: boolean): LookupFunction {
+export function guardedLookup (allowPrivate: boolean): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses: LookupAddress[]) => {
       if (err !== null) return callback(err, '', 0)
