@@ -38,7 +38,11 @@ export type WebhookEndpoint = Static<typeof WebhookEndpointSchema>
 export const WebhookEndpointWithSecretSchema = Type.Object({
   ...WebhookEndpointSchema.properties,
   secret: Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{43}=$', description: 'The signing secret (`whsec_` + base64 of 32 bytes). Shown only in this response: store it now.' })
-}, { $id: 'WebhookEndpointWithSecret', additionalProperties: false })
+}, {
+  $id: 'WebhookEndpointWithSecret',
+  additionalProperties: false,
+  examples: [{ ...WebhookEndpointSchema.examples[0], secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw7g3kUhlpDXU=' }]
+})
 export type WebhookEndpointWithSecret = Static<typeof WebhookEndpointWithSecretSchema>
 
 export const CreateEndpointBody = Type.Object({
@@ -78,7 +82,28 @@ export const WebhookDeliverySchema = Type.Object({
   attempts: Type.Array(Type.Ref(WebhookAttemptSchema), { description: 'Every attempt, oldest first' }),
   createdAt: Timestamp,
   completedAt: NullableTimestamp
-}, { $id: 'WebhookDelivery', additionalProperties: false })
+}, {
+  $id: 'WebhookDelivery',
+  additionalProperties: false,
+  examples: [{
+    id: 'whd_0193b3f2a4c07d1e8b5a2f6c9d0e1f25',
+    eventId: 'evt_0193b3f2a4c07d1e8b5a2f6c9d0e1f24',
+    eventType: 'payment.succeeded',
+    status: 'succeeded',
+    attemptCount: 2,
+    attemptedAt: '2026-11-25T10:02:17.000Z',
+    statusCode: 200,
+    durationMs: 84,
+    error: null,
+    nextRetryAt: null,
+    attempts: [
+      { attemptedAt: '2026-11-25T10:02:12.000Z', statusCode: 500, durationMs: 91, error: null, nextRetryAt: '2026-11-25T10:02:17.000Z' },
+      { attemptedAt: '2026-11-25T10:02:17.000Z', statusCode: 200, durationMs: 84, error: null, nextRetryAt: null }
+    ],
+    createdAt: '2026-11-25T10:02:11.000Z',
+    completedAt: '2026-11-25T10:02:17.000Z'
+  }]
+})
 export type WebhookDelivery = Static<typeof WebhookDeliverySchema>
 
 export const EndpointParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('webhookEndpoint') }) }, { additionalProperties: false })
