@@ -9,14 +9,14 @@ import { SCOPES, type Scope } from './modules/api-keys/keys.js'
  * `npm run api-key -- create --name NAME --scopes admin[,operator]`: creates
  * the first admin key (or any other) against DATABASE_URL and prints it once.
  */
-const USAGE = 'usage: npm run api-key -- create --name NAME --scopes admin|operator|partner[,…]'
+const USAGE = 'usage: npm run api-key -- create --name NAME --scopes admin|operator|partner[,…] [--creditors "Creditor A|Creditor B"] (creditors: required with partner)'
 
 function fail (message: string, code = 2): never {
   process.stderr.write(`${message}\n`)
   process.exit(code)
 }
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, scopes: { type: 'string' } } })
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { name: { type: 'string' }, scopes: { type: 'string' }, creditors: { type: 'string' } } })
 if (positionals[0] !== 'create' || values.name === undefined || values.scopes === undefined) fail(USAGE)
 const scopes = values.scopes.split(',').map((s) => s.trim())
 const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s))
@@ -28,7 +28,9 @@ try {
   const database = await resolveDatabase(config, { info: () => {}, warn: (m) => { process.stderr.write(`warning: ${m}\n`) } })
   const handle = createDatabase(database.url, { max: 1 })
   try {
-    const created = await createApiKey(handle.db, null, { name: values.name, scopes: scopes as Scope[] })
+    // creditors' names hold commas ("АО «Банк», филиал"): separated by `|`
+    const creditors = values.creditors === undefined ? undefined : values.creditors.split('|').map((c) => c.trim()).filter((c) => c !== '')
+    const created = await createApiKey(handle.db, null, { name: values.name, scopes: scopes as Scope[], ...(creditors !== undefined ? { creditors } : {}) })
     process.stdout.write(`Created API key ${created.id} (${created.scopes.join(', ')}) named "${created.name}".\n` +
       'Store it now, it is not shown again:\n\n' + `${created.key}\n`)
   } finally {

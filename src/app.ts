@@ -28,6 +28,7 @@ import privacyRoutes from './modules/privacy/routes.js'
 import bankPlugin from './bank/plugin.js'
 import notificationsPlugin from './modules/notifications/plugin.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
+import partnerApi from './modules/partners/routes.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
@@ -146,6 +147,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(calendarRoutes, { prefix: '/v1/admin' })
   await app.register(privacyRoutes, { prefix: '/v1' })
   await app.register(mailOutboxRoutes, { prefix: '/v1/admin' })
+  await app.register(partnerApi, { prefix: '/v1' })
 
   return app
 }

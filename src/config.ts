@@ -37,6 +37,9 @@ export const EnvSchema = Type.Object({
   MAIL_FROM: Type.Optional(Type.String({ pattern: '^([^<>\\r\\n@]*<[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+>|[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+)$', description: 'addr@example.kz or Name <addr@example.kz>' })),
   MAIL_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
   REFUND_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
+  WEBHOOK_RETRY_SCHEDULE: Type.Optional(Type.String({ pattern: '^\\s*\\d{1,7}\\s*(,\\s*\\d{1,7}\\s*){0,29}$', description: 'seconds between attempts, comma-separated' })),
+  WEBHOOK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
+  WEBHOOK_ALLOW_PRIVATE_URLS: Type.Optional(Bool),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -115,6 +118,13 @@ export interface Config {
   }
   /** Worker attempts of a refund (graphile-worker backoff, exp(attempt) s) before an unknown outcome becomes needs_review. */
   refunds: { maxAttempts: number }
+  webhooks: {
+    /** Seconds to wait after the 1st, 2nd, … failed attempt; then the delivery is failed. */
+    retrySchedule: number[]
+    timeoutMs: number
+    /** http:// and loopback/private destinations: a developer's machine only, unless set. */
+    allowPrivateUrls: boolean
+  }
   rateLimitPerMinute: number
   lookupRateLimitPerMinute: number
   /** Wrong lookups of one contract within `seconds` that lock it for `seconds` (enumeration of IINs). */
@@ -155,6 +165,9 @@ export const AGENCY_DEFAULTS: AgencyRequisites = {
   website: 'https://www.explus.kz/'
 }
 
+/** DESIGN section 13: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after the failed attempts. */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+
 export class ConfigError extends Error {
   constructor (readonly variable: string, message: string) {
     super(`${variable}: ${message}`)
@@ -162,9 +175,9 @@ export class ConfigError extends Error {
 }
 
 const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR', 'PRIVACY_REQUESTS_PER_IP_PER_HOUR', 'DEBT_IMPORT_MAX_BYTES',
-  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'RECONCILE_AFTER_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
+  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'WEBHOOK_TIMEOUT_MS', 'RECONCILE_AFTER_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
-const BOOLEAN_VARS = new Set(['MIGRATE_ON_START'])
+const BOOLEAN_VARS = new Set(['MIGRATE_ON_START', 'WEBHOOK_ALLOW_PRIVATE_URLS'])
 
 function coerce (name: string, raw: string): unknown {
   if (INTEGER_VARS.has(name)) {
@@ -305,6 +318,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.MAIL_MAX_ATTEMPTS ?? 10
     },
     refunds: { maxAttempts: e.REFUND_MAX_ATTEMPTS ?? 5 },
+    webhooks: {
+      retrySchedule: e.WEBHOOK_RETRY_SCHEDULE?.split(',').map((s) => Number(s.trim())) ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 15000,
+      // STYLE 17: destinations on our own network are a developer's machine's default only
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? e.DATABASE_URL === undefined
+    },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },

@@ -10,6 +10,8 @@ export interface ApiKeysTable {
   prefix: string
   key_hash: string
   scopes: string[]
+  /** A partner key's creditors (migration 0018); empty for every other key. */
+  creditors: ColumnType<string[], string[] | undefined, string[]>
   created_at: Timestamp
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>

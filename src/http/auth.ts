@@ -14,6 +14,8 @@ export interface Principal {
   keyId: string
   name: string
   scopes: Scope[]
+  /** A partner key's creditors (DESIGN section 13); empty for other keys. */
+  creditors: string[]
 }
 
 declare module 'fastify' {
@@ -22,6 +24,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     requireScopes: (...scopes: Scope[]) => preHandlerAsyncHookHandler
+    /** The partner API: a key with the partner scope (and so its creditors); an admin key alone is not a partner. */
+    requirePartner: () => preHandlerAsyncHookHandler
   }
 }
 
@@ -34,8 +38,7 @@ export function actorOf (request: FastifyRequest): Actor {
 export default fp(async function authPlugin (app: FastifyInstance) {
   app.decorateRequest('principal', null)
 
-  app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => {
-    const allowed = new Set<Scope>(['admin', ...scopes])
+  function requireOneOf (allowed: Set<Scope>): preHandlerAsyncHookHandler {
     return async function authenticate (request) {
       const header = request.headers.authorization
       if (header === undefined) throw new Unauthenticated()
@@ -43,11 +46,13 @@ export default fp(async function authPlugin (app: FastifyInstance) {
       if (match === null) throw new Unauthenticated('The Authorization header must be `Bearer <key>`')
       const key = await findKeyByHash(app.db, hashApiKey(match[1] as string))
       if (key === undefined || key.revoked_at !== null) throw new Unauthenticated('Unknown or revoked API key')
-      request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[] }
+      request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[], creditors: key.creditors }
       if (!key.scopes.some((s) => allowed.has(s as Scope))) {
         throw new Forbidden('forbidden', `This operation needs one of the scopes: ${[...allowed].join(', ')}`)
       }
       touchKey(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
     }
-  })
+  }
+  app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['admin', ...scopes])))
+  app.decorate('requirePartner', (): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['partner'])))
 }, { name: 'auth', dependencies: ['database'] })

@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
+import { WEBHOOKS_DESCRIPTION, webhooksSection } from '../modules/webhooks/openapi.js'
 
 export const API_TAGS = [
   { name: 'Offer', description: 'The public offer the client accepts before paying (offer cl. 1, 20, 24)' },
@@ -17,6 +18,11 @@ export const API_TAGS = [
   { name: 'Admin: calendar', description: 'Kazakhstan non-working days (holidays, decree transfers) behind every business-day deadline' },
   { name: 'Admin: privacy', description: 'Consent withdrawals, legal holds and overdue destructions (offer cl. 16)' },
   { name: 'Admin: notifications', description: 'The emails the service sends (receipts, official answers, privacy messages) and their delivery' },
+  { name: 'Partner', description: 'A creditor\'s own payments, debts, events and daily reports (a `partner` key bound to its creditors)' },
+  { name: 'Partner: webhooks', description: 'Endpoints that receive the creditor\'s events, signed per Standard Webhooks' },
+  { name: 'Admin: events', description: 'Every event the service emits' },
+  { name: 'Admin: webhooks', description: 'Endpoints of the agency\'s own systems, receiving every event' },
+  { name: 'Admin: reports', description: 'Daily reconciliation reports that tie to the ledger' },
   { name: 'Bank callbacks', description: 'Called by the acquiring bank only (signed with pg_sig)' },
   { name: 'Admin: audit', description: 'Append-only record of every back-office action' },
   { name: 'Admin: offers', description: 'Publishing offer versions' },
@@ -55,7 +61,7 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
         version: '1.0.0',
         description: 'Payments API of a Kazakhstan debt-collection agency (ТОО «Коллекторское агентство «Эксперт Плюс»). ' +
           'Clients read and accept the public offer, find their debt, and pay by card on the acquiring bank\'s hosted page (FFIN Payments / Freedom Pay). ' +
-          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.',
+          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.' + WEBHOOKS_DESCRIPTION,
         contact: { name: 'Support', email: config.agency.supportEmail }
       },
       servers: [{ url: config.publicBaseUrl }],
@@ -69,7 +75,12 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => typeof json.$id === 'string' ? json.$id : `def-${i}`
     },
-    transformObject: (documentObject) => problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
+    transformObject: (documentObject) => {
+      const doc = problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
+      // OpenAPI 3.1: what the service sends to partners' endpoints (DESIGN section 13)
+      doc.webhooks = webhooksSection()
+      return doc
+    }
   })
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   privacyRequest: 'prv',
   debtImport: 'imp',
   webhookEndpoint: 'whe',
+  webhookDelivery: 'whd',
   event: 'evt',
   apiKey: 'key',
   ledgerEntry: 'le',

@@ -86,9 +86,9 @@ export async function createTestApp (t: Teardown, env: Record<string, string> = 
   return { app, config, databaseUrl }
 }
 
-/** A real key in the database, as an operator would get it. */
-export async function createKey (app: FastifyInstance, scopes: Scope[], name = `test ${scopes.join('+')}`): Promise<{ id: string, key: string, authorization: string }> {
-  const created = await createApiKey(app.db, null, { name, scopes })
+/** A real key in the database, as an operator would get it (a partner key bound to `creditors`). */
+export async function createKey (app: FastifyInstance, scopes: Scope[], name = `test ${scopes.join('+')}`, creditors = ['Test creditor']): Promise<{ id: string, key: string, authorization: string }> {
+  const created = await createApiKey(app.db, null, { name, scopes, ...(scopes.includes('partner') ? { creditors } : {}) })
   return { id: created.id, key: created.key, authorization: `Bearer ${created.key}` }
 }
 

@@ -90,7 +90,7 @@ t.test('ADMIN_API_KEY: an admin key with exactly that value exists after start, 
 })
 
 t.test('every authenticated mutation is in the audit log, which cannot be changed', async (t) => {
-  const created = await app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: { authorization: admin.authorization, 'x-request-id': 'audit-test-1' }, payload: { name: 'audited', scopes: ['partner'] } })
+  const created = await app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: { authorization: admin.authorization, 'x-request-id': 'audit-test-1' }, payload: { name: 'audited', scopes: ['partner'], creditors: ['АО «Банк»'] } })
   const log = await app.inject({ method: 'GET', url: `/v1/admin/audit-log?entityType=api_key&entityId=${created.json().id}`, headers: { authorization: admin.authorization } })
   t.match(log.json().data, [{ action: 'api_key.created', actorKeyId: admin.id, entityId: created.json().id, requestId: 'audit-test-1', ip: '127.0.0.1' }])
 

@@ -13,7 +13,7 @@ export async function findKey (db: Handle, id: string): Promise<ApiKeyRow | unde
   return await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function insertKey (db: Handle, row: { id: string, name: string, prefix: string, key_hash: string, scopes: string[] }): Promise<ApiKeyRow> {
+export async function insertKey (db: Handle, row: { id: string, name: string, prefix: string, key_hash: string, scopes: string[], creditors?: string[] }): Promise<ApiKeyRow> {
   return await db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow()
 }
 

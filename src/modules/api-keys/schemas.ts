@@ -9,13 +9,14 @@ export const ApiKeySchema = Type.Object({
   name: Type.String(),
   prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
   scopes: Type.Array(ScopeSchema),
+  creditors: Type.Array(Type.String(), { description: 'A partner key\'s creditors (as named in portfolios): it sees only their debts, payments, events and reports. Empty for other keys.' }),
   createdAt: Type.String({ format: 'date-time' }),
   revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 }, {
   $id: 'ApiKey',
   additionalProperties: false,
-  examples: [{ id: 'key_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', name: 'Operator Aigerim', prefix: 'kap_Xy12ab', scopes: ['operator'], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null }]
+  examples: [{ id: 'key_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', name: 'Operator Aigerim', prefix: 'kap_Xy12ab', scopes: ['operator'], creditors: [], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null }]
 })
 export type ApiKey = Static<typeof ApiKeySchema>
 
@@ -27,8 +28,13 @@ export type CreatedApiKey = Static<typeof CreatedApiKeySchema>
 
 export const CreateApiKeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: 3, uniqueItems: true })
-}, { additionalProperties: false, examples: [{ name: 'Operator Aigerim', scopes: ['operator'] }] })
+  scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: 3, uniqueItems: true }),
+  creditors: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+    maxItems: 100,
+    uniqueItems: true,
+    description: 'Required with the partner scope (422 `partner_creditors_required` without it), refused without it (422 `creditors_need_partner_scope`): the creditors exactly as named in the portfolios'
+  }))
+}, { additionalProperties: false, examples: [{ name: 'Operator Aigerim', scopes: ['operator'] }, { name: 'Bank CenterCredit integration', scopes: ['partner'], creditors: ['АО «Банк ЦентрКредит»'] }] })
 export type CreateApiKeyInput = Static<typeof CreateApiKeyBody>
 
 export const ApiKeyParams = Type.Object({

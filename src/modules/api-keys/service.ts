@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js'
-import { NotFound } from '../../http/errors.js'
+import { NotFound, Unprocessable } from '../../http/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
@@ -12,19 +12,40 @@ export function toApiKey (row: ApiKeyRow): ApiKey {
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes as Scope[],
+    creditors: row.creditors,
     createdAt: row.created_at.toISOString(),
     revokedAt: row.revoked_at?.toISOString() ?? null,
     lastUsedAt: row.last_used_at?.toISOString() ?? null
   }
 }
 
+/**
+ * DESIGN section 13: a partner key sees its creditors' debts and payments
+ * only, so it cannot exist without them; creditors on any other key would
+ * suggest a restriction that does not apply, so they are refused too.
+ */
+function partnerCreditors (input: CreateApiKeyInput): string[] {
+  const creditors = (input.creditors ?? []).map((c) => c.trim())
+  if (input.scopes.includes('partner')) {
+    if (creditors.length === 0 || creditors.some((c) => c === '')) {
+      throw new Unprocessable('partner_creditors_required', 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', {}, [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }])
+    }
+    return [...new Set(creditors)]
+  }
+  if (creditors.length > 0) {
+    throw new Unprocessable('creditors_need_partner_scope', 'Only a partner key is bound to creditors', {}, [{ path: 'body.creditors', message: 'allowed only with the partner scope' }])
+  }
+  return []
+}
+
 /** Creates a key; the only moment its value exists outside the client. */
 export async function createApiKey (db: Database, actor: Actor | null, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+  const creditors = partnerCreditors(input)
   const key = generateApiKey()
   return await db.transaction().execute(async (trx) => {
-    const row = await insertKey(trx, { id: uuidv7(), name: input.name, prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: input.scopes })
+    const row = await insertKey(trx, { id: uuidv7(), name: input.name, prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: input.scopes, creditors })
     await recordAudit(trx, actor ?? { keyId: null, requestId: 'cli', ip: 'local' }, {
-      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes }
+      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes, creditors: row.creditors }
     })
     return { ...toApiKey(row), key }
   })

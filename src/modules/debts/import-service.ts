@@ -16,6 +16,7 @@ import {
   setDebtStatus, setImportTotals, setRowOutcome, stageRows, updateDebtStatements, type DebtImportRow, type DebtInsert, type StagedRow
 } from './repository.js'
 import { statusFor } from './status.js'
+import { publishDebtClosed, publishImportCompleted } from '../events/service.js'
 import type { DebtImport } from './schemas.js'
 
 export const DEBT_IMPORT_TASK = 'debt-import'
@@ -208,6 +209,7 @@ export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], refe
     if (change === null) continue
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
+    if (next === 'closed' && debt.status !== 'closed') await publishDebtClosed(trx, debt.id)
     await flagOverpaid(trx, change.overpaidPayments, { reference: reference.type, claimDifference: change.difference.toString() })
   }
   return outcomes
@@ -255,7 +257,10 @@ export async function processImport (deps: Deps, importId: string): Promise<void
       }
     })
   }
-  await deps.db.transaction().execute(async (trx) => { await finishImport(trx, importId) })
+  await deps.db.transaction().execute(async (trx) => {
+    await finishImport(trx, importId)
+    await publishImportCompleted(trx, importId)
+  })
 }
 
 /** After the last retry: the import is failed for good and its staged rows (with PII) go. */

@@ -7,6 +7,7 @@ import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { recallClaim, restateClaim } from '../ledger/service.js'
 import { lockPaymentsOfDebts } from '../payments/settlement.js'
 import { statusFor } from './status.js'
+import { publishDebtClosed } from '../events/service.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { iinIndex } from './import-service.js'
 import { findDebt, findDebtByKey, isContractLocked, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
@@ -112,6 +113,7 @@ export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: stri
       const change = await restateClaim(trx, { debtId: id, creditor: before.creditor, claim: before.claim_amount, reference })
       const outstanding = change?.outstanding ?? before.outstanding
       await setDebtStatus(trx, id, statusFor('active', outstanding))
+      if (outstanding === 0n) await publishDebtClosed(trx, id)
       details = { reinstated: (change?.difference ?? 0n).toString() }
     } else {
       throw new Conflict('debt_status_follows_outstanding', `The status follows the outstanding amount: this debt is ${before.status} with ${before.outstanding} tiyn outstanding`)

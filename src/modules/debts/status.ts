@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely'
 import type { DB } from '../../db/types.js'
 import { setDebtStatus, type DebtRow } from './repository.js'
+import { publishDebtClosed } from '../events/service.js'
 
 /**
  * A debt's status follows its outstanding amount: `closed` at zero, `active`
@@ -13,6 +14,8 @@ export function statusFor (status: DebtRow['status'], outstanding: bigint): Debt
 
 export async function followOutstanding (trx: Transaction<DB>, debt: Pick<DebtRow, 'id' | 'status'>, outstanding: bigint): Promise<DebtRow['status']> {
   const next = statusFor(debt.status, outstanding)
-  if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
+  if (next === debt.status) return next
+  await setDebtStatus(trx, debt.id, next)
+  if (next === 'closed') await publishDebtClosed(trx, debt.id)
   return next
 }

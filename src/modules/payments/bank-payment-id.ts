@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely'
 import type { DB } from '../../db/types.js'
 import { findPayment, recordEvent, updatePayment } from './repository.js'
+import { publishPaymentEvent } from '../events/service.js'
 
 /**
  * DESIGN section 6: a success that names another bank payment than the one
@@ -15,5 +16,6 @@ export async function flagBankPaymentIdMismatch (trx: Transaction<DB>, paymentId
   if (payment === undefined || bankPaymentId === null || payment.bank_payment_id === null || payment.bank_payment_id === bankPaymentId) return false
   await updatePayment(trx, payment.id, [payment.status], { needs_review: true, review_reason: 'bank_payment_id_mismatch' })
   await recordEvent(trx, payment.id, 'bank_payment_id_mismatch', { source, bankPaymentId: bankPaymentId.slice(0, 100), ours: payment.bank_payment_id })
+  await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
   return true
 }

@@ -6,6 +6,7 @@ import { completeBankReportedRefund, completePendingBankReportedRefunds, recordB
 import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { expirePayment, settleFailure, settleSuccess } from './settlement.js'
+import { publishPaymentEvent } from '../events/service.js'
 
 /**
  * Reconciliation, as Hyperswitch's PSync and Kill Bill's Janitor do it: a
@@ -111,5 +112,6 @@ async function refundedAtBank (trx: Parameters<typeof settleSuccess>[0], payment
   const refundId = await recordBankReportedRefund(trx, payment.id, amount)
   await updatePayment(trx, payment.id, ['succeeded'], { needs_review: true, review_reason: 'refunded_at_bank' })
   await recordEvent(trx, payment.id, 'refunded_at_bank', { bankRefundedAmount: status.refundedAmount.toString(), bankStatus: status.status, refundId: toPublicId('refund', refundId) })
+  await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
   return refundId
 }

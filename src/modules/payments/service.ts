@@ -11,6 +11,7 @@ import { findDebt } from '../debts/repository.js'
 import { agencyOf } from '../agency/schemas.js'
 import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
 import { assessRisk } from './risk.js'
+import { publishPaymentEvent } from '../events/service.js'
 import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
 import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
@@ -158,6 +159,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     await deps.db.transaction().execute(async (trx) => {
       await updatePayment(trx, id, ['pending'], { status: 'failed', failure_code: 'bank_unavailable' })
       await recordEvent(trx, id, 'init_failed', { code })
+      await publishPaymentEvent(trx, 'payment.failed', id)
     })
     throw new BadGateway('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { paymentId: publicId, paymentStatus: 'failed', clientSecret: clientSecret.secret })
   }

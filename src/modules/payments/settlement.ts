@@ -5,6 +5,7 @@ import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
 import { findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
 import { queuePaymentReceipt } from '../notifications/service.js'
+import { publishPaymentEvent } from '../events/service.js'
 
 /**
  * What the bank says happened, applied exactly once, under a row lock on the
@@ -33,6 +34,7 @@ export async function settleSuccess (trx: Transaction<DB>, paymentId: string, su
   if (success.amount !== payment.amount || success.currency !== payment.currency) {
     await updatePayment(trx, payment.id, [payment.status], { needs_review: true, review_reason: 'amount_or_currency_mismatch' })
     await recordEvent(trx, payment.id, 'bank_amount_mismatch', { source: success.source, bankAmount: success.amount.toString(), bankCurrency: success.currency })
+    await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
     return 'mismatch'
   }
   const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as NonNullable<Awaited<ReturnType<typeof findDebt>>>
@@ -59,6 +61,8 @@ export async function settleSuccess (trx: Transaction<DB>, paymentId: string, su
     ...(late ? { after: payment.status } : {})
   })
   await queuePaymentReceipt(trx, payment.id)
+  await publishPaymentEvent(trx, 'payment.succeeded', payment.id)
+  if (overpaid > 0n) await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
   return 'paid'
 }
 
@@ -71,12 +75,15 @@ export async function settleFailure (trx: Transaction<DB>, paymentId: string, fa
   }
   const failed = await updatePayment(trx, payment.id, ['pending'], { status: 'failed', failure_code: failure.failureCode })
   await recordEvent(trx, payment.id, 'failed', { source: failure.source, failureCode: failure.failureCode })
+  await publishPaymentEvent(trx, 'payment.failed', payment.id)
   return failed
 }
 
 export async function expirePayment (trx: Transaction<DB>, paymentId: string, reason: string): Promise<void> {
   const expired = await updatePayment(trx, paymentId, ['pending'], { status: 'expired', failure_code: 'expired' })
-  if (expired !== undefined) await recordEvent(trx, paymentId, 'expired', { reason })
+  if (expired === undefined) return
+  await recordEvent(trx, paymentId, 'expired', { reason })
+  await publishPaymentEvent(trx, 'payment.expired', paymentId)
 }
 
 /** Locks every payment of these debts (id order): taken before the debts, as settlement does. */
@@ -90,5 +97,6 @@ export async function flagOverpaid (trx: Transaction<DB>, paymentIds: string[], 
   for (const id of paymentIds) {
     await trx.updateTable('payments').set({ needs_review: true, review_reason: 'overpaid', updated_at: new Date() }).where('id', '=', id).execute()
     await recordEvent(trx, id, 'overpaid_by_claim_change', details)
+    await publishPaymentEvent(trx, 'payment.needs_review', id)
   }
 }

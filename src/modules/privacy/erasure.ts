@@ -10,7 +10,7 @@ import type { SandboxBankDatabase } from '../../bank/sandbox/types.js'
 import { recordAudit, SYSTEM_ACTOR } from '../audit/repository.js'
 import { queueDestructionConfirmation } from '../notifications/service.js'
 import {
-  acceptancesOf, eraseAcceptances, eraseCallbacks, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons,
+  acceptancesOf, eraseAcceptances, eraseCallbacks, eraseRefundRequestEvents, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons,
   eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, privacyDb,
   refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type ErasedCounts, type PrivacyRequestRow, type PrivacyTransaction, type Tombstone
 } from './repository.js'
@@ -106,10 +106,11 @@ async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyReque
   // Unique per request: the tombstoned indexes match no email, IP or other erasure.
   const tombstone: Tombstone = { encrypted: pii.encrypt(ERASED), emptyJson: pii.encrypt('{}'), index: `erased:${requestId}` }
   const paymentPublicIds = paymentIds.map((id) => toPublicId('payment', id))
+  const refundRequestPublicIds = (await refundRequestIdsOf(trx, paymentIds)).map((id) => toPublicId('refundRequest', id))
   const resourceIds = [
     ...acceptanceIds.map((id) => toPublicId('acceptance', id)),
     ...paymentPublicIds,
-    ...(await refundRequestIdsOf(trx, paymentIds)).map((id) => toPublicId('refundRequest', id)),
+    ...refundRequestPublicIds,
     ...(await requestIdsOf(trx, request.email_index)).map((id) => toPublicId('privacyRequest', id))
   ]
   const erased: ErasedCounts = {
@@ -123,6 +124,7 @@ async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyReque
     idempotencyRecords: await eraseIdempotencyRecords(trx, resourceIds),
     privacyRequests: await eraseUnverifiedRequests(trx, request.email_index, requestId, tombstone)
   }
+  await eraseRefundRequestEvents(trx, refundRequestPublicIds)
   const completedAt = new Date()
   const confirmationNumber = `PD-${almatyDate(completedAt).slice(0, 4)}-${(await nextConfirmationNumber(trx)).toString().padStart(6, '0')}`
   await updatePrivacyRequest(trx, requestId, {

@@ -44,6 +44,7 @@ export type PrivacyDb = Omit<DB, 'acceptances'> & {
   privacy_requests: PrivacyRequestsTable
   mail_outbox: { id: string, recipient_encrypted: string, recipient_index: string, data: ColumnType<unknown, string, string>, text_body: string | null, html_body: string | null, status: string, last_error: string | null, next_attempt_at: Date | null, erase_recipient_after_delivery: boolean }
   idempotency_keys: { principal: string, key: string, resource_id: string | null }
+  events: { id: string, type: string, data: ColumnType<unknown, string, string>, partner_data: ColumnType<unknown, string | null, string | null> }
 }
 type Handle = Kysely<PrivacyDb>
 export type PrivacyTransaction = Transaction<PrivacyDb>
@@ -248,4 +249,17 @@ export async function refundRequestIdsOf (db: Handle, paymentIds: string[]): Pro
   if (paymentIds.length === 0) return []
   const rows = await db.selectFrom('refund_requests').select('id').where('payment_id', 'in', paymentIds).execute()
   return rows.map((r) => r.id)
+}
+
+/**
+ * Events (and so webhook payloads, built from them at delivery) carry a
+ * refund request as the API shows it, the operator's answer included: it
+ * goes the way of the answer itself. Names are never stored in events.
+ */
+export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicIds: string[]): Promise<void> {
+  if (refundRequestPublicIds.length === 0) return
+  await sql`update events set
+      data = jsonb_set(data, '{responseText}', to_jsonb(${ERASED_TEXT}::text)),
+      partner_data = case when partner_data ? 'responseText' then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED_TEXT}::text)) else partner_data end
+    where type like 'refund_request.%' and data->>'id' = any(${refundRequestPublicIds}::text[]) and jsonb_typeof(data->'responseText') = 'string'`.execute(db)
 }

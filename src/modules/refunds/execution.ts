@@ -15,6 +15,7 @@ import {
 import { queueRefund, refundJobKey } from './queue.js'
 import { toAdminRefund } from './service.js'
 import { queueRefundPaid } from '../notifications/service.js'
+import { publishPaymentEvent, publishRefundEvent } from '../events/service.js'
 
 /**
  * The worker's part of a refund (DESIGN section 6, STYLE 18): an outcome is
@@ -135,6 +136,8 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
     if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false, status: 'completed' })
     await queueRefundPaid(trx, refund)
     await recordEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
+    await publishRefundEvent(trx, 'refund.succeeded', refund.id)
+    if (refund.kind === 'return') await publishPaymentEvent(trx, 'payment.returned', payment.id)
   })
 }
 
@@ -143,6 +146,7 @@ async function failRefund (db: Database, refund: RefundRow, reason: string): Pro
   await db.transaction().execute(async (trx) => {
     await updateRefund(trx, refund.id, { status: 'failed', last_error: reason.slice(0, 500), sent_at: null, review_reason: null })
     await recordEvent(trx, refund.payment_id, 'refund_failed', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
+    await publishRefundEvent(trx, 'refund.failed', refund.id)
   })
 }
 

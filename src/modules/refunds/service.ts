@@ -14,6 +14,7 @@ import { businessDaysAfter } from '../calendar/service.js'
 import { findPayment, recordEvent, type PaymentRow } from '../payments/repository.js'
 import { paymentNotFound } from '../payments/service.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
+import { publishRefundRequestEvent } from '../events/service.js'
 import {
   committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
   listRefundRequests, listRefunds, updateRefundRequest, type RefundRequestRow, type RefundRow
@@ -121,6 +122,7 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
     await recordEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
     await queueRefundRequestReceived(trx, row)
+    await publishRefundRequestEvent(trx, 'refund_request.submitted', row.id)
     return toRefundRequest(row, undefined)
   })
 }
@@ -168,6 +170,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
       await recordEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
       await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
       await queueRefundAnswer(trx, row)
+      await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
       return toRefundRequest(row, undefined)
     }
     if (payment.status !== 'succeeded') throw new Conflict('payment_not_refundable', `The payment is ${payment.status}`)
@@ -180,6 +183,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     await recordEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
     await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
     await queueRefundAnswer(trx, row)
+    await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
     return toRefundRequest(row, refund)
   })
 }
@@ -205,6 +209,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
       // offer cl. 5: the client's request gets the agency's answer, by email too
       const closed = await updateRefundRequest(trx, open.id, { status: 'rejected', open: false, response_text: RETURN_CLOSES_REQUEST, decided_at: new Date(), decided_by_key_id: actor.keyId })
       await queueRefundAnswer(trx, closed)
+      await publishRefundRequestEvent(trx, 'refund_request.decided', open.id)
     }
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder, reason_encrypted: deps.pii.encrypt(reason) })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })

@@ -1,0 +1,26 @@
+import { Type } from '@sinclair/typebox'
+import { publicIdPattern } from '../../lib/ids.js'
+import { EVENT_TYPES } from './tables.js'
+
+export const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)), { description: 'See the Webhooks section for each type\'s object' })
+
+export const EventSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('event'), description: 'Also the `webhook-id` of its deliveries' }),
+  type: EventTypeSchema,
+  createdAt: Type.String({ format: 'date-time', description: 'When the fact happened (its transaction)' }),
+  data: Type.Object({
+    object: Type.Record(Type.String(), Type.Unknown(), { description: 'The object as the API returns it, as it stood when the fact happened (a partner\'s view: payer data masked to initials)' })
+  }, { additionalProperties: false })
+}, {
+  $id: 'Event',
+  additionalProperties: false,
+  examples: [{ id: 'evt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', type: 'payment.succeeded', createdAt: '2026-11-25T10:02:11.000Z', data: { object: { id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT' } } }]
+})
+
+export const EventQuery = Type.Object({
+  type: Type.Optional(EventTypeSchema),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
+  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('event'), description: 'The `nextCursor` of the previous page' }))
+}, { additionalProperties: false })
+
+export const EventParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('event') }) }, { additionalProperties: false })

@@ -1,0 +1,55 @@
+import type { Database } from '../../db/database.js'
+import type { PaymentStatus } from '../../db/types.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import { fromPublicId } from '../../lib/ids.js'
+import { normalizeContractNumber } from '../../lib/names.js'
+import { paymentNotFound } from '../payments/service.js'
+import type { DebtRow } from '../debts/repository.js'
+import { amountsOfDebts, findCreditorPayment, listCreditorDebts, listCreditorPayments, type PartnerPaymentRow } from './repository.js'
+import { initialsOf, toPartnerDebt, toPartnerPayment } from './views.js'
+import type { PartnerDebt, PartnerPayment } from './schemas.js'
+
+/**
+ * The partner API (DESIGN section 13): a creditor's own debts and payments,
+ * nothing else. Another creditor's payment answers the very 404 of an
+ * unknown one, so ids tell a partner nothing about other creditors.
+ */
+interface Deps { db: Database, pii: PiiCipher }
+
+function view (deps: Deps, row: PartnerPaymentRow): PartnerPayment {
+  return toPartnerPayment(row, row, initialsOf(deps.pii, row.payer_name_encrypted))
+}
+
+export async function listPartnerPayments (deps: Deps, creditors: string[], query: { status?: PaymentStatus, from?: string, to?: string, limit?: number, startingAfter?: string }) {
+  const limit = query.limit ?? 20
+  const rows = await listCreditorPayments(deps.db, creditors, {
+    status: query.status,
+    from: query.from === undefined ? undefined : new Date(query.from),
+    to: query.to === undefined ? undefined : new Date(query.to),
+    limit,
+    startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
+  })
+  const data = rows.slice(0, limit).map((row) => view(deps, row))
+  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+}
+
+export async function getPartnerPayment (deps: Deps, creditors: string[], publicId: string): Promise<PartnerPayment> {
+  const id = fromPublicId('payment', publicId)
+  const row = id === null ? undefined : await findCreditorPayment(deps.db, creditors, id)
+  if (row === undefined) throw paymentNotFound()
+  return view(deps, row)
+}
+
+export async function listPartnerDebts (deps: Deps, creditors: string[], query: { status?: DebtRow['status'], contractNumber?: string, limit?: number, startingAfter?: string }) {
+  const limit = query.limit ?? 20
+  const rows = await listCreditorDebts(deps.db, creditors, {
+    status: query.status,
+    contractNumberNormalized: query.contractNumber === undefined ? undefined : normalizeContractNumber(query.contractNumber),
+    limit,
+    startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
+  })
+  const page = rows.slice(0, limit)
+  const amounts = await amountsOfDebts(deps.db, page.map((r) => r.id))
+  const data: PartnerDebt[] = page.map((row) => toPartnerDebt(row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)))
+  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+}

@@ -1,0 +1,86 @@
+import type { PiiCipher } from '../../lib/crypto.js'
+import { toPublicId } from '../../lib/ids.js'
+import { normalizeName } from '../../lib/names.js'
+import type { PaymentRow } from '../payments/repository.js'
+import type { RefundRow } from '../refunds/repository.js'
+import type { DebtRow } from '../debts/repository.js'
+import { ERASED } from '../privacy/erasure.js'
+import type { PartnerDebt, PartnerPayment } from './schemas.js'
+
+/**
+ * What a partner may see of a person (DESIGN section 13): initials only
+ * ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
+ * Initials are all that event payloads ever hold of a name, too.
+ */
+export function initials (name: string): string | null {
+  if (name === ERASED) return null
+  const parts = normalizeName(name).split(' ').filter((p) => p !== '')
+  if (parts.length === 0) return null
+  return parts.map((part) => `${([...part][0] ?? '').toLocaleUpperCase('ru-RU')}.`).join(' ')
+}
+
+/** Initials of an encrypted name; null when it cannot be read (a tombstone, a retired key). */
+export function initialsOf (pii: PiiCipher, encrypted: string | null | undefined): string | null {
+  if (encrypted === null || encrypted === undefined) return null
+  try {
+    return initials(pii.decrypt(encrypted))
+  } catch {
+    return null
+  }
+}
+
+export interface DebtFacts { contract_number: string, creditor: string }
+
+export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: string | null): PartnerPayment {
+  return {
+    id: toPublicId('payment', row.id),
+    status: row.status,
+    amount: Number(row.amount),
+    currency: 'KZT',
+    refundedAmount: Number(row.refunded_amount),
+    debtId: toPublicId('debt', row.debt_id),
+    contractNumber: debt.contract_number,
+    creditor: debt.creditor,
+    payerName,
+    createdAt: row.created_at.toISOString(),
+    paidAt: row.paid_at?.toISOString() ?? null,
+    cardMask: row.card_mask,
+    bankPaymentId: row.bank_payment_id,
+    failureCode: row.failure_code,
+    needsReview: row.needs_review
+  }
+}
+
+export interface DebtAmounts { claim: bigint, collected: bigint }
+
+function money (amount: bigint): { amount: number, currency: 'KZT' } {
+  return { amount: Number(amount), currency: 'KZT' }
+}
+
+export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: string | null): PartnerDebt {
+  return {
+    id: toPublicId('debt', row.id),
+    contractNumber: row.contract_number,
+    creditor: row.creditor,
+    debtorName: debtorName ?? '',
+    status: row.status,
+    claimAmount: money(amounts.claim),
+    collectedAmount: money(amounts.collected),
+    outstanding: money(row.outstanding),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
+  }
+}
+
+export function toPartnerRefund (row: RefundRow) {
+  return {
+    id: toPublicId('refund', row.id),
+    kind: row.kind,
+    status: row.status,
+    amount: Number(row.amount),
+    paymentId: toPublicId('payment', row.payment_id),
+    refundRequestId: row.refund_request_id === null ? null : toPublicId('refundRequest', row.refund_request_id),
+    createdAt: row.created_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null
+  }
+}

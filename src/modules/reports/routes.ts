@@ -1,0 +1,70 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { problemResponses } from '../../http/schemas.js'
+import { DailyReportSchema, ReportDate, ReportHeaders, ReportLineSchema, ReportTotalSchema, type DailyReport } from './schemas.js'
+import { dailyReport, reportCsv } from './service.js'
+
+export const REPORT_SCHEMAS = [ReportLineSchema, ReportTotalSchema, DailyReportSchema]
+
+const CSV_DESCRIPTION = 'With `Accept: text/csv`: RFC 4180 (CRLF, quoted fields), UTF-8 with a BOM (Excel reads Cyrillic), one table of `line` records ' +
+  '(one per entry) then `total` records (per creditor: received, refunded, returned, net); a text cell beginning with `=`, `+`, `-` or `@` is prefixed with `\'`.'
+
+function responses () {
+  return {
+    200: {
+      description: 'The day\'s report: JSON, or CSV with `Accept: text/csv`',
+      content: {
+        'application/json': { schema: Type.Ref(DailyReportSchema) },
+        'text/csv': { schema: Type.String({ description: CSV_DESCRIPTION }) }
+      }
+    },
+    ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'], 422: ['invalid_date'] })
+  }
+}
+
+function wantsCsv (request: FastifyRequest): boolean {
+  return /\btext\/csv\b/i.test(request.headers.accept ?? '')
+}
+
+function answer (request: FastifyRequest, reply: FastifyReply, report: DailyReport): DailyReport | string {
+  if (!wantsCsv(request)) return report
+  void reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="report-${report.date}.csv"`)
+  return reportCsv(report)
+}
+
+/** `/v1/partner/reports/daily`: the key's creditors only. */
+export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/reports/daily', {
+    preHandler: app.requirePartner(),
+    schema: {
+      operationId: 'getPartnerDailyReport',
+      tags: ['Partner'],
+      summary: 'Daily reconciliation report',
+      description: 'Every payment received, refund paid and return of one Asia/Almaty day on the key\'s creditors\' debts, one line each, and totals per creditor ' +
+        'that tie to the ledger\'s entries of that day. ' + CSV_DESCRIPTION + ' Scope: partner.',
+      security: [{ apiKey: [] }],
+      querystring: Type.Object({ date: ReportDate }, { additionalProperties: false }),
+      headers: ReportHeaders,
+      response: responses()
+    }
+  }, async (request, reply) => answer(request, reply, await dailyReport(app.db, request.query.date, request.principal?.creditors ?? [])))
+}
+
+/** `/v1/admin/reports/daily`: every creditor, or one. */
+export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/reports/daily', {
+    preHandler: app.requireScopes('operator'),
+    schema: {
+      operationId: 'getAdminDailyReport',
+      tags: ['Admin: reports'],
+      summary: 'Daily reconciliation report',
+      description: 'Every payment received, refund paid and return of one Asia/Almaty day, one line each, and totals per creditor that tie to the ledger\'s ' +
+        'entries of that day; `creditor` narrows it to one. ' + CSV_DESCRIPTION + ' Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      querystring: Type.Object({ date: ReportDate, creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+      headers: ReportHeaders,
+      response: responses()
+    }
+  }, async (request, reply) => answer(request, reply, await dailyReport(app.db, request.query.date, request.query.creditor === undefined ? null : [request.query.creditor])))
+}

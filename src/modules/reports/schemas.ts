@@ -1,0 +1,55 @@
+import { Type, type Static } from '@sinclair/typebox'
+
+const Kind = Type.Union([Type.Literal('payment_received'), Type.Literal('refund_paid'), Type.Literal('payment_returned')], {
+  description: 'The ledger entry: money in from a payment, a refund paid back to the card, a return of a refused payment (offer cl. 8)'
+})
+
+export const ReportLineSchema = Type.Object({
+  time: Type.String({ format: 'date-time' }),
+  paymentId: Type.String(),
+  contractNumber: Type.String(),
+  creditor: Type.String(),
+  kind: Kind,
+  amount: Type.Integer({ minimum: 0, description: 'Tiyn, positive for every kind' }),
+  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  ledgerEntryId: Type.String({ description: 'The journal entry (`le_…`) the line is' })
+}, { $id: 'DailyReportLine', additionalProperties: false })
+
+export const ReportTotalSchema = Type.Object({
+  creditor: Type.String(),
+  received: Type.Integer({ description: 'Tiyn: payments received' }),
+  refunded: Type.Integer({ description: 'Tiyn: refunds paid' }),
+  returned: Type.Integer({ description: 'Tiyn: payments returned' }),
+  net: Type.Integer({ description: 'received - refunded - returned: the day\'s movement of the ledger\'s acquirer account for this creditor' })
+}, { $id: 'DailyReportTotal', additionalProperties: false })
+
+export const DailyReportSchema = Type.Object({
+  date: Type.String({ format: 'date' }),
+  timezone: Type.Literal('Asia/Almaty'),
+  from: Type.String({ format: 'date-time', description: 'The day\'s first instant' }),
+  to: Type.String({ format: 'date-time', description: 'The next day\'s first instant (exclusive)' }),
+  currency: Type.Literal('KZT'),
+  lines: Type.Array(Type.Ref(ReportLineSchema)),
+  totals: Type.Array(Type.Ref(ReportTotalSchema), { description: 'Per creditor, in name order' })
+}, {
+  $id: 'DailyReport',
+  additionalProperties: false,
+  examples: [{
+    date: '2026-11-25',
+    timezone: 'Asia/Almaty',
+    from: '2026-11-24T19:00:00.000Z',
+    to: '2026-11-25T19:00:00.000Z',
+    currency: 'KZT',
+    lines: [{ time: '2026-11-25T10:02:11.000Z', paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', kind: 'payment_received', amount: 150000, bankPaymentId: '1000001', ledgerEntryId: 'le_0193b3f2a4c07d1e8b5a2f6c9d0e1f24' }],
+    totals: [{ creditor: 'АО «Банк ЦентрКредит»', received: 150000, refunded: 0, returned: 0, net: 150000 }]
+  }]
+})
+export type DailyReport = Static<typeof DailyReportSchema>
+
+export const CSV_COLUMNS = ['record', 'time', 'creditor', 'contract_number', 'payment_id', 'kind', 'amount_tiyn', 'amount_kzt', 'bank_payment_id'] as const
+
+export const ReportDate = Type.String({ format: 'date', description: 'The Asia/Almaty calendar day, YYYY-MM-DD', examples: ['2026-11-25'] })
+
+export const ReportHeaders = Type.Object({
+  accept: Type.Optional(Type.String({ maxLength: 500, description: '`text/csv` for the CSV file (RFC 4180, UTF-8 with BOM); JSON otherwise' }))
+}, { additionalProperties: true })

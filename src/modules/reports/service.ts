@@ -1,0 +1,88 @@
+import type { Database } from '../../db/database.js'
+import { almatyDate } from '../../lib/calendar.js'
+import { toPublicId } from '../../lib/ids.js'
+import { formatMinorUnits } from '../../lib/money.js'
+import { Unprocessable } from '../../http/errors.js'
+import { moneyEntries } from './repository.js'
+import { toCsv, type CsvCell } from './csv.js'
+import { CSV_COLUMNS, type DailyReport } from './schemas.js'
+
+/**
+ * The daily reconciliation report (DESIGN section 13): every payment
+ * received, refund paid and return of one Asia/Almaty day, one line per
+ * ledger entry, and totals per creditor made of the same entries' lines on
+ * the acquirer account, so they tie to the ledger by construction.
+ */
+const HOUR_MS = 3_600_000
+
+/** The first instant of an Almaty calendar day (UTC+5 since 2024-03-01, UTC+6 before). */
+function almatyDayStart (date: string): Date {
+  const midnightUtc = Date.parse(`${date}T00:00:00.000Z`)
+  for (const offsetHours of [5, 6]) {
+    const start = new Date(midnightUtc - offsetHours * HOUR_MS)
+    if (almatyDate(start) === date && almatyDate(new Date(start.getTime() - 1)) !== date) return start
+  }
+  throw new Error(`no Almaty midnight found for ${date}`)
+}
+
+function nextDay (date: string): string {
+  return new Date(Date.parse(`${date}T00:00:00.000Z`) + 24 * HOUR_MS).toISOString().slice(0, 10)
+}
+
+export function almatyDay (date: string): { from: Date, to: Date } {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00.000Z`)) || new Date(`${date}T00:00:00.000Z`).toISOString().slice(0, 10) !== date) {
+    throw new Unprocessable('invalid_date', 'The date must be a real calendar day, YYYY-MM-DD', {}, [{ path: 'querystring.date', message: 'not a calendar day' }])
+  }
+  return { from: almatyDayStart(date), to: almatyDayStart(nextDay(date)) }
+}
+
+export async function dailyReport (db: Database, date: string, creditors: string[] | null): Promise<DailyReport> {
+  const { from, to } = almatyDay(date)
+  const rows = await moneyEntries(db, { from, to, creditors })
+  const totals = new Map<string, { received: bigint, refunded: bigint, returned: bigint, net: bigint }>()
+  const lines = rows.map((row) => {
+    const signed = BigInt(row.acquirer_amount)
+    const total = totals.get(row.creditor) ?? { received: 0n, refunded: 0n, returned: 0n, net: 0n }
+    const amount = signed < 0n ? -signed : signed
+    if (row.kind === 'payment_received') total.received += amount
+    else if (row.kind === 'refund_paid') total.refunded += amount
+    else total.returned += amount
+    total.net += signed
+    totals.set(row.creditor, total)
+    return {
+      time: row.created_at.toISOString(),
+      paymentId: toPublicId('payment', row.payment_id),
+      contractNumber: row.contract_number,
+      creditor: row.creditor,
+      kind: row.kind,
+      amount: Number(amount),
+      bankPaymentId: row.bank_payment_id,
+      ledgerEntryId: toPublicId('ledgerEntry', row.entry_id)
+    }
+  })
+  return {
+    date,
+    timezone: 'Asia/Almaty',
+    from: from.toISOString(),
+    to: to.toISOString(),
+    currency: 'KZT',
+    lines,
+    totals: [...totals].sort(([a], [b]) => a.localeCompare(b, 'ru')).map(([creditor, t]) => ({
+      creditor, received: Number(t.received), refunded: Number(t.refunded), returned: Number(t.returned), net: Number(t.net)
+    }))
+  }
+}
+
+/** One table: a `line` record per entry, then a `total` record per creditor and figure. */
+export function reportCsv (report: DailyReport): string {
+  const rows: CsvCell[][] = [[...CSV_COLUMNS]]
+  for (const line of report.lines) {
+    rows.push(['line', line.time, line.creditor, line.contractNumber, line.paymentId, line.kind, line.amount, formatMinorUnits(BigInt(line.amount)), line.bankPaymentId])
+  }
+  for (const total of report.totals) {
+    for (const figure of ['received', 'refunded', 'returned', 'net'] as const) {
+      rows.push(['total', report.date, total.creditor, null, null, figure, total[figure], formatMinorUnits(BigInt(total[figure])), null])
+    }
+  }
+  return toCsv(rows)
+}

@@ -1,0 +1,65 @@
+import type { ColumnType, Generated, Kysely, Transaction } from 'kysely'
+import type { Database } from '../../db/database.js'
+import type { DB } from '../../db/types.js'
+import type { EventsTable } from '../events/tables.js'
+
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+
+export type EndpointStatus = 'enabled' | 'disabled'
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
+
+/** migrations/0019_webhooks.ts */
+export interface WebhookEndpointsTable {
+  id: string
+  /** The partner key that registered it; null: the agency's own systems (every creditor). */
+  owner_key_id: string | null
+  /** The creditors whose events it receives; null: all, with the agency's own events. */
+  creditors: string[] | null
+  url: string
+  description: Nullable<string>
+  enabled_events: string[]
+  status: ColumnType<EndpointStatus, EndpointStatus | undefined, EndpointStatus>
+  disabled_reason: Nullable<string>
+  secret_encrypted: string
+  previous_secret_encrypted: Nullable<string>
+  previous_secret_expires_at: Nullable<Date>
+  /** The first failure of the current run of failures; cleared by a success. */
+  failing_since: Nullable<Date>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  endpoint_id: string
+  event_id: string
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Nullable<Date>
+  created_at: Timestamp
+  completed_at: Nullable<Date>
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<bigint>
+  delivery_id: string
+  attempted_at: Timestamp
+  status_code: Nullable<number>
+  duration_ms: number
+  error: Nullable<string>
+  next_retry_at: Nullable<Date>
+}
+
+export type WebhooksDb = DB & {
+  events: EventsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_attempts: WebhookAttemptsTable
+}
+export type WebhooksHandle = Kysely<WebhooksDb> | Transaction<WebhooksDb>
+
+/** Any handle on the app's database, seen with this module's tables. */
+export function webhooksDb (db: Database | Transaction<DB>): WebhooksHandle {
+  return db as unknown as WebhooksHandle
+}
