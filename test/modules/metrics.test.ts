@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
@@ -53,6 +54,12 @@ t.test('a payment shows in the figures', async (t) => {
   t.ok(sample(text, 'debt_payments_jobs_runnable') !== undefined && sample(text, 'debt_payments_jobs_oldest_runnable_age_seconds') !== undefined, 'queue depth and oldest job age')
   t.equal(sample(text, 'debt_payments_metrics_database_up'), 1)
   t.ok(text.includes('debt_payments_process_resident_memory_bytes'), 'and the process\'s own')
+
+  // the shipped alert rules and dashboard ask only for figures that exist
+  const shipped = ['prometheus-alerts.yml', 'grafana-dashboard.json'].map((f) => readFileSync(`src/modules/metrics/ops/${f}`, 'utf8')).join('\n')
+  const names = new Set([...shipped.matchAll(/debt_payments_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))
+  t.ok(names.size >= 12)
+  for (const name of names) t.ok(text.includes(`# TYPE ${name} `), `${name} is exported`)
 })
 
 t.test('a backlog shows as depth and age', async (t) => {
