@@ -45,7 +45,7 @@ export async function collectDatabaseFigures (db: Database, options: { ledger: b
   const job = jobs.rows[0]
   let webhookDeliveries: Record<string, number> = {}
   let webhookEndpointsDisabled = 0
-  if (await tableExists(db, 'webhook_deliveries')) webhookDeliveries = await countsBy(db, 'webhook_deliveries', 'outcome')
+  if (await tableExists(db, 'webhook_deliveries')) webhookDeliveries = await countsBy(db, 'webhook_deliveries', 'status')
   if (await tableExists(db, 'webhook_endpoints')) {
     const disabled = await sql<{ n: string }>`select count(*) as n from webhook_endpoints where status = 'disabled'`.execute(db)
     webhookEndpointsDisabled = Number(disabled.rows[0]?.n ?? 0)
