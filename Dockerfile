@@ -6,7 +6,7 @@
 #
 #   docker build -t debt-payments-api .
 #   docker run --env-file .env -e ROLE=api -p 3000:3000 debt-payments-api
-#   docker compose run --rm api node dist/src/db/migrate-cli.js   (migrations by hand)
+#   docker compose run --rm api npm run migrate   (migrations by hand)
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -41,7 +41,13 @@ COPY package.json package-lock.json ./
 # only by tsx in development); --ignore-scripts because esbuild's postinstall
 # would otherwise try to download that omitted binary and fail the build.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force
+ && npm cache clean --force \
+ && npm pkg set scripts.start="node dist/src/server.js" scripts.migrate="node dist/src/db/migrate-cli.js" \
+      scripts.api-key="node dist/src/api-key-cli.js"
+# Above: the documented commands run the compiled code in the image (tsx needs
+# esbuild's platform binary, which --omit=optional leaves out):
+#   docker compose run --rm api npm run migrate
+#   docker compose run --rm api npm run api-key -- create --name ops --scopes admin
 # Owned by root: the app user (node) can read its code but not change it.
 COPY --from=build /app/dist ./dist
 USER node

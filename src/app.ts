@@ -25,6 +25,7 @@ import callbackRoutes from './modules/payments/callback-routes.js'
 import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
+import metricsPlugin from './modules/metrics/plugin.js'
 import bankPlugin from './bank/plugin.js'
 import notificationsPlugin from './modules/notifications/plugin.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
@@ -100,7 +101,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   app.addHook('onRoute', documentCommonProblems)
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
-  await registerOpenApi(app, config)
+  // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
+  if (config.role !== 'worker') await registerOpenApi(app, config)
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: { 'form-action': null, 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] }
@@ -115,6 +117,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     maxAge: 600
   })
   await app.register(databasePlugin, { config })
+  await app.register(metricsPlugin, { config })
   await app.register(authPlugin)
   await app.register(bankPlugin, { config })
   await app.register(notificationsPlugin, { config })
@@ -132,7 +135,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(idempotency)
 
   await app.register(healthRoutes, { prefix: '/health' })
-  // A worker process serves only its health probes.
+  // A worker process serves only its health probes and /metrics.
   if (config.role === 'worker') return app
   await app.register(offerRoutes, { prefix: '/v1' })
   await app.register(agencyRoutes, { prefix: '/v1' })

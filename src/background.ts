@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Runner } from 'graphile-worker'
 import type { Config } from './config.js'
 import { guardPool, startWorker } from './jobs/worker.js'
+import { startLiveness } from './jobs/liveness.js'
 import { CRONTAB, taskList } from './jobs/tasks.js'
 
 /**
@@ -18,11 +19,14 @@ export async function startBackground (app: FastifyInstance, config: Config & { 
   if (config.role === 'api') return { runner: null, stop: async () => {} }
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 6, application_name: 'debt-payments-worker' })
   guardPool(pool, app.log)
-  const runner = await startWorker({ pool, log: app.log, taskList: taskList(app), crontab: CRONTAB })
+  // heartbeats, and the sweep that hands a dead worker's jobs back within a minute
+  const liveness = startLiveness(pool, app.log)
+  const runner = await startWorker({ pool, log: app.log, taskList: taskList(app), crontab: CRONTAB, events: liveness.events })
   return {
     runner,
     stop: async () => {
       await runner.stop()
+      await liveness.stop()
       await pool.end()
     }
   }

@@ -21,6 +21,8 @@ export interface AcquirerOptions {
   secretKey: string
   timeoutMs: number
   fetch?: typeof fetch
+  /** Told of every call: script, outcome (the pg_status, or unavailable / protocol_error) and seconds. */
+  observe?: (script: string, outcome: string, seconds: number) => void
 }
 
 const INIT_PAYMENT = 'init_payment.php'
@@ -82,7 +84,23 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
   const base = options.baseUrl.replace(/\/+$/, '')
   const send = options.fetch ?? fetch
 
+  /** Every call is observed (metrics): its script, outcome and duration. */
   async function call (script: string, params: Record<string, string>): Promise<Answer> {
+    const started = performance.now()
+    let outcome = 'unavailable'
+    try {
+      const answer = await exchange(script, params)
+      outcome = answer.fields.pg_status ?? 'unknown'
+      return answer
+    } catch (error) {
+      outcome = error instanceof BankProtocolError ? 'protocol_error' : error instanceof BankTimeoutError ? 'timeout' : 'unavailable'
+      throw error
+    } finally {
+      options.observe?.(script, outcome, (performance.now() - started) / 1000)
+    }
+  }
+
+  async function exchange (script: string, params: Record<string, string>): Promise<Answer> {
     const request = { ...params, pg_merchant_id: options.merchantId, pg_salt: randomSalt() }
     const body = new URLSearchParams({ ...request, pg_sig: signParams(script, request, options.secretKey) })
     let response: Response

@@ -21,7 +21,8 @@ export default fp(async function bankPlugin (app: FastifyInstance, { config }: {
     baseUrl: config.bank.baseUrl,
     merchantId: config.bank.merchantId,
     secretKey: config.bank.secretKey,
-    timeoutMs: config.bank.timeoutMs
+    timeoutMs: config.bank.timeoutMs,
+    observe: app.metrics.bankCall
   }))
   if (config.bank.mode === 'sandbox' && config.role !== 'worker') {
     await app.register(sandboxBank, {
@@ -34,4 +35,4 @@ export default fp(async function bankPlugin (app: FastifyInstance, { config }: {
       callbackBaseUrl: config.publicBaseUrl
     })
   }
-}, { name: 'bank', dependencies: ['database'] })
+}, { name: 'bank', dependencies: ['database', 'metrics'] })

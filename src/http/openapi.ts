@@ -68,7 +68,8 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
       tags: API_TAGS,
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`), scopes admin, operator or partner' }
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`), scopes admin, operator or partner' },
+          metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, required by GET /metrics when it is set' }
         }
       }
     },

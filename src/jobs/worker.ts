@@ -1,4 +1,4 @@
-import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel } from 'graphile-worker'
+import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel, type WorkerEvents } from 'graphile-worker'
 import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import { connectionFailure, guardConnections } from '../db/database.js'
@@ -34,6 +34,8 @@ export interface WorkerOptions {
   crontab?: string
   concurrency?: number
   pollInterval?: number
+  /** graphile-worker's events go here (liveness.ts learns its worker ids from them) */
+  events?: WorkerEvents
 }
 
 export async function startWorker (options: WorkerOptions): Promise<Runner> {
@@ -44,6 +46,7 @@ export async function startWorker (options: WorkerOptions): Promise<Runner> {
     concurrency: options.concurrency ?? 4,
     pollInterval: options.pollInterval ?? 1000,
     noHandleSignals: true,
-    logger: workerLogger(options.log)
+    logger: workerLogger(options.log),
+    ...(options.events !== undefined ? { events: options.events } : {})
   })
 }

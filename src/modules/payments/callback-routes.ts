@@ -52,6 +52,7 @@ const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     }, async (request, reply) => {
       const xml = await handleBankCallback(deps, kind, request.body)
+      app.metrics.callback(kind, /<pg_status>(\w+)<\/pg_status>/.exec(xml)?.[1] ?? 'unknown')
       return await reply.type('text/xml; charset=utf-8').send(xml)
     })
   }

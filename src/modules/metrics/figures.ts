@@ -1,0 +1,69 @@
+import { sql } from 'kysely'
+import type { Database } from '../../db/database.js'
+import { almatyDate } from '../../lib/calendar.js'
+import { trialBalance } from '../ledger/service.js'
+
+/**
+ * The figures the database knows, read at scrape time with a handful of
+ * aggregate queries on indexed columns. Tables that another module may not
+ * have created yet (webhooks) count as empty.
+ */
+export interface DatabaseFigures {
+  payments: Record<string, number>
+  stuckPayments: number
+  refunds: Record<string, number>
+  overdueRefundRequests: number
+  jobs: { runnable: number, locked: number, failed: number, oldestRunnableAgeSeconds: number }
+  emails: Record<string, number>
+  webhookDeliveries: Record<string, number>
+  webhookEndpointsDisabled: number
+  ledger: { consistent: boolean, total: number } | null
+}
+
+async function countsBy (db: Database, table: string, column: string): Promise<Record<string, number>> {
+  const rows = await sql<{ key: string, n: string }>`select ${sql.ref(column)}::text as key, count(*) as n from ${sql.table(table)} group by 1`.execute(db)
+  return Object.fromEntries(rows.rows.map((r) => [r.key, Number(r.n)]))
+}
+
+async function tableExists (db: Database, name: string): Promise<boolean> {
+  const row = await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(db)
+  return row.rows[0]?.found !== null && row.rows[0]?.found !== undefined
+}
+
+export async function collectDatabaseFigures (db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }): Promise<DatabaseFigures> {
+  const stuck = await sql<{ n: string }>`select count(*) as n from payments
+    where status = 'pending' and created_at < now() - make_interval(secs => ${options.paymentLifetimeSeconds + 600})`.execute(db)
+  const overdue = await sql<{ n: string }>`select count(*) as n from refund_requests
+    where open and status = 'approved' and due_at < ${almatyDate(new Date())}`.execute(db)
+  // graphile-worker 0.17's own table: due, unlocked, attempts left = runnable
+  const jobs = await sql<{ runnable: string, locked: string, failed: string, oldest: number | null }>`
+    select count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts) as runnable,
+           count(*) filter (where locked_at is not null) as locked,
+           count(*) filter (where attempts >= max_attempts) as failed,
+           extract(epoch from now() - min(run_at) filter (where locked_at is null and run_at <= now() and attempts < max_attempts))::float8 as oldest
+    from graphile_worker._private_jobs`.execute(db)
+  const job = jobs.rows[0]
+  let webhookDeliveries: Record<string, number> = {}
+  let webhookEndpointsDisabled = 0
+  if (await tableExists(db, 'webhook_deliveries')) webhookDeliveries = await countsBy(db, 'webhook_deliveries', 'status')
+  if (await tableExists(db, 'webhook_endpoints')) {
+    const disabled = await sql<{ n: string }>`select count(*) as n from webhook_endpoints where status = 'disabled'`.execute(db)
+    webhookEndpointsDisabled = Number(disabled.rows[0]?.n ?? 0)
+  }
+  let ledger: DatabaseFigures['ledger'] = null
+  if (options.ledger) {
+    const balance = await trialBalance(db)
+    ledger = { consistent: balance.consistent, total: balance.total }
+  }
+  return {
+    payments: await countsBy(db, 'payments', 'status'),
+    stuckPayments: Number(stuck.rows[0]?.n ?? 0),
+    refunds: await countsBy(db, 'refunds', 'status'),
+    overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),
+    jobs: { runnable: Number(job?.runnable ?? 0), locked: Number(job?.locked ?? 0), failed: Number(job?.failed ?? 0), oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0) },
+    emails: await countsBy(db, 'mail_outbox', 'status'),
+    webhookDeliveries,
+    webhookEndpointsDisabled,
+    ledger
+  }
+}

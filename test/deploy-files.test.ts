@@ -1,0 +1,71 @@
+import { existsSync, readFileSync } from 'node:fs'
+import t from 'tap'
+import { parse } from 'yaml'
+
+/**
+ * Docker cannot run on these machines, so the deployment files are read
+ * the way Docker would read them and their references checked: every
+ * service the others name exists, the worker reaches the sandbox bank
+ * through the api by service name and port, both roles see PUBLIC_BASE_URL,
+ * the optional Prometheus mounts files that exist and scrapes services that
+ * exist, and the image's documented CLIs run compiled code.
+ */
+// merge keys (<<: *app) as Compose applies them
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, any>, volumes?: Record<string, unknown> }
+const services = compose.services
+
+t.test('the services name each other correctly', async (t) => {
+  t.same(Object.keys(services).sort(), ['api', 'postgres', 'prometheus', 'worker'])
+  for (const [name, service] of Object.entries(services)) {
+    for (const dependency of Object.keys(Array.isArray(service.depends_on) ? Object.fromEntries(service.depends_on.map((d: string) => [d, {}])) : service.depends_on ?? {})) {
+      t.ok(dependency in services, `${name} depends on ${dependency}, which exists`)
+    }
+    for (const volume of service.volumes ?? []) {
+      const source = String(volume).split(':')[0] as string
+      if (source.startsWith('./')) t.ok(existsSync(source), `${name} mounts ${source}, which exists`)
+      else t.ok(compose.volumes !== undefined && source in compose.volumes, `${name}'s volume ${source} is declared`)
+    }
+  }
+  t.match(services.api.environment.DATABASE_URL, /@postgres:5432\//, 'the api reaches postgres by service name')
+  t.match(services.worker.environment.DATABASE_URL, /@postgres:5432\//)
+})
+
+t.test('the worker reaches the sandbox bank through the api', async (t) => {
+  const bank = String(services.worker.environment.BANK_BASE_URL)
+  const sandbox = /^\$\{BANK_BASE_URL:-(http:\/\/([a-z]+):(\d+)\/sandbox\/bank)\}$/.exec(bank)
+  t.ok(sandbox !== null, 'BANK_BASE_URL from .env (live), else the api\'s sandbox')
+  t.equal(sandbox?.[2], 'api', 'by the api\'s service name')
+  const published = String(services.api.ports[0]).split(':').at(-1)
+  t.equal(sandbox?.[3], published, 'on the port the api listens on')
+  t.equal(services.api.environment.ROLE, 'api', 'and the api mounts the sandbox bank (it is not a worker)')
+})
+
+t.test('both roles read the same .env, PUBLIC_BASE_URL included', async (t) => {
+  t.equal(services.api.env_file, '.env')
+  t.equal(services.worker.env_file, '.env')
+  const example = readFileSync('.env.example', 'utf8')
+  for (const name of ['PUBLIC_BASE_URL', 'BANK_MODE', 'MAIL_MODE', 'METRICS_TOKEN', 'POSTGRES_PASSWORD']) t.match(example, new RegExp(`^#? ?${name}=`, 'm'), `.env.example documents ${name}`)
+  t.match(readFileSync('docker-compose.yml', 'utf8'), /PUBLIC_BASE_URL \(in \.env, read by both services\)/)
+})
+
+t.test('Prometheus scrapes both roles and loads the alert rules', async (t) => {
+  const prometheus = parse(readFileSync('src/modules/metrics/ops/prometheus.yml', 'utf8')) as Record<string, any>
+  const targets: string[] = prometheus.scrape_configs[0].static_configs[0].targets
+  t.same(targets.map((target) => target.split(':')[0]).sort(), ['api', 'worker'])
+  t.equal(prometheus.scrape_configs[0].metrics_path, '/metrics')
+  const rules = parse(readFileSync('src/modules/metrics/ops/prometheus-alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert: string, expr: string }> }> }
+  const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.alert))
+  for (const alert of ['PaymentsStuckPending', 'RefundRequestsOverdue', 'LedgerInconsistent', 'JobBacklog', 'WebhookEndpointsDisabled']) t.ok(alerts.includes(alert), `alert ${alert}`)
+  const dashboard = JSON.parse(readFileSync('src/modules/metrics/ops/grafana-dashboard.json', 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> }
+  t.ok(dashboard.panels.length >= 10, 'a Grafana dashboard')
+})
+
+t.test('the image runs its documented CLIs as compiled code', async (t) => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8')
+  const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
+  for (const [script, file] of [['start', 'server'], ['migrate', 'db/migrate-cli'], ['api-key', 'api-key-cli']]) {
+    t.match(runtime, new RegExp(`scripts\\.${script}="node dist/src/${file}\\.js"`), `npm run ${script} runs dist/src/${file}.js`)
+    t.ok(existsSync(`src/${file as string}.ts`), `which the build compiles from src/${file as string}.ts`)
+  }
+  t.match(runtime, /--omit=optional/, 'the image leaves esbuild\'s binary out, so nothing there may need tsx')
+})
