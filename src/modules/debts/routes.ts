@@ -6,12 +6,21 @@ import { AppError } from '../../http/errors.js'
 import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { pageOf, problemResponses } from '../../http/schemas.js'
-import { getImport, stageImport } from './import-service.js'
+import { getImport } from './import-service.js'
+import { stageImport, type ContentEncoding } from './import-upload.js'
 import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
 import {
   DebtImportSchema, DebtListQuery, DebtLookupSchema, DebtParams, DebtPatchBody, DebtSchema,
   ImportErrorSchema, ImportParams, LookupBody, QueuedImportSchema
 } from './schemas.js'
+
+/** A portfolio may arrive gzip-compressed (`Content-Encoding: gzip`), streamed through gunzip; no other coding. */
+function contentEncoding (header: string | undefined): ContentEncoding {
+  const coding = (header ?? 'identity').trim().toLowerCase()
+  if (coding === 'gzip' || coding === 'x-gzip') return 'gzip'
+  if (coding === 'identity' || coding === '') return 'identity'
+  throw new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Content-Encoding of a portfolio may be gzip or identity')
+}
 
 const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [DebtLookupSchema, DebtSchema, ImportErrorSchema, DebtImportSchema]) app.addSchema(schema)
@@ -71,10 +80,11 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
       throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
     }
+    const encoding = contentEncoding(request.headers['content-encoding'])
     const fileName = request.headers['x-file-name'] ?? null
     // the file name is kept in the report and the audit log
     if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
-    const queued = await stageImport(deps, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null })
+    const queued = await stageImport({ pool: app.dbPool, pii: app.pii }, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
     return await reply.code(202).send(queued)
   })
 

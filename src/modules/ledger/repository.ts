@@ -49,6 +49,40 @@ export async function insertReceivables (db: Handle, debts: Array<{ debtId: stri
   return new Map(rows.map((r) => [r.debt_id as string, r.id]))
 }
 
+/** `receivableKey` of the service, in SQL over a debt id expression. */
+function receivableKeySql (debtId: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`'receivable:debt_' || replace(${debtId}::text, '-', '')`
+}
+
+/**
+ * claim_assigned for a whole set of new debts in one statement: `source` is
+ * a statement (or query) yielding `debt_id, creditor, amount`, for instance
+ * the insert of the debts themselves. Each debt gets its receivable; each
+ * positive claim an entry with receivable +amount and claims:<creditor>
+ * -amount, whose lines the database books as any other (the lines trigger
+ * moves the balances, the commit check proves every entry balanced). The
+ * creditors' claims accounts must exist. Returns the number of debts.
+ */
+export async function insertClaimAssignments (db: Handle, source: RawBuilder<unknown>, reference: { type: ReferenceType, id: string }): Promise<number> {
+  const result = await sql<{ debts: number }>`
+    with src as (${source}),
+    receivables as (
+      insert into ledger_accounts (key, kind, debt_id)
+      select ${receivableKeySql(sql.ref('src.debt_id'))}, 'receivable', src.debt_id from src
+      returning id, debt_id),
+    entries as (
+      insert into ledger_entries (id, kind, debt_id, reference_type, reference_id)
+      select uuid_generate_v7(), 'claim_assigned', src.debt_id, ${reference.type}, ${reference.id}::uuid from src where src.amount > 0
+      returning id, debt_id),
+    lines as (
+      insert into ledger_lines (entry_id, account_id, amount)
+      select e.id, r.id, src.amount from entries e join src on src.debt_id = e.debt_id join receivables r on r.debt_id = e.debt_id
+      union all
+      select e.id, c.id, -src.amount from entries e join src on src.debt_id = e.debt_id join ledger_accounts c on c.key = 'claims:' || src.creditor)
+    select count(*)::int as debts from src`.execute(db)
+  return result.rows[0]?.debts ?? 0
+}
+
 /** Locks a debt's receivable: every posting on one debt takes its turn here, and reads the balance fresh. */
 export async function lockReceivable (db: Handle, debtId: string): Promise<{ id: string, balance: bigint } | undefined> {
   return await db.selectFrom('ledger_accounts').select(['id', 'balance'])
