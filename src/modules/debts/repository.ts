@@ -19,15 +19,29 @@ export async function findDebtByKey (db: Handle, contractNumberNormalized: strin
     .executeTakeFirst()
 }
 
-// --- lookup throttle ---------------------------------------------------------
+/** What a lookup shows of a debt, read in the same statement as the contract's lock. */
+export interface LookupTarget { locked: boolean, debt: Pick<DebtRow, 'id' | 'contract_number' | 'creditor' | 'debtor_name_encrypted' | 'status' | 'outstanding'> | null }
 
-/** Is this contract locked by wrong lookups? Time is the database's, so every API process agrees. */
-export async function isContractLocked (db: Handle, contractKey: string): Promise<boolean> {
-  const row = await db.selectFrom('lookup_contract_failures').select('contract_key')
-    .where('contract_key', '=', contractKey).where('locked_until', '>', sql<Date>`now()`)
-    .executeTakeFirst()
-  return row !== undefined
+/**
+ * The lookup's one round trip: is the contract locked by wrong lookups (the
+ * database's time, so every API process agrees), and the debt by its key
+ * with its outstanding amount. A row comes back whether or not the debt
+ * exists, so a miss and a hit cost the same statement.
+ */
+export async function findLookupTarget (db: Handle, contractKey: string, contractNumberNormalized: string, iinIndex: string): Promise<LookupTarget> {
+  const result = await sql<{ locked: boolean, id: string | null, contract_number: string, creditor: string, debtor_name_encrypted: string, status: DebtRow['status'], outstanding: bigint | null }>`
+    select exists (select 1 from lookup_contract_failures f where f.contract_key = ${contractKey} and f.locked_until > now()) as locked,
+           d.id, d.contract_number, d.creditor, d.debtor_name_encrypted, d.status,
+           coalesce(${outstandingSql(sql.ref('d.id'))}, 0) as outstanding
+      from (select 1) one
+      left join debts d on d.contract_number_normalized = ${contractNumberNormalized} and d.debtor_iin_index = ${iinIndex}`.execute(db)
+  const row = result.rows[0]
+  if (row === undefined) return { locked: false, debt: null }
+  const { locked, id, outstanding, ...debt } = row
+  return { locked, debt: id === null ? null : { ...debt, id, outstanding: outstanding ?? 0n } }
 }
+
+// --- lookup throttle ---------------------------------------------------------
 
 /**
  * Counts one wrong lookup of a contract in a window of `seconds` started by
