@@ -31,8 +31,8 @@ export function iinIndex (pii: PiiCipher, iin: string): string {
 }
 
 /** HMAC of the row as the creditor sent it: a re-import of the same row changes nothing, even after payments. */
-export function sourceHash (pii: PiiCipher, row: DebtRow): string {
-  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.outstanding.toString(), row.currency])}`)
+export function sourceHash (pii: PiiCipher, row: { contractNumber: string, iin: string, debtorName: string, creditor: string, claim: string }): string {
+  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.claim, 'KZT'])}`)
 }
 
 function rejectedLine (prefix: string, line: number, error: RowError): string {
@@ -46,13 +46,27 @@ function nulColumn (row: DebtRow): string | null {
   return row.debtorName.includes('\u0000') ? 'debtor_name' : null
 }
 
-export function stagedLine (pii: PiiCipher, importId: string, record: CsvRecord, header: HeaderMap): string {
-  const prefix = `${importId}\t`
+/** A row the rules accepted, as the crypto needs it: every field a string, so it crosses to a worker thread as is. */
+export type AcceptedRow = [line: string, contractNumber: string, contractNumberNormalized: string, iin: string, debtorName: string, creditor: string, claim: string]
+
+/**
+ * The row rules, on the upload's thread: a rejected row is its COPY line
+ * already (no crypto), an accepted one goes on to `acceptedLine`.
+ */
+export function checkRow (importId: string, record: CsvRecord, header: HeaderMap): { rejected: string } | { accepted: AcceptedRow } {
   const parsed = parseRow(record.fields, header)
-  if (!parsed.ok) return rejectedLine(prefix, record.line, parsed.error)
+  const prefix = `${importId}\t`
+  if (!parsed.ok) return { rejected: rejectedLine(prefix, record.line, parsed.error) }
   const row = parsed.row
   const nul = nulColumn(row)
-  if (nul !== null) return rejectedLine(prefix, record.line, { code: 'invalid_character', column: nul, message: `${nul} holds a NUL character` })
-  return `${prefix}${record.line}\t${copyText(row.contractNumber)}\t${copyText(row.contractNumberNormalized)}\t${iinIndex(pii, row.iin)}\t` +
-    `${pii.encrypt(row.iin)}\t${pii.encrypt(row.debtorName)}\t${copyText(row.creditor)}\t${row.outstanding}\t${sourceHash(pii, row)}\t${NULL}\t${NULL}\t${NULL}\n`
+  if (nul !== null) return { rejected: rejectedLine(prefix, record.line, { code: 'invalid_character', column: nul, message: `${nul} holds a NUL character` }) }
+  return { accepted: [String(record.line), row.contractNumber, row.contractNumberNormalized, row.iin, row.debtorName, row.creditor, row.outstanding.toString()] }
+}
+
+/** The crypto of an accepted row (blind index, IIN and name encrypted, fingerprint) and its COPY line. */
+export function acceptedLine (pii: PiiCipher, importId: string, row: AcceptedRow): string {
+  const [line, contractNumber, contractNumberNormalized, iin, debtorName, creditor, claim] = row
+  const fingerprint = sourceHash(pii, { contractNumber, iin, debtorName, creditor, claim })
+  return `${importId}\t${line}\t${copyText(contractNumber)}\t${copyText(contractNumberNormalized)}\t${iinIndex(pii, iin)}\t` +
+    `${pii.encrypt(iin)}\t${pii.encrypt(debtorName)}\t${copyText(creditor)}\t${claim}\t${fingerprint}\t${NULL}\t${NULL}\t${NULL}\n`
 }

@@ -3,14 +3,15 @@ import { createGunzip } from 'node:zlib'
 import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { databaseOnClient } from '../../db/database.js'
-import type { PiiCipher } from '../../lib/crypto.js'
+import type { PiiCipher, PiiKeys } from '../../lib/crypto.js'
 import { CsvReader, CsvSyntaxError, detectDelimiter, type CsvRecord } from '../../lib/csv.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import { AppError, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { mapHeader, type HeaderError, type HeaderMap } from './import-rows.js'
-import { STAGING_COLUMNS, stagedLine } from './import-staging.js'
+import { STAGING_COLUMNS, checkRow } from './import-staging.js'
+import { RowCrypto } from './import-crypto.js'
 import { insertImport, setImportTotals } from './repository.js'
 
 export const DEBT_IMPORT_TASK = 'debt-import'
@@ -19,7 +20,7 @@ const COPY_CHUNK = 256 * 1024
 
 export type ContentEncoding = 'identity' | 'gzip'
 
-interface UploadDeps { pool: pg.Pool, pii: PiiCipher }
+interface UploadDeps { pool: pg.Pool, pii: PiiCipher, piiKeys: PiiKeys }
 
 class GzipError extends Error {}
 
@@ -44,6 +45,7 @@ export async function stageImport (deps: UploadDeps, actor: Actor, input: { body
   const id = uuidv7()
   const publicId = toPublicId('debtImport', id)
   const client = await deps.pool.connect()
+  const crypto = new RowCrypto(deps.pii, deps.piiKeys, id)
   let copy: ReturnType<typeof copyFrom> | null = null
   let copyDone: Promise<void> | null = null
   try {
@@ -54,7 +56,7 @@ export async function stageImport (deps: UploadDeps, actor: Actor, input: { body
     copy = stream
     copyDone = new Promise<void>((resolve, reject) => { stream.on('finish', resolve); stream.on('error', reject) })
     copyDone.catch(() => {}) // awaited below; an abort must not surface as unhandled
-    const { rows, bytes } = await streamRows(deps.pii, id, input, stream)
+    const { rows, bytes } = await streamRows(crypto, id, input, stream)
     stream.end()
     await copyDone
     await setImportTotals(trx, id, rows, BigInt(bytes))
@@ -62,12 +64,14 @@ export async function stageImport (deps: UploadDeps, actor: Actor, input: { body
     await recordAudit(trx, actor, { action: 'debt_import.created', entityType: 'debt_import', entityId: publicId, details: { rowsTotal: rows, bytes, fileName: input.fileName } })
     await client.query('commit')
     client.release()
+    await crypto.stop()
     return { id: publicId, status: 'queued' as const, rowsTotal: rows }
   } catch (error) {
     if (copy !== null && !copy.writableFinished) copy.destroy() // CopyFail: the backend drops what it received
     await copyDone?.catch(() => {})
     const rolledBack = await client.query('rollback').then(() => true, () => false)
     client.release(rolledBack ? undefined : true)
+    await crypto.stop()
     if (error instanceof CsvSyntaxError) throw new Unprocessable('invalid_csv', `The file is not valid CSV: ${error.message}`)
     if (error instanceof GzipError) throw new Unprocessable('invalid_csv', 'The file is not valid gzip (Content-Encoding: gzip)')
     throw error
@@ -94,7 +98,7 @@ async function send (copy: Writable, chunk: string): Promise<void> {
   })
 }
 
-async function streamRows (pii: PiiCipher, importId: string, input: { body: Readable, maxBytes: number, encoding?: ContentEncoding }, copy: Writable): Promise<{ rows: number, bytes: number }> {
+async function streamRows (crypto: RowCrypto, importId: string, input: { body: Readable, maxBytes: number, encoding?: ContentEncoding }, copy: Writable): Promise<{ rows: number, bytes: number }> {
   const tooLarge = new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${input.maxBytes} bytes`)
   const encoding = input.encoding ?? 'identity'
   const decoder = new TextDecoder('utf-8') // strips a leading BOM
@@ -120,7 +124,8 @@ async function streamRows (pii: PiiCipher, importId: string, input: { body: Read
         }
         continue
       }
-      out += stagedLine(pii, importId, record, header)
+      const checked = checkRow(importId, record, header)
+      out += 'rejected' in checked ? checked.rejected : await crypto.take(checked.accepted)
       rows++
     }
     if (out.length >= COPY_CHUNK) await flush()
@@ -151,6 +156,7 @@ async function streamRows (pii: PiiCipher, importId: string, input: { body: Read
   await take(reader.push(pending + decoder.decode()))
   await take(reader.end())
   if (header === null) throw new Unprocessable('invalid_csv_header', 'The file is empty: a header row is required')
+  out += await crypto.drain()
   if (out.length > 0) await flush()
   return { rows, bytes }
 }

@@ -84,7 +84,7 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const fileName = request.headers['x-file-name'] ?? null
     // the file name is kept in the report and the audit log
     if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
-    const queued = await stageImport({ pool: app.dbPool, pii: app.pii }, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
+    const queued = await stageImport({ pool: app.dbPool, pii: app.pii, piiKeys: app.config.piiKeys }, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
     return await reply.code(202).send(queued)
   })
 
