@@ -121,7 +121,7 @@ export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], refe
  * alone. The batch's rows then go and the import counts them, so a retried
  * job resumes after the last committed batch.
  */
-async function applyStagedBatch (trx: Transaction<DB>, batch: StagedBatch): Promise<void> {
+export async function applyStagedBatch (trx: Transaction<DB>, batch: StagedBatch): Promise<void> {
   const reference: Reference = { type: 'import', id: batch.importId }
   const changes = await lockStagedChanges(trx, batch)
   const { fresh, unchanged } = await countStagedRows(trx, batch)
