@@ -60,12 +60,15 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Import a debt portfolio (CSV)',
       description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
         '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals is the creditor\'s claim (what the debtor owes before anything collected through this service). ' +
-        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
+        '`Content-Encoding: gzip` is accepted. The file is streamed into a staging table with COPY (names and IINs encrypted on the way) and processed by the worker in batches: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
         'a corrected name or spelling changes descriptive data only, a changed claim posts `claim_adjusted` for the difference (outstanding = claim - net collected, never below zero; a surplus becomes overpaid on the latest payments, flagged for review). ' +
         'Bad rows are reported and never stop the good ones. ' +
         'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
-      headers: Type.Object({ 'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })) }),
+      headers: Type.Object({
+        'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })),
+        'content-encoding': Type.Optional(Type.String({ maxLength: 40, description: '`gzip` for a compressed file (streamed through gunzip; the size limit counts the file uncompressed); any coding other than gzip or identity is 415' }))
+      }),
       response: {
         202: QueuedImportSchema,
         ...problemResponses({ 400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
