@@ -8,7 +8,7 @@ import { assignClaims, assignClaimsFrom, restateClaim, type Reference } from '..
 import { flagOverpaid, lockPaymentsOfDebts } from '../payments/settlement.js'
 import {
   claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts,
-  lockStagedChanges, missingStagedRows, nextStagedBatch, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements,
+  lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements,
   updateStagedStatements, type DebtImportRow, type DebtInsert, type StagedBatch
 } from './repository.js'
 import { statusFor } from './status.js'
@@ -123,6 +123,7 @@ export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], refe
  */
 export async function applyStagedBatch (trx: Transaction<DB>, batch: StagedBatch): Promise<void> {
   const reference: Reference = { type: 'import', id: batch.importId }
+  await planBatchAsKeyLookups(trx)
   const changes = await lockStagedChanges(trx, batch)
   const { fresh, unchanged } = await countStagedRows(trx, batch)
   if (fresh + unchanged + changes.length !== batch.rows) throw new Error('staged rows of this batch changed meanwhile; retrying')

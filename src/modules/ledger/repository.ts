@@ -64,22 +64,26 @@ function receivableKeySql (debtId: RawBuilder<unknown>): RawBuilder<string> {
  * creditors' claims accounts must exist. Returns the number of debts.
  */
 export async function insertClaimAssignments (db: Handle, source: RawBuilder<unknown>, reference: { type: ReferenceType, id: string }): Promise<number> {
+  // Ids are drawn up front, so no step joins another step's output: a
+  // join between statement results is planned on guesses (the insert's
+  // estimate can be one row) and a nested loop over two 50,000-row results
+  // never ends.
   const result = await sql<{ debts: number }>`
     with src as (${source}),
+    booked as materialized (
+      select debt_id, creditor, amount, gen_random_uuid() as receivable_id, uuid_generate_v7() as entry_id from src),
     receivables as (
-      insert into ledger_accounts (key, kind, debt_id)
-      select ${receivableKeySql(sql.ref('src.debt_id'))}, 'receivable', src.debt_id from src
-      returning id, debt_id),
+      insert into ledger_accounts (id, key, kind, debt_id)
+      select receivable_id, ${receivableKeySql(sql.ref('booked.debt_id'))}, 'receivable', debt_id from booked),
     entries as (
       insert into ledger_entries (id, kind, debt_id, reference_type, reference_id)
-      select uuid_generate_v7(), 'claim_assigned', src.debt_id, ${reference.type}, ${reference.id}::uuid from src where src.amount > 0
-      returning id, debt_id),
+      select entry_id, 'claim_assigned', debt_id, ${reference.type}, ${reference.id}::uuid from booked where amount > 0),
     lines as (
       insert into ledger_lines (entry_id, account_id, amount)
-      select e.id, r.id, src.amount from entries e join src on src.debt_id = e.debt_id join receivables r on r.debt_id = e.debt_id
+      select entry_id, receivable_id, amount from booked where amount > 0
       union all
-      select e.id, c.id, -src.amount from entries e join src on src.debt_id = e.debt_id join ledger_accounts c on c.key = 'claims:' || src.creditor)
-    select count(*)::int as debts from src`.execute(db)
+      select b.entry_id, c.id, -b.amount from booked b join ledger_accounts c on c.key = 'claims:' || b.creditor where b.amount > 0)
+    select count(*)::int as debts from booked`.execute(db)
   return result.rows[0]?.debts ?? 0
 }
 
