@@ -1,6 +1,6 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { once } from 'node:events'
-import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
@@ -43,13 +43,31 @@ async function withPeakRss<T> (work: () => Promise<T>): Promise<{ result: T, pea
 
 const MB = 1024 * 1024
 
+/** The file as a request body read on demand (Readable.toWeb reads ahead without bound on Node 20). */
+function fileBody (path: string): ReadableStream<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>> | null = null
+  return new ReadableStream<Uint8Array>({
+    async pull (controller) {
+      handle ??= await open(path)
+      const chunk = Buffer.alloc(64 * 1024)
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
+      if (bytesRead === 0) {
+        await handle.close()
+        controller.close()
+      } else {
+        controller.enqueue(chunk.subarray(0, bytesRead))
+      }
+    }
+  }, { highWaterMark: 1 })
+}
+
 export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { report: Record<string, unknown> }> {
   const { result, peak, idle } = await withPeakRss(async () => {
     const started = performance.now()
     const upload = await fetch(`${base}/v1/admin/debt-imports`, {
       method: 'POST',
       headers: { authorization, 'content-type': 'text/csv' },
-      body: Readable.toWeb(createReadStream(path)) as ReadableStream,
+      body: fileBody(path),
       duplex: 'half'
     } as RequestInit)
     if (upload.status !== 202) throw new Error(`upload refused: ${await upload.text()}`)
