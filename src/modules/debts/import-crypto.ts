@@ -22,11 +22,14 @@ const WORKER_URL = new URL(`./import-crypto-worker${extname(fileURLToPath(import
  * Run from source (tsx, the tests), a thread does not inherit the parent's
  * TypeScript loader: it registers tsx itself before loading the worker.
  */
+// a thread holds two batches at a time: a small heap keeps the upload's memory flat
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 }
+
 function startWorker (workerData: unknown): Worker {
-  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData })
+  if (!WORKER_URL.pathname.endsWith('.ts')) return new Worker(WORKER_URL, { workerData, resourceLimits: RESOURCE_LIMITS })
   const tsx = import.meta.resolve('tsx/esm/api')
   const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(boot, { eval: true, workerData })
+  return new Worker(boot, { eval: true, workerData, resourceLimits: RESOURCE_LIMITS })
 }
 
 interface Pending { resolve: (text: string) => void, reject: (error: Error) => void }
