@@ -355,7 +355,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? 10_000_000_000)
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
-    debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 64 * 1024 * 1024,
+    debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 1024 * 1024 * 1024,
     agency: {
       name: e.AGENCY_NAME ?? AGENCY_DEFAULTS.name,
       bin: e.AGENCY_BIN ?? AGENCY_DEFAULTS.bin,

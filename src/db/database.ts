@@ -62,3 +62,14 @@ export function createDatabase (connectionString: string, options: { max?: numbe
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool, close: async () => { await db.destroy() } }
 }
+
+/**
+ * A Kysely that runs every query on this one checked-out client: for work
+ * that mixes the query builder with the client's own protocol (COPY) inside
+ * one transaction. The caller owns the client (begin, commit, release).
+ */
+export function databaseOnClient (client: pg.PoolClient): Database {
+  const borrowed = { query: client.query.bind(client), release: () => {} }
+  const pool = { connect: async () => borrowed, end: async () => {} }
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: pool as unknown as pg.Pool }) })
+}

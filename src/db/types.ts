@@ -58,16 +58,21 @@ export interface DebtImportsTable {
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
+/** Unlogged staging of an upload (migration 0021): a valid row holds what the debt's write needs, PII encrypted; a rejected one only its error. */
 export interface DebtImportRowsTable {
   import_id: string
   line: number
+  contract_number: string | null
   contract_number_normalized: string | null
   debtor_iin_index: string | null
-  payload: string | null
+  debtor_iin_encrypted: string | null
+  debtor_name_encrypted: string | null
+  creditor: string | null
+  claim_amount: bigint | null
+  source_hash: string | null
   error_code: string | null
   error_column: string | null
   error_message: string | null
-  outcome: 'imported' | 'adjusted' | 'unchanged' | 'rejected' | null
 }
 
 export interface DebtsTable {

@@ -158,8 +158,9 @@ t.test('a row holding a card number is rejected with card_data_forbidden, and th
     [7, 'card_data_forbidden', 'debtor_iin'],
     [8, 'invalid_contract_number', 'contract_number']
   ])
-  t.ok(rows.slice(1).every((r) => r.payload === null && r.contract_number_normalized === null), 'a rejected row keeps only its error')
-  t.notMatch(JSON.stringify(rows), /4111|5555 ?5555/, 'no staged column holds a number')
+  const dataColumns = ['contract_number', 'contract_number_normalized', 'debtor_iin_index', 'debtor_iin_encrypted', 'debtor_name_encrypted', 'creditor', 'claim_amount', 'source_hash'] as const
+  t.ok(rows.slice(1).every((r) => dataColumns.every((c) => r[c] === null)), 'a rejected row keeps only its error')
+  t.notMatch(JSON.stringify(rows, (_key, value: unknown) => typeof value === 'bigint' ? value.toString() : value), /4111|5555 ?5555/, 'no staged column holds a number')
 
   const response = await upload(app, lines.join('\n'))
   const report = await finished(response.json().id)

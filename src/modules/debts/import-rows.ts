@@ -41,7 +41,7 @@ export interface DebtRow {
 }
 
 export interface RowError {
-  code: 'missing_field' | 'invalid_iin' | 'invalid_amount' | 'invalid_currency' | 'invalid_contract_number' | 'card_data_forbidden' | 'field_too_long' | 'wrong_field_count' | 'duplicate_in_file'
+  code: 'missing_field' | 'invalid_iin' | 'invalid_amount' | 'invalid_currency' | 'invalid_contract_number' | 'card_data_forbidden' | 'field_too_long' | 'wrong_field_count' | 'duplicate_in_file' | 'invalid_character'
   column: string | null
   message: string
 }

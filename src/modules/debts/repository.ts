@@ -1,6 +1,6 @@
-import { sql, type Insertable, type Selectable, type Transaction } from 'kysely'
+import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable, type Transaction } from 'kysely'
 import type { Database } from '../../db/database.js'
-import type { DB, DebtImportRowsTable, DebtImportsTable, DebtsTable } from '../../db/types.js'
+import type { DB, DebtImportsTable, DebtsTable } from '../../db/types.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
 
 type Handle = Database | Transaction<DB>
@@ -19,15 +19,38 @@ export async function findDebtByKey (db: Handle, contractNumberNormalized: strin
     .executeTakeFirst()
 }
 
-// --- lookup throttle ---------------------------------------------------------
+/** What a lookup shows of a debt, read in the same statement as the contract's lock. */
+export interface LookupTarget { locked: boolean, debt: Pick<DebtRow, 'id' | 'contract_number' | 'creditor' | 'debtor_name_encrypted' | 'status' | 'outstanding'> | null }
 
-/** Is this contract locked by wrong lookups? Time is the database's, so every API process agrees. */
-export async function isContractLocked (db: Handle, contractKey: string): Promise<boolean> {
-  const row = await db.selectFrom('lookup_contract_failures').select('contract_key')
-    .where('contract_key', '=', contractKey).where('locked_until', '>', sql<Date>`now()`)
-    .executeTakeFirst()
-  return row !== undefined
+/**
+ * The lookup's one round trip: is the contract locked by wrong lookups (the
+ * database's time, so every API process agrees), and the debt by its key
+ * with its outstanding amount. A row comes back whether or not the debt
+ * exists, so a miss and a hit cost the same statement.
+ */
+/** The lookup's statement; parameters $1 contract key, $2 normalised contract number, $3 IIN index. */
+function lookupTargetSql (db: Handle): string {
+  const [contractKey, contractNumber, iinIndex] = [sql.raw('$1'), sql.raw('$2'), sql.raw('$3')]
+  return sql`
+    select exists (select 1 from lookup_contract_failures f where f.contract_key = ${contractKey} and f.locked_until > now()) as locked,
+           d.id, d.contract_number, d.creditor, d.debtor_name_encrypted, d.status,
+           coalesce(${outstandingSql(sql.ref('d.id'))}, 0) as outstanding
+      from (select 1) one
+      left join debts d on d.contract_number_normalized = ${contractNumber} and d.debtor_iin_index = ${iinIndex}`.compile(db).sql
 }
+let lookupTargetText: string | null = null
+
+export async function findLookupTarget (db: Handle, contractKey: string, contractNumberNormalized: string, iinIndex: string): Promise<LookupTarget> {
+  // compiled once: the public endpoint under load, where building the query each time was measurable
+  const result = await db.executeQuery<{ locked: boolean, id: string | null, contract_number: string, creditor: string, debtor_name_encrypted: string, status: DebtRow['status'], outstanding: bigint | null }>(
+    CompiledQuery.raw(lookupTargetText ??= lookupTargetSql(db), [contractKey, contractNumberNormalized, iinIndex]))
+  const row = result.rows[0]
+  if (row === undefined) return { locked: false, debt: null }
+  const { locked, id, outstanding, ...debt } = row
+  return { locked, debt: id === null ? null : { ...debt, id, outstanding: outstanding ?? 0n } }
+}
+
+// --- lookup throttle ---------------------------------------------------------
 
 /**
  * Counts one wrong lookup of a contract in a window of `seconds` started by
@@ -89,12 +112,6 @@ export async function findImport (db: Handle, id: string): Promise<DebtImportRow
   return await db.selectFrom('debt_imports').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export type StagedRow = Insertable<DebtImportRowsTable>
-
-export async function stageRows (db: Handle, rows: StagedRow[]): Promise<void> {
-  if (rows.length > 0) await db.insertInto('debt_import_rows').values(rows).execute()
-}
-
 export async function setImportTotals (db: Handle, id: string, rowsTotal: number, fileBytes: bigint): Promise<void> {
   await db.updateTable('debt_imports').set({ rows_total: rowsTotal, file_bytes: fileBytes }).where('id', '=', id).execute()
 }
@@ -104,6 +121,18 @@ export async function claimImport (db: Handle, id: string): Promise<boolean> {
   const result = await db.updateTable('debt_imports').set({ status: 'running', started_at: sql`coalesce(started_at, now())` })
     .where('id', '=', id).where('status', 'in', ['queued', 'running']).executeTakeFirst()
   return result.numUpdatedRows > 0n
+}
+
+/**
+ * Every row of the file is either counted as processed or still staged; a
+ * database crash empties the unlogged staging table, and then rows are
+ * missing. Returns how many.
+ */
+export async function missingStagedRows (db: Handle, importId: string): Promise<number> {
+  const result = await sql<{ missing: number }>`
+    select (i.rows_total - i.rows_imported - i.rows_unchanged - i.rows_adjusted - (select count(*) from debt_import_rows r where r.import_id = i.id))::int as missing
+      from debt_imports i where i.id = ${importId}`.execute(db)
+  return result.rows[0]?.missing ?? 0
 }
 
 /**
@@ -117,21 +146,117 @@ export async function rejectDuplicates (db: Handle, importId: string): Promise<v
   await sql`analyze debt_import_rows`.execute(db)
   await sql`
     update debt_import_rows r
-       set payload = null, outcome = 'rejected', error_code = 'duplicate_in_file', error_column = 'contract_number',
+       set contract_number = null, contract_number_normalized = null, debtor_iin_index = null, debtor_iin_encrypted = null,
+           debtor_name_encrypted = null, creditor = null, claim_amount = null, source_hash = null,
+           error_code = 'duplicate_in_file', error_column = 'contract_number',
            error_message = 'the same contract number and IIN appear on line ' || d.first_line
       from (select line, first_value(line) over (partition by contract_number_normalized, debtor_iin_index order by line) as first_line
               from debt_import_rows
-             where import_id = ${importId} and payload is not null) d
+             where import_id = ${importId} and error_code is null) d
      where r.import_id = ${importId} and r.line = d.line and d.line > d.first_line`.execute(db)
 }
 
-/** Keyset by line: each batch starts where the last ended, never rescanning finished rows. */
-export async function nextPendingRows (db: Handle, importId: string, afterLine: number, limit: number): Promise<Array<{ line: number, payload: string }>> {
-  const rows = await db.selectFrom('debt_import_rows').select(['line', 'payload'])
-    .where('import_id', '=', importId).where('line', '>', afterLine)
-    .where('outcome', 'is', null).where('payload', 'is not', null)
-    .orderBy('line').limit(limit).execute()
-  return rows as Array<{ line: number, payload: string }>
+/** The next batch of valid staged rows: at most `limit`, from the first still staged, by line. */
+export interface StagedBatch { importId: string, fromLine: number, toLine: number, rows: number }
+
+export async function nextStagedBatch (db: Handle, importId: string, limit: number): Promise<StagedBatch | null> {
+  const result = await sql<{ from_line: number | null, to_line: number | null, rows: number }>`
+    select min(line) as from_line, max(line) as to_line, count(*)::int as rows
+      from (select line from debt_import_rows where import_id = ${importId} and error_code is null order by line limit ${limit}) b`.execute(db)
+  const row = result.rows[0]
+  if (row === undefined || row.from_line === null || row.to_line === null) return null
+  return { importId, fromLine: row.from_line, toLine: row.to_line, rows: row.rows }
+}
+
+/**
+ * For the rest of the batch's transaction, joins are key lookups: the batch
+ * is 50,000 rows, the debts and ledger tables millions, and a hash or merge
+ * join would read a whole table for every batch (the cost of a portfolio
+ * growing with the square of its size). Index lookups make each batch cost
+ * the same, the first and the twentieth, and so do the ledger triggers'
+ * joins of the batch's lines.
+ */
+export async function planBatchAsKeyLookups (db: Handle): Promise<void> {
+  await sql`set local enable_hashjoin = off`.execute(db)
+  await sql`set local enable_mergejoin = off`.execute(db)
+}
+
+/** The batch's valid staged rows, a condition on `debt_import_rows s`. */
+function inBatch (batch: StagedBatch): RawBuilder<unknown> {
+  return sql`s.import_id = ${batch.importId} and s.line between ${batch.fromLine} and ${batch.toLine} and s.error_code is null`
+}
+const SAME_KEY = sql`d.contract_number_normalized = s.contract_number_normalized and d.debtor_iin_index = s.debtor_iin_index`
+
+export interface StagedChange { id: string, status: DebtRow['status'], claimChanged: boolean, creditor: string, claimAmount: bigint }
+
+/**
+ * The known debts this batch restates (another fingerprint), locked in id
+ * order after the payments of those whose claim changes (lock order:
+ * payments, debts, ledger). Unchanged rows are not locked: nothing is written.
+ */
+export async function lockStagedChanges (db: Handle, batch: StagedBatch): Promise<StagedChange[]> {
+  await sql`
+    select p.id from payments p
+     where p.debt_id in (select d.id from debt_import_rows s join debts d on ${SAME_KEY}
+                          where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount)
+     order by p.id for update of p`.execute(db)
+  const result = await sql<{ id: string, status: DebtRow['status'], claim_changed: boolean, creditor: string, claim_amount: bigint }>`
+    select d.id, d.status, d.claim_amount <> s.claim_amount as claim_changed, s.creditor, s.claim_amount
+      from debt_import_rows s join debts d on ${SAME_KEY}
+     where ${inBatch(batch)} and d.source_hash <> s.source_hash
+     order by d.id for update of d`.execute(db)
+  return result.rows.map((r) => ({ id: r.id, status: r.status, claimChanged: r.claim_changed, creditor: r.creditor, claimAmount: r.claim_amount }))
+}
+
+/** How many rows of the batch match no debt yet, and how many match one with the same fingerprint. */
+export async function countStagedRows (db: Handle, batch: StagedBatch): Promise<{ fresh: number, unchanged: number }> {
+  const result = await sql<{ fresh: number, unchanged: number }>`
+    select count(*) filter (where d.id is null)::int as fresh, count(*) filter (where d.source_hash = s.source_hash)::int as unchanged
+      from debt_import_rows s left join debts d on ${SAME_KEY}
+     where ${inBatch(batch)}`.execute(db)
+  return result.rows[0] ?? { fresh: 0, unchanged: 0 }
+}
+
+export async function stagedCreditors (db: Handle, batch: StagedBatch): Promise<string[]> {
+  const result = await sql<{ creditor: string }>`select distinct s.creditor from debt_import_rows s where ${inBatch(batch)}`.execute(db)
+  return result.rows.map((r) => r.creditor)
+}
+
+/**
+ * The insert of the batch's new debts, as a statement yielding `debt_id,
+ * creditor, amount` for the ledger to assign their claims in the same
+ * statement. A key another import inserted meanwhile is left out.
+ */
+export function insertStagedDebts (batch: StagedBatch): RawBuilder<unknown> {
+  return sql`
+    insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted,
+                       creditor, currency, claim_amount, status, source_hash, import_id)
+    select uuid_generate_v7(), s.contract_number, s.contract_number_normalized, s.debtor_iin_encrypted, s.debtor_iin_index, s.debtor_name_encrypted,
+           s.creditor, 'KZT', s.claim_amount, case when s.claim_amount = 0 then 'closed' else 'active' end, s.source_hash, s.import_id
+      from debt_import_rows s
+     where ${inBatch(batch)} and not exists (select 1 from debts d where ${SAME_KEY})
+     order by s.line
+    on conflict (contract_number_normalized, debtor_iin_index) do nothing
+    returning id as debt_id, creditor, claim_amount as amount`
+}
+
+/** The creditor's statement of known debts: descriptive fields and the claim as stated, set-based. */
+export async function updateStagedStatements (db: Handle, batch: StagedBatch): Promise<void> {
+  await sql`
+    update debts d set contract_number = s.contract_number, debtor_name_encrypted = s.debtor_name_encrypted, creditor = s.creditor,
+           claim_amount = s.claim_amount, source_hash = s.source_hash, import_id = s.import_id, updated_at = now()
+      from debt_import_rows s
+     where ${inBatch(batch)} and ${SAME_KEY} and d.source_hash <> s.source_hash`.execute(db)
+}
+
+/** The batch is done: its valid rows go, and the import counts them (one transaction with the batch's writes). */
+export async function completeStagedBatch (db: Handle, batch: StagedBatch, counts: { imported: number, unchanged: number, adjusted: number }): Promise<void> {
+  await sql`delete from debt_import_rows s where ${inBatch(batch)}`.execute(db)
+  await db.updateTable('debt_imports').set((eb) => ({
+    rows_imported: eb('rows_imported', '+', counts.imported),
+    rows_unchanged: eb('rows_unchanged', '+', counts.unchanged),
+    rows_adjusted: eb('rows_adjusted', '+', counts.adjusted)
+  })).where('id', '=', batch.importId).execute()
 }
 
 export type DebtInsert = Insertable<DebtsTable>
@@ -167,32 +292,17 @@ export async function updateDebtStatements (db: Handle, rows: Array<DebtInsert &
      where d.id = v.id`.execute(db)
 }
 
-export async function setRowOutcome (db: Handle, importId: string, lines: number[], outcome: 'imported' | 'adjusted' | 'unchanged'): Promise<void> {
-  if (lines.length === 0) return
-  await db.updateTable('debt_import_rows').set({ outcome })
-    .where('import_id', '=', importId).where('line', 'in', lines).execute()
-}
-/** Totals and the first 1000 errors from the staged rows, then the rows go. */
+/** The rejected rows (all that is left staged) counted, the first 1000 errors kept, then the rows go. */
 export async function finishImport (db: Handle, importId: string): Promise<void> {
   await sql`
     update debt_imports i set
       status = 'completed',
       finished_at = now(),
-      rows_total = s.total,
-      rows_imported = s.imported,
-      rows_unchanged = s.unchanged,
-      rows_adjusted = s.adjusted,
-      rows_rejected = s.rejected,
+      rows_rejected = (select count(*)::int from debt_import_rows where import_id = ${importId} and error_code is not null),
       errors = coalesce((
         select jsonb_agg(jsonb_build_object('line', e.line, 'column', e.error_column, 'code', e.error_code, 'message', e.error_message) order by e.line)
           from (select * from debt_import_rows where import_id = ${importId} and error_code is not null order by line limit 1000) e
       ), '[]'::jsonb)
-    from (select count(*)::int as total,
-                 count(*) filter (where outcome = 'imported')::int as imported,
-                 count(*) filter (where outcome = 'unchanged')::int as unchanged,
-                 count(*) filter (where outcome = 'adjusted')::int as adjusted,
-                 count(*) filter (where outcome = 'rejected')::int as rejected
-            from debt_import_rows where import_id = ${importId}) s
     where i.id = ${importId}`.execute(db)
   await db.deleteFrom('debt_import_rows').where('import_id', '=', importId).execute()
 }

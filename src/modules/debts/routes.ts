@@ -6,12 +6,21 @@ import { AppError } from '../../http/errors.js'
 import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { pageOf, problemResponses } from '../../http/schemas.js'
-import { getImport, stageImport } from './import-service.js'
+import { getImport } from './import-service.js'
+import { stageImport, type ContentEncoding } from './import-upload.js'
 import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
 import {
   DebtImportSchema, DebtListQuery, DebtLookupSchema, DebtParams, DebtPatchBody, DebtSchema,
   ImportErrorSchema, ImportParams, LookupBody, QueuedImportSchema
 } from './schemas.js'
+
+/** A portfolio may arrive gzip-compressed (`Content-Encoding: gzip`), streamed through gunzip; no other coding. */
+function contentEncoding (header: string | undefined): ContentEncoding {
+  const coding = (header ?? 'identity').trim().toLowerCase()
+  if (coding === 'gzip' || coding === 'x-gzip') return 'gzip'
+  if (coding === 'identity' || coding === '') return 'identity'
+  throw new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Content-Encoding of a portfolio may be gzip or identity')
+}
 
 const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [DebtLookupSchema, DebtSchema, ImportErrorSchema, DebtImportSchema]) app.addSchema(schema)
@@ -51,12 +60,15 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Import a debt portfolio (CSV)',
       description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
         '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals is the creditor\'s claim (what the debtor owes before anything collected through this service). ' +
-        'The file is staged and processed by the worker: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
+        '`Content-Encoding: gzip` is accepted. The file is streamed into a staging table with COPY (names and IINs encrypted on the way) and processed by the worker in batches: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
         'a corrected name or spelling changes descriptive data only, a changed claim posts `claim_adjusted` for the difference (outstanding = claim - net collected, never below zero; a surplus becomes overpaid on the latest payments, flagged for review). ' +
         'Bad rows are reported and never stop the good ones. ' +
         'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
-      headers: Type.Object({ 'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })) }),
+      headers: Type.Object({
+        'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })),
+        'content-encoding': Type.Optional(Type.String({ maxLength: 40, description: '`gzip` for a compressed file (streamed through gunzip; the size limit counts the file uncompressed); any coding other than gzip or identity is 415' }))
+      }),
       response: {
         202: QueuedImportSchema,
         ...problemResponses({ 400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
@@ -71,10 +83,11 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
       throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
     }
+    const encoding = contentEncoding(request.headers['content-encoding'])
     const fileName = request.headers['x-file-name'] ?? null
     // the file name is kept in the report and the audit log
     if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
-    const queued = await stageImport(deps, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null })
+    const queued = await stageImport({ pool: app.dbPool, pii: app.pii, piiKeys: app.config.piiKeys }, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
     return await reply.code(202).send(queued)
   })
 

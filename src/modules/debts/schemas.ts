@@ -69,7 +69,7 @@ export const DebtPatchBody = Type.Object({ status: DebtStatus }, { additionalPro
 export const ImportErrorSchema = Type.Object({
   line: Type.Integer({ minimum: 1, description: 'Line in the file; the header is line 1' }),
   column: Type.Union([Type.String(), Type.Null()]),
-  code: Type.String({ description: 'missing_field, invalid_iin, invalid_amount, invalid_currency, invalid_contract_number, card_data_forbidden (a field holds what looks like a card number; the value is not kept), field_too_long, wrong_field_count, duplicate_in_file' }),
+  code: Type.String({ description: 'missing_field, invalid_iin, invalid_amount, invalid_currency, invalid_contract_number, card_data_forbidden (a field holds what looks like a card number; the value is not kept), field_too_long, wrong_field_count, duplicate_in_file, invalid_character (a NUL character in a field)' }),
   message: Type.String()
 }, { $id: 'DebtImportError', additionalProperties: false })
 

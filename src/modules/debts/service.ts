@@ -10,7 +10,7 @@ import { statusFor } from './status.js'
 import { publishDebtClosed } from '../events/service.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { iinIndex } from './import-service.js'
-import { findDebt, findDebtByKey, isContractLocked, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
+import { findDebt, findLookupTarget, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 
 interface Deps { db: Database, pii: PiiCipher }
@@ -54,9 +54,8 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
   if (!iin.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${iin.reason})` }])
   const contractNumber = normalizeContractNumber(input.contractNumber)
   const contractKey = deps.pii.blindIndex(`lookup-contract:${contractNumber}`)
-  const locked = await isContractLocked(deps.db, contractKey)
-  const row = await findDebtByKey(deps.db, contractNumber, iinIndex(deps.pii, iin.iin))
-  if (locked || row === undefined || row.status !== 'active') {
+  const { locked, debt: row } = await findLookupTarget(deps.db, contractKey, contractNumber, iinIndex(deps.pii, iin.iin))
+  if (locked || row === null || row.status !== 'active') {
     await recordLookupFailure(deps.db, contractKey, throttle.failuresPerContract, throttle.seconds)
     throw debtNotFound()
   }

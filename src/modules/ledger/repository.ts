@@ -49,6 +49,44 @@ export async function insertReceivables (db: Handle, debts: Array<{ debtId: stri
   return new Map(rows.map((r) => [r.debt_id as string, r.id]))
 }
 
+/** `receivableKey` of the service, in SQL over a debt id expression. */
+function receivableKeySql (debtId: RawBuilder<unknown>): RawBuilder<string> {
+  return sql<string>`'receivable:debt_' || replace(${debtId}::text, '-', '')`
+}
+
+/**
+ * claim_assigned for a whole set of new debts in one statement: `source` is
+ * a statement (or query) yielding `debt_id, creditor, amount`, for instance
+ * the insert of the debts themselves. Each debt gets its receivable; each
+ * positive claim an entry with receivable +amount and claims:<creditor>
+ * -amount, whose lines the database books as any other (the lines trigger
+ * moves the balances, the commit check proves every entry balanced). The
+ * creditors' claims accounts must exist. Returns the number of debts.
+ */
+export async function insertClaimAssignments (db: Handle, source: RawBuilder<unknown>, reference: { type: ReferenceType, id: string }): Promise<number> {
+  // Ids are drawn up front, so no step joins another step's output: a
+  // join between statement results is planned on guesses (the insert's
+  // estimate can be one row) and a nested loop over two 50,000-row results
+  // never ends.
+  const result = await sql<{ debts: number }>`
+    with src as (${source}),
+    booked as materialized (
+      select debt_id, creditor, amount, gen_random_uuid() as receivable_id, uuid_generate_v7() as entry_id from src),
+    receivables as (
+      insert into ledger_accounts (id, key, kind, debt_id)
+      select receivable_id, ${receivableKeySql(sql.ref('booked.debt_id'))}, 'receivable', debt_id from booked),
+    entries as (
+      insert into ledger_entries (id, kind, debt_id, reference_type, reference_id)
+      select entry_id, 'claim_assigned', debt_id, ${reference.type}, ${reference.id}::uuid from booked where amount > 0),
+    lines as (
+      insert into ledger_lines (entry_id, account_id, amount)
+      select entry_id, receivable_id, amount from booked where amount > 0
+      union all
+      select b.entry_id, c.id, -b.amount from booked b join ledger_accounts c on c.key = 'claims:' || b.creditor where b.amount > 0)
+    select count(*)::int as debts from booked`.execute(db)
+  return result.rows[0]?.debts ?? 0
+}
+
 /** Locks a debt's receivable: every posting on one debt takes its turn here, and reads the balance fresh. */
 export async function lockReceivable (db: Handle, debtId: string): Promise<{ id: string, balance: bigint } | undefined> {
   return await db.selectFrom('ledger_accounts').select(['id', 'balance'])

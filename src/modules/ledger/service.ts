@@ -4,7 +4,7 @@ import type { DB } from '../../db/types.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
-  inconsistencies, insertEntries, insertReceivables, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
+  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
   type EntryRow, type LineRow, type PaymentPosition
 } from './repository.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
@@ -112,6 +112,17 @@ export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promis
       { accountId: creditors.get(c.creditor) as string, amount: -c.amount }
     ]
   })))
+}
+
+/**
+ * The set-based form of assignClaims, for a portfolio import's batch: the
+ * new debts come from `source`, an SQL statement yielding `debt_id,
+ * creditor, amount` (the debts' own insert), and every one gets its
+ * receivable and claim_assigned in the same statement. Returns how many.
+ */
+export async function assignClaimsFrom (trx: Trx, input: { source: RawBuilder<unknown>, creditors: string[], reference: Reference }): Promise<number> {
+  await ensureClaimsAccounts(trx, input.creditors)
+  return await insertClaimAssignments(trx, input.source, input.reference)
 }
 
 export interface ClaimChange {

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import pg from 'pg'
+import { formatMinorUnits } from '../../src/lib/money.js'
+import { bankPaymentIdOf, signedCallback } from '../helpers/payments.js'
+
+/**
+ * The pay cycle: create a payment (which starts it at the sandbox bank over
+ * HTTP), then the bank's check and result callbacks, each over HTTP, in
+ * `loops` concurrent loops, each on its own debt. The ceiling replays the
+ * very SQL statements those requests sent (captured at the pool, one cycle
+ * per loop) raw through pg in this process, with fresh ids each time.
+ */
+export interface PayFixture { debtId: string, acceptanceId: string, keep: Set<string> }
+interface Statement { client: number, text: string, values: unknown[] | undefined }
+
+/** A callback's dedupe key (its kind and a hash of what the bank sent): unique per callback. */
+const DEDUPE_KEY = /^(check|result):[0-9a-f]{16,}$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const AMOUNT = 10_000 // tiyn: the smallest payment
+
+/** Records what every client of this pool sends while `capturing` holds a list. */
+export function capturePool (pool: pg.Pool): { start: () => Statement[], stop: () => void } {
+  let log: Statement[] | null = null
+  let clients = 0
+  const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>
+  const ids = new WeakMap<pg.PoolClient, number>()
+  ;(pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+    const client = await connect()
+    if (!ids.has(client)) {
+      ids.set(client, clients++)
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown
+      ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        if (log !== null && typeof args[0] === 'string') log.push({ client: ids.get(client) as number, text: args[0], values: args[1] as unknown[] | undefined })
+        return query(...args)
+      }
+    }
+    return client
+  }
+  return { start: () => { log = []; return log }, stop: () => { log = null } }
+}
+
+async function oneCycle (base: string, secret: string, fixture: PayFixture): Promise<void> {
+  const created = await fetch(`${base}/v1/payments`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': `bench-pay-${randomUUID()}` },
+    body: JSON.stringify({ acceptanceId: fixture.acceptanceId, amount: AMOUNT, currency: 'KZT' })
+  })
+  if (created.status !== 201) throw new Error(`payment refused: ${created.status} ${await created.text()}`)
+  const payment = await created.json() as { id: string, redirectUrl: string }
+  const params = { pg_order_id: payment.id, pg_payment_id: bankPaymentIdOf(payment) as string, pg_amount: formatMinorUnits(BigInt(AMOUNT)), pg_currency: 'KZT' }
+  for (const [kind, extra] of [['check', {}], ['result', { pg_result: '1', pg_payment_date: '2026-11-25 15:02:11', pg_card_pan: '5555-55XX-XXXX-4444' }]] as const) {
+    const response = await fetch(`${base}/v1/callbacks/bank/${kind}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: signedCallback(kind, secret, { ...params, ...extra }).toString() })
+    const text = await response.text()
+    if (response.status !== 200 || !text.includes('<pg_status>ok</pg_status>')) throw new Error(`${kind} callback not ok: ${text}`)
+  }
+}
+
+async function forDuration (loops: number, seconds: number, cycle: (loop: number) => Promise<void>): Promise<number> {
+  const deadline = performance.now() + seconds * 1000
+  const started = performance.now()
+  let cycles = 0
+  await Promise.all(Array.from({ length: loops }, async (_, loop) => {
+    while (performance.now() < deadline) { await cycle(loop); cycles++ }
+  }))
+  return cycles / ((performance.now() - started) / 1000)
+}
+
+/** Fresh values for what each cycle created: ids other than the fixture's, the idempotency key, callback dedupe keys (the bank's payment id is swapped apart). */
+function remapper (statements: Statement[], keep: Set<string>): () => Array<unknown[] | undefined> {
+  const created = new Set<string>()
+  for (const s of statements) {
+    for (const v of s.values ?? []) {
+      if (typeof v !== 'string') continue
+      if ((UUID.test(v) && !keep.has(v)) || v.startsWith('bench-pay-') || DEDUPE_KEY.test(v)) created.add(v)
+    }
+  }
+  return () => {
+    const fresh = new Map<string, string>()
+    const value = (v: unknown): unknown => {
+      if (typeof v !== 'string') return v
+      if (created.has(v)) {
+        if (!fresh.has(v)) fresh.set(v, UUID.test(v) ? randomUUID() : `${v.slice(0, v.indexOf(':') + 1) || 'bench-pay-'}${randomUUID()}`)
+        return fresh.get(v)
+      }
+      return v
+    }
+    return statements.map((s) => s.values?.map(value))
+  }
+}
+
+export interface PayResult { serviceCyclesPerSecond: number, rawCyclesPerSecond: number, statementsPerCycle: number }
+
+export async function benchPayCycle (app: FastifyInstance, base: string, fixtures: PayFixture[], seconds: number, capture: ReturnType<typeof capturePool>, databaseUrl: string): Promise<PayResult> {
+  const secret = app.config.bank.secretKey
+  // warm up, then one captured cycle per loop (one loop at a time: their statements do not interleave)
+  for (const f of fixtures) await oneCycle(base, secret, f)
+  const captured: Statement[][] = []
+  for (const f of fixtures) {
+    const log = capture.start()
+    await oneCycle(base, secret, f)
+    capture.stop()
+    captured.push([...log])
+  }
+  const serviceCyclesPerSecond = await forDuration(fixtures.length, seconds, async (loop) => { await oneCycle(base, secret, fixtures[loop] as PayFixture) })
+
+  // the bank payment id the sandbox gave each captured cycle is unique per payment: found where the payment row gets it
+  const clients: pg.Client[][] = []
+  const plans = captured.map((statements, i) => {
+    const keep = (fixtures[i] as PayFixture).keep
+    const bankIds = new Set<string>()
+    for (const s of statements) if (/bank_payment_id/.test(s.text)) for (const v of s.values ?? []) if (typeof v === 'string' && /^[0-9]{3,}$/.test(v)) bankIds.add(v)
+    return { statements, next: remapper(statements, keep), bankIds }
+  })
+  for (const statements of captured) {
+    const count = new Set(statements.map((s) => s.client)).size
+    const own: pg.Client[] = []
+    for (let c = 0; c < count; c++) {
+      const client = new pg.Client({ connectionString: databaseUrl })
+      client.on('error', () => {})
+      await client.connect()
+      own.push(client)
+    }
+    clients.push(own)
+  }
+  let bankSerial = 9_000_000_000
+  const rawCyclesPerSecond = await forDuration(fixtures.length, seconds, async (loop) => {
+    const plan = plans[loop] as typeof plans[number]
+    const own = clients[loop] as pg.Client[]
+    const order = [...new Set(plan.statements.map((s) => s.client))]
+    const values = plan.next()
+    const bank = new Map([...plan.bankIds].map((id) => [id, String(bankSerial++)]))
+    for (const [i, s] of plan.statements.entries()) {
+      const params = values[i]?.map((v) => (typeof v === 'string' && bank.has(v) ? bank.get(v) : v))
+      await (own[order.indexOf(s.client)] as pg.Client).query(s.text, params)
+    }
+  })
+  for (const own of clients) for (const c of own) await c.end()
+  return { serviceCyclesPerSecond, rawCyclesPerSecond, statementsPerCycle: Math.round(captured.reduce((n, s) => n + s.length, 0) / captured.length) }
+}
