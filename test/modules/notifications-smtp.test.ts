@@ -132,6 +132,12 @@ t.test('the privacy code and the destruction confirmation', async (t) => {
   })
   const code = await mailTo('subject@example.kz', /Код подтверждения/)
   t.match(code.subject, '482913', 'the code is in the subject')
+  const kept = await eventually(async () => {
+    const row = await mailDb(app.db).selectFrom('mail_outbox').selectAll().where('template', '=', 'privacy-verification-code')
+      .where('recipient_index', '=', recipientOf(app.pii, 'subject@example.kz').index).executeTakeFirst()
+    return row?.status === 'sent' ? row : undefined
+  })
+  t.notOk(JSON.stringify([kept.data, kept.subject, kept.text_body]).includes('482913'), 'once sent, the outbox keeps the message without the code')
   t.match(code.text, 'Код подтверждения: 482913', 'and in the body')
   t.match(code.text, 'Код действует до 19.03.2026 15:30 (время Алматы)')
   t.match(code.text, AGENCY_DEFAULTS.supportEmail)

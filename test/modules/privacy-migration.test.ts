@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import pg from 'pg'
 import { sql } from 'kysely'
@@ -40,7 +40,7 @@ t.test('old requests and old audit entries are brought under the new rules', asy
 
   await migrateToLatest(db)
   const entries = (await sql<{ action: string, details: Record<string, string> }>`select action, details from audit_log order by id`.execute(db)).rows
-  t.same(entries[0]?.details, { amount: '5000', reasonSha256: createHash('sha256').update(reason, 'utf8').digest('hex') }, 'the reason is gone, its digest proves which text it was')
+  t.same(entries[0]?.details, { amount: '5000', reasonRemoved: true }, 'the reason is gone, and the entry says one was given')
   t.same(entries[1]?.details, { amount: '100', dueAt: '2026-01-05' }, 'other entries are untouched')
   await t.rejects(sql`update audit_log set details = '{}'`.execute(db), /append-only/, 'the log is append-only again')
   const request = (await sql<{ status: string, verified_at: Date }>`select status, verified_at from privacy_requests where id = ${requestId}`.execute(db)).rows[0]

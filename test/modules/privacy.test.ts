@@ -258,6 +258,9 @@ t.test('five wrong codes end a request, even sent all at once', async (t) => {
   t.equal(answers.filter((a) => a.body.code === 'verification_expired').length, 7, 'the rest find the request expired')
   t.match(await verify(created.body.id, code), { status: 422, body: { code: 'verification_expired' } }, 'the right code comes too late')
   t.match((await get(`/v1/admin/privacy-requests/${created.body.id as string}`, asOperator)).body, { status: 'expired', verificationAttempts: 5, dueAt: null, verifiedAt: null })
+  const row = await findPrivacyRequest(db, fromPublicId('privacyRequest', created.body.id) as string)
+  t.equal(app.pii.decrypt(row?.full_name_encrypted ?? ''), '[erased]', 'an expired request keeps no copy of the name')
+  t.equal(row?.email_encrypted, null, 'nor of the email')
 })
 
 t.test('requests per email are limited; the answer does not tell whether the email is known', async (t) => {

@@ -138,7 +138,7 @@ t.test('a suspicious payment returned: money back at the bank, payment returned,
   const audit = await get(`/v1/admin/audit-log?entityType=payment&entityId=${payment.id}`, asOperator)
   const entry = audit.data.find((e: Record<string, any>) => e.action === 'payment.returned')
   t.notOk('reason' in entry.details, 'the audit log does not keep the reason, which may name people')
-  t.match(entry.details, { reasonSha256: /^[0-9a-f]{64}$/ })
+  t.same(Object.keys(entry.details), ['amount'], 'nor a digest of it')
   const kept = await app.db.selectFrom('refunds').select('reason_encrypted').where('payment_id', '=', fromPublicId('payment', payment.id) as string).where('kind', '=', 'return').executeTakeFirstOrThrow()
   t.equal(app.pii.decrypt(kept.reason_encrypted as string), 'Платёж признан подозрительным', 'the return keeps it, encrypted')
   const status = await app.bank.getStatus({ orderId: payment.id })

@@ -6,7 +6,7 @@ import { containsCardNumber } from '../../lib/card-data.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { toPublicId } from '../../lib/ids.js'
-import { findMail, updateMail, type MailRow } from './repository.js'
+import { findMail, recordDelivery, type MailRow } from './repository.js'
 import { mailDb } from './tables.js'
 import { isTemplateName, renderMail, type RenderedMail } from './templates.js'
 
@@ -113,6 +113,22 @@ function forgetRecipient (row: MailRow, deps: DeliveryDeps): { recipient_encrypt
   return { recipient_encrypted: deps.pii.encrypt('[erased]') }
 }
 
+const CODE_MASK = '••••••'
+
+/**
+ * What the outbox keeps of a sent message. A one-time code is a secret:
+ * once handed to the mail server it is kept neither in the facts nor in the
+ * text (the request keeps only its HMAC). The sandbox mailbox, a
+ * development tool, shows it.
+ */
+function keptCopy (row: MailRow, message: RenderedMail, deps: DeliveryDeps): { subject: string, text_body: string, data?: string } {
+  const code = row.data.code
+  if (row.template !== 'privacy-verification-code' || deps.config.mail.mode === 'sandbox' || code === undefined || code === '') {
+    return { subject: message.subject, text_body: message.text }
+  }
+  return { subject: message.subject.replaceAll(code, CODE_MASK), text_body: message.text.replaceAll(code, CODE_MASK), data: JSON.stringify({ ...row.data, code: CODE_MASK }) }
+}
+
 export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }): Promise<void> {
   const db = mailDb(deps.db)
   const row = await findMail(db, mailId)
@@ -126,7 +142,7 @@ export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: 
   } catch (error) {
     const reason = describeFailure(error)
     const final = last || error instanceof PermanentFailure
-    await updateMail(db, row.id, {
+    await recordDelivery(db, row, {
       attempts: attempt.number,
       last_error: reason,
       status: final ? 'failed' : 'queued',
@@ -138,15 +154,18 @@ export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: 
     if (final) return
     throw new Error(reason) // graphile-worker retries with backoff
   }
-  await updateMail(db, row.id, {
+  const recorded = await recordDelivery(db, row, {
     status: 'sent',
     sent_at: new Date(),
     attempts: attempt.number,
     last_error: null,
     next_attempt_at: null,
-    subject: composed.message.subject,
-    text_body: composed.message.text,
+    ...keptCopy(row, composed.message, deps),
     ...forgetRecipient(row, deps)
   })
+  if (!recorded) {
+    deps.log.info({ mailId: publicId, template: row.template }, 'email delivered while its recipient\'s data was erased: the erasure stands')
+    return
+  }
   deps.log.info({ mailId: publicId, template: row.template }, deps.config.mail.mode === 'sandbox' ? 'email kept in the sandbox mailbox' : 'email delivered')
 }

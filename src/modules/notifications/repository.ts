@@ -17,6 +17,19 @@ export async function updateMail (db: MailHandle, id: string, changes: Updateabl
   return await db.updateTable('mail_outbox').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
+/**
+ * The outcome of a delivery, written only if the row is still as the
+ * delivery read it (queued, same recipient): an erasure that ran during the
+ * send has changed the recipient and emptied the text, and must not be
+ * undone. False when it had.
+ */
+export async function recordDelivery (db: MailHandle, row: Pick<MailRow, 'id' | 'recipient_index'>, changes: Updateable<MailOutboxTable>): Promise<boolean> {
+  const result = await db.updateTable('mail_outbox').set(changes)
+    .where('id', '=', row.id).where('status', '=', 'queued').where('recipient_index', '=', row.recipient_index)
+    .executeTakeFirst()
+  return result.numUpdatedRows > 0n
+}
+
 /** The sandbox mailbox: sent messages, the last delivered first. */
 export async function listSent (db: MailHandle, limit: number): Promise<MailRow[]> {
   return await db.selectFrom('mail_outbox').selectAll().where('status', '=', 'sent').orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(limit).execute()

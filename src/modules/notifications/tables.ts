@@ -15,7 +15,7 @@ export interface MailOutboxTable {
   template: string
   recipient_encrypted: string
   recipient_index: string
-  data: ColumnType<MailData, string, never>
+  data: ColumnType<MailData, string, string>
   subject: Nullable<string>
   text_body: Nullable<string>
   html_body: Nullable<string>

@@ -119,7 +119,8 @@ async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyReque
     refundRequests: await eraseRefundReasons(trx, paymentIds, tombstone),
     payments: await erasePayments(trx, acceptanceIds, tombstone),
     refunds: await eraseReturnReasons(trx, paymentIds, tombstone),
-    emails: await eraseMail(trx, request.email_index, tombstone),
+    // every message to the address until now: those of a refund finished under the legal hold too
+    emails: await eraseMail(trx, request.email_index, new Date(), tombstone),
     bankRecords: await eraseOrderRecords(trx as unknown as Transaction<SandboxBankDatabase>, paymentPublicIds),
     idempotencyRecords: await eraseIdempotencyRecords(trx, resourceIds),
     privacyRequests: await eraseUnverifiedRequests(trx, request.email_index, requestId, tombstone)

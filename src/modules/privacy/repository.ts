@@ -1,5 +1,6 @@
 import { sql, type ColumnType, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
 import type { Database } from '../../db/database.js'
+import { toPublicId } from '../../lib/ids.js'
 import type { AcceptancesTable, DB } from '../../db/types.js'
 import type { PrivacyStatus } from './schemas.js'
 
@@ -42,7 +43,7 @@ export interface PrivacyRequestsTable {
 export type PrivacyDb = Omit<DB, 'acceptances'> & {
   acceptances: AcceptancesTable & { consent_withdrawn_at: Nullable<Date> }
   privacy_requests: PrivacyRequestsTable
-  mail_outbox: { id: string, recipient_encrypted: string, recipient_index: string, data: ColumnType<unknown, string, string>, text_body: string | null, html_body: string | null, status: string, last_error: string | null, next_attempt_at: Date | null, erase_recipient_after_delivery: boolean }
+  mail_outbox: { id: string, created_at: Date, recipient_encrypted: string, recipient_index: string, data: ColumnType<unknown, string, string>, text_body: string | null, html_body: string | null, status: string, last_error: string | null, next_attempt_at: Date | null, erase_recipient_after_delivery: boolean }
   idempotency_keys: { principal: string, key: string, resource_id: string | null }
   events: { id: string, type: string, data: ColumnType<unknown, string, string>, partner_data: ColumnType<unknown, string | null, string | null> }
 }
@@ -171,7 +172,10 @@ export async function eraseAcceptances (db: Handle, ids: string[], tombstone: To
 /** The raw callbacks carry the payer's email, phone and IP (pg_user_*); the verdict and our reply stay. */
 export async function eraseCallbacks (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
   if (paymentIds.length === 0) return 0
-  const result = await db.updateTable('bank_callbacks').set({ raw_encrypted: tombstone.emptyJson }).where('payment_id', 'in', paymentIds).executeTakeFirst()
+  // by payment, and by order id: a callback stored before it could be matched names the order only
+  const orderIds = paymentIds.map((id) => toPublicId('payment', id))
+  const result = await db.updateTable('bank_callbacks').set({ raw_encrypted: tombstone.emptyJson })
+    .where((eb) => eb.or([eb('payment_id', 'in', paymentIds), eb('order_id', 'in', orderIds)])).executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
 
@@ -211,7 +215,12 @@ export async function eraseReturnReasons (db: Handle, paymentIds: string[], tomb
   return Number(result.numUpdatedRows)
 }
 
-/** Return URLs may carry anything the site put in them: gone with the payer's indexes. */
+/**
+ * Return URLs may carry anything the site put in them: gone with the payer's
+ * email and IP indexes. The payments' IIN index stays: it is the debtor's,
+ * from the creditor's portfolio (the debt keeps the same), processed to
+ * collect the claim, a legal basis other than the payer's consent.
+ */
 export async function erasePayments (db: Handle, acceptanceIds: string[], tombstone: Tombstone): Promise<number> {
   if (acceptanceIds.length === 0) return 0
   const result = await db.updateTable('payments').set({ email_index: tombstone.index, ip_index: tombstone.index, return_url: null }).where('acceptance_id', 'in', acceptanceIds).executeTakeFirst()
@@ -224,7 +233,7 @@ export async function erasePayments (db: Handle, acceptanceIds: string[], tombst
  * which names only ids and amounts, stays for the operators' log). One not
  * yet delivered is not delivered any more.
  */
-export async function eraseMail (db: Handle, emailIndex: string, tombstone: Tombstone): Promise<number> {
+export async function eraseMail (db: Handle, emailIndex: string, until: Date, tombstone: Tombstone): Promise<number> {
   const result = await db.updateTable('mail_outbox').set((eb) => ({
     recipient_encrypted: tombstone.encrypted,
     recipient_index: tombstone.index,
@@ -234,7 +243,10 @@ export async function eraseMail (db: Handle, emailIndex: string, tombstone: Tomb
     status: eb.case().when('status', '=', 'queued').then('failed').else(eb.ref('status')).end(),
     last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased').else(eb.ref('last_error')).end(),
     next_attempt_at: null
-  })).where('recipient_index', '=', emailIndex).executeTakeFirst()
+  })).where('recipient_index', '=', emailIndex)
+    // what was queued until the erasure; a message queued later (a fresh consent, offer cl. 14) is not covered
+    .where('created_at', '<=', until)
+    .executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
 

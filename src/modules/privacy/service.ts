@@ -16,7 +16,7 @@ import { recordAudit } from '../audit/repository.js'
 import { businessDaysAfter } from '../calendar/service.js'
 import { iinIndex } from '../debts/import-service.js'
 import { queuePrivacyVerificationCode } from '../notifications/service.js'
-import { PRIVACY_ERASURE_TASK } from './erasure.js'
+import { ERASED, PRIVACY_ERASURE_TASK } from './erasure.js'
 import {
   countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, privacyDb, updatePrivacyRequest, withdrawConsent,
   type ErasedCounts, type PrivacyRequestRow
@@ -159,13 +159,15 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
       if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
       return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }
     }
+    // An expired request never became the person's act: its copy of the name, email and IIN goes with it.
+    const expire = { status: 'expired' as const, full_name_encrypted: deps.pii.encrypt(ERASED), email_encrypted: null, iin_index: null }
     if (effectiveStatus(row, now) === 'expired') {
-      if (row.status !== 'expired') await updatePrivacyRequest(trx, row.id, { status: 'expired' })
+      if (row.status !== 'expired') await updatePrivacyRequest(trx, row.id, expire)
       return { outcome: 'expired' }
     }
     if (!right) {
       const attempts = row.verification_attempts + 1
-      await updatePrivacyRequest(trx, row.id, { verification_attempts: attempts, ...(attempts >= MAX_WRONG_CODES ? { status: 'expired' as const } : {}) })
+      await updatePrivacyRequest(trx, row.id, { verification_attempts: attempts, ...(attempts >= MAX_WRONG_CODES ? expire : {}) })
       return { outcome: 'wrong', attemptsLeft: Math.max(0, MAX_WRONG_CODES - attempts) }
     }
     await updatePrivacyRequest(trx, row.id, { status: 'received', verified_at: now, due_at: dueAt })

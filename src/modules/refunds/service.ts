@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import type { RefundStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
@@ -27,10 +26,6 @@ const REFUND_DUE_BUSINESS_DAYS = 5
 // The answer a client's open request gets when the agency returns the whole payment (offer cl. 8).
 const RETURN_CLOSES_REQUEST = 'Платёж возвращается агентством в полном объёме (п. 8 оферты): деньги вернутся на карту, с которой была оплата.'
 
-/** The audit log proves which reason was given without holding it: reasons name people (DESIGN section 7). */
-function sha256Hex (text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex')
-}
 
 interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
@@ -214,7 +209,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder, reason_encrypted: deps.pii.encrypt(reason) })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
     await recordEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
-    await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { amount: remainder.toString(), reasonSha256: sha256Hex(reason) } })
+    await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { amount: remainder.toString() } })
     return toRefund(refund)
   })
 }
