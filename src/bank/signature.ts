@@ -4,7 +4,8 @@
  * the secret key, joined with ';'. The same rule signs our requests, the
  * bank's answers, the bank's callbacks and our replies to them.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
+import { equalInConstantTime } from '../lib/crypto.js'
 
 const SIGNATURE = 'pg_sig'
 
@@ -24,9 +25,7 @@ export function signParams (scriptName: string, params: Record<string, string>, 
 export function verifyParams (scriptName: string, params: Record<string, string>, secretKey: string): boolean {
   const received = params[SIGNATURE]
   if (typeof received !== 'string') return false
-  const expected = Buffer.from(signParams(scriptName, params, secretKey), 'utf8')
-  const actual = Buffer.from(received, 'utf8')
-  return actual.length === expected.length && timingSafeEqual(actual, expected)
+  return equalInConstantTime(received, signParams(scriptName, params, secretKey))
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 
 /**
  * Personal data at rest: AES-256-GCM with a key id in every ciphertext so
@@ -96,4 +96,11 @@ export function createPiiCipher (keys: PiiKeys): PiiCipher {
 
 export function generateKey (): Buffer {
   return randomBytes(32)
+}
+
+/** Two texts compared in constant time (a secret against what was presented); false when their lengths differ. */
+export function equalInConstantTime (a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8')
+  const right = Buffer.from(b, 'utf8')
+  return left.length === right.length && timingSafeEqual(left, right)
 }

@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AppConfig } from '../../app.js'
 import { Unauthenticated } from '../../http/errors.js'
+import { equalInConstantTime } from '../../lib/crypto.js'
 import { problemResponses } from '../../http/schemas.js'
 import { collectDatabaseFigures, type DatabaseFigures } from './figures.js'
 
@@ -29,12 +29,6 @@ declare module 'fastify' {
 }
 
 const PREFIX = 'debt_payments_'
-
-function sameToken (given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
 
 export default fp(async function metricsPlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
   const registry = new Registry()
@@ -143,7 +137,7 @@ export default fp(async function metricsPlugin (app: FastifyInstance, { config }
     if (config.metricsToken !== null) {
       const header = request.headers.authorization ?? ''
       const token = header.startsWith('Bearer ') ? header.slice(7) : ''
-      if (!sameToken(token, config.metricsToken)) throw new Unauthenticated('A valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>')
+      if (!equalInConstantTime(token, config.metricsToken)) throw new Unauthenticated('A valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>')
     }
     await readDatabase()
     return await reply.type(registry.contentType).send(await registry.metrics())

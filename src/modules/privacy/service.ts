@@ -1,10 +1,10 @@
-import { randomInt, timingSafeEqual } from 'node:crypto'
+import { randomInt } from 'node:crypto'
 import type { Transaction } from 'kysely'
 import type { AgencyRequisites, Config } from '../../config.js'
 import type { Database } from '../../db/database.js'
 import type { DB } from '../../db/types.js'
 import { almatyDate } from '../../lib/calendar.js'
-import type { PiiCipher } from '../../lib/crypto.js'
+import { equalInConstantTime, type PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { validateIin } from '../../lib/iin.js'
@@ -78,12 +78,6 @@ function codeHash (pii: PiiCipher, requestId: string, code: string): string {
   return pii.blindIndex(`privacy-code:${requestId}:${code}`)
 }
 
-function sameHash (a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8')
-  const right = Buffer.from(b, 'utf8')
-  return left.length === right.length && timingSafeEqual(left, right)
-}
-
 /** Six digits, uniformly random. */
 function newCode (): string {
   return randomInt(0, 1_000_000).toString().padStart(6, '0')
@@ -154,7 +148,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
   const verdict = await privacyDb(deps.db).transaction().execute(async (trx): Promise<Verdict> => {
     const row = await findPrivacyRequest(trx, id, { forUpdate: true })
     if (row === undefined) throw privacyRequestNotFound()
-    const right = row.verification_code_hash !== null && sameHash(row.verification_code_hash, codeHash(deps.pii, row.id, code))
+    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, codeHash(deps.pii, row.id, code))
     if (row.verified_at !== null && row.due_at !== null && (row.status === 'received' || row.status === 'on_legal_hold' || row.status === 'completed')) {
       if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
       return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }
