@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
+import type { Kysely } from 'kysely'
+import { createDatabase } from '../../src/db/database.js'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type AppConfig } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -52,6 +54,20 @@ export async function createTestDatabase (t: Teardown): Promise<string> {
   await admin(`create database ${name} template ${process.env.TEST_TEMPLATE_DATABASE ?? 'app_template'}`)
   onTeardown(t, async () => { await admin(`drop database if exists ${name} with (force)`) })
   return withDatabase(serverUrl(), name)
+}
+
+/**
+ * An empty database, not migrated (migration tests run the migrations
+ * themselves, from an old state), with a one-connection handle on it; both
+ * go when the test ends.
+ */
+export async function createEmptyDatabase (t: Teardown): Promise<Kysely<any>> {
+  const name = `test_mig_${randomBytes(6).toString('hex')}`
+  await admin(`create database ${name}`)
+  onTeardown(t, async () => { await admin(`drop database if exists ${name} with (force)`) })
+  const handle = createDatabase(withDatabase(serverUrl(), name), { max: 1 })
+  onTeardown(t, async () => { await handle.close() })
+  return handle.db as unknown as Kysely<any>
 }
 
 export function testConfig (databaseUrl: string, env: Record<string, string> = {}): AppConfig {

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import pg from 'pg'
 import { sql } from 'kysely'
-import { createDatabase } from '../../src/db/database.js'
+import { createEmptyDatabase } from '../helpers/app.js'
 import { createMigrator, migrateToLatest } from '../../src/db/migrator.js'
 import { debtLedger, trialBalance } from '../../src/modules/ledger/service.js'
 
@@ -11,22 +9,7 @@ import { debtLedger, trialBalance } from '../../src/modules/ledger/service.js'
  * refund gets its entries, so the ledger ties out from day one and each
  * receivable equals the outstanding amount the old code kept.
  */
-async function admin (text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
-  await client.connect()
-  try { await client.query(text) } finally { await client.end() }
-}
-
-const name = `test_mig_${randomBytes(6).toString('hex')}`
-await admin(`create database ${name}`)
-const url = new URL(process.env.TEST_DATABASE_URL as string)
-url.pathname = `/${name}`
-const handle = createDatabase(url.toString(), { max: 1 })
-t.teardown(async () => {
-  await handle.close()
-  await admin(`drop database if exists ${name} with (force)`)
-})
-const db = handle.db as any
+const db = await createEmptyDatabase(t)
 
 t.test('history before the ledger gets its entries and ties out', async (t) => {
   const before = await createMigrator(db).migrateTo('0011_receipt_secrets')

@@ -1,32 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import pg from 'pg'
 import { sql } from 'kysely'
-import { createDatabase } from '../../src/db/database.js'
+import { createEmptyDatabase } from '../helpers/app.js'
 import { createMigrator, migrateToLatest } from '../../src/db/migrator.js'
 
 /**
  * Migrations 0016 and 0017 on a database with history: requests received
  * before verification existed count as verified when received, and the
- * audit log's return reasons (which name people) give way to their SHA-256,
+ * audit log's return reasons (which name people) are removed, leaving a mark,
  * through the one sanctioned path past the append-only trigger.
  */
-async function admin (text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
-  await client.connect()
-  try { await client.query(text) } finally { await client.end() }
-}
-
-const name = `test_mig_${randomBytes(6).toString('hex')}`
-await admin(`create database ${name}`)
-const url = new URL(process.env.TEST_DATABASE_URL as string)
-url.pathname = `/${name}`
-const handle = createDatabase(url.toString(), { max: 1 })
-t.teardown(async () => {
-  await handle.close()
-  await admin(`drop database if exists ${name} with (force)`)
-})
-const db = handle.db as any
+const db = await createEmptyDatabase(t)
 
 t.test('old requests and old audit entries are brought under the new rules', async (t) => {
   t.equal((await createMigrator(db).migrateTo('0015_mail_outbox')).error, undefined)
