@@ -5,8 +5,7 @@ import { trialBalance } from '../ledger/service.js'
 
 /**
  * The figures the database knows, read at scrape time with a handful of
- * aggregate queries on indexed columns. Tables that another module may not
- * have created yet (webhooks) count as empty.
+ * aggregate queries on indexed columns.
  */
 export interface DatabaseFigures {
   payments: Record<string, number>
@@ -25,11 +24,6 @@ async function countsBy (db: Database, table: string, column: string): Promise<R
   return Object.fromEntries(rows.rows.map((r) => [r.key, Number(r.n)]))
 }
 
-async function tableExists (db: Database, name: string): Promise<boolean> {
-  const row = await sql<{ found: string | null }>`select to_regclass(${name})::text as found`.execute(db)
-  return row.rows[0]?.found !== null && row.rows[0]?.found !== undefined
-}
-
 export async function collectDatabaseFigures (db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }): Promise<DatabaseFigures> {
   const stuck = await sql<{ n: string }>`select count(*) as n from payments
     where status = 'pending' and created_at < now() - make_interval(secs => ${options.paymentLifetimeSeconds + 600})`.execute(db)
@@ -43,13 +37,7 @@ export async function collectDatabaseFigures (db: Database, options: { ledger: b
            extract(epoch from now() - min(run_at) filter (where locked_at is null and run_at <= now() and attempts < max_attempts))::float8 as oldest
     from graphile_worker._private_jobs`.execute(db)
   const job = jobs.rows[0]
-  let webhookDeliveries: Record<string, number> = {}
-  let webhookEndpointsDisabled = 0
-  if (await tableExists(db, 'webhook_deliveries')) webhookDeliveries = await countsBy(db, 'webhook_deliveries', 'status')
-  if (await tableExists(db, 'webhook_endpoints')) {
-    const disabled = await sql<{ n: string }>`select count(*) as n from webhook_endpoints where status = 'disabled'`.execute(db)
-    webhookEndpointsDisabled = Number(disabled.rows[0]?.n ?? 0)
-  }
+  const disabled = await sql<{ n: string }>`select count(*) as n from webhook_endpoints where status = 'disabled'`.execute(db)
   let ledger: DatabaseFigures['ledger'] = null
   if (options.ledger) {
     const balance = await trialBalance(db)
@@ -62,8 +50,8 @@ export async function collectDatabaseFigures (db: Database, options: { ledger: b
     overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),
     jobs: { runnable: Number(job?.runnable ?? 0), locked: Number(job?.locked ?? 0), failed: Number(job?.failed ?? 0), oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0) },
     emails: await countsBy(db, 'mail_outbox', 'status'),
-    webhookDeliveries,
-    webhookEndpointsDisabled,
+    webhookDeliveries: await countsBy(db, 'webhook_deliveries', 'status'),
+    webhookEndpointsDisabled: Number(disabled.rows[0]?.n ?? 0),
     ledger
   }
 }
