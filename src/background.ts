@@ -21,11 +21,14 @@ export async function startBackground (app: FastifyInstance, config: Config & { 
   guardPool(pool, app.log)
   // heartbeats, and the sweep that hands a dead worker's jobs back within a minute
   const liveness = startLiveness(pool, app.log)
-  const runner = await startWorker({ pool, log: app.log, taskList: taskList(app), crontab: CRONTAB, events: liveness.events })
+  // aborted when the stop begins: long jobs (an import, the reconciliation scan) stop at their next safe point
+  const stopping = new AbortController()
+  const runner = await startWorker({ pool, log: app.log, taskList: taskList(app, stopping.signal), crontab: CRONTAB, events: liveness.events })
   return {
     runner,
     stop: async () => {
-      await runner.stop()
+      stopping.abort()
+      await runner.stop() // takes no new job; waits for the running ones
       await liveness.stop()
       await pool.end()
     }

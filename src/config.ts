@@ -19,6 +19,7 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   ROLE: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')])),
   MIGRATE_ON_START: Type.Optional(Bool),
+  SHUTDOWN_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 2, maximum: 600 })),
   CORS_ORIGINS: Type.Optional(Type.String()),
   TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/,\\s]+)$', description: 'false, true, a hop count, or proxy addresses/CIDRs' })),
   PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/.*)?$' })),
@@ -92,6 +93,8 @@ export interface Config {
   logLevel: NonNullable<Env['LOG_LEVEL']>
   role: 'api' | 'worker' | 'all'
   migrateOnStart: boolean
+  /** SIGTERM: how long in-flight requests and jobs get; running jobs are asked to stop at half of it. */
+  shutdownTimeoutSeconds: number
   corsOrigins: string[]
   /** Whom to believe about the client's address (X-Forwarded-For): rate limits and risk rules key on it. */
   trustProxy: boolean | number | string
@@ -177,7 +180,7 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR', 'PRIVACY_REQUESTS_PER_IP_PER_HOUR', 'DEBT_IMPORT_MAX_BYTES',
+const INTEGER_VARS = new Set(['PORT', 'SHUTDOWN_TIMEOUT_SECONDS', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR', 'PRIVACY_REQUESTS_PER_IP_PER_HOUR', 'DEBT_IMPORT_MAX_BYTES',
   'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'WEBHOOK_TIMEOUT_MS', 'RECONCILE_AFTER_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
   'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
 const BOOLEAN_VARS = new Set(['MIGRATE_ON_START', 'WEBHOOK_ALLOW_PRIVATE_URLS'])
@@ -292,6 +295,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? 'info',
     role: e.ROLE ?? 'all',
     migrateOnStart: e.MIGRATE_ON_START ?? true,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? 20,
     corsOrigins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     publicBaseUrl,

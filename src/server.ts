@@ -49,12 +49,20 @@ if (database.embedded !== null && database.embedded !== undefined) {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal)
 }
 
-closeWithGrace({ delay: 20_000 }, async ({ signal, err }) => {
+// SIGTERM/SIGINT: at once the worker stops taking jobs and the server stops accepting connections (keep-alive
+// requests get 503); in-flight requests and running jobs finish, long jobs (an import) at their next safe point.
+// The jobs use the app's pool, so the onClose hook below (it runs after the server closed, before the pools) waits
+// for them. Past SHUTDOWN_TIMEOUT_SECONDS close-with-grace exits 1; a job still held is picked up again elsewhere.
+let jobsStopped: Promise<void> | null = null
+const stopJobs = async (): Promise<void> => { await (jobsStopped ??= background.stop()) }
+app.addHook('onClose', stopJobs)
+closeWithGrace({ delay: config.shutdownTimeoutSeconds * 1000 }, async ({ signal, err }) => {
   if (err !== undefined) log.error({ err }, 'shutting down after an error')
   else log.info({ signal }, 'shutting down: finishing in-flight requests and jobs')
-  await background.stop() // jobs use the app's services: they finish first
+  stopJobs().catch(() => {}) // its failure surfaces in the onClose hook
   await app.close()
   await database.embedded?.stop()
+  log.info('stopped')
 })
 
 await app.listen({ port: config.port, host: config.host })

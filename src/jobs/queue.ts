@@ -17,3 +17,15 @@ export async function enqueueJob (db: Kysely<any> | Transaction<any>, task: stri
     job_key := ${options.jobKey ?? null}
   )`.execute(db)
 }
+
+/**
+ * Thrown by a long job that stopped at a safe point (between two committed
+ * batches) because the process is shutting down. graphile-worker puts the
+ * job back with its usual backoff, and it resumes where it stopped.
+ */
+export class JobInterrupted extends Error {
+  constructor (what: string) {
+    super(`${what} stopped for a shutdown; it resumes where it stopped`)
+    this.name = 'JobInterrupted'
+  }
+}

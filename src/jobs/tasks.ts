@@ -1,6 +1,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
-import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
+import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
+import { JobInterrupted } from './queue.js'
 import { purgeLookupFailures } from '../modules/debts/repository.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
@@ -23,18 +24,22 @@ function payloadId (payload: unknown, key: string): string {
   return value
 }
 
-export function taskList (app: FastifyInstance): TaskList {
+/** `stopping` is aborted when the process begins to stop: long tasks end at their next safe point. */
+export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskList {
   const debtImport: Task = async (payload, helpers) => {
     const importId = payloadId(payload, 'importId')
     try {
-      await processImport({ db: app.db, pii: app.pii }, importId)
+      await processImport({ db: app.db, pii: app.pii }, importId, stopping)
     } catch (error) {
-      if (helpers.job.attempts >= helpers.job.max_attempts) await abandonImport(app.db, importId)
+      if (error instanceof JobInterrupted) {
+        // a shutdown is not a failure: on the last attempt it gets a fresh job rather than being abandoned
+        if (helpers.job.attempts >= helpers.job.max_attempts) await requeueImport(app.db, importId)
+      } else if (helpers.job.attempts >= helpers.job.max_attempts) await abandonImport(app.db, importId)
       throw error
     }
   }
   const reconcile: Task = async () => {
-    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds })
+    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds, ...(stopping !== undefined ? { signal: stopping } : {}) })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
   const refund: Task = async (payload, helpers) => {

@@ -2,6 +2,7 @@ import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel, 
 import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import { connectionFailure, guardConnections } from '../db/database.js'
+import { JobInterrupted } from './queue.js'
 
 /**
  * Background jobs on Postgres itself (graphile-worker, SKIP LOCKED): no extra
@@ -9,6 +10,10 @@ import { connectionFailure, guardConnections } from '../db/database.js'
  */
 export function workerLogger (log: FastifyBaseLogger): Logger {
   return new Logger(() => (level: LogLevel, message: string, meta?: unknown) => {
+    if ((meta as { error?: unknown } | undefined)?.error instanceof JobInterrupted) {
+      log.info({ job: (meta as { job?: { id?: unknown, task_identifier?: unknown } }).job?.task_identifier }, ((meta as { error: Error }).error).message)
+      return
+    }
     const context = { worker: meta }
     if (level === 'error') log.error(context, message)
     else if (level === 'warning') log.warn(context, message)

@@ -12,6 +12,8 @@ import {
   updateStagedStatements, type DebtImportRow, type DebtInsert, type StagedBatch
 } from './repository.js'
 import { statusFor } from './status.js'
+import { enqueueJob, JobInterrupted } from '../../jobs/queue.js'
+import { DEBT_IMPORT_TASK, IMPORT_MAX_ATTEMPTS } from './import-upload.js'
 import { publishDebtClosed, publishImportCompleted } from '../events/service.js'
 import type { DebtImport } from './schemas.js'
 
@@ -151,7 +153,8 @@ export async function applyStagedBatch (trx: Transaction<DB>, batch: StagedBatch
  * one transaction. Staged rows lost with a database crash (the staging
  * table is unlogged) fail the import with a reason, never a short report.
  */
-export async function processImport (deps: Deps, importId: string): Promise<void> {
+/** `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes later. */
+export async function processImport (deps: Deps, importId: string, stopping?: AbortSignal): Promise<void> {
   if (!await claimImport(deps.db, importId)) return
   const missing = await missingStagedRows(deps.db, importId)
   if (missing > 0) {
@@ -160,6 +163,7 @@ export async function processImport (deps: Deps, importId: string): Promise<void
   }
   await rejectDuplicates(deps.db, importId)
   while (true) {
+    if (stopping?.aborted === true) throw new JobInterrupted('the import')
     const batch = await nextStagedBatch(deps.db, importId, PROCESS_BATCH)
     if (batch === null) break
     await deps.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
@@ -168,6 +172,11 @@ export async function processImport (deps: Deps, importId: string): Promise<void
     await finishImport(trx, importId)
     await publishImportCompleted(trx, importId)
   })
+}
+
+/** An import interrupted on its job's last attempt gets a fresh job: a shutdown is not a failure. */
+export async function requeueImport (db: Database, importId: string): Promise<void> {
+  await enqueueJob(db, DEBT_IMPORT_TASK, { importId }, { maxAttempts: IMPORT_MAX_ATTEMPTS })
 }
 
 /** After the last retry: the import is failed for good and its staged rows (with PII) go. */

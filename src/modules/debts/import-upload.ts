@@ -15,6 +15,8 @@ import { RowCrypto } from './import-crypto.js'
 import { insertImport, setImportTotals } from './repository.js'
 
 export const DEBT_IMPORT_TASK = 'debt-import'
+/** Attempts of one import job (graphile-worker backoff between them) before the import is failed. */
+export const IMPORT_MAX_ATTEMPTS = 5
 /** COPY data is sent in pieces of about this many characters. */
 const COPY_CHUNK = 256 * 1024
 
@@ -60,7 +62,7 @@ export async function stageImport (deps: UploadDeps, actor: Actor, input: { body
     stream.end()
     await copyDone
     await setImportTotals(trx, id, rows, BigInt(bytes))
-    await enqueueJob(trx, DEBT_IMPORT_TASK, { importId: id }, { maxAttempts: 5 })
+    await enqueueJob(trx, DEBT_IMPORT_TASK, { importId: id }, { maxAttempts: IMPORT_MAX_ATTEMPTS })
     await recordAudit(trx, actor, { action: 'debt_import.created', entityType: 'debt_import', entityId: publicId, details: { rowsTotal: rows, bytes, fileName: input.fileName } })
     await client.query('commit')
     client.release()

@@ -28,7 +28,8 @@ const BATCH = 50
 const CHUNK = 10
 const RUN_BUDGET_MS = 45_000
 
-export interface ReconcileDeps { db: Database, bank: BankProvider, log: FastifyBaseLogger, reconcileAfterSeconds?: number }
+/** `signal`: aborted when the process stops; the scan ends after the payment in hand (the rest are asked at their next check). */
+export interface ReconcileDeps { db: Database, bank: BankProvider, log: FastifyBaseLogger, reconcileAfterSeconds?: number, signal?: AbortSignal }
 export interface ReconcileResult { checked: number, succeeded: number, failed: number, expired: number, flagged: number, skipped: number }
 type Outcome = 'succeeded' | 'failed' | 'expired' | 'flagged' | 'skipped'
 
@@ -37,9 +38,11 @@ export async function reconcilePayments (deps: ReconcileDeps, now = new Date(), 
   await completePendingBankReportedRefunds(deps.db, batch)
   const schedule = { firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS, maxSeconds: MAX_WAIT_SECONDS }
   const started = performance.now()
-  while (result.checked < batch && performance.now() - started < RUN_BUDGET_MS) {
+  const stopping = (): boolean => deps.signal?.aborted === true
+  while (result.checked < batch && performance.now() - started < RUN_BUDGET_MS && !stopping()) {
     const claimed = await claimPaymentsToReconcile(deps.db, now, Math.min(CHUNK, batch - result.checked), schedule)
     for (const payment of claimed) {
+      if (stopping()) break
       result.checked++
       result[await reconcileGuarded(deps, payment, now)]++
     }
