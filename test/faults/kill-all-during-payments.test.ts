@@ -37,7 +37,7 @@ t.test('kill -9 of every process during a payment burst: after restart and recon
   await eventually(async () => await paidAtBank() >= 5, 120_000)
   await Promise.all(processes.map(async (p) => { await p.kill() }))
   const outcomes = await burst
-  t.comment(`${outcomes.filter((o) => o.status === 'fulfilled').length} of ${PAYERS} payers finished before the kill; the bank charged ${await paidAtBank()}`)
+  t.comment(`${outcomes.filter((o) => o.status === 'fulfilled').length} of ${PAYERS} payers finished before the kill; the bank charged ${await paidAtBank()}; ${(await booksVersusBank(databaseUrl)).wrong.length} differences to the bank's records before the restart`)
 
   // Back on the same addresses (the bank's queued callbacks name them); the bank's retries and reconciliation catch up.
   const restarted = await startAll(processes.map((p) => p.port))

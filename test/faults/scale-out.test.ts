@@ -71,6 +71,7 @@ t.test('2 API + 2 worker processes: nothing twice, the books match the bank', as
 
   const runs = workers.flatMap((worker) => [...worker.output().matchAll(/Completed task (\d+) \(([a-z-]+)/g)].map((m) => `${m[1]} ${m[2]}`))
   t.ok(runs.some((run) => run.endsWith('debt-import')) && runs.some((run) => run.endsWith('refund-execute')), 'the workers ran the imports and the refunds')
+  t.comment(`${runs.length} job runs across the two workers`)
   t.same(runs.filter((run, i) => runs.indexOf(run) !== i), [], 'no job ran twice')
   t.ok(workers.every((worker) => /Completed task/.test(worker.output())), 'both workers took jobs')
   for (const process of [a, b, ...workers]) t.same(process.errors(), [], `${process.name} logged no error`)
