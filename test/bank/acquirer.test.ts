@@ -143,13 +143,12 @@ t.test('network down: BankUnavailableError; no answer in time: BankTimeoutError,
   t.ok(refused instanceof BankUnavailableError && !(refused instanceof BankTimeoutError))
   t.match(refused, { code: 'bank_unavailable', cause: Error })
 
+  // the fake bank never answers: only the acquirer's own timeout can end this call
   const { acquirer } = await acquirerAgainst(t, () => 'hang', 150)
-  const started = Date.now()
   const late = await acquirer.refund({ bankPaymentId: '1', amount: 100n }).catch((caught: unknown) => caught)
   t.ok(late instanceof BankTimeoutError)
   t.ok(late instanceof BankUnavailableError, 'a timeout is a kind of unavailability')
   t.match(late, { code: 'bank_timeout', name: 'BankTimeoutError' })
-  t.ok(Date.now() - started < 2000, 'gives up at the timeout')
 })
 
 t.test('the documented get_status3.php answer, nested refunds and all, verifies and reads as refunded', async (t) => {
