@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Runner } from 'graphile-worker'
 import type { Config } from './config.js'
 import { guardPool, startWorker } from './jobs/worker.js'
+import { endPool } from './db/database.js'
 import { startLiveness } from './jobs/liveness.js'
 import { CRONTAB, taskList } from './jobs/tasks.js'
 
@@ -30,7 +31,7 @@ export async function startBackground (app: FastifyInstance, config: Config & { 
       stopping.abort()
       await runner.stop() // takes no new job; waits for the running ones
       await liveness.stop()
-      await pool.end()
+      await endPool(pool)
     }
   }
 }

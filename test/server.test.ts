@@ -66,6 +66,7 @@ t.test('a restart reuses the data: a published offer is still current', async (t
   t.equal(await stopServer(first.child), 0, 'a graceful stop exits 0')
   const shutdown = first.output().slice(first.output().indexOf('shutting down'))
   t.notMatch(shutdown, /"level":(50|60)/, 'and logs no error: Postgres stops last, after the pools')
+  t.notMatch(shutdown, /connection lost/, 'nor a lost connection: the pools\' connections have closed before Postgres stops')
   t.ok(existsSync(join(dataDir, 'keys.json')), 'PII keys were generated into DATA_DIR')
   t.match(first.output(), /PII keys generated/, 'with a warning')
 

@@ -39,8 +39,27 @@ export interface DatabaseHandle {
  * query itself still fails, and the request answers 503.
  */
 export function guardConnections (pool: pg.Pool, onError: (error: Error, where: 'idle' | 'client') => void): void {
+  const open = new Set<pg.Client>()
+  connections.set(pool, open)
   pool.on('error', (error) => { onError(error, 'idle') })
-  pool.on('connect', (client) => { client.on('error', (error) => { onError(error, 'client') }) })
+  pool.on('connect', (client) => {
+    open.add(client)
+    client.on('end', () => { open.delete(client) })
+    client.on('error', (error) => { onError(error, 'client') })
+  })
+}
+
+const connections = new WeakMap<pg.Pool, Set<pg.Client>>()
+
+/**
+ * Ends a pool and waits until its connections have really closed. pg-pool's end() resolves once it has told its
+ * clients to end, before their sockets close: a database stopped right after (the embedded one, at shutdown) cut
+ * them, and each logged a lost connection (57P01).
+ */
+export async function endPool (pool: pg.Pool, end: () => Promise<void> = async () => { await pool.end() }): Promise<void> {
+  const closed = [...(connections.get(pool) ?? [])].map(async (client) => { await new Promise((resolve) => { client.once('end', resolve) }) })
+  await end()
+  await Promise.all(closed)
 }
 
 /** What to log of a connection failure: pg attaches its whole client object to the error. */
@@ -60,7 +79,7 @@ export function createDatabase (connectionString: string, options: { max?: numbe
   })
   guardConnections(pool, options.onError ?? (() => {}))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
-  return { db, pool, close: async () => { await db.destroy() } }
+  return { db, pool, close: async () => { await endPool(pool, async () => { await db.destroy() }) } }
 }
 
 /**
