@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { SCOPES } from './keys.js'
+import { StringEnum } from '../../http/schemas.js'
 
-export const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)), { description: 'admin: everything; operator: back office; partner: own payments and webhooks' })
+export const ScopeSchema = StringEnum(SCOPES, { description: 'admin: everything; operator: back office; partner: own payments and webhooks' })
 
 export const ApiKeySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('apiKey') }),

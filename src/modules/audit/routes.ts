@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { pageOf, problemResponses, Timestamp } from '../../http/schemas.js'
 import { toPublicId } from '../../lib/ids.js'
 import { listAudit, type AuditRow } from './repository.js'
 
@@ -12,8 +12,9 @@ const AuditEntrySchema = Type.Object({
   entityId: Type.Union([Type.String(), Type.Null()]),
   requestId: Type.Union([Type.String(), Type.Null()]),
   ip: Type.Union([Type.String(), Type.Null()]),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  createdAt: Type.String({ format: 'date-time' })
+  // stored as text (a bigint), answered as an integer like every other amount
+  details: Type.Object({ amount: Type.Optional(Type.Integer({ description: 'Integer tiyn (refund approvals, returns)' })) }, { additionalProperties: true }),
+  createdAt: Timestamp
 }, { $id: 'AuditEntry', additionalProperties: false })
 
 function toEntry (row: AuditRow) {

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { MoneySchema } from '../../http/schemas.js'
+import { MoneySchema, StringEnum } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const DEBT_STATUSES = ['active', 'closed', 'recalled'] as const
-export const DebtStatus = Type.Union(DEBT_STATUSES.map((s) => Type.Literal(s)), { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
+export const DebtStatus = StringEnum(DEBT_STATUSES, { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
 export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const
 
 const DebtId = Type.String({ pattern: publicIdPattern('debt'), examples: ['debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
@@ -75,7 +75,7 @@ export const ImportErrorSchema = Type.Object({
 
 export const DebtImportSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('debtImport') }),
-  status: Type.Union(IMPORT_STATUSES.map((s) => Type.Literal(s))),
+  status: StringEnum(IMPORT_STATUSES),
   rowsTotal: Type.Integer({ description: 'Data rows in the file (the header not counted)' }),
   rowsImported: Type.Integer({ description: 'New debts, and known debts whose descriptive data (name, contract or creditor spelling) changed' }),
   rowsUnchanged: Type.Integer({ description: 'Rows identical to what an earlier import brought: nothing written' }),

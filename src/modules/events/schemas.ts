@@ -1,8 +1,11 @@
 import { Type } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { EVENT_TYPES } from './tables.js'
+import { StringEnum } from '../../http/schemas.js'
 
-export const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)), { description: 'See the Webhooks section for each type\'s object' })
+export const EventTypeSchema = StringEnum(EVENT_TYPES, { description: 'See the Webhooks section for each type\'s object' })
+/** What an endpoint subscribes to: an event type, or `*` for all. */
+export const EventTypeFilterSchema = StringEnum([...EVENT_TYPES, '*'], { description: 'An event type (see the Webhooks section), or `*` for all' })
 
 export const EventSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('event'), description: 'Also the `webhook-id` of its deliveries' }),
