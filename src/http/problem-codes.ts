@@ -1,8 +1,13 @@
+import { Type, type TSchema } from '@sinclair/typebox'
+
+const RetryAfter = { retryAfterSeconds: Type.Integer({ minimum: 1, description: 'As the Retry-After header' }) }
+
 /**
  * Every problem code the service answers with: its HTTP status and an example of the problem document (the detail a
  * client sees, and the extra fields some codes add). The route schemas declare, per operation and status, which of
  * these codes it can return (`problemResponses` in ./schemas.ts), and the OpenAPI document gets them as an `enum` on
- * `code` with one of these examples. The types below make the compiler refuse a code declared under another status.
+ * `code` with one of these examples, and the fields some codes add (`fields`, optional in the document). The types
+ * below make the compiler refuse a code declared under another status.
  * test/openapi-codes.test.ts checks that every code a module throws is documented by that module's operations.
  */
 export const PROBLEM_CODES = {
@@ -16,7 +21,7 @@ export const PROBLEM_CODES = {
   invalid_idempotency_key: { status: 400, detail: 'The Idempotency-Key must be 1-255 printable ASCII characters' },
   unauthenticated: { status: 401, detail: 'Unknown or revoked API key' },
   forbidden: { status: 403, detail: 'This operation needs one of the scopes: operator, admin' },
-  payment_refused: { status: 403, detail: 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', extra: { reason: 'too_many_payments_ip' } },
+  payment_refused: { status: 403, detail: 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', extra: { reason: 'too_many_payments_ip' }, fields: { reason: Type.String({ description: 'The risk rule that refused it' }) } },
   route_not_found: { status: 404, detail: 'No route GET /v1/nothing-here' },
   request_timeout: { status: 408, detail: 'The request did not arrive in time' },
   payload_too_large: { status: 413, detail: 'The request body is larger than allowed' },
@@ -24,15 +29,15 @@ export const PROBLEM_CODES = {
   unsupported_media_type: { status: 415, detail: 'This Content-Type is not accepted here' },
   idempotency_key_reused: { status: 422, detail: 'This Idempotency-Key was used for a different request (method, path or body); use a new key for a new operation' },
   idempotency_key_in_use: { status: 409, detail: 'A request with this Idempotency-Key is still being processed; retry shortly' },
-  rate_limited: { status: 429, detail: 'Too many requests: at most 10 per 1 minute', extra: { retryAfterSeconds: 60 } },
+  rate_limited: { status: 429, detail: 'Too many requests: at most 10 per 1 minute', extra: { retryAfterSeconds: 60 }, fields: RetryAfter },
   headers_too_large: { status: 431, detail: 'The request headers are larger than allowed' },
   internal_error: { status: 500, detail: 'Something went wrong on our side; the request id helps support find it' },
-  database_unavailable: { status: 503, detail: 'The database cannot be reached right now; retry shortly', extra: { retryAfterSeconds: 5 } },
-  migrations_pending: { status: 503, detail: '1 migration(s) not applied yet', extra: { retryAfterSeconds: 5 } },
+  database_unavailable: { status: 503, detail: 'The database cannot be reached right now; retry shortly', extra: { retryAfterSeconds: 5 }, fields: RetryAfter },
+  migrations_pending: { status: 503, detail: '1 migration(s) not applied yet', extra: { retryAfterSeconds: 5 }, fields: RetryAfter },
 
   // offer, debts, acceptances
   offer_not_found: { status: 404, detail: 'No offer version 7 in language ru' },
-  offer_outdated: { status: 409, detail: 'The offer has changed since it was read: show the current version and ask again', extra: { currentVersion: 2, currentSha256: '9f2c4a0e6b1d8c7f3a5e2b9d0c4f6a8e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a' } },
+  offer_outdated: { status: 409, detail: 'The offer has changed since it was read: show the current version and ask again', extra: { currentVersion: 2, currentSha256: '9f2c4a0e6b1d8c7f3a5e2b9d0c4f6a8e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a' }, fields: { currentVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'The current offer version (null: none published in that language)' }), currentSha256: Type.Union([Type.String(), Type.Null()]) } },
   debt_not_found: { status: 404, detail: 'No payable debt matches this contract number and IIN' },
   invalid_iin: { status: 422, detail: 'The IIN is not valid: 12 digits with a correct check digit' },
   consent_required: { status: 422, detail: 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)' },
@@ -55,7 +60,12 @@ export const PROBLEM_CODES = {
   bank_unavailable: {
     status: 502,
     detail: 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.',
-    extra: { paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentStatus: 'pending', clientSecret: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23_secret_Zk3t0Qd9mWc2Xy7LbN4pR8sVa1Eu6HjK' }
+    extra: { paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentStatus: 'pending', clientSecret: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23_secret_Zk3t0Qd9mWc2Xy7LbN4pR8sVa1Eu6HjK' },
+    fields: {
+      paymentId: Type.String({ description: 'The payment, created before the bank was asked' }),
+      paymentStatus: Type.Unsafe<'pending' | 'failed'>({ type: 'string', enum: ['pending', 'failed'], description: '`pending`: the bank did not answer in time, the payment is reconciled; `failed`: nothing was charged' }),
+      clientSecret: Type.String({ description: 'As in a 201: the key to the receipt should the payment succeed' })
+    }
   },
   payment_not_found: { status: 404, detail: 'No payment with this id' },
   receipt_not_available: { status: 409, detail: 'A receipt exists only for a paid payment; this one is pending' },
@@ -72,7 +82,7 @@ export const PROBLEM_CODES = {
 
   // personal data
   privacy_request_not_found: { status: 404, detail: 'No privacy request with this id' },
-  invalid_verification_code: { status: 422, detail: 'The code is not the one emailed: 4 tries left', extra: { attemptsLeft: 4 } },
+  invalid_verification_code: { status: 422, detail: 'The code is not the one emailed: 4 tries left', extra: { attemptsLeft: 4 }, fields: { attemptsLeft: Type.Integer({ minimum: 0 }) } },
   verification_expired: { status: 422, detail: 'The code is no longer valid (5 wrong codes or 30 minutes): make a new request' },
   confirmation_not_available: { status: 409, detail: 'The personal data is not destroyed yet (status received); the confirmation is issued once it is, by 2026-12-30T18:59:59.999Z' },
 
@@ -88,7 +98,14 @@ export const PROBLEM_CODES = {
   webhook_delivery_not_found: { status: 404, detail: 'No delivery with this id at this endpoint' },
   webhook_endpoint_disabled: { status: 409, detail: 'The endpoint is disabled: enable it first (PATCH status: enabled)' },
   webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https' }
-} as const satisfies Record<string, { status: number, detail: string, extra?: Record<string, unknown> }>
+} as const satisfies Record<string, ProblemDefinition>
+
+interface ProblemDefinition {
+  status: number
+  detail: string
+  extra?: Record<string, unknown>
+  fields?: Record<string, TSchema>
+}
 
 export type ProblemCode = keyof typeof PROBLEM_CODES
 export type ProblemStatus = (typeof PROBLEM_CODES)[ProblemCode]['status']

@@ -76,7 +76,7 @@ export const MoneyRef = Type.Ref(MoneySchema)
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request: malformed JSON or a field that does not match the schema',
   401: 'Missing, unknown or revoked API key (`unauthenticated`)',
-  403: 'The API key lacks the scope (`forbidden`)',
+  403: 'Forbidden: the API key lacks the scope (`forbidden`), or a rule refuses the operation',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body too large (`payload_too_large`)',
@@ -106,6 +106,13 @@ export function problemExample (code: ProblemCode): Record<string, unknown> {
   }
 }
 
+/** The fields these codes add to the problem document (each optional: another code of the same status may not add it). */
+function fieldsOf (codes: ProblemCode[]): Record<string, TSchema> {
+  const fields: Record<string, TSchema> = {}
+  for (const code of codes) Object.assign(fields, (PROBLEM_CODES[code] as { fields?: Record<string, TSchema> }).fields)
+  return fields
+}
+
 // Codes every operation of the kind may answer (see commonProblems): the example shows one of the operation's own.
 const PLATFORM_CODES = new Set<string>(['validation_failed', 'malformed_json', 'bad_request', 'card_data_forbidden', 'internal_error', 'rate_limited', 'database_unavailable'])
 
@@ -120,7 +127,7 @@ function problemResponse (status: number, codes: ProblemCode[]): TSchema {
     ? Type.Ref(ProblemSchema, { description })
     : Type.Unsafe({
       description,
-      allOf: [Type.Ref(ProblemSchema), { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes } } }],
+      allOf: [Type.Ref(ProblemSchema), { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes }, ...fieldsOf(codes) } }],
       examples: [problemExample(codes.find((c) => !PLATFORM_CODES.has(c)) ?? codes[0] as ProblemCode)]
     })
   declaredCodes.set(response, codes)
