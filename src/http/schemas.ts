@@ -18,6 +18,7 @@ export function StringEnum<const T extends readonly string[]> (values: T, option
 /** An instant on the wire: ISO 8601 in UTC (`2026-11-25T10:02:11.000Z`). */
 export const Timestamp = Type.String({ format: 'date-time' })
 export const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
+export const NullableString = Type.Union([Type.String(), Type.Null()])
 
 /** The only currency: tenge (ISO 4217); amounts are integer tiyn. */
 export const Currency = Type.Literal('KZT', { description: 'ISO 4217' })

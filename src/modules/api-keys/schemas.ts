@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { SCOPES } from './keys.js'
-import { StringEnum } from '../../http/schemas.js'
+import { StringEnum, Timestamp, NullableTimestamp } from '../../http/schemas.js'
 
 export const ScopeSchema = StringEnum(SCOPES, { description: 'admin: everything; operator: back office; partner: own payments and webhooks' })
 
@@ -11,9 +11,9 @@ export const ApiKeySchema = Type.Object({
   prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
   scopes: Type.Array(ScopeSchema),
   creditors: Type.Array(Type.String(), { description: 'A partner key\'s creditors (as named in portfolios): it sees only their debts, payments, events and reports. Empty for other keys.' }),
-  createdAt: Type.String({ format: 'date-time' }),
-  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  createdAt: Timestamp,
+  revokedAt: NullableTimestamp,
+  lastUsedAt: NullableTimestamp
 }, {
   $id: 'ApiKey',
   additionalProperties: false,

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { TEMPLATES } from './templates.js'
-import { NullableTimestamp, StringEnum, Timestamp } from '../../http/schemas.js'
+import { NullableTimestamp, StringEnum, Timestamp, paginationQuery } from '../../http/schemas.js'
 
 const MailId = Type.String({ pattern: publicIdPattern('mail'), examples: ['msg_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
 const Status = StringEnum(['queued', 'sent', 'failed'], { description: 'queued: waiting for (another) attempt; sent: accepted by the mail server; failed: given up after MAIL_MAX_ATTEMPTS, or not deliverable at all' })
@@ -24,6 +24,5 @@ export const OutboxEntrySchema = Type.Object({
 
 export const OutboxQuery = Type.Object({
   status: Type.Optional(Status),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(MailId)
+  ...paginationQuery(publicIdPattern('mail'))
 }, { additionalProperties: false })

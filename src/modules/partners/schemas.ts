@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp } from '../../http/schemas.js'
+import { MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 import { PaymentStatusSchema } from '../payments/schemas.js'
 
-const NullableText = Type.Union([Type.String(), Type.Null()])
+const NullableText = NullableString
 
 /** A payment as a partner sees it: its creditor's, the payer reduced to initials (no email, phone or IP). */
 export const PartnerPaymentSchema = Type.Object({
@@ -65,15 +65,13 @@ export const PartnerPaymentQuery = Type.Object({
   status: Type.Optional(PaymentStatusSchema),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('payment'), description: 'The `nextCursor` of the previous page' }))
+  ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })
 
 export const PartnerDebtQuery = Type.Object({
   status: Type.Optional(StringEnum(['active', 'closed', 'recalled'])),
   contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('debt'), description: 'The `nextCursor` of the previous page' }))
+  ...paginationQuery(publicIdPattern('debt'))
 }, { additionalProperties: false })
 
 export const PaymentIdParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('payment') }) }, { additionalProperties: false })

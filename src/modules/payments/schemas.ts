@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp } from '../../http/schemas.js'
+import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
@@ -54,7 +54,7 @@ export const PaymentSchema = Type.Object({
   expiresAt: Timestamp,
   paidAt: NullableTimestamp,
   cardMask: Type.Union([Type.String(), Type.Null()], { examples: ['4111-11XX-XXXX-1111'] }),
-  failureCode: Type.Union([Type.String(), Type.Null()])
+  failureCode: NullableString
 }, {
   $id: 'Payment',
   additionalProperties: false,
@@ -73,8 +73,8 @@ export const ReceiptSchema = Type.Object({
   amount: Type.Ref(MoneySchema),
   refundedAmount: Type.Integer(),
   paidAt: Timestamp,
-  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
-  cardMask: Type.Union([Type.String(), Type.Null()]),
+  bankPaymentId: NullableString,
+  cardMask: NullableString,
   offerVersion: Type.Integer()
 }, {
   $id: 'Receipt',
@@ -155,9 +155,9 @@ export function timelineDetails (details: Record<string, unknown>): Record<strin
 export const AdminPaymentSchema = Type.Object({
   ...PaymentSchema.properties,
   contractNumber: Type.String(),
-  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  bankPaymentId: NullableString,
   needsReview: Type.Boolean(),
-  reviewReason: Type.Union([Type.String(), Type.Null()])
+  reviewReason: NullableString
 }, { $id: 'AdminPayment', additionalProperties: false })
 
 export const AdminPaymentDetailSchema = Type.Object({
@@ -171,6 +171,5 @@ export const AdminPaymentQuery = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
   contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
   needsReview: Type.Optional(Type.Boolean()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('payment') }))
+  ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { AmountInput, StringEnum, Timestamp } from '../../http/schemas.js'
+import { AmountInput, StringEnum, Timestamp, paginationQuery, NullableTimestamp, NullableString } from '../../http/schemas.js'
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'needs_review'] as const
 export const REFUND_REQUEST_STATUSES = ['submitted', 'approved', 'rejected', 'completed'] as const
@@ -28,7 +28,7 @@ export const RefundSchema = Type.Object({
   }),
   amount: Type.Integer(),
   attempts: Type.Integer(),
-  completedAt: Type.Union([Timestamp, Type.Null()])
+  completedAt: NullableTimestamp
 }, {
   $id: 'Refund',
   additionalProperties: false,
@@ -41,7 +41,7 @@ export const RefundRequestSchema = Type.Object({
   paymentId: PaymentId,
   amount: Type.Integer({ description: 'Tiyn' }),
   responseText: Type.Union([Type.String(), Type.Null()], { description: 'The agency\'s official answer' }),
-  decidedAt: Type.Union([Timestamp, Type.Null()]),
+  decidedAt: NullableTimestamp,
   dueAt: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'The refund is due by this date: 5 Kazakhstan business days after the decision (offer cl. 5)' }),
   overdue: Type.Boolean(),
   refund: Type.Union([Type.Ref(RefundSchema), Type.Null()]),
@@ -65,8 +65,7 @@ export type DecisionInput = Static<typeof DecisionBody>
 export const RefundRequestQuery = Type.Object({
   status: Type.Optional(StringEnum(REFUND_REQUEST_STATUSES)),
   overdue: Type.Optional(Type.Boolean()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(RequestId)
+  ...paginationQuery(publicIdPattern('refundRequest'))
 }, { additionalProperties: false })
 
 export const ReturnBody = Type.Object({
@@ -79,13 +78,13 @@ export const AdminRefundSchema = Type.Object({
   status: StringEnum(REFUND_STATUSES),
   amount: Type.Integer({ description: 'Tiyn' }),
   attempts: Type.Integer(),
-  completedAt: Type.Union([Timestamp, Type.Null()]),
+  completedAt: NullableTimestamp,
   paymentId: PaymentId,
   refundRequestId: Type.Union([RequestId, Type.Null()]),
   reviewReason: Type.Union([Type.String(), Type.Null()], { description: 'Why it is needs_review' }),
-  lastError: Type.Union([Type.String(), Type.Null()]),
+  lastError: NullableString,
   sentAt: Type.Union([Timestamp, Type.Null()], { description: 'When revoke.php was last sent without a recorded answer (null once the bank refused)' }),
-  bankRefundId: Type.Union([Type.String(), Type.Null()]),
+  bankRefundId: NullableString,
   createdAt: Timestamp
 }, {
   $id: 'AdminRefund',
@@ -101,8 +100,7 @@ export const AdminRefundSchema = Type.Object({
 export const AdminRefundQuery = Type.Object({
   status: Type.Optional(StringEnum(REFUND_STATUSES)),
   paymentId: Type.Optional(PaymentId),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('refund') }))
+  ...paginationQuery(publicIdPattern('refund'))
 }, { additionalProperties: false })
 
 export const RefundParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('refund') }) }, { additionalProperties: false })

@@ -1,18 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { StringEnum, Currency } from '../../http/schemas.js'
+import { StringEnum, Currency, Timestamp, NullableString } from '../../http/schemas.js'
 
 const Kind = StringEnum(['payment_received', 'refund_paid', 'payment_returned'], {
   description: 'The ledger entry: money in from a payment, a refund paid back to the card, a return of a refused payment (offer cl. 8)'
 })
 
 export const ReportLineSchema = Type.Object({
-  time: Type.String({ format: 'date-time' }),
+  time: Timestamp,
   paymentId: Type.String(),
   contractNumber: Type.String(),
   creditor: Type.String(),
   kind: Kind,
   amount: Type.Integer({ minimum: 0, description: 'Tiyn, positive for every kind' }),
-  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  bankPaymentId: NullableString,
   ledgerEntryId: Type.String({ description: 'The journal entry (`le_…`) the line is' })
 }, { $id: 'DailyReportLine', additionalProperties: false })
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { EventTypeFilterSchema } from '../events/schemas.js'
-import { StringEnum, Timestamp, NullableTimestamp } from '../../http/schemas.js'
+import { StringEnum, Timestamp, NullableTimestamp, NullableString } from '../../http/schemas.js'
 
 const EnabledEvents = Type.Array(EventTypeFilterSchema, {
   minItems: 1,
@@ -19,10 +19,10 @@ const Url = Type.String({
 export const WebhookEndpointSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('webhookEndpoint') }),
   url: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
+  description: NullableString,
   enabledEvents: Type.Array(Type.String()),
   status: StringEnum(['enabled', 'disabled'], { description: '`disabled` by its owner, on a 410 answer, or after 5 days of failures' }),
-  disabledReason: Type.Union([Type.String(), Type.Null()]),
+  disabledReason: NullableString,
   creditors: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Whose events it receives; null: every creditor and the agency\'s own events (an admin endpoint)' }),
   previousSecretExpiresAt: Type.Union([Timestamp, Type.Null()], { description: 'After a rotation: until then the previous secret signs too' }),
   createdAt: Timestamp,
