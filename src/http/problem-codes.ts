@@ -39,9 +39,9 @@ export const PROBLEM_CODES = {
   offer_not_found: { status: 404, detail: 'No offer version 7 in language ru' },
   offer_outdated: { status: 409, detail: 'The offer has changed since it was read: show the current version and ask again', extra: { currentVersion: 2, currentSha256: '9f2c4a0e6b1d8c7f3a5e2b9d0c4f6a8e1b3d5f7a9c0e2b4d6f8a1c3e5b7d9f0a' }, fields: { currentVersion: Type.Union([Type.Integer(), Type.Null()], { description: 'The current offer version (null: none published in that language)' }), currentSha256: Type.Union([Type.String(), Type.Null()]) } },
   debt_not_found: { status: 404, detail: 'No payable debt matches this contract number and IIN' },
-  invalid_iin: { status: 422, detail: 'The IIN is not valid: 12 digits with a correct check digit' },
-  consent_required: { status: 422, detail: 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)' },
-  invalid_email: { status: 422, detail: 'The email address is not valid' },
+  invalid_iin: { status: 422, detail: 'The IIN is not valid: 12 digits with a correct check digit', extra: { errors: [{ path: 'body.iin', message: 'invalid (checksum)' }] } },
+  consent_required: { status: 422, detail: 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)', extra: { errors: [{ path: 'body.personalDataConsent', message: 'must be true' }] } },
+  invalid_email: { status: 422, detail: 'The email address is not valid', extra: { errors: [{ path: 'body.payer.email', message: 'not a valid email address' }] } },
   invalid_phone: { status: 422, detail: 'The phone number is not valid: a Kazakhstan number has 10 digits after +7', extra: { errors: [{ path: 'body.payer.phone', message: 'a Kazakhstan number has 10 digits after +7' }] } },
   invalid_full_name: { status: 422, detail: 'The full name is empty', extra: { errors: [{ path: 'body.payer.fullName', message: 'must not be blank' }] } },
   debt_import_not_found: { status: 404, detail: 'No debt import with this id' },
@@ -50,13 +50,13 @@ export const PROBLEM_CODES = {
   invalid_csv: { status: 422, detail: 'The file is not valid CSV: Unclosed quote on line 12' },
 
   // payments
-  acceptance_not_found: { status: 422, detail: 'No acceptance of the offer with this id: accept the offer first' },
+  acceptance_not_found: { status: 422, detail: 'No acceptance of the offer with this id: accept the offer first', extra: { errors: [{ path: 'body.acceptanceId', message: 'unknown' }] } },
   acceptance_expired: { status: 422, detail: 'This acceptance is older than 24 hours: read and accept the current offer again' },
   consent_withdrawn: { status: 422, detail: 'Consent to the processing of personal data was withdrawn: accept the offer again to pay' },
   debt_not_payable: { status: 422, detail: 'This debt can no longer be paid (settled or recalled)' },
-  amount_below_minimum: { status: 422, detail: 'The minimum payment is 10000 tiyn' },
-  amount_exceeds_outstanding: { status: 422, detail: 'The amount is more than the outstanding balance' },
-  return_url_not_allowed: { status: 422, detail: 'The return URL\'s host is not allowed; allowed: www.explus.kz, localhost, 127.0.0.1' },
+  amount_below_minimum: { status: 422, detail: 'The minimum payment is 10000 tiyn', extra: { errors: [{ path: 'body.amount', message: 'must be at least 10000' }] } },
+  amount_exceeds_outstanding: { status: 422, detail: 'The amount is more than the outstanding balance', extra: { errors: [{ path: 'body.amount', message: 'must be at most 150000' }] } },
+  return_url_not_allowed: { status: 422, detail: 'The return URL\'s host is not allowed; allowed: www.explus.kz, localhost, 127.0.0.1', extra: { errors: [{ path: 'body.returnUrl', message: 'host not allowed' }] } },
   bank_unavailable: {
     status: 502,
     detail: 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.',
@@ -73,7 +73,7 @@ export const PROBLEM_CODES = {
   // refunds and returns
   payment_not_refundable: { status: 409, detail: 'Only a succeeded payment can be refunded; this one is failed' },
   refund_request_already_open: { status: 409, detail: 'A refund request for this payment is already being handled' },
-  amount_exceeds_refundable: { status: 422, detail: 'The amount is more than can still be refunded' },
+  amount_exceeds_refundable: { status: 422, detail: 'The amount is more than can still be refunded', extra: { errors: [{ path: 'body.amount', message: 'must be at most 50000' }] } },
   refund_request_not_found: { status: 404, detail: 'No refund request with this id' },
   refund_request_already_decided: { status: 409, detail: 'This request was already approved' },
   payment_not_returnable: { status: 409, detail: 'A return of this payment is already under way' },
@@ -88,16 +88,16 @@ export const PROBLEM_CODES = {
 
   // back office and partners
   api_key_not_found: { status: 404, detail: 'No API key with this id' },
-  partner_creditors_required: { status: 422, detail: 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios' },
-  creditors_need_partner_scope: { status: 422, detail: 'Only a partner key is bound to creditors' },
-  invalid_date: { status: 422, detail: 'The date must be a real calendar day, YYYY-MM-DD' },
+  partner_creditors_required: { status: 422, detail: 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', extra: { errors: [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }] } },
+  creditors_need_partner_scope: { status: 422, detail: 'Only a partner key is bound to creditors', extra: { errors: [{ path: 'body.creditors', message: 'allowed only with the partner scope' }] } },
+  invalid_date: { status: 422, detail: 'The date must be a real calendar day, YYYY-MM-DD', extra: { errors: [{ path: 'querystring.date', message: 'not a calendar day' }] } },
   non_working_day_not_found: { status: 404, detail: '2026-03-09 is not in the calendar of non-working days' },
   working_day_not_weekend: { status: 422, detail: '2026-03-10 is a weekday, already a working day; kind \'working\' is for a Saturday or Sunday a decree made a working day' },
   event_not_found: { status: 404, detail: 'No event with this id' },
   webhook_endpoint_not_found: { status: 404, detail: 'No webhook endpoint with this id' },
   webhook_delivery_not_found: { status: 404, detail: 'No delivery with this id at this endpoint' },
   webhook_endpoint_disabled: { status: 409, detail: 'The endpoint is disabled: enable it first (PATCH status: enabled)' },
-  webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https' }
+  webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } }
 } as const satisfies Record<string, ProblemDefinition>
 
 interface ProblemDefinition {
