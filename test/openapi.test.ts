@@ -62,3 +62,90 @@ t.test('the running service serves the document and the docs page', async (t) =>
   t.equal(docs.statusCode, 200)
   t.match(docs.body, /swagger-ui/i)
 })
+
+t.test('closed sets of strings are enums, never anyOf lists of constants', async (t) => {
+  const lists: string[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) { node.forEach((item, i) => { walk(item, `${at}/${i}`) }); return }
+    if (node === null || typeof node !== 'object') return
+    for (const key of ['anyOf', 'oneOf']) {
+      const branches = (node as Doc)[key]
+      if (Array.isArray(branches) && branches.some((b: Doc) => b.const !== undefined)) lists.push(at)
+    }
+    for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`)
+  }
+  walk(document, '#')
+  t.same(lists, [], 'no anyOf/oneOf of const')
+  const schemas = document.components.schemas as Doc
+  t.same(schemas.Payment.properties.status, { type: 'string', enum: ['pending', 'succeeded', 'failed', 'expired', 'returned'], description: String(schemas.Payment.properties.status.description) })
+  t.match(schemas.RefundRequest.properties.status, { type: 'string', enum: ['submitted', 'approved', 'rejected', 'completed'] })
+  const wanted = document.paths['/v1/admin/webhook-endpoints'].post.requestBody.content['application/json'].schema.properties.enabledEvents.items as Doc
+  t.match(wanted, { type: 'string', enum: Array })
+  t.ok(wanted.enum.includes('payment.succeeded') && wanted.enum.includes('*'), 'an endpoint wants event types, or every event')
+})
+
+t.test('every problem response lists its codes as an enum, with an example of its own status and codes', async (t) => {
+  const wrong: string[] = []
+  let responses = 0
+  for (const [path, item] of Object.entries(document.paths as Doc)) {
+    for (const [method, op] of Object.entries(item as Doc) as Array<[string, Doc]>) {
+      for (const [status, response] of Object.entries(op.responses as Doc).filter(([s]) => /^[45]/.test(s))) {
+        const name = `${method.toUpperCase()} ${path} ${status}`
+        const media = (response as Doc).content?.['application/problem+json'] as Doc | undefined
+        const parts = (media?.schema?.allOf ?? []) as Doc[]
+        const codes = parts.flatMap((p) => (p.properties?.code?.enum ?? []) as string[])
+        const example = media?.example as Doc | undefined
+        responses++
+        if (parts[0]?.$ref !== '#/components/schemas/Problem') wrong.push(`${name}: not a Problem`)
+        if (codes.length === 0) wrong.push(`${name}: no enum of codes`)
+        if (example === undefined) { wrong.push(`${name}: no example`); continue }
+        if (example.status !== Number(status)) wrong.push(`${name}: example of status ${String(example.status)}`)
+        if (!codes.includes(example.code)) wrong.push(`${name}: example code ${String(example.code)} not in ${codes.join(',')}`)
+        if (example.type !== `https://docs.explus.kz/problems/${String(example.code)}`) wrong.push(`${name}: example type ${String(example.type)}`)
+        for (const field of ['title', 'detail', 'requestId']) if (typeof example[field] !== 'string') wrong.push(`${name}: example without ${field}`)
+      }
+    }
+  }
+  t.ok(responses > 300, `problem responses (${responses})`)
+  t.same(wrong, [], 'enum, and an example that fits')
+
+  const create = document.paths['/v1/payments'].post.responses as Doc
+  const exampleOf = (status: string) => create[status].content['application/problem+json'].example as Doc
+  t.match(exampleOf('409'), { status: 409, code: 'idempotency_key_in_use' })
+  t.match(exampleOf('422'), { status: 422, code: 'acceptance_not_found' }, 'a business rule, not validation_failed')
+  t.match(exampleOf('502'), { status: 502, code: 'bank_unavailable', paymentId: /^pay_/, paymentStatus: 'pending' })
+  t.match(exampleOf('403'), { status: 403, code: 'payment_refused', reason: String })
+  t.match(create['502'].content['application/problem+json'].schema.allOf[1].properties, { paymentStatus: { enum: ['pending', 'failed'] } }, 'the fields a code adds are typed')
+  const accept = document.paths['/v1/offer-acceptances'].post.responses as Doc
+  t.match(accept['409'].content['application/problem+json'].example, { code: 'offer_outdated', currentVersion: Number })
+  t.same(accept['409'].content['application/problem+json'].schema.allOf[1].properties.code.enum, ['offer_outdated', 'idempotency_key_in_use'])
+})
+
+t.test('info.version is the package version', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  t.equal(document.info.version, pkg.version)
+  const changelog = readFileSync(new URL('../CHANGELOG.md', import.meta.url), 'utf8')
+  t.match(changelog, new RegExp(`^## ${pkg.version.replaceAll('.', '\\.')}\\b`, 'm'), 'the CHANGELOG has an entry for it')
+})
+
+t.test('amounts are integers everywhere, the timeline\'s included', async (t) => {
+  const details = document.components.schemas.TimelineEntry.properties.details as Doc
+  for (const field of ['amount', 'applied', 'overpaid', 'bankAmount', 'debtRaisedBy', 'bankRefundedAmount', 'claimDifference']) {
+    t.equal(details.properties[field]?.type, 'integer', `timeline details.${field}`)
+  }
+  const strings: string[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (Array.isArray(node)) { node.forEach((item, i) => { walk(item, `${at}/${i}`) }); return }
+    if (node === null || typeof node !== 'object') return
+    for (const [key, value] of Object.entries(node as Doc)) {
+      if (key === 'properties') {
+        for (const [name, property] of Object.entries(value as Doc)) {
+          if (/amount$/i.test(name) && (property as Doc).type === 'string') strings.push(`${at}/${name}`)
+        }
+      }
+      walk(value, `${at}/${key}`)
+    }
+  }
+  walk(document, '#')
+  t.same(strings, [], 'no property named …amount is a string')
+})

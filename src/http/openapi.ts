@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
@@ -31,6 +32,20 @@ export const API_TAGS = [
 
 type OpenApiDoc = Record<string, any>
 
+/**
+ * The version in package.json, which `info.version` states (the CHANGELOG and the versioning policy in the README
+ * follow it). Found upward from this file: src/http in a checkout, dist/src/http in the image.
+ */
+export function packageVersion (from: URL = new URL('.', import.meta.url)): string {
+  for (let dir = from; ; dir = new URL('..', dir)) {
+    try {
+      return (JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { version: string }).version
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT' || dir.pathname === '/') throw error
+    }
+  }
+}
+
 const SUCCESS_TEXT: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' }
 
 /**
@@ -58,7 +73,7 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
       openapi: '3.1.0',
       info: {
         title: 'Debt payments API',
-        version: '1.0.0',
+        version: packageVersion(),
         description: 'Payments API of a Kazakhstan debt-collection agency (ТОО «Коллекторское агентство «Эксперт Плюс»). ' +
           'Clients read and accept the public offer, find their debt, and pay by card on the acquiring bank\'s hosted page (FFIN Payments / Freedom Pay). ' +
           'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.' + WEBHOOKS_DESCRIPTION,

@@ -1,10 +1,28 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox'
+import { PROBLEM_TYPE_BASE } from './errors.js'
+import { PROBLEM_CODES, PROBLEM_TITLES, type ProblemCode, type ProblemCodeOf, type ProblemStatus } from './problem-codes.js'
 
 /**
  * Shared OpenAPI components, registered once with `app.addSchema` and
  * referenced by name, so the document shows `Problem`, `Money`, … instead
  * of the same object inlined a hundred times.
  */
+/**
+ * A closed set of strings as JSON Schema's `enum` (`{type: 'string', enum: [...]}`), not TypeBox's `anyOf` of
+ * `const`s: generators (openapi-typescript and others) make an enum or a union type of it. Static type: the union.
+ */
+export function StringEnum<const T extends readonly string[]> (values: T, options: { description?: string, default?: T[number], examples?: Array<T[number]> } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
+}
+
+/** An instant on the wire: ISO 8601 in UTC (`2026-11-25T10:02:11.000Z`). */
+export const Timestamp = Type.String({ format: 'date-time' })
+export const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
+export const NullableString = Type.Union([Type.String(), Type.Null()])
+
+/** The only currency: tenge (ISO 4217); amounts are integer tiyn. */
+export const Currency = Type.Literal('KZT', { description: 'ISO 4217' })
+
 export const FieldErrorSchema = Type.Object({
   path: Type.String({ description: 'Where the problem is: `body.amount`, `querystring.limit`, …' }),
   message: Type.String()
@@ -47,7 +65,7 @@ export function AmountInput (description: string) {
 
 export const MoneySchema = Type.Object({
   amount: Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description: 'Integer minor units (tiyn): 150000 = 1 500.00 KZT' }),
-  currency: Type.Literal('KZT', { description: 'ISO 4217' })
+  currency: Currency
 }, { $id: 'Money', additionalProperties: false, examples: [{ amount: 150000, currency: 'KZT' }] })
 export type Money = Static<typeof MoneySchema>
 
@@ -59,7 +77,7 @@ export const MoneyRef = Type.Ref(MoneySchema)
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request: malformed JSON or a field that does not match the schema',
   401: 'Missing, unknown or revoked API key (`unauthenticated`)',
-  403: 'The API key lacks the scope (`forbidden`)',
+  403: 'Forbidden: the API key lacks the scope (`forbidden`), or a rule refuses the operation',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body too large (`payload_too_large`)',
@@ -73,20 +91,60 @@ const STATUS_TEXT: Record<number, string> = {
 }
 
 // the codes each problem response was declared with, so common ones can be added later
-const declaredCodes = new WeakMap<object, string[]>()
+const declaredCodes = new WeakMap<object, ProblemCode[]>()
 
-function problemResponse (status: number, codes: string[]): TSchema {
+/** The problem document a client would get for this code: the example shown under the response. */
+export function problemExample (code: ProblemCode): Record<string, unknown> {
+  const known: { status: number, detail: string, extra?: Record<string, unknown> } = PROBLEM_CODES[code]
+  return {
+    type: `${PROBLEM_TYPE_BASE}${code}`,
+    title: PROBLEM_TITLES[known.status] ?? 'Problem',
+    status: known.status,
+    detail: known.detail,
+    code,
+    ...known.extra,
+    requestId: '0b6f6a3c-2a8e-4d8a-9d59-6a0f3c1f8e21'
+  }
+}
+
+/** The fields these codes add to the problem document (each optional: another code of the same status may not add it). */
+function fieldsOf (codes: ProblemCode[]): Record<string, TSchema> {
+  const fields: Record<string, TSchema> = {}
+  for (const code of codes) Object.assign(fields, (PROBLEM_CODES[code] as { fields?: Record<string, TSchema> }).fields)
+  return fields
+}
+
+// Codes every operation of the kind may answer (see commonProblems): the example shows one of the operation's own.
+const PLATFORM_CODES = new Set<string>(['validation_failed', 'malformed_json', 'bad_request', 'card_data_forbidden', 'internal_error', 'rate_limited', 'database_unavailable'])
+
+/**
+ * A problem response: `Problem` with `code` narrowed to the codes this status of this operation can carry (an
+ * `enum`, so a generated client gets a union), and an example of the most specific of them.
+ */
+function problemResponse (status: number, codes: ProblemCode[]): TSchema {
   const text = STATUS_TEXT[status] ?? 'Problem'
   const description = codes.length > 0 ? `${text}. Codes: ${codes.map((c) => `\`${c}\``).join(', ')}` : text
-  const response = Type.Ref(ProblemSchema, { description })
+  const response = codes.length === 0
+    ? Type.Ref(ProblemSchema, { description })
+    : Type.Unsafe({
+      description,
+      allOf: [Type.Ref(ProblemSchema), { type: 'object', required: ['code'], properties: { code: { type: 'string', enum: codes }, ...fieldsOf(codes) } }],
+      examples: [problemExample(codes.find((c) => !PLATFORM_CODES.has(c)) ?? codes[0] as ProblemCode)]
+    })
   declaredCodes.set(response, codes)
   return response
 }
 
+/** Per status, the codes an operation may answer with it; a code under another status does not compile. */
+export type ProblemsByStatus = { [S in ProblemStatus]?: Array<ProblemCodeOf<S>> }
+
+/** What a route behind an API key adds: no key, or a key without the scope. */
+export const AUTH_PROBLEMS = { 401: ['unauthenticated'], 403: ['forbidden'] } satisfies ProblemsByStatus
+
 /** Problem responses for the given statuses, each with the codes it may carry. */
-export function problemResponses (byStatus: Record<number, string[] | undefined>): Record<number, TSchema> {
+export function problemResponses (byStatus: ProblemsByStatus): Record<number, TSchema> {
   const out: Record<number, TSchema> = {}
-  for (const [status, codes] of Object.entries(byStatus)) out[Number(status)] = problemResponse(Number(status), codes ?? [])
+  for (const [status, codes] of Object.entries(byStatus) as Array<[string, ProblemCode[] | undefined]>) out[Number(status)] = problemResponse(Number(status), codes ?? [])
   return out
 }
 
@@ -103,17 +161,17 @@ interface RouteShape {
  * unreachable database), added to every route's responses so the OpenAPI
  * document lists every status an operation can return.
  */
-export function commonProblems (route: RouteShape): Record<number, string[]> {
+export function commonProblems (route: RouteShape): Record<number, ProblemCode[]> {
   const schema = route.schema ?? {}
   const methods = Array.isArray(route.method) ? route.method : [route.method]
   const takesBody = methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')
   const guarded = route.url.startsWith('/v1/') && !route.url.startsWith('/v1/callbacks/')
-  const common: Record<number, string[]> = { 500: ['internal_error'] }
-  const bad = [
-    ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined ? ['validation_failed'] : []),
-    ...(takesBody ? ['malformed_json', 'bad_request'] : []),
+  const common: Record<number, ProblemCode[]> = { 500: ['internal_error'] }
+  const bad: ProblemCode[] = [
+    ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined ? ['validation_failed' as const] : []),
+    ...(takesBody ? ['malformed_json' as const, 'bad_request' as const] : []),
     // the card guard reads every /v1 query string, declared or not
-    ...(guarded ? ['card_data_forbidden'] : [])
+    ...(guarded ? ['card_data_forbidden' as const] : [])
   ]
   if (bad.length > 0) common[400] = bad
   if (takesBody) {

@@ -7,7 +7,7 @@ import { createKey, createTestApp } from '../helpers/app.js'
  * publishes gets hostile path parameters, queries, headers and bodies built
  * from its own schemas (fast-check, fixed seed, bounded runs). Whatever
  * arrives, the answer is never a 5xx, every refusal is problem+json with a
- * code, and every status is one the document lists for that operation.
+ * code, and every status and code is one the document lists for that operation.
  */
 type Schema = Record<string, any>
 interface Operation { method: string, path: string, spec: Schema }
@@ -140,6 +140,12 @@ function sendableHeader (value: string): boolean {
   return /^[\t\x20-\x7e\x80-\xff]*$/.test(value)
 }
 
+/** The codes the document lists for this status of this operation (the `enum` on its Problem's `code`). */
+function documentedCodes (operation: Operation, status: number): string[] {
+  const schema = operation.spec.responses?.[String(status)]?.content?.['application/problem+json']?.schema as Schema | undefined
+  return ((schema?.allOf ?? []) as Schema[]).flatMap((part) => (part.properties?.code?.enum ?? []) as string[])
+}
+
 t.test('every operation of the published document survives hostile input', async (t) => {
   const { app } = await createTestApp(t, { LOOKUP_RATE_LIMIT_PER_MINUTE: '100000', RATE_LIMIT_PER_MINUTE: '100000' })
   const admin = await createKey(app, ['admin'])
@@ -178,6 +184,7 @@ t.test('every operation of the published document survives hostile input', async
         const type = String(response.headers['content-type'] ?? '')
         const code = type.startsWith('application/problem+json') ? (response.json() as { code?: unknown }).code : undefined
         if (typeof code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(code)) failures.push(`${where}: not problem+json with a code (${String(type)})`)
+        else if (!documentedCodes(operation, response.statusCode).includes(code)) failures.push(`${where}: undocumented code ${code}`)
       }
     }), { seed: SEED, numRuns: RUNS_PER_OPERATION, interruptAfterTimeLimit: TIME_PER_OPERATION_MS, markInterruptAsFailure: false })
   }

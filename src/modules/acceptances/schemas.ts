@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
+import { Timestamp } from '../../http/schemas.js'
 
 export const AcceptanceBody = Type.Object({
   offerVersion: Type.Integer({ minimum: 1, description: 'The `version` of the offer the client read' }),
@@ -28,7 +29,7 @@ export const AcceptanceSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('acceptance') }),
   offerVersion: Type.Integer(),
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
-  acceptedAt: Type.String({ format: 'date-time' }),
+  acceptedAt: Timestamp,
   consentExpiresAt: Type.String({ format: 'date-time', description: 'Ten years after acceptance (offer cl. 15)' }),
   payableUntil: Type.String({ format: 'date-time', description: 'Payments may start from this acceptance until then (24 hours)' })
 }, {

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { AGENCY_DEFAULTS, type AgencyRequisites } from '../../config.js'
+import { NullableString } from '../../http/schemas.js'
 
 export const AgencySchema = Type.Object({
   name: Type.String(),
@@ -9,7 +10,7 @@ export const AgencySchema = Type.Object({
   bic: Type.String(),
   address: Type.String(),
   supportEmail: Type.String({ format: 'email' }),
-  supportPhone: Type.Union([Type.String(), Type.Null()]),
+  supportPhone: NullableString,
   website: Type.String({ format: 'uri' })
 }, {
   $id: 'Agency',

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
-import { pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
 import { publicIdPattern } from '../../lib/ids.js'
 import { ApiKeyParams, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from './schemas.js'
 import { createApiKey, listApiKeys, revokeApiKey } from './service.js'
@@ -10,7 +10,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(ApiKeySchema)
   app.addSchema(CreatedApiKeySchema)
   const admin = app.requireScopes('admin')
-  const authProblems = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const authProblems = AUTH_PROBLEMS
 
   app.post('/api-keys', {
     preHandler: admin,

@@ -1,8 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { SCOPES } from './keys.js'
+import { StringEnum, Timestamp, NullableTimestamp } from '../../http/schemas.js'
 
-export const ScopeSchema = Type.Union(SCOPES.map((s) => Type.Literal(s)), { description: 'admin: everything; operator: back office; partner: own payments and webhooks' })
+export const ScopeSchema = StringEnum(SCOPES, { description: 'admin: everything; operator: back office; partner: own payments and webhooks' })
 
 export const ApiKeySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('apiKey') }),
@@ -10,9 +11,9 @@ export const ApiKeySchema = Type.Object({
   prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
   scopes: Type.Array(ScopeSchema),
   creditors: Type.Array(Type.String(), { description: 'A partner key\'s creditors (as named in portfolios): it sees only their debts, payments, events and reports. Empty for other keys.' }),
-  createdAt: Type.String({ format: 'date-time' }),
-  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  lastUsedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  createdAt: Timestamp,
+  revokedAt: NullableTimestamp,
+  lastUsedAt: NullableTimestamp
 }, {
   $id: 'ApiKey',
   additionalProperties: false,

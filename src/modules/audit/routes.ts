@@ -1,19 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { pageOf, paginationQuery, problemResponses, Timestamp, NullableString } from '../../http/schemas.js'
 import { toPublicId } from '../../lib/ids.js'
 import { listAudit, type AuditRow } from './repository.js'
 
 const AuditEntrySchema = Type.Object({
   id: Type.String({ pattern: '^\\d+$', description: 'Sequence number; use as cursor' }),
-  actorKeyId: Type.Union([Type.String(), Type.Null()]),
+  actorKeyId: NullableString,
   action: Type.String({ examples: ['offer.published'] }),
   entityType: Type.String(),
-  entityId: Type.Union([Type.String(), Type.Null()]),
-  requestId: Type.Union([Type.String(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  createdAt: Type.String({ format: 'date-time' })
+  entityId: NullableString,
+  requestId: NullableString,
+  ip: NullableString,
+  // stored as text (a bigint), answered as an integer like every other amount
+  details: Type.Object({ amount: Type.Optional(Type.Integer({ description: 'Integer tiyn (refund approvals, returns)' })) }, { additionalProperties: true }),
+  createdAt: Timestamp
 }, { $id: 'AuditEntry', additionalProperties: false })
 
 function toEntry (row: AuditRow) {
@@ -43,8 +44,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object({
         entityType: Type.Optional(Type.String({ maxLength: 50 })),
         entityId: Type.Optional(Type.String({ maxLength: 100 })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-        startingAfter: Type.Optional(Type.String({ pattern: '^\\d{1,18}$' }))
+        ...paginationQuery('^\\d{1,18}$')
       }, { additionalProperties: false }),
       response: { 200: pageOf(Type.Ref(AuditEntrySchema), 'A page of audit entries'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }
     }

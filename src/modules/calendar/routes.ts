@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
-import { problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, problemResponses } from '../../http/schemas.js'
 import {
   BusinessDaySchema, BusinessDaysQuery, NonWorkingDayListQuery, NonWorkingDayParams, NonWorkingDaySchema, SetNonWorkingDayBody
 } from './schemas.js'
@@ -13,7 +13,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const DayRef = Type.Ref(NonWorkingDaySchema)
   const tags = ['Admin: calendar']
   const security = [{ apiKey: [] }]
-  const authProblems = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const authProblems = AUTH_PROBLEMS
 
   app.get('/calendar/non-working-days', {
     preHandler: app.requireScopes('operator'),

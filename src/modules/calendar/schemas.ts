@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { StringEnum } from '../../http/schemas.js'
 
 /** The shape only; whether it is a real date (2026-02-30) is the service's 422 `invalid_date`. */
 export const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}$'
@@ -10,7 +11,7 @@ function calendarDate (description: string, example: string) {
 export const NON_WORKING_DAY_KINDS = ['holiday', 'observed', 'decree', 'working'] as const
 export type NonWorkingDayKind = typeof NON_WORKING_DAY_KINDS[number]
 
-export const NonWorkingDayKindSchema = Type.Union(NON_WORKING_DAY_KINDS.map((kind) => Type.Literal(kind)), {
+export const NonWorkingDayKindSchema = StringEnum(NON_WORKING_DAY_KINDS, {
   description: '`holiday` a public holiday; `observed` the weekday replacing a holiday that fell on a weekend; ' +
     '`decree` a day off moved by a government decree; `working` a Saturday or Sunday that a decree made a working day',
   examples: ['decree']

@@ -5,7 +5,7 @@ import { actorOf } from '../../http/auth.js'
 import { AppError } from '../../http/errors.js'
 import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { getImport } from './import-service.js'
 import { stageImport, type ContentEncoding } from './import-upload.js'
 import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
@@ -25,7 +25,7 @@ function contentEncoding (header: string | undefined): ContentEncoding {
 const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [DebtLookupSchema, DebtSchema, ImportErrorSchema, DebtImportSchema]) app.addSchema(schema)
   const deps = { db: app.db, pii: app.pii }
-  const authProblems = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const authProblems = AUTH_PROBLEMS
 
   // Portfolios arrive as the raw request body; the import streams it.
   app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => { done(null, payload) })

@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { MoneySchema } from '../../http/schemas.js'
+import { MoneySchema, StringEnum, paginationQuery, Timestamp, NullableTimestamp, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const DEBT_STATUSES = ['active', 'closed', 'recalled'] as const
-export const DebtStatus = Type.Union(DEBT_STATUSES.map((s) => Type.Literal(s)), { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
+export const DebtStatus = StringEnum(DEBT_STATUSES, { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
 export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const
 
 const DebtId = Type.String({ pattern: publicIdPattern('debt'), examples: ['debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
@@ -47,8 +47,8 @@ export const DebtSchema = Type.Object({
   claimAmount: Type.Ref(MoneySchema),
   status: DebtStatus,
   importId: Type.Union([Type.String({ pattern: publicIdPattern('debtImport') }), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  updatedAt: Type.String({ format: 'date-time' })
+  createdAt: Timestamp,
+  updatedAt: Timestamp
 }, {
   $id: 'Debt',
   additionalProperties: false,
@@ -59,8 +59,7 @@ export type Debt = Static<typeof DebtSchema>
 export const DebtListQuery = Type.Object({
   contractNumber: Type.Optional(ContractNumber),
   status: Type.Optional(DebtStatus),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('debt') }))
+  ...paginationQuery(publicIdPattern('debt'))
 }, { additionalProperties: false })
 
 export const DebtParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('debt') }) }, { additionalProperties: false })
@@ -68,24 +67,24 @@ export const DebtPatchBody = Type.Object({ status: DebtStatus }, { additionalPro
 
 export const ImportErrorSchema = Type.Object({
   line: Type.Integer({ minimum: 1, description: 'Line in the file; the header is line 1' }),
-  column: Type.Union([Type.String(), Type.Null()]),
+  column: NullableString,
   code: Type.String({ description: 'missing_field, invalid_iin, invalid_amount, invalid_currency, invalid_contract_number, card_data_forbidden (a field holds what looks like a card number; the value is not kept), field_too_long, wrong_field_count, duplicate_in_file, invalid_character (a NUL character in a field)' }),
   message: Type.String()
 }, { $id: 'DebtImportError', additionalProperties: false })
 
 export const DebtImportSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('debtImport') }),
-  status: Type.Union(IMPORT_STATUSES.map((s) => Type.Literal(s))),
+  status: StringEnum(IMPORT_STATUSES),
   rowsTotal: Type.Integer({ description: 'Data rows in the file (the header not counted)' }),
   rowsImported: Type.Integer({ description: 'New debts, and known debts whose descriptive data (name, contract or creditor spelling) changed' }),
   rowsUnchanged: Type.Integer({ description: 'Rows identical to what an earlier import brought: nothing written' }),
   rowsAdjusted: Type.Integer({ description: 'Known debts whose claim changed: a claim_adjusted ledger entry for the difference (collections are kept)' }),
   rowsRejected: Type.Integer(),
   errors: Type.Array(Type.Ref(ImportErrorSchema), { description: 'The first 1000 rejected rows' }),
-  failureReason: Type.Union([Type.String(), Type.Null()]),
-  createdAt: Type.String({ format: 'date-time' }),
-  startedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  finishedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
+  failureReason: NullableString,
+  createdAt: Timestamp,
+  startedAt: NullableTimestamp,
+  finishedAt: NullableTimestamp
 }, {
   $id: 'DebtImport',
   additionalProperties: false,

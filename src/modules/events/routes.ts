@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { EventParams, EventQuery, EventSchema } from './schemas.js'
 import { getEvent, listEventsPage } from './service.js'
 
 /** The back office reads every event, of every creditor and the agency's own (DESIGN section 13). */
 const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const deps = { db: app.db, pii: app.pii }
-  const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const auth = AUTH_PROBLEMS
 
   app.get('/events', {
     preHandler: app.requireScopes('operator'),

@@ -1,8 +1,11 @@
 import { Type } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { EVENT_TYPES } from './tables.js'
+import { StringEnum, paginationQuery } from '../../http/schemas.js'
 
-export const EventTypeSchema = Type.Union(EVENT_TYPES.map((t) => Type.Literal(t)), { description: 'See the Webhooks section for each type\'s object' })
+export const EventTypeSchema = StringEnum(EVENT_TYPES, { description: 'See the Webhooks section for each type\'s object' })
+/** What an endpoint subscribes to: an event type, or `*` for all. */
+export const EventTypeFilterSchema = StringEnum([...EVENT_TYPES, '*'], { description: 'An event type (see the Webhooks section), or `*` for all' })
 
 export const EventSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('event'), description: 'Also the `webhook-id` of its deliveries' }),
@@ -19,8 +22,7 @@ export const EventSchema = Type.Object({
 
 export const EventQuery = Type.Object({
   type: Type.Optional(EventTypeSchema),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('event'), description: 'The `nextCursor` of the previous page' }))
+  ...paginationQuery(publicIdPattern('event'))
 }, { additionalProperties: false })
 
 export const EventParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('event') }) }, { additionalProperties: false })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import { databaseUnavailable, ServiceUnavailable } from '../../http/errors.js'
-import { problemResponses } from '../../http/schemas.js'
+import { problemResponses, StringEnum } from '../../http/schemas.js'
 import { pendingMigrations } from '../../db/migrator.js'
 
 const Live = Type.Object({
@@ -11,7 +11,7 @@ const Live = Type.Object({
 
 const Ready = Type.Object({
   status: Type.Literal('ok'),
-  bank: Type.Union([Type.Literal('live'), Type.Literal('sandbox')], { description: '`sandbox`: the built-in test bank takes the payments (BANK_MODE); never in production' }),
+  bank: StringEnum(['live', 'sandbox'], { description: '`sandbox`: the built-in test bank takes the payments (BANK_MODE); never in production' }),
   checks: Type.Object({ database: Type.Literal('ok'), migrations: Type.Literal('ok') }, { additionalProperties: false })
 }, { additionalProperties: false, examples: [{ status: 'ok', bank: 'live', checks: { database: 'ok', migrations: 'ok' } }] })
 

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { NotFound } from '../../http/errors.js'
-import { problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, problemResponses } from '../../http/schemas.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { debtLedger, trialBalance } from './service.js'
 import { DebtLedgerParams, DebtLedgerSchema, LedgerEntrySchema, TrialBalanceSchema } from './schemas.js'
 
 const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [LedgerEntrySchema, DebtLedgerSchema, TrialBalanceSchema]) app.addSchema(schema)
-  const authProblems = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const authProblems = AUTH_PROBLEMS
 
   app.get('/admin/debts/:id/ledger', {
     preHandler: app.requireScopes('operator'),

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { MAX_AMOUNT } from '../../http/schemas.js'
+import { MAX_AMOUNT, StringEnum, Currency, Timestamp } from '../../http/schemas.js'
 
 const SignedAmount = (description: string) => Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT, description })
 const Amount = (description: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description })
@@ -10,11 +10,11 @@ export const ACCOUNT_KINDS = ['acquirer', 'claims', 'overpaid', 'receivable'] as
 
 export const LedgerEntrySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('ledgerEntry') }),
-  kind: Type.Union(ENTRY_KINDS.map((k) => Type.Literal(k))),
+  kind: StringEnum(ENTRY_KINDS),
   amount: SignedAmount('Integer tiyn, signed from the receivable\'s side: + raises what the debtor owes, - lowers it; 0 when the entry did not touch it (e.g. a payment wholly overpaid)'),
-  createdAt: Type.String({ format: 'date-time' }),
+  createdAt: Timestamp,
   reference: Type.Object({
-    type: Type.Union([Type.Literal('debt'), Type.Literal('import'), Type.Literal('payment'), Type.Literal('refund')]),
+    type: StringEnum(['debt', 'import', 'payment', 'refund']),
     id: Type.String({ description: 'Public id of the referenced object: `debt_…`, `imp_…`, `pay_…` or `ref_…`' })
   }, { additionalProperties: false })
 }, { $id: 'LedgerEntry', additionalProperties: false })
@@ -43,15 +43,15 @@ export const DebtLedgerSchema = Type.Object({
 export type DebtLedger = Static<typeof DebtLedgerSchema>
 
 export const TrialBalanceSchema = Type.Object({
-  currency: Type.Literal('KZT'),
+  currency: Currency,
   accounts: Type.Array(Type.Object({
-    kind: Type.Union(ACCOUNT_KINDS.map((k) => Type.Literal(k))),
+    kind: StringEnum(ACCOUNT_KINDS),
     count: Type.Integer({ minimum: 0, description: 'Accounts of this kind' }),
     balance: SignedAmount('Sum of their balances, debit-positive: receivable and acquirer >= 0, claims and overpaid <= 0 normally')
   }, { additionalProperties: false })),
   total: SignedAmount('Sum of every balance: 0 when the books balance'),
   consistent: Type.Boolean({ description: 'The total is 0, every materialised balance equals the sum of its lines, and every entry\'s lines sum to 0' }),
-  checkedAt: Type.String({ format: 'date-time' })
+  checkedAt: Timestamp
 }, {
   $id: 'TrialBalance',
   additionalProperties: false,

@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { TEMPLATES } from './templates.js'
+import { NullableTimestamp, StringEnum, Timestamp, paginationQuery } from '../../http/schemas.js'
 
 const MailId = Type.String({ pattern: publicIdPattern('mail'), examples: ['msg_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
-const Timestamp = Type.String({ format: 'date-time' })
-const Status = Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('failed')], { description: 'queued: waiting for (another) attempt; sent: accepted by the mail server; failed: given up after MAIL_MAX_ATTEMPTS, or not deliverable at all' })
+const Status = StringEnum(['queued', 'sent', 'failed'], { description: 'queued: waiting for (another) attempt; sent: accepted by the mail server; failed: given up after MAIL_MAX_ATTEMPTS, or not deliverable at all' })
 
 export const OutboxEntrySchema = Type.Object({
   id: MailId,
@@ -15,7 +15,7 @@ export const OutboxEntrySchema = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()], { description: 'The mail server\'s last answer, without addresses or credentials' }),
   nextAttemptAt: Type.Union([Timestamp, Type.Null()], { description: 'When a queued message is tried again (approximately: the worker\'s backoff)' }),
   createdAt: Timestamp,
-  sentAt: Type.Union([Timestamp, Type.Null()])
+  sentAt: NullableTimestamp
 }, {
   $id: 'MailOutboxEntry',
   additionalProperties: false,
@@ -24,6 +24,5 @@ export const OutboxEntrySchema = Type.Object({
 
 export const OutboxQuery = Type.Object({
   status: Type.Optional(Status),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(MailId)
+  ...paginationQuery(publicIdPattern('mail'))
 }, { additionalProperties: false })

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
+import { Timestamp } from '../../http/schemas.js'
 
 export const Language = Type.String({ pattern: '^[a-z]{2}$', description: 'ISO 639-1 language code', examples: ['ru'] })
 
@@ -10,7 +11,7 @@ export const OfferSchema = Type.Object({
   title: Type.String(),
   text: Type.String({ description: 'The legal text, byte for byte as published' }),
   sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the UTF-8 text; the client sends it back on acceptance as evidence of what was read' }),
-  publishedAt: Type.String({ format: 'date-time' })
+  publishedAt: Timestamp
 }, {
   $id: 'Offer',
   additionalProperties: false,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { recordAudit } from '../audit/repository.js'
 import { EventParams, EventQuery, EventSchema } from '../events/schemas.js'
 import { getEvent, listEventsPage } from '../events/service.js'
@@ -27,7 +27,7 @@ const partnerApi: FastifyPluginAsyncTypebox = async (app) => {
 const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const deps = { db: app.db, pii: app.pii }
   const partner = app.requirePartner()
-  const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const auth = AUTH_PROBLEMS
   const creditorsOf = (request: { principal: { creditors: string[] } | null }): string[] => request.principal?.creditors ?? []
 
   // Every partner action is audit-logged (DESIGN section 9): the changes in

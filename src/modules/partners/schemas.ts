@@ -1,19 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { MoneySchema } from '../../http/schemas.js'
+import { MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 import { PaymentStatusSchema } from '../payments/schemas.js'
 
-const Timestamp = Type.String({ format: 'date-time' })
-const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
-const NullableText = Type.Union([Type.String(), Type.Null()])
+const NullableText = NullableString
 
 /** A payment as a partner sees it: its creditor's, the payer reduced to initials (no email, phone or IP). */
 export const PartnerPaymentSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('payment') }),
   status: PaymentStatusSchema,
   amount: Type.Integer({ description: 'Tiyn' }),
-  currency: Type.Literal('KZT'),
+  currency: Currency,
   refundedAmount: Type.Integer({ description: 'Tiyn returned to the card so far' }),
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
   contractNumber: Type.String(),
@@ -38,7 +36,7 @@ export const PartnerDebtSchema = Type.Object({
   contractNumber: Type.String(),
   creditor: Type.String(),
   debtorName: Type.String({ description: 'Initials only ("И. И.")' }),
-  status: Type.Union([Type.Literal('active'), Type.Literal('closed'), Type.Literal('recalled')]),
+  status: StringEnum(['active', 'closed', 'recalled']),
   claimAmount: Type.Ref(MoneySchema, { description: 'The claim: what the creditor assigned, with its adjustments (ledger)' }),
   collectedAmount: Type.Ref(MoneySchema, { description: 'Collected through this service, net of refunds and returns (ledger)' }),
   outstanding: Type.Ref(MoneySchema, { description: 'What is still owed: the receivable balance (ledger)' }),
@@ -54,8 +52,8 @@ export type PartnerDebt = Static<typeof PartnerDebtSchema>
 /** A refund or return as a partner sees it. */
 export const PartnerRefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')]),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('needs_review')]),
+  kind: StringEnum(['refund', 'return', 'bank_reported']),
+  status: StringEnum(['pending', 'succeeded', 'failed', 'needs_review']),
   amount: Type.Integer({ description: 'Tiyn' }),
   paymentId: Type.String({ pattern: publicIdPattern('payment') }),
   refundRequestId: Type.Union([Type.String({ pattern: publicIdPattern('refundRequest') }), Type.Null()]),
@@ -67,15 +65,13 @@ export const PartnerPaymentQuery = Type.Object({
   status: Type.Optional(PaymentStatusSchema),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('payment'), description: 'The `nextCursor` of the previous page' }))
+  ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })
 
 export const PartnerDebtQuery = Type.Object({
-  status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('closed'), Type.Literal('recalled')])),
+  status: Type.Optional(StringEnum(['active', 'closed', 'recalled'])),
   contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size (1-100)' })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('debt'), description: 'The `nextCursor` of the previous page' }))
+  ...paginationQuery(publicIdPattern('debt'))
 }, { additionalProperties: false })
 
 export const PaymentIdParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('payment') }) }, { additionalProperties: false })

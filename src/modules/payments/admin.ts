@@ -6,6 +6,7 @@ import type { PaymentStatus } from '../../db/types.js'
 import { listCallbacks, listEvents, listPayments, type PaymentRow } from './repository.js'
 import { findPaymentByPublicId, toPayment } from './service.js'
 import { isCallbackDigest } from './callback-log.js'
+import { timelineDetails } from './schemas.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
 async function contractNumbers (db: Database, debtIds: string[]): Promise<Map<string, string>> {
@@ -58,7 +59,7 @@ function callbackDetails (replyDescription: string, stored: unknown): Record<str
 export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, publicId: string) {
   const row = await findPaymentByPublicId(deps.db, publicId)
   const contracts = await contractNumbers(deps.db, [row.debt_id])
-  const events = (await listEvents(deps.db, row.id)).map((e) => ({ at: e.created_at, kind: 'event' as const, type: e.type, details: e.details }))
+  const events = (await listEvents(deps.db, row.id)).map((e) => ({ at: e.created_at, kind: 'event' as const, type: e.type, details: timelineDetails(e.details) }))
   const callbacks = (await listCallbacks(deps.db, row.id)).map((c) => ({
     at: c.received_at,
     kind: 'callback' as const,

@@ -1,21 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { AmountInput, MoneySchema } from '../../http/schemas.js'
+import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
-export const PaymentStatusSchema = Type.Union(PAYMENT_STATUSES.map((s) => Type.Literal(s)), {
+export const PaymentStatusSchema = StringEnum(PAYMENT_STATUSES, {
   description: 'pending -> succeeded | failed | expired; returned: a succeeded payment the agency refused as suspicious and refunded in full (offer cl. 8)'
 })
 
 const PaymentId = Type.String({ pattern: publicIdPattern('payment'), examples: ['pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
-const Timestamp = Type.String({ format: 'date-time' })
-const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
 
 export const CreatePaymentBody = Type.Object({
   acceptanceId: Type.String({ pattern: publicIdPattern('acceptance') }),
   amount: AmountInput('Tiyn (minor units): 150000 = 1 500.00 KZT'),
-  currency: Type.Literal('KZT'),
+  currency: Currency,
   returnUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'Where the bank sends the payer back; its host must be allowed (RETURN_URL_ALLOWED_HOSTS)' }))
 }, {
   additionalProperties: false,
@@ -27,7 +25,7 @@ export const CreatedPaymentSchema = Type.Object({
   id: PaymentId,
   status: Type.Literal('pending'),
   amount: Type.Integer(),
-  currency: Type.Literal('KZT'),
+  currency: Currency,
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
   redirectUrl: Type.String({ format: 'uri', description: 'Send the payer here: the bank\'s hosted card page' }),
   expiresAt: Timestamp,
@@ -48,7 +46,7 @@ export const PaymentSchema = Type.Object({
   id: PaymentId,
   status: PaymentStatusSchema,
   amount: Type.Integer(),
-  currency: Type.Literal('KZT'),
+  currency: Currency,
   refundedAmount: Type.Integer({ description: 'Tiyn returned to the card so far' }),
   overpaidAmount: Type.Integer({ description: 'Tiyn the debt could not absorb (already paid off); handled by an operator' }),
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
@@ -56,7 +54,7 @@ export const PaymentSchema = Type.Object({
   expiresAt: Timestamp,
   paidAt: NullableTimestamp,
   cardMask: Type.Union([Type.String(), Type.Null()], { examples: ['4111-11XX-XXXX-1111'] }),
-  failureCode: Type.Union([Type.String(), Type.Null()])
+  failureCode: NullableString
 }, {
   $id: 'Payment',
   additionalProperties: false,
@@ -75,8 +73,8 @@ export const ReceiptSchema = Type.Object({
   amount: Type.Ref(MoneySchema),
   refundedAmount: Type.Integer(),
   paidAt: Timestamp,
-  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
-  cardMask: Type.Union([Type.String(), Type.Null()]),
+  bankPaymentId: NullableString,
+  cardMask: NullableString,
   offerVersion: Type.Integer()
 }, {
   $id: 'Receipt',
@@ -112,24 +110,54 @@ export const ReceiptHeaders = Type.Object({
 /** What the bank appends to the return URL; the page trusts none of it and shows our own record. */
 export const ResultPageQuery = Type.Object({
   paymentId: Type.Optional(Type.String({ maxLength: 100, description: 'Set by us in the URL given to the bank; ignored' })),
-  result: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')], { description: 'Which of our URLs the bank used; ignored: the page shows the payment\'s recorded status' }))
+  result: Type.Optional(StringEnum(['success', 'failure'], { description: 'Which of our URLs the bank used; ignored: the page shows the payment\'s recorded status' }))
 }, { additionalProperties: true, description: 'The bank may add its own parameters; they are ignored' })
+
+/** The details of payment events that are amounts (tiyn): `claimDifference` may be negative. */
+export const TIMELINE_AMOUNT_FIELDS = ['amount', 'applied', 'overpaid', 'bankAmount', 'debtRaisedBy', 'bankRefundedAmount', 'claimDifference'] as const
+
+const TimelineAmount = Type.Optional(Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT, description: 'Integer tiyn' }))
 
 export const TimelineEntrySchema = Type.Object({
   at: Timestamp,
-  kind: Type.Union([Type.Literal('event'), Type.Literal('callback')]),
+  kind: StringEnum(['event', 'callback']),
   type: Type.String({ description: 'Event type, or the callback kind (check, result)' }),
   signatureValid: Type.Optional(Type.Boolean()),
   reply: Type.Optional(Type.String({ description: 'Our answer to the bank: ok, rejected, error' })),
-  details: Type.Record(Type.String(), Type.Unknown())
-}, { $id: 'TimelineEntry', additionalProperties: false })
+  details: Type.Object({
+    amount: TimelineAmount,
+    applied: TimelineAmount,
+    overpaid: TimelineAmount,
+    bankAmount: TimelineAmount,
+    debtRaisedBy: TimelineAmount,
+    bankRefundedAmount: TimelineAmount,
+    claimDifference: TimelineAmount
+  } satisfies Record<typeof TIMELINE_AMOUNT_FIELDS[number], unknown>, {
+    additionalProperties: true,
+    description: 'An event\'s facts, its amounts (`amount`, `applied`, `overpaid`, …) in integer tiyn; a callback\'s `params` as the bank sent them (text, `pg_amount` in tenge) and our `replyDescription`'
+  })
+}, {
+  $id: 'TimelineEntry',
+  additionalProperties: false,
+  examples: [{ at: '2026-11-25T10:02:11.000Z', kind: 'event', type: 'succeeded', details: { source: 'callback', applied: 150000, overpaid: 0 } }]
+})
+
+/** A stored event's details as the API shows them: its amounts as integers (they are stored as text, being bigint). */
+export function timelineDetails (details: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...details }
+  for (const field of TIMELINE_AMOUNT_FIELDS) {
+    const value = out[field]
+    if (typeof value === 'string' && /^-?\d+$/.test(value)) out[field] = Number(value)
+  }
+  return out
+}
 
 export const AdminPaymentSchema = Type.Object({
   ...PaymentSchema.properties,
   contractNumber: Type.String(),
-  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  bankPaymentId: NullableString,
   needsReview: Type.Boolean(),
-  reviewReason: Type.Union([Type.String(), Type.Null()])
+  reviewReason: NullableString
 }, { $id: 'AdminPayment', additionalProperties: false })
 
 export const AdminPaymentDetailSchema = Type.Object({
@@ -143,6 +171,5 @@ export const AdminPaymentQuery = Type.Object({
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
   contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
   needsReview: Type.Optional(Type.Boolean()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('payment') }))
+  ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { idempotencyHeaders } from '../../http/idempotency.js'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import {
   AdminPrivacyRequestSchema, CreatedPrivacyRequestSchema, CreatePrivacyRequestBody, DestructionConfirmationSchema, PrivacyRequestParams,
   PrivacyRequestQuery, PrivacyRequestSchema, VerifiedPrivacyRequestSchema, VerifyPrivacyRequestBody
@@ -13,7 +13,7 @@ import {
 const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [CreatedPrivacyRequestSchema, VerifiedPrivacyRequestSchema, PrivacyRequestSchema, AdminPrivacyRequestSchema, DestructionConfirmationSchema]) app.addSchema(schema)
   const operator = app.requireScopes('operator')
-  const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const auth = AUTH_PROBLEMS
 
   // Per IP (/64 for IPv6), on top of the per-email limit in the service: a code is an email sent to someone.
   const perIp = { max: app.config.privacyRequests.perIpPerHour, timeWindow: 3_600_000 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
+import { StringEnum, Timestamp, paginationQuery, NullableTimestamp, NullableString } from '../../http/schemas.js'
 
 export const PRIVACY_STATUSES = ['pending_verification', 'expired', 'received', 'on_legal_hold', 'completed'] as const
 export type PrivacyStatus = typeof PRIVACY_STATUSES[number]
@@ -7,11 +8,10 @@ export type PrivacyStatus = typeof PRIVACY_STATUSES[number]
 export const VERIFIED_STATUSES: readonly PrivacyStatus[] = ['received', 'on_legal_hold', 'completed']
 
 const RequestId = Type.String({ pattern: publicIdPattern('privacyRequest'), examples: ['prv_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
-const Status = Type.Union(PRIVACY_STATUSES.map((s) => Type.Literal(s)), {
+const Status = StringEnum(PRIVACY_STATUSES, {
   description: '`pending_verification` until the emailed code comes back; `expired` after 5 wrong codes or 30 minutes (nothing changed; make a new request); ' +
     '`received` once verified (consent withdrawn), then `completed` once the data is destroyed; `on_legal_hold` while a refund or payment in progress needs it (then erased)'
 })
-const Timestamp = Type.String({ format: 'date-time' })
 const DueAt = Type.String({ format: 'date', description: 'Destroyed by this date: 30 Kazakhstan business days after verification (offer cl. 16)' })
 const MaybeDueAt = Type.Union([DueAt, Type.Null()], { description: 'Destroyed by this date: 30 Kazakhstan business days after verification (offer cl. 16); null until verified' })
 const VerificationCode = Type.String({ minLength: 1, maxLength: 20, description: 'The 6-digit code emailed to the address the request names' })
@@ -42,7 +42,7 @@ export type VerifyPrivacyRequestInput = Static<typeof VerifyPrivacyRequestBody>
 
 export const VerifiedPrivacyRequestSchema = Type.Object({
   id: RequestId,
-  status: Type.Union([Type.Literal('received'), Type.Literal('on_legal_hold'), Type.Literal('completed')], { description: '`received` at verification' }),
+  status: StringEnum(['received', 'on_legal_hold', 'completed'], { description: '`received` at verification' }),
   dueAt: DueAt
 }, {
   $id: 'VerifiedPrivacyRequest',
@@ -59,7 +59,7 @@ const progress = {
   verificationExpiresAt: Type.Union([Timestamp, Type.Null()], { description: 'Until then the emailed code works (pending requests only)' }),
   verifiedAt: Type.Union([Timestamp, Type.Null()], { description: 'When the code came back: consent was withdrawn at that moment' }),
   holdReason: Type.Union([Type.String(), Type.Null()], { description: 'Why the data is held for now (DESIGN section 7)' }),
-  completedAt: Type.Union([Timestamp, Type.Null()])
+  completedAt: NullableTimestamp
 }
 const progressExample = {
   id: 'prv_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
@@ -95,7 +95,7 @@ export const AdminPrivacyRequestSchema = Type.Object({
   ...progress,
   overdue: Type.Boolean({ description: 'Verified, not completed and `dueAt` has passed (Almaty date)' }),
   verificationAttempts: Type.Integer({ minimum: 0, description: 'Wrong codes entered (5 expire the request)' }),
-  confirmationNumber: Type.Union([Type.String(), Type.Null()]),
+  confirmationNumber: NullableString,
   erased: Type.Union([ErasedCounts, Type.Null()])
 }, {
   $id: 'AdminPrivacyRequest',
@@ -136,7 +136,6 @@ export const PrivacyRequestParams = Type.Object({ id: RequestId }, { additionalP
 export const PrivacyRequestQuery = Type.Object({
   status: Type.Optional(Status),
   overdue: Type.Optional(Type.Boolean({ description: '`true`: not completed and past `dueAt`' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(RequestId)
+  ...paginationQuery(publicIdPattern('privacyRequest'))
 }, { additionalProperties: false })
 export type PrivacyRequestQueryInput = Static<typeof PrivacyRequestQuery>

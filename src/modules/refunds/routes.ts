@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { idempotencyHeaders } from '../../http/idempotency.js'
-import { pageOf, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
 import {
@@ -16,7 +16,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(AdminRefundSchema)
   const deps = { db: app.db, pii: app.pii, refundMaxAttempts: app.config.refunds.maxAttempts }
   const operator = app.requireScopes('operator')
-  const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
+  const auth = AUTH_PROBLEMS
 
   app.post('/refund-requests', {
     config: { idempotency: 'optional', cardDataFormatted: [{ path: ['body', 'email'], format: 'email' }] },

@@ -1,13 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { AmountInput } from '../../http/schemas.js'
+import { AmountInput, StringEnum, Timestamp, paginationQuery, NullableTimestamp, NullableString } from '../../http/schemas.js'
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'needs_review'] as const
 export const REFUND_REQUEST_STATUSES = ['submitted', 'approved', 'rejected', 'completed'] as const
 
 const RequestId = Type.String({ pattern: publicIdPattern('refundRequest'), examples: ['rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
 const PaymentId = Type.String({ pattern: publicIdPattern('payment') })
-const Timestamp = Type.String({ format: 'date-time' })
 
 export const CreateRefundRequestBody = Type.Object({
   paymentId: PaymentId,
@@ -22,14 +21,14 @@ export type CreateRefundRequestInput = Static<typeof CreateRefundRequestBody>
 
 export const RefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')], { description: '`refund`: on a client\'s request; `return`: the agency refused the payment; `bank_reported`: made at the bank, found by reconciliation' }),
-  status: Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status)), {
+  kind: StringEnum(['refund', 'return', 'bank_reported'], { description: '`refund`: on a client\'s request; `return`: the agency refused the payment; `bank_reported`: made at the bank, found by reconciliation' }),
+  status: StringEnum(REFUND_STATUSES, {
     description: '`pending` while the worker settles it with the bank; `failed` only when the bank refused with a signed answer (nothing moved); ' +
       '`needs_review` when the outcome is unknown after the last attempt or the bank\'s refunded total does not fit ours (an operator retries it; its amount stays reserved)'
   }),
   amount: Type.Integer(),
   attempts: Type.Integer(),
-  completedAt: Type.Union([Timestamp, Type.Null()])
+  completedAt: NullableTimestamp
 }, {
   $id: 'Refund',
   additionalProperties: false,
@@ -38,11 +37,11 @@ export const RefundSchema = Type.Object({
 
 export const RefundRequestSchema = Type.Object({
   id: RequestId,
-  status: Type.Union(REFUND_REQUEST_STATUSES.map((status) => Type.Literal(status)), { description: '`submitted` -> `approved` | `rejected`; `completed` once its refund succeeded' }),
+  status: StringEnum(REFUND_REQUEST_STATUSES, { description: '`submitted` -> `approved` | `rejected`; `completed` once its refund succeeded' }),
   paymentId: PaymentId,
   amount: Type.Integer({ description: 'Tiyn' }),
   responseText: Type.Union([Type.String(), Type.Null()], { description: 'The agency\'s official answer' }),
-  decidedAt: Type.Union([Timestamp, Type.Null()]),
+  decidedAt: NullableTimestamp,
   dueAt: Type.Union([Type.String({ format: 'date' }), Type.Null()], { description: 'The refund is due by this date: 5 Kazakhstan business days after the decision (offer cl. 5)' }),
   overdue: Type.Boolean(),
   refund: Type.Union([Type.Ref(RefundSchema), Type.Null()]),
@@ -57,17 +56,16 @@ export type RefundRequest = Static<typeof RefundRequestSchema>
 export const RefundRequestParams = Type.Object({ id: RequestId }, { additionalProperties: false })
 
 export const DecisionBody = Type.Object({
-  decision: Type.Union([Type.Literal('approve'), Type.Literal('reject')]),
+  decision: StringEnum(['approve', 'reject']),
   responseText: Type.String({ minLength: 1, maxLength: 5000, description: 'The agency\'s official answer, shown to the client' }),
   amount: Type.Optional(AmountInput('Approve a different amount than requested (tiyn)'))
 }, { additionalProperties: false, examples: [{ decision: 'approve', responseText: 'Возврат одобрен. Деньги вернутся на карту, с которой была оплата.' }] })
 export type DecisionInput = Static<typeof DecisionBody>
 
 export const RefundRequestQuery = Type.Object({
-  status: Type.Optional(Type.Union(REFUND_REQUEST_STATUSES.map((status) => Type.Literal(status)))),
+  status: Type.Optional(StringEnum(REFUND_REQUEST_STATUSES)),
   overdue: Type.Optional(Type.Boolean()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(RequestId)
+  ...paginationQuery(publicIdPattern('refundRequest'))
 }, { additionalProperties: false })
 
 export const ReturnBody = Type.Object({
@@ -76,17 +74,17 @@ export const ReturnBody = Type.Object({
 
 export const AdminRefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: Type.Union([Type.Literal('refund'), Type.Literal('return'), Type.Literal('bank_reported')]),
-  status: Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status))),
+  kind: StringEnum(['refund', 'return', 'bank_reported']),
+  status: StringEnum(REFUND_STATUSES),
   amount: Type.Integer({ description: 'Tiyn' }),
   attempts: Type.Integer(),
-  completedAt: Type.Union([Timestamp, Type.Null()]),
+  completedAt: NullableTimestamp,
   paymentId: PaymentId,
   refundRequestId: Type.Union([RequestId, Type.Null()]),
   reviewReason: Type.Union([Type.String(), Type.Null()], { description: 'Why it is needs_review' }),
-  lastError: Type.Union([Type.String(), Type.Null()]),
+  lastError: NullableString,
   sentAt: Type.Union([Timestamp, Type.Null()], { description: 'When revoke.php was last sent without a recorded answer (null once the bank refused)' }),
-  bankRefundId: Type.Union([Type.String(), Type.Null()]),
+  bankRefundId: NullableString,
   createdAt: Timestamp
 }, {
   $id: 'AdminRefund',
@@ -100,10 +98,9 @@ export const AdminRefundSchema = Type.Object({
 })
 
 export const AdminRefundQuery = Type.Object({
-  status: Type.Optional(Type.Union(REFUND_STATUSES.map((status) => Type.Literal(status)))),
+  status: Type.Optional(StringEnum(REFUND_STATUSES)),
   paymentId: Type.Optional(PaymentId),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-  startingAfter: Type.Optional(Type.String({ pattern: publicIdPattern('refund') }))
+  ...paginationQuery(publicIdPattern('refund'))
 }, { additionalProperties: false })
 
 export const RefundParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('refund') }) }, { additionalProperties: false })

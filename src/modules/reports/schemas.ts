@@ -1,17 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { StringEnum, Currency, Timestamp, NullableString } from '../../http/schemas.js'
 
-const Kind = Type.Union([Type.Literal('payment_received'), Type.Literal('refund_paid'), Type.Literal('payment_returned')], {
+const Kind = StringEnum(['payment_received', 'refund_paid', 'payment_returned'], {
   description: 'The ledger entry: money in from a payment, a refund paid back to the card, a return of a refused payment (offer cl. 8)'
 })
 
 export const ReportLineSchema = Type.Object({
-  time: Type.String({ format: 'date-time' }),
+  time: Timestamp,
   paymentId: Type.String(),
   contractNumber: Type.String(),
   creditor: Type.String(),
   kind: Kind,
   amount: Type.Integer({ minimum: 0, description: 'Tiyn, positive for every kind' }),
-  bankPaymentId: Type.Union([Type.String(), Type.Null()]),
+  bankPaymentId: NullableString,
   ledgerEntryId: Type.String({ description: 'The journal entry (`le_…`) the line is' })
 }, { $id: 'DailyReportLine', additionalProperties: false })
 
@@ -28,7 +29,7 @@ export const DailyReportSchema = Type.Object({
   timezone: Type.Literal('Asia/Almaty'),
   from: Type.String({ format: 'date-time', description: 'The day\'s first instant' }),
   to: Type.String({ format: 'date-time', description: 'The next day\'s first instant (exclusive)' }),
-  currency: Type.Literal('KZT'),
+  currency: Currency,
   lines: Type.Array(Type.Ref(ReportLineSchema)),
   totals: Type.Array(Type.Ref(ReportTotalSchema), { description: 'Per creditor, in name order' })
 }, {

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { idempotencyHeaders } from '../../http/idempotency.js'
-import { pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
+import { AUTH_PROBLEMS, type ProblemsByStatus, pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
 import { publicIdPattern } from '../../lib/ids.js'
 import {
   CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema
@@ -28,8 +28,8 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
   const tag = partner ? 'Partner: webhooks' : 'Admin: webhooks'
   const op = (name: string): string => `${name}${partner ? 'Partner' : 'Admin'}WebhookEndpoint${name === 'list' ? 's' : ''}`
   const scope = partner ? 'Scope: partner; only the endpoints of the key\'s creditors.' : 'Scope: admin; the agency\'s own endpoints, which receive every event.'
-  const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
-  const notFound = { 404: ['webhook_endpoint_not_found'] }
+  const auth = AUTH_PROBLEMS
+  const notFound = { 404: ['webhook_endpoint_not_found'] } satisfies ProblemsByStatus
   const ownerOf = (request: FastifyRequest): EndpointOwner => partner
     ? { kind: 'partner', keyId: request.principal?.keyId ?? '', creditors: request.principal?.creditors ?? [] }
     : { kind: 'admin' }

@@ -1,10 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { EventTypeSchema } from '../events/schemas.js'
+import { EventTypeFilterSchema } from '../events/schemas.js'
+import { StringEnum, Timestamp, NullableTimestamp, NullableString } from '../../http/schemas.js'
 
-const Timestamp = Type.String({ format: 'date-time' })
-const NullableTimestamp = Type.Union([Timestamp, Type.Null()])
-const EnabledEvents = Type.Array(Type.Union([EventTypeSchema, Type.Literal('*')]), {
+const EnabledEvents = Type.Array(EventTypeFilterSchema, {
   minItems: 1,
   maxItems: 12,
   uniqueItems: true,
@@ -20,10 +19,10 @@ const Url = Type.String({
 export const WebhookEndpointSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('webhookEndpoint') }),
   url: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
+  description: NullableString,
   enabledEvents: Type.Array(Type.String()),
-  status: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { description: '`disabled` by its owner, on a 410 answer, or after 5 days of failures' }),
-  disabledReason: Type.Union([Type.String(), Type.Null()]),
+  status: StringEnum(['enabled', 'disabled'], { description: '`disabled` by its owner, on a 410 answer, or after 5 days of failures' }),
+  disabledReason: NullableString,
   creditors: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Whose events it receives; null: every creditor and the agency\'s own events (an admin endpoint)' }),
   previousSecretExpiresAt: Type.Union([Timestamp, Type.Null()], { description: 'After a rotation: until then the previous secret signs too' }),
   createdAt: Timestamp,
@@ -56,7 +55,7 @@ export const UpdateEndpointBody = Type.Object({
   url: Type.Optional(Url),
   enabledEvents: Type.Optional(EnabledEvents),
   description: Type.Optional(Type.Union([Type.String({ maxLength: 500 }), Type.Null()])),
-  status: Type.Optional(Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { description: '`enabled` again starts a fresh count of failures' }))
+  status: Type.Optional(StringEnum(['enabled', 'disabled'], { description: '`enabled` again starts a fresh count of failures' }))
 }, { additionalProperties: false, examples: [{ status: 'enabled' }] })
 export type UpdateEndpointInput = Static<typeof UpdateEndpointBody>
 
@@ -72,7 +71,7 @@ export const WebhookDeliverySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('webhookDelivery') }),
   eventId: Type.String({ pattern: publicIdPattern('event'), description: 'Also the `webhook-id` header of every attempt' }),
   eventType: Type.String(),
-  status: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')], { description: '`failed`: the retry schedule is exhausted, the endpoint answered 410 or was disabled' }),
+  status: StringEnum(['pending', 'succeeded', 'failed'], { description: '`failed`: the retry schedule is exhausted, the endpoint answered 410 or was disabled' }),
   attemptCount: Type.Integer(),
   attemptedAt: NullableTimestamp,
   statusCode: Type.Union([Type.Integer(), Type.Null()], { description: 'Of the last attempt' }),
