@@ -1,5 +1,7 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import { importX } from 'eslint-plugin-import-x'
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/', '.data/'] },
@@ -14,6 +16,14 @@ export default tseslint.config(
       'no-console': 'error',
       semi: ['error', 'never'],
       quotes: ['error', 'single', { avoidEscape: true }]
+    }
+  },
+  {
+    files: ['src/**/*.ts'],
+    ...importX.flatConfigs.typescript,
+    settings: { ...importX.flatConfigs.typescript.settings, 'import-x/resolver': undefined, 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }]
     }
   }
 )

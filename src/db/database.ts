@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import type { DB } from './types.js'
 
 /**
@@ -23,6 +23,10 @@ export const databaseTypes: pg.CustomTypesConfig = {
 }
 
 export type Database = Kysely<DB>
+/** What a repository function takes: the pool's Kysely or a transaction on it (the service owns the transaction). */
+export type Handle = Database | Transaction<DB>
+/** A function that needs a transaction (it locks, or writes more than one row that must commit together). */
+export type Trx = Transaction<DB>
 
 const CONNECT_TIMEOUT_MS = 3000
 

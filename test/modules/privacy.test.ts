@@ -5,7 +5,7 @@ import { makeIin } from '../helpers/portfolio.js'
 import { fromPublicId, uuidv7 } from '../../src/lib/ids.js'
 import { businessDaysAfter } from '../../src/modules/calendar/service.js'
 import { processPrivacyRequest, sweepPrivacyRequests } from '../../src/modules/privacy/erasure.js'
-import { findPrivacyRequest, insertPrivacyRequest, privacyDb } from '../../src/modules/privacy/repository.js'
+import { findPrivacyRequest, insertPrivacyRequest } from '../../src/modules/privacy/repository.js'
 import { verifyPrivacyRequest } from '../../src/modules/privacy/service.js'
 
 /**
@@ -21,7 +21,7 @@ if (!app.hasRoute({ method: 'POST', url: '/v1/privacy-requests' })) {
 await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const asOperator = { authorization: operator.authorization }
-const db = privacyDb(app.db)
+const db = app.db
 const deps = { db: app.db, pii: app.pii, log: app.log, publicBaseUrl: base }
 
 let people = 0

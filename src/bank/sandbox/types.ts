@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, Kysely } from 'kysely'
+import type { ColumnType, Generated } from 'kysely'
+import type { Database } from '../../db/database.js'
 
 /**
  * The sandbox bank's tables (migrations/0003_sandbox_bank.ts, 0009), kept out of
@@ -72,14 +73,14 @@ export interface SandboxBankFaultsTable {
   created_at: Timestamp
 }
 
-export interface SandboxBankDatabase {
+export interface SandboxBankTables {
   sandbox_bank_payments: SandboxBankPaymentsTable
   sandbox_bank_refunds: SandboxBankRefundsTable
   sandbox_bank_callbacks: SandboxBankCallbacksTable
   sandbox_bank_faults: SandboxBankFaultsTable
 }
 
-export type SandboxDb = Kysely<SandboxBankDatabase>
+export type SandboxDb = Database
 
 /** A payment as the sandbox bank knows it. */
 export interface SandboxPayment {

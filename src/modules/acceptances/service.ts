@@ -1,6 +1,4 @@
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Database, Handle } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
@@ -10,8 +8,9 @@ import { Conflict, Unprocessable } from '../../http/errors.js'
 import { findDebt } from '../debts/repository.js'
 import { debtNotFound } from '../debts/service.js'
 import { findCurrentOffer } from '../offers/repository.js'
-import { findAcceptance, insertAcceptance, type AcceptanceRow } from './repository.js'
+import { findAcceptance, insertAcceptance } from './repository.js'
 import type { Acceptance, AcceptanceInput } from './schemas.js'
+import type { AcceptanceRow } from './tables.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface RequestEvidence { ip: string, userAgent: string | null }
@@ -112,7 +111,7 @@ export async function findFreshAcceptance (db: Database, publicId: string): Prom
  * (encrypted) with its blind index, so a message can be queued without the
  * address ever being in clear; undefined for an unknown acceptance.
  */
-export async function payerEmailOf (db: Database | Transaction<DB>, acceptanceId: string): Promise<{ encrypted: string, index: string } | undefined> {
+export async function payerEmailOf (db: Handle, acceptanceId: string): Promise<{ encrypted: string, index: string } | undefined> {
   const row = await findAcceptance(db, acceptanceId)
   return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
 }

@@ -3,8 +3,9 @@ import { NotFound, Unprocessable } from '../../http/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
-import { ensureKey, findKey, insertKey, listKeys, revokeKey, type ApiKeyRow } from './repository.js'
+import { ensureKey, findKey, insertKey, listKeys, revokeKey } from './repository.js'
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
+import type { ApiKeyRow } from './tables.js'
 
 export function toApiKey (row: ApiKeyRow): ApiKey {
   return {

@@ -1,9 +1,6 @@
-import type { Transaction, Selectable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { AuditLogTable, DB } from '../../db/types.js'
+import type { Handle } from '../../db/database.js'
+import type { AuditRow } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type AuditRow = Selectable<AuditLogTable>
 
 /** Who did it: the authenticated key, the request and where it came from (null: not kept, a data subject's address is personal data). */
 export interface Actor {

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { pageOf, problemResponses } from '../../http/schemas.js'
 import { toPublicId } from '../../lib/ids.js'
-import { listAudit, type AuditRow } from './repository.js'
+import { listAudit } from './repository.js'
+import type { AuditRow } from './tables.js'
 
 const AuditEntrySchema = Type.Object({
   id: Type.String({ pattern: '^\\d+$', description: 'Sequence number; use as cursor' }),

@@ -1,19 +1,14 @@
-import type { Database } from '../../db/database.js'
+import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
 import { assignClaims, assignClaimsFrom, restateClaim, type Reference } from '../ledger/service.js'
 import { flagOverpaid, lockPaymentsOfDebts } from '../payments/settlement.js'
-import {
-  claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts,
-  lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements,
-  updateStagedStatements, type DebtImportRow, type DebtInsert, type StagedBatch
-} from './repository.js'
+import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
 import { publishDebtClosed, publishImportCompleted } from '../events/service.js'
 import type { DebtImport } from './schemas.js'
+import type { DebtImportRow } from './tables.js'
 
 export { iinIndex } from './import-staging.js'
 export { DEBT_IMPORT_TASK, stageImport } from './import-upload.js'
@@ -64,7 +59,7 @@ function keyOf (row: { contract_number_normalized: string, debtor_iin_index: str
  * stays recalled: it applies if the recall is undone. Lock order as
  * everywhere: the debts' payments, then the debts, then the ledger.
  */
-export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], reference: Reference): Promise<Map<string, RowOutcome>> {
+export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Reference): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
   const seen = await existingDebts(trx, rows, false)
   const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
@@ -123,7 +118,7 @@ export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], refe
  * alone. The batch's rows then go and the import counts them, so a retried
  * job resumes after the last committed batch.
  */
-export async function applyStagedBatch (trx: Transaction<DB>, batch: StagedBatch): Promise<void> {
+export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<void> {
   const reference: Reference = { type: 'import', id: batch.importId }
   await planBatchAsKeyLookups(trx)
   const changes = await lockStagedChanges(trx, batch)

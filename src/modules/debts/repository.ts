@@ -1,12 +1,9 @@
-import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable, type Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, DebtImportsTable, DebtsTable } from '../../db/types.js'
+import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
+import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
 /** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
-export type DebtRow = Selectable<DebtsTable> & { outstanding: bigint }
-export type DebtImportRow = Selectable<DebtImportsTable>
 
 function withOutstanding (db: Handle) {
   return db.selectFrom('debts').selectAll('debts').select(sql<bigint>`coalesce(${outstandingSql(sql.ref('debts.id'))}, 0)`.as('outstanding'))

@@ -10,8 +10,9 @@ import { statusFor } from './status.js'
 import { publishDebtClosed } from '../events/service.js'
 import { recordAudit, type Actor } from '../audit/repository.js'
 import { iinIndex } from './import-service.js'
-import { findDebt, findLookupTarget, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
+import { findDebt, findLookupTarget, listDebts, recordLookupFailure, setDebtStatus } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
+import type { DebtRow } from './tables.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface LookupThrottle { failuresPerContract: number, seconds: number }

@@ -1,5 +1,3 @@
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
 import { toPayment } from '../payments/service.js'
 import { toAdminRefund, toRefundRequest } from '../refunds/service.js'
 import { findRefund, findRefundOfRequest, findRefundRequest } from '../refunds/repository.js'
@@ -7,6 +5,7 @@ import { findImport } from '../debts/repository.js'
 import { toDebtImport } from '../debts/import-service.js'
 import { amountsOfDebts, findPaymentWithDebt, listCreditorDebts } from '../partners/repository.js'
 import { toPartnerDebt, toPartnerPayment, toPartnerRefund } from '../partners/views.js'
+import type { Trx } from '../../db/database.js'
 
 /**
  * The object an event carries, as it stood when the fact happened, in the
@@ -16,7 +15,6 @@ import { toPartnerDebt, toPartnerPayment, toPartnerRefund } from '../partners/vi
  * service.ts), so a stored payload never holds a person's data and an
  * erasure leaves nothing behind here.
  */
-type Trx = Transaction<DB>
 export interface EventObjects { creditor: string | null, data: Record<string, unknown>, partnerData: Record<string, unknown> | null }
 
 export async function paymentObjects (trx: Trx, paymentId: string): Promise<EventObjects> {

@@ -1,14 +1,13 @@
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
 import { queueDeliveries } from '../webhooks/fan-out.js'
 import { initialsOf } from '../partners/views.js'
 import { debtObjects, importObjects, paymentObjects, refundObjects, refundRequestObjects, type EventObjects } from './objects.js'
-import { findEvent, insertEvent, listEvents, type EventRow } from './repository.js'
-import { eventsDb, type EventType } from './tables.js'
+import { findEvent, insertEvent, listEvents } from './repository.js'
+import { type EventType } from './tables.js'
+import type { EventRow } from './tables.js'
 
 /**
  * The module's public surface (DESIGN section 13, STYLE 19): every event is
@@ -17,10 +16,9 @@ import { eventsDb, type EventType } from './tables.js'
  * commits and is never lost. Each `publish…` is one call at the place where
  * the fact happens.
  */
-type Trx = Transaction<DB>
 
 async function publish (trx: Trx, type: EventType, objects: EventObjects): Promise<string> {
-  const row = await insertEvent(eventsDb(trx), {
+  const row = await insertEvent(trx, {
     id: uuidv7(),
     type,
     creditor: objects.creditor,
@@ -90,7 +88,7 @@ export async function eventView (deps: { db: Database, pii: PiiCipher }, row: Ev
 
 export async function listEventsPage (deps: { db: Database, pii: PiiCipher }, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
-  const rows = await listEvents(eventsDb(deps.db), {
+  const rows = await listEvents(deps.db, {
     creditors: audience.kind === 'admin' ? null : audience.creditors,
     type: query.type,
     limit,
@@ -107,7 +105,7 @@ export function eventNotFound (): NotFound {
 /** Another creditor's event is not found, like an unknown one. */
 export async function getEvent (deps: { db: Database, pii: PiiCipher }, audience: Audience, publicId: string): Promise<EventView> {
   const id = fromPublicId('event', publicId)
-  const row = id === null ? undefined : await findEvent(eventsDb(deps.db), id)
+  const row = id === null ? undefined : await findEvent(deps.db, id)
   if (row === undefined) throw eventNotFound()
   if (audience.kind === 'partner' && (row.creditor === null || !audience.creditors.includes(row.creditor))) throw eventNotFound()
   return await eventView(deps, row, audience.kind)

@@ -1,9 +1,7 @@
-import { sql, type Expression, type RawBuilder, type Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import { sql, type Expression, type RawBuilder } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 
-type Handle = Database | Transaction<DB>
 
 /**
  * The ledger's tables, read and written only here. Lines are inserted, never

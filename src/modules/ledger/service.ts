@@ -1,6 +1,5 @@
-import type { Expression, RawBuilder, Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Expression, RawBuilder } from 'kysely'
+import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
@@ -29,7 +28,6 @@ import type { DebtLedger, TrialBalance } from './schemas.js'
  * again (a higher claim, a refund of another payment) the oldest surplus
  * is absorbed first.
  */
-type Trx = Transaction<DB>
 export interface Reference { type: ReferenceType, id: string }
 
 export class LedgerError extends Error {}

@@ -6,9 +6,9 @@ import { containsCardNumber } from '../../lib/card-data.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { toPublicId } from '../../lib/ids.js'
-import { findMail, recordDelivery, type MailRow } from './repository.js'
-import { mailDb } from './tables.js'
+import { findMail, recordDelivery } from './repository.js'
 import { isTemplateName, renderMail, type RenderedMail } from './templates.js'
+import type { MailRow } from './tables.js'
 
 /**
  * The worker's part: render the outbox row, hand it to the mail server,
@@ -130,7 +130,7 @@ function keptCopy (row: MailRow, message: RenderedMail, deps: DeliveryDeps): { s
 }
 
 export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }): Promise<void> {
-  const db = mailDb(deps.db)
+  const db = deps.db
   const row = await findMail(db, mailId)
   if (row === undefined || row.status !== 'queued') return
   const publicId = toPublicId('mail', row.id)

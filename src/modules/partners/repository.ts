@@ -1,17 +1,15 @@
-import { sql, type Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, PaymentStatus } from '../../db/types.js'
+import { sql } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import { outstandingSql } from '../ledger/service.js'
-import type { PaymentRow } from '../payments/repository.js'
-import type { DebtRow } from '../debts/repository.js'
 import type { DebtAmounts, DebtFacts } from './views.js'
+import type { DebtRow } from '../debts/tables.js'
+import type { PaymentRow, PaymentStatus } from '../payments/tables.js'
 
 /**
  * The partner's window on payments and debts: every query is bounded by the
  * key's creditors (the debt's creditor as spelled in the portfolio), so
  * another creditor's object is simply not found.
  */
-type Handle = Database | Transaction<DB>
 export type PartnerPaymentRow = PaymentRow & DebtFacts & { payer_name_encrypted: string | null }
 
 function paymentsOf (db: Handle, creditors: string[]) {

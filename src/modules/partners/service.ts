@@ -1,13 +1,13 @@
 import type { Database } from '../../db/database.js'
-import type { PaymentStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { normalizeContractNumber } from '../../lib/names.js'
 import { paymentNotFound } from '../payments/service.js'
-import type { DebtRow } from '../debts/repository.js'
 import { amountsOfDebts, findCreditorPayment, listCreditorDebts, listCreditorPayments, type PartnerPaymentRow } from './repository.js'
 import { initialsOf, toPartnerDebt, toPartnerPayment } from './views.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
+import type { DebtRow } from '../debts/tables.js'
+import type { PaymentStatus } from '../payments/tables.js'
 
 /**
  * The partner API (DESIGN section 13): a creditor's own debts and payments,

@@ -1,11 +1,11 @@
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
-import type { PaymentRow } from '../payments/repository.js'
-import type { RefundRow } from '../refunds/repository.js'
-import type { DebtRow } from '../debts/repository.js'
 import { ERASED } from '../privacy/erasure.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
+import type { PaymentRow } from '../payments/tables.js'
+import type { RefundRow } from '../refunds/tables.js'
+import type { DebtRow } from '../debts/tables.js'
 
 /**
  * What a partner may see of a person (DESIGN section 13): initials only

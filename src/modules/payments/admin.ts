@@ -2,10 +2,10 @@ import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { normalizeContractNumber } from '../../lib/names.js'
-import type { PaymentStatus } from '../../db/types.js'
-import { listCallbacks, listEvents, listPayments, type PaymentRow } from './repository.js'
+import { listCallbacks, listEvents, listPayments } from './repository.js'
 import { findPaymentByPublicId, toPayment } from './service.js'
 import { isCallbackDigest } from './callback-log.js'
+import type { PaymentRow, PaymentStatus } from './tables.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
 async function contractNumbers (db: Database, debtIds: string[]): Promise<Map<string, string>> {

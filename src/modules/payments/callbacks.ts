@@ -1,17 +1,16 @@
 import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { parseMajorUnits } from '../../lib/money.js'
 import { callbackReply, verifyCallback, withoutPersonalParams, type CallbackReplyStatus } from '../../bank/callbacks.js'
 import { findDebt } from '../debts/repository.js'
-import { findCallbackByKey, findPayment, heldOnDebt, holdAtCheck, insertCallback, lockCallbackKey, type PaymentRow } from './repository.js'
+import { findCallbackByKey, findPayment, heldOnDebt, holdAtCheck, insertCallback, lockCallbackKey } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { settleFailure, settleSuccess } from './settlement.js'
 import { logInvalidCallback } from './callback-log.js'
+import type { PaymentRow } from './tables.js'
 
 /**
  * The bank's check and result callbacks (DESIGN section 5). Every callback
@@ -122,7 +121,7 @@ export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind
  * that is now refused keeps the hold it had: the bank may be charging on
  * the first answer, and the hold ends with the payment's result anyway.
  */
-async function decideCheck (trx: Transaction<DB>, payment: PaymentRow, params: Record<string, string>): Promise<Decision> {
+async function decideCheck (trx: Trx, payment: PaymentRow, params: Record<string, string>): Promise<Decision> {
   if (payment.status !== 'pending') return { status: 'rejected', description: `payment is ${payment.status}` }
   if (parseMajorUnits(params.pg_amount ?? '') !== payment.amount || params.pg_currency !== payment.currency) return { status: 'rejected', description: 'amount or currency does not match the order' }
   const debt = await findDebt(trx, payment.debt_id, { forUpdate: true })

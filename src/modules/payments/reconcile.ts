@@ -3,10 +3,11 @@ import type { Database } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
 import { BankProtocolError, BankRejectedError, BankUnavailableError, type BankProvider, type PaymentStatusResult } from '../../bank/provider.js'
 import { completeBankReportedRefund, completePendingBankReportedRefunds, recordBankReportedRefund } from '../refunds/bank-reported.js'
-import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
+import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { expirePayment, settleFailure, settleSuccess } from './settlement.js'
 import { publishPaymentEvent } from '../events/service.js'
+import type { PaymentRow } from './tables.js'
 
 /**
  * Reconciliation, as Hyperswitch's PSync and Kill Bill's Janitor do it: a

@@ -1,11 +1,7 @@
-import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { BankCallbacksTable, DB, PaymentEventsTable, PaymentStatus, PaymentsTable } from '../../db/types.js'
+import { sql, type Insertable, type Updateable } from 'kysely'
+import type { Handle, Trx } from '../../db/database.js'
+import type { BankCallbackRow, BankCallbacksTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type PaymentRow = Selectable<PaymentsTable>
-export type PaymentEventRow = Selectable<PaymentEventsTable>
-export type BankCallbackRow = Selectable<BankCallbacksTable>
 
 export async function insertPayment (db: Handle, row: Insertable<PaymentsTable>): Promise<PaymentRow> {
   return await db.insertInto('payments').values(row).returningAll().executeTakeFirstOrThrow()
@@ -53,7 +49,7 @@ export async function recordRefusal (db: Handle, row: { acceptance_id: string, r
 // --- callbacks ---------------------------------------------------------------
 
 /** Serialises handlers of one callback (the bank may send it many times at once). */
-export async function lockCallbackKey (trx: Transaction<DB>, dedupeKey: string): Promise<void> {
+export async function lockCallbackKey (trx: Trx, dedupeKey: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`.execute(trx)
 }
 

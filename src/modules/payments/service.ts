@@ -9,12 +9,13 @@ import { assertConsentActive, findFreshAcceptance } from '../acceptances/service
 import { findAcceptance } from '../acceptances/repository.js'
 import { findDebt } from '../debts/repository.js'
 import { agencyOf } from '../agency/schemas.js'
-import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
+import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment } from './repository.js'
 import { assessRisk } from './risk.js'
 import { publishPaymentEvent } from '../events/service.js'
 import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
 import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
+import type { PaymentRow } from './tables.js'
 
 export interface PaymentDeps {
   db: Database

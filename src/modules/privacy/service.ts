@@ -1,8 +1,6 @@
 import { randomInt } from 'node:crypto'
-import type { Transaction } from 'kysely'
 import type { AgencyRequisites, Config } from '../../config.js'
 import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { equalInConstantTime, type PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
@@ -17,10 +15,8 @@ import { businessDaysAfter } from '../calendar/service.js'
 import { iinIndex } from '../debts/import-service.js'
 import { queuePrivacyVerificationCode } from '../notifications/service.js'
 import { ERASED, PRIVACY_ERASURE_TASK } from './erasure.js'
-import {
-  countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, privacyDb, updatePrivacyRequest, withdrawConsent,
-  type ErasedCounts, type PrivacyRequestRow
-} from './repository.js'
+import { countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, updatePrivacyRequest, withdrawConsent } from './repository.js'
+import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import type {
   AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput,
   PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
@@ -106,7 +102,7 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
   const id = uuidv7()
   const code = newCode()
   const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS)
-  return await privacyDb(deps.db).transaction().execute(async (trx) => {
+  return await deps.db.transaction().execute(async (trx) => {
     await lockEmail(trx, index)
     if (await countRequestsSince(trx, index, new Date(now.getTime() - HOUR_MS)) >= deps.limits.perEmailPerHour) {
       throw new AppError(429, 'rate_limited', 'Too many requests', 'Too many requests for this email address: try again in an hour', { retryAfterSeconds: 3600 })
@@ -123,7 +119,7 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
       verification_expires_at: expiresAt,
       received_at: now
     })
-    await queuePrivacyVerificationCode(trx as unknown as Transaction<DB>, deps.pii, { email: email.email, code, expiresAt })
+    await queuePrivacyVerificationCode(trx, deps.pii, { email: email.email, code, expiresAt })
     return { id: toPublicId('privacyRequest', row.id), status: 'pending_verification' as const, verificationExpiresAt: expiresAt.toISOString() }
   })
 }
@@ -145,7 +141,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
   if (id === null) throw privacyRequestNotFound()
   const code = input.code.trim()
   const dueAt = await businessDaysAfter(deps.db, now, DESTRUCTION_BUSINESS_DAYS)
-  const verdict = await privacyDb(deps.db).transaction().execute(async (trx): Promise<Verdict> => {
+  const verdict = await deps.db.transaction().execute(async (trx): Promise<Verdict> => {
     const row = await findPrivacyRequest(trx, id, { forUpdate: true })
     if (row === undefined) throw privacyRequestNotFound()
     const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, codeHash(deps.pii, row.id, code))
@@ -167,7 +163,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
     await updatePrivacyRequest(trx, row.id, { status: 'received', verified_at: now, due_at: dueAt })
     await withdrawConsent(trx, row.email_index, now)
     await enqueueJob(trx, PRIVACY_ERASURE_TASK, { requestId: row.id })
-    await recordAudit(trx as unknown as Transaction<DB>, { keyId: null, requestId: publicId, ip: null }, { action: 'privacy_request.verified', entityType: 'privacy_request', entityId: publicId, details: { dueAt } })
+    await recordAudit(trx, { keyId: null, requestId: publicId, ip: null }, { action: 'privacy_request.verified', entityType: 'privacy_request', entityId: publicId, details: { dueAt } })
     return { outcome: 'verified', answer: { id: publicId, status: 'received', dueAt } }
   })
   switch (verdict.outcome) {
@@ -184,7 +180,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
 
 async function findByPublicId (db: Database, publicId: string): Promise<PrivacyRequestRow> {
   const id = fromPublicId('privacyRequest', publicId)
-  const row = id === null ? undefined : await findPrivacyRequest(privacyDb(db), id)
+  const row = id === null ? undefined : await findPrivacyRequest(db, id)
   if (row === undefined) throw privacyRequestNotFound()
   return row
 }
@@ -200,7 +196,7 @@ export async function getAdminPrivacyRequest (db: Database, publicId: string): P
 export async function listPrivacyRequestsPage (db: Database, query: PrivacyRequestQueryInput) {
   const limit = query.limit ?? 20
   const now = new Date()
-  const rows = await listPrivacyRequests(privacyDb(db), {
+  const rows = await listPrivacyRequests(db, {
     now,
     status: query.status,
     overdueBefore: query.overdue === true ? almatyDate(now) : undefined,

@@ -1,6 +1,4 @@
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Database, Trx } from '../../db/database.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { completeRefund } from './execution.js'
 import { insertRefund, pendingBankReportedRefunds } from './repository.js'
@@ -16,7 +14,7 @@ import { insertRefund, pendingBankReportedRefunds } from './repository.js'
  * payment's settlement), then completed. A crash in between leaves a pending
  * bank_reported refund, which completePendingBankReportedRefunds finishes.
  */
-export async function recordBankReportedRefund (trx: Transaction<DB>, paymentId: string, amount: bigint): Promise<string> {
+export async function recordBankReportedRefund (trx: Trx, paymentId: string, amount: bigint): Promise<string> {
   const refund = await insertRefund(trx, { id: uuidv7(), payment_id: paymentId, refund_request_id: null, kind: 'bank_reported', amount })
   return refund.id
 }

@@ -8,14 +8,14 @@ import { recordAudit, type Actor } from '../audit/repository.js'
 import { findDebt } from '../debts/repository.js'
 import { followOutstanding } from '../debts/status.js'
 import { payBack } from '../ledger/service.js'
-import { findPayment, recordEvent, updatePayment, type PaymentRow } from '../payments/repository.js'
-import {
-  findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest, type RefundRow
-} from './repository.js'
+import { findPayment, recordEvent, updatePayment } from '../payments/repository.js'
+import { findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest } from './repository.js'
 import { queueRefund, refundJobKey } from './queue.js'
 import { toAdminRefund } from './service.js'
 import { queueRefundPaid } from '../notifications/service.js'
 import { publishPaymentEvent, publishRefundEvent } from '../events/service.js'
+import type { PaymentRow } from '../payments/tables.js'
+import type { RefundRow } from './tables.js'
 
 /**
  * The worker's part of a refund (DESIGN section 6, STYLE 18): an outcome is

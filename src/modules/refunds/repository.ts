@@ -1,10 +1,7 @@
-import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, RefundRequestsTable, RefundsTable, RefundStatus } from '../../db/types.js'
+import { sql, type Insertable, type Updateable } from 'kysely'
+import type { Handle } from '../../db/database.js'
+import type { RefundRequestRow, RefundRequestsTable, RefundRow, RefundStatus, RefundsTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type RefundRequestRow = Selectable<RefundRequestsTable>
-export type RefundRow = Selectable<RefundsTable>
 
 export async function insertRefundRequest (db: Handle, row: Insertable<RefundRequestsTable>): Promise<RefundRequestRow> {
   return await db.insertInto('refund_requests').values(row).returningAll().executeTakeFirstOrThrow()

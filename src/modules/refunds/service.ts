@@ -1,5 +1,4 @@
 import type { Database } from '../../db/database.js'
-import type { RefundStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
@@ -10,15 +9,14 @@ import { recordAudit, type Actor } from '../audit/repository.js'
 import { emailIndex } from '../acceptances/service.js'
 import { findAcceptance } from '../acceptances/repository.js'
 import { businessDaysAfter } from '../calendar/service.js'
-import { findPayment, recordEvent, type PaymentRow } from '../payments/repository.js'
+import { findPayment, recordEvent } from '../payments/repository.js'
 import { paymentNotFound } from '../payments/service.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
 import { publishRefundRequestEvent } from '../events/service.js'
-import {
-  committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
-  listRefundRequests, listRefunds, updateRefundRequest, type RefundRequestRow, type RefundRow
-} from './repository.js'
+import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
+import type { RefundRequestRow, RefundRow, RefundStatus } from './tables.js'
+import type { PaymentRow } from '../payments/tables.js'
 
 export { REFUND_TASK } from './queue.js'
 // offer cl. 5: the refund is made within 5 business days of the agency's answer.

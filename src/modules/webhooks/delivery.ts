@@ -6,12 +6,11 @@ import { toPublicId } from '../../lib/ids.js'
 import { recordAudit } from '../audit/repository.js'
 import { findEvent } from '../events/repository.js'
 import { eventView } from '../events/service.js'
-import { eventsDb } from '../events/tables.js'
 import { queueAttempt } from './fan-out.js'
 import { postWebhook, type SendResult } from './http-client.js'
 import { signatureHeader } from './signature.js'
-import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updateDelivery, updateEndpoint, type EndpointRow } from './repository.js'
-import { webhooksDb } from './tables.js'
+import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
+import type { EndpointRow } from './tables.js'
 
 /**
  * The worker's part (DESIGN section 13, Standard Webhooks): one attempt of
@@ -59,7 +58,7 @@ export function nextDelaySeconds (schedule: number[], failures: number, result: 
 
 export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): Promise<void> {
   const now = deps.now ?? (() => new Date())
-  const db = webhooksDb(deps.db)
+  const db = deps.db
   const delivery = await findDelivery(db, deliveryId)
   if (delivery === undefined || delivery.status !== 'pending') return
   const endpoint = await findEndpoint(db, delivery.endpoint_id)
@@ -68,7 +67,7 @@ export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): P
     await updateDelivery(db, delivery.id, { status: 'failed', next_attempt_at: null, completed_at: now() })
     return
   }
-  const event = await findEvent(eventsDb(deps.db), delivery.event_id)
+  const event = await findEvent(deps.db, delivery.event_id)
   if (event === undefined) return
   const view = await eventView(deps, event, endpoint.creditors === null ? 'admin' : 'partner')
   const body = JSON.stringify({ type: view.type, timestamp: view.createdAt, data: view.data })
@@ -87,7 +86,7 @@ async function recordOutcome (deps: DeliveryDeps, attempt: { deliveryId: string,
   const { result, attemptedAt } = attempt
   const endpointPublicId = toPublicId('webhookEndpoint', attempt.endpointId)
   await deps.db.transaction().execute(async (trx) => {
-    const db = webhooksDb(trx)
+    const db = trx
     const endpoint = await findEndpoint(db, attempt.endpointId, { forUpdate: true })
     const delivery = await findDelivery(db, attempt.deliveryId, { forUpdate: true })
     if (endpoint === undefined || delivery === undefined) return

@@ -1,8 +1,7 @@
-import { sql, type Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
+import { sql } from 'kysely'
 import { uuidv7 } from '../../lib/ids.js'
 import { enqueueJob } from '../../jobs/queue.js'
-import { webhooksDb } from './tables.js'
+import type { Trx } from '../../db/database.js'
 
 export const WEBHOOK_DELIVERY_TASK = 'webhook-deliver'
 // Job-level retries only cover a crash or an unreachable database during an
@@ -27,8 +26,8 @@ export async function queueAttempt (db: Parameters<typeof enqueueJob>[0], delive
  * endpoint that wants this event. A partner's endpoint receives only its
  * creditors' events; the agency's own endpoints (no creditors) receive all.
  */
-export async function queueDeliveries (trx: Transaction<DB>, event: { id: string, type: string, creditor: string | null }): Promise<number> {
-  const db = webhooksDb(trx)
+export async function queueDeliveries (trx: Trx, event: { id: string, type: string, creditor: string | null }): Promise<number> {
+  const db = trx
   const endpoints = await db.selectFrom('webhook_endpoints').select('id')
     .where('status', '=', 'enabled')
     .where((eb) => event.creditor === null

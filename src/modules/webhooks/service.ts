@@ -6,12 +6,9 @@ import { recordAudit, type Actor } from '../audit/repository.js'
 import { queueAttempt } from './fan-out.js'
 import { destinationProblem } from './http-client.js'
 import { generateSecret } from './signature.js'
-import {
-  attemptsOf, deleteEndpoint, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint,
-  type AttemptRow, type DeliveryWithEvent, type EndpointOwner, type EndpointRow
-} from './repository.js'
-import { webhooksDb } from './tables.js'
+import { attemptsOf, deleteEndpoint, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint, type DeliveryWithEvent, type EndpointOwner } from './repository.js'
 import type { CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from './schemas.js'
+import type { AttemptRow, EndpointRow } from './tables.js'
 
 /**
  * Webhook endpoints (DESIGN section 13): a partner's receive its creditors'
@@ -52,7 +49,7 @@ function checkUrl (deps: WebhookDeps, url: string): string {
 
 async function ownedEndpoint (deps: WebhookDeps, owner: EndpointOwner, publicId: string, db = deps.db): Promise<EndpointRow> {
   const id = fromPublicId('webhookEndpoint', publicId)
-  const row = id === null ? undefined : await findOwnedEndpoint(webhooksDb(db), owner, id, { forUpdate: db !== deps.db })
+  const row = id === null ? undefined : await findOwnedEndpoint(db, owner, id, { forUpdate: db !== deps.db })
   if (row === undefined) throw endpointNotFound()
   return row
 }
@@ -61,7 +58,7 @@ export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
   const url = checkUrl(deps, input.url)
   const secret = generateSecret()
   return await deps.db.transaction().execute(async (trx) => {
-    const row = await insertEndpoint(webhooksDb(trx), {
+    const row = await insertEndpoint(trx, {
       id: uuidv7(),
       owner_key_id: owner.kind === 'partner' ? owner.keyId : null,
       creditors: owner.kind === 'partner' ? owner.creditors : null,
@@ -78,7 +75,7 @@ export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
 
 export async function listEndpoints (deps: WebhookDeps, owner: EndpointOwner, page: { limit?: number, startingAfter?: string }) {
   const limit = page.limit ?? 20
-  const rows = await listOwnedEndpoints(webhooksDb(deps.db), owner, { limit, startingAfter: page.startingAfter === undefined ? null : fromPublicId('webhookEndpoint', page.startingAfter) })
+  const rows = await listOwnedEndpoints(deps.db, owner, { limit, startingAfter: page.startingAfter === undefined ? null : fromPublicId('webhookEndpoint', page.startingAfter) })
   const data = rows.slice(0, limit).map(toEndpoint)
   return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
 }
@@ -92,7 +89,7 @@ export async function changeEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
   return await deps.db.transaction().execute(async (trx) => {
     const before = await ownedEndpoint(deps, owner, publicId, trx)
     const reenabled = input.status === 'enabled' && before.status !== 'enabled'
-    const row = await updateEndpoint(webhooksDb(trx), before.id, {
+    const row = await updateEndpoint(trx, before.id, {
       ...(url !== undefined ? { url } : {}),
       ...(input.enabledEvents !== undefined ? { enabled_events: input.enabledEvents } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
@@ -109,7 +106,7 @@ export async function changeEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
 export async function removeEndpoint (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string): Promise<WebhookEndpoint> {
   return await deps.db.transaction().execute(async (trx) => {
     const row = await ownedEndpoint(deps, owner, publicId, trx)
-    await deleteEndpoint(webhooksDb(trx), row.id)
+    await deleteEndpoint(trx, row.id)
     await recordAudit(trx, actor, { action: 'webhook_endpoint.deleted', entityType: 'webhook_endpoint', entityId: publicId, details: { url: row.url } })
     return toEndpoint(row)
   })
@@ -120,7 +117,7 @@ export async function rotateSecret (deps: WebhookDeps, owner: EndpointOwner, act
   const secret = generateSecret()
   return await deps.db.transaction().execute(async (trx) => {
     const before = await ownedEndpoint(deps, owner, publicId, trx)
-    const row = await updateEndpoint(webhooksDb(trx), before.id, {
+    const row = await updateEndpoint(trx, before.id, {
       secret_encrypted: deps.pii.encrypt(secret),
       previous_secret_encrypted: before.secret_encrypted,
       previous_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS)
@@ -163,7 +160,7 @@ function toDelivery (row: DeliveryWithEvent, attempts: AttemptRow[]): WebhookDel
 export async function listEndpointDeliveries (deps: WebhookDeps, owner: EndpointOwner, publicId: string, page: { limit?: number, startingAfter?: string }) {
   const endpoint = await ownedEndpoint(deps, owner, publicId)
   const limit = page.limit ?? 20
-  const db = webhooksDb(deps.db)
+  const db = deps.db
   const rows = await listDeliveries(db, endpoint.id, { limit, startingBefore: page.startingAfter === undefined ? null : fromPublicId('webhookDelivery', page.startingAfter) })
   const shown = rows.slice(0, limit)
   const attempts = await attemptsOf(db, shown.map((r) => r.id))
@@ -176,7 +173,7 @@ export async function retryDelivery (deps: WebhookDeps, owner: EndpointOwner, ac
   return await deps.db.transaction().execute(async (trx) => {
     const endpoint = await ownedEndpoint(deps, owner, endpointPublicId, trx)
     const id = fromPublicId('webhookDelivery', deliveryPublicId)
-    const db = webhooksDb(trx)
+    const db = trx
     const delivery = id === null ? undefined : await findDelivery(db, id, { forUpdate: true })
     if (delivery === undefined || delivery.endpoint_id !== endpoint.id) throw new NotFound('webhook_delivery_not_found', 'No delivery with this id at this endpoint')
     if (endpoint.status !== 'enabled') throw new Conflict('webhook_endpoint_disabled', 'The endpoint is disabled: enable it first (PATCH status: enabled)')
