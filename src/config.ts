@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import type { PiiKeys } from './lib/crypto.js'
 
 /**
  * Every environment variable the service reads, with its default. A wrong
@@ -368,4 +369,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       website: e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website
     }
   }
+}
+
+/** Configuration with the process-level decisions made by the process entry (src/server.ts): which database, which keys. */
+export interface AppConfig extends Config {
+  databaseUrl: string
+  piiKeys: PiiKeys
 }

@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { Forbidden, Unauthenticated } from './errors.js'
-import { findKeyByHash, touchKey } from '../modules/api-keys/repository.js'
-import { hashApiKey, type Scope } from '../modules/api-keys/keys.js'
-import type { Actor } from '../modules/audit/repository.js'
+import { findLiveKey, recordKeyUse } from '../modules/api-keys/service.js'
+import type { Scope } from '../modules/api-keys/keys.js'
+import type { Actor } from '../modules/audit/service.js'
 
 /**
  * Back-office access (DESIGN section 9): `Authorization: Bearer <key>`.
@@ -44,13 +44,13 @@ export default fp(async function authPlugin (app: FastifyInstance) {
       if (header === undefined) throw new Unauthenticated()
       const match = BEARER.exec(header)
       if (match === null) throw new Unauthenticated('The Authorization header must be `Bearer <key>`')
-      const key = await findKeyByHash(app.db, hashApiKey(match[1] as string))
-      if (key === undefined || key.revoked_at !== null) throw new Unauthenticated('Unknown or revoked API key')
+      const key = await findLiveKey(app.db, match[1] as string)
+      if (key === undefined) throw new Unauthenticated('Unknown or revoked API key')
       request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[], creditors: key.creditors }
       if (!key.scopes.some((s) => allowed.has(s as Scope))) {
         throw new Forbidden('forbidden', `This operation needs one of the scopes: ${[...allowed].join(', ')}`)
       }
-      touchKey(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
+      recordKeyUse(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
     }
   }
   app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['admin', ...scopes])))

@@ -287,4 +287,4 @@ export default fp(async function idempotencyPlugin (app: FastifyInstance) {
     const onSend = asArray(route.onSend)
     if (!onSend.includes(store)) route.onSend = [...onSend, store]
   })
-}, { name: 'idempotency', dependencies: ['database'] })
+}, { name: 'idempotency', dependencies: ['database', 'pii'] })

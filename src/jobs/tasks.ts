@@ -1,7 +1,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
-import { purgeLookupFailures } from '../modules/debts/repository.js'
+import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
@@ -70,7 +70,7 @@ export function taskList (app: FastifyInstance): TaskList {
     await deliverWebhook({ db: app.db, pii: app.pii, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
-  const purgeLookups: Task = async () => { await purgeLookupFailures(app.db) }
+  const purgeLookups: Task = async () => { await purgeExpiredLookupFailures(app.db) }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
   return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { emailIndex } from '../../src/modules/acceptances/service.js'
+import { emailIndex } from '../../src/lib/blind-index.js'
 import { accept, createListeningApp, PAYER, postJson, seedDebt, startPayment } from '../helpers/payments.js'
 
 /** What the API refuses before any money moves, each with its stable code. */

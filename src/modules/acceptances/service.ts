@@ -1,5 +1,6 @@
 import type { Database, Handle } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
+import { emailIndex, ipIndex } from '../../lib/blind-index.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
@@ -18,14 +19,6 @@ export interface RequestEvidence { ip: string, userAgent: string | null }
 // offer cl. 15: consent for ten years; a started payment must follow soon after reading.
 const CONSENT_YEARS = 10
 const PAYABLE_FOR_MS = 24 * 60 * 60 * 1000
-
-export function emailIndex (pii: PiiCipher, email: string): string {
-  return pii.blindIndex(`email:${email}`)
-}
-
-export function ipIndex (pii: PiiCipher, ip: string): string {
-  return pii.blindIndex(`ip:${ip}`)
-}
 
 export function toAcceptance (row: AcceptanceRow): Acceptance {
   return {

@@ -1,9 +1,9 @@
 import type { Database } from '../../db/database.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
-import { ensureKey, findKey, insertKey, listKeys, revokeKey } from './repository.js'
+import { ensureKey, findKey, findKeyByHash, insertKey, listKeys, revokeKey, touchKey } from './repository.js'
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 
@@ -84,4 +84,15 @@ export async function revokeApiKey (db: Database, actor: Actor, publicId: string
     }
     return toApiKey(row)
   })
+}
+
+/** The live key a presented secret belongs to, or undefined (unknown, or revoked). */
+export async function findLiveKey (db: Database, secret: string): Promise<ApiKeyRow | undefined> {
+  const key = await findKeyByHash(db, hashApiKey(secret))
+  return key === undefined || key.revoked_at !== null ? undefined : key
+}
+
+/** Records that the key was used (best effort: the caller logs a failure). */
+export async function recordKeyUse (db: Database, keyId: string): Promise<void> {
+  await touchKey(db, keyId)
 }

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/database.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { addBusinessDays, almatyDate, calendarFromRows, isWorkingDay, type BusinessCalendar } from '../../lib/calendar.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import {
   deleteNonWorkingDay, findNonWorkingDay, listNonWorkingDayRows, lockCalendar, toNonWorkingDay, upsertNonWorkingDay
 } from './repository.js'

@@ -10,7 +10,6 @@ import { publishDebtClosed, publishImportCompleted } from '../events/service.js'
 import type { DebtImport } from './schemas.js'
 import type { DebtImportRow } from './tables.js'
 
-export { iinIndex } from './import-staging.js'
 export { DEBT_IMPORT_TASK, stageImport } from './import-upload.js'
 /** Staged rows applied per transaction: large enough to amortise each statement, small enough to resume. */
 const PROCESS_BATCH = 50_000

@@ -1,6 +1,7 @@
 import type { PiiCipher } from '../../lib/crypto.js'
 import type { CsvRecord } from '../../lib/csv.js'
 import { parseRow, type DebtRow, type HeaderMap, type RowError } from './import-rows.js'
+import { debtRowSourceHash, iinIndex } from '../../lib/blind-index.js'
 
 /**
  * One portfolio row as a line of `COPY debt_import_rows FROM STDIN` (text
@@ -23,16 +24,6 @@ const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n'
 /** A value in COPY's text format: backslash, tab and line breaks escaped. */
 function copyText (value: string): string {
   return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (ch) => ESCAPES[ch] as string) : value
-}
-
-/** The key a debt is known by: its normalised contract number and the IIN's blind index. */
-export function iinIndex (pii: PiiCipher, iin: string): string {
-  return pii.blindIndex(`iin:${iin}`)
-}
-
-/** HMAC of the row as the creditor sent it: a re-import of the same row changes nothing, even after payments. */
-export function sourceHash (pii: PiiCipher, row: { contractNumber: string, iin: string, debtorName: string, creditor: string, claim: string }): string {
-  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.claim, 'KZT'])}`)
 }
 
 function rejectedLine (prefix: string, line: number, error: RowError): string {
@@ -66,7 +57,7 @@ export function checkRow (importId: string, record: CsvRecord, header: HeaderMap
 /** The crypto of an accepted row (blind index, IIN and name encrypted, fingerprint) and its COPY line. */
 export function acceptedLine (pii: PiiCipher, importId: string, row: AcceptedRow): string {
   const [line, contractNumber, contractNumberNormalized, iin, debtorName, creditor, claim] = row
-  const fingerprint = sourceHash(pii, { contractNumber, iin, debtorName, creditor, claim })
+  const fingerprint = debtRowSourceHash(pii, { contractNumber, iin, debtorName, creditor, claim })
   return `${importId}\t${line}\t${copyText(contractNumber)}\t${copyText(contractNumberNormalized)}\t${iinIndex(pii, iin)}\t` +
     `${pii.encrypt(iin)}\t${pii.encrypt(debtorName)}\t${copyText(creditor)}\t${claim}\t${fingerprint}\t${NULL}\t${NULL}\t${NULL}\n`
 }

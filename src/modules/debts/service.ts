@@ -8,9 +8,9 @@ import { recallClaim, restateClaim } from '../ledger/service.js'
 import { lockPaymentsOfDebts } from '../payments/settlement.js'
 import { statusFor } from './status.js'
 import { publishDebtClosed } from '../events/service.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
-import { iinIndex } from './import-service.js'
-import { findDebt, findLookupTarget, listDebts, recordLookupFailure, setDebtStatus } from './repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
+import { iinIndex, lookupContractKey } from '../../lib/blind-index.js'
+import { findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 import type { DebtRow } from './tables.js'
 
@@ -54,7 +54,7 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
   const iin = validateIin(input.iin.trim())
   if (!iin.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${iin.reason})` }])
   const contractNumber = normalizeContractNumber(input.contractNumber)
-  const contractKey = deps.pii.blindIndex(`lookup-contract:${contractNumber}`)
+  const contractKey = lookupContractKey(deps.pii, contractNumber)
   const { locked, debt: row } = await findLookupTarget(deps.db, contractKey, contractNumber, iinIndex(deps.pii, iin.iin))
   if (locked || row === null || row.status !== 'active') {
     await recordLookupFailure(deps.db, contractKey, throttle.failuresPerContract, throttle.seconds)
@@ -122,4 +122,9 @@ export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: stri
     await recordAudit(trx, actor, { action: 'debt.status_changed', entityType: 'debt', entityId: publicId, details: { from: before.status, to: after.status, ...details } })
     return toDebt(deps.pii, after)
   })
+}
+
+/** Forgets the lookup counters whose window has passed (the hourly job); how many went. */
+export async function purgeExpiredLookupFailures (db: Database): Promise<number> {
+  return await purgeLookupFailures(db)
 }

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { AppConfig } from '../../app.js'
+import type { AppConfig } from '../../config.js'
 import { Unauthenticated } from '../../http/errors.js'
 import { equalInConstantTime } from '../../lib/crypto.js'
 import { problemResponses } from '../../http/schemas.js'

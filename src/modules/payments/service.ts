@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
+import { ipIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { BadGateway, Conflict, Forbidden, NotFound, Unprocessable } from '../../http/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
@@ -93,7 +94,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   const urls = returnUrls(deps.config, publicId, input.returnUrl)
   const clientSecret = newClientSecret(publicId)
   const subject = {
-    ipIndex: deps.pii.blindIndex(`ip:${ctx.ip}`),
+    ipIndex: ipIndex(deps.pii, ctx.ip),
     iinIndex: debt.debtor_iin_index,
     emailIndex: acceptance.payer_email_index,
     amount

@@ -9,10 +9,9 @@ import { validateIin } from '../../lib/iin.js'
 import { normalizeName } from '../../lib/names.js'
 import { AppError, Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
-import { emailIndex } from '../acceptances/service.js'
-import { recordAudit } from '../audit/repository.js'
+import { emailIndex, iinIndex, privacyCodeHash } from '../../lib/blind-index.js'
+import { recordAudit } from '../audit/service.js'
 import { businessDaysAfter } from '../calendar/service.js'
-import { iinIndex } from '../debts/import-service.js'
 import { queuePrivacyVerificationCode } from '../notifications/service.js'
 import { ERASED, PRIVACY_ERASURE_TASK } from './erasure.js'
 import { countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, updatePrivacyRequest, withdrawConsent } from './repository.js'
@@ -69,10 +68,6 @@ export function privacyRequestNotFound (): NotFound {
   return new NotFound('privacy_request_not_found', 'No privacy request with this id')
 }
 
-/** The code is kept as an HMAC under the blind-index key, bound to its request: a database dump does not reveal it. */
-function codeHash (pii: PiiCipher, requestId: string, code: string): string {
-  return pii.blindIndex(`privacy-code:${requestId}:${code}`)
-}
 
 /** Six digits, uniformly random. */
 function newCode (): string {
@@ -115,7 +110,7 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
       full_name_encrypted: deps.pii.encrypt(fullName),
       email_encrypted: deps.pii.encrypt(email.email),
       status: 'pending_verification',
-      verification_code_hash: codeHash(deps.pii, id, code),
+      verification_code_hash: privacyCodeHash(deps.pii, id, code),
       verification_expires_at: expiresAt,
       received_at: now
     })
@@ -144,7 +139,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
   const verdict = await deps.db.transaction().execute(async (trx): Promise<Verdict> => {
     const row = await findPrivacyRequest(trx, id, { forUpdate: true })
     if (row === undefined) throw privacyRequestNotFound()
-    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, codeHash(deps.pii, row.id, code))
+    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, privacyCodeHash(deps.pii, row.id, code))
     if (row.verified_at !== null && row.due_at !== null && (row.status === 'received' || row.status === 'on_legal_hold' || row.status === 'completed')) {
       if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
       return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }
