@@ -2,9 +2,10 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 import { importX } from 'eslint-plugin-import-x'
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
+import moduleBoundaries from './eslint-rules/module-boundaries.js'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/', '.data/'] },
+  { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/', '.data/', 'test/lint-fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -18,12 +19,16 @@ export default tseslint.config(
       quotes: ['error', 'single', { avoidEscape: true }]
     }
   },
+  // Module boundaries (docs/architecture.md): no import cycles, and a module's repository is private to it.
+  // test/lint-fixtures holds code that breaks both on purpose: test/lint.test.ts lints it and expects the errors.
   {
-    files: ['src/**/*.ts'],
+    files: ['src/**/*.ts', 'test/lint-fixtures/**/*.ts'],
     ...importX.flatConfigs.typescript,
     settings: { ...importX.flatConfigs.typescript.settings, 'import-x/resolver': undefined, 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    plugins: { ...importX.flatConfigs.typescript.plugins, local: moduleBoundaries },
     rules: {
-      'import-x/no-cycle': ['error', { ignoreExternal: true }]
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'local/private-repository': 'error'
     }
   }
 )

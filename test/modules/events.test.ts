@@ -3,7 +3,7 @@ import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank, PAYER } from '../helpers/payments.js'
 import { loadConfig } from '../../src/config.js'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { publishPaymentEvent } from '../../src/modules/events/service.js'
+import { publishPaymentEvent } from '../../src/modules/payments/events.js'
 
 /**
  * Every fact the issue names becomes one event, in the fact's own

@@ -5,7 +5,7 @@ import { createKey, createTestApp, eventually, startTestWorker } from '../helper
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 import { deliverWebhook } from '../../src/modules/webhooks/delivery.js'
 import { guardedLookup, postWebhook } from '../../src/modules/webhooks/http-client.js'
-import { publishDebtClosed } from '../../src/modules/events/service.js'
+import { publishDebtClosed } from '../../src/modules/debts/events.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
 /**

@@ -6,9 +6,9 @@ import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
 import { normalizeKzPhone } from '../../lib/phone.js'
 import { Conflict, Unprocessable } from '../../http/errors.js'
-import { findDebt } from '../debts/repository.js'
+import { findDebt } from '../debts/service.js'
 import { debtNotFound } from '../debts/service.js'
-import { findCurrentOffer } from '../offers/repository.js'
+import { findCurrentOffer } from '../offers/service.js'
 import { findAcceptance, insertAcceptance } from './repository.js'
 import type { Acceptance, AcceptanceInput } from './schemas.js'
 import type { AcceptanceRow } from './tables.js'
@@ -108,3 +108,5 @@ export async function payerEmailOf (db: Handle, acceptanceId: string): Promise<{
   const row = await findAcceptance(db, acceptanceId)
   return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
 }
+
+export { findAcceptance } from './repository.js'

@@ -1,14 +1,14 @@
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
-import { fromPublicId, toPublicId } from '../../lib/ids.js'
+import { fromPublicId } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
 import { assignClaims, assignClaimsFrom, restateClaim, type Reference } from '../ledger/service.js'
-import { flagOverpaid, lockPaymentsOfDebts } from '../payments/settlement.js'
+import { flagOverpaid, lockPaymentsOfDebts } from '../payments/claims.js'
 import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
-import { publishDebtClosed, publishImportCompleted } from '../events/service.js'
+import { publishDebtClosed, publishImportCompleted } from './events.js'
 import type { DebtImport } from './schemas.js'
-import type { DebtImportRow } from './tables.js'
+import { toDebtImport } from './views.js'
 
 export { DEBT_IMPORT_TASK, stageImport } from './import-upload.js'
 /** Staged rows applied per transaction: large enough to amortise each statement, small enough to resume. */
@@ -16,22 +16,6 @@ const PROCESS_BATCH = 50_000
 
 interface Deps { db: Database, pii: PiiCipher }
 
-export function toDebtImport (row: DebtImportRow): DebtImport {
-  return {
-    id: toPublicId('debtImport', row.id),
-    status: row.status,
-    rowsTotal: row.rows_total,
-    rowsImported: row.rows_imported,
-    rowsUnchanged: row.rows_unchanged,
-    rowsAdjusted: row.rows_adjusted,
-    rowsRejected: row.rows_rejected,
-    errors: row.errors,
-    failureReason: row.failure_reason,
-    createdAt: row.created_at.toISOString(),
-    startedAt: row.started_at?.toISOString() ?? null,
-    finishedAt: row.finished_at?.toISOString() ?? null
-  }
-}
 
 export async function getImport (db: Database, publicId: string): Promise<DebtImport> {
   const id = fromPublicId('debtImport', publicId)

@@ -5,9 +5,9 @@ import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { maskName, normalizeContractNumber } from '../../lib/names.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { recallClaim, restateClaim } from '../ledger/service.js'
-import { lockPaymentsOfDebts } from '../payments/settlement.js'
+import { lockPaymentsOfDebts } from '../payments/claims.js'
 import { statusFor } from './status.js'
-import { publishDebtClosed } from '../events/service.js'
+import { publishDebtClosed } from './events.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { iinIndex, lookupContractKey } from '../../lib/blind-index.js'
 import { findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
@@ -128,3 +128,6 @@ export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: stri
 export async function purgeExpiredLookupFailures (db: Database): Promise<number> {
   return await purgeLookupFailures(db)
 }
+
+// What other modules read of a debt (the payer's flow, settlement, refunds, receipts).
+export { findDebt } from './repository.js'

@@ -1,5 +1,5 @@
 import { setDebtStatus } from './repository.js'
-import { publishDebtClosed } from '../events/service.js'
+import { publishDebtClosed } from './events.js'
 import type { Trx } from '../../db/database.js'
 import type { DebtRow } from './tables.js'
 

@@ -45,3 +45,5 @@ export async function publishOffer (db: Database, actor: Actor, input: PublishOf
     return toOffer(row)
   })
 }
+
+export { findCurrentOffer } from './repository.js'

@@ -72,3 +72,16 @@ export async function amountsOfDebts (db: Handle, debtIds: string[]): Promise<Ma
   }
   return amounts
 }
+
+/** The payer's name (encrypted) of a payment, for the initials an event shows when it is read. */
+export async function payerNameOf (db: Handle, paymentId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('payments').innerJoin('acceptances', 'acceptances.id', 'payments.acceptance_id')
+    .select('acceptances.payer_full_name_encrypted as name').where('payments.id', '=', paymentId).executeTakeFirst()
+  return row?.name
+}
+
+/** The debtor's name (encrypted) of a debt, likewise. */
+export async function debtorNameOf (db: Handle, debtId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('debts').select('debtor_name_encrypted as name').where('id', '=', debtId).executeTakeFirst()
+  return row?.name
+}

@@ -2,7 +2,7 @@ import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { normalizeContractNumber } from '../../lib/names.js'
-import { paymentNotFound } from '../payments/service.js'
+import { paymentNotFound } from '../payments/views.js'
 import { amountsOfDebts, findCreditorPayment, listCreditorDebts, listCreditorPayments, type PartnerPaymentRow } from './repository.js'
 import { initialsOf, toPartnerDebt, toPartnerPayment } from './views.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
@@ -53,3 +53,6 @@ export async function listPartnerDebts (deps: Deps, creditors: string[], query: 
   const data: PartnerDebt[] = page.map((row) => toPartnerDebt(row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)))
   return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
 }
+
+// What the events module reads of the partner view: a payment with its debt's facts, debts with their amounts, names.
+export { amountsOfDebts, debtorNameOf, findPaymentWithDebt, listCreditorDebts, payerNameOf } from './repository.js'

@@ -1,7 +1,7 @@
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
-import { ERASED } from '../privacy/erasure.js'
+import { ERASED } from '../privacy/erased.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
 import type { PaymentRow } from '../payments/tables.js'
 import type { RefundRow } from '../refunds/tables.js'

@@ -1,5 +1,5 @@
 import { findPayment, recordEvent, updatePayment } from './repository.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
 import type { Trx } from '../../db/database.js'
 
 /**

@@ -6,7 +6,7 @@ import { completeBankReportedRefund, completePendingBankReportedRefunds, recordB
 import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { expirePayment, settleFailure, settleSuccess } from './settlement.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
 import type { PaymentRow } from './tables.js'
 
 /**

@@ -154,3 +154,13 @@ export async function checkSoon (db: Handle, paymentId: string, at: Date): Promi
   await db.updateTable('payments').set({ next_check_at: at })
     .where('id', '=', paymentId).where('status', '=', 'pending').execute()
 }
+
+/** Locks every payment of these debts, in id order. */
+export async function lockPaymentRowsOfDebts (trx: Trx, debtIds: string[]): Promise<void> {
+  await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
+}
+
+/** Sets the payment aside for an operator, whatever its status. */
+export async function flagForReview (trx: Trx, id: string, reason: string): Promise<void> {
+  await trx.updateTable('payments').set({ needs_review: true, review_reason: reason, updated_at: new Date() }).where('id', '=', id).execute()
+}

@@ -1,22 +1,22 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Database } from '../../db/database.js'
+import type { Database, Trx } from '../../db/database.js'
 import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { ipIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { BadGateway, Conflict, Forbidden, NotFound, Unprocessable } from '../../http/errors.js'
+import { BadGateway, Conflict, Forbidden, Unprocessable } from '../../http/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
-import { assertConsentActive, findFreshAcceptance } from '../acceptances/service.js'
-import { findAcceptance } from '../acceptances/repository.js'
-import { findDebt } from '../debts/repository.js'
+import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
+import { findDebt } from '../debts/service.js'
 import { agencyOf } from '../agency/schemas.js'
 import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment } from './repository.js'
 import { assessRisk } from './risk.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
 import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
-import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
+import type { CreatedPayment, CreatePaymentInput, Receipt } from './schemas.js'
 import type { PaymentRow } from './tables.js'
+import { paymentNotFound, toPayment } from './views.js'
 
 export interface PaymentDeps {
   db: Database
@@ -26,26 +26,7 @@ export interface PaymentDeps {
   log: FastifyBaseLogger
 }
 
-export function toPayment (row: PaymentRow): Payment {
-  return {
-    id: toPublicId('payment', row.id),
-    status: row.status,
-    amount: Number(row.amount),
-    currency: 'KZT',
-    refundedAmount: Number(row.refunded_amount),
-    overpaidAmount: Number(row.overpaid_amount),
-    debtId: toPublicId('debt', row.debt_id),
-    createdAt: row.created_at.toISOString(),
-    expiresAt: row.expires_at.toISOString(),
-    paidAt: row.paid_at?.toISOString() ?? null,
-    cardMask: row.card_mask,
-    failureCode: row.failure_code
-  }
-}
 
-export function paymentNotFound (): NotFound {
-  return new NotFound('payment_not_found', 'No payment with this id')
-}
 
 export async function findPaymentByPublicId (db: Database, publicId: string): Promise<PaymentRow> {
   const id = fromPublicId('payment', publicId)
@@ -215,5 +196,18 @@ export async function getResultPage (deps: Pick<PaymentDeps, 'db' | 'config'>, p
     paidAt: payment.paid_at,
     agencyName: deps.config.agency.name,
     website: deps.config.agency.website
+  })
+}
+
+export { toPayment, paymentNotFound }
+
+// What other modules read and record of a payment (refunds, receipts): the row, and a line in its own history.
+export { findPayment, recordEvent as recordPaymentEvent } from './repository.js'
+
+/** A refund or a return was paid out: the payment's refunded total grows; a return also marks it returned. */
+export async function recordRefundPaid (trx: Trx, payment: PaymentRow, amount: bigint, kind: 'refund' | 'return' | 'bank_reported'): Promise<void> {
+  await updatePayment(trx, payment.id, [payment.status], {
+    refunded_amount: payment.refunded_amount + amount,
+    ...(kind === 'return' ? { status: 'returned' } : {})
   })
 }

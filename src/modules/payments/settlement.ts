@@ -1,9 +1,9 @@
-import { findDebt } from '../debts/repository.js'
+import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
 import { findPayment, recordEvent, updatePayment } from './repository.js'
 import { queuePaymentReceipt } from '../notifications/service.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
 import type { PaymentRow } from './tables.js'
 import type { Trx } from '../../db/database.js'
 
@@ -84,19 +84,4 @@ export async function expirePayment (trx: Trx, paymentId: string, reason: string
   if (expired === undefined) return
   await recordEvent(trx, paymentId, 'expired', { reason })
   await publishPaymentEvent(trx, 'payment.expired', paymentId)
-}
-
-/** Locks every payment of these debts (id order): taken before the debts, as settlement does. */
-export async function lockPaymentsOfDebts (trx: Trx, debtIds: string[]): Promise<void> {
-  if (debtIds.length === 0) return
-  await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
-}
-
-/** A lowered claim left money beyond it on these payments: an operator looks at them. */
-export async function flagOverpaid (trx: Trx, paymentIds: string[], details: Record<string, unknown>): Promise<void> {
-  for (const id of paymentIds) {
-    await trx.updateTable('payments').set({ needs_review: true, review_reason: 'overpaid', updated_at: new Date() }).where('id', '=', id).execute()
-    await recordEvent(trx, id, 'overpaid_by_claim_change', details)
-    await publishPaymentEvent(trx, 'payment.needs_review', id)
-  }
 }

@@ -3,12 +3,13 @@ import type { Database, Trx } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
-import { eraseOrderRecords } from '../../bank/sandbox/repository.js'
+import { eraseOrderRecords } from '../../bank/sandbox/erasure.js'
 import { recordAudit, SYSTEM_ACTOR } from '../audit/service.js'
 import { queueDestructionConfirmation } from '../notifications/service.js'
 import { acceptancesOf, eraseAcceptances, eraseCallbacks, eraseRefundRequestEvents, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons, eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type Tombstone } from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
+import { ERASED } from './erased.js'
 
 /**
  * The worker's part of a consent withdrawal (offer cl. 16): destroy the
@@ -21,7 +22,6 @@ import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
  * For the same reason the payments' IIN index (the debtor's) stays.
  */
 export const PRIVACY_ERASURE_TASK = 'privacy-erase'
-export const ERASED = '[erased]'
 
 export interface ErasureDeps { db: Database, pii: PiiCipher, log: FastifyBaseLogger, publicBaseUrl: string }
 type Deps = ErasureDeps

@@ -3,6 +3,7 @@ import type { Handle } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { PrivacyRequestRow, PrivacyRequestsTable } from './tables.js'
+import { ERASED } from './erased.js'
 
 
 export async function insertPrivacyRequest (db: Handle, row: Insertable<PrivacyRequestsTable>): Promise<PrivacyRequestRow> {
@@ -134,7 +135,7 @@ export async function eraseRefundReasons (db: Handle, paymentIds: string[], tomb
   // the client's reason, and the operator's answer, which names people as often
   const result = await db.updateTable('refund_requests').set((eb) => ({
     reason_encrypted: tombstone.encrypted,
-    response_text: eb.case().when('response_text', 'is', null).then(null).else(ERASED_TEXT).end()
+    response_text: eb.case().when('response_text', 'is', null).then(null).else(ERASED).end()
   })).where('payment_id', 'in', paymentIds).executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
@@ -157,7 +158,6 @@ export async function requestIdsOf (db: Handle, emailIndex: string): Promise<str
   return rows.map((r) => r.id)
 }
 
-export const ERASED_TEXT = '[erased]'
 
 export async function eraseReturnReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
   if (paymentIds.length === 0) return 0
@@ -188,7 +188,7 @@ export async function eraseMail (db: Handle, emailIndex: string, until: Date, to
     recipient_encrypted: tombstone.encrypted,
     recipient_index: tombstone.index,
     data: '{}',
-    text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED_TEXT).end(),
+    text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED).end(),
     html_body: null,
     status: eb.case().when('status', '=', 'queued').then('failed' as const).else(eb.ref('status')).end(),
     last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased').else(eb.ref('last_error')).end(),
@@ -221,7 +221,7 @@ export async function refundRequestIdsOf (db: Handle, paymentIds: string[]): Pro
 export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicIds: string[]): Promise<void> {
   if (refundRequestPublicIds.length === 0) return
   await sql`update events set
-      data = jsonb_set(data, '{responseText}', to_jsonb(${ERASED_TEXT}::text)),
-      partner_data = case when partner_data ? 'responseText' then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED_TEXT}::text)) else partner_data end
+      data = jsonb_set(data, '{responseText}', to_jsonb(${ERASED}::text)),
+      partner_data = case when partner_data ? 'responseText' then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED}::text)) else partner_data end
     where type like 'refund_request.%' and data->>'id' = any(${refundRequestPublicIds}::text[]) and jsonb_typeof(data->'responseText') = 'string'`.execute(db)
 }

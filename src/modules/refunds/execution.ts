@@ -5,15 +5,16 @@ import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { Conflict, NotFound } from '../../http/errors.js'
 import type { BankProvider } from '../../bank/provider.js'
 import { recordAudit, type Actor } from '../audit/service.js'
-import { findDebt } from '../debts/repository.js'
+import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { payBack } from '../ledger/service.js'
-import { findPayment, recordEvent, updatePayment } from '../payments/repository.js'
+import { findPayment, recordPaymentEvent, recordRefundPaid } from '../payments/service.js'
 import { findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest } from './repository.js'
 import { queueRefund, refundJobKey } from './queue.js'
-import { toAdminRefund } from './service.js'
+import { toAdminRefund } from './views.js'
 import { queueRefundPaid } from '../notifications/service.js'
-import { publishPaymentEvent, publishRefundEvent } from '../events/service.js'
+import { publishPaymentEvent } from '../payments/events.js'
+import { publishRefundEvent } from './events.js'
 import type { PaymentRow } from '../payments/tables.js'
 import type { RefundRow } from './tables.js'
 
@@ -129,13 +130,10 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
       raise = moved.raised
     }
     await updateRefund(trx, refund.id, { status: 'succeeded', completed_at: new Date(), bank_refund_id: bankRefundId, last_error: null })
-    await updatePayment(trx, payment.id, [payment.status], {
-      refunded_amount: payment.refunded_amount + refund.amount,
-      ...(refund.kind === 'return' ? { status: 'returned' } : {})
-    })
+    await recordRefundPaid(trx, payment, refund.amount, refund.kind)
     if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false, status: 'completed' })
     await queueRefundPaid(trx, refund)
-    await recordEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
+    await recordPaymentEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
     await publishRefundEvent(trx, 'refund.succeeded', refund.id)
     if (refund.kind === 'return') await publishPaymentEvent(trx, 'payment.returned', payment.id)
   })
@@ -145,7 +143,7 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
 async function failRefund (db: Database, refund: RefundRow, reason: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await updateRefund(trx, refund.id, { status: 'failed', last_error: reason.slice(0, 500), sent_at: null, review_reason: null })
-    await recordEvent(trx, refund.payment_id, 'refund_failed', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
+    await recordPaymentEvent(trx, refund.payment_id, 'refund_failed', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
     await publishRefundEvent(trx, 'refund.failed', refund.id)
   })
 }
@@ -156,7 +154,7 @@ async function reviewRefund (db: Database, refundId: string, reason: string): Pr
     const refund = await findRefund(trx, refundId, { forUpdate: true }) as RefundRow
     if (refund.status !== 'pending') return
     await updateRefund(trx, refund.id, { status: 'needs_review', review_reason: reason.slice(0, 500), last_error: reason.slice(0, 500) })
-    await recordEvent(trx, refund.payment_id, 'refund_needs_review', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
+    await recordPaymentEvent(trx, refund.payment_id, 'refund_needs_review', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
   })
 }
 
@@ -177,7 +175,7 @@ export async function retryRefund (deps: { db: Database, refundMaxAttempts: numb
     // Back to pending: the database refuses it if it would now exceed the payment.
     const row = await updateRefund(trx, refund.id, { status: 'pending', attempts: 0, last_error: null, review_reason: null })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
-    await recordEvent(trx, refund.payment_id, 'refund_retried', { refundId: publicId, from: refund.status })
+    await recordPaymentEvent(trx, refund.payment_id, 'refund_retried', { refundId: publicId, from: refund.status })
     await recordAudit(trx, actor, { action: 'refund.retried', entityType: 'refund', entityId: publicId, details: { from: refund.status } })
     return toAdminRefund(row)
   })

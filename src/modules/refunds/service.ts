@@ -7,16 +7,17 @@ import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { queueRefund } from './queue.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { emailIndex } from '../../lib/blind-index.js'
-import { findAcceptance } from '../acceptances/repository.js'
+import { findAcceptance } from '../acceptances/service.js'
 import { businessDaysAfter } from '../calendar/service.js'
-import { findPayment, recordEvent } from '../payments/repository.js'
-import { paymentNotFound } from '../payments/service.js'
+import { findPayment, recordPaymentEvent } from '../payments/service.js'
+import { paymentNotFound } from '../payments/views.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
-import { publishRefundRequestEvent } from '../events/service.js'
+import { publishRefundRequestEvent } from './events.js'
 import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
-import type { RefundRequestRow, RefundRow, RefundStatus } from './tables.js'
+import type { RefundRequestRow, RefundStatus } from './tables.js'
 import type { PaymentRow } from '../payments/tables.js'
+import { toAdminRefund, toRefund, toRefundRequest } from './views.js'
 
 export { REFUND_TASK } from './queue.js'
 // offer cl. 5: the refund is made within 5 business days of the agency's answer.
@@ -27,30 +28,7 @@ const RETURN_CLOSES_REQUEST = 'Платёж возвращается агент�
 
 interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
-export function toRefund (row: RefundRow) {
-  return {
-    id: toPublicId('refund', row.id),
-    kind: row.kind,
-    status: row.status,
-    amount: Number(row.amount),
-    attempts: row.attempts,
-    completedAt: row.completed_at?.toISOString() ?? null
-  }
-}
 
-/** The back office's view: why a refund needs review, and what the bank was last asked. */
-export function toAdminRefund (row: RefundRow) {
-  return {
-    ...toRefund(row),
-    paymentId: toPublicId('payment', row.payment_id),
-    refundRequestId: row.refund_request_id === null ? null : toPublicId('refundRequest', row.refund_request_id),
-    reviewReason: row.review_reason,
-    lastError: row.last_error,
-    sentAt: row.sent_at?.toISOString() ?? null,
-    bankRefundId: row.bank_refund_id,
-    createdAt: row.created_at.toISOString()
-  }
-}
 
 export async function listAdminRefunds (db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
@@ -73,20 +51,6 @@ export async function getAdminRefund (db: Database, publicId: string) {
   return toAdminRefund(row)
 }
 
-export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | undefined): RefundRequest {
-  return {
-    id: toPublicId('refundRequest', row.id),
-    status: row.status,
-    paymentId: toPublicId('payment', row.payment_id),
-    amount: Number(row.amount),
-    responseText: row.response_text,
-    decidedAt: row.decided_at?.toISOString() ?? null,
-    dueAt: row.due_at,
-    overdue: row.overdue || (row.open && row.status === 'approved' && row.due_at !== null && row.due_at < almatyDate(new Date())),
-    refund: refund === undefined ? null : toRefund(refund),
-    createdAt: row.created_at.toISOString()
-  }
-}
 
 async function refundable (db: Parameters<typeof committedRefunds>[0], payment: PaymentRow): Promise<bigint> {
   return payment.amount - await committedRefunds(db, payment.id)
@@ -113,7 +77,7 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     const amount = input.amount === undefined ? remainder : BigInt(input.amount)
     if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) }, [{ path: 'body.amount', message: `must be at most ${remainder}` }])
     const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
-    await recordEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
+    await recordPaymentEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
     await queueRefundRequestReceived(trx, row)
     await publishRefundRequestEvent(trx, 'refund_request.submitted', row.id)
     return toRefundRequest(row, undefined)
@@ -160,7 +124,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     const decided = { response_text: input.responseText, decided_at: decidedAt, decided_by_key_id: actor.keyId }
     if (input.decision === 'reject') {
       const row = await updateRefundRequest(trx, id, { ...decided, status: 'rejected', open: false })
-      await recordEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
+      await recordPaymentEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
       await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
       await queueRefundAnswer(trx, row)
       await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
@@ -173,7 +137,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     const row = await updateRefundRequest(trx, id, { ...decided, status: 'approved', amount, due_at: dueAt })
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: id, kind: 'refund', amount })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
-    await recordEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
+    await recordPaymentEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
     await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
     await queueRefundAnswer(trx, row)
     await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
@@ -206,7 +170,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     }
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder, reason_encrypted: deps.pii.encrypt(reason) })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
-    await recordEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
+    await recordPaymentEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
     await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { amount: remainder.toString() } })
     return toRefund(refund)
   })

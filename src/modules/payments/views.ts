@@ -1,0 +1,26 @@
+// How a payment row is shown: the API's Payment, and the 404 every lookup of an unknown (or hidden) payment answers.
+import { NotFound } from '../../http/errors.js'
+import { toPublicId } from '../../lib/ids.js'
+import type { Payment } from './schemas.js'
+import type { PaymentRow } from './tables.js'
+
+export function toPayment (row: PaymentRow): Payment {
+  return {
+    id: toPublicId('payment', row.id),
+    status: row.status,
+    amount: Number(row.amount),
+    currency: 'KZT',
+    refundedAmount: Number(row.refunded_amount),
+    overpaidAmount: Number(row.overpaid_amount),
+    debtId: toPublicId('debt', row.debt_id),
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    paidAt: row.paid_at?.toISOString() ?? null,
+    cardMask: row.card_mask,
+    failureCode: row.failure_code
+  }
+}
+
+export function paymentNotFound (): NotFound {
+  return new NotFound('payment_not_found', 'No payment with this id')
+}
