@@ -12,7 +12,7 @@
 import { formatMinorUnits } from '../../lib/money.js'
 import type { Code } from './codes.js'
 import type { EnteredCard } from './card.js'
-import { bankTime } from './time.js'
+import { formatBankTime } from '../time.js'
 import type { SandboxPayment } from './types.js'
 
 export const PAYMENT_SYSTEM = 'SANDBOXCARD'
@@ -69,7 +69,7 @@ export function resultParams (payment: SandboxPayment, outcome: ResultOutcome): 
     if (outcome.card.brand !== '') params.pg_card_brand = outcome.card.brand
   }
   if (outcome.paid) {
-    params.pg_payment_date = bankTime(outcome.paidAt)
+    params.pg_payment_date = formatBankTime(outcome.paidAt)
     params.pg_captured = '1'
   } else {
     params.pg_failure_code = outcome.failure.code

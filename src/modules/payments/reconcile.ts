@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
-import { BankProtocolError, BankRejectedError, BankUnavailableError, type BankProvider, type PaymentStatusResult } from '../../bank/provider.js'
+import { BankError, type BankProvider, type PaymentStatusResult } from '../../bank/provider.js'
 import { completeBankReportedRefund, completePendingBankReportedRefunds, recordBankReportedRefund } from '../refunds/bank-reported.js'
 import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
@@ -54,7 +54,7 @@ async function reconcileGuarded (deps: ReconcileDeps, payment: PaymentRow, now: 
     return await reconcileOne(deps, payment, now)
   } catch (error) {
     // Whatever the bank could not tell us now, it may tell the next check (already scheduled).
-    if (!(error instanceof BankUnavailableError || error instanceof BankRejectedError || error instanceof BankProtocolError)) throw error
+    if (!(error instanceof BankError)) throw error
     deps.log.warn({ err: error, paymentId: toPublicId('payment', payment.id), attempts: payment.check_attempts }, 'reconciliation: no answer from the bank, will ask again')
     return 'skipped'
   }
