@@ -49,7 +49,7 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
 }
 
-/** Paths pino must never print: secrets and personal data (DESIGN section 3). */
+/** Paths pino must never print: secrets and personal data (docs/architecture.md, shared conventions). */
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-client-secret"]', '*.clientSecret',
   '*.iin', '*.email', '*.phone', '*.fullName', '*.debtorName', '*.payer', '*.ip',

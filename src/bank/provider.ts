@@ -1,7 +1,7 @@
 /**
- * The bank port (STYLE 11): what the payment flow needs from an acquirer,
+ * The bank port (a port in our words): what the payment flow needs from an acquirer,
  * in our words. `acquirer.ts` speaks the FFIN Payments / Freedom Pay
- * protocol behind it (DESIGN section 5); the sandbox bank is the other side
+ * protocol behind it (docs/bank-protocol.md); the sandbox bank is the other side
  * of the same protocol. Money is tiyn here; tenge strings exist only on the wire.
  */
 import type { CallbackKind, CallbackReplyStatus, IncomingCallback } from './callbacks.js'

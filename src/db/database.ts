@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import type { DB } from './types.js'
 
 /**
- * Our own type parsers, given to our pool only (STYLE 20): int8 -> bigint,
+ * Our own type parsers, given to our pool only (no global state: scoped to what owns it): int8 -> bigint,
  * so money and counters never pass through a float; date stays
  * 'YYYY-MM-DD'; numeric stays a string (parsed explicitly where used).
  * Never set on pg.types: graphile-worker shares the pg module and must keep

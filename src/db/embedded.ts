@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 import { randomBytes, createHash } from 'node:crypto'
 
 /**
- * An embedded, real Postgres for machines without one (DESIGN section 1):
+ * An embedded, real Postgres for machines without one (docs/architecture.md, process and deployment):
  * `npm start` and the test run use it when DATABASE_URL is unset. The data
  * directory is reused across restarts.
  */

@@ -6,7 +6,7 @@ import type { Scope } from '../modules/api-keys/keys.js'
 import type { Actor } from '../modules/audit/service.js'
 
 /**
- * Back-office access (DESIGN section 9): `Authorization: Bearer <key>`.
+ * Back-office access (docs/architecture.md, back office): `Authorization: Bearer <key>`.
  * 401 `unauthenticated` when the key is missing, unknown or revoked; 403
  * `forbidden` when it lacks the scope. `admin` may do what `operator` may.
  */
@@ -14,7 +14,7 @@ export interface Principal {
   keyId: string
   name: string
   scopes: Scope[]
-  /** A partner key's creditors (DESIGN section 13); empty for other keys. */
+  /** A partner key's creditors (docs/architecture.md, partners, events and webhooks); empty for other keys. */
   creditors: string[]
 }
 

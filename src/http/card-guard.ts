@@ -4,7 +4,7 @@ import { BadRequest } from './errors.js'
 import { containsCardNumber, type FormattedField } from '../lib/card-data.js'
 
 /**
- * Card data never enters the service (offer cl. 3, DESIGN sections 4, 11): a
+ * Card data never enters the service (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by default): a
  * `/v1/` request whose parsed body, query string or path parameters hold a
  * card-number-like value is refused with 400 `card_data_forbidden` before
  * validation, idempotency and the handler, so it is neither stored nor

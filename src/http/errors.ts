@@ -4,7 +4,7 @@ import { pathWithoutCardData } from '../lib/card-data.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
- * Errors are values with a stable `code` (DESIGN section 3). One handler
+ * Errors are values with a stable `code` (docs/architecture.md, shared conventions). One handler
  * turns them, validation errors and anything unexpected into RFC 9457
  * problem+json; a 5xx body never carries internals.
  */

@@ -8,7 +8,7 @@ import type { Database } from '../db/database.js'
 import type { DB } from '../db/types.js'
 
 /**
- * Idempotency keys, Stripe semantics (DESIGN section 3). A route opts in with
+ * Idempotency keys, Stripe semantics (docs/architecture.md, shared conventions). A route opts in with
  * `config: { idempotency: 'required' | 'optional' }`. The first request with a
  * key claims it; its answer is stored for 24 h and replayed to every retry
  * with the same request, so a lost response never makes a second payment.

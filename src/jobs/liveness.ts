@@ -5,7 +5,7 @@ import type { WorkerEvents } from 'graphile-worker'
 import { connectionFailure } from '../db/database.js'
 
 /**
- * Crash recovery for graphile-worker (DESIGN section 14). graphile-worker
+ * Crash recovery for graphile-worker (docs/architecture.md, operations). graphile-worker
  * records which worker holds a job (`locked_by`) but frees a dead worker's
  * jobs only after 4 hours. So every worker of this process beats in
  * `worker_heartbeats` every HEARTBEAT_MS, and every process sweeps every

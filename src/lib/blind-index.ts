@@ -1,6 +1,7 @@
 // Every blind-index recipe in one place. A blind index is an HMAC-SHA256 of a normalised value under the index key
 // (lib/crypto.ts), so equality lookups never need the plaintext. Each recipe prefixes its kind, so equal text of two
 // kinds (an email and an IP) never gives the same index. Changing a prefix breaks every stored index of that kind.
+import { CURRENCY } from './money.js'
 import type { PiiCipher } from './crypto.js'
 
 /** A normalised email (lib/email.ts): acceptances, payments, refund requests, privacy requests, the mail outbox. */
@@ -30,5 +31,5 @@ export function privacyCodeHash (pii: PiiCipher, requestId: string, code: string
 
 /** HMAC of a portfolio row as the creditor sent it: a re-import of the same row changes nothing, even after payments. */
 export function debtRowSourceHash (pii: PiiCipher, row: { contractNumber: string, iin: string, debtorName: string, creditor: string, claim: string }): string {
-  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.claim, 'KZT'])}`)
+  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.claim, CURRENCY])}`)
 }

@@ -2,7 +2,7 @@ import { normalizeEmail } from './email.js'
 import { isContractNumber } from './names.js'
 
 /**
- * Card-data guard (offer cl. 3, DESIGN sections 4 and 11): no request may
+ * Card-data guard (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by default): no request may
  * carry a card number; cards are typed on the bank's page only.
  *
  * In free text a card number is 13-19 digits passing Luhn, written in one

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net'
 
 /**
- * Webhook destinations must be public (DESIGN section 13): a partner must
+ * Webhook destinations must be public (docs/architecture.md, partners, events and webhooks): a partner must
  * not make us call our own network (SSRF). The ranges are the IANA special-
  * purpose registries' non-global ones; an IPv6 address that embeds an IPv4
  * one (mapped, NAT64, 6to4) is judged by the IPv4 address it carries.

@@ -7,7 +7,7 @@
  * Left out on purpose: pg_card_exp and pg_card_owner, which the live bank
  * also sends (our callback log must never hold cardholder data), and the
  * payer's pg_user_phone and pg_user_contact_email, which it echoes: the
- * sandbox keeps no personal data to echo (DESIGN section 11).
+ * sandbox keeps no personal data to echo (docs/architecture.md, safe by default).
  */
 import { formatMinorUnits } from '../../lib/money.js'
 import type { Code } from './codes.js'

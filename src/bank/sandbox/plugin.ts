@@ -1,5 +1,5 @@
 /**
- * The sandbox bank (BANK_MODE=sandbox, DESIGN section 5): the acquirer's
+ * The sandbox bank (BANK_MODE=sandbox, docs/bank-protocol.md): the acquirer's
  * merchant API and hosted payment page, speaking the real protocol over real
  * HTTP, with its ledger in Postgres. An ordinary encapsulated plugin:
  * register it with `{ prefix: '/sandbox/bank' }`.

@@ -183,7 +183,7 @@ export async function consumeFault (db: Handle, script: FaultScript): Promise<Fa
 }
 
 // What a merchant's request brings that may say something of the payer: the
-// return URLs are the merchant's to fill (DESIGN section 7).
+// return URLs are the merchant's to fill (docs/architecture.md, personal data).
 const RETURN_URL_PARAMS = ['pg_success_url', 'pg_failure_url']
 
 /**

@@ -6,6 +6,7 @@ import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js
 import { ensureKey, findKey, findKeyByHash, insertKey, listKeys, revokeKey, touchKey } from './repository.js'
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 export function toApiKey (row: ApiKeyRow): ApiKey {
   return {
@@ -21,7 +22,7 @@ export function toApiKey (row: ApiKeyRow): ApiKey {
 }
 
 /**
- * DESIGN section 13: a partner key sees its creditors' debts and payments
+ * docs/architecture.md, partners, events and webhooks: a partner key sees its creditors' debts and payments
  * only, so it cannot exist without them; creditors on any other key would
  * suggest a restriction that does not apply, so they are refused too.
  */
@@ -66,9 +67,7 @@ export async function ensureAdminKey (db: Database, key: string): Promise<boolea
 export async function listApiKeys (db: Database, page: { limit: number, startingAfter?: string }): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
   const after = page.startingAfter === undefined ? null : fromPublicId('apiKey', page.startingAfter)
   const rows = await listKeys(db, { limit: page.limit, startingAfter: after })
-  const hasMore = rows.length > page.limit
-  const data = rows.slice(0, page.limit).map(toApiKey)
-  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, page.limit, (shown) => shown.map(toApiKey))
 }
 
 export async function revokeApiKey (db: Database, actor: Actor, publicId: string): Promise<ApiKey> {

@@ -32,7 +32,7 @@ function keyOf (row: { contract_number_normalized: string, debtor_iin_index: str
 }
 
 /**
- * Rows of the creditor's portfolio, applied (DESIGN section 10): the amount
+ * Rows of the creditor's portfolio, applied (docs/ledger.md): the amount
  * is the claim. A new debt gets claim_assigned. A known debt whose row is
  * unchanged is left alone; a corrected name, contract spelling or creditor
  * spelling changes descriptive data only; a changed claim posts

@@ -1,6 +1,6 @@
 import type { PiiCipher } from '../../lib/crypto.js'
 import type { CsvRecord } from '../../lib/csv.js'
-import { parseRow, type DebtRow, type HeaderMap, type RowError } from './import-rows.js'
+import { parseRow, type PortfolioRow, type HeaderMap, type RowError } from './import-rows.js'
 import { debtRowSourceHash, iinIndex } from '../../lib/blind-index.js'
 
 /**
@@ -32,7 +32,7 @@ function rejectedLine (prefix: string, line: number, error: RowError): string {
 
 // COPY's text format cannot carry U+0000, and no portfolio field means one
 // (a contract number holding one is already not a contract number)
-function nulColumn (row: DebtRow): string | null {
+function nulColumn (row: PortfolioRow): string | null {
   if (row.creditor.includes('\u0000')) return 'creditor'
   return row.debtorName.includes('\u0000') ? 'debtor_name' : null
 }

@@ -1,3 +1,4 @@
+import { moneyOf } from '../../lib/money.js'
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { validateIin } from '../../lib/iin.js'
@@ -13,6 +14,7 @@ import { iinIndex, lookupContractKey } from '../../lib/blind-index.js'
 import { findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 import type { DebtRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface LookupThrottle { failuresPerContract: number, seconds: number }
@@ -28,8 +30,8 @@ export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
     creditor: row.creditor,
     debtorName: pii.decrypt(row.debtor_name_encrypted),
     debtorIinMasked: maskIin(pii.decrypt(row.debtor_iin_encrypted)),
-    outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
-    claimAmount: { amount: Number(row.claim_amount), currency: 'KZT' },
+    outstanding: moneyOf(row.outstanding),
+    claimAmount: moneyOf(row.claim_amount),
     status: row.status,
     importId: row.import_id === null ? null : toPublicId('debtImport', row.import_id),
     createdAt: row.created_at.toISOString(),
@@ -65,7 +67,7 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
     contractNumber: row.contract_number,
     creditor: row.creditor,
     debtorName: maskName(deps.pii.decrypt(row.debtor_name_encrypted)),
-    outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
+    outstanding: moneyOf(row.outstanding),
     status: 'active'
   }
 }
@@ -82,9 +84,7 @@ export async function listDebtsPage (deps: Deps, query: { contractNumber?: strin
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
   })
-  const hasMore = rows.length > limit
-  const data = rows.slice(0, limit).map((row) => toDebt(deps.pii, row))
-  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map((row) => toDebt(deps.pii, row)))
 }
 
 /**

@@ -11,6 +11,7 @@ import { debtorNameOf, payerNameOf } from '../partners/service.js'
 import { findEvent, insertEvent, listEvents } from './repository.js'
 import { type EventType } from './tables.js'
 import type { EventRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 
 /** The object an event carries, as it stood when the fact happened, in the back office's view and a partner's. */
@@ -74,8 +75,7 @@ export async function listEventsPage (deps: { db: Database, pii: PiiCipher }, au
     limit,
     startingBefore: query.startingAfter === undefined ? null : fromPublicId('event', query.startingAfter)
   })
-  const data = await Promise.all(rows.slice(0, limit).map(async (row) => await eventView(deps, row, audience.kind)))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
 }
 
 export function eventNotFound (): NotFound {

@@ -1,3 +1,4 @@
+import { CURRENCY } from '../../lib/money.js'
 import type { Expression, RawBuilder } from 'kysely'
 import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
@@ -10,7 +11,7 @@ import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 import type { DebtLedger, TrialBalance } from './schemas.js'
 
 /**
- * The ledger: the only code that moves a balance (DESIGN section 10). Every
+ * The ledger: the only code that moves a balance (docs/ledger.md). Every
  * change is a journal entry whose lines sum to zero; callers lock the debt
  * (and the payment, payment first) before they post, and the ledger locks
  * the debt's receivable account, so postings on one debt take turns and
@@ -258,7 +259,7 @@ export async function trialBalance (db: Database): Promise<TrialBalance> {
   const problems = await inconsistencies(db)
   const total = kinds.reduce((sum, k) => sum + k.balance, 0n)
   return {
-    currency: 'KZT',
+    currency: CURRENCY,
     accounts: ACCOUNT_KINDS.map((kind) => {
       const row = kinds.find((k) => k.kind === kind)
       return { kind, count: row?.count ?? 0, balance: Number(row?.balance ?? 0n) }

@@ -8,7 +8,7 @@ import { problemResponses } from '../../http/schemas.js'
 import { collectDatabaseFigures, type DatabaseFigures } from './figures.js'
 
 /**
- * DESIGN section 14: GET /metrics in Prometheus text format. What happens in
+ * docs/architecture.md, operations: GET /metrics in Prometheus text format. What happens in
  * this process (HTTP requests, bank calls, callbacks) is counted as it
  * happens; what the database knows (payments, refunds, jobs, emails, the
  * ledger) is read at scrape time, so every process reports the same

@@ -80,7 +80,7 @@ function compose (row: MailRow, deps: DeliveryDeps): { message: RenderedMail, to
   } catch (error) {
     throw new PermanentFailure(error instanceof Error ? error.message : String(error))
   }
-  // defence in depth: no email ever carries card data (DESIGN section 12)
+  // defence in depth: no email ever carries card data (docs/architecture.md, notifications)
   if (containsCardNumber(message.subject) || containsCardNumber(message.text)) throw new PermanentFailure('refused: the message looks like it holds a card number')
   let address: string
   try {

@@ -13,9 +13,10 @@ import { cardEnding, formatAlmatyTime, formatDate, formatTenge, placeholdersOf, 
 import type { RefundRequestRow, RefundRow } from '../refunds/tables.js'
 import type { PaymentRow } from '../payments/tables.js'
 import type { MailRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 /**
- * The module's public surface (DESIGN section 12, STYLE 19): every email is
+ * The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email is
  * an outbox row written in the caller's transaction, with the job that
  * delivers it, so a message exists exactly when its fact commits. Each
  * `queue…` function is one call at the place where the fact happens.
@@ -141,7 +142,7 @@ export async function queueRefundPaid (trx: Trx, refund: Pick<RefundRow, 'id' | 
   })
 }
 
-/** DESIGN section 7: the one-time code of a consent withdrawal, to the address the request names. */
+/** docs/architecture.md, personal data: the one-time code of a consent withdrawal, to the address the request names. */
 export async function queuePrivacyVerificationCode (trx: Trx, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date }): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-verification-code',
@@ -199,7 +200,7 @@ export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, qu
     limit,
     startingBefore: query.startingAfter === undefined ? null : fromPublicId('mail', query.startingAfter)
   })
-  const data: OutboxEntry[] = rows.slice(0, limit).map((row) => ({
+  return toPage(rows, limit, (shown) => shown.map((row): OutboxEntry => ({
     id: toPublicId('mail', row.id),
     template: row.template,
     recipient: maskEmail(decryptedRecipient(deps.pii, row)),
@@ -209,8 +210,7 @@ export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, qu
     nextAttemptAt: row.status === 'queued' ? (row.next_attempt_at?.toISOString() ?? null) : null,
     createdAt: row.created_at.toISOString(),
     sentAt: row.sent_at?.toISOString() ?? null
-  }))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  })))
 }
 
 export const MAILBOX_LIMIT = 200

@@ -12,7 +12,7 @@ import { PartnerDebtQuery, PartnerDebtSchema, PartnerPaymentQuery, PartnerPaymen
 import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './service.js'
 
 /**
- * DESIGN section 13 under `/v1`: the partner API (`/partner/…`, a partner
+ * docs/architecture.md, partners, events and webhooks under `/v1`: the partner API (`/partner/…`, a partner
  * key, its creditors only) and the back office's side of the same things
  * (`/admin/events`, `/admin/webhook-endpoints`, `/admin/reports`).
  */
@@ -30,7 +30,7 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const auth = { 401: ['unauthenticated'], 403: ['forbidden'] }
   const creditorsOf = (request: { principal: { creditors: string[] } | null }): string[] => request.principal?.creditors ?? []
 
-  // Every partner action is audit-logged (DESIGN section 9): the changes in
+  // Every partner action is audit-logged (docs/architecture.md, back office): the changes in
   // their own transaction (webhook endpoints), the reads here, once answered.
   app.addHook('onResponse', async (request, reply) => {
     if (request.principal === null || request.method !== 'GET') return

@@ -1,3 +1,4 @@
+import { CURRENCY, moneyOf } from '../../lib/money.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
@@ -8,7 +9,7 @@ import type { RefundRow } from '../refunds/tables.js'
 import type { DebtRow } from '../debts/tables.js'
 
 /**
- * What a partner may see of a person (DESIGN section 13): initials only
+ * What a partner may see of a person (docs/architecture.md, partners, events and webhooks): initials only
  * ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
  * Initials are all that event payloads ever hold of a name, too.
  */
@@ -36,7 +37,7 @@ export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: s
     id: toPublicId('payment', row.id),
     status: row.status,
     amount: Number(row.amount),
-    currency: 'KZT',
+    currency: CURRENCY,
     refundedAmount: Number(row.refunded_amount),
     debtId: toPublicId('debt', row.debt_id),
     contractNumber: debt.contract_number,
@@ -53,10 +54,6 @@ export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: s
 
 export interface DebtAmounts { claim: bigint, collected: bigint }
 
-function money (amount: bigint): { amount: number, currency: 'KZT' } {
-  return { amount: Number(amount), currency: 'KZT' }
-}
-
 export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: string | null): PartnerDebt {
   return {
     id: toPublicId('debt', row.id),
@@ -64,9 +61,9 @@ export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: s
     creditor: row.creditor,
     debtorName: debtorName ?? '',
     status: row.status,
-    claimAmount: money(amounts.claim),
-    collectedAmount: money(amounts.collected),
-    outstanding: money(row.outstanding),
+    claimAmount: moneyOf(amounts.claim),
+    collectedAmount: moneyOf(amounts.collected),
+    outstanding: moneyOf(row.outstanding),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }

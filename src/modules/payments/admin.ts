@@ -6,6 +6,7 @@ import { listCallbacks, listEvents, listPayments } from './repository.js'
 import { findPaymentByPublicId, toPayment } from './service.js'
 import { isCallbackDigest } from './callback-log.js'
 import type { PaymentRow, PaymentStatus } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
 async function contractNumbers (db: Database, debtIds: string[]): Promise<Map<string, string>> {
@@ -40,10 +41,10 @@ export async function listAdminPayments (db: Database, query: { status?: Payment
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
   })
-  const page = rows.slice(0, limit)
-  const contracts = await contractNumbers(db, [...new Set(page.map((r) => r.debt_id))])
-  const data = page.map((row) => toAdminPayment(row, contracts.get(row.debt_id) ?? ''))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => {
+    const contracts = await contractNumbers(db, [...new Set(shown.map((r) => r.debt_id))])
+    return shown.map((row) => toAdminPayment(row, contracts.get(row.debt_id) ?? ''))
+  })
 }
 
 /** A valid callback is kept raw; an invalid one as a bounded digest (its params are the values' first characters). */

@@ -3,7 +3,7 @@ import { publishPaymentEvent } from './events.js'
 import type { Trx } from '../../db/database.js'
 
 /**
- * DESIGN section 6: a success that names another bank payment than the one
+ * docs/states.md: a success that names another bank payment than the one
  * the bank gave us for this order is a fact that does not fit (a second
  * charge, a confused bank, a forged order id replayed): it is flagged for an
  * operator, never silently accepted. Called under the payment's row lock,

@@ -39,7 +39,7 @@ export function callbackDigest (params: Record<string, string>): CallbackDigest 
   let budget = MAX_TOTAL_CHARS
   let truncated = names.length > MAX_NAMES
   for (const name of names.slice(0, MAX_NAMES)) {
-    // the payer's contacts are not kept, even as a prefix (DESIGN section 7)
+    // the payer's contacts are not kept, even as a prefix (docs/architecture.md, personal data)
     const full = isPersonalParam(name) ? WITHHELD : (params[name] ?? '')
     const key = name.slice(0, MAX_NAME_CHARS)
     const value = full.slice(0, MAX_VALUE_CHARS)

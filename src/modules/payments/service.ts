@@ -1,3 +1,4 @@
+import { CURRENCY, moneyOf } from '../../lib/money.js'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Trx } from '../../db/database.js'
 import type { Config } from '../../config.js'
@@ -8,7 +9,6 @@ import { BadGateway, Conflict, Forbidden, Unprocessable } from '../../http/error
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
 import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
 import { findDebt } from '../debts/service.js'
-import { agencyOf } from '../agency/schemas.js'
 import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment } from './repository.js'
 import { assessRisk } from './risk.js'
 import { publishPaymentEvent } from './events.js'
@@ -16,7 +16,7 @@ import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
 import type { CreatedPayment, CreatePaymentInput, Receipt } from './schemas.js'
 import type { PaymentRow } from './tables.js'
-import { paymentNotFound, toPayment } from './views.js'
+import { paymentNotFound, paymentPurpose, toPayment } from './views.js'
 
 export interface PaymentDeps {
   db: Database
@@ -68,7 +68,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   const min = deps.config.payments.minAmount
   if (amount < min) throw new Unprocessable('amount_below_minimum', `The minimum payment is ${min} tiyn`, { minimumAmount: Number(min) }, [{ path: 'body.amount', message: `must be at least ${min}` }])
   if (amount > debt.outstanding) {
-    throw new Unprocessable('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { outstanding: { amount: Number(debt.outstanding), currency: 'KZT' } }, [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }])
+    throw new Unprocessable('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { outstanding: moneyOf(debt.outstanding) }, [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }])
   }
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
@@ -99,7 +99,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
       acceptance_id: acceptance.id,
       debt_id: debt.id,
       amount,
-      currency: 'KZT',
+      currency: CURRENCY,
       return_url: input.returnUrl ?? null,
       ip_index: subject.ipIndex,
       iin_index: subject.iinIndex,
@@ -117,8 +117,8 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     init = await deps.bank.initPayment({
       orderId: publicId,
       amount,
-      currency: 'KZT',
-      description: `Погашение задолженности по договору ${debt.contract_number}`,
+      currency: CURRENCY,
+      description: paymentPurpose(debt.contract_number),
       lifetimeSeconds: deps.config.payments.lifetimeSeconds,
       checkUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/check`,
       resultUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/result`,
@@ -150,7 +150,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     await updatePayment(trx, id, ['pending', 'succeeded', 'failed', 'expired'], { bank_payment_id: init.bankPaymentId, redirect_url: init.redirectUrl })
     await recordEvent(trx, id, 'initiated', { bankPaymentId: init.bankPaymentId })
   })
-  return { id: publicId, status: 'pending', amount: Number(amount), currency: 'KZT', debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString(), clientSecret: clientSecret.secret }
+  return { id: publicId, status: 'pending', amount: Number(amount), currency: CURRENCY, debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString(), clientSecret: clientSecret.secret }
 }
 
 /**
@@ -168,7 +168,7 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
   const acceptance = await findAcceptance(deps.db, payment.acceptance_id)
   const debt = await findDebt(deps.db, payment.debt_id)
   if (acceptance === undefined || debt === undefined) throw paymentNotFound()
-  const { name, bin, iban, bank, bic, address, supportEmail } = agencyOf(deps.config.agency)
+  const { name, bin, iban, bank, bic, address, supportEmail } = deps.config.agency
   return {
     paymentId: publicId,
     status: payment.status,
@@ -176,8 +176,8 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
     payerName: deps.pii.decrypt(acceptance.payer_full_name_encrypted),
     contractNumber: debt.contract_number,
     creditor: debt.creditor,
-    purpose: `Погашение задолженности по договору ${debt.contract_number}`,
-    amount: { amount: Number(payment.amount), currency: 'KZT' },
+    purpose: paymentPurpose(debt.contract_number),
+    amount: moneyOf(payment.amount),
     refundedAmount: Number(payment.refunded_amount),
     paidAt: payment.paid_at.toISOString(),
     bankPaymentId: payment.bank_payment_id,

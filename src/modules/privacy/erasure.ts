@@ -30,7 +30,7 @@ type Deps = ErasureDeps
 const STALE_AFTER_MS = 60 * 60 * 1000
 
 /**
- * DESIGN section 7: data tied to an open obligation is held, not destroyed.
+ * docs/architecture.md, personal data: data tied to an open obligation is held, not destroyed.
  * A refund needs the payer's request and the bank's callbacks; a payment
  * still open at the bank would bring new callbacks with the payer's contacts.
  */
@@ -90,7 +90,7 @@ async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus
 }
 
 /**
- * DESIGN section 7: afterwards no table holds the person's name, email,
+ * docs/architecture.md, personal data: afterwards no table holds the person's name, email,
  * phone, IIN or IP, in clear or decryptable form, nor a blind index that
  * matches them. Financial facts stay: amounts, dates, statuses, the ledger.
  */

@@ -17,6 +17,7 @@ import { PRIVACY_ERASURE_TASK } from './erasure.js'
 import { ERASED } from './erased.js'
 import { countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, updatePrivacyRequest, withdrawConsent } from './repository.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 import type {
   AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput,
   PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
@@ -24,7 +25,7 @@ import type {
 
 // offer cl. 16: processing stops and the data is destroyed within 30 business days of the (verified) request.
 const DESTRUCTION_BUSINESS_DAYS = 30
-// DESIGN section 7: the emailed code works for 30 minutes and forgives 4 mistakes.
+// docs/architecture.md, personal data: the emailed code works for 30 minutes and forgives 4 mistakes.
 export const VERIFICATION_TTL_MS = 30 * 60 * 1000
 export const MAX_WRONG_CODES = 5
 const HOUR_MS = 60 * 60 * 1000
@@ -76,7 +77,7 @@ function newCode (): string {
 }
 
 /**
- * DESIGN section 7, offer cl. 16: a consent withdrawal starts as a request
+ * docs/architecture.md, personal data, offer cl. 16: a consent withdrawal starts as a request
  * that changes nothing. A one-time code goes to the address it names; only
  * its return (verifyPrivacyRequest) withdraws consent. The answer, and the
  * email sent, are the same whether or not the email is known, so the
@@ -199,8 +200,7 @@ export async function listPrivacyRequestsPage (db: Database, query: PrivacyReque
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('privacyRequest', query.startingAfter)
   })
-  const data = rows.slice(0, limit).map((row) => toAdminPrivacyRequest(row, now))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map((row) => toAdminPrivacyRequest(row, now)))
 }
 
 /** offer cl. 16: the written confirmation of destruction, once it happened. */

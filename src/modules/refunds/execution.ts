@@ -19,7 +19,7 @@ import type { PaymentRow } from '../payments/tables.js'
 import type { RefundRow } from './tables.js'
 
 /**
- * The worker's part of a refund (DESIGN section 6, STYLE 18): an outcome is
+ * The worker's part of a refund (docs/states.md, an unknown outcome is a state, not a failure): an outcome is
  * never guessed. Every attempt first asks the bank (get_status3.php) what it
  * has refunded for the payment and compares that with our own books; only
  * when they agree does revoke.php go out, for the payment's own bank id (the

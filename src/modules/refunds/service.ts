@@ -18,6 +18,7 @@ import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './s
 import type { RefundRequestRow, RefundStatus } from './tables.js'
 import type { PaymentRow } from '../payments/tables.js'
 import { toAdminRefund, toRefund, toRefundRequest } from './views.js'
+import { EMPTY_PAGE, toPage } from '../../lib/page.js'
 
 export { REFUND_TASK } from './queue.js'
 // offer cl. 5: the refund is made within 5 business days of the agency's answer.
@@ -33,15 +34,14 @@ interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 export async function listAdminRefunds (db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
   const paymentId = query.paymentId === undefined ? undefined : fromPublicId('payment', query.paymentId)
-  if (paymentId === null) return { data: [], hasMore: false, nextCursor: null }
+  if (paymentId === null) return EMPTY_PAGE
   const rows = await listRefunds(db, {
     status: query.status,
     paymentId,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('refund', query.startingAfter)
   })
-  const data = rows.slice(0, limit).map(toAdminRefund)
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map(toAdminRefund))
 }
 
 export async function getAdminRefund (db: Database, publicId: string) {
@@ -99,9 +99,7 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
   })
-  const page = rows.slice(0, limit)
-  const data = await Promise.all(page.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id))))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
 }
 
 /**

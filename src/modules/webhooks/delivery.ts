@@ -12,7 +12,7 @@ import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updat
 import type { EndpointRow } from './tables.js'
 
 /**
- * The worker's part (DESIGN section 13, Standard Webhooks): one attempt of
+ * The worker's part (docs/architecture.md, partners, events and webhooks, Standard Webhooks): one attempt of
  * one delivery per job. The event is POSTed as `{type, timestamp, data}`
  * with `webhook-id` (the event id, the same on every attempt, so the
  * receiver dedupes), `webhook-timestamp` and `webhook-signature`. Only a 2xx

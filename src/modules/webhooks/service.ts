@@ -9,9 +9,10 @@ import { generateSecret } from './signature.js'
 import { attemptsOf, deleteEndpoint, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint, type DeliveryWithEvent, type EndpointOwner } from './repository.js'
 import type { CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from './schemas.js'
 import type { AttemptRow, EndpointRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 /**
- * Webhook endpoints (DESIGN section 13): a partner's receive its creditors'
+ * Webhook endpoints (docs/architecture.md, partners, events and webhooks): a partner's receive its creditors'
  * events, the agency's own (admin) receive all. The secret is shown once,
  * at creation or rotation, and kept encrypted (it must be read to sign).
  */
@@ -76,8 +77,7 @@ export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
 export async function listEndpoints (deps: WebhookDeps, owner: EndpointOwner, page: { limit?: number, startingAfter?: string }) {
   const limit = page.limit ?? 20
   const rows = await listOwnedEndpoints(deps.db, owner, { limit, startingAfter: page.startingAfter === undefined ? null : fromPublicId('webhookEndpoint', page.startingAfter) })
-  const data = rows.slice(0, limit).map(toEndpoint)
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map(toEndpoint))
 }
 
 export async function getEndpoint (deps: WebhookDeps, owner: EndpointOwner, publicId: string): Promise<WebhookEndpoint> {
@@ -162,10 +162,10 @@ export async function listEndpointDeliveries (deps: WebhookDeps, owner: Endpoint
   const limit = page.limit ?? 20
   const db = deps.db
   const rows = await listDeliveries(db, endpoint.id, { limit, startingBefore: page.startingAfter === undefined ? null : fromPublicId('webhookDelivery', page.startingAfter) })
-  const shown = rows.slice(0, limit)
-  const attempts = await attemptsOf(db, shown.map((r) => r.id))
-  const data = shown.map((row) => toDelivery(row, attempts))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => {
+    const attempts = await attemptsOf(db, shown.map((r) => r.id))
+    return shown.map((row) => toDelivery(row, attempts))
+  })
 }
 
 /** The same event again (same `webhook-id`), at once; a delivery that succeeded may be sent again too. */

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 
 /**
- * Standard Webhooks (standardwebhooks.com, DESIGN section 13): the secret is
+ * Standard Webhooks (standardwebhooks.com, docs/architecture.md, partners, events and webhooks): the secret is
  * `whsec_` + base64 of 32 random bytes; the signature is
  * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the decoded
  * bytes, one per secret, space-separated while a rotation lets two sign.
