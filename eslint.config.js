@@ -30,5 +30,16 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'local/private-repository': 'error'
     }
+  },
+  // A module's tables are read and written only by its repository: no query builder anywhere else in a module.
+  {
+    files: ['src/modules/**/*.ts', 'test/lint-fixtures/modules/**/*.ts'],
+    ignores: ['**/repository.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: 'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto)$/]',
+        message: "SQL belongs in the module's repository.ts"
+      }]
+    }
   }
 )

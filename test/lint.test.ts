@@ -14,12 +14,13 @@ async function problems (path: string): Promise<Array<{ file: string, line: numb
   })))
 }
 
-t.test("another module's repository is an error; the module's own service may use it", async (t) => {
+t.test("another module's repository is an error, and so is SQL outside a repository; the module's own service may use it", async (t) => {
   const found = await problems('test/lint-fixtures/modules')
   t.same(found, [
     { file: 'test/lint-fixtures/modules/other/service.ts', line: 2, rule: 'local/private-repository' },
     { file: 'test/lint-fixtures/modules/other/service.ts', line: 5, rule: 'local/private-repository' },
-    { file: 'test/lint-fixtures/modules/other/service.ts', line: 8, rule: 'local/private-repository' }
+    { file: 'test/lint-fixtures/modules/other/service.ts', line: 8, rule: 'local/private-repository' },
+    { file: 'test/lint-fixtures/modules/other/sql.ts', line: 4, rule: 'no-restricted-syntax' }
   ])
 })
 
@@ -31,7 +32,7 @@ t.test('an import cycle is an error', async (t) => {
   ])
 })
 
-t.test('the source tree itself keeps both rules', async (t) => {
-  const found = (await problems('src')).filter((p) => p.rule === 'local/private-repository' || p.rule === 'import-x/no-cycle')
+t.test('the source tree itself keeps the rules', async (t) => {
+  const found = (await problems('src')).filter((p) => p.rule === 'local/private-repository' || p.rule === 'import-x/no-cycle' || p.rule === 'no-restricted-syntax')
   t.same(found, [])
 })

@@ -309,3 +309,14 @@ export async function failImport (db: Handle, importId: string, reason: string):
     .where('id', '=', importId).execute()
   await db.deleteFrom('debt_import_rows').where('import_id', '=', importId).execute()
 }
+
+export async function contractNumbersOf (db: Handle, debtIds: string[]): Promise<Map<string, string>> {
+  if (debtIds.length === 0) return new Map()
+  const rows = await db.selectFrom('debts').select(['id', 'contract_number']).where('id', 'in', debtIds).execute()
+  return new Map(rows.map((r) => [r.id, r.contract_number]))
+}
+
+export async function debtIdsOfContract (db: Handle, contractNumberNormalized: string): Promise<string[]> {
+  const rows = await db.selectFrom('debts').select('id').where('contract_number_normalized', '=', contractNumberNormalized).execute()
+  return rows.map((row) => row.id)
+}

@@ -11,7 +11,7 @@ import { statusFor } from './status.js'
 import { publishDebtClosed } from './events.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { iinIndex, lookupContractKey } from '../../lib/blind-index.js'
-import { findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
+import { debtIdsOfContract as debtIdsOfNormalizedContract, findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 import type { DebtRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
@@ -130,4 +130,9 @@ export async function purgeExpiredLookupFailures (db: Database): Promise<number>
 }
 
 // What other modules read of a debt (the payer's flow, settlement, refunds, receipts).
-export { findDebt } from './repository.js'
+export { contractNumbersOf, findDebt } from './repository.js'
+
+/** The debts under a contract number, as the back office types it. */
+export async function debtIdsOfContract (db: Database, contractNumber: string): Promise<string[]> {
+  return await debtIdsOfNormalizedContract(db, normalizeContractNumber(contractNumber))
+}

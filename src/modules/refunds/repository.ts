@@ -110,3 +110,8 @@ export async function orphanedPendingRefunds (db: Handle, jobKeyPrefix: string):
      order by r.id`.execute(db)
   return rows.map((row) => row.id)
 }
+
+/** A return of this payment that has not failed (at most one is ever in progress or done). */
+export async function findLiveReturn (db: Handle, paymentId: string): Promise<{ id: string } | undefined> {
+  return await db.selectFrom('refunds').select('id').where('payment_id', '=', paymentId).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
+}

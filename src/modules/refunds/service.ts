@@ -13,7 +13,7 @@ import { findPayment, recordPaymentEvent } from '../payments/service.js'
 import { paymentNotFound } from '../payments/views.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
 import { publishRefundRequestEvent } from './events.js'
-import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest } from './repository.js'
+import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest, findLiveReturn } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
 import type { RefundRequestRow, RefundStatus } from './tables.js'
 import type { PaymentRow } from '../payments/tables.js'
@@ -155,7 +155,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     const payment = await findPayment(trx, paymentId, { forUpdate: true })
     if (payment === undefined) throw paymentNotFound()
     if (payment.status !== 'succeeded') throw new Conflict('payment_not_returnable', `Only a succeeded payment can be returned; this one is ${payment.status}`)
-    const pendingReturn = await trx.selectFrom('refunds').select('id').where('payment_id', '=', payment.id).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
+    const pendingReturn = await findLiveReturn(trx, payment.id)
     if (pendingReturn !== undefined) throw new Conflict('payment_not_returnable', 'A return of this payment is already under way')
     const remainder = await refundable(trx, payment)
     if (remainder <= 0n) throw new Conflict('payment_not_returnable', 'Nothing is left to return: the payment was refunded in full')

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { endpointsFor, insertDelivery } from './repository.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { enqueueJob } from '../../jobs/queue.js'
 import type { Trx } from '../../db/database.js'
@@ -27,17 +27,10 @@ export async function queueAttempt (db: Parameters<typeof enqueueJob>[0], delive
  * creditors' events; the agency's own endpoints (no creditors) receive all.
  */
 export async function queueDeliveries (trx: Trx, event: { id: string, type: string, creditor: string | null }): Promise<number> {
-  const db = trx
-  const endpoints = await db.selectFrom('webhook_endpoints').select('id')
-    .where('status', '=', 'enabled')
-    .where((eb) => event.creditor === null
-      ? eb('creditors', 'is', null)
-      : eb.or([eb('creditors', 'is', null), sql<boolean>`${event.creditor}::text = any(creditors)`]))
-    .where((eb) => eb.or([sql<boolean>`'*' = any(enabled_events)`, sql<boolean>`${event.type}::text = any(enabled_events)`]))
-    .execute()
-  for (const endpoint of endpoints) {
+  const endpoints = await endpointsFor(trx, event)
+  for (const endpointId of endpoints) {
     const id = uuidv7()
-    await db.insertInto('webhook_deliveries').values({ id, endpoint_id: endpoint.id, event_id: event.id, next_attempt_at: new Date() }).execute()
+    await insertDelivery(trx, { id, endpoint_id: endpointId, event_id: event.id })
     await queueAttempt(trx, id)
   }
   return endpoints.length

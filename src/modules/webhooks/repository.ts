@@ -86,3 +86,19 @@ export async function attemptsOf (db: Handle, deliveryIds: string[]): Promise<At
   if (deliveryIds.length === 0) return []
   return await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', deliveryIds).orderBy('id', 'asc').execute()
 }
+
+/** The enabled endpoints that want this event: a partner's only its creditors' events, the agency's own all. */
+export async function endpointsFor (db: Handle, event: { type: string, creditor: string | null }): Promise<string[]> {
+  const rows = await db.selectFrom('webhook_endpoints').select('id')
+    .where('status', '=', 'enabled')
+    .where((eb) => event.creditor === null
+      ? eb('creditors', 'is', null)
+      : eb.or([eb('creditors', 'is', null), sql<boolean>`${event.creditor}::text = any(creditors)`]))
+    .where((eb) => eb.or([sql<boolean>`'*' = any(enabled_events)`, sql<boolean>`${event.type}::text = any(enabled_events)`]))
+    .execute()
+  return rows.map((row) => row.id)
+}
+
+export async function insertDelivery (db: Handle, row: { id: string, endpoint_id: string, event_id: string }): Promise<void> {
+  await db.insertInto('webhook_deliveries').values({ ...row, next_attempt_at: new Date() }).execute()
+}
