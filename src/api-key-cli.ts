@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './db/database.js'
-import { resolveDatabase } from './runtime.js'
+import { resolveDatabase } from './database-and-keys.js'
 import { createApiKey } from './modules/api-keys/service.js'
 import { SCOPES, type Scope } from './modules/api-keys/keys.js'
 

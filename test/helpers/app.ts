@@ -111,7 +111,7 @@ export async function createKey (app: FastifyInstance, scopes: Scope[], name = `
 
 /** The worker role inside the test, so queued jobs really run. */
 export async function startTestWorker (t: Teardown, app: FastifyInstance, config: AppConfig): Promise<void> {
-  const { startBackground } = await import('../../src/background.js')
+  const { startBackground } = await import('../../src/worker-role.js')
   const background = await startBackground(app, { ...config, role: 'all' })
   onTeardown(t, async () => { await background.stop() })
 }
