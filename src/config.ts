@@ -1,12 +1,10 @@
+// Every environment variable the service reads, with its default. A wrong
+// or missing value stops the process at boot with one line naming it.
+// Keep README.md and .env.example in step with this schema.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import type { PiiKeys } from './lib/crypto.js'
 
-/**
- * Every environment variable the service reads, with its default. A wrong
- * or missing value stops the process at boot with one line naming it.
- * Keep README.md and .env.example in step with this schema.
- */
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const Bool = Type.Boolean()
 const Base64Key = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64' })

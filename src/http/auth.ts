@@ -1,3 +1,6 @@
+// Back-office access (docs/architecture.md, back office): `Authorization: Bearer <key>`.
+// 401 `unauthenticated` when the key is missing, unknown or revoked; 403
+// `forbidden` when it lacks the scope. `admin` may do what `operator` may.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { Forbidden, Unauthenticated } from './errors.js'
@@ -5,11 +8,6 @@ import { findLiveKey, recordKeyUse } from '../modules/api-keys/service.js'
 import type { Scope } from '../modules/api-keys/keys.js'
 import type { Actor } from '../modules/audit/service.js'
 
-/**
- * Back-office access (docs/architecture.md, back office): `Authorization: Bearer <key>`.
- * 401 `unauthenticated` when the key is missing, unknown or revoked; 403
- * `forbidden` when it lacks the scope. `admin` may do what `operator` may.
- */
 export interface Principal {
   keyId: string
   name: string

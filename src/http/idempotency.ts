@@ -1,3 +1,15 @@
+// Idempotency keys, Stripe semantics (docs/architecture.md, shared conventions). A route opts in with
+// `config: { idempotency: 'required' | 'optional' }`. The first request with a
+// key claims it; its answer is stored for 24 h and replayed to every retry
+// with the same request, so a lost response never makes a second payment.
+//
+// Order on an opted-in route: global preValidation hooks (card guard), the
+// key's presence and format check (so a bad key is a 400 even before auth
+// answers 401), schema validation, the route's own preHandlers (auth
+// sets `request.principal`), then the claim, then the handler. The claim is
+// appended to the route's preHandlers because global preHandler hooks run
+// before route-level ones: claiming there would let a request that auth
+// refuses block the key, and the principal would not be known yet.
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
@@ -7,20 +19,6 @@ import { BadRequest, Conflict, Unprocessable } from './errors.js'
 import type { Database } from '../db/database.js'
 import type { DB } from '../db/types.js'
 
-/**
- * Idempotency keys, Stripe semantics (docs/architecture.md, shared conventions). A route opts in with
- * `config: { idempotency: 'required' | 'optional' }`. The first request with a
- * key claims it; its answer is stored for 24 h and replayed to every retry
- * with the same request, so a lost response never makes a second payment.
- *
- * Order on an opted-in route: global preValidation hooks (card guard), the
- * key's presence and format check (so a bad key is a 400 even before auth
- * answers 401), schema validation, the route's own preHandlers (auth
- * sets `request.principal`), then the claim, then the handler. The claim is
- * appended to the route's preHandlers because global preHandler hooks run
- * before route-level ones: claiming there would let a request that auth
- * refuses block the key, and the principal would not be known yet.
- */
 export type IdempotencyMode = 'required' | 'optional'
 
 declare module 'fastify' {
@@ -28,7 +26,6 @@ declare module 'fastify' {
     idempotency?: IdempotencyMode
   }
 }
-
 
 export const IDEMPOTENCY_PROBLEMS: Record<400 | 409 | 422, string[]> = {
   400: ['idempotency_key_required', 'invalid_idempotency_key'],

@@ -1,3 +1,5 @@
+// Every background task, by name. Tasks get the application (database,
+// cipher, bank, configuration) so they call the same services as routes.
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport } from '../modules/debts/import-service.js'
@@ -13,10 +15,6 @@ import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
 import { deliverWebhook } from '../modules/webhooks/delivery.js'
 import { WEBHOOK_DELIVERY_TASK } from '../modules/webhooks/fan-out.js'
 
-/**
- * Every background task, by name. Tasks get the application (database,
- * cipher, bank, configuration) so they call the same services as routes.
- */
 function payloadId (payload: unknown, key: string): string {
   const value = (payload as Record<string, unknown> | null)?.[key]
   if (typeof value !== 'string') throw new Error(`job payload lacks ${key}`)

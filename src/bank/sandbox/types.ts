@@ -1,12 +1,10 @@
+// The sandbox bank's tables (migrations/0003_sandbox_bank.ts, 0009), kept out of
+// src/db/types.ts: they are the bank's ledger, not ours. int8 columns read
+// as bigint with the app's type parser and as text without it, so rows are
+// mapped through BigInt()/String() in repository.ts either way.
 import type { ColumnType, Generated } from 'kysely'
 import type { Database } from '../../db/database.js'
 
-/**
- * The sandbox bank's tables (migrations/0003_sandbox_bank.ts, 0009), kept out of
- * src/db/types.ts: they are the bank's ledger, not ours. int8 columns read
- * as bigint with the app's type parser and as text without it, so rows are
- * mapped through BigInt()/String() in repository.ts either way.
- */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 type Int8 = ColumnType<bigint | string, bigint, bigint>

@@ -1,13 +1,11 @@
+// The rules of one portfolio row, pure: header mapping, then each field.
+// Messages never repeat a value: they end up in an import report, and the
+// values are IINs and names.
 import { validateIin } from '../../lib/iin.js'
 import { CURRENCY, parseMajorUnits } from '../../lib/money.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { isContractNumber, normalizeContractNumber, normalizeName } from '../../lib/names.js'
 
-/**
- * The rules of one portfolio row, pure: header mapping, then each field.
- * Messages never repeat a value: they end up in an import report, and the
- * values are IINs and names.
- */
 export const REQUIRED_COLUMNS = ['contract_number', 'debtor_iin', 'debtor_name', 'creditor', 'outstanding'] as const
 export const OPTIONAL_COLUMNS = ['currency'] as const
 type Column = typeof REQUIRED_COLUMNS[number] | typeof OPTIONAL_COLUMNS[number]

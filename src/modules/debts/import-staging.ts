@@ -1,15 +1,13 @@
+// One portfolio row as a line of `COPY debt_import_rows FROM STDIN` (text
+// format), computed in the upload's stream: a valid row carries what the
+// debt's write needs, its IIN and name already encrypted, the IIN's blind
+// index and the row's fingerprint; a rejected row only its error, so a
+// card number or an IIN in a broken row is stored nowhere.
 import type { PiiCipher } from '../../lib/crypto.js'
 import type { CsvRecord } from '../../lib/csv.js'
 import { parseRow, type PortfolioRow, type HeaderMap, type RowError } from './import-rows.js'
 import { debtRowSourceHash, iinIndex } from '../../lib/blind-index.js'
 
-/**
- * One portfolio row as a line of `COPY debt_import_rows FROM STDIN` (text
- * format), computed in the upload's stream: a valid row carries what the
- * debt's write needs, its IIN and name already encrypted, the IIN's blind
- * index and the row's fingerprint; a rejected row only its error, so a
- * card number or an IIN in a broken row is stored nowhere.
- */
 export const STAGING_COLUMNS = [
   'import_id', 'line', 'contract_number', 'contract_number_normalized', 'debtor_iin_index', 'debtor_iin_encrypted',
   'debtor_name_encrypted', 'creditor', 'claim_amount', 'source_hash', 'error_code', 'error_column', 'error_message'

@@ -1,12 +1,10 @@
+// A debt's status follows its outstanding amount: `closed` at zero, `active`
+// again above zero. A debt the creditor recalled stays `recalled`.
 import { setDebtStatus } from './repository.js'
 import { publishDebtClosed } from './events.js'
 import type { Trx } from '../../db/database.js'
 import type { DebtRow } from './tables.js'
 
-/**
- * A debt's status follows its outstanding amount: `closed` at zero, `active`
- * again above zero. A debt the creditor recalled stays `recalled`.
- */
 export function statusFor (status: DebtRow['status'], outstanding: bigint): DebtRow['status'] {
   if (status === 'recalled') return status
   return outstanding === 0n ? 'closed' : 'active'

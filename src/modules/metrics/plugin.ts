@@ -1,3 +1,8 @@
+// docs/architecture.md, operations: GET /metrics in Prometheus text format. What happens in
+// this process (HTTP requests, bank calls, callbacks) is counted as it
+// happens; what the database knows (payments, refunds, jobs, emails, the
+// ledger) is read at scrape time, so every process reports the same
+// figures and a restart loses none. Each app has its own registry.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
@@ -7,13 +12,6 @@ import { equalInConstantTime } from '../../lib/crypto.js'
 import { problemResponses } from '../../http/schemas.js'
 import { collectDatabaseFigures, type DatabaseFigures } from './figures.js'
 
-/**
- * docs/architecture.md, operations: GET /metrics in Prometheus text format. What happens in
- * this process (HTTP requests, bank calls, callbacks) is counted as it
- * happens; what the database knows (payments, refunds, jobs, emails, the
- * ledger) is read at scrape time, so every process reports the same
- * figures and a restart loses none. Each app has its own registry.
- */
 export interface Metrics {
   registry: Registry
   /** One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how long it took. */

@@ -1,3 +1,8 @@
+// The worker's part: render the outbox row, hand it to the mail server,
+// record the outcome. graphile-worker retries a failed attempt with its
+// exponential backoff; after MAIL_MAX_ATTEMPTS the row is `failed`, which
+// operators see at GET /v1/admin/mail-outbox?status=failed. In sandbox mode
+// nothing leaves the machine: the row, marked sent, is the mailbox.
 import nodemailer from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.js'
@@ -10,13 +15,6 @@ import { findMail, recordDelivery } from './repository.js'
 import { isTemplateName, renderMail, type RenderedMail } from './templates.js'
 import type { MailRow } from './tables.js'
 
-/**
- * The worker's part: render the outbox row, hand it to the mail server,
- * record the outcome. graphile-worker retries a failed attempt with its
- * exponential backoff; after MAIL_MAX_ATTEMPTS the row is `failed`, which
- * operators see at GET /v1/admin/mail-outbox?status=failed. In sandbox mode
- * nothing leaves the machine: the row, marked sent, is the mailbox.
- */
 export interface OutgoingMail {
   from: string
   to: string

@@ -1,3 +1,7 @@
+// The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email is
+// an outbox row written in the caller's transaction, with the job that
+// delivers it, so a message exists exactly when its fact commits. Each
+// `queue…` function is one call at the place where the fact happens.
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { maskEmail } from '../../lib/email.js'
@@ -15,12 +19,6 @@ import type { PaymentRow } from '../payments/tables.js'
 import type { MailRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 
-/**
- * The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email is
- * an outbox row written in the caller's transaction, with the job that
- * delivers it, so a message exists exactly when its fact commits. Each
- * `queue…` function is one call at the place where the fact happens.
- */
 export const MAIL_DELIVERY_TASK = 'mail-deliver'
 
 /** An address as stored: encrypted with the PII cipher, with its blind index. */

@@ -1,3 +1,6 @@
+// The partner's window on payments and debts: every query is bounded by the
+// key's creditors (the debt's creditor as spelled in the portfolio), so
+// another creditor's object is simply not found.
 import { sql } from 'kysely'
 import type { Handle } from '../../db/database.js'
 import { outstandingSql } from '../ledger/service.js'
@@ -5,11 +8,6 @@ import type { DebtAmounts, DebtFacts } from './views.js'
 import type { DebtRow } from '../debts/tables.js'
 import type { PaymentRow, PaymentStatus } from '../payments/tables.js'
 
-/**
- * The partner's window on payments and debts: every query is bounded by the
- * key's creditors (the debt's creditor as spelled in the portfolio), so
- * another creditor's object is simply not found.
- */
 export type PartnerPaymentRow = PaymentRow & DebtFacts & { payer_name_encrypted: string | null }
 
 function paymentsOf (db: Handle, creditors: string[]) {

@@ -1,3 +1,6 @@
+// The partner API (docs/architecture.md, partners, events and webhooks): a creditor's own debts and payments,
+// nothing else. Another creditor's payment answers the very 404 of an
+// unknown one, so ids tell a partner nothing about other creditors.
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
@@ -10,11 +13,6 @@ import type { DebtRow } from '../debts/tables.js'
 import type { PaymentStatus } from '../payments/tables.js'
 import { toPage } from '../../lib/page.js'
 
-/**
- * The partner API (docs/architecture.md, partners, events and webhooks): a creditor's own debts and payments,
- * nothing else. Another creditor's payment answers the very 404 of an
- * unknown one, so ids tell a partner nothing about other creditors.
- */
 interface Deps { db: Database, pii: PiiCipher }
 
 function view (deps: Deps, row: PartnerPaymentRow): PartnerPayment {

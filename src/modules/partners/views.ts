@@ -1,3 +1,6 @@
+// What a partner may see of a person (docs/architecture.md, partners, events and webhooks): initials only
+// ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
+// Initials are all that event payloads ever hold of a name, too.
 import { CURRENCY, moneyOf } from '../../lib/money.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
@@ -8,11 +11,6 @@ import type { PaymentRow } from '../payments/tables.js'
 import type { RefundRow } from '../refunds/tables.js'
 import type { DebtRow } from '../debts/tables.js'
 
-/**
- * What a partner may see of a person (docs/architecture.md, partners, events and webhooks): initials only
- * ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
- * Initials are all that event payloads ever hold of a name, too.
- */
 export function initials (name: string): string | null {
   if (name === ERASED) return null
   const parts = normalizeName(name).split(' ').filter((p) => p !== '')

@@ -1,20 +1,18 @@
+// The log of callbacks whose signature is not the bank's. Anyone can send
+// them, so what they cost is bounded: a digest of at most a few KB instead
+// of the body (the parameter names, the first characters of each value, a
+// SHA-256 of all of it), at most INVALID_PER_HOUR rows an hour, and rows
+// older than INVALID_RETENTION are dropped as new ones arrive. Enough to
+// diagnose a misconfigured secret or see an attack; never 1 MB a row.
+// Worst case: 100 an hour for 30 days, about 72 000 rows of ~4 KB.
+// The digest is encrypted like the raw callbacks: values may hold the
+// payer's contacts.
 import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { isPersonalParam, WITHHELD } from '../../bank/callbacks.js'
 import { countRecentInvalidCallbacks, insertCallback, purgeOldInvalidCallbacks } from './repository.js'
 
-/**
- * The log of callbacks whose signature is not the bank's. Anyone can send
- * them, so what they cost is bounded: a digest of at most a few KB instead
- * of the body (the parameter names, the first characters of each value, a
- * SHA-256 of all of it), at most INVALID_PER_HOUR rows an hour, and rows
- * older than INVALID_RETENTION are dropped as new ones arrive. Enough to
- * diagnose a misconfigured secret or see an attack; never 1 MB a row.
- * Worst case: 100 an hour for 30 days, about 72 000 rows of ~4 KB.
- * The digest is encrypted like the raw callbacks: values may hold the
- * payer's contacts.
- */
 export const INVALID_PER_HOUR = 100
 export const INVALID_RETENTION_SECONDS = 30 * 24 * 3600
 const MAX_NAMES = 64

@@ -1,3 +1,15 @@
+// Reconciliation, as Hyperswitch's PSync and Kill Bill's Janitor do it: a
+// pending payment is asked about at the bank (get_status3.php) on a
+// schedule kept on the payment itself: RECONCILE_AFTER_SECONDS after it
+// started (at once after a timed-out init), then with a doubling backoff
+// capped at MAX_WAIT_SECONDS, and at its lifetime before anything expires
+// it: money the bank took is never marked expired, and a payer whose
+// result callback was lost (our crash, the network) is credited within
+// about RECONCILE_AFTER_SECONDS. Runs take the earliest due first and push
+// each one asked behind the others, so stuck payments never starve new
+// ones; a flagged payment (needsReview) is an operator's and is skipped.
+// A run is bounded: at most `batch` payments and about RUN_BUDGET_MS of
+// bank calls; the rest are due again at the next run (every minute).
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
@@ -9,20 +21,6 @@ import { expirePayment, settleFailure, settleSuccess } from './settlement.js'
 import { publishPaymentEvent } from './events.js'
 import type { PaymentRow } from './tables.js'
 
-/**
- * Reconciliation, as Hyperswitch's PSync and Kill Bill's Janitor do it: a
- * pending payment is asked about at the bank (get_status3.php) on a
- * schedule kept on the payment itself: RECONCILE_AFTER_SECONDS after it
- * started (at once after a timed-out init), then with a doubling backoff
- * capped at MAX_WAIT_SECONDS, and at its lifetime before anything expires
- * it: money the bank took is never marked expired, and a payer whose
- * result callback was lost (our crash, the network) is credited within
- * about RECONCILE_AFTER_SECONDS. Runs take the earliest due first and push
- * each one asked behind the others, so stuck payments never starve new
- * ones; a flagged payment (needsReview) is an operator's and is skipped.
- * A run is bounded: at most `batch` payments and about RUN_BUDGET_MS of
- * bank calls; the rest are due again at the next run (every minute).
- */
 export const DEFAULT_RECONCILE_AFTER_SECONDS = 120
 const MAX_WAIT_SECONDS = 3600
 const BATCH = 50

@@ -1,3 +1,6 @@
+// What the bank says happened, applied exactly once, under a row lock on the
+// payment (then the debt: always in that order). Shared by the result
+// callback and the reconciliation job, so both tell the same story.
 import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
@@ -7,11 +10,6 @@ import { publishPaymentEvent } from './events.js'
 import type { PaymentRow } from './tables.js'
 import type { Trx } from '../../db/database.js'
 
-/**
- * What the bank says happened, applied exactly once, under a row lock on the
- * payment (then the debt: always in that order). Shared by the result
- * callback and the reconciliation job, so both tell the same story.
- */
 export interface BankSuccess {
   amount: bigint
   currency: string

@@ -1,3 +1,11 @@
+// The worker's part of a consent withdrawal (offer cl. 16): destroy the
+// payer's personal data, keep the financial facts (amounts, dates, statuses,
+// refunds) that the law on accounting requires, and issue the confirmation.
+//
+// Not erased: the debt itself and its debtor's name and IIN. They come from
+// the creditor's portfolio and are processed to collect the claim, a legal
+// basis other than the payer's consent, which the withdrawal does not end.
+// For the same reason the payments' IIN index (the debtor's) stays.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Trx } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
@@ -11,16 +19,6 @@ import type { PrivacyStatus } from './schemas.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { ERASED } from './erased.js'
 
-/**
- * The worker's part of a consent withdrawal (offer cl. 16): destroy the
- * payer's personal data, keep the financial facts (amounts, dates, statuses,
- * refunds) that the law on accounting requires, and issue the confirmation.
- *
- * Not erased: the debt itself and its debtor's name and IIN. They come from
- * the creditor's portfolio and are processed to collect the claim, a legal
- * basis other than the payer's consent, which the withdrawal does not end.
- * For the same reason the payments' IIN index (the debtor's) stays.
- */
 export const PRIVACY_ERASURE_TASK = 'privacy-erase'
 
 export interface ErasureDeps { db: Database, pii: PiiCipher, log: FastifyBaseLogger, publicBaseUrl: string }

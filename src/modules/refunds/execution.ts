@@ -1,3 +1,12 @@
+// The worker's part of a refund (docs/states.md, an unknown outcome is a state, not a failure): an outcome is
+// never guessed. Every attempt first asks the bank (get_status3.php) what it
+// has refunded for the payment and compares that with our own books; only
+// when they agree does revoke.php go out, for the payment's own bank id (the
+// money can only go back to the card it came from). `failed` is only the
+// bank's signed refusal; whatever stays unknown after the last attempt is
+// `needs_review`. All refunds of a payment share one job queue, and a refund
+// whose revoke.php got no definite answer holds the others back until it is
+// settled, so at most one refund per payment is in flight at the bank.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
@@ -18,17 +27,6 @@ import { publishRefundEvent } from './events.js'
 import type { PaymentRow } from '../payments/tables.js'
 import type { RefundRow } from './tables.js'
 
-/**
- * The worker's part of a refund (docs/states.md, an unknown outcome is a state, not a failure): an outcome is
- * never guessed. Every attempt first asks the bank (get_status3.php) what it
- * has refunded for the payment and compares that with our own books; only
- * when they agree does revoke.php go out, for the payment's own bank id (the
- * money can only go back to the card it came from). `failed` is only the
- * bank's signed refusal; whatever stays unknown after the last attempt is
- * `needs_review`. All refunds of a payment share one job queue, and a refund
- * whose revoke.php got no definite answer holds the others back until it is
- * settled, so at most one refund per payment is in flight at the bank.
- */
 interface Deps { db: Database, bank: BankProvider, log: FastifyBaseLogger, maxAttempts: number }
 
 export type RefundDecision = 'send' | 'covered' | 'review'

@@ -1,3 +1,14 @@
+// The worker's part (docs/architecture.md, partners, events and webhooks, Standard Webhooks): one attempt of
+// one delivery per job. The event is POSTed as `{type, timestamp, data}`
+// with `webhook-id` (the event id, the same on every attempt, so the
+// receiver dedupes), `webhook-timestamp` and `webhook-signature`. Only a 2xx
+// succeeds. A failure is retried on the schedule (WEBHOOK_RETRY_SCHEDULE),
+// later if a 429 asks for it with Retry-After; 410 disables the endpoint;
+// failing for 5 days in a row disables it too. The attempt, the next job
+// and the endpoint's state are written in one transaction, so a crash
+// between the POST and that commit sends it again (at least once) rather
+// than never. The outcome of the HTTP call is a value: a bad endpoint can never
+// fail the job or the process.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import type { Config } from '../../config.js'
@@ -11,19 +22,6 @@ import { signatureHeader } from './signature.js'
 import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
 import type { EndpointRow } from './tables.js'
 
-/**
- * The worker's part (docs/architecture.md, partners, events and webhooks, Standard Webhooks): one attempt of
- * one delivery per job. The event is POSTed as `{type, timestamp, data}`
- * with `webhook-id` (the event id, the same on every attempt, so the
- * receiver dedupes), `webhook-timestamp` and `webhook-signature`. Only a 2xx
- * succeeds. A failure is retried on the schedule (WEBHOOK_RETRY_SCHEDULE),
- * later if a 429 asks for it with Retry-After; 410 disables the endpoint;
- * failing for 5 days in a row disables it too. The attempt, the next job
- * and the endpoint's state are written in one transaction, so a crash
- * between the POST and that commit sends it again (at least once) rather
- * than never. The outcome of the HTTP call is a value: a bad endpoint can never
- * fail the job or the process.
- */
 export interface DeliveryDeps {
   db: Database
   pii: PiiCipher

@@ -1,3 +1,6 @@
+// Webhook endpoints (docs/architecture.md, partners, events and webhooks): a partner's receive its creditors'
+// events, the agency's own (admin) receive all. The secret is shown once,
+// at creation or rotation, and kept encrypted (it must be read to sign).
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
@@ -11,11 +14,6 @@ import type { CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, Webhook
 import type { AttemptRow, EndpointRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 
-/**
- * Webhook endpoints (docs/architecture.md, partners, events and webhooks): a partner's receive its creditors'
- * events, the agency's own (admin) receive all. The secret is shown once,
- * at creation or rotation, and kept encrypted (it must be read to sign).
- */
 export interface WebhookDeps { db: Database, pii: PiiCipher, allowPrivateUrls: boolean }
 export type { EndpointOwner }
 
