@@ -1,8 +1,11 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import { importX } from 'eslint-plugin-import-x'
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
+import moduleBoundaries from './eslint-rules/module-boundaries.js'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/', '.data/', 'examples/generated/'] },
+  { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/', '.data/', 'examples/generated/', 'test/lint-fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -14,6 +17,29 @@ export default tseslint.config(
       'no-console': 'error',
       semi: ['error', 'never'],
       quotes: ['error', 'single', { avoidEscape: true }]
+    }
+  },
+  // Module boundaries (docs/architecture.md): no import cycles, and a module's repository is private to it.
+  // test/lint-fixtures holds code that breaks both on purpose: test/lint.test.ts lints it and expects the errors.
+  {
+    files: ['src/**/*.ts', 'test/lint-fixtures/**/*.ts'],
+    ...importX.flatConfigs.typescript,
+    settings: { ...importX.flatConfigs.typescript.settings, 'import-x/resolver': undefined, 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    plugins: { ...importX.flatConfigs.typescript.plugins, local: moduleBoundaries },
+    rules: {
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'local/private-repository': 'error'
+    }
+  },
+  // A module's tables are read and written only by its repository: no query builder anywhere else in a module.
+  {
+    files: ['src/modules/**/*.ts', 'test/lint-fixtures/modules/**/*.ts'],
+    ignores: ['**/repository.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: 'CallExpression[callee.property.name=/^(selectFrom|insertInto|updateTable|deleteFrom|mergeInto|replaceInto)$/]',
+        message: "SQL belongs in the module's repository.ts"
+      }]
     }
   }
 )

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * Idempotency keys (DESIGN section 3): one row per (principal, key) with the
+ * Idempotency keys (docs/architecture.md, shared conventions): one row per (principal, key) with the
  * hash of the first request and, once it finished, its answer. Rows live 24 h;
  * the index serves the purge and the expiry checks.
  */

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * The Kazakhstan business-day calendar (DESIGN section 8) as data that
+ * The Kazakhstan business-day calendar (docs/architecture.md, Kazakhstan specifics) as data that
  * operators edit: holidays, observed days and decree days off, plus 'working'
  * rows for the weekend days a decree made working days. Deadlines such as
  * the refund term (offer cl. 5) and the end of processing after consent is

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * The sandbox bank made honest (DESIGN section 11): its result callbacks
+ * The sandbox bank made honest (docs/architecture.md, safe by default): its result callbacks
  * become durable rows that survive a crash, tests can arm faults that every
  * process of the deployment agrees on, and it keeps no clear personal data.
  */

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * Lookup enumeration (DESIGN section 11): wrong lookups counted per contract
+ * Lookup enumeration (docs/architecture.md, safe by default): wrong lookups counted per contract
  * number, so guessing a debtor's IIN costs time whatever addresses the
  * guesser uses. Keyed by an HMAC of the normalised contract number: no clear
  * value here. Shared by every API process; rows past `expires_at` no longer

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely'
 /**
  * The ledger: every movement of money or of a claim is an immutable
  * double-entry journal entry, and account balances are materialised from
- * its lines in the same transaction (DESIGN section 10).
+ * its lines in the same transaction (docs/ledger.md).
  *
  * Sign convention: amounts are debit-positive. receivable and acquirer are
  * debit-normal (their balances are >= 0: what the debtor owes, what the bank

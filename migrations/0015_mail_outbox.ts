@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 export async function up (db: Kysely<any>): Promise<void> {
-  // DESIGN section 12, STYLE 19: an email is a row written in the same
+  // docs/architecture.md, notifications, side effects leave through an outbox: an email is a row written in the same
   // transaction as the fact it tells of; the worker delivers it, at least
   // once, with retries. The recipient is personal data: encrypted, with a
   // blind index so an erasure finds the person's messages.

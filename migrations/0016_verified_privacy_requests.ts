@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * DESIGN section 7: a consent withdrawal is an act of the data subject, so it
+ * docs/architecture.md, personal data: a consent withdrawal is an act of the data subject, so it
  * is verified first. A request waits (`pending_verification`) for the
  * one-time code emailed to the address it names; nothing changes until the
  * code comes back. Five wrong codes or thirty minutes make it `expired`.

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * DESIGN section 7: the audit log records that something happened, never
+ * docs/architecture.md, personal data: the audit log records that something happened, never
  * the personal data. Until now a return's audit entry kept the operator's
  * written reason in clear, and reasons name people. The log is append-only
  * (migration 0001's trigger); a migration is the one sanctioned path that

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * DESIGN section 13: a partner key is bound to the creditors it may see
+ * docs/architecture.md, partners, events and webhooks: a partner key is bound to the creditors it may see
  * (the names as they appear in portfolios), and every fact a partner or the
  * agency's own systems hear of is an event, written in the same transaction
  * as the fact.

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * DESIGN section 13: webhook endpoints and the deliveries of events to them
+ * docs/architecture.md, partners, events and webhooks: webhook endpoints and the deliveries of events to them
  * (Standard Webhooks). A delivery row and its job are written in the
  * event's transaction, so an event is never lost; every attempt is kept.
  */

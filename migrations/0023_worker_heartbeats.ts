@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely'
 // Frozen in time: this file never imports application code.
 
 /**
- * DESIGN section 14, crash safety: graphile-worker frees the jobs of a
+ * docs/architecture.md, operations, crash safety: graphile-worker frees the jobs of a
  * worker that died (kill -9, a lost machine) only after 4 hours. Each live
  * worker beats here every few seconds; any process sweeps the jobs locked
  * by a worker that stopped beating back into the queue within a minute.

@@ -1,14 +1,12 @@
+// `npm run api-key -- create --name NAME --scopes admin[,operator]`: creates
+// the first admin key (or any other) against DATABASE_URL and prints it once.
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './db/database.js'
-import { resolveDatabase } from './runtime.js'
+import { resolveDatabase } from './database-and-keys.js'
 import { createApiKey } from './modules/api-keys/service.js'
 import { SCOPES, type Scope } from './modules/api-keys/keys.js'
 
-/**
- * `npm run api-key -- create --name NAME --scopes admin[,operator]`: creates
- * the first admin key (or any other) against DATABASE_URL and prints it once.
- */
 const USAGE = 'usage: npm run api-key -- create --name NAME --scopes admin|operator|partner[,…] [--creditors "Creditor A|Creditor B"] (creditors: required with partner)'
 
 function fail (message: string, code = 2): never {

@@ -4,8 +4,8 @@ import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import type { Config } from './config.js'
-import type { PiiKeys } from './lib/crypto.js'
+import type { AppConfig } from './config.js'
+import { configPlugin, piiPlugin } from './app-context.js'
 import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
@@ -27,19 +27,15 @@ import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
 import metricsPlugin from './modules/metrics/plugin.js'
 import bankPlugin from './bank/plugin.js'
+import { sandboxBank } from './bank/sandbox/plugin.js'
 import notificationsPlugin from './modules/notifications/plugin.js'
+import { sandboxMailbox } from './modules/notifications/sandbox-mailbox.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
 import partnerApi from './modules/partners/routes.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
 import { clientKey } from './lib/ip.js'
-
-/** Configuration with the process-level decisions made: which database, which keys. */
-export interface AppConfig extends Config {
-  databaseUrl: string
-  piiKeys: PiiKeys
-}
 
 export interface BuildOptions {
   /** Pino options or false; tests pass false. */
@@ -53,7 +49,7 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
 }
 
-/** Paths pino must never print: secrets and personal data (DESIGN section 3). */
+/** Paths pino must never print: secrets and personal data (docs/architecture.md, shared conventions). */
 export const REDACT_PATHS = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-client-secret"]', '*.clientSecret',
   '*.iin', '*.email', '*.phone', '*.fullName', '*.debtorName', '*.payer', '*.ip',
@@ -116,11 +112,27 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     exposedHeaders: ['X-Request-Id', 'Idempotent-Replayed', 'Retry-After'],
     maxAge: 600
   })
-  await app.register(databasePlugin, { config })
+  await app.register(configPlugin, { config })
+  await app.register(piiPlugin, { config })
+  await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await app.register(metricsPlugin, { config })
   await app.register(authPlugin)
   await app.register(bankPlugin, { config })
   await app.register(notificationsPlugin, { config })
+  // The sandboxes fake the world: mounted only in their modes, and never by a worker. Before the rate limiter, like
+  // the bank itself: the sandbox bank's traffic is the bank's, not a client's.
+  if (config.role !== 'worker' && config.bank.mode === 'sandbox') {
+    await app.register(sandboxBank, {
+      prefix: '/sandbox/bank',
+      db: app.db,
+      merchantId: config.bank.merchantId,
+      secretKey: config.bank.secretKey,
+      merchantName: config.agency.name,
+      // the sandbox calls back only under our own public address
+      callbackBaseUrl: config.publicBaseUrl
+    })
+  }
+  if (config.role !== 'worker' && config.mail.mode === 'sandbox') await app.register(sandboxMailbox, { prefix: '/sandbox' })
 
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,

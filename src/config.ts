@@ -1,11 +1,10 @@
+// Every environment variable the service reads, with its default. A wrong
+// or missing value stops the process at boot with one line naming it.
+// Keep README.md and .env.example in step with this schema.
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import type { PiiKeys } from './lib/crypto.js'
 
-/**
- * Every environment variable the service reads, with its default. A wrong
- * or missing value stops the process at boot with one line naming it.
- * Keep README.md and .env.example in step with this schema.
- */
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
 const Bool = Type.Boolean()
 const Base64Key = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64' })
@@ -171,7 +170,7 @@ export const AGENCY_DEFAULTS: AgencyRequisites = {
   website: 'https://www.explus.kz/'
 }
 
-/** DESIGN section 13: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after the failed attempts. */
+/** docs/architecture.md, partners, events and webhooks: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after the failed attempts. */
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 
 export class ConfigError extends Error {
@@ -180,10 +179,10 @@ export class ConfigError extends Error {
   }
 }
 
-const INTEGER_VARS = new Set(['PORT', 'SHUTDOWN_TIMEOUT_SECONDS', 'DATABASE_POOL_MAX', 'BANK_TIMEOUT_MS', 'REFUND_MAX_ATTEMPTS', 'RATE_LIMIT_PER_MINUTE', 'BODY_LIMIT_BYTES', 'LOOKUP_RATE_LIMIT_PER_MINUTE', 'LOOKUP_FAILURES_PER_CONTRACT', 'LOOKUP_CONTRACT_LOCK_SECONDS', 'CALLBACK_RATE_LIMIT_PER_MINUTE', 'PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR', 'PRIVACY_REQUESTS_PER_IP_PER_HOUR', 'DEBT_IMPORT_MAX_BYTES',
-  'PAYMENT_MIN_AMOUNT', 'PAYMENT_LIFETIME_SECONDS', 'WEBHOOK_TIMEOUT_MS', 'RECONCILE_AFTER_SECONDS', 'MAIL_MAX_ATTEMPTS', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IP', 'RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN',
-  'RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL', 'RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN', 'RISK_MAX_PAYMENT_AMOUNT'])
-const BOOLEAN_VARS = new Set(['MIGRATE_ON_START', 'WEBHOOK_ALLOW_PRIVATE_URLS'])
+// Environment variables are text; the schema says which are integers and booleans, and they are read as such here.
+const schemaTypes = Object.entries(EnvSchema.properties) as Array<[string, { type?: unknown }]>
+const INTEGER_VARS = new Set(schemaTypes.filter(([, schema]) => schema.type === 'integer').map(([name]) => name))
+const BOOLEAN_VARS = new Set(schemaTypes.filter(([, schema]) => schema.type === 'boolean').map(([name]) => name))
 
 function coerce (name: string, raw: string): unknown {
   if (INTEGER_VARS.has(name)) {
@@ -229,8 +228,8 @@ function resolveBankMode (e: Env): 'sandbox' | 'live' {
 
 /**
  * The mail mode, like the bank's: never guessed where real people could be
- * written to. With DATABASE_URL it must be given (issue 10, DESIGN section
- * 12); the sandbox mailbox is the default only on a developer's machine.
+ * written to. With DATABASE_URL it must be given (modes are explicit,
+ * docs/architecture.md, notifications); the sandbox mailbox is the default only on a developer's machine.
  * A live bank never sends payers' mail to the public sandbox mailbox, and
  * SMTP_URL without MAIL_MODE always stops the process, so a real server is
  * never ignored, nor used, by accident.
@@ -328,7 +327,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     webhooks: {
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE?.split(',').map((s) => Number(s.trim())) ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 15000,
-      // STYLE 17: destinations on our own network are a developer's machine's default only
+      // modes are explicit: destinations on our own network are a developer's machine's default only
       allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? e.DATABASE_URL === undefined
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
@@ -372,4 +371,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       website: e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website
     }
   }
+}
+
+/** Configuration with the process-level decisions made by the process entry (src/server.ts): which database, which keys. */
+export interface AppConfig extends Config {
+  databaseUrl: string
+  piiKeys: PiiKeys
 }

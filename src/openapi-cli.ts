@@ -1,13 +1,11 @@
+// `npm run openapi` writes openapi/openapi.json from the route schemas;
+// `npm run openapi:check` fails when the committed copy is stale. The app
+// is built without touching a database (the pool connects lazily).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
 import { generateKey } from './lib/crypto.js'
 
-/**
- * `npm run openapi` writes openapi/openapi.json from the route schemas;
- * `npm run openapi:check` fails when the committed copy is stale. The app
- * is built without touching a database (the pool connects lazily).
- */
 const FILE = new URL('../openapi/openapi.json', import.meta.url)
 
 export async function generateOpenApi (): Promise<string> {

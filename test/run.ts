@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { pino } from 'pino'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/db/embedded.js'
-import { migrateDatabase } from '../src/startup.js'
+import { migrateDatabase } from '../src/migrate-database.js'
 
 /**
  * `npm test`: one real Postgres for the whole run (TEST_DATABASE_URL, or an

@@ -1,10 +1,12 @@
 /**
- * The FFIN Payments / Freedom Pay merchant API behind the bank port (DESIGN
- * section 5): signed form POSTs, signed XML answers. Every failure is
+ * The FFIN Payments / Freedom Pay merchant API behind the bank port
+ * (docs/bank-protocol.md): signed form POSTs, signed XML answers. Every failure is
  * translated here, once, into the port's errors.
  */
 import { formatMinorUnits, parseMajorUnits } from '../lib/money.js'
 import { toBankPaymentStatus } from './payment-status.js'
+import { parseBankTime } from './time.js'
+import { callbackReply, readCallback } from './callbacks.js'
 import {
   BankProtocolError, BankRejectedError, BankTimeoutError, BankUnavailableError,
   type BankPaymentStatus, type BankProvider, type InitPaymentRequest, type InitPaymentResult,
@@ -35,7 +37,6 @@ const NOT_FOUND_CODES = new Set(['340', '11068'])
 const INTERNAL_ERROR_CODE = '1000'
 const PAID_STATUSES = new Set<BankPaymentStatus>(['succeeded', 'partially_refunded', 'refunded', 'revoked'])
 // pg_payment_date is local time without a zone; Kazakhstan has one zone, UTC+5, since March 2024
-const BANK_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/
 
 interface Answer { fields: Record<string, string>, signed: boolean }
 
@@ -62,13 +63,6 @@ function amountOf (script: string, name: string, text: string): bigint {
   const amount = parseMajorUnits(text.replace(/^-/, ''))
   if (amount === null) throw new BankUnavailableError(`${script}: ${name} is not an amount`)
   return amount
-}
-
-function bankTime (text: string | undefined): Date | null {
-  const match = BANK_TIME.exec(text ?? '')
-  if (match === null) return null
-  const date = new Date(`${match[1] as string}T${match[2] as string}+05:00`)
-  return Number.isNaN(date.getTime()) ? null : date
 }
 
 function nonEmpty (text: string | undefined): string | null {
@@ -187,7 +181,7 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
       currency: required(GET_STATUS, fields, 'pg_currency'),
       refundedAmount,
       cardMask: nonEmpty(fields.pg_card_pan),
-      paidAt: PAID_STATUSES.has(status) ? bankTime(fields.pg_payment_date) : null,
+      paidAt: PAID_STATUSES.has(status) ? parseBankTime(fields.pg_payment_date) : null,
       failureCode: nonEmpty(fields.pg_failure_code)
     }
   }
@@ -213,5 +207,11 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
     }
   }
 
-  return { initPayment, getStatus, refund }
+  return {
+    initPayment,
+    getStatus,
+    refund,
+    readCallback: (kind, form) => readCallback(kind, form, options.secretKey),
+    callbackReply: (kind, status, description) => callbackReply(kind, status, description, options.secretKey)
+  }
 }

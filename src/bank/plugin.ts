@@ -1,9 +1,11 @@
+// The bank plugin: decorates `bank`, the acquirer spoken to over HTTP in both modes (live at BANK_BASE_URL, or the
+// sandbox bank that app.ts mounts under /sandbox/bank in sandbox mode only). Registered before the rate limiter: the
+// bank's own traffic is not a client's.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createAcquirer } from './acquirer.js'
 import type { BankProvider } from './provider.js'
-import { sandboxBank } from './sandbox/plugin.js'
-import type { AppConfig } from '../app.js'
+import type { AppConfig } from '../config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,11 +13,6 @@ declare module 'fastify' {
   }
 }
 
-/**
- * The acquirer, spoken to over HTTP in both modes: live at BANK_BASE_URL, or
- * the sandbox bank this process mounts under /sandbox/bank (BANK_MODE=sandbox).
- * Registered before the rate limiter: the bank's own traffic is not a client's.
- */
 export default fp(async function bankPlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
   app.decorate('bank', createAcquirer({
     baseUrl: config.bank.baseUrl,
@@ -24,15 +21,4 @@ export default fp(async function bankPlugin (app: FastifyInstance, { config }: {
     timeoutMs: config.bank.timeoutMs,
     observe: app.metrics.bankCall
   }))
-  if (config.bank.mode === 'sandbox' && config.role !== 'worker') {
-    await app.register(sandboxBank, {
-      prefix: '/sandbox/bank',
-      db: app.db,
-      merchantId: config.bank.merchantId,
-      secretKey: config.bank.secretKey,
-      merchantName: config.agency.name,
-      // the sandbox calls back only under our own public address (DESIGN section 11)
-      callbackBaseUrl: config.publicBaseUrl
-    })
-  }
-}, { name: 'bank', dependencies: ['database', 'metrics'] })
+}, { name: 'bank', dependencies: ['metrics'] })

@@ -1,10 +1,12 @@
 /**
- * The bank port (STYLE 11): what the payment flow needs from an acquirer,
+ * The bank port (a port in our words): what the payment flow needs from an acquirer,
  * in our words. `acquirer.ts` speaks the FFIN Payments / Freedom Pay
- * protocol behind it (DESIGN section 5); the sandbox bank is the other side
+ * protocol behind it (docs/bank-protocol.md); the sandbox bank is the other side
  * of the same protocol. Money is tiyn here; tenge strings exist only on the wire.
  */
-export { BankProtocolError } from './xml.js'
+import type { CallbackKind, CallbackReplyStatus, IncomingCallback } from './callbacks.js'
+
+export { BankError, BankProtocolError, BankRejectedError, BankTimeoutError, BankUnavailableError } from './errors.js'
 
 export interface InitPaymentRequest {
   /** Our payment's public id (`pay_…`), sent as pg_order_id. */
@@ -63,6 +65,8 @@ export interface RefundResult {
 
 export type PaymentRef = { bankPaymentId: string } | { orderId: string }
 
+export type { CallbackEvent, CallbackKind, CallbackReplyStatus, IncomingCallback } from './callbacks.js'
+
 export interface BankProvider {
   initPayment (req: InitPaymentRequest): Promise<InitPaymentResult>
   /** null: the bank does not know this payment or order. */
@@ -72,41 +76,8 @@ export interface BankProvider {
    * destination parameter at all (offer cl. 5: refunds only to the source account).
    */
   refund (req: { bankPaymentId: string, amount: bigint }): Promise<RefundResult>
-}
-
-/** Network error, non-2xx, or an answer we cannot read: nothing is known about the outcome. */
-export class BankUnavailableError extends Error {
-  readonly code: 'bank_unavailable' | 'bank_timeout' = 'bank_unavailable'
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'BankUnavailableError'
-  }
-}
-
-/**
- * The call ran out of time. The bank may still have done it: the caller must
- * treat the outcome as unknown and ask getStatus later, never retry blindly.
- */
-export class BankTimeoutError extends BankUnavailableError {
-  override readonly code = 'bank_timeout' as const
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'BankTimeoutError'
-  }
-}
-
-/** The bank answered pg_status error/rejected: it did not do what we asked. */
-export class BankRejectedError extends Error {
-  readonly code = 'bank_rejected' as const
-
-  constructor (
-    message: string,
-    readonly bankErrorCode: string | null,
-    readonly bankDescription: string | null
-  ) {
-    super(message)
-    this.name = 'BankRejectedError'
-  }
+  /** The bank's callback: its raw form, verified and read into an event. */
+  readCallback (kind: CallbackKind, form: unknown): IncomingCallback
+  /** Our answer to a callback, signed: `<response><pg_status/><pg_description/><pg_salt/><pg_sig/></response>`. */
+  callbackReply (kind: CallbackKind, status: CallbackReplyStatus, description: string): string
 }

@@ -1,5 +1,5 @@
 /**
- * pg_sig of the FFIN Payments / Freedom Pay merchant protocol (DESIGN §5):
+ * pg_sig of the FFIN Payments / Freedom Pay merchant protocol (docs/bank-protocol.md):
  * md5 of the script name, every parameter value sorted by parameter name and
  * the secret key, joined with ';'. The same rule signs our requests, the
  * bank's answers, the bank's callbacks and our replies to them.

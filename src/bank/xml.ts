@@ -4,14 +4,8 @@
  * five predefined and numeric references, so no external entity can ever be
  * fetched (a DOCTYPE is refused outright).
  */
-export class BankProtocolError extends Error {
-  readonly code = 'bank_protocol_error'
-
-  constructor (message: string) {
-    super(message)
-    this.name = 'BankProtocolError'
-  }
-}
+import { BankProtocolError } from './errors.js'
+export { BankProtocolError }
 
 const ROOT = 'response'
 const NAME = /^[A-Za-z_][\w.-]*$/

@@ -1,15 +1,13 @@
+// Our own type parsers, given to our pool only (no global state: scoped to what owns it): int8 -> bigint,
+// so money and counters never pass through a float; date stays
+// 'YYYY-MM-DD'; numeric stays a string (parsed explicitly where used).
+// Never set on pg.types: graphile-worker shares the pg module and must keep
+// reading its int8 job ids as strings (a BigInt in its failure path cannot
+// be serialised, and took the whole process down).
 import pg from 'pg'
-import { Kysely, PostgresDialect } from 'kysely'
+import { Kysely, PostgresDialect, type Transaction } from 'kysely'
 import type { DB } from './types.js'
 
-/**
- * Our own type parsers, given to our pool only (STYLE 20): int8 -> bigint,
- * so money and counters never pass through a float; date stays
- * 'YYYY-MM-DD'; numeric stays a string (parsed explicitly where used).
- * Never set on pg.types: graphile-worker shares the pg module and must keep
- * reading its int8 job ids as strings (a BigInt in its failure path cannot
- * be serialised, and took the whole process down).
- */
 const OWN_PARSERS = new Map<number, (value: string) => unknown>([
   [pg.types.builtins.INT8, (value) => BigInt(value)],
   [pg.types.builtins.DATE, (value) => value]
@@ -23,6 +21,10 @@ export const databaseTypes: pg.CustomTypesConfig = {
 }
 
 export type Database = Kysely<DB>
+/** What a repository function takes: the pool's Kysely or a transaction on it (the service owns the transaction). */
+export type Handle = Database | Transaction<DB>
+/** A function that needs a transaction (it locks, or writes more than one row that must commit together). */
+export type Trx = Transaction<DB>
 
 const CONNECT_TIMEOUT_MS = 3000
 

@@ -1,14 +1,12 @@
+// An embedded, real Postgres for machines without one (docs/architecture.md, process and deployment):
+// `npm start` and the test run use it when DATABASE_URL is unset. The data
+// directory is reused across restarts.
 import { existsSync, statSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { randomBytes, createHash } from 'node:crypto'
 
-/**
- * An embedded, real Postgres for machines without one (DESIGN section 1):
- * `npm start` and the test run use it when DATABASE_URL is unset. The data
- * directory is reused across restarts.
- */
 export interface EmbeddedPostgresHandle {
   url: (database?: string) => string
   dataDir: string

@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import { ConfigError, loadConfig } from '../config.js'
-import { resolveDatabase } from '../runtime.js'
-import { migrateDatabase } from '../startup.js'
+import { resolveDatabase } from '../database-and-keys.js'
+import { migrateDatabase } from '../migrate-database.js'
 
 /** `npm run migrate`: apply every pending migration to DATABASE_URL (or the embedded database). */
 const log = pino({ level: 'info' })

@@ -1,30 +1,25 @@
+// The database plugin: the app's one pool, as Kysely (`db`) and, for the client's own protocol (COPY), as the pool
+// itself (`dbPool`); closed with the app.
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { connectionFailure, createDatabase, type Database } from './database.js'
-import { createPiiCipher, type PiiCipher } from '../lib/crypto.js'
-import type { AppConfig } from '../app.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database
     /** The same pool as `db`, for the client's own protocol (COPY). */
     dbPool: pg.Pool
-    pii: PiiCipher
-    config: AppConfig
   }
 }
 
-/** The pool, the PII cipher and the configuration, shared by every module. */
-export default fp(async function databasePlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
-  const handle = createDatabase(config.databaseUrl, {
-    max: config.databasePoolMax,
+export default fp(async function databasePlugin (app: FastifyInstance, options: { url: string, poolMax: number }) {
+  const handle = createDatabase(options.url, {
+    max: options.poolMax,
     // an outage is told by the requests' 503s and readiness: one short line per connection here
     onError: (error, where) => { app.log.warn({ cause: connectionFailure(error), where }, 'database connection lost') }
   })
   app.decorate('db', handle.db)
   app.decorate('dbPool', handle.pool)
-  app.decorate('pii', createPiiCipher(config.piiKeys))
-  app.decorate('config', config)
   app.addHook('onClose', async () => { await handle.close() })
 }, { name: 'database' })

@@ -1,20 +1,18 @@
+// Back-office access (docs/architecture.md, back office): `Authorization: Bearer <key>`.
+// 401 `unauthenticated` when the key is missing, unknown or revoked; 403
+// `forbidden` when it lacks the scope. `admin` may do what `operator` may.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { Forbidden, Unauthenticated } from './errors.js'
-import { findKeyByHash, touchKey } from '../modules/api-keys/repository.js'
-import { hashApiKey, type Scope } from '../modules/api-keys/keys.js'
-import type { Actor } from '../modules/audit/repository.js'
+import { findLiveKey, recordKeyUse } from '../modules/api-keys/service.js'
+import type { Scope } from '../modules/api-keys/keys.js'
+import type { Actor } from '../modules/audit/service.js'
 
-/**
- * Back-office access (DESIGN section 9): `Authorization: Bearer <key>`.
- * 401 `unauthenticated` when the key is missing, unknown or revoked; 403
- * `forbidden` when it lacks the scope. `admin` may do what `operator` may.
- */
 export interface Principal {
   keyId: string
   name: string
   scopes: Scope[]
-  /** A partner key's creditors (DESIGN section 13); empty for other keys. */
+  /** A partner key's creditors (docs/architecture.md, partners, events and webhooks); empty for other keys. */
   creditors: string[]
 }
 
@@ -44,13 +42,13 @@ export default fp(async function authPlugin (app: FastifyInstance) {
       if (header === undefined) throw new Unauthenticated()
       const match = BEARER.exec(header)
       if (match === null) throw new Unauthenticated('The Authorization header must be `Bearer <key>`')
-      const key = await findKeyByHash(app.db, hashApiKey(match[1] as string))
-      if (key === undefined || key.revoked_at !== null) throw new Unauthenticated('Unknown or revoked API key')
+      const key = await findLiveKey(app.db, match[1] as string)
+      if (key === undefined) throw new Unauthenticated('Unknown or revoked API key')
       request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[], creditors: key.creditors }
       if (!key.scopes.some((s) => allowed.has(s as Scope))) {
         throw new Forbidden('forbidden', `This operation needs one of the scopes: ${[...allowed].join(', ')}`)
       }
-      touchKey(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
+      recordKeyUse(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
     }
   }
   app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['admin', ...scopes])))

@@ -1,24 +1,22 @@
+// Card data never enters the service (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by default): a
+// `/v1/` request whose parsed body, query string or path parameters hold a
+// card-number-like value is refused with 400 `card_data_forbidden` before
+// validation, idempotency and the handler, so it is neither stored nor
+// echoed. Nothing here logs the request.
+//
+// A route names its fields that have a format of their own in
+// `config.cardDataFormatted`, paths starting with `body`, `query` or
+// `params`: `{ path: ['body', 'contractNumber'], format: 'contractNumber' }`.
+// Such a field is skipped only while its whole value has that format; its
+// schema constrains it to the same format.
+//
+// The bank's callbacks (`/v1/callbacks/`) are exempt: the bank protocol
+// governs them and they carry only masked PANs.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { BadRequest } from './errors.js'
 import { containsCardNumber, type FormattedField } from '../lib/card-data.js'
 
-/**
- * Card data never enters the service (offer cl. 3, DESIGN sections 4, 11): a
- * `/v1/` request whose parsed body, query string or path parameters hold a
- * card-number-like value is refused with 400 `card_data_forbidden` before
- * validation, idempotency and the handler, so it is neither stored nor
- * echoed. Nothing here logs the request.
- *
- * A route names its fields that have a format of their own in
- * `config.cardDataFormatted`, paths starting with `body`, `query` or
- * `params`: `{ path: ['body', 'contractNumber'], format: 'contractNumber' }`.
- * Such a field is skipped only while its whole value has that format; its
- * schema constrains it to the same format.
- *
- * The bank's callbacks (`/v1/callbacks/`) are exempt: the bank protocol
- * governs them and they carry only masked PANs.
- */
 declare module 'fastify' {
   interface FastifyContextConfig {
     cardDataFormatted?: readonly FormattedField[]

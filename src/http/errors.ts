@@ -1,13 +1,11 @@
+// Errors are values with a stable `code` (docs/architecture.md, shared conventions). One handler
+// turns them, validation errors and anything unexpected into RFC 9457
+// problem+json; a 5xx body never carries internals.
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { pathWithoutCardData } from '../lib/card-data.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-/**
- * Errors are values with a stable `code` (DESIGN section 3). One handler
- * turns them, validation errors and anything unexpected into RFC 9457
- * problem+json; a 5xx body never carries internals.
- */
 export interface FieldError { path: string, message: string }
 
 /** What a client is told to wait while the database is unreachable. */

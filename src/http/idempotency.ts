@@ -1,24 +1,24 @@
+// Idempotency keys, Stripe semantics (docs/architecture.md, shared conventions). A route opts in with
+// `config: { idempotency: 'required' | 'optional' }`. The first request with a
+// key claims it; its answer is stored for 24 h and replayed to every retry
+// with the same request, so a lost response never makes a second payment.
+//
+// Order on an opted-in route: global preValidation hooks (card guard), the
+// key's presence and format check (so a bad key is a 400 even before auth
+// answers 401), schema validation, the route's own preHandlers (auth
+// sets `request.principal`), then the claim, then the handler. The claim is
+// appended to the route's preHandlers because global preHandler hooks run
+// before route-level ones: claiming there would let a request that auth
+// refuses block the key, and the principal would not be known yet.
 import { createHash } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Type } from '@sinclair/typebox'
-import { sql, type ExpressionBuilder, type Generated, type Kysely } from 'kysely'
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { BadRequest, Conflict, Unprocessable } from './errors.js'
+import type { Database } from '../db/database.js'
+import type { DB } from '../db/types.js'
 
-/**
- * Idempotency keys, Stripe semantics (DESIGN section 3). A route opts in with
- * `config: { idempotency: 'required' | 'optional' }`. The first request with a
- * key claims it; its answer is stored for 24 h and replayed to every retry
- * with the same request, so a lost response never makes a second payment.
- *
- * Order on an opted-in route: global preValidation hooks (card guard), the
- * key's presence and format check (so a bad key is a 400 even before auth
- * answers 401), schema validation, the route's own preHandlers (auth
- * sets `request.principal`), then the claim, then the handler. The claim is
- * appended to the route's preHandlers because global preHandler hooks run
- * before route-level ones: claiming there would let a request that auth
- * refuses block the key, and the principal would not be known yet.
- */
 export type IdempotencyMode = 'required' | 'optional'
 
 declare module 'fastify' {
@@ -26,22 +26,6 @@ declare module 'fastify' {
     idempotency?: IdempotencyMode
   }
 }
-
-interface IdempotencyKeysTable {
-  principal: string
-  key: string
-  request_hash: string
-  status: 'in_flight' | 'completed'
-  response_status: number | null
-  response_body: string | null
-  response_content_type: string | null
-  /** The public id of what the answer created: an erasure deletes the person's own answers by it. */
-  resource_id: string | null
-  locked_at: Date
-  created_at: Generated<Date>
-  expires_at: Date
-}
-interface IdempotencyDb { idempotency_keys: IdempotencyKeysTable }
 
 export const IDEMPOTENCY_PROBLEMS: Record<400 | 409 | 422, string[]> = {
   400: ['idempotency_key_required', 'invalid_idempotency_key'],
@@ -120,7 +104,7 @@ type Claim =
   | { outcome: 'completed', status: number, body: string, contentType: string | null }
   | { outcome: 'in_use' | 'reused' }
 
-async function claimKey (db: Kysely<IdempotencyDb>, principal: string, key: string, hash: string): Promise<Claim> {
+async function claimKey (db: Kysely<DB>, principal: string, key: string, hash: string): Promise<Claim> {
   // A row can vanish between the statements (a released key, a purge): look again.
   for (let attempt = 0; attempt < 3; attempt++) {
     const inserted = await db.insertInto('idempotency_keys')
@@ -168,8 +152,8 @@ async function claimKey (db: Kysely<IdempotencyDb>, principal: string, key: stri
 }
 
 /** Deletes keys past their 24 h; returns how many. */
-export async function purgeExpiredIdempotencyKeys (db: Kysely<any>): Promise<number> {
-  const result = await (db as Kysely<IdempotencyDb>).deleteFrom('idempotency_keys')
+export async function purgeExpiredIdempotencyKeys (db: Database): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys')
     .where('expires_at', '<=', sql<Date>`now()`)
     .executeTakeFirst()
   return Number(result.numDeletedRows)
@@ -219,7 +203,7 @@ function asArray<T> (hooks: T | T[] | undefined): T[] {
 }
 
 export default fp(async function idempotencyPlugin (app: FastifyInstance) {
-  const db = app.db as unknown as Kysely<IdempotencyDb>
+  const db = app.db
   const seal = (body: string): string => app.pii.encrypt(body)
   const open = (stored: string): string => SEALED.test(stored) ? app.pii.decrypt(stored) : stored
   const held = new WeakMap<FastifyRequest, HeldClaim>()
@@ -263,7 +247,7 @@ export default fp(async function idempotencyPlugin (app: FastifyInstance) {
     if (mine === undefined) return payload
     held.delete(request)
     const body = asText(payload)
-    const own = (eb: ExpressionBuilder<IdempotencyDb, 'idempotency_keys'>) => eb.and([
+    const own = (eb: ExpressionBuilder<DB, 'idempotency_keys'>) => eb.and([
       eb('principal', '=', mine.principal), eb('key', '=', mine.key),
       eb('status', '=', 'in_flight'), eb('locked_at', '=', mine.lockedAt)
     ])
@@ -300,4 +284,4 @@ export default fp(async function idempotencyPlugin (app: FastifyInstance) {
     const onSend = asArray(route.onSend)
     if (!onSend.includes(store)) route.onSend = [...onSend, store]
   })
-}, { name: 'idempotency', dependencies: ['database'] })
+}, { name: 'idempotency', dependencies: ['database', 'pii'] })

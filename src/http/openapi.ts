@@ -93,7 +93,7 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
     },
     transformObject: (documentObject) => {
       const doc = problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
-      // OpenAPI 3.1: what the service sends to partners' endpoints (DESIGN section 13)
+      // OpenAPI 3.1: what the service sends to partners' endpoints (docs/architecture.md, partners, events and webhooks)
       doc.webhooks = webhooksSection()
       return doc
     }

@@ -71,8 +71,6 @@ export type Money = Static<typeof MoneySchema>
 
 export const SHARED_SCHEMAS = [FieldErrorSchema, ProblemSchema, MoneySchema]
 
-export const ProblemRef = Type.Ref(ProblemSchema)
-export const MoneyRef = Type.Ref(MoneySchema)
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad request: malformed JSON or a field that does not match the schema',

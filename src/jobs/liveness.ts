@@ -1,21 +1,19 @@
+// Crash recovery for graphile-worker (docs/architecture.md, operations). graphile-worker
+// records which worker holds a job (`locked_by`) but frees a dead worker's
+// jobs only after 4 hours. So every worker of this process beats in
+// `worker_heartbeats` every HEARTBEAT_MS, and every process sweeps every
+// SWEEP_MS: jobs locked longer than DEAD_AFTER_SECONDS by a worker with no
+// recent beat are handed back with graphile-worker's own supported call,
+// `force_unlock_workers`, and run again by whoever is alive. A job keeps
+// the attempt it used; our jobs are idempotent (an import resumes from its
+// last committed batch). Worst case to recovery: DEAD_AFTER + SWEEP, under
+// a minute.
 import { EventEmitter } from 'node:events'
 import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import type { WorkerEvents } from 'graphile-worker'
 import { connectionFailure } from '../db/database.js'
 
-/**
- * Crash recovery for graphile-worker (DESIGN section 14). graphile-worker
- * records which worker holds a job (`locked_by`) but frees a dead worker's
- * jobs only after 4 hours. So every worker of this process beats in
- * `worker_heartbeats` every HEARTBEAT_MS, and every process sweeps every
- * SWEEP_MS: jobs locked longer than DEAD_AFTER_SECONDS by a worker with no
- * recent beat are handed back with graphile-worker's own supported call,
- * `force_unlock_workers`, and run again by whoever is alive. A job keeps
- * the attempt it used; our jobs are idempotent (an import resumes from its
- * last committed batch). Worst case to recovery: DEAD_AFTER + SWEEP, under
- * a minute.
- */
 export const HEARTBEAT_MS = 5_000
 export const SWEEP_MS = 10_000
 export const DEAD_AFTER_SECONDS = 30

@@ -1,12 +1,10 @@
+// Enqueues a graphile-worker job with plain SQL, inside the caller's
+// transaction: the job exists exactly when the change that needs it commits.
+// Jobs with the same `queueName` never run at the same time (across every
+// worker process); a job waiting for its retry does not hold the queue.
 import { sql } from 'kysely'
 import type { Kysely, Transaction } from 'kysely'
 
-/**
- * Enqueues a graphile-worker job with plain SQL, inside the caller's
- * transaction: the job exists exactly when the change that needs it commits.
- * Jobs with the same `queueName` never run at the same time (across every
- * worker process); a job waiting for its retry does not hold the queue.
- */
 export async function enqueueJob (db: Kysely<any> | Transaction<any>, task: string, payload: Record<string, unknown>, options: { maxAttempts?: number, runAt?: Date, jobKey?: string, queueName?: string } = {}): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${task},

@@ -1,8 +1,10 @@
+// Every background task, by name. Tasks get the application (database,
+// cipher, bank, configuration) so they call the same services as routes.
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
 import { JobInterrupted } from './queue.js'
-import { purgeLookupFailures } from '../modules/debts/repository.js'
+import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
@@ -14,10 +16,6 @@ import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
 import { deliverWebhook } from '../modules/webhooks/delivery.js'
 import { WEBHOOK_DELIVERY_TASK } from '../modules/webhooks/fan-out.js'
 
-/**
- * Every background task, by name. Tasks get the application (database,
- * cipher, bank, configuration) so they call the same services as routes.
- */
 function payloadId (payload: unknown, key: string): string {
   const value = (payload as Record<string, unknown> | null)?.[key]
   if (typeof value !== 'string') throw new Error(`job payload lacks ${key}`)
@@ -75,7 +73,7 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     await deliverWebhook({ db: app.db, pii: app.pii, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
-  const purgeLookups: Task = async () => { await purgeLookupFailures(app.db) }
+  const purgeLookups: Task = async () => { await purgeExpiredLookupFailures(app.db) }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
   return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }

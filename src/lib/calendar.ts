@@ -1,5 +1,5 @@
 /**
- * Kazakhstan business-day calendar (DESIGN §8). Dates are Asia/Almaty
+ * Kazakhstan business-day calendar. Dates are Asia/Almaty
  * calendar dates as 'YYYY-MM-DD' strings; the holidays themselves are data
  * (a database table seeded from KZ_NON_WORKING_DAYS_SEED), never rules here.
  */

@@ -1,32 +1,29 @@
+// Card-data guard (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by default): no request may
+// carry a card number; cards are typed on the bank's page only.
+//
+// In free text a card number is 13-19 digits passing Luhn, written in one
+// piece or in groups joined by separators: any run of spaces (ASCII, tab,
+// no-break, figure, narrow and the other Unicode spaces, zero-width ones),
+// dashes (ASCII and Unicode), dots and slashes. Digit groups joined that way
+// form a run; every stretch of whole groups in a run holding 13-19 digits is
+// checked, so a card followed by its expiry and CVV (`4111 1111 1111 1111
+// 12/25 123`) is found. One unbroken group of 20 or more digits is a
+// reference or an account number, not a card.
+//
+// Tokens are not free text: a digit group glued to a Latin letter or an
+// underscore on either side belongs to a token (our ids `pay_0193…`,
+// `x4111…`) and is left out of the stretches; a run that starts right after
+// two capital letters starting a word is an IBAN (`KZ86 1250 …`) and is
+// skipped whole. A 12-digit IIN and an 11-digit phone never reach 13 digits.
+//
+// Fields with a format of their own (a contract number, an email) are not
+// free text either: a caller names them (`FormattedField`), and such a field
+// is skipped only when its whole value has that format, checked here, so an
+// exemption never turns into a place where free text slips through.
+//
+// Everything is one pass over the text, no regex: linear whatever it holds.
 import { normalizeEmail } from './email.js'
 import { isContractNumber } from './names.js'
-
-/**
- * Card-data guard (offer cl. 3, DESIGN sections 4 and 11): no request may
- * carry a card number; cards are typed on the bank's page only.
- *
- * In free text a card number is 13-19 digits passing Luhn, written in one
- * piece or in groups joined by separators: any run of spaces (ASCII, tab,
- * no-break, figure, narrow and the other Unicode spaces, zero-width ones),
- * dashes (ASCII and Unicode), dots and slashes. Digit groups joined that way
- * form a run; every stretch of whole groups in a run holding 13-19 digits is
- * checked, so a card followed by its expiry and CVV (`4111 1111 1111 1111
- * 12/25 123`) is found. One unbroken group of 20 or more digits is a
- * reference or an account number, not a card.
- *
- * Tokens are not free text: a digit group glued to a Latin letter or an
- * underscore on either side belongs to a token (our ids `pay_0193…`,
- * `x4111…`) and is left out of the stretches; a run that starts right after
- * two capital letters starting a word is an IBAN (`KZ86 1250 …`) and is
- * skipped whole. A 12-digit IIN and an 11-digit phone never reach 13 digits.
- *
- * Fields with a format of their own (a contract number, an email) are not
- * free text either: a caller names them (`FormattedField`), and such a field
- * is skipped only when its whole value has that format, checked here, so an
- * exemption never turns into a place where free text slips through.
- *
- * Everything is one pass over the text, no regex: linear whatever it holds.
- */
 
 const MIN_DIGITS = 13
 const MAX_DIGITS = 19

@@ -1,12 +1,10 @@
+// Personal data at rest: AES-256-GCM with a key id in every ciphertext so
+// keys can rotate (new writes use the current key, old rows still decrypt),
+// and an HMAC-SHA256 blind index so equality lookups never need plaintext.
+//
+// Ciphertext format: `v1.<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>`.
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto'
 
-/**
- * Personal data at rest: AES-256-GCM with a key id in every ciphertext so
- * keys can rotate (new writes use the current key, old rows still decrypt),
- * and an HMAC-SHA256 blind index so equality lookups never need plaintext.
- *
- * Ciphertext format: `v1.<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>`.
- */
 export interface PiiKeys {
   currentKeyId: string
   /** keyId -> 32-byte key; must contain currentKeyId. */

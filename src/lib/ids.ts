@@ -1,10 +1,8 @@
+// UUIDv7 in the database, prefixed strings on the wire (`pay_0190…`), so an
+// id tells its kind in logs and support tickets and can never be confused
+// with another entity's id.
 import { randomBytes } from 'node:crypto'
 
-/**
- * UUIDv7 in the database, prefixed strings on the wire (`pay_0190…`), so an
- * id tells its kind in logs and support tickets and can never be confused
- * with another entity's id.
- */
 export const ID_PREFIXES = {
   offer: 'off',
   acceptance: 'acc',

@@ -1,11 +1,9 @@
+// The client a per-IP limit counts. An IPv4 address is one client. An IPv6
+// client gets a whole /64 from its provider (RFC 6177) and can pick any of
+// its 2^64 addresses per request, so the /64 is counted, not the address.
+// An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is its IPv4 address.
 import { isIPv4, isIPv6 } from 'node:net'
 
-/**
- * The client a per-IP limit counts. An IPv4 address is one client. An IPv6
- * client gets a whole /64 from its provider (RFC 6177) and can pick any of
- * its 2^64 addresses per request, so the /64 is counted, not the address.
- * An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is its IPv4 address.
- */
 export function clientKey (address: string): string {
   if (isIPv4(address)) return address
   const bare = address.replace(/%.*$/, '') // a zone id (`fe80::1%eth0`) names our interface, not the client

@@ -5,6 +5,11 @@
  */
 export const CURRENCY = 'KZT' as const
 
+/** An amount as the API shows it: integer tiyn, with its currency. */
+export function moneyOf (amount: bigint): { amount: number, currency: typeof CURRENCY } {
+  return { amount: Number(amount), currency: CURRENCY }
+}
+
 /** 150000n -> "1500.00" */
 export function formatMinorUnits (amount: bigint): string {
   const negative = amount < 0n

@@ -10,7 +10,6 @@ export type PhoneNormalization =
 // What people type between digits: "+7 (701) 234-56-78", "8.701.234.56.78".
 const SEPARATORS = /[\s().-]/g
 const DIGITS = /^(\+?)([0-9]+)$/
-const E164 = /^\+7[0-9]{10}$/
 
 /**
  * "+7 701 234 56 78" | "8 (701) 234-56-78" | "77012345678" -> "+77012345678".
@@ -43,8 +42,3 @@ export function normalizeKzPhone (text: string): PhoneNormalization {
   return { ok: false, reason: 'format' }
 }
 
-/** "+77012345678" -> "+7 *** *** ** 78"; anything else is hidden whole. */
-export function maskPhone (e164: string): string {
-  if (!E164.test(e164)) return '***'
-  return `+7 *** *** ** ${e164.slice(-2)}`
-}

@@ -1,11 +1,9 @@
+// Webhook destinations must be public (docs/architecture.md, partners, events and webhooks): a partner must
+// not make us call our own network (SSRF). The ranges are the IANA special-
+// purpose registries' non-global ones; an IPv6 address that embeds an IPv4
+// one (mapped, NAT64, 6to4) is judged by the IPv4 address it carries.
 import { BlockList, isIP } from 'node:net'
 
-/**
- * Webhook destinations must be public (DESIGN section 13): a partner must
- * not make us call our own network (SSRF). The ranges are the IANA special-
- * purpose registries' non-global ones; an IPv6 address that embeds an IPv4
- * one (mapped, NAT64, 6to4) is judged by the IPv4 address it carries.
- */
 const BLOCKED = new BlockList()
 for (const [network, prefix] of [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],

@@ -5,7 +5,7 @@ import { eventually } from '../helpers/app.js'
 import { PAY_WITH, armFault, paymentRequest, startMerchant, startSandbox, submitForm, type Merchant, type Sandbox } from './bank-fixtures.js'
 
 /**
- * Fault injection (DESIGN section 5) over real HTTP: the acquirer adapter
+ * Fault injection over real HTTP: the acquirer adapter
  * meets each fault exactly as it would meet a misbehaving bank.
  */
 const APPROVING = '4111 1111 1111 1111'

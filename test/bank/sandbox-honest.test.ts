@@ -10,7 +10,7 @@ import { createTestDatabase, eventually } from '../helpers/app.js'
 import { MERCHANT_ID, PAY_WITH, paymentRequest, startMerchant, startSandbox, submitForm } from './bank-fixtures.js'
 
 /**
- * The sandbox bank is honest (DESIGN section 11): it calls back only under
+ * The sandbox bank is honest: it calls back only under
  * the merchant's own public address, its retries survive a crash, and it
  * keeps no clear personal data.
  */

@@ -5,9 +5,9 @@ import { destination, pino } from 'pino'
 import fc from 'fast-check'
 import { sql } from 'kysely'
 import { buildApp, loggerOptions } from '../../src/app.js'
-import { startBackground } from '../../src/background.js'
+import { startBackground } from '../../src/worker-role.js'
 import { startEmbeddedPostgres } from '../../src/db/embedded.js'
-import { migrateDatabase } from '../../src/startup.js'
+import { migrateDatabase } from '../../src/migrate-database.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 import { testConfig } from '../helpers/app.js'
@@ -19,7 +19,7 @@ import { runLoad, type LoadResult } from './load.js'
 import { benchPayCycle, capturePool, type PayFixture } from './pay.js'
 
 /**
- * `npm run bench`: every figure of DESIGN section 15 against its ceiling,
+ * `npm run bench`: every figure of Against its ceiling,
  * measured in this one run on one Postgres (BENCH_DATABASE_URL, an empty
  * throwaway database that will be migrated and filled, or an embedded one
  * in a temp directory). Prints one table; asserts nothing; never part of

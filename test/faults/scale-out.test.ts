@@ -5,10 +5,10 @@ import { PAYER, postJson, resultParams, sendCallback, signedCallback } from '../
 import { makeRow } from '../helpers/portfolio.js'
 import { adminRequest, deploymentEnv, expectBooksMatchBank, payAtBank, spawnService, uploadPortfolio, type Paid } from '../helpers/processes.js'
 
-// Two API processes and two workers on one database, as a scaled-out deployment runs (DESIGN: several processes on
-// one database). A burst of payments through both APIs, every result callback sent again to both (duplicated),
-// refund decisions taken twice at once through both, and an import running meanwhile: no job runs twice, no callback
-// applies twice, the books match the bank's own records and the trial balance is zero.
+// Two API processes and two workers on one database, as a scaled-out deployment runs. A burst of payments through
+// both APIs, every result callback sent again to both (duplicated), refund decisions taken twice at once through both,
+// and an import running meanwhile: no job runs twice, no callback applies twice, the books match the bank's own
+// records and the trial balance is zero.
 const DEBTS = 24
 const IMPORTED = 3000
 const databaseUrl = await createTestDatabase(t)

@@ -3,7 +3,8 @@ import pg from 'pg'
 import type { Kysely } from 'kysely'
 import { createDatabase } from '../../src/db/database.js'
 import type { FastifyInstance } from 'fastify'
-import { buildApp, type AppConfig } from '../../src/app.js'
+import { buildApp } from '../../src/app.js'
+import type { AppConfig } from '../../src/config.js'
 import { loadConfig } from '../../src/config.js'
 import { generateKey } from '../../src/lib/crypto.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
@@ -110,7 +111,7 @@ export async function createKey (app: FastifyInstance, scopes: Scope[], name = `
 
 /** The worker role inside the test, so queued jobs really run. */
 export async function startTestWorker (t: Teardown, app: FastifyInstance, config: AppConfig): Promise<void> {
-  const { startBackground } = await import('../../src/background.js')
+  const { startBackground } = await import('../../src/worker-role.js')
   const background = await startBackground(app, { ...config, role: 'all' })
   onTeardown(t, async () => { await background.stop() })
 }

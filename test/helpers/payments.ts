@@ -6,8 +6,9 @@ import { formatMinorUnits, parseMajorUnits } from '../../src/lib/money.js'
 import { signParams } from '../../src/bank/signature.js'
 import { normalizeContractNumber } from '../../src/lib/names.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../src/lib/ids.js'
-import { applyDebtRows, iinIndex } from '../../src/modules/debts/import-service.js'
-import { findDebt } from '../../src/modules/debts/repository.js'
+import { applyDebtRows } from '../../src/modules/debts/import-service.js'
+import { iinIndex } from '../../src/lib/blind-index.js'
+import { findDebt } from '../../src/modules/debts/service.js'
 
 /** The payment flow over real HTTP: the app listens, and its sandbox bank calls it back. */
 interface Teardown { teardown: (fn: () => unknown) => void }

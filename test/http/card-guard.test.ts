@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import databasePlugin from '../../src/db/plugin.js'
+import { configPlugin, piiPlugin } from '../../src/app-context.js'
 import authPlugin from '../../src/http/auth.js'
 import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { idempotencyHeaders } from '../../src/http/idempotency.js'
@@ -28,7 +29,9 @@ async function buildTestApp (): Promise<FastifyInstance> {
   // trace: every line fastify writes about a request is looked at
   const app = Fastify({ logger: { ...(loggerOptions('trace') as object), stream: { write: (line: string) => { logs.push(line) } } } })
   registerErrorHandling(app)
-  await app.register(databasePlugin, { config })
+  await app.register(configPlugin, { config })
+  await app.register(piiPlugin, { config })
+  await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await app.register(authPlugin)
   await app.register(cardGuard)
   await app.register(idempotency)

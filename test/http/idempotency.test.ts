@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type, type Static } from '@sinclair/typebox'
 import { sql } from 'kysely'
 import databasePlugin from '../../src/db/plugin.js'
+import { configPlugin, piiPlugin } from '../../src/app-context.js'
 import authPlugin from '../../src/http/auth.js'
 import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { IDEMPOTENCY_PROBLEM_CODES, idempotencyHeaders, purgeExpiredIdempotencyKeys } from '../../src/http/idempotency.js'
@@ -36,7 +37,9 @@ async function buildTestApp (): Promise<FastifyInstance> {
   const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } }, schemaController: { compilersFactory: { buildValidator: buildValidator as never } } }).withTypeProvider<TypeBoxTypeProvider>()
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   registerErrorHandling(app)
-  await app.register(databasePlugin, { config })
+  await app.register(configPlugin, { config })
+  await app.register(piiPlugin, { config })
+  await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await app.register(authPlugin)
   await app.register(cardGuard)
   await app.register(idempotency)
@@ -393,7 +396,8 @@ t.test('the header is documented for OpenAPI', async (t) => {
 t.test('a route with a wrong idempotency mode does not start', async (t) => {
   const bad = Fastify()
   const config = testConfig(await createTestDatabase(t))
-  await bad.register(databasePlugin, { config })
+  await bad.register(piiPlugin, { config })
+  await bad.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await bad.register(idempotency)
   t.throws(() => bad.post('/x', { config: { idempotency: 'always' as 'required' } }, async () => ({})), /must be 'required' or 'optional'/)
   await bad.close()

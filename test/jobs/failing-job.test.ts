@@ -6,7 +6,7 @@ import { enqueueJob } from '../../src/jobs/queue.js'
 import { REFUND_TASK } from '../../src/modules/refunds/service.js'
 
 /**
- * One failing job stays one failure (DESIGN section 11): graphile-worker
+ * One failing job stays one failure: graphile-worker
  * records the error and schedules a retry, and the process keeps serving.
  * Our int8 -> BigInt parser once leaked into graphile-worker through the
  * shared pg module; its failure path then threw "Do not know how to

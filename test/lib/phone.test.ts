@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { maskPhone, normalizeKzPhone } from '../../src/lib/phone.js'
+import { normalizeKzPhone } from '../../src/lib/phone.js'
 
 t.test('the ways people write a Kazakhstan number all become E.164', async (t) => {
   for (const typed of [
@@ -31,12 +31,6 @@ t.test('anything else is a format error', async (t) => {
   ]) {
     t.same(normalizeKzPhone(bad), { ok: false, reason: 'format' }, JSON.stringify(bad))
   }
-})
-
-t.test('a masked phone keeps only the last two digits', async (t) => {
-  t.equal(maskPhone('+77012345678'), '+7 *** *** ** 78')
-  t.equal(maskPhone('8 701 234 56 78'), '***', 'not E.164: nothing shown')
-  t.equal(maskPhone(''), '***')
 })
 
 const kzNational = fc.tuple(

@@ -164,8 +164,8 @@ t.test('misses spread over more than the window never lock', async (t) => {
     if (i % 2 === 1) await sql`update lookup_contract_failures set window_started_at = window_started_at - interval '61 seconds'`.execute(guarded.db)
   }
   t.equal((await ask(target.iin)).statusCode, 200)
-  const purged = await (await import('../../src/modules/debts/repository.js')).purgeLookupFailures(guarded.db)
+  const purged = await (await import('../../src/modules/debts/service.js')).purgeExpiredLookupFailures(guarded.db)
   t.equal(purged, 0, 'a live window is not purged')
   await sql`update lookup_contract_failures set expires_at = now() - interval '1 second'`.execute(guarded.db)
-  t.equal(await (await import('../../src/modules/debts/repository.js')).purgeLookupFailures(guarded.db), 1, 'an expired one is')
+  t.equal(await (await import('../../src/modules/debts/service.js')).purgeExpiredLookupFailures(guarded.db), 1, 'an expired one is')
 })

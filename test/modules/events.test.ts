@@ -3,9 +3,7 @@ import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank, PAYER } from '../helpers/payments.js'
 import { loadConfig } from '../../src/config.js'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { publishPaymentEvent } from '../../src/modules/events/service.js'
-import { eventsDb } from '../../src/modules/events/tables.js'
-import { webhooksDb } from '../../src/modules/webhooks/tables.js'
+import { publishPaymentEvent } from '../../src/modules/payments/events.js'
 
 /**
  * Every fact the issue names becomes one event, in the fact's own
@@ -77,8 +75,8 @@ t.test('a fact rolled back leaves no event and no delivery', async (t) => {
   const payment = await paid()
   await app.inject({ method: 'POST', url: '/v1/admin/webhook-endpoints', headers: { authorization: (await createKey(app, ['admin'])).authorization }, payload: { url: 'https://hooks.example.kz/x' } })
   const count = async (): Promise<[bigint, bigint]> => [
-    (await eventsDb(app.db).selectFrom('events').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow()).n,
-    (await webhooksDb(app.db).selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow()).n
+    (await app.db.selectFrom('events').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow()).n,
+    (await app.db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow()).n
   ]
   const before = await count()
   await t.rejects(app.db.transaction().execute(async (trx) => {

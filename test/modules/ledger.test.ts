@@ -7,7 +7,7 @@ import { fromPublicId } from '../../src/lib/ids.js'
 import { verifyTrialBalance } from '../../src/modules/ledger/service.js'
 
 /**
- * The ledger over HTTP (DESIGN section 10): portfolios imported through the
+ * The ledger over HTTP: portfolios imported through the
  * worker, payments paid at the sandbox bank, refunds and returns executed
  * by the worker; then the debt's ledger and the trial balance.
  */

@@ -5,7 +5,7 @@ import { accept, createListeningApp, seedDebt, startPayment, submitAtBank } from
 import { enqueueJob } from '../../src/jobs/queue.js'
 
 /**
- * DESIGN section 14: GET /metrics speaks Prometheus text, with the figures
+ * GET /metrics speaks Prometheus text, with the figures
  * an on-call engineer watches, taken from what really happened: a payment
  * over HTTP, the bank's calls and callbacks, the jobs, the emails, the ledger.
  */

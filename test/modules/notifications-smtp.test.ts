@@ -9,13 +9,12 @@ import { AGENCY_DEFAULTS } from '../../src/config.js'
 import { settleSuccess } from '../../src/modules/payments/settlement.js'
 import { queueDestructionConfirmation, queuePrivacyVerificationCode, recipientOf } from '../../src/modules/notifications/service.js'
 import { createMailTransport, deliverMail } from '../../src/modules/notifications/delivery.js'
-import { mailDb } from '../../src/modules/notifications/tables.js'
 import { freePort } from '../helpers/payments.js'
 import pino from 'pino'
 import { loggerOptions } from '../../src/app.js'
 
 /**
- * DESIGN section 12 against a real SMTP server: each message the flow sends
+ * Against a real SMTP server: each message the flow sends
  * arrives at the payer's address with the facts it must tell, and never
  * with card data or a full IIN; a refusal is retried and, in the end,
  * shown to operators; a message exists only if its fact committed.
@@ -79,7 +78,7 @@ t.test('paying sends a receipt email to the payer', async (t) => {
 
   const outbox = await (await fetch(`${base}/v1/admin/mail-outbox?status=sent`, { headers: asOperator })).json() as { data: Array<Record<string, unknown>> }
   t.match(outbox.data.find((m) => m.template === 'payment-receipt'), { status: 'sent', recipient: 'p***@example.kz', attempts: 1, lastError: null, sentAt: String })
-  const stored = await mailDb(app.db).selectFrom('mail_outbox').selectAll().execute()
+  const stored = await app.db.selectFrom('mail_outbox').selectAll().execute()
   t.notOk(JSON.stringify(stored).includes(email), 'the outbox holds the address only encrypted')
 })
 
@@ -133,7 +132,7 @@ t.test('the privacy code and the destruction confirmation', async (t) => {
   const code = await mailTo('subject@example.kz', /Код подтверждения/)
   t.match(code.subject, '482913', 'the code is in the subject')
   const kept = await eventually(async () => {
-    const row = await mailDb(app.db).selectFrom('mail_outbox').selectAll().where('template', '=', 'privacy-verification-code')
+    const row = await app.db.selectFrom('mail_outbox').selectAll().where('template', '=', 'privacy-verification-code')
       .where('recipient_index', '=', recipientOf(app.pii, 'subject@example.kz').index).executeTakeFirst()
     return row?.status === 'sent' ? row : undefined
   })
@@ -172,7 +171,7 @@ t.test('a refusal once: the retry delivers it', async (t) => {
   })
   await mailTo('once@example.kz', /333444/)
   const row = await eventually(async () => {
-    const found = await mailDb(app.db).selectFrom('mail_outbox').selectAll().where('recipient_index', '=', recipientOf(app.pii, 'once@example.kz').index).executeTakeFirst()
+    const found = await app.db.selectFrom('mail_outbox').selectAll().where('recipient_index', '=', recipientOf(app.pii, 'once@example.kz').index).executeTakeFirst()
     return found?.status === 'sent' ? found : undefined
   })
   t.equal(row.attempts, 2)
@@ -186,18 +185,18 @@ t.test('a mail server that is down: the attempt fails, is kept for a retry, and 
   // not delivered by the app's worker: its job is taken away first
   const mailId = await app.db.transaction().execute(async (trx) => {
     await queuePrivacyVerificationCode(trx, app.pii, { email: 'down@example.kz', code: '555666', expiresAt: new Date() })
-    const row = await mailDb(trx).selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'down@example.kz').index).executeTakeFirstOrThrow()
+    const row = await trx.selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'down@example.kz').index).executeTakeFirstOrThrow()
     await sql`select graphile_worker.remove_job(${`mail:${row.id}`})`.execute(trx)
     return row.id
   })
   const deps = { db: app.db, pii: app.pii, config: { ...config, mail: { ...config.mail, maxAttempts: 2 } }, transport, log: app.log }
   await t.rejects(deliverMail(deps, mailId, { number: 1, max: 25 }), 'the first attempt fails: graphile-worker will retry it')
-  const waiting = await mailDb(app.db).selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow()
+  const waiting = await app.db.selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow()
   t.match(waiting, { status: 'queued', attempts: 1, last_error: /ECONNREFUSED/ })
   t.ok(waiting.next_attempt_at !== null && waiting.next_attempt_at.getTime() > Date.now(), 'the next attempt is scheduled')
   t.notOk(String(waiting.last_error).includes('hunter2'))
   await deliverMail(deps, mailId, { number: 2, max: 25 })
-  t.match(await mailDb(app.db).selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow(), { status: 'failed', attempts: 2, next_attempt_at: null })
+  t.match(await app.db.selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow(), { status: 'failed', attempts: 2, next_attempt_at: null })
 })
 
 t.test('the log names no address and no SMTP credentials', async (t) => {
@@ -208,7 +207,7 @@ t.test('the log names no address and no SMTP credentials', async (t) => {
   sink.refuse('logged@example.kz', 1)
   const mailId = await app.db.transaction().execute(async (trx) => {
     await queuePrivacyVerificationCode(trx, app.pii, { email: 'logged@example.kz', code: '777888', expiresAt: new Date() })
-    const row = await mailDb(trx).selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'logged@example.kz').index).executeTakeFirstOrThrow()
+    const row = await trx.selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'logged@example.kz').index).executeTakeFirstOrThrow()
     await sql`select graphile_worker.remove_job(${`mail:${row.id}`})`.execute(trx)
     return row.id
   })
@@ -231,12 +230,12 @@ t.test('a rolled-back fact writes no mail', async (t) => {
   const jobsBefore = Number((await sql<{ n: string }>`select count(*) as n from graphile_worker.jobs where task_identifier = 'mail-deliver'`.execute(app.db)).rows[0]?.n)
   await t.rejects(app.db.transaction().execute(async (trx) => {
     t.equal(await settleSuccess(trx, id, { amount: 300_000n, currency: 'KZT', bankPaymentId: '991', cardMask: '4111-11XX-XXXX-1111', paidAt: new Date(), source: 'callback' }), 'paid')
-    const inside = await mailDb(trx).selectFrom('mail_outbox').select('template').where('recipient_index', '=', recipientOf(app.pii, 'rollback@example.kz').index).execute()
+    const inside = await trx.selectFrom('mail_outbox').select('template').where('recipient_index', '=', recipientOf(app.pii, 'rollback@example.kz').index).execute()
     t.same(inside, [{ template: 'payment-receipt' }], 'inside the transaction the receipt is queued with the settlement')
     throw new Error('the settlement fails after all')
   }), /fails after all/)
   t.equal((await app.db.selectFrom('payments').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status, 'pending')
-  t.same(await mailDb(app.db).selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'rollback@example.kz').index).execute(), [], 'no outbox row')
+  t.same(await app.db.selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'rollback@example.kz').index).execute(), [], 'no outbox row')
   const jobsAfter = Number((await sql<{ n: string }>`select count(*) as n from graphile_worker.jobs where task_identifier = 'mail-deliver'`.execute(app.db)).rows[0]?.n)
   t.ok(jobsAfter <= jobsBefore, 'and no delivery job')
   t.notOk(sink.messages.some((m) => m.envelopeTo.includes('rollback@example.kz')), 'nothing is sent')

@@ -5,7 +5,7 @@ import { fromPublicId } from '../../src/lib/ids.js'
 import { accept, createListeningApp, outstandingOf, resultParams, seedDebt, sendCallback, signedCallback, startPayment, submitAtBank } from '../helpers/payments.js'
 
 /**
- * Reservations at the bank's check (DESIGN section 5): the check locks the
+ * Reservations at the bank's check: the check locks the
  * debt and lets a payment through only if it fits in the outstanding minus
  * what other payments already let through hold. Concurrent payers of one
  * debt are never charged beyond it.

@@ -1,7 +1,6 @@
 import t from 'tap'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { emailIndex } from '../../src/modules/acceptances/service.js'
-import { mailDb } from '../../src/modules/notifications/tables.js'
+import { emailIndex } from '../../src/lib/blind-index.js'
 import { accept, createListeningApp, PAYER, postJson, seedDebt, startPayment } from '../helpers/payments.js'
 
 /** What the API refuses before any money moves, each with its stable code. */
@@ -109,7 +108,7 @@ t.test('after consent is withdrawn, the acceptance can start no payment (offer c
   const { id } = await withdrawal.json() as { id: string }
   t.equal((await startPayment(base, acceptance.id, 100_000)).status, 201, 'not before the emailed code comes back')
   // the code as queued for the payer's address (no worker here to deliver it)
-  const mail = await mailDb(app.db).selectFrom('mail_outbox').select('data').where('template', '=', 'privacy-verification-code')
+  const mail = await app.db.selectFrom('mail_outbox').select('data').where('template', '=', 'privacy-verification-code')
     .where('recipient_index', '=', emailIndex(app.pii, 'withdrawn@example.kz')).executeTakeFirstOrThrow()
   t.equal((await postJson(`${base}/v1/privacy-requests/${id}/verify`, { code: mail.data.code })).status, 200)
   t.match(await problem(await startPayment(base, acceptance.id, 100_000)), { status: 422, code: 'consent_withdrawn' })

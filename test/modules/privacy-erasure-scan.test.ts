@@ -5,11 +5,10 @@ import { createListeningApp, seedDebt, submitAtBank } from '../helpers/payments.
 import { makeIin } from '../helpers/portfolio.js'
 import { startSmtpSink } from '../helpers/smtp.js'
 import { randomSalt, signParams } from '../../src/bank/signature.js'
-import { emailIndex, ipIndex } from '../../src/modules/acceptances/service.js'
-import { iinIndex } from '../../src/modules/debts/import-service.js'
+import { emailIndex, iinIndex, ipIndex } from '../../src/lib/blind-index.js'
 
 /**
- * DESIGN section 7: after an erasure completes, no table holds the person's
+ * After an erasure completes, no table holds the person's
  * name, email, phone, IIN or IP: not in clear, not as a ciphertext that still
  * decrypts to them, not as a blind index that still matches them. The story
  * touches every place the data goes: acceptances, payments with a return URL

@@ -5,7 +5,7 @@ import { makeIin } from '../helpers/portfolio.js'
 import { fromPublicId, uuidv7 } from '../../src/lib/ids.js'
 import { businessDaysAfter } from '../../src/modules/calendar/service.js'
 import { processPrivacyRequest, sweepPrivacyRequests } from '../../src/modules/privacy/erasure.js'
-import { findPrivacyRequest, insertPrivacyRequest, privacyDb } from '../../src/modules/privacy/repository.js'
+import { privacyRequestRow as findPrivacyRequest, seedPrivacyRequest } from '../helpers/rows.js'
 import { verifyPrivacyRequest } from '../../src/modules/privacy/service.js'
 
 /**
@@ -21,7 +21,7 @@ if (!app.hasRoute({ method: 'POST', url: '/v1/privacy-requests' })) {
 await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const asOperator = { authorization: operator.authorization }
-const db = privacyDb(app.db)
+const db = app.db
 const deps = { db: app.db, pii: app.pii, log: app.log, publicBaseUrl: base }
 
 let people = 0
@@ -303,7 +303,7 @@ t.test('operators list requests: by status, overdue ones, page by page; others m
   t.match(await get('/v1/admin/privacy-requests', { authorization: partner.authorization }), { status: 403, body: { code: 'forbidden' } })
 
   // Received long ago and never processed (its job lost): overdue, and the sweep picks it up.
-  const stale = await insertPrivacyRequest(db, {
+  const stale = await seedPrivacyRequest(db, {
     id: uuidv7(), email_index: app.pii.blindIndex('email:stale@example.kz'), full_name_encrypted: app.pii.encrypt('Старый Запрос'),
     status: 'received', due_at: '2026-01-05', received_at: new Date('2025-11-20T10:00:00Z'), verified_at: new Date('2025-11-20T10:05:00Z')
   })

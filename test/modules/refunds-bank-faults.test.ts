@@ -6,7 +6,7 @@ import { armFault } from '../bank/bank-fixtures.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
 /**
- * One failure stays one failure (DESIGN section 11): the sandbox bank
+ * One failure stays one failure: the sandbox bank
  * misbehaves during a refund, the real worker retries the job with
  * graphile-worker's backoff, the process keeps serving throughout, and the
  * refund completes once the bank recovers, with the money sent back once.

@@ -7,7 +7,7 @@ import { fromPublicId, toPublicId, uuidv7 } from '../../src/lib/ids.js'
 import { decideRefund, sweepOrphanedRefunds } from '../../src/modules/refunds/execution.js'
 
 /**
- * Refund outcomes are never guessed (DESIGN section 6, STYLE 18), with the
+ * Refund outcomes are never guessed, with the
  * real worker, the sandbox bank over HTTP and its injected faults. A short
  * bank timeout and two attempts per job keep each scenario to seconds.
  */

@@ -5,6 +5,7 @@ import { accept, createListeningApp, outstandingOf, PAYER, postJson, seedDebt, s
 import { fromPublicId } from '../../src/lib/ids.js'
 import { businessDaysAfter } from '../../src/modules/calendar/service.js'
 import { flagOverdueRefunds } from '../../src/modules/refunds/execution.js'
+import { sandboxBankPayment } from '../helpers/rows.js'
 
 /** offer cl. 5 and 8 over HTTP, with the sandbox bank and the worker running. */
 const { app, base, config } = await createListeningApp(t)
@@ -52,7 +53,7 @@ t.test('request -> approve -> refunded to the card; the payment and the debt sho
   t.ok(completed.data.some((r: Record<string, any>) => r.id === request.id), 'and is listed as completed')
   t.match(await get(`/v1/payments/${payment.id}`), { status: 'succeeded', refundedAmount: 400_000 })
   t.equal(await outstandingOf(app, debt.id), 4_400_000n, 'the debt goes back up by the refund')
-  const sandbox = await app.db.selectFrom('sandbox_bank_payments' as any).selectAll().where('order_id' as any, '=', payment.id).executeTakeFirst() as Record<string, any> | undefined
+  const sandbox = await sandboxBankPayment(app.db, payment.id)
   t.equal(BigInt(sandbox?.refunded_amount ?? 0), 400_000n, 'the bank refunded it to the card')
 
   const rest = await postJson(`${base}/v1/refund-requests`, { paymentId: payment.id, email: PAYER.email, reason: 'и остальное' })

@@ -5,8 +5,7 @@ import { createKey, createTestApp, eventually, startTestWorker } from '../helper
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 import { deliverWebhook } from '../../src/modules/webhooks/delivery.js'
 import { guardedLookup, postWebhook } from '../../src/modules/webhooks/http-client.js'
-import { webhooksDb } from '../../src/modules/webhooks/tables.js'
-import { publishDebtClosed } from '../../src/modules/events/service.js'
+import { publishDebtClosed } from '../../src/modules/debts/events.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
 /**
@@ -207,7 +206,7 @@ t.test('an endpoint failing for 5 days in a row is disabled; a failing delivery 
   answers.set('/down', Array.from({ length: 10 }, () => ({ status: 503 })))
   const created = await quiet.app.inject({ method: 'POST', url: '/v1/admin/webhook-endpoints', headers: { authorization: quietAdmin.authorization }, payload: { url: 'https://hooks.example.kz/x' } })
   const endpointPublicId = created.json().id as string
-  const db = webhooksDb(quiet.app.db)
+  const db = quiet.app.db
   // pointed at the local receiver, as a developer's machine allows (this app has no worker: attempts are made below)
   await db.updateTable('webhook_endpoints').set({ url: `${hook}/down` }).where('id', '=', fromPublicId('webhookEndpoint', endpointPublicId) as string).execute()
   const debt = await seedDebt(quiet.app, { creditor: CREDITOR_A })

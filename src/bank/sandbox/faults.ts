@@ -1,5 +1,5 @@
 /**
- * Fault injection (DESIGN section 5), as integrators test against a bank
+ * Fault injection (docs/bank-protocol.md), as integrators test against a bank
  * that misbehaves: POST /sandbox/bank/faults arms the next `count` calls of
  * a script. Armed faults live in the database, so every process of a
  * deployment agrees, and each call takes one atomically.

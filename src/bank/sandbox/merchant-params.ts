@@ -7,12 +7,12 @@
  * Left out on purpose: pg_card_exp and pg_card_owner, which the live bank
  * also sends (our callback log must never hold cardholder data), and the
  * payer's pg_user_phone and pg_user_contact_email, which it echoes: the
- * sandbox keeps no personal data to echo (DESIGN section 11).
+ * sandbox keeps no personal data to echo (docs/architecture.md, safe by default).
  */
 import { formatMinorUnits } from '../../lib/money.js'
 import type { Code } from './codes.js'
 import type { EnteredCard } from './card.js'
-import { bankTime } from './time.js'
+import { formatBankTime } from '../time.js'
 import type { SandboxPayment } from './types.js'
 
 export const PAYMENT_SYSTEM = 'SANDBOXCARD'
@@ -69,7 +69,7 @@ export function resultParams (payment: SandboxPayment, outcome: ResultOutcome): 
     if (outcome.card.brand !== '') params.pg_card_brand = outcome.card.brand
   }
   if (outcome.paid) {
-    params.pg_payment_date = bankTime(outcome.paidAt)
+    params.pg_payment_date = formatBankTime(outcome.paidAt)
     params.pg_captured = '1'
   } else {
     params.pg_failure_code = outcome.failure.code

@@ -1,12 +1,11 @@
 /**
- * The sandbox bank (BANK_MODE=sandbox, DESIGN section 5): the acquirer's
+ * The sandbox bank (BANK_MODE=sandbox, docs/bank-protocol.md): the acquirer's
  * merchant API and hosted payment page, speaking the real protocol over real
  * HTTP, with its ledger in Postgres. An ordinary encapsulated plugin:
  * register it with `{ prefix: '/sandbox/bank' }`.
  */
 import formbody from '@fastify/formbody'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import type { Kysely } from 'kysely'
 import { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_RETRY_DELAYS_MS } from './callbacks.js'
 import { DEFAULT_POLL_INTERVAL_MS, startCallbackPoller } from './callback-queue.js'
 import { showPaymentPage, submitPaymentForm, type CheckoutSide, type PageResult } from './checkout.js'
@@ -18,7 +17,7 @@ import type { SandboxDb } from './types.js'
 
 export interface SandboxBankOptions {
   /** The app's database; the sandbox keeps to its own tables (migrations/0003_sandbox_bank.ts, 0009). */
-  db: Kysely<any>
+  db: SandboxDb
   merchantId: string
   secretKey: string
   /** Shown on the payment page. */
@@ -57,7 +56,7 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
   if (!app.hasContentTypeParser('application/x-www-form-urlencoded')) await app.register(formbody)
 
   const side: CheckoutSide = {
-    db: options.db as SandboxDb,
+    db: options.db,
     merchantId: options.merchantId,
     secretKey: options.secretKey,
     callbackBase: new URL(options.callbackBaseUrl),

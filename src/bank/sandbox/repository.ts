@@ -2,13 +2,12 @@
  * All of the sandbox bank's SQL. Handle first, so the caller owns the
  * transaction; state changes are guarded by the expected status.
  */
-import { sql, type Selectable, type Transaction, type Updateable } from 'kysely'
+import { sql, type Selectable, type Updateable } from 'kysely'
+import type { Handle, Trx } from '../../db/database.js'
 import type {
-  CallbackKind, FaultMode, FaultScript, SandboxBankCallbacksTable, SandboxBankDatabase, SandboxBankPaymentsTable,
+  CallbackKind, FaultMode, FaultScript, SandboxBankCallbacksTable, SandboxBankPaymentsTable,
   SandboxDb, SandboxPayment, SandboxPaymentStatus
 } from './types.js'
-
-type Handle = SandboxDb | Transaction<SandboxBankDatabase>
 
 // an id that can be an int8 at all; anything else is simply unknown
 const PAYMENT_ID = /^[1-9]\d{0,17}$/
@@ -90,7 +89,7 @@ export async function expirePayment (db: Handle, id: string, failure: { code: st
 }
 
 /** Records a refund of a payment the caller holds locked; returns the refund's id. */
-export async function addRefund (trx: Transaction<SandboxBankDatabase>, paymentId: string, amount: bigint): Promise<string> {
+export async function addRefund (trx: Trx, paymentId: string, amount: bigint): Promise<string> {
   const refund = await trx.insertInto('sandbox_bank_refunds')
     .values({ payment_id: BigInt(paymentId), amount })
     .returning('id').executeTakeFirstOrThrow()
@@ -184,7 +183,7 @@ export async function consumeFault (db: Handle, script: FaultScript): Promise<Fa
 }
 
 // What a merchant's request brings that may say something of the payer: the
-// return URLs are the merchant's to fill (DESIGN section 7).
+// return URLs are the merchant's to fill (docs/architecture.md, personal data).
 const RETURN_URL_PARAMS = ['pg_success_url', 'pg_failure_url']
 
 /**

@@ -12,7 +12,7 @@ import { signedXml } from '../xml-signature.js'
 import { SCRIPT_ERRORS, type Code } from './codes.js'
 import { expireIfDue } from './expiry.js'
 import { addRefund, findLatestPaymentOfOrder, findPayment, insertPayment } from './repository.js'
-import { bankTime } from './time.js'
+import { formatBankTime } from '../time.js'
 import type { SandboxDb, SandboxPayment, SandboxPaymentStatus } from './types.js'
 
 export interface BankSide {
@@ -150,12 +150,12 @@ function statusFields (payment: SandboxPayment): Record<string, string> {
     pg_payment_status: PAYMENT_STATUS_WORDS[payment.status],
     pg_can_reject: '0',
     pg_testing_mode: '1',
-    pg_create_date: bankTime(payment.createdAt)
+    pg_create_date: formatBankTime(payment.createdAt)
   }
   if (payment.status === 'paid' && payment.paidAt !== null) {
     fields.pg_captured = '1'
     fields.pg_clearing_amount = formatMinorUnits(payment.amount)
-    fields.pg_payment_date = bankTime(payment.paidAt)
+    fields.pg_payment_date = formatBankTime(payment.paidAt)
   }
   if (payment.cardMask !== null) fields.pg_card_pan = payment.cardMask
   if (payment.cardBrand !== null && payment.cardBrand !== '') fields.pg_card_brand = payment.cardBrand

@@ -1,11 +1,10 @@
-import type { ColumnType, Generated, Kysely } from 'kysely'
+// The sandbox bank's tables (migrations/0003_sandbox_bank.ts, 0009), kept out of
+// src/db/types.ts: they are the bank's ledger, not ours. int8 columns read
+// as bigint with the app's type parser and as text without it, so rows are
+// mapped through BigInt()/String() in repository.ts either way.
+import type { ColumnType, Generated } from 'kysely'
+import type { Database } from '../../db/database.js'
 
-/**
- * The sandbox bank's tables (migrations/0003_sandbox_bank.ts, 0009), kept out of
- * src/db/types.ts: they are the bank's ledger, not ours. int8 columns read
- * as bigint with the app's type parser and as text without it, so rows are
- * mapped through BigInt()/String() in repository.ts either way.
- */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 type Int8 = ColumnType<bigint | string, bigint, bigint>
@@ -72,14 +71,14 @@ export interface SandboxBankFaultsTable {
   created_at: Timestamp
 }
 
-export interface SandboxBankDatabase {
+export interface SandboxBankTables {
   sandbox_bank_payments: SandboxBankPaymentsTable
   sandbox_bank_refunds: SandboxBankRefundsTable
   sandbox_bank_callbacks: SandboxBankCallbacksTable
   sandbox_bank_faults: SandboxBankFaultsTable
 }
 
-export type SandboxDb = Kysely<SandboxBankDatabase>
+export type SandboxDb = Database
 
 /** A payment as the sandbox bank knows it. */
 export interface SandboxPayment {

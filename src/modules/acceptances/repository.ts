@@ -1,9 +1,7 @@
-import type { Insertable, Selectable, Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { AcceptancesTable, DB } from '../../db/types.js'
+import type { Insertable } from 'kysely'
+import type { Handle } from '../../db/database.js'
+import type { AcceptanceRow, AcceptancesTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type AcceptanceRow = Selectable<AcceptancesTable>
 
 export async function insertAcceptance (db: Handle, row: Insertable<AcceptancesTable>): Promise<AcceptanceRow> {
   return await db.insertInto('acceptances').values(row).returningAll().executeTakeFirstOrThrow()

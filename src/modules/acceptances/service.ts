@@ -1,17 +1,17 @@
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Database, Handle } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
+import { emailIndex, ipIndex } from '../../lib/blind-index.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
 import { normalizeKzPhone } from '../../lib/phone.js'
 import { Conflict, Unprocessable } from '../../http/errors.js'
-import { findDebt } from '../debts/repository.js'
+import { findDebt } from '../debts/service.js'
 import { debtNotFound } from '../debts/service.js'
-import { findCurrentOffer } from '../offers/repository.js'
-import { findAcceptance, insertAcceptance, type AcceptanceRow } from './repository.js'
+import { findCurrentOffer } from '../offers/service.js'
+import { findAcceptance, insertAcceptance } from './repository.js'
 import type { Acceptance, AcceptanceInput } from './schemas.js'
+import type { AcceptanceRow } from './tables.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface RequestEvidence { ip: string, userAgent: string | null }
@@ -19,14 +19,6 @@ export interface RequestEvidence { ip: string, userAgent: string | null }
 // offer cl. 15: consent for ten years; a started payment must follow soon after reading.
 const CONSENT_YEARS = 10
 const PAYABLE_FOR_MS = 24 * 60 * 60 * 1000
-
-export function emailIndex (pii: PiiCipher, email: string): string {
-  return pii.blindIndex(`email:${email}`)
-}
-
-export function ipIndex (pii: PiiCipher, ip: string): string {
-  return pii.blindIndex(`ip:${ip}`)
-}
 
 export function toAcceptance (row: AcceptanceRow): Acceptance {
   return {
@@ -112,7 +104,9 @@ export async function findFreshAcceptance (db: Database, publicId: string): Prom
  * (encrypted) with its blind index, so a message can be queued without the
  * address ever being in clear; undefined for an unknown acceptance.
  */
-export async function payerEmailOf (db: Database | Transaction<DB>, acceptanceId: string): Promise<{ encrypted: string, index: string } | undefined> {
+export async function payerEmailOf (db: Handle, acceptanceId: string): Promise<{ encrypted: string, index: string } | undefined> {
   const row = await findAcceptance(db, acceptanceId)
   return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
 }
+
+export { findAcceptance } from './repository.js'

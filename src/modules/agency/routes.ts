@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problemResponses } from '../../http/schemas.js'
-import { AgencySchema, agencyOf } from './schemas.js'
+import { AgencySchema } from './schemas.js'
 
 const agencyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(AgencySchema)
@@ -14,7 +14,7 @@ const agencyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       security: [],
       response: { 200: Type.Ref(AgencySchema), ...problemResponses({ 429: ['rate_limited'] }) }
     }
-  }, async () => agencyOf(app.config.agency))
+  }, async () => app.config.agency)
 }
 
 export default agencyRoutes

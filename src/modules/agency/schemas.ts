@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { AGENCY_DEFAULTS, type AgencyRequisites } from '../../config.js'
+import { AGENCY_DEFAULTS } from '../../config.js'
 import { NullableString } from '../../http/schemas.js'
 
 export const AgencySchema = Type.Object({
@@ -19,8 +19,3 @@ export const AgencySchema = Type.Object({
   examples: [AGENCY_DEFAULTS]
 })
 export type Agency = Static<typeof AgencySchema>
-
-/** One place that turns configuration into the published requisites (receipts use it too). */
-export function agencyOf (requisites: AgencyRequisites): Agency {
-  return { ...requisites }
-}

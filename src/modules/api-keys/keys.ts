@@ -1,10 +1,8 @@
+// Key material: `kap_` + 32 random bytes (base64url). Shown once at
+// creation; only the SHA-256 is stored. The prefix makes a leaked key easy
+// to recognise in a repository or a log scanner.
 import { createHash, randomBytes } from 'node:crypto'
 
-/**
- * Key material: `kap_` + 32 random bytes (base64url). Shown once at
- * creation; only the SHA-256 is stored. The prefix makes a leaked key easy
- * to recognise in a repository or a log scanner.
- */
 export const KEY_PREFIX = 'kap_'
 export const SCOPES = ['admin', 'operator', 'partner'] as const
 export type Scope = typeof SCOPES[number]

@@ -1,9 +1,6 @@
-import type { Database } from '../../db/database.js'
-import type { Transaction, Selectable } from 'kysely'
-import type { ApiKeysTable, DB } from '../../db/types.js'
+import type { Handle } from '../../db/database.js'
+import type { ApiKeyRow } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type ApiKeyRow = Selectable<ApiKeysTable>
 
 export async function findKeyByHash (db: Handle, keyHash: string): Promise<ApiKeyRow | undefined> {
   return await db.selectFrom('api_keys').selectAll().where('key_hash', '=', keyHash).executeTakeFirst()

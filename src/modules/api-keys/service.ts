@@ -1,10 +1,12 @@
 import type { Database } from '../../db/database.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
-import { ensureKey, findKey, insertKey, listKeys, revokeKey, type ApiKeyRow } from './repository.js'
+import { ensureKey, findKey, findKeyByHash, insertKey, listKeys, revokeKey, touchKey } from './repository.js'
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
+import type { ApiKeyRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 export function toApiKey (row: ApiKeyRow): ApiKey {
   return {
@@ -20,7 +22,7 @@ export function toApiKey (row: ApiKeyRow): ApiKey {
 }
 
 /**
- * DESIGN section 13: a partner key sees its creditors' debts and payments
+ * docs/architecture.md, partners, events and webhooks: a partner key sees its creditors' debts and payments
  * only, so it cannot exist without them; creditors on any other key would
  * suggest a restriction that does not apply, so they are refused too.
  */
@@ -65,9 +67,7 @@ export async function ensureAdminKey (db: Database, key: string): Promise<boolea
 export async function listApiKeys (db: Database, page: { limit: number, startingAfter?: string }): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
   const after = page.startingAfter === undefined ? null : fromPublicId('apiKey', page.startingAfter)
   const rows = await listKeys(db, { limit: page.limit, startingAfter: after })
-  const hasMore = rows.length > page.limit
-  const data = rows.slice(0, page.limit).map(toApiKey)
-  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, page.limit, (shown) => shown.map(toApiKey))
 }
 
 export async function revokeApiKey (db: Database, actor: Actor, publicId: string): Promise<ApiKey> {
@@ -83,4 +83,15 @@ export async function revokeApiKey (db: Database, actor: Actor, publicId: string
     }
     return toApiKey(row)
   })
+}
+
+/** The live key a presented secret belongs to, or undefined (unknown, or revoked). */
+export async function findLiveKey (db: Database, secret: string): Promise<ApiKeyRow | undefined> {
+  const key = await findKeyByHash(db, hashApiKey(secret))
+  return key === undefined || key.revoked_at !== null ? undefined : key
+}
+
+/** Records that the key was used (best effort: the caller logs a failure). */
+export async function recordKeyUse (db: Database, keyId: string): Promise<void> {
+  await touchKey(db, keyId)
 }

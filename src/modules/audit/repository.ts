@@ -1,38 +1,11 @@
-import type { Transaction, Selectable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { AuditLogTable, DB } from '../../db/types.js'
+import type { Handle } from '../../db/database.js'
+import type { Insertable } from 'kysely'
+import type { AuditLogTable, AuditRow } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type AuditRow = Selectable<AuditLogTable>
 
-/** Who did it: the authenticated key, the request and where it came from (null: not kept, a data subject's address is personal data). */
-export interface Actor {
-  keyId: string | null
-  requestId: string
-  ip: string | null
-}
-
-/** The worker acting on its own schedule. */
-export const SYSTEM_ACTOR: Actor = { keyId: null, requestId: 'worker', ip: null }
-
-export interface AuditEntry {
-  action: string
-  entityType: string
-  entityId: string | null
-  details?: Record<string, unknown>
-}
-
-/** Written in the same transaction as the change it records. */
-export async function recordAudit (db: Handle, actor: Actor, entry: AuditEntry): Promise<void> {
-  await db.insertInto('audit_log').values({
-    actor_key_id: actor.keyId,
-    action: entry.action,
-    entity_type: entry.entityType,
-    entity_id: entry.entityId,
-    request_id: actor.requestId,
-    ip: actor.ip,
-    details: JSON.stringify(entry.details ?? {})
-  }).execute()
+/** Written in the caller's transaction, with the change it records (service.ts: recordAudit). */
+export async function insertAudit (db: Handle, row: Insertable<AuditLogTable>): Promise<void> {
+  await db.insertInto('audit_log').values(row).execute()
 }
 
 export async function listAudit (db: Handle, filter: { entityType?: string, entityId?: string, limit: number, startingAfter: bigint | null }): Promise<AuditRow[]> {

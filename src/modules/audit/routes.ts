@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { pageOf, paginationQuery, problemResponses, Timestamp, NullableString } from '../../http/schemas.js'
 import { toPublicId } from '../../lib/ids.js'
-import { listAudit, type AuditRow } from './repository.js'
+import { listAudit } from './repository.js'
+import type { AuditRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 const AuditEntrySchema = Type.Object({
   id: Type.String({ pattern: '^\\d+$', description: 'Sequence number; use as cursor' }),
@@ -56,9 +58,7 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       limit,
       startingAfter: request.query.startingAfter === undefined ? null : BigInt(request.query.startingAfter)
     })
-    const hasMore = rows.length > limit
-    const data = rows.slice(0, limit).map(toEntry)
-    return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+    return toPage(rows, limit, (shown) => shown.map(toEntry))
   })
 }
 

@@ -21,7 +21,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listNonWorkingDays',
       tags,
       summary: 'List the non-working days',
-      description: 'The Kazakhstan calendar that business-day deadlines are counted against (DESIGN section 8): holidays, observed days, decree days off, ' +
+      description: 'The Kazakhstan calendar that business-day deadlines are counted against: holidays, observed days, decree days off, ' +
         'and the weekend days a decree made working days (`kind: working`), in date order. Seeded for 2024-2027; later years need their rows added. Scopes: operator, admin.',
       security,
       querystring: NonWorkingDayListQuery,

@@ -1,13 +1,13 @@
 import type { Database } from '../../db/database.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { addBusinessDays, almatyDate, calendarFromRows, isWorkingDay, type BusinessCalendar } from '../../lib/calendar.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import {
   deleteNonWorkingDay, findNonWorkingDay, listNonWorkingDayRows, lockCalendar, toNonWorkingDay, upsertNonWorkingDay
 } from './repository.js'
 import type { NonWorkingDay } from './schemas.js'
 
-// Holidays only ever come from the table (DESIGN section 8). The calendar is
+// Holidays only ever come from the table (docs/architecture.md, Kazakhstan specifics). The calendar is
 // read afresh on every call: a few dozen rows a year, and no cache means an
 // operator's edit counts at once in every process.
 export async function loadCalendar (db: Database): Promise<BusinessCalendar> {

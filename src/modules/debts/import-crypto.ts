@@ -1,3 +1,9 @@
+// The crypto of accepted rows, in order of arrival, handed back as COPY
+// text. The first rows are done on the upload's own thread (a small file
+// never waits for threads to start); past INLINE_ROWS, batches go to worker
+// threads (one per core, at most four), so parsing and
+// crypto run side by side. At most two batches per thread are in flight:
+// memory stays flat, and COPY's backpressure reaches the upload.
 import { availableParallelism } from 'node:os'
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -5,14 +11,6 @@ import { Worker } from 'node:worker_threads'
 import type { PiiCipher, PiiKeys } from '../../lib/crypto.js'
 import { acceptedLine, type AcceptedRow } from './import-staging.js'
 
-/**
- * The crypto of accepted rows, in order of arrival, handed back as COPY
- * text. The first rows are done on the upload's own thread (a small file
- * never waits for threads to start); past INLINE_ROWS, batches go to worker
- * threads (one per core, at most four), so parsing and
- * crypto run side by side. At most two batches per thread are in flight:
- * memory stays flat, and COPY's backpressure reaches the upload.
- */
 const INLINE_ROWS = 20_000
 const BATCH = 1000
 const THREADS = Math.max(1, Math.min(4, availableParallelism()))

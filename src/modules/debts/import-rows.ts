@@ -1,13 +1,11 @@
+// The rules of one portfolio row, pure: header mapping, then each field.
+// Messages never repeat a value: they end up in an import report, and the
+// values are IINs and names.
 import { validateIin } from '../../lib/iin.js'
-import { parseMajorUnits } from '../../lib/money.js'
+import { CURRENCY, parseMajorUnits } from '../../lib/money.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { isContractNumber, normalizeContractNumber, normalizeName } from '../../lib/names.js'
 
-/**
- * The rules of one portfolio row, pure: header mapping, then each field.
- * Messages never repeat a value: they end up in an import report, and the
- * values are IINs and names.
- */
 export const REQUIRED_COLUMNS = ['contract_number', 'debtor_iin', 'debtor_name', 'creditor', 'outstanding'] as const
 export const OPTIONAL_COLUMNS = ['currency'] as const
 type Column = typeof REQUIRED_COLUMNS[number] | typeof OPTIONAL_COLUMNS[number]
@@ -30,14 +28,15 @@ export function mapHeader (fields: string[]): HeaderMap {
   return map
 }
 
-export interface DebtRow {
+/** A row of a portfolio CSV as parsed (not a database row: that is DebtRow in tables.ts). */
+export interface PortfolioRow {
   contractNumber: string
   contractNumberNormalized: string
   iin: string
   debtorName: string
   creditor: string
   outstanding: bigint
-  currency: 'KZT'
+  currency: typeof CURRENCY
 }
 
 export interface RowError {
@@ -66,7 +65,7 @@ function cardDataColumn (fields: string[], header: HeaderMap): string | null {
   return null
 }
 
-export function parseRow (fields: string[], header: HeaderMap): { ok: true, row: DebtRow } | { ok: false, error: RowError } {
+export function parseRow (fields: string[], header: HeaderMap): { ok: true, row: PortfolioRow } | { ok: false, error: RowError } {
   if (fields.length !== header.width) {
     return { ok: false, error: { code: 'wrong_field_count', column: null, message: `expected ${header.width} fields, found ${fields.length}` } }
   }
@@ -82,8 +81,8 @@ export function parseRow (fields: string[], header: HeaderMap): { ok: true, row:
   if (!iin.ok) return { ok: false, error: { code: 'invalid_iin', column: 'debtor_iin', message: `not a valid IIN (${iin.reason.replace('_', ' ')})` } }
   const outstanding = parseMajorUnits(value('outstanding'))
   if (outstanding === null) return { ok: false, error: { code: 'invalid_amount', column: 'outstanding', message: 'must be tenge with at most 2 decimals, e.g. 125000.50' } }
-  const currency = value('currency') === '' ? 'KZT' : value('currency').toUpperCase()
-  if (currency !== 'KZT') return { ok: false, error: { code: 'invalid_currency', column: 'currency', message: 'only KZT is accepted' } }
+  const currency = value('currency') === '' ? CURRENCY : value('currency').toUpperCase()
+  if (currency !== CURRENCY) return { ok: false, error: { code: 'invalid_currency', column: 'currency', message: 'only KZT is accepted' } }
   const contractNumber = normalizeName(value('contract_number'))
   if (!isContractNumber(contractNumber)) return { ok: false, error: { code: 'invalid_contract_number', column: 'contract_number', message: 'may hold only letters, digits, spaces and -/._#№()' } }
   return {

@@ -1,45 +1,23 @@
-import type { Database } from '../../db/database.js'
+import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
-import { fromPublicId, toPublicId } from '../../lib/ids.js'
+import { fromPublicId } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
 import { assignClaims, assignClaimsFrom, restateClaim, type Reference } from '../ledger/service.js'
-import { flagOverpaid, lockPaymentsOfDebts } from '../payments/settlement.js'
-import {
-  claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts,
-  lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements,
-  updateStagedStatements, type DebtImportRow, type DebtInsert, type StagedBatch
-} from './repository.js'
+import { flagOverpaid, lockPaymentsOfDebts } from '../payments/claims.js'
+import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
 import { enqueueJob, JobInterrupted } from '../../jobs/queue.js'
 import { DEBT_IMPORT_TASK, IMPORT_MAX_ATTEMPTS } from './import-upload.js'
-import { publishDebtClosed, publishImportCompleted } from '../events/service.js'
+import { publishDebtClosed, publishImportCompleted } from './events.js'
 import type { DebtImport } from './schemas.js'
+import { toDebtImport } from './views.js'
 
-export { iinIndex } from './import-staging.js'
 export { DEBT_IMPORT_TASK, stageImport } from './import-upload.js'
 /** Staged rows applied per transaction: large enough to amortise each statement, small enough to resume. */
 const PROCESS_BATCH = 50_000
 
 interface Deps { db: Database, pii: PiiCipher }
 
-export function toDebtImport (row: DebtImportRow): DebtImport {
-  return {
-    id: toPublicId('debtImport', row.id),
-    status: row.status,
-    rowsTotal: row.rows_total,
-    rowsImported: row.rows_imported,
-    rowsUnchanged: row.rows_unchanged,
-    rowsAdjusted: row.rows_adjusted,
-    rowsRejected: row.rows_rejected,
-    errors: row.errors,
-    failureReason: row.failure_reason,
-    createdAt: row.created_at.toISOString(),
-    startedAt: row.started_at?.toISOString() ?? null,
-    finishedAt: row.finished_at?.toISOString() ?? null
-  }
-}
 
 export async function getImport (db: Database, publicId: string): Promise<DebtImport> {
   const id = fromPublicId('debtImport', publicId)
@@ -56,7 +34,7 @@ function keyOf (row: { contract_number_normalized: string, debtor_iin_index: str
 }
 
 /**
- * Rows of the creditor's portfolio, applied (DESIGN section 10): the amount
+ * Rows of the creditor's portfolio, applied (docs/ledger.md): the amount
  * is the claim. A new debt gets claim_assigned. A known debt whose row is
  * unchanged is left alone; a corrected name, contract spelling or creditor
  * spelling changes descriptive data only; a changed claim posts
@@ -66,7 +44,7 @@ function keyOf (row: { contract_number_normalized: string, debtor_iin_index: str
  * stays recalled: it applies if the recall is undone. Lock order as
  * everywhere: the debts' payments, then the debts, then the ledger.
  */
-export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], reference: Reference): Promise<Map<string, RowOutcome>> {
+export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Reference): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
   const seen = await existingDebts(trx, rows, false)
   const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
@@ -125,7 +103,7 @@ export async function applyDebtRows (trx: Transaction<DB>, rows: NewDebt[], refe
  * alone. The batch's rows then go and the import counts them, so a retried
  * job resumes after the last committed batch.
  */
-export async function applyStagedBatch (trx: Transaction<DB>, batch: StagedBatch): Promise<void> {
+export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<void> {
   const reference: Reference = { type: 'import', id: batch.importId }
   await planBatchAsKeyLookups(trx)
   const changes = await lockStagedChanges(trx, batch)

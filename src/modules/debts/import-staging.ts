@@ -1,14 +1,13 @@
+// One portfolio row as a line of `COPY debt_import_rows FROM STDIN` (text
+// format), computed in the upload's stream: a valid row carries what the
+// debt's write needs, its IIN and name already encrypted, the IIN's blind
+// index and the row's fingerprint; a rejected row only its error, so a
+// card number or an IIN in a broken row is stored nowhere.
 import type { PiiCipher } from '../../lib/crypto.js'
 import type { CsvRecord } from '../../lib/csv.js'
-import { parseRow, type DebtRow, type HeaderMap, type RowError } from './import-rows.js'
+import { parseRow, type PortfolioRow, type HeaderMap, type RowError } from './import-rows.js'
+import { debtRowSourceHash, iinIndex } from '../../lib/blind-index.js'
 
-/**
- * One portfolio row as a line of `COPY debt_import_rows FROM STDIN` (text
- * format), computed in the upload's stream: a valid row carries what the
- * debt's write needs, its IIN and name already encrypted, the IIN's blind
- * index and the row's fingerprint; a rejected row only its error, so a
- * card number or an IIN in a broken row is stored nowhere.
- */
 export const STAGING_COLUMNS = [
   'import_id', 'line', 'contract_number', 'contract_number_normalized', 'debtor_iin_index', 'debtor_iin_encrypted',
   'debtor_name_encrypted', 'creditor', 'claim_amount', 'source_hash', 'error_code', 'error_column', 'error_message'
@@ -25,23 +24,13 @@ function copyText (value: string): string {
   return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (ch) => ESCAPES[ch] as string) : value
 }
 
-/** The key a debt is known by: its normalised contract number and the IIN's blind index. */
-export function iinIndex (pii: PiiCipher, iin: string): string {
-  return pii.blindIndex(`iin:${iin}`)
-}
-
-/** HMAC of the row as the creditor sent it: a re-import of the same row changes nothing, even after payments. */
-export function sourceHash (pii: PiiCipher, row: { contractNumber: string, iin: string, debtorName: string, creditor: string, claim: string }): string {
-  return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.claim, 'KZT'])}`)
-}
-
 function rejectedLine (prefix: string, line: number, error: RowError): string {
   return `${prefix}${line}\t${NO_DATA}\t${error.code}\t${error.column ?? NULL}\t${copyText(error.message)}\n`
 }
 
 // COPY's text format cannot carry U+0000, and no portfolio field means one
 // (a contract number holding one is already not a contract number)
-function nulColumn (row: DebtRow): string | null {
+function nulColumn (row: PortfolioRow): string | null {
   if (row.creditor.includes('\u0000')) return 'creditor'
   return row.debtorName.includes('\u0000') ? 'debtor_name' : null
 }
@@ -66,7 +55,7 @@ export function checkRow (importId: string, record: CsvRecord, header: HeaderMap
 /** The crypto of an accepted row (blind index, IIN and name encrypted, fingerprint) and its COPY line. */
 export function acceptedLine (pii: PiiCipher, importId: string, row: AcceptedRow): string {
   const [line, contractNumber, contractNumberNormalized, iin, debtorName, creditor, claim] = row
-  const fingerprint = sourceHash(pii, { contractNumber, iin, debtorName, creditor, claim })
+  const fingerprint = debtRowSourceHash(pii, { contractNumber, iin, debtorName, creditor, claim })
   return `${importId}\t${line}\t${copyText(contractNumber)}\t${copyText(contractNumberNormalized)}\t${iinIndex(pii, iin)}\t` +
     `${pii.encrypt(iin)}\t${pii.encrypt(debtorName)}\t${copyText(creditor)}\t${claim}\t${fingerprint}\t${NULL}\t${NULL}\t${NULL}\n`
 }

@@ -8,7 +8,7 @@ import { CsvReader, CsvSyntaxError, detectDelimiter, type CsvRecord } from '../.
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import { AppError, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import { mapHeader, type HeaderError, type HeaderMap } from './import-rows.js'
 import { STAGING_COLUMNS, checkRow } from './import-staging.js'
 import { RowCrypto } from './import-crypto.js'

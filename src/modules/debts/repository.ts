@@ -1,12 +1,9 @@
-import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable, type Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, DebtImportsTable, DebtsTable } from '../../db/types.js'
+import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
+import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
 /** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
-export type DebtRow = Selectable<DebtsTable> & { outstanding: bigint }
-export type DebtImportRow = Selectable<DebtImportsTable>
 
 function withOutstanding (db: Handle) {
   return db.selectFrom('debts').selectAll('debts').select(sql<bigint>`coalesce(${outstandingSql(sql.ref('debts.id'))}, 0)`.as('outstanding'))
@@ -311,4 +308,15 @@ export async function failImport (db: Handle, importId: string, reason: string):
   await db.updateTable('debt_imports').set({ status: 'failed', failure_reason: reason, finished_at: new Date() })
     .where('id', '=', importId).execute()
   await db.deleteFrom('debt_import_rows').where('import_id', '=', importId).execute()
+}
+
+export async function contractNumbersOf (db: Handle, debtIds: string[]): Promise<Map<string, string>> {
+  if (debtIds.length === 0) return new Map()
+  const rows = await db.selectFrom('debts').select(['id', 'contract_number']).where('id', 'in', debtIds).execute()
+  return new Map(rows.map((r) => [r.id, r.contract_number]))
+}
+
+export async function debtIdsOfContract (db: Handle, contractNumberNormalized: string): Promise<string[]> {
+  const rows = await db.selectFrom('debts').select('id').where('contract_number_normalized', '=', contractNumberNormalized).execute()
+  return rows.map((row) => row.id)
 }

@@ -1,3 +1,4 @@
+import { moneyOf } from '../../lib/money.js'
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { validateIin } from '../../lib/iin.js'
@@ -5,13 +6,15 @@ import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { maskName, normalizeContractNumber } from '../../lib/names.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { recallClaim, restateClaim } from '../ledger/service.js'
-import { lockPaymentsOfDebts } from '../payments/settlement.js'
+import { lockPaymentsOfDebts } from '../payments/claims.js'
 import { statusFor } from './status.js'
-import { publishDebtClosed } from '../events/service.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
-import { iinIndex } from './import-service.js'
-import { findDebt, findLookupTarget, listDebts, recordLookupFailure, setDebtStatus, type DebtRow } from './repository.js'
+import { publishDebtClosed } from './events.js'
+import { recordAudit, type Actor } from '../audit/service.js'
+import { iinIndex, lookupContractKey } from '../../lib/blind-index.js'
+import { debtIdsOfContract as debtIdsOfNormalizedContract, findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
+import type { DebtRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface LookupThrottle { failuresPerContract: number, seconds: number }
@@ -27,8 +30,8 @@ export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
     creditor: row.creditor,
     debtorName: pii.decrypt(row.debtor_name_encrypted),
     debtorIinMasked: maskIin(pii.decrypt(row.debtor_iin_encrypted)),
-    outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
-    claimAmount: { amount: Number(row.claim_amount), currency: 'KZT' },
+    outstanding: moneyOf(row.outstanding),
+    claimAmount: moneyOf(row.claim_amount),
     status: row.status,
     importId: row.import_id === null ? null : toPublicId('debtImport', row.import_id),
     createdAt: row.created_at.toISOString(),
@@ -53,7 +56,7 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
   const iin = validateIin(input.iin.trim())
   if (!iin.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${iin.reason})` }])
   const contractNumber = normalizeContractNumber(input.contractNumber)
-  const contractKey = deps.pii.blindIndex(`lookup-contract:${contractNumber}`)
+  const contractKey = lookupContractKey(deps.pii, contractNumber)
   const { locked, debt: row } = await findLookupTarget(deps.db, contractKey, contractNumber, iinIndex(deps.pii, iin.iin))
   if (locked || row === null || row.status !== 'active') {
     await recordLookupFailure(deps.db, contractKey, throttle.failuresPerContract, throttle.seconds)
@@ -64,7 +67,7 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
     contractNumber: row.contract_number,
     creditor: row.creditor,
     debtorName: maskName(deps.pii.decrypt(row.debtor_name_encrypted)),
-    outstanding: { amount: Number(row.outstanding), currency: 'KZT' },
+    outstanding: moneyOf(row.outstanding),
     status: 'active'
   }
 }
@@ -81,9 +84,7 @@ export async function listDebtsPage (deps: Deps, query: { contractNumber?: strin
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
   })
-  const hasMore = rows.length > limit
-  const data = rows.slice(0, limit).map((row) => toDebt(deps.pii, row))
-  return { data, hasMore, nextCursor: hasMore ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map((row) => toDebt(deps.pii, row)))
 }
 
 /**
@@ -121,4 +122,17 @@ export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: stri
     await recordAudit(trx, actor, { action: 'debt.status_changed', entityType: 'debt', entityId: publicId, details: { from: before.status, to: after.status, ...details } })
     return toDebt(deps.pii, after)
   })
+}
+
+/** Forgets the lookup counters whose window has passed (the hourly job); how many went. */
+export async function purgeExpiredLookupFailures (db: Database): Promise<number> {
+  return await purgeLookupFailures(db)
+}
+
+// What other modules read of a debt (the payer's flow, settlement, refunds, receipts).
+export { contractNumbersOf, findDebt } from './repository.js'
+
+/** The debts under a contract number, as the back office types it. */
+export async function debtIdsOfContract (db: Database, contractNumber: string): Promise<string[]> {
+  return await debtIdsOfNormalizedContract(db, normalizeContractNumber(contractNumber))
 }

@@ -1,18 +1,16 @@
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
-import { setDebtStatus, type DebtRow } from './repository.js'
-import { publishDebtClosed } from '../events/service.js'
+// A debt's status follows its outstanding amount: `closed` at zero, `active`
+// again above zero. A debt the creditor recalled stays `recalled`.
+import { setDebtStatus } from './repository.js'
+import { publishDebtClosed } from './events.js'
+import type { Trx } from '../../db/database.js'
+import type { DebtRow } from './tables.js'
 
-/**
- * A debt's status follows its outstanding amount: `closed` at zero, `active`
- * again above zero. A debt the creditor recalled stays `recalled`.
- */
 export function statusFor (status: DebtRow['status'], outstanding: bigint): DebtRow['status'] {
   if (status === 'recalled') return status
   return outstanding === 0n ? 'closed' : 'active'
 }
 
-export async function followOutstanding (trx: Transaction<DB>, debt: Pick<DebtRow, 'id' | 'status'>, outstanding: bigint): Promise<DebtRow['status']> {
+export async function followOutstanding (trx: Trx, debt: Pick<DebtRow, 'id' | 'status'>, outstanding: bigint): Promise<DebtRow['status']> {
   const next = statusFor(debt.status, outstanding)
   if (next === debt.status) return next
   await setDebtStatus(trx, debt.id, next)

@@ -4,7 +4,7 @@ import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { EventParams, EventQuery, EventSchema } from './schemas.js'
 import { getEvent, listEventsPage } from './service.js'
 
-/** The back office reads every event, of every creditor and the agency's own (DESIGN section 13). */
+/** The back office reads every event, of every creditor and the agency's own (docs/architecture.md, partners, events and webhooks). */
 const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const deps = { db: app.db, pii: app.pii }
   const auth = AUTH_PROBLEMS

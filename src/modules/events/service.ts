@@ -1,26 +1,29 @@
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+// The events module's service (docs/architecture.md, "Events and webhooks"): every event is a row written in the
+// caller's transaction, together with its webhook deliveries and their jobs, so an event exists exactly when its
+// fact commits and is never lost (an outbox). Each `publish…` is one call at the place where the fact happens.
+import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
 import { queueDeliveries } from '../webhooks/fan-out.js'
 import { initialsOf } from '../partners/views.js'
-import { debtObjects, importObjects, paymentObjects, refundObjects, refundRequestObjects, type EventObjects } from './objects.js'
-import { findEvent, insertEvent, listEvents, type EventRow } from './repository.js'
-import { eventsDb, type EventType } from './tables.js'
+import { debtorNameOf, payerNameOf } from '../partners/service.js'
+import { findEvent, insertEvent, listEvents } from './repository.js'
+import { type EventType } from './tables.js'
+import type { EventRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
+
+
+/** The object an event carries, as it stood when the fact happened, in the back office's view and a partner's. */
+export interface EventObjects { creditor: string | null, data: Record<string, unknown>, partnerData: Record<string, unknown> | null }
 
 /**
- * The module's public surface (DESIGN section 13, STYLE 19): every event is
- * a row written in the caller's transaction, together with its webhook
- * deliveries and their jobs, so an event exists exactly when its fact
- * commits and is never lost. Each `publish…` is one call at the place where
- * the fact happens.
+ * Writes the event and its webhook deliveries in the caller's transaction. The module where the fact happens builds
+ * the objects (payments/events.ts, refunds/events.ts, debts/events.ts). Names are never stored: a payer's or a
+ * debtor's initials are filled in when the event is read or delivered (withNames), so an erasure leaves nothing here.
  */
-type Trx = Transaction<DB>
-
-async function publish (trx: Trx, type: EventType, objects: EventObjects): Promise<string> {
-  const row = await insertEvent(eventsDb(trx), {
+export async function publishEvent (trx: Trx, type: EventType, objects: EventObjects): Promise<string> {
+  const row = await insertEvent(trx, {
     id: uuidv7(),
     type,
     creditor: objects.creditor,
@@ -33,27 +36,6 @@ async function publish (trx: Trx, type: EventType, objects: EventObjects): Promi
 
 export type PaymentEventType = 'payment.succeeded' | 'payment.failed' | 'payment.expired' | 'payment.returned' | 'payment.needs_review'
 
-export async function publishPaymentEvent (trx: Trx, type: PaymentEventType, paymentId: string): Promise<void> {
-  await publish(trx, type, await paymentObjects(trx, paymentId))
-}
-
-export async function publishRefundEvent (trx: Trx, type: 'refund.succeeded' | 'refund.failed', refundId: string): Promise<void> {
-  await publish(trx, type, await refundObjects(trx, refundId))
-}
-
-export async function publishRefundRequestEvent (trx: Trx, type: 'refund_request.submitted' | 'refund_request.decided', requestId: string): Promise<void> {
-  await publish(trx, type, await refundRequestObjects(trx, requestId))
-}
-
-/** The debt's outstanding amount reached zero (a payment, a lowered claim). */
-export async function publishDebtClosed (trx: Trx, debtId: string): Promise<void> {
-  await publish(trx, 'debt.closed', await debtObjects(trx, debtId))
-}
-
-export async function publishImportCompleted (trx: Trx, importId: string): Promise<void> {
-  await publish(trx, 'debt_import.completed', await importObjects(trx, importId))
-}
-
 // --- reading -------------------------------------------------------------------
 
 export type Audience = { kind: 'admin' } | { kind: 'partner', creditors: string[] }
@@ -63,16 +45,13 @@ export interface EventView { id: string, type: EventType, createdAt: string, dat
 async function withNames (deps: { db: Database, pii: PiiCipher }, type: EventType, object: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (type.startsWith('payment.') && 'payerName' in object && typeof object.id === 'string') {
     const paymentId = fromPublicId('payment', object.id)
-    const row = paymentId === null
-      ? undefined
-      : await deps.db.selectFrom('payments').innerJoin('acceptances', 'acceptances.id', 'payments.acceptance_id')
-        .select('acceptances.payer_full_name_encrypted as name').where('payments.id', '=', paymentId).executeTakeFirst()
-    return { ...object, payerName: initialsOf(deps.pii, row?.name) }
+    const name = paymentId === null ? undefined : await payerNameOf(deps.db, paymentId)
+    return { ...object, payerName: initialsOf(deps.pii, name) }
   }
   if (type === 'debt.closed' && typeof object.id === 'string') {
     const debtId = fromPublicId('debt', object.id)
-    const row = debtId === null ? undefined : await deps.db.selectFrom('debts').select('debtor_name_encrypted as name').where('id', '=', debtId).executeTakeFirst()
-    return { ...object, debtorName: initialsOf(deps.pii, row?.name) ?? '' }
+    const name = debtId === null ? undefined : await debtorNameOf(deps.db, debtId)
+    return { ...object, debtorName: initialsOf(deps.pii, name) ?? '' }
   }
   return object
 }
@@ -90,14 +69,13 @@ export async function eventView (deps: { db: Database, pii: PiiCipher }, row: Ev
 
 export async function listEventsPage (deps: { db: Database, pii: PiiCipher }, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
-  const rows = await listEvents(eventsDb(deps.db), {
+  const rows = await listEvents(deps.db, {
     creditors: audience.kind === 'admin' ? null : audience.creditors,
     type: query.type,
     limit,
     startingBefore: query.startingAfter === undefined ? null : fromPublicId('event', query.startingAfter)
   })
-  const data = await Promise.all(rows.slice(0, limit).map(async (row) => await eventView(deps, row, audience.kind)))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
 }
 
 export function eventNotFound (): NotFound {
@@ -107,8 +85,10 @@ export function eventNotFound (): NotFound {
 /** Another creditor's event is not found, like an unknown one. */
 export async function getEvent (deps: { db: Database, pii: PiiCipher }, audience: Audience, publicId: string): Promise<EventView> {
   const id = fromPublicId('event', publicId)
-  const row = id === null ? undefined : await findEvent(eventsDb(deps.db), id)
+  const row = id === null ? undefined : await findEvent(deps.db, id)
   if (row === undefined) throw eventNotFound()
   if (audience.kind === 'partner' && (row.creditor === null || !audience.creditors.includes(row.creditor))) throw eventNotFound()
   return await eventView(deps, row, audience.kind)
 }
+
+export { findEvent }

@@ -1,6 +1,4 @@
-import type { ColumnType, Kysely, Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { ColumnType, Selectable } from 'kysely'
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type Json = ColumnType<Record<string, unknown>, string, string>
@@ -25,10 +23,6 @@ export interface EventsTable {
   created_at: Timestamp
 }
 
-export type EventsDb = DB & { events: EventsTable }
-export type EventsHandle = Kysely<EventsDb> | Transaction<EventsDb>
+export type EventRow = Selectable<EventsTable>
 
-/** Any handle on the app's database, seen with this module's tables. */
-export function eventsDb (db: Database | Transaction<DB>): EventsHandle {
-  return db as unknown as EventsHandle
-}
+export interface EventsTables { events: EventsTable }

@@ -1,15 +1,10 @@
-import { sql, type Expression, type RawBuilder, type Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+// The ledger's tables, read and written only here. Lines are inserted, never
+// changed; the database moves each account's balance in the statement that
+// inserts its lines and refuses every other write to a balance.
+import { sql, type Expression, type RawBuilder } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-
-/**
- * The ledger's tables, read and written only here. Lines are inserted, never
- * changed; the database moves each account's balance in the statement that
- * inserts its lines and refuses every other write to a balance.
- */
 export interface LineRow { entry_id: string, account_id: string, amount: bigint }
 export interface EntryRow { id: string, kind: EntryKind, debt_id: string, payment_id: string | null, reference_type: ReferenceType, reference_id: string }
 

@@ -1,6 +1,23 @@
-import type { Expression, RawBuilder, Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+// The ledger: the only code that moves a balance (docs/ledger.md). Every
+// change is a journal entry whose lines sum to zero; callers lock the debt
+// (and the payment, payment first) before they post, and the ledger locks
+// the debt's receivable account, so postings on one debt take turns and
+// read their balances fresh.
+//
+// Sign convention: debit-positive. receivable (what the debtor owes) and
+// acquirer (what the bank holds for us) are debit-normal, >= 0; claims
+// (the creditors' side of assigned claims) and overpaid (what a payer sent
+// beyond the claim: owed back) are credit-normal, overpaid <= 0.
+//
+// Invariant per debt, kept by every posting: outstanding = max(0, claim -
+// net collected) and overpaid held = max(0, net collected - claim). Money
+// beyond the claim is always counted as the latest money received: a
+// surplus lands on the latest payments, and when the debt can absorb it
+// again (a higher claim, a refund of another payment) the oldest surplus
+// is absorbed first.
+import { CURRENCY } from '../../lib/money.js'
+import type { Expression, RawBuilder } from 'kysely'
+import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
@@ -10,26 +27,6 @@ import {
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 import type { DebtLedger, TrialBalance } from './schemas.js'
 
-/**
- * The ledger: the only code that moves a balance (DESIGN section 10). Every
- * change is a journal entry whose lines sum to zero; callers lock the debt
- * (and the payment, payment first) before they post, and the ledger locks
- * the debt's receivable account, so postings on one debt take turns and
- * read their balances fresh.
- *
- * Sign convention: debit-positive. receivable (what the debtor owes) and
- * acquirer (what the bank holds for us) are debit-normal, >= 0; claims
- * (the creditors' side of assigned claims) and overpaid (what a payer sent
- * beyond the claim: owed back) are credit-normal, overpaid <= 0.
- *
- * Invariant per debt, kept by every posting: outstanding = max(0, claim -
- * net collected) and overpaid held = max(0, net collected - claim). Money
- * beyond the claim is always counted as the latest money received: a
- * surplus lands on the latest payments, and when the debt can absorb it
- * again (a higher claim, a refund of another payment) the oldest surplus
- * is absorbed first.
- */
-type Trx = Transaction<DB>
 export interface Reference { type: ReferenceType, id: string }
 
 export class LedgerError extends Error {}
@@ -260,7 +257,7 @@ export async function trialBalance (db: Database): Promise<TrialBalance> {
   const problems = await inconsistencies(db)
   const total = kinds.reduce((sum, k) => sum + k.balance, 0n)
   return {
-    currency: 'KZT',
+    currency: CURRENCY,
     accounts: ACCOUNT_KINDS.map((kind) => {
       const row = kinds.find((k) => k.kind === kind)
       return { kind, count: row?.count ?? 0, balance: Number(row?.balance ?? 0n) }

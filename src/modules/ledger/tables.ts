@@ -33,7 +33,7 @@ export interface LedgerLinesTable {
   amount: ColumnType<bigint, bigint, never>
 }
 
-export interface LedgerDB {
+export interface LedgerTables {
   ledger_accounts: LedgerAccountsTable
   ledger_entries: LedgerEntriesTable
   ledger_lines: LedgerLinesTable

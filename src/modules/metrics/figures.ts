@@ -1,12 +1,10 @@
+// The figures the database knows, read at scrape time with a handful of
+// aggregate queries on indexed columns.
 import { sql } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { trialBalance } from '../ledger/service.js'
 
-/**
- * The figures the database knows, read at scrape time with a handful of
- * aggregate queries on indexed columns.
- */
 export interface DatabaseFigures {
   payments: Record<string, number>
   stuckPayments: number

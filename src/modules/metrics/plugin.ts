@@ -1,19 +1,17 @@
+// docs/architecture.md, operations: GET /metrics in Prometheus text format. What happens in
+// this process (HTTP requests, bank calls, callbacks) is counted as it
+// happens; what the database knows (payments, refunds, jobs, emails, the
+// ledger) is read at scrape time, so every process reports the same
+// figures and a restart loses none. Each app has its own registry.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { AppConfig } from '../../app.js'
+import type { AppConfig } from '../../config.js'
 import { Unauthenticated } from '../../http/errors.js'
 import { equalInConstantTime } from '../../lib/crypto.js'
 import { problemResponses } from '../../http/schemas.js'
 import { collectDatabaseFigures, type DatabaseFigures } from './figures.js'
 
-/**
- * DESIGN section 14: GET /metrics in Prometheus text format. What happens in
- * this process (HTTP requests, bank calls, callbacks) is counted as it
- * happens; what the database knows (payments, refunds, jobs, emails, the
- * ledger) is read at scrape time, so every process reports the same
- * figures and a restart loses none. Each app has its own registry.
- */
 export interface Metrics {
   registry: Registry
   /** One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how long it took. */
@@ -123,7 +121,7 @@ export default fp(async function metricsPlugin (app: FastifyInstance, { config }
       operationId: 'getMetrics',
       tags: ['Health'],
       summary: 'Prometheus metrics',
-      description: 'Prometheus text format (DESIGN section 14): HTTP request durations by route template and status; payments, refunds and emails by status; ' +
+      description: 'Prometheus text format: HTTP request durations by route template and status; payments, refunds and emails by status; ' +
         'overdue refund requests; bank calls by script and outcome with durations; callbacks by kind and verdict; job queue depth and the oldest runnable ' +
         'job\'s age; webhook deliveries by outcome; ledger consistency. With `METRICS_TOKEN` set, it must be sent as `Authorization: Bearer <token>` (401 otherwise).',
       // open, or the METRICS_TOKEN bearer when one is set

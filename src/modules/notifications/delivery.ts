@@ -1,3 +1,8 @@
+// The worker's part: render the outbox row, hand it to the mail server,
+// record the outcome. graphile-worker retries a failed attempt with its
+// exponential backoff; after MAIL_MAX_ATTEMPTS the row is `failed`, which
+// operators see at GET /v1/admin/mail-outbox?status=failed. In sandbox mode
+// nothing leaves the machine: the row, marked sent, is the mailbox.
 import nodemailer from 'nodemailer'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../../config.js'
@@ -6,17 +11,10 @@ import { containsCardNumber } from '../../lib/card-data.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { toPublicId } from '../../lib/ids.js'
-import { findMail, recordDelivery, type MailRow } from './repository.js'
-import { mailDb } from './tables.js'
+import { findMail, recordDelivery } from './repository.js'
 import { isTemplateName, renderMail, type RenderedMail } from './templates.js'
+import type { MailRow } from './tables.js'
 
-/**
- * The worker's part: render the outbox row, hand it to the mail server,
- * record the outcome. graphile-worker retries a failed attempt with its
- * exponential backoff; after MAIL_MAX_ATTEMPTS the row is `failed`, which
- * operators see at GET /v1/admin/mail-outbox?status=failed. In sandbox mode
- * nothing leaves the machine: the row, marked sent, is the mailbox.
- */
 export interface OutgoingMail {
   from: string
   to: string
@@ -80,7 +78,7 @@ function compose (row: MailRow, deps: DeliveryDeps): { message: RenderedMail, to
   } catch (error) {
     throw new PermanentFailure(error instanceof Error ? error.message : String(error))
   }
-  // defence in depth: no email ever carries card data (DESIGN section 12)
+  // defence in depth: no email ever carries card data (docs/architecture.md, notifications)
   if (containsCardNumber(message.subject) || containsCardNumber(message.text)) throw new PermanentFailure('refused: the message looks like it holds a card number')
   let address: string
   try {
@@ -130,7 +128,7 @@ function keptCopy (row: MailRow, message: RenderedMail, deps: DeliveryDeps): { s
 }
 
 export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }): Promise<void> {
-  const db = mailDb(deps.db)
+  const db = deps.db
   const row = await findMail(db, mailId)
   if (row === undefined || row.status !== 'queued') return
   const publicId = toPublicId('mail', row.id)

@@ -1,19 +1,19 @@
-import type { Insertable, Selectable, Updateable } from 'kysely'
-import type { MailHandle, MailOutboxTable, MailStatus } from './tables.js'
+import type { Insertable, Updateable } from 'kysely'
+import type { MailOutboxTable, MailRow, MailStatus } from './tables.js'
+import type { Handle } from '../../db/database.js'
 
-export type MailRow = Selectable<MailOutboxTable>
 
-export async function insertMail (db: MailHandle, row: Insertable<MailOutboxTable>): Promise<MailRow> {
+export async function insertMail (db: Handle, row: Insertable<MailOutboxTable>): Promise<MailRow> {
   return await db.insertInto('mail_outbox').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findMail (db: MailHandle, id: string, options: { forUpdate?: boolean } = {}): Promise<MailRow | undefined> {
+export async function findMail (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<MailRow | undefined> {
   let query = db.selectFrom('mail_outbox').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
 
-export async function updateMail (db: MailHandle, id: string, changes: Updateable<MailOutboxTable>): Promise<MailRow> {
+export async function updateMail (db: Handle, id: string, changes: Updateable<MailOutboxTable>): Promise<MailRow> {
   return await db.updateTable('mail_outbox').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -23,7 +23,7 @@ export async function updateMail (db: MailHandle, id: string, changes: Updateabl
  * send has changed the recipient and emptied the text, and must not be
  * undone. False when it had.
  */
-export async function recordDelivery (db: MailHandle, row: Pick<MailRow, 'id' | 'recipient_index'>, changes: Updateable<MailOutboxTable>): Promise<boolean> {
+export async function recordDelivery (db: Handle, row: Pick<MailRow, 'id' | 'recipient_index'>, changes: Updateable<MailOutboxTable>): Promise<boolean> {
   const result = await db.updateTable('mail_outbox').set(changes)
     .where('id', '=', row.id).where('status', '=', 'queued').where('recipient_index', '=', row.recipient_index)
     .executeTakeFirst()
@@ -31,12 +31,12 @@ export async function recordDelivery (db: MailHandle, row: Pick<MailRow, 'id' | 
 }
 
 /** The sandbox mailbox: sent messages, the last delivered first. */
-export async function listSent (db: MailHandle, limit: number): Promise<MailRow[]> {
+export async function listSent (db: Handle, limit: number): Promise<MailRow[]> {
   return await db.selectFrom('mail_outbox').selectAll().where('status', '=', 'sent').orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
 }
 
 /** Newest first (ids are UUIDv7); one more than `limit` tells whether a next page exists. */
-export async function listMail (db: MailHandle, filter: { status?: MailStatus, limit: number, startingBefore: string | null }): Promise<MailRow[]> {
+export async function listMail (db: Handle, filter: { status?: MailStatus, limit: number, startingBefore: string | null }): Promise<MailRow[]> {
   let query = db.selectFrom('mail_outbox').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.startingBefore !== null) query = query.where('id', '<', filter.startingBefore)

@@ -1,24 +1,24 @@
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
-import type { Database } from '../../db/database.js'
+// The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email is
+// an outbox row written in the caller's transaction, with the job that
+// delivers it, so a message exists exactly when its fact commits. Each
+// `queue…` function is one call at the place where the fact happens.
+import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { maskEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { enqueueJob } from '../../jobs/queue.js'
-import { emailIndex, payerEmailOf } from '../acceptances/service.js'
-import { findDebt } from '../debts/repository.js'
-import { findPayment, type PaymentRow } from '../payments/repository.js'
-import type { RefundRequestRow, RefundRow } from '../refunds/repository.js'
-import { insertMail, listMail, listSent, type MailRow } from './repository.js'
-import { mailDb, type MailData, type MailStatus } from './tables.js'
+import { payerEmailOf } from '../acceptances/service.js'
+import { emailIndex } from '../../lib/blind-index.js'
+import { findDebt } from '../debts/service.js'
+import { findPayment } from '../payments/service.js'
+import { insertMail, listMail, listSent } from './repository.js'
+import { type MailData, type MailStatus } from './tables.js'
 import { cardEnding, formatAlmatyTime, formatDate, formatTenge, placeholdersOf, type TemplateName } from './templates.js'
+import type { RefundRequestRow, RefundRow } from '../refunds/tables.js'
+import type { PaymentRow } from '../payments/tables.js'
+import type { MailRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
-/**
- * The module's public surface (DESIGN section 12, STYLE 19): every email is
- * an outbox row written in the caller's transaction, with the job that
- * delivers it, so a message exists exactly when its fact commits. Each
- * `queue…` function is one call at the place where the fact happens.
- */
 export const MAIL_DELIVERY_TASK = 'mail-deliver'
 
 /** An address as stored: encrypted with the PII cipher, with its blind index. */
@@ -32,10 +32,10 @@ export function recipientOf (pii: PiiCipher, email: string): MailRecipient {
 const JOB_MAX_ATTEMPTS = 25
 
 /** Queues one message: checks the data against the template, inserts the row and its delivery job. */
-export async function queueMail (trx: Transaction<DB>, message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }): Promise<string> {
+export async function queueMail (trx: Trx, message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }): Promise<string> {
   const missing = placeholdersOf(message.template).filter((name) => message.data[name] === undefined)
   if (missing.length > 0) throw new Error(`mail ${message.template}: no value for ${missing.join(', ')}`)
-  const row = await insertMail(mailDb(trx), {
+  const row = await insertMail(trx, {
     id: uuidv7(),
     template: message.template,
     recipient_encrypted: message.to.encrypted,
@@ -47,25 +47,25 @@ export async function queueMail (trx: Transaction<DB>, message: { template: Temp
   return row.id
 }
 
-async function payerOf (trx: Transaction<DB>, payment: PaymentRow): Promise<MailRecipient> {
+async function payerOf (trx: Trx, payment: PaymentRow): Promise<MailRecipient> {
   const to = await payerEmailOf(trx, payment.acceptance_id)
   if (to === undefined) throw new Error(`payment ${payment.id} has no acceptance`)
   return to
 }
 
-async function contractOf (trx: Transaction<DB>, payment: PaymentRow): Promise<{ contractNumber: string, creditor: string }> {
+async function contractOf (trx: Trx, payment: PaymentRow): Promise<{ contractNumber: string, creditor: string }> {
   const debt = await findDebt(trx, payment.debt_id)
   return { contractNumber: debt?.contract_number ?? '—', creditor: debt?.creditor ?? '—' }
 }
 
-async function paymentOf (trx: Transaction<DB>, paymentId: string): Promise<PaymentRow> {
+async function paymentOf (trx: Trx, paymentId: string): Promise<PaymentRow> {
   const payment = await findPayment(trx, paymentId)
   if (payment === undefined) throw new Error(`no payment ${paymentId}`)
   return payment
 }
 
 /** After a success is settled: the receipt to the payer (amount, contract, creditor, date, bank id, requisites). */
-export async function queuePaymentReceipt (trx: Transaction<DB>, paymentId: string): Promise<void> {
+export async function queuePaymentReceipt (trx: Trx, paymentId: string): Promise<void> {
   const payment = await paymentOf(trx, paymentId)
   const { contractNumber, creditor } = await contractOf(trx, payment)
   await queueMail(trx, {
@@ -86,7 +86,7 @@ export async function queuePaymentReceipt (trx: Transaction<DB>, paymentId: stri
 type RequestFacts = Pick<RefundRequestRow, 'id' | 'payment_id' | 'amount' | 'created_at' | 'status' | 'response_text' | 'decided_at' | 'due_at'>
 
 /** What every message about a refund request names. */
-async function requestFacts (trx: Transaction<DB>, request: RequestFacts, payment: Awaited<ReturnType<typeof paymentOf>>): Promise<Record<string, string>> {
+async function requestFacts (trx: Trx, request: RequestFacts, payment: Awaited<ReturnType<typeof paymentOf>>): Promise<Record<string, string>> {
   return {
     refundRequestId: toPublicId('refundRequest', request.id),
     paymentId: toPublicId('payment', payment.id),
@@ -96,7 +96,7 @@ async function requestFacts (trx: Transaction<DB>, request: RequestFacts, paymen
 }
 
 /** offer cl. 5: the client's written request is acknowledged. */
-export async function queueRefundRequestReceived (trx: Transaction<DB>, request: RequestFacts): Promise<void> {
+export async function queueRefundRequestReceived (trx: Trx, request: RequestFacts): Promise<void> {
   const payment = await paymentOf(trx, request.payment_id)
   await queueMail(trx, {
     template: 'refund-request-received',
@@ -106,7 +106,7 @@ export async function queueRefundRequestReceived (trx: Transaction<DB>, request:
 }
 
 /** offer cl. 5: the agency's official answer, approved or rejected, with the operator's text. */
-export async function queueRefundAnswer (trx: Transaction<DB>, request: RequestFacts): Promise<void> {
+export async function queueRefundAnswer (trx: Trx, request: RequestFacts): Promise<void> {
   if (request.status === 'submitted') throw new Error('a refund request without a decision has no answer')
   const payment = await paymentOf(trx, request.payment_id)
   await queueMail(trx, {
@@ -123,7 +123,7 @@ export async function queueRefundAnswer (trx: Transaction<DB>, request: RequestF
 }
 
 /** The bank returned the money (a refund the client asked for, or the agency's return, offer cl. 8). */
-export async function queueRefundPaid (trx: Transaction<DB>, refund: Pick<RefundRow, 'id' | 'payment_id' | 'amount' | 'kind'>): Promise<void> {
+export async function queueRefundPaid (trx: Trx, refund: Pick<RefundRow, 'id' | 'payment_id' | 'amount' | 'kind'>): Promise<void> {
   const payment = await paymentOf(trx, refund.payment_id)
   await queueMail(trx, {
     template: 'refund-paid',
@@ -140,8 +140,8 @@ export async function queueRefundPaid (trx: Transaction<DB>, refund: Pick<Refund
   })
 }
 
-/** DESIGN section 7: the one-time code of a consent withdrawal, to the address the request names. */
-export async function queuePrivacyVerificationCode (trx: Transaction<DB>, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date }): Promise<void> {
+/** docs/architecture.md, personal data: the one-time code of a consent withdrawal, to the address the request names. */
+export async function queuePrivacyVerificationCode (trx: Trx, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date }): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-verification-code',
     to: recipientOf(pii, message.email),
@@ -154,7 +154,7 @@ export async function queuePrivacyVerificationCode (trx: Transaction<DB>, pii: P
  * erasure has already run: the address is kept only until the message is
  * handed over (delivered or given up), then erased too.
  */
-export async function queueDestructionConfirmation (trx: Transaction<DB>, to: MailRecipient, confirmation: { requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string }): Promise<void> {
+export async function queueDestructionConfirmation (trx: Trx, to: MailRecipient, confirmation: { requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string }): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-destruction-confirmation',
     to,
@@ -193,12 +193,12 @@ export interface OutboxEntry {
 /** For operators: what was sent, what waits, what failed; the recipient masked. */
 export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, query: { status?: MailStatus, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
-  const rows = await listMail(mailDb(deps.db), {
+  const rows = await listMail(deps.db, {
     status: query.status,
     limit,
     startingBefore: query.startingAfter === undefined ? null : fromPublicId('mail', query.startingAfter)
   })
-  const data: OutboxEntry[] = rows.slice(0, limit).map((row) => ({
+  return toPage(rows, limit, (shown) => shown.map((row): OutboxEntry => ({
     id: toPublicId('mail', row.id),
     template: row.template,
     recipient: maskEmail(decryptedRecipient(deps.pii, row)),
@@ -208,15 +208,14 @@ export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, qu
     nextAttemptAt: row.status === 'queued' ? (row.next_attempt_at?.toISOString() ?? null) : null,
     createdAt: row.created_at.toISOString(),
     sentAt: row.sent_at?.toISOString() ?? null
-  }))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  })))
 }
 
 export const MAILBOX_LIMIT = 200
 
 /** MAIL_MODE=sandbox: the development mailbox is the sent rows, the last delivered first, the recipient in clear. */
 export async function listSandboxMailbox (deps: { db: Database, pii: PiiCipher }, limit: number) {
-  const rows = await listSent(mailDb(deps.db), Math.min(limit, MAILBOX_LIMIT))
+  const rows = await listSent(deps.db, Math.min(limit, MAILBOX_LIMIT))
   return {
     messages: rows.map((row) => ({
       id: toPublicId('mail', row.id),

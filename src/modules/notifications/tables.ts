@@ -1,6 +1,4 @@
-import type { ColumnType, Kysely, Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { ColumnType, Selectable } from 'kysely'
 
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -29,11 +27,6 @@ export interface MailOutboxTable {
   erase_recipient_after_delivery: ColumnType<boolean, boolean | undefined, boolean>
 }
 
-/** The app's tables plus this module's own (src/db/types.ts stays as it is). */
-export type MailDb = DB & { mail_outbox: MailOutboxTable }
-export type MailHandle = Kysely<MailDb> | Transaction<MailDb>
+export type MailRow = Selectable<MailOutboxTable>
 
-/** Any handle on the app's database, seen with the outbox table. */
-export function mailDb (db: Database | Transaction<DB>): MailHandle {
-  return db as unknown as MailHandle
-}
+export interface NotificationsTables { mail_outbox: MailOutboxTable }

@@ -1,15 +1,13 @@
+// The messages, one file each in ./templates (Russian, plain text): a first
+// line `Subject: …`, a blank line, the body. `{{name}}` is replaced by the
+// message's data or by the agency's requisites (`{{agency.name}}`, …); an
+// unknown name is an error, never an empty hole. Every body ends with
+// ./templates/_footer.txt: the agency's name and support contacts (offer
+// cl. 10, 25).
 import { readFileSync } from 'node:fs'
 import type { AgencyRequisites } from '../../config.js'
 import type { MailData } from './tables.js'
 
-/**
- * The messages, one file each in ./templates (Russian, plain text): a first
- * line `Subject: …`, a blank line, the body. `{{name}}` is replaced by the
- * message's data or by the agency's requisites (`{{agency.name}}`, …); an
- * unknown name is an error, never an empty hole. Every body ends with
- * ./templates/_footer.txt: the agency's name and support contacts (offer
- * cl. 10, 25).
- */
 export const TEMPLATES = [
   'payment-receipt',
   'refund-request-received',

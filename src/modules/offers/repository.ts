@@ -1,11 +1,9 @@
-import { sql, type Transaction, type Selectable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, OffersTable } from '../../db/types.js'
+import { sql } from 'kysely'
+import type { Handle, Trx } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
 import type { Offer } from './schemas.js'
+import type { OfferRow } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type OfferRow = Selectable<OffersTable>
 
 export function toOffer (row: OfferRow): Offer {
   return {
@@ -30,7 +28,7 @@ export async function findOfferVersion (db: Handle, language: string, version: n
 }
 
 /** Serialises publishers of one language so two never take the same version number. */
-export async function lockOfferLanguage (trx: Transaction<DB>, language: string): Promise<void> {
+export async function lockOfferLanguage (trx: Trx, language: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext(${`offers:${language}`}))`.execute(trx)
 }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import { NotFound } from '../../http/errors.js'
 import { uuidv7, toPublicId } from '../../lib/ids.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import { findCurrentOffer, findOfferVersion, insertOffer, lockOfferLanguage, toOffer } from './repository.js'
 import type { Offer, PublishOfferInput } from './schemas.js'
 
@@ -45,3 +45,5 @@ export async function publishOffer (db: Database, actor: Actor, input: PublishOf
     return toOffer(row)
   })
 }
+
+export { findCurrentOffer } from './repository.js'

@@ -1,17 +1,13 @@
-import { sql, type Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, PaymentStatus } from '../../db/types.js'
+// The partner's window on payments and debts: every query is bounded by the
+// key's creditors (the debt's creditor as spelled in the portfolio), so
+// another creditor's object is simply not found.
+import { sql } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import { outstandingSql } from '../ledger/service.js'
-import type { PaymentRow } from '../payments/repository.js'
-import type { DebtRow } from '../debts/repository.js'
 import type { DebtAmounts, DebtFacts } from './views.js'
+import type { DebtRow } from '../debts/tables.js'
+import type { PaymentRow, PaymentStatus } from '../payments/tables.js'
 
-/**
- * The partner's window on payments and debts: every query is bounded by the
- * key's creditors (the debt's creditor as spelled in the portfolio), so
- * another creditor's object is simply not found.
- */
-type Handle = Database | Transaction<DB>
 export type PartnerPaymentRow = PaymentRow & DebtFacts & { payer_name_encrypted: string | null }
 
 function paymentsOf (db: Handle, creditors: string[]) {
@@ -73,4 +69,17 @@ export async function amountsOfDebts (db: Handle, debtIds: string[]): Promise<Ma
     else entry.collected = BigInt(row.total)
   }
   return amounts
+}
+
+/** The payer's name (encrypted) of a payment, for the initials an event shows when it is read. */
+export async function payerNameOf (db: Handle, paymentId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('payments').innerJoin('acceptances', 'acceptances.id', 'payments.acceptance_id')
+    .select('acceptances.payer_full_name_encrypted as name').where('payments.id', '=', paymentId).executeTakeFirst()
+  return row?.name
+}
+
+/** The debtor's name (encrypted) of a debt, likewise. */
+export async function debtorNameOf (db: Handle, debtId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('debts').select('debtor_name_encrypted as name').where('id', '=', debtId).executeTakeFirst()
+  return row?.name
 }

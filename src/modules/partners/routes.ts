@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
-import { recordAudit } from '../audit/repository.js'
+import { recordAudit } from '../audit/service.js'
 import { EventParams, EventQuery, EventSchema } from '../events/schemas.js'
 import { getEvent, listEventsPage } from '../events/service.js'
 import adminEventRoutes from '../events/routes.js'
@@ -12,7 +12,7 @@ import { PartnerDebtQuery, PartnerDebtSchema, PartnerPaymentQuery, PartnerPaymen
 import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './service.js'
 
 /**
- * DESIGN section 13 under `/v1`: the partner API (`/partner/…`, a partner
+ * docs/architecture.md, partners, events and webhooks under `/v1`: the partner API (`/partner/…`, a partner
  * key, its creditors only) and the back office's side of the same things
  * (`/admin/events`, `/admin/webhook-endpoints`, `/admin/reports`).
  */
@@ -30,7 +30,7 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const auth = AUTH_PROBLEMS
   const creditorsOf = (request: { principal: { creditors: string[] } | null }): string[] => request.principal?.creditors ?? []
 
-  // Every partner action is audit-logged (DESIGN section 9): the changes in
+  // Every partner action is audit-logged (docs/architecture.md, back office): the changes in
   // their own transaction (webhook endpoints), the reads here, once answered.
   app.addHook('onResponse', async (request, reply) => {
     if (request.principal === null || request.method !== 'GET') return

@@ -1,19 +1,18 @@
+// The partner API (docs/architecture.md, partners, events and webhooks): a creditor's own debts and payments,
+// nothing else. Another creditor's payment answers the very 404 of an
+// unknown one, so ids tell a partner nothing about other creditors.
 import type { Database } from '../../db/database.js'
-import type { PaymentStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { normalizeContractNumber } from '../../lib/names.js'
-import { paymentNotFound } from '../payments/service.js'
-import type { DebtRow } from '../debts/repository.js'
+import { paymentNotFound } from '../payments/views.js'
 import { amountsOfDebts, findCreditorPayment, listCreditorDebts, listCreditorPayments, type PartnerPaymentRow } from './repository.js'
 import { initialsOf, toPartnerDebt, toPartnerPayment } from './views.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
+import type { DebtRow } from '../debts/tables.js'
+import type { PaymentStatus } from '../payments/tables.js'
+import { toPage } from '../../lib/page.js'
 
-/**
- * The partner API (DESIGN section 13): a creditor's own debts and payments,
- * nothing else. Another creditor's payment answers the very 404 of an
- * unknown one, so ids tell a partner nothing about other creditors.
- */
 interface Deps { db: Database, pii: PiiCipher }
 
 function view (deps: Deps, row: PartnerPaymentRow): PartnerPayment {
@@ -29,8 +28,7 @@ export async function listPartnerPayments (deps: Deps, creditors: string[], quer
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
   })
-  const data = rows.slice(0, limit).map((row) => view(deps, row))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map((row) => view(deps, row)))
 }
 
 export async function getPartnerPayment (deps: Deps, creditors: string[], publicId: string): Promise<PartnerPayment> {
@@ -48,8 +46,11 @@ export async function listPartnerDebts (deps: Deps, creditors: string[], query: 
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
   })
-  const page = rows.slice(0, limit)
-  const amounts = await amountsOfDebts(deps.db, page.map((r) => r.id))
-  const data: PartnerDebt[] = page.map((row) => toPartnerDebt(row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown): Promise<PartnerDebt[]> => {
+    const amounts = await amountsOfDebts(deps.db, shown.map((r) => r.id))
+    return shown.map((row) => toPartnerDebt(row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)))
+  })
 }
+
+// What the events module reads of the partner view: a payment with its debt's facts, debts with their amounts, names.
+export { amountsOfDebts, debtorNameOf, findPaymentWithDebt, listCreditorDebts, payerNameOf } from './repository.js'

@@ -1,17 +1,16 @@
+// What a partner may see of a person (docs/architecture.md, partners, events and webhooks): initials only
+// ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
+// Initials are all that event payloads ever hold of a name, too.
+import { CURRENCY, moneyOf } from '../../lib/money.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
-import type { PaymentRow } from '../payments/repository.js'
-import type { RefundRow } from '../refunds/repository.js'
-import type { DebtRow } from '../debts/repository.js'
-import { ERASED } from '../privacy/erasure.js'
+import { ERASED } from '../privacy/erased.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
+import type { PaymentRow } from '../payments/tables.js'
+import type { RefundRow } from '../refunds/tables.js'
+import type { DebtRow } from '../debts/tables.js'
 
-/**
- * What a partner may see of a person (DESIGN section 13): initials only
- * ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
- * Initials are all that event payloads ever hold of a name, too.
- */
 export function initials (name: string): string | null {
   if (name === ERASED) return null
   const parts = normalizeName(name).split(' ').filter((p) => p !== '')
@@ -36,7 +35,7 @@ export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: s
     id: toPublicId('payment', row.id),
     status: row.status,
     amount: Number(row.amount),
-    currency: 'KZT',
+    currency: CURRENCY,
     refundedAmount: Number(row.refunded_amount),
     debtId: toPublicId('debt', row.debt_id),
     contractNumber: debt.contract_number,
@@ -53,10 +52,6 @@ export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: s
 
 export interface DebtAmounts { claim: bigint, collected: bigint }
 
-function money (amount: bigint): { amount: number, currency: 'KZT' } {
-  return { amount: Number(amount), currency: 'KZT' }
-}
-
 export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: string | null): PartnerDebt {
   return {
     id: toPublicId('debt', row.id),
@@ -64,9 +59,9 @@ export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: s
     creditor: row.creditor,
     debtorName: debtorName ?? '',
     status: row.status,
-    claimAmount: money(amounts.claim),
-    collectedAmount: money(amounts.collected),
-    outstanding: money(row.outstanding),
+    claimAmount: moneyOf(amounts.claim),
+    collectedAmount: moneyOf(amounts.collected),
+    outstanding: moneyOf(row.outstanding),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }

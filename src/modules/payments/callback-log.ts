@@ -1,20 +1,18 @@
+// The log of callbacks whose signature is not the bank's. Anyone can send
+// them, so what they cost is bounded: a digest of at most a few KB instead
+// of the body (the parameter names, the first characters of each value, a
+// SHA-256 of all of it), at most INVALID_PER_HOUR rows an hour, and rows
+// older than INVALID_RETENTION are dropped as new ones arrive. Enough to
+// diagnose a misconfigured secret or see an attack; never 1 MB a row.
+// Worst case: 100 an hour for 30 days, about 72 000 rows of ~4 KB.
+// The digest is encrypted like the raw callbacks: values may hold the
+// payer's contacts.
 import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { isPersonalParam, WITHHELD } from '../../bank/callbacks.js'
 import { countRecentInvalidCallbacks, insertCallback, purgeOldInvalidCallbacks } from './repository.js'
 
-/**
- * The log of callbacks whose signature is not the bank's. Anyone can send
- * them, so what they cost is bounded: a digest of at most a few KB instead
- * of the body (the parameter names, the first characters of each value, a
- * SHA-256 of all of it), at most INVALID_PER_HOUR rows an hour, and rows
- * older than INVALID_RETENTION are dropped as new ones arrive. Enough to
- * diagnose a misconfigured secret or see an attack; never 1 MB a row.
- * Worst case: 100 an hour for 30 days, about 72 000 rows of ~4 KB.
- * The digest is encrypted like the raw callbacks: values may hold the
- * payer's contacts.
- */
 export const INVALID_PER_HOUR = 100
 export const INVALID_RETENTION_SECONDS = 30 * 24 * 3600
 const MAX_NAMES = 64
@@ -39,7 +37,7 @@ export function callbackDigest (params: Record<string, string>): CallbackDigest 
   let budget = MAX_TOTAL_CHARS
   let truncated = names.length > MAX_NAMES
   for (const name of names.slice(0, MAX_NAMES)) {
-    // the payer's contacts are not kept, even as a prefix (DESIGN section 7)
+    // the payer's contacts are not kept, even as a prefix (docs/architecture.md, personal data)
     const full = isPersonalParam(name) ? WITHHELD : (params[name] ?? '')
     const key = name.slice(0, MAX_NAME_CHARS)
     const value = full.slice(0, MAX_VALUE_CHARS)

@@ -25,7 +25,7 @@ export const CallbackBody = Type.Record(
 )
 const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formbody)
-  const deps = { db: app.db, pii: app.pii, secretKey: app.config.bank.secretKey, log: app.log }
+  const deps = { db: app.db, pii: app.pii, bank: app.bank, log: app.log }
   const Xml = Type.String({ description: '`<response><pg_status>ok|rejected|error</pg_status><pg_description/><pg_salt/><pg_sig/></response>`, signed' })
 
   for (const kind of ['check', 'result'] as CallbackKind[]) {

@@ -1,12 +1,10 @@
+// A payment's client secret (Stripe's `client_secret` pattern): returned once
+// by POST /v1/payments, presented as `X-Client-Secret` to read what names the
+// payer (the receipt). Only its SHA-256 is stored: a database dump does not
+// open receipts. 24 random bytes = 192 bits: not guessable, so a plain hash
+// (no salt, no slow KDF) is enough.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 
-/**
- * A payment's client secret (Stripe's `client_secret` pattern): returned once
- * by POST /v1/payments, presented as `X-Client-Secret` to read what names the
- * payer (the receipt). Only its SHA-256 is stored: a database dump does not
- * open receipts. 24 random bytes = 192 bits: not guessable, so a plain hash
- * (no salt, no slow KDF) is enough.
- */
 const SECRET_BYTES = 24
 
 export function newClientSecret (paymentPublicId: string): { secret: string, hash: string } {

@@ -1,27 +1,26 @@
+// Reconciliation, as Hyperswitch's PSync and Kill Bill's Janitor do it: a
+// pending payment is asked about at the bank (get_status3.php) on a
+// schedule kept on the payment itself: RECONCILE_AFTER_SECONDS after it
+// started (at once after a timed-out init), then with a doubling backoff
+// capped at MAX_WAIT_SECONDS, and at its lifetime before anything expires
+// it: money the bank took is never marked expired, and a payer whose
+// result callback was lost (our crash, the network) is credited within
+// about RECONCILE_AFTER_SECONDS. Runs take the earliest due first and push
+// each one asked behind the others, so stuck payments never starve new
+// ones; a flagged payment (needsReview) is an operator's and is skipped.
+// A run is bounded: at most `batch` payments and about RUN_BUDGET_MS of
+// bank calls; the rest are due again at the next run (every minute).
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
-import { BankProtocolError, BankRejectedError, BankUnavailableError, type BankProvider, type PaymentStatusResult } from '../../bank/provider.js'
+import { BankError, type BankProvider, type PaymentStatusResult } from '../../bank/provider.js'
 import { completeBankReportedRefund, completePendingBankReportedRefunds, recordBankReportedRefund } from '../refunds/bank-reported.js'
-import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
+import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { expirePayment, settleFailure, settleSuccess } from './settlement.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
+import type { PaymentRow } from './tables.js'
 
-/**
- * Reconciliation, as Hyperswitch's PSync and Kill Bill's Janitor do it: a
- * pending payment is asked about at the bank (get_status3.php) on a
- * schedule kept on the payment itself: RECONCILE_AFTER_SECONDS after it
- * started (at once after a timed-out init), then with a doubling backoff
- * capped at MAX_WAIT_SECONDS, and at its lifetime before anything expires
- * it: money the bank took is never marked expired, and a payer whose
- * result callback was lost (our crash, the network) is credited within
- * about RECONCILE_AFTER_SECONDS. Runs take the earliest due first and push
- * each one asked behind the others, so stuck payments never starve new
- * ones; a flagged payment (needsReview) is an operator's and is skipped.
- * A run is bounded: at most `batch` payments and about RUN_BUDGET_MS of
- * bank calls; the rest are due again at the next run (every minute).
- */
 export const DEFAULT_RECONCILE_AFTER_SECONDS = 120
 const MAX_WAIT_SECONDS = 3600
 const BATCH = 50
@@ -56,7 +55,7 @@ async function reconcileGuarded (deps: ReconcileDeps, payment: PaymentRow, now: 
     return await reconcileOne(deps, payment, now)
   } catch (error) {
     // Whatever the bank could not tell us now, it may tell the next check (already scheduled).
-    if (!(error instanceof BankUnavailableError || error instanceof BankRejectedError || error instanceof BankProtocolError)) throw error
+    if (!(error instanceof BankError)) throw error
     deps.log.warn({ err: error, paymentId: toPublicId('payment', payment.id), attempts: payment.check_attempts }, 'reconciliation: no answer from the bank, will ask again')
     return 'skipped'
   }

@@ -1,11 +1,7 @@
-import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { BankCallbacksTable, DB, PaymentEventsTable, PaymentStatus, PaymentsTable } from '../../db/types.js'
+import { sql, type Insertable, type Updateable } from 'kysely'
+import type { Handle, Trx } from '../../db/database.js'
+import type { BankCallbackRow, BankCallbacksTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type PaymentRow = Selectable<PaymentsTable>
-export type PaymentEventRow = Selectable<PaymentEventsTable>
-export type BankCallbackRow = Selectable<BankCallbacksTable>
 
 export async function insertPayment (db: Handle, row: Insertable<PaymentsTable>): Promise<PaymentRow> {
   return await db.insertInto('payments').values(row).returningAll().executeTakeFirstOrThrow()
@@ -53,7 +49,7 @@ export async function recordRefusal (db: Handle, row: { acceptance_id: string, r
 // --- callbacks ---------------------------------------------------------------
 
 /** Serialises handlers of one callback (the bank may send it many times at once). */
-export async function lockCallbackKey (trx: Transaction<DB>, dedupeKey: string): Promise<void> {
+export async function lockCallbackKey (trx: Trx, dedupeKey: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${dedupeKey}, 0))`.execute(trx)
 }
 
@@ -157,4 +153,14 @@ export async function claimPaymentsToReconcile (db: Handle, now: Date, limit: nu
 export async function checkSoon (db: Handle, paymentId: string, at: Date): Promise<void> {
   await db.updateTable('payments').set({ next_check_at: at })
     .where('id', '=', paymentId).where('status', '=', 'pending').execute()
+}
+
+/** Locks every payment of these debts, in id order. */
+export async function lockPaymentRowsOfDebts (trx: Trx, debtIds: string[]): Promise<void> {
+  await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
+}
+
+/** Sets the payment aside for an operator, whatever its status. */
+export async function flagForReview (trx: Trx, id: string, reason: string): Promise<void> {
+  await trx.updateTable('payments').set({ needs_review: true, review_reason: reason, updated_at: new Date() }).where('id', '=', id).execute()
 }

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto'
 import { formatMinorUnits } from '../../lib/money.js'
-import type { PaymentStatus } from '../../db/types.js'
+import type { PaymentStatus } from './tables.js'
 
 export interface ResultView {
   paymentId: string

@@ -1,11 +1,9 @@
+// offer cl. 8: the agency may refuse a suspicious payment. Each rule is a
+// configurable limit (RISK_*) whose default never stops an ordinary payer.
 import type { Database } from '../../db/database.js'
 import type { Config } from '../../config.js'
 import { countPaymentsSince } from './repository.js'
 
-/**
- * offer cl. 8: the agency may refuse a suspicious payment. Each rule is a
- * configurable limit (RISK_*) whose default never stops an ordinary payer.
- */
 export interface RiskSubject { ipIndex: string, iinIndex: string, emailIndex: string, amount: bigint }
 
 export type RefusalReason = 'amount_over_limit' | 'too_many_payments_ip' | 'too_many_payments_iin' | 'too_many_payments_email' | 'too_many_failed_attempts'

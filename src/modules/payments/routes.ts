@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { idempotencyHeaders } from '../../http/idempotency.js'
 import { pageOf, problemResponses } from '../../http/schemas.js'
-import { getAdminPayment, listAdminPayments } from './admin.js'
+import { getAdminPayment, listAdminPayments } from './back-office.js'
 import {
   AdminPaymentDetailSchema, AdminPaymentQuery, AdminPaymentSchema, CreatedPaymentSchema, CreatePaymentBody,
   PaymentParams, PaymentSchema, ReceiptHeaders, ReceiptSchema, ResultPageQuery, TimelineEntrySchema

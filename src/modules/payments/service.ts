@@ -1,20 +1,22 @@
+import { CURRENCY, moneyOf } from '../../lib/money.js'
 import type { FastifyBaseLogger } from 'fastify'
-import type { Database } from '../../db/database.js'
+import type { Database, Trx } from '../../db/database.js'
 import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
+import { ipIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { BadGateway, Conflict, Forbidden, NotFound, Unprocessable } from '../../http/errors.js'
+import { BadGateway, Conflict, Forbidden, Unprocessable } from '../../http/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
-import { assertConsentActive, findFreshAcceptance } from '../acceptances/service.js'
-import { findAcceptance } from '../acceptances/repository.js'
-import { findDebt } from '../debts/repository.js'
-import { agencyOf } from '../agency/schemas.js'
-import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment, type PaymentRow } from './repository.js'
+import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
+import { findDebt } from '../debts/service.js'
+import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment } from './repository.js'
 import { assessRisk } from './risk.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
 import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
-import type { CreatedPayment, CreatePaymentInput, Payment, Receipt } from './schemas.js'
+import type { CreatedPayment, CreatePaymentInput, Receipt } from './schemas.js'
+import type { PaymentRow } from './tables.js'
+import { paymentNotFound, paymentPurpose, toPayment } from './views.js'
 
 export interface PaymentDeps {
   db: Database
@@ -24,26 +26,7 @@ export interface PaymentDeps {
   log: FastifyBaseLogger
 }
 
-export function toPayment (row: PaymentRow): Payment {
-  return {
-    id: toPublicId('payment', row.id),
-    status: row.status,
-    amount: Number(row.amount),
-    currency: 'KZT',
-    refundedAmount: Number(row.refunded_amount),
-    overpaidAmount: Number(row.overpaid_amount),
-    debtId: toPublicId('debt', row.debt_id),
-    createdAt: row.created_at.toISOString(),
-    expiresAt: row.expires_at.toISOString(),
-    paidAt: row.paid_at?.toISOString() ?? null,
-    cardMask: row.card_mask,
-    failureCode: row.failure_code
-  }
-}
 
-export function paymentNotFound (): NotFound {
-  return new NotFound('payment_not_found', 'No payment with this id')
-}
 
 export async function findPaymentByPublicId (db: Database, publicId: string): Promise<PaymentRow> {
   const id = fromPublicId('payment', publicId)
@@ -85,14 +68,14 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   const min = deps.config.payments.minAmount
   if (amount < min) throw new Unprocessable('amount_below_minimum', `The minimum payment is ${min} tiyn`, { minimumAmount: Number(min) }, [{ path: 'body.amount', message: `must be at least ${min}` }])
   if (amount > debt.outstanding) {
-    throw new Unprocessable('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { outstanding: { amount: Number(debt.outstanding), currency: 'KZT' } }, [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }])
+    throw new Unprocessable('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { outstanding: moneyOf(debt.outstanding) }, [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }])
   }
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
   const urls = returnUrls(deps.config, publicId, input.returnUrl)
   const clientSecret = newClientSecret(publicId)
   const subject = {
-    ipIndex: deps.pii.blindIndex(`ip:${ctx.ip}`),
+    ipIndex: ipIndex(deps.pii, ctx.ip),
     iinIndex: debt.debtor_iin_index,
     emailIndex: acceptance.payer_email_index,
     amount
@@ -116,7 +99,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
       acceptance_id: acceptance.id,
       debt_id: debt.id,
       amount,
-      currency: 'KZT',
+      currency: CURRENCY,
       return_url: input.returnUrl ?? null,
       ip_index: subject.ipIndex,
       iin_index: subject.iinIndex,
@@ -134,8 +117,8 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     init = await deps.bank.initPayment({
       orderId: publicId,
       amount,
-      currency: 'KZT',
-      description: `Погашение задолженности по договору ${debt.contract_number}`,
+      currency: CURRENCY,
+      description: paymentPurpose(debt.contract_number),
       lifetimeSeconds: deps.config.payments.lifetimeSeconds,
       checkUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/check`,
       resultUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/result`,
@@ -167,7 +150,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
     await updatePayment(trx, id, ['pending', 'succeeded', 'failed', 'expired'], { bank_payment_id: init.bankPaymentId, redirect_url: init.redirectUrl })
     await recordEvent(trx, id, 'initiated', { bankPaymentId: init.bankPaymentId })
   })
-  return { id: publicId, status: 'pending', amount: Number(amount), currency: 'KZT', debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString(), clientSecret: clientSecret.secret }
+  return { id: publicId, status: 'pending', amount: Number(amount), currency: CURRENCY, debtId: toPublicId('debt', debt.id), redirectUrl: init.redirectUrl, expiresAt: expiresAt.toISOString(), clientSecret: clientSecret.secret }
 }
 
 /**
@@ -185,7 +168,7 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
   const acceptance = await findAcceptance(deps.db, payment.acceptance_id)
   const debt = await findDebt(deps.db, payment.debt_id)
   if (acceptance === undefined || debt === undefined) throw paymentNotFound()
-  const { name, bin, iban, bank, bic, address, supportEmail } = agencyOf(deps.config.agency)
+  const { name, bin, iban, bank, bic, address, supportEmail } = deps.config.agency
   return {
     paymentId: publicId,
     status: payment.status,
@@ -193,8 +176,8 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
     payerName: deps.pii.decrypt(acceptance.payer_full_name_encrypted),
     contractNumber: debt.contract_number,
     creditor: debt.creditor,
-    purpose: `Погашение задолженности по договору ${debt.contract_number}`,
-    amount: { amount: Number(payment.amount), currency: 'KZT' },
+    purpose: paymentPurpose(debt.contract_number),
+    amount: moneyOf(payment.amount),
     refundedAmount: Number(payment.refunded_amount),
     paidAt: payment.paid_at.toISOString(),
     bankPaymentId: payment.bank_payment_id,
@@ -213,5 +196,18 @@ export async function getResultPage (deps: Pick<PaymentDeps, 'db' | 'config'>, p
     paidAt: payment.paid_at,
     agencyName: deps.config.agency.name,
     website: deps.config.agency.website
+  })
+}
+
+export { toPayment, paymentNotFound }
+
+// What other modules read and record of a payment (refunds, receipts): the row, and a line in its own history.
+export { findPayment, recordEvent as recordPaymentEvent } from './repository.js'
+
+/** A refund or a return was paid out: the payment's refunded total grows; a return also marks it returned. */
+export async function recordRefundPaid (trx: Trx, payment: PaymentRow, amount: bigint, kind: 'refund' | 'return' | 'bank_reported'): Promise<void> {
+  await updatePayment(trx, payment.id, [payment.status], {
+    refunded_amount: payment.refunded_amount + amount,
+    ...(kind === 'return' ? { status: 'returned' } : {})
   })
 }

@@ -1,17 +1,15 @@
-import type { Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
-import { findDebt } from '../debts/repository.js'
+// What the bank says happened, applied exactly once, under a row lock on the
+// payment (then the debt: always in that order). Shared by the result
+// callback and the reconciliation job, so both tell the same story.
+import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
-import { findPayment, recordEvent, updatePayment, type PaymentRow } from './repository.js'
+import { findPayment, recordEvent, updatePayment } from './repository.js'
 import { queuePaymentReceipt } from '../notifications/service.js'
-import { publishPaymentEvent } from '../events/service.js'
+import { publishPaymentEvent } from './events.js'
+import type { PaymentRow } from './tables.js'
+import type { Trx } from '../../db/database.js'
 
-/**
- * What the bank says happened, applied exactly once, under a row lock on the
- * payment (then the debt: always in that order). Shared by the result
- * callback and the reconciliation job, so both tell the same story.
- */
 export interface BankSuccess {
   amount: bigint
   currency: string
@@ -23,7 +21,7 @@ export interface BankSuccess {
 
 export type SuccessOutcome = 'paid' | 'already_paid' | 'mismatch' | 'unknown_payment'
 
-export async function settleSuccess (trx: Transaction<DB>, paymentId: string, success: BankSuccess): Promise<SuccessOutcome> {
+export async function settleSuccess (trx: Trx, paymentId: string, success: BankSuccess): Promise<SuccessOutcome> {
   const payment = await findPayment(trx, paymentId, { forUpdate: true })
   if (payment === undefined) return 'unknown_payment'
   if (payment.status === 'succeeded' || payment.status === 'returned') {
@@ -66,7 +64,7 @@ export async function settleSuccess (trx: Transaction<DB>, paymentId: string, su
   return 'paid'
 }
 
-export async function settleFailure (trx: Transaction<DB>, paymentId: string, failure: { failureCode: string, source: 'callback' | 'reconciliation' }): Promise<PaymentRow | undefined> {
+export async function settleFailure (trx: Trx, paymentId: string, failure: { failureCode: string, source: 'callback' | 'reconciliation' }): Promise<PaymentRow | undefined> {
   const payment = await findPayment(trx, paymentId, { forUpdate: true })
   if (payment === undefined) return undefined
   if (payment.status !== 'pending') {
@@ -79,24 +77,9 @@ export async function settleFailure (trx: Transaction<DB>, paymentId: string, fa
   return failed
 }
 
-export async function expirePayment (trx: Transaction<DB>, paymentId: string, reason: string): Promise<void> {
+export async function expirePayment (trx: Trx, paymentId: string, reason: string): Promise<void> {
   const expired = await updatePayment(trx, paymentId, ['pending'], { status: 'expired', failure_code: 'expired' })
   if (expired === undefined) return
   await recordEvent(trx, paymentId, 'expired', { reason })
   await publishPaymentEvent(trx, 'payment.expired', paymentId)
-}
-
-/** Locks every payment of these debts (id order): taken before the debts, as settlement does. */
-export async function lockPaymentsOfDebts (trx: Transaction<DB>, debtIds: string[]): Promise<void> {
-  if (debtIds.length === 0) return
-  await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
-}
-
-/** A lowered claim left money beyond it on these payments: an operator looks at them. */
-export async function flagOverpaid (trx: Transaction<DB>, paymentIds: string[], details: Record<string, unknown>): Promise<void> {
-  for (const id of paymentIds) {
-    await trx.updateTable('payments').set({ needs_review: true, review_reason: 'overpaid', updated_at: new Date() }).where('id', '=', id).execute()
-    await recordEvent(trx, id, 'overpaid_by_claim_change', details)
-    await publishPaymentEvent(trx, 'payment.needs_review', id)
-  }
 }

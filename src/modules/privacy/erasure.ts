@@ -1,33 +1,25 @@
+// The worker's part of a consent withdrawal (offer cl. 16): destroy the
+// payer's personal data, keep the financial facts (amounts, dates, statuses,
+// refunds) that the law on accounting requires, and issue the confirmation.
+//
+// Not erased: the debt itself and its debtor's name and IIN. They come from
+// the creditor's portfolio and are processed to collect the claim, a legal
+// basis other than the payer's consent, which the withdrawal does not end.
+// For the same reason the payments' IIN index (the debtor's) stays.
 import type { FastifyBaseLogger } from 'fastify'
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+import type { Database, Trx } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
-import { eraseOrderRecords } from '../../bank/sandbox/repository.js'
-import type { SandboxBankDatabase } from '../../bank/sandbox/types.js'
-import { recordAudit, SYSTEM_ACTOR } from '../audit/repository.js'
+import { eraseOrderRecords } from '../../bank/sandbox/erasure.js'
+import { recordAudit, SYSTEM_ACTOR } from '../audit/service.js'
 import { queueDestructionConfirmation } from '../notifications/service.js'
-import {
-  acceptancesOf, eraseAcceptances, eraseCallbacks, eraseRefundRequestEvents, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons,
-  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, privacyDb,
-  refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type ErasedCounts, type PrivacyRequestRow, type PrivacyTransaction, type Tombstone
-} from './repository.js'
+import { acceptancesOf, eraseAcceptances, eraseCallbacks, eraseRefundRequestEvents, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons, eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type Tombstone } from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
+import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
+import { ERASED } from './erased.js'
 
-/**
- * The worker's part of a consent withdrawal (offer cl. 16): destroy the
- * payer's personal data, keep the financial facts (amounts, dates, statuses,
- * refunds) that the law on accounting requires, and issue the confirmation.
- *
- * Not erased: the debt itself and its debtor's name and IIN. They come from
- * the creditor's portfolio and are processed to collect the claim, a legal
- * basis other than the payer's consent, which the withdrawal does not end.
- * For the same reason the payments' IIN index (the debtor's) stays.
- */
 export const PRIVACY_ERASURE_TASK = 'privacy-erase'
-export const ERASED = '[erased]'
 
 export interface ErasureDeps { db: Database, pii: PiiCipher, log: FastifyBaseLogger, publicBaseUrl: string }
 type Deps = ErasureDeps
@@ -36,7 +28,7 @@ type Deps = ErasureDeps
 const STALE_AFTER_MS = 60 * 60 * 1000
 
 /**
- * DESIGN section 7: data tied to an open obligation is held, not destroyed.
+ * docs/architecture.md, personal data: data tied to an open obligation is held, not destroyed.
  * A refund needs the payer's request and the bank's callbacks; a payment
  * still open at the bank would bring new callbacks with the payer's contacts.
  */
@@ -56,9 +48,9 @@ export async function processPrivacyRequest (deps: Deps, requestId: string): Pro
  * and email destroyed. Returns how many erasures completed.
  */
 export async function sweepPrivacyRequests (deps: Deps, now = new Date()): Promise<number> {
-  const expired = await expireLapsed(privacyDb(deps.db), now, { encrypted: deps.pii.encrypt(ERASED) })
+  const expired = await expireLapsed(deps.db, now, { encrypted: deps.pii.encrypt(ERASED) })
   if (expired > 0) deps.log.info({ expired }, 'unverified privacy requests expired')
-  const ids = await listUnfinished(privacyDb(deps.db), new Date(now.getTime() - STALE_AFTER_MS))
+  const ids = await listUnfinished(deps.db, new Date(now.getTime() - STALE_AFTER_MS))
   let completed = 0
   for (const id of ids) {
     try {
@@ -72,7 +64,7 @@ export async function sweepPrivacyRequests (deps: Deps, now = new Date()): Promi
 
 /** Idempotent: only a verified, unfinished request is worked on, so a repeated job or sweep changes nothing. */
 async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus | null> {
-  const status = await privacyDb(deps.db).transaction().execute(async (trx) => {
+  const status = await deps.db.transaction().execute(async (trx) => {
     const request = await findPrivacyRequest(trx, requestId, { forUpdate: true })
     if (request === undefined || (request.status !== 'received' && request.status !== 'on_legal_hold') || request.verified_at === null) return null
     const acceptanceIds = await acceptancesOf(trx, request.email_index, request.verified_at)
@@ -96,11 +88,11 @@ async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus
 }
 
 /**
- * DESIGN section 7: afterwards no table holds the person's name, email,
+ * docs/architecture.md, personal data: afterwards no table holds the person's name, email,
  * phone, IIN or IP, in clear or decryptable form, nor a blind index that
  * matches them. Financial facts stay: amounts, dates, statuses, the ledger.
  */
-async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]): Promise<void> {
+async function erase (trx: Trx, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]): Promise<void> {
   const { pii } = deps
   const requestId = request.id
   // Unique per request: the tombstoned indexes match no email, IP or other erasure.
@@ -121,7 +113,7 @@ async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyReque
     refunds: await eraseReturnReasons(trx, paymentIds, tombstone),
     // every message to the address until now: those of a refund finished under the legal hold too
     emails: await eraseMail(trx, request.email_index, new Date(), tombstone),
-    bankRecords: await eraseOrderRecords(trx as unknown as Transaction<SandboxBankDatabase>, paymentPublicIds),
+    bankRecords: await eraseOrderRecords(trx, paymentPublicIds),
     idempotencyRecords: await eraseIdempotencyRecords(trx, resourceIds),
     privacyRequests: await eraseUnverifiedRequests(trx, request.email_index, requestId, tombstone)
   }
@@ -143,7 +135,7 @@ async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyReque
   // offer cl. 16: the confirmation goes to the address the request named; the
   // outbox forgets the address once the message is handed over.
   if (request.email_encrypted !== null) {
-    await queueDestructionConfirmation(trx as unknown as Transaction<DB>, { encrypted: request.email_encrypted, index: tombstone.index }, {
+    await queueDestructionConfirmation(trx, { encrypted: request.email_encrypted, index: tombstone.index }, {
       requestId,
       confirmationNumber,
       completedAt,
@@ -151,5 +143,5 @@ async function erase (trx: PrivacyTransaction, deps: Deps, request: PrivacyReque
     })
   }
   // The audit log records that the erasure happened, never the data.
-  await recordAudit(trx as unknown as Transaction<DB>, SYSTEM_ACTOR, { action: 'privacy_request.completed', entityType: 'privacy_request', entityId: toPublicId('privacyRequest', requestId), details: { confirmationNumber, erased } })
+  await recordAudit(trx, SYSTEM_ACTOR, { action: 'privacy_request.completed', entityType: 'privacy_request', entityId: toPublicId('privacyRequest', requestId), details: { confirmationNumber, erased } })
 }

@@ -1,59 +1,10 @@
-import { sql, type ColumnType, type Insertable, type Kysely, type Selectable, type Transaction, type Updateable } from 'kysely'
-import type { Database } from '../../db/database.js'
+import { sql, type Insertable, type Updateable } from 'kysely'
+import type { Handle } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
-import type { AcceptancesTable, DB } from '../../db/types.js'
 import type { PrivacyStatus } from './schemas.js'
+import type { PrivacyRequestRow, PrivacyRequestsTable } from './tables.js'
+import { ERASED } from './erased.js'
 
-type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
-
-export interface ErasedCounts {
-  acceptances: number
-  callbacks: number
-  refundRequests: number
-  payments: number
-  refunds: number
-  emails: number
-  bankRecords: number
-  idempotencyRecords: number
-  privacyRequests: number
-}
-
-export interface PrivacyRequestsTable {
-  id: string
-  email_index: string
-  iin_index: string | null
-  full_name_encrypted: string
-  status: ColumnType<PrivacyStatus, PrivacyStatus | undefined, PrivacyStatus>
-  hold_reason: Nullable<string>
-  due_at: Nullable<string>
-  received_at: Timestamp
-  /** migration 0016: the one-time code's HMAC, its expiry and the wrong tries */
-  verification_code_hash: Nullable<string>
-  verification_expires_at: Nullable<Date>
-  verification_attempts: ColumnType<number, number | undefined, number>
-  verified_at: Nullable<Date>
-  email_encrypted: Nullable<string>
-  completed_at: Nullable<Date>
-  confirmation_number: Nullable<string>
-  erased_counts: ColumnType<ErasedCounts | null, string | null | undefined, string | null>
-}
-
-/** The tables as migrations 0008 and 0016 leave them (src/db/types.ts is not this module's to change). */
-export type PrivacyDb = Omit<DB, 'acceptances'> & {
-  acceptances: AcceptancesTable & { consent_withdrawn_at: Nullable<Date> }
-  privacy_requests: PrivacyRequestsTable
-  mail_outbox: { id: string, created_at: Date, recipient_encrypted: string, recipient_index: string, data: ColumnType<unknown, string, string>, text_body: string | null, html_body: string | null, status: string, last_error: string | null, next_attempt_at: Date | null, erase_recipient_after_delivery: boolean }
-  idempotency_keys: { principal: string, key: string, resource_id: string | null }
-  events: { id: string, type: string, data: ColumnType<unknown, string, string>, partner_data: ColumnType<unknown, string | null, string | null> }
-}
-type Handle = Kysely<PrivacyDb>
-export type PrivacyTransaction = Transaction<PrivacyDb>
-export type PrivacyRequestRow = Selectable<PrivacyRequestsTable>
-
-export function privacyDb (db: Database): Kysely<PrivacyDb> {
-  return db as unknown as Kysely<PrivacyDb>
-}
 
 export async function insertPrivacyRequest (db: Handle, row: Insertable<PrivacyRequestsTable>): Promise<PrivacyRequestRow> {
   return await db.insertInto('privacy_requests').values(row).returningAll().executeTakeFirstOrThrow()
@@ -184,7 +135,7 @@ export async function eraseRefundReasons (db: Handle, paymentIds: string[], tomb
   // the client's reason, and the operator's answer, which names people as often
   const result = await db.updateTable('refund_requests').set((eb) => ({
     reason_encrypted: tombstone.encrypted,
-    response_text: eb.case().when('response_text', 'is', null).then(null).else(ERASED_TEXT).end()
+    response_text: eb.case().when('response_text', 'is', null).then(null).else(ERASED).end()
   })).where('payment_id', 'in', paymentIds).executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
@@ -207,7 +158,6 @@ export async function requestIdsOf (db: Handle, emailIndex: string): Promise<str
   return rows.map((r) => r.id)
 }
 
-export const ERASED_TEXT = '[erased]'
 
 export async function eraseReturnReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
   if (paymentIds.length === 0) return 0
@@ -238,9 +188,9 @@ export async function eraseMail (db: Handle, emailIndex: string, until: Date, to
     recipient_encrypted: tombstone.encrypted,
     recipient_index: tombstone.index,
     data: '{}',
-    text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED_TEXT).end(),
+    text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED).end(),
     html_body: null,
-    status: eb.case().when('status', '=', 'queued').then('failed').else(eb.ref('status')).end(),
+    status: eb.case().when('status', '=', 'queued').then('failed' as const).else(eb.ref('status')).end(),
     last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased').else(eb.ref('last_error')).end(),
     next_attempt_at: null
   })).where('recipient_index', '=', emailIndex)
@@ -271,7 +221,7 @@ export async function refundRequestIdsOf (db: Handle, paymentIds: string[]): Pro
 export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicIds: string[]): Promise<void> {
   if (refundRequestPublicIds.length === 0) return
   await sql`update events set
-      data = jsonb_set(data, '{responseText}', to_jsonb(${ERASED_TEXT}::text)),
-      partner_data = case when partner_data ? 'responseText' then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED_TEXT}::text)) else partner_data end
+      data = jsonb_set(data, '{responseText}', to_jsonb(${ERASED}::text)),
+      partner_data = case when partner_data ? 'responseText' then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED}::text)) else partner_data end
     where type like 'refund_request.%' and data->>'id' = any(${refundRequestPublicIds}::text[]) and jsonb_typeof(data->'responseText') = 'string'`.execute(db)
 }

@@ -24,7 +24,7 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'createPrivacyRequest',
       tags: ['Privacy'],
       summary: 'Ask to withdraw consent to the processing of personal data',
-      description: 'offer cl. 16, DESIGN section 7: the withdrawal is an act of the person, so it is verified first. ' +
+      description: 'offer cl. 16: the withdrawal is an act of the person, so it is verified first. ' +
         'This creates a request `pending_verification` and emails a 6-digit code (in the subject and the body) to the address given; ' +
         'nothing changes until the code comes back to POST /v1/privacy-requests/{id}/verify, within 30 minutes. ' +
         'The answer, and the email, are the same whether or not the email is known. ' +

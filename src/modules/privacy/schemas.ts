@@ -58,7 +58,7 @@ const progress = {
   receivedAt: Timestamp,
   verificationExpiresAt: Type.Union([Timestamp, Type.Null()], { description: 'Until then the emailed code works (pending requests only)' }),
   verifiedAt: Type.Union([Timestamp, Type.Null()], { description: 'When the code came back: consent was withdrawn at that moment' }),
-  holdReason: Type.Union([Type.String(), Type.Null()], { description: 'Why the data is held for now (DESIGN section 7)' }),
+  holdReason: Type.Union([Type.String(), Type.Null()], { description: 'Why the data is held for now' }),
   completedAt: NullableTimestamp
 }
 const progressExample = {

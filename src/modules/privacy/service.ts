@@ -1,8 +1,6 @@
 import { randomInt } from 'node:crypto'
-import type { Transaction } from 'kysely'
 import type { AgencyRequisites, Config } from '../../config.js'
 import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { equalInConstantTime, type PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
@@ -11,16 +9,15 @@ import { validateIin } from '../../lib/iin.js'
 import { normalizeName } from '../../lib/names.js'
 import { AppError, Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
-import { emailIndex } from '../acceptances/service.js'
-import { recordAudit } from '../audit/repository.js'
+import { emailIndex, iinIndex, privacyCodeHash } from '../../lib/blind-index.js'
+import { recordAudit } from '../audit/service.js'
 import { businessDaysAfter } from '../calendar/service.js'
-import { iinIndex } from '../debts/import-service.js'
 import { queuePrivacyVerificationCode } from '../notifications/service.js'
-import { ERASED, PRIVACY_ERASURE_TASK } from './erasure.js'
-import {
-  countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, privacyDb, updatePrivacyRequest, withdrawConsent,
-  type ErasedCounts, type PrivacyRequestRow
-} from './repository.js'
+import { PRIVACY_ERASURE_TASK } from './erasure.js'
+import { ERASED } from './erased.js'
+import { countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, updatePrivacyRequest, withdrawConsent } from './repository.js'
+import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 import type {
   AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput,
   PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
@@ -28,7 +25,7 @@ import type {
 
 // offer cl. 16: processing stops and the data is destroyed within 30 business days of the (verified) request.
 const DESTRUCTION_BUSINESS_DAYS = 30
-// DESIGN section 7: the emailed code works for 30 minutes and forgives 4 mistakes.
+// docs/architecture.md, personal data: the emailed code works for 30 minutes and forgives 4 mistakes.
 export const VERIFICATION_TTL_MS = 30 * 60 * 1000
 export const MAX_WRONG_CODES = 5
 const HOUR_MS = 60 * 60 * 1000
@@ -73,10 +70,6 @@ export function privacyRequestNotFound (): NotFound {
   return new NotFound('privacy_request_not_found', 'No privacy request with this id')
 }
 
-/** The code is kept as an HMAC under the blind-index key, bound to its request: a database dump does not reveal it. */
-function codeHash (pii: PiiCipher, requestId: string, code: string): string {
-  return pii.blindIndex(`privacy-code:${requestId}:${code}`)
-}
 
 /** Six digits, uniformly random. */
 function newCode (): string {
@@ -84,7 +77,7 @@ function newCode (): string {
 }
 
 /**
- * DESIGN section 7, offer cl. 16: a consent withdrawal starts as a request
+ * docs/architecture.md, personal data, offer cl. 16: a consent withdrawal starts as a request
  * that changes nothing. A one-time code goes to the address it names; only
  * its return (verifyPrivacyRequest) withdraws consent. The answer, and the
  * email sent, are the same whether or not the email is known, so the
@@ -106,7 +99,7 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
   const id = uuidv7()
   const code = newCode()
   const expiresAt = new Date(now.getTime() + VERIFICATION_TTL_MS)
-  return await privacyDb(deps.db).transaction().execute(async (trx) => {
+  return await deps.db.transaction().execute(async (trx) => {
     await lockEmail(trx, index)
     if (await countRequestsSince(trx, index, new Date(now.getTime() - HOUR_MS)) >= deps.limits.perEmailPerHour) {
       throw new AppError(429, 'rate_limited', 'Too many requests', 'Too many requests for this email address: try again in an hour', { retryAfterSeconds: 3600 })
@@ -119,11 +112,11 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
       full_name_encrypted: deps.pii.encrypt(fullName),
       email_encrypted: deps.pii.encrypt(email.email),
       status: 'pending_verification',
-      verification_code_hash: codeHash(deps.pii, id, code),
+      verification_code_hash: privacyCodeHash(deps.pii, id, code),
       verification_expires_at: expiresAt,
       received_at: now
     })
-    await queuePrivacyVerificationCode(trx as unknown as Transaction<DB>, deps.pii, { email: email.email, code, expiresAt })
+    await queuePrivacyVerificationCode(trx, deps.pii, { email: email.email, code, expiresAt })
     return { id: toPublicId('privacyRequest', row.id), status: 'pending_verification' as const, verificationExpiresAt: expiresAt.toISOString() }
   })
 }
@@ -145,10 +138,10 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
   if (id === null) throw privacyRequestNotFound()
   const code = input.code.trim()
   const dueAt = await businessDaysAfter(deps.db, now, DESTRUCTION_BUSINESS_DAYS)
-  const verdict = await privacyDb(deps.db).transaction().execute(async (trx): Promise<Verdict> => {
+  const verdict = await deps.db.transaction().execute(async (trx): Promise<Verdict> => {
     const row = await findPrivacyRequest(trx, id, { forUpdate: true })
     if (row === undefined) throw privacyRequestNotFound()
-    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, codeHash(deps.pii, row.id, code))
+    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, privacyCodeHash(deps.pii, row.id, code))
     if (row.verified_at !== null && row.due_at !== null && (row.status === 'received' || row.status === 'on_legal_hold' || row.status === 'completed')) {
       if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
       return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }
@@ -167,7 +160,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
     await updatePrivacyRequest(trx, row.id, { status: 'received', verified_at: now, due_at: dueAt })
     await withdrawConsent(trx, row.email_index, now)
     await enqueueJob(trx, PRIVACY_ERASURE_TASK, { requestId: row.id })
-    await recordAudit(trx as unknown as Transaction<DB>, { keyId: null, requestId: publicId, ip: null }, { action: 'privacy_request.verified', entityType: 'privacy_request', entityId: publicId, details: { dueAt } })
+    await recordAudit(trx, { keyId: null, requestId: publicId, ip: null }, { action: 'privacy_request.verified', entityType: 'privacy_request', entityId: publicId, details: { dueAt } })
     return { outcome: 'verified', answer: { id: publicId, status: 'received', dueAt } }
   })
   switch (verdict.outcome) {
@@ -184,7 +177,7 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
 
 async function findByPublicId (db: Database, publicId: string): Promise<PrivacyRequestRow> {
   const id = fromPublicId('privacyRequest', publicId)
-  const row = id === null ? undefined : await findPrivacyRequest(privacyDb(db), id)
+  const row = id === null ? undefined : await findPrivacyRequest(db, id)
   if (row === undefined) throw privacyRequestNotFound()
   return row
 }
@@ -200,15 +193,14 @@ export async function getAdminPrivacyRequest (db: Database, publicId: string): P
 export async function listPrivacyRequestsPage (db: Database, query: PrivacyRequestQueryInput) {
   const limit = query.limit ?? 20
   const now = new Date()
-  const rows = await listPrivacyRequests(privacyDb(db), {
+  const rows = await listPrivacyRequests(db, {
     now,
     status: query.status,
     overdueBefore: query.overdue === true ? almatyDate(now) : undefined,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('privacyRequest', query.startingAfter)
   })
-  const data = rows.slice(0, limit).map((row) => toAdminPrivacyRequest(row, now))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map((row) => toAdminPrivacyRequest(row, now)))
 }
 
 /** offer cl. 16: the written confirmation of destruction, once it happened. */

@@ -1,22 +1,18 @@
-import type { Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
+// A refund made at the bank, not by us: reconciliation found a payment we
+// held pending already refunded there. It is recorded as a refund of kind
+// `bank_reported` (no client request, no revoke.php from us) and completed
+// through the same path as our own refunds, so the payment's refundedAmount
+// and the books move exactly as for any refund.
+//
+// Two steps: the row is written in the caller's transaction (with the
+// payment's settlement), then completed. A crash in between leaves a pending
+// bank_reported refund, which completePendingBankReportedRefunds finishes.
+import type { Database, Trx } from '../../db/database.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { completeRefund } from './execution.js'
 import { insertRefund, pendingBankReportedRefunds } from './repository.js'
 
-/**
- * A refund made at the bank, not by us: reconciliation found a payment we
- * held pending already refunded there. It is recorded as a refund of kind
- * `bank_reported` (no client request, no revoke.php from us) and completed
- * through the same path as our own refunds, so the payment's refundedAmount
- * and the books move exactly as for any refund.
- *
- * Two steps: the row is written in the caller's transaction (with the
- * payment's settlement), then completed. A crash in between leaves a pending
- * bank_reported refund, which completePendingBankReportedRefunds finishes.
- */
-export async function recordBankReportedRefund (trx: Transaction<DB>, paymentId: string, amount: bigint): Promise<string> {
+export async function recordBankReportedRefund (trx: Trx, paymentId: string, amount: bigint): Promise<string> {
   const refund = await insertRefund(trx, { id: uuidv7(), payment_id: paymentId, refund_request_id: null, kind: 'bank_reported', amount })
   return refund.id
 }

@@ -1,33 +1,32 @@
+// The worker's part of a refund (docs/states.md, an unknown outcome is a state, not a failure): an outcome is
+// never guessed. Every attempt first asks the bank (get_status3.php) what it
+// has refunded for the payment and compares that with our own books; only
+// when they agree does revoke.php go out, for the payment's own bank id (the
+// money can only go back to the card it came from). `failed` is only the
+// bank's signed refusal; whatever stays unknown after the last attempt is
+// `needs_review`. All refunds of a payment share one job queue, and a refund
+// whose revoke.php got no definite answer holds the others back until it is
+// settled, so at most one refund per payment is in flight at the bank.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { Conflict, NotFound } from '../../http/errors.js'
 import type { BankProvider } from '../../bank/provider.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
-import { findDebt } from '../debts/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
+import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { payBack } from '../ledger/service.js'
-import { findPayment, recordEvent, updatePayment, type PaymentRow } from '../payments/repository.js'
-import {
-  findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest, type RefundRow
-} from './repository.js'
+import { findPayment, recordPaymentEvent, recordRefundPaid } from '../payments/service.js'
+import { findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest } from './repository.js'
 import { queueRefund, refundJobKey } from './queue.js'
-import { toAdminRefund } from './service.js'
+import { toAdminRefund } from './views.js'
 import { queueRefundPaid } from '../notifications/service.js'
-import { publishPaymentEvent, publishRefundEvent } from '../events/service.js'
+import { publishPaymentEvent } from '../payments/events.js'
+import { publishRefundEvent } from './events.js'
+import type { PaymentRow } from '../payments/tables.js'
+import type { RefundRow } from './tables.js'
 
-/**
- * The worker's part of a refund (DESIGN section 6, STYLE 18): an outcome is
- * never guessed. Every attempt first asks the bank (get_status3.php) what it
- * has refunded for the payment and compares that with our own books; only
- * when they agree does revoke.php go out, for the payment's own bank id (the
- * money can only go back to the card it came from). `failed` is only the
- * bank's signed refusal; whatever stays unknown after the last attempt is
- * `needs_review`. All refunds of a payment share one job queue, and a refund
- * whose revoke.php got no definite answer holds the others back until it is
- * settled, so at most one refund per payment is in flight at the bank.
- */
 interface Deps { db: Database, bank: BankProvider, log: FastifyBaseLogger, maxAttempts: number }
 
 export type RefundDecision = 'send' | 'covered' | 'review'
@@ -129,13 +128,10 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
       raise = moved.raised
     }
     await updateRefund(trx, refund.id, { status: 'succeeded', completed_at: new Date(), bank_refund_id: bankRefundId, last_error: null })
-    await updatePayment(trx, payment.id, [payment.status], {
-      refunded_amount: payment.refunded_amount + refund.amount,
-      ...(refund.kind === 'return' ? { status: 'returned' } : {})
-    })
+    await recordRefundPaid(trx, payment, refund.amount, refund.kind)
     if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false, status: 'completed' })
     await queueRefundPaid(trx, refund)
-    await recordEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
+    await recordPaymentEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
     await publishRefundEvent(trx, 'refund.succeeded', refund.id)
     if (refund.kind === 'return') await publishPaymentEvent(trx, 'payment.returned', payment.id)
   })
@@ -145,7 +141,7 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
 async function failRefund (db: Database, refund: RefundRow, reason: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await updateRefund(trx, refund.id, { status: 'failed', last_error: reason.slice(0, 500), sent_at: null, review_reason: null })
-    await recordEvent(trx, refund.payment_id, 'refund_failed', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
+    await recordPaymentEvent(trx, refund.payment_id, 'refund_failed', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
     await publishRefundEvent(trx, 'refund.failed', refund.id)
   })
 }
@@ -156,7 +152,7 @@ async function reviewRefund (db: Database, refundId: string, reason: string): Pr
     const refund = await findRefund(trx, refundId, { forUpdate: true }) as RefundRow
     if (refund.status !== 'pending') return
     await updateRefund(trx, refund.id, { status: 'needs_review', review_reason: reason.slice(0, 500), last_error: reason.slice(0, 500) })
-    await recordEvent(trx, refund.payment_id, 'refund_needs_review', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
+    await recordPaymentEvent(trx, refund.payment_id, 'refund_needs_review', { refundId: toPublicId('refund', refund.id), reason: reason.slice(0, 500) })
   })
 }
 
@@ -177,7 +173,7 @@ export async function retryRefund (deps: { db: Database, refundMaxAttempts: numb
     // Back to pending: the database refuses it if it would now exceed the payment.
     const row = await updateRefund(trx, refund.id, { status: 'pending', attempts: 0, last_error: null, review_reason: null })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
-    await recordEvent(trx, refund.payment_id, 'refund_retried', { refundId: publicId, from: refund.status })
+    await recordPaymentEvent(trx, refund.payment_id, 'refund_retried', { refundId: publicId, from: refund.status })
     await recordAudit(trx, actor, { action: 'refund.retried', entityType: 'refund', entityId: publicId, details: { from: refund.status } })
     return toAdminRefund(row)
   })

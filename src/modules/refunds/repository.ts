@@ -1,10 +1,7 @@
-import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB, RefundRequestsTable, RefundsTable, RefundStatus } from '../../db/types.js'
+import { sql, type Insertable, type Updateable } from 'kysely'
+import type { Handle } from '../../db/database.js'
+import type { RefundRequestRow, RefundRequestsTable, RefundRow, RefundStatus, RefundsTable } from './tables.js'
 
-type Handle = Database | Transaction<DB>
-export type RefundRequestRow = Selectable<RefundRequestsTable>
-export type RefundRow = Selectable<RefundsTable>
 
 export async function insertRefundRequest (db: Handle, row: Insertable<RefundRequestsTable>): Promise<RefundRequestRow> {
   return await db.insertInto('refund_requests').values(row).returningAll().executeTakeFirstOrThrow()
@@ -112,4 +109,9 @@ export async function orphanedPendingRefunds (db: Handle, jobKeyPrefix: string):
             and (j.attempts < j.max_attempts or j.locked_at is not null))
      order by r.id`.execute(db)
   return rows.map((row) => row.id)
+}
+
+/** A return of this payment that has not failed (at most one is ever in progress or done). */
+export async function findLiveReturn (db: Handle, paymentId: string): Promise<{ id: string } | undefined> {
+  return await db.selectFrom('refunds').select('id').where('payment_id', '=', paymentId).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
 }

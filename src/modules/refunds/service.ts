@@ -1,24 +1,24 @@
 import type { Database } from '../../db/database.js'
-import type { RefundStatus } from '../../db/types.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { queueRefund } from './queue.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
-import { emailIndex } from '../acceptances/service.js'
-import { findAcceptance } from '../acceptances/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
+import { emailIndex } from '../../lib/blind-index.js'
+import { findAcceptance } from '../acceptances/service.js'
 import { businessDaysAfter } from '../calendar/service.js'
-import { findPayment, recordEvent, type PaymentRow } from '../payments/repository.js'
-import { paymentNotFound } from '../payments/service.js'
+import { findPayment, recordPaymentEvent } from '../payments/service.js'
+import { paymentNotFound } from '../payments/views.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
-import { publishRefundRequestEvent } from '../events/service.js'
-import {
-  committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest,
-  listRefundRequests, listRefunds, updateRefundRequest, type RefundRequestRow, type RefundRow
-} from './repository.js'
+import { publishRefundRequestEvent } from './events.js'
+import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest, findLiveReturn } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
+import type { RefundRequestRow, RefundStatus } from './tables.js'
+import type { PaymentRow } from '../payments/tables.js'
+import { toAdminRefund, toRefund, toRefundRequest } from './views.js'
+import { EMPTY_PAGE, toPage } from '../../lib/page.js'
 
 export { REFUND_TASK } from './queue.js'
 // offer cl. 5: the refund is made within 5 business days of the agency's answer.
@@ -29,43 +29,19 @@ const RETURN_CLOSES_REQUEST = 'Платёж возвращается агент�
 
 interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
-export function toRefund (row: RefundRow) {
-  return {
-    id: toPublicId('refund', row.id),
-    kind: row.kind,
-    status: row.status,
-    amount: Number(row.amount),
-    attempts: row.attempts,
-    completedAt: row.completed_at?.toISOString() ?? null
-  }
-}
 
-/** The back office's view: why a refund needs review, and what the bank was last asked. */
-export function toAdminRefund (row: RefundRow) {
-  return {
-    ...toRefund(row),
-    paymentId: toPublicId('payment', row.payment_id),
-    refundRequestId: row.refund_request_id === null ? null : toPublicId('refundRequest', row.refund_request_id),
-    reviewReason: row.review_reason,
-    lastError: row.last_error,
-    sentAt: row.sent_at?.toISOString() ?? null,
-    bankRefundId: row.bank_refund_id,
-    createdAt: row.created_at.toISOString()
-  }
-}
 
 export async function listAdminRefunds (db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
   const paymentId = query.paymentId === undefined ? undefined : fromPublicId('payment', query.paymentId)
-  if (paymentId === null) return { data: [], hasMore: false, nextCursor: null }
+  if (paymentId === null) return EMPTY_PAGE
   const rows = await listRefunds(db, {
     status: query.status,
     paymentId,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('refund', query.startingAfter)
   })
-  const data = rows.slice(0, limit).map(toAdminRefund)
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return toPage(rows, limit, (shown) => shown.map(toAdminRefund))
 }
 
 export async function getAdminRefund (db: Database, publicId: string) {
@@ -75,20 +51,6 @@ export async function getAdminRefund (db: Database, publicId: string) {
   return toAdminRefund(row)
 }
 
-export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | undefined): RefundRequest {
-  return {
-    id: toPublicId('refundRequest', row.id),
-    status: row.status,
-    paymentId: toPublicId('payment', row.payment_id),
-    amount: Number(row.amount),
-    responseText: row.response_text,
-    decidedAt: row.decided_at?.toISOString() ?? null,
-    dueAt: row.due_at,
-    overdue: row.overdue || (row.open && row.status === 'approved' && row.due_at !== null && row.due_at < almatyDate(new Date())),
-    refund: refund === undefined ? null : toRefund(refund),
-    createdAt: row.created_at.toISOString()
-  }
-}
 
 async function refundable (db: Parameters<typeof committedRefunds>[0], payment: PaymentRow): Promise<bigint> {
   return payment.amount - await committedRefunds(db, payment.id)
@@ -115,7 +77,7 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     const amount = input.amount === undefined ? remainder : BigInt(input.amount)
     if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) }, [{ path: 'body.amount', message: `must be at most ${remainder}` }])
     const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
-    await recordEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
+    await recordPaymentEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
     await queueRefundRequestReceived(trx, row)
     await publishRefundRequestEvent(trx, 'refund_request.submitted', row.id)
     return toRefundRequest(row, undefined)
@@ -137,9 +99,7 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
   })
-  const page = rows.slice(0, limit)
-  const data = await Promise.all(page.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id))))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
 }
 
 /**
@@ -162,7 +122,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     const decided = { response_text: input.responseText, decided_at: decidedAt, decided_by_key_id: actor.keyId }
     if (input.decision === 'reject') {
       const row = await updateRefundRequest(trx, id, { ...decided, status: 'rejected', open: false })
-      await recordEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
+      await recordPaymentEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
       await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
       await queueRefundAnswer(trx, row)
       await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
@@ -175,7 +135,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     const row = await updateRefundRequest(trx, id, { ...decided, status: 'approved', amount, due_at: dueAt })
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: id, kind: 'refund', amount })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
-    await recordEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
+    await recordPaymentEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
     await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
     await queueRefundAnswer(trx, row)
     await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
@@ -195,7 +155,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     const payment = await findPayment(trx, paymentId, { forUpdate: true })
     if (payment === undefined) throw paymentNotFound()
     if (payment.status !== 'succeeded') throw new Conflict('payment_not_returnable', `Only a succeeded payment can be returned; this one is ${payment.status}`)
-    const pendingReturn = await trx.selectFrom('refunds').select('id').where('payment_id', '=', payment.id).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
+    const pendingReturn = await findLiveReturn(trx, payment.id)
     if (pendingReturn !== undefined) throw new Conflict('payment_not_returnable', 'A return of this payment is already under way')
     const remainder = await refundable(trx, payment)
     if (remainder <= 0n) throw new Conflict('payment_not_returnable', 'Nothing is left to return: the payment was refunded in full')
@@ -208,7 +168,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     }
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder, reason_encrypted: deps.pii.encrypt(reason) })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
-    await recordEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
+    await recordPaymentEvent(trx, payment.id, 'return_started', { refundId: toPublicId('refund', refund.id), amount: remainder.toString() })
     await recordAudit(trx, actor, { action: 'payment.returned', entityType: 'payment', entityId: publicId, details: { amount: remainder.toString() } })
     return toRefund(refund)
   })

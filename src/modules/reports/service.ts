@@ -1,18 +1,16 @@
+// The daily reconciliation report (docs/architecture.md, partners, events and webhooks): every payment
+// received, refund paid and return of one Asia/Almaty day, one line per
+// ledger entry, and totals per creditor made of the same entries' lines on
+// the acquirer account, so they tie to the ledger by construction.
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { toPublicId } from '../../lib/ids.js'
-import { formatMinorUnits } from '../../lib/money.js'
+import { CURRENCY, formatMinorUnits } from '../../lib/money.js'
 import { Unprocessable } from '../../http/errors.js'
 import { moneyEntries } from './repository.js'
 import { toCsv, type CsvCell } from './csv.js'
 import { CSV_COLUMNS, type DailyReport } from './schemas.js'
 
-/**
- * The daily reconciliation report (DESIGN section 13): every payment
- * received, refund paid and return of one Asia/Almaty day, one line per
- * ledger entry, and totals per creditor made of the same entries' lines on
- * the acquirer account, so they tie to the ledger by construction.
- */
 const HOUR_MS = 3_600_000
 
 /** The first instant of an Almaty calendar day (UTC+5 since 2024-03-01, UTC+6 before). */
@@ -65,7 +63,7 @@ export async function dailyReport (db: Database, date: string, creditors: string
     timezone: 'Asia/Almaty',
     from: from.toISOString(),
     to: to.toISOString(),
-    currency: 'KZT',
+    currency: CURRENCY,
     lines,
     totals: [...totals].sort(([a], [b]) => a.localeCompare(b, 'ru')).map(([creditor, t]) => ({
       creditor, received: Number(t.received), refunded: Number(t.refunded), returned: Number(t.returned), net: Number(t.net)

@@ -1,31 +1,27 @@
+// The worker's part (docs/architecture.md, partners, events and webhooks, Standard Webhooks): one attempt of
+// one delivery per job. The event is POSTed as `{type, timestamp, data}`
+// with `webhook-id` (the event id, the same on every attempt, so the
+// receiver dedupes), `webhook-timestamp` and `webhook-signature`. Only a 2xx
+// succeeds. A failure is retried on the schedule (WEBHOOK_RETRY_SCHEDULE),
+// later if a 429 asks for it with Retry-After; 410 disables the endpoint;
+// failing for 5 days in a row disables it too. The attempt, the next job
+// and the endpoint's state are written in one transaction, so a crash
+// between the POST and that commit sends it again (at least once) rather
+// than never. The outcome of the HTTP call is a value: a bad endpoint can never
+// fail the job or the process.
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
-import { recordAudit } from '../audit/repository.js'
-import { findEvent } from '../events/repository.js'
-import { eventView } from '../events/service.js'
-import { eventsDb } from '../events/tables.js'
+import { recordAudit } from '../audit/service.js'
+import { eventView, findEvent } from '../events/service.js'
 import { queueAttempt } from './fan-out.js'
 import { postWebhook, type SendResult } from './http-client.js'
 import { signatureHeader } from './signature.js'
-import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updateDelivery, updateEndpoint, type EndpointRow } from './repository.js'
-import { webhooksDb } from './tables.js'
+import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
+import type { EndpointRow } from './tables.js'
 
-/**
- * The worker's part (DESIGN section 13, Standard Webhooks): one attempt of
- * one delivery per job. The event is POSTed as `{type, timestamp, data}`
- * with `webhook-id` (the event id, the same on every attempt, so the
- * receiver dedupes), `webhook-timestamp` and `webhook-signature`. Only a 2xx
- * succeeds. A failure is retried on the schedule (WEBHOOK_RETRY_SCHEDULE),
- * later if a 429 asks for it with Retry-After; 410 disables the endpoint;
- * failing for 5 days in a row disables it too. The attempt, the next job
- * and the endpoint's state are written in one transaction, so a crash
- * between the POST and that commit sends it again (at least once) rather
- * than never. The outcome of the HTTP call is a value: a bad endpoint can never
- * fail the job or the process.
- */
 export interface DeliveryDeps {
   db: Database
   pii: PiiCipher
@@ -59,7 +55,7 @@ export function nextDelaySeconds (schedule: number[], failures: number, result: 
 
 export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): Promise<void> {
   const now = deps.now ?? (() => new Date())
-  const db = webhooksDb(deps.db)
+  const db = deps.db
   const delivery = await findDelivery(db, deliveryId)
   if (delivery === undefined || delivery.status !== 'pending') return
   const endpoint = await findEndpoint(db, delivery.endpoint_id)
@@ -68,7 +64,7 @@ export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): P
     await updateDelivery(db, delivery.id, { status: 'failed', next_attempt_at: null, completed_at: now() })
     return
   }
-  const event = await findEvent(eventsDb(deps.db), delivery.event_id)
+  const event = await findEvent(deps.db, delivery.event_id)
   if (event === undefined) return
   const view = await eventView(deps, event, endpoint.creditors === null ? 'admin' : 'partner')
   const body = JSON.stringify({ type: view.type, timestamp: view.createdAt, data: view.data })
@@ -87,7 +83,7 @@ async function recordOutcome (deps: DeliveryDeps, attempt: { deliveryId: string,
   const { result, attemptedAt } = attempt
   const endpointPublicId = toPublicId('webhookEndpoint', attempt.endpointId)
   await deps.db.transaction().execute(async (trx) => {
-    const db = webhooksDb(trx)
+    const db = trx
     const endpoint = await findEndpoint(db, attempt.endpointId, { forUpdate: true })
     const delivery = await findDelivery(db, attempt.deliveryId, { forUpdate: true })
     if (endpoint === undefined || delivery === undefined) return

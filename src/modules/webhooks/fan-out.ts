@@ -1,8 +1,7 @@
-import { sql, type Transaction } from 'kysely'
-import type { DB } from '../../db/types.js'
+import { endpointsFor, insertDelivery } from './repository.js'
 import { uuidv7 } from '../../lib/ids.js'
 import { enqueueJob } from '../../jobs/queue.js'
-import { webhooksDb } from './tables.js'
+import type { Trx } from '../../db/database.js'
 
 export const WEBHOOK_DELIVERY_TASK = 'webhook-deliver'
 // Job-level retries only cover a crash or an unreachable database during an
@@ -27,18 +26,11 @@ export async function queueAttempt (db: Parameters<typeof enqueueJob>[0], delive
  * endpoint that wants this event. A partner's endpoint receives only its
  * creditors' events; the agency's own endpoints (no creditors) receive all.
  */
-export async function queueDeliveries (trx: Transaction<DB>, event: { id: string, type: string, creditor: string | null }): Promise<number> {
-  const db = webhooksDb(trx)
-  const endpoints = await db.selectFrom('webhook_endpoints').select('id')
-    .where('status', '=', 'enabled')
-    .where((eb) => event.creditor === null
-      ? eb('creditors', 'is', null)
-      : eb.or([eb('creditors', 'is', null), sql<boolean>`${event.creditor}::text = any(creditors)`]))
-    .where((eb) => eb.or([sql<boolean>`'*' = any(enabled_events)`, sql<boolean>`${event.type}::text = any(enabled_events)`]))
-    .execute()
-  for (const endpoint of endpoints) {
+export async function queueDeliveries (trx: Trx, event: { id: string, type: string, creditor: string | null }): Promise<number> {
+  const endpoints = await endpointsFor(trx, event)
+  for (const endpointId of endpoints) {
     const id = uuidv7()
-    await db.insertInto('webhook_deliveries').values({ id, endpoint_id: endpoint.id, event_id: event.id, next_attempt_at: new Date() }).execute()
+    await insertDelivery(trx, { id, endpoint_id: endpointId, event_id: event.id })
     await queueAttempt(trx, id)
   }
   return endpoints.length

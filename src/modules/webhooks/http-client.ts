@@ -1,18 +1,16 @@
+// One POST of a webhook, bounded in time and size, that never throws: every
+// outcome (an answer, a refusal by the SSRF guard, a timeout, a reset) is a
+// value. The SSRF guard runs on the address the connection really goes to,
+// at delivery time: the name is resolved by our own lookup, every resolved
+// address must be public, and the socket connects to the address checked,
+// so a DNS answer that changes between check and connect cannot slip by.
+// Redirects are not followed (a 3xx is a failure).
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { isIP, type LookupFunction } from 'node:net'
 import { isPublicAddress } from '../../lib/public-address.js'
 
-/**
- * One POST of a webhook, bounded in time and size, that never throws: every
- * outcome (an answer, a refusal by the SSRF guard, a timeout, a reset) is a
- * value. The SSRF guard runs on the address the connection really goes to,
- * at delivery time: the name is resolved by our own lookup, every resolved
- * address must be public, and the socket connects to the address checked,
- * so a DNS answer that changes between check and connect cannot slip by.
- * Redirects are not followed (a 3xx is a failure).
- */
 export interface SendResult {
   statusCode: number | null
   error: string | null

@@ -1,9 +1,7 @@
+// The OpenAPI 3.1 `webhooks` section (one entry per event type, with its
+// payload) and the Webhooks chapter of the document's description.
 import { EVENT_TYPES, type EventType } from '../events/tables.js'
 
-/**
- * The OpenAPI 3.1 `webhooks` section (one entry per event type, with its
- * payload) and the Webhooks chapter of the document's description.
- */
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` })
 
 /** The object each type carries: a partner endpoint gets the first shape, an agency (admin) endpoint the second. */

@@ -1,23 +1,19 @@
+// Webhook endpoints (docs/architecture.md, partners, events and webhooks): a partner's receive its creditors'
+// events, the agency's own (admin) receive all. The secret is shown once,
+// at creation or rotation, and kept encrypted (it must be read to sign).
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
-import { recordAudit, type Actor } from '../audit/repository.js'
+import { recordAudit, type Actor } from '../audit/service.js'
 import { queueAttempt } from './fan-out.js'
 import { destinationProblem } from './http-client.js'
 import { generateSecret } from './signature.js'
-import {
-  attemptsOf, deleteEndpoint, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint,
-  type AttemptRow, type DeliveryWithEvent, type EndpointOwner, type EndpointRow
-} from './repository.js'
-import { webhooksDb } from './tables.js'
+import { attemptsOf, deleteEndpoint, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint, type DeliveryWithEvent, type EndpointOwner } from './repository.js'
 import type { CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from './schemas.js'
+import type { AttemptRow, EndpointRow } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
-/**
- * Webhook endpoints (DESIGN section 13): a partner's receive its creditors'
- * events, the agency's own (admin) receive all. The secret is shown once,
- * at creation or rotation, and kept encrypted (it must be read to sign).
- */
 export interface WebhookDeps { db: Database, pii: PiiCipher, allowPrivateUrls: boolean }
 export type { EndpointOwner }
 
@@ -52,7 +48,7 @@ function checkUrl (deps: WebhookDeps, url: string): string {
 
 async function ownedEndpoint (deps: WebhookDeps, owner: EndpointOwner, publicId: string, db = deps.db): Promise<EndpointRow> {
   const id = fromPublicId('webhookEndpoint', publicId)
-  const row = id === null ? undefined : await findOwnedEndpoint(webhooksDb(db), owner, id, { forUpdate: db !== deps.db })
+  const row = id === null ? undefined : await findOwnedEndpoint(db, owner, id, { forUpdate: db !== deps.db })
   if (row === undefined) throw endpointNotFound()
   return row
 }
@@ -61,7 +57,7 @@ export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
   const url = checkUrl(deps, input.url)
   const secret = generateSecret()
   return await deps.db.transaction().execute(async (trx) => {
-    const row = await insertEndpoint(webhooksDb(trx), {
+    const row = await insertEndpoint(trx, {
       id: uuidv7(),
       owner_key_id: owner.kind === 'partner' ? owner.keyId : null,
       creditors: owner.kind === 'partner' ? owner.creditors : null,
@@ -78,9 +74,8 @@ export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
 
 export async function listEndpoints (deps: WebhookDeps, owner: EndpointOwner, page: { limit?: number, startingAfter?: string }) {
   const limit = page.limit ?? 20
-  const rows = await listOwnedEndpoints(webhooksDb(deps.db), owner, { limit, startingAfter: page.startingAfter === undefined ? null : fromPublicId('webhookEndpoint', page.startingAfter) })
-  const data = rows.slice(0, limit).map(toEndpoint)
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  const rows = await listOwnedEndpoints(deps.db, owner, { limit, startingAfter: page.startingAfter === undefined ? null : fromPublicId('webhookEndpoint', page.startingAfter) })
+  return toPage(rows, limit, (shown) => shown.map(toEndpoint))
 }
 
 export async function getEndpoint (deps: WebhookDeps, owner: EndpointOwner, publicId: string): Promise<WebhookEndpoint> {
@@ -92,7 +87,7 @@ export async function changeEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
   return await deps.db.transaction().execute(async (trx) => {
     const before = await ownedEndpoint(deps, owner, publicId, trx)
     const reenabled = input.status === 'enabled' && before.status !== 'enabled'
-    const row = await updateEndpoint(webhooksDb(trx), before.id, {
+    const row = await updateEndpoint(trx, before.id, {
       ...(url !== undefined ? { url } : {}),
       ...(input.enabledEvents !== undefined ? { enabled_events: input.enabledEvents } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
@@ -109,7 +104,7 @@ export async function changeEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
 export async function removeEndpoint (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string): Promise<WebhookEndpoint> {
   return await deps.db.transaction().execute(async (trx) => {
     const row = await ownedEndpoint(deps, owner, publicId, trx)
-    await deleteEndpoint(webhooksDb(trx), row.id)
+    await deleteEndpoint(trx, row.id)
     await recordAudit(trx, actor, { action: 'webhook_endpoint.deleted', entityType: 'webhook_endpoint', entityId: publicId, details: { url: row.url } })
     return toEndpoint(row)
   })
@@ -120,7 +115,7 @@ export async function rotateSecret (deps: WebhookDeps, owner: EndpointOwner, act
   const secret = generateSecret()
   return await deps.db.transaction().execute(async (trx) => {
     const before = await ownedEndpoint(deps, owner, publicId, trx)
-    const row = await updateEndpoint(webhooksDb(trx), before.id, {
+    const row = await updateEndpoint(trx, before.id, {
       secret_encrypted: deps.pii.encrypt(secret),
       previous_secret_encrypted: before.secret_encrypted,
       previous_secret_expires_at: new Date(Date.now() + ROTATION_OVERLAP_MS)
@@ -163,12 +158,12 @@ function toDelivery (row: DeliveryWithEvent, attempts: AttemptRow[]): WebhookDel
 export async function listEndpointDeliveries (deps: WebhookDeps, owner: EndpointOwner, publicId: string, page: { limit?: number, startingAfter?: string }) {
   const endpoint = await ownedEndpoint(deps, owner, publicId)
   const limit = page.limit ?? 20
-  const db = webhooksDb(deps.db)
+  const db = deps.db
   const rows = await listDeliveries(db, endpoint.id, { limit, startingBefore: page.startingAfter === undefined ? null : fromPublicId('webhookDelivery', page.startingAfter) })
-  const shown = rows.slice(0, limit)
-  const attempts = await attemptsOf(db, shown.map((r) => r.id))
-  const data = shown.map((row) => toDelivery(row, attempts))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => {
+    const attempts = await attemptsOf(db, shown.map((r) => r.id))
+    return shown.map((row) => toDelivery(row, attempts))
+  })
 }
 
 /** The same event again (same `webhook-id`), at once; a delivery that succeeded may be sent again too. */
@@ -176,7 +171,7 @@ export async function retryDelivery (deps: WebhookDeps, owner: EndpointOwner, ac
   return await deps.db.transaction().execute(async (trx) => {
     const endpoint = await ownedEndpoint(deps, owner, endpointPublicId, trx)
     const id = fromPublicId('webhookDelivery', deliveryPublicId)
-    const db = webhooksDb(trx)
+    const db = trx
     const delivery = id === null ? undefined : await findDelivery(db, id, { forUpdate: true })
     if (delivery === undefined || delivery.endpoint_id !== endpoint.id) throw new NotFound('webhook_delivery_not_found', 'No delivery with this id at this endpoint')
     if (endpoint.status !== 'enabled') throw new Conflict('webhook_endpoint_disabled', 'The endpoint is disabled: enable it first (PATCH status: enabled)')

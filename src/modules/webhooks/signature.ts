@@ -1,11 +1,9 @@
+// Standard Webhooks (standardwebhooks.com, docs/architecture.md, partners, events and webhooks): the secret is
+// `whsec_` + base64 of 32 random bytes; the signature is
+// `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the decoded
+// bytes, one per secret, space-separated while a rotation lets two sign.
 import { createHmac, randomBytes } from 'node:crypto'
 
-/**
- * Standard Webhooks (standardwebhooks.com, DESIGN section 13): the secret is
- * `whsec_` + base64 of 32 random bytes; the signature is
- * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the decoded
- * bytes, one per secret, space-separated while a rotation lets two sign.
- */
 export const SECRET_PREFIX = 'whsec_'
 
 export function generateSecret (): string {

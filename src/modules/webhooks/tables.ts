@@ -1,7 +1,4 @@
-import type { ColumnType, Generated, Kysely, Transaction } from 'kysely'
-import type { Database } from '../../db/database.js'
-import type { DB } from '../../db/types.js'
-import type { EventsTable } from '../events/tables.js'
+import type { ColumnType, Generated, Selectable } from 'kysely'
 
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
@@ -51,15 +48,14 @@ export interface WebhookAttemptsTable {
   next_retry_at: Nullable<Date>
 }
 
-export type WebhooksDb = DB & {
-  events: EventsTable
+export type EndpointRow = Selectable<WebhookEndpointsTable>
+
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>
+
+export type AttemptRow = Selectable<WebhookAttemptsTable>
+
+export interface WebhooksTables {
   webhook_endpoints: WebhookEndpointsTable
   webhook_deliveries: WebhookDeliveriesTable
   webhook_attempts: WebhookAttemptsTable
-}
-export type WebhooksHandle = Kysely<WebhooksDb> | Transaction<WebhooksDb>
-
-/** Any handle on the app's database, seen with this module's tables. */
-export function webhooksDb (db: Database | Transaction<DB>): WebhooksHandle {
-  return db as unknown as WebhooksHandle
 }

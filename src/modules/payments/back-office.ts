@@ -1,20 +1,15 @@
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
-import { normalizeContractNumber } from '../../lib/names.js'
-import type { PaymentStatus } from '../../db/types.js'
-import { listCallbacks, listEvents, listPayments, type PaymentRow } from './repository.js'
+import { contractNumbersOf, debtIdsOfContract } from '../debts/service.js'
+import { listCallbacks, listEvents, listPayments } from './repository.js'
 import { findPaymentByPublicId, toPayment } from './service.js'
 import { isCallbackDigest } from './callback-log.js'
 import { timelineDetails } from './schemas.js'
+import type { PaymentRow, PaymentStatus } from './tables.js'
+import { toPage } from '../../lib/page.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
-async function contractNumbers (db: Database, debtIds: string[]): Promise<Map<string, string>> {
-  if (debtIds.length === 0) return new Map()
-  const rows = await db.selectFrom('debts').select(['id', 'contract_number']).where('id', 'in', debtIds).execute()
-  return new Map(rows.map((r) => [r.id, r.contract_number]))
-}
-
 function toAdminPayment (row: PaymentRow, contractNumber: string) {
   return {
     ...toPayment(row),
@@ -29,8 +24,7 @@ export async function listAdminPayments (db: Database, query: { status?: Payment
   const limit = query.limit ?? 20
   let debtIds: string[] | undefined
   if (query.contractNumber !== undefined) {
-    const debts = await db.selectFrom('debts').select('id').where('contract_number_normalized', '=', normalizeContractNumber(query.contractNumber)).execute()
-    debtIds = debts.map((d) => d.id)
+    debtIds = await debtIdsOfContract(db, query.contractNumber)
   }
   const rows = await listPayments(db, {
     status: query.status,
@@ -41,10 +35,10 @@ export async function listAdminPayments (db: Database, query: { status?: Payment
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
   })
-  const page = rows.slice(0, limit)
-  const contracts = await contractNumbers(db, [...new Set(page.map((r) => r.debt_id))])
-  const data = page.map((row) => toAdminPayment(row, contracts.get(row.debt_id) ?? ''))
-  return { data, hasMore: rows.length > limit, nextCursor: rows.length > limit ? (data.at(-1)?.id ?? null) : null }
+  return await toPage(rows, limit, async (shown) => {
+    const contracts = await contractNumbersOf(db, [...new Set(shown.map((r) => r.debt_id))])
+    return shown.map((row) => toAdminPayment(row, contracts.get(row.debt_id) ?? ''))
+  })
 }
 
 /** A valid callback is kept raw; an invalid one as a bounded digest (its params are the values' first characters). */
@@ -58,7 +52,7 @@ function callbackDetails (replyDescription: string, stored: unknown): Record<str
 
 export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, publicId: string) {
   const row = await findPaymentByPublicId(deps.db, publicId)
-  const contracts = await contractNumbers(deps.db, [row.debt_id])
+  const contracts = await contractNumbersOf(deps.db, [row.debt_id])
   const events = (await listEvents(deps.db, row.id)).map((e) => ({ at: e.created_at, kind: 'event' as const, type: e.type, details: timelineDetails(e.details) }))
   const callbacks = (await listCallbacks(deps.db, row.id)).map((c) => ({
     at: c.received_at,

@@ -1,0 +1,32 @@
+// How a payment row is shown: the API's Payment, and the 404 every lookup of an unknown (or hidden) payment answers.
+import { CURRENCY } from '../../lib/money.js'
+import { NotFound } from '../../http/errors.js'
+import { toPublicId } from '../../lib/ids.js'
+import type { Payment } from './schemas.js'
+import type { PaymentRow } from './tables.js'
+
+export function toPayment (row: PaymentRow): Payment {
+  return {
+    id: toPublicId('payment', row.id),
+    status: row.status,
+    amount: Number(row.amount),
+    currency: CURRENCY,
+    refundedAmount: Number(row.refunded_amount),
+    overpaidAmount: Number(row.overpaid_amount),
+    debtId: toPublicId('debt', row.debt_id),
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    paidAt: row.paid_at?.toISOString() ?? null,
+    cardMask: row.card_mask,
+    failureCode: row.failure_code
+  }
+}
+
+export function paymentNotFound (): NotFound {
+  return new NotFound('payment_not_found', 'No payment with this id')
+}
+
+/** What the payment is for, as the bank's description and the receipt both say it. */
+export function paymentPurpose (contractNumber: string): string {
+  return `Погашение задолженности по договору ${contractNumber}`
+}

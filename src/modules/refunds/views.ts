@@ -1,0 +1,45 @@
+// How refunds and refund requests are shown: the client's view, the back office's, and a request with its refund.
+import { almatyDate } from '../../lib/calendar.js'
+import { toPublicId } from '../../lib/ids.js'
+import type { RefundRequest } from './schemas.js'
+import type { RefundRequestRow, RefundRow } from './tables.js'
+
+export function toRefund (row: RefundRow) {
+  return {
+    id: toPublicId('refund', row.id),
+    kind: row.kind,
+    status: row.status,
+    amount: Number(row.amount),
+    attempts: row.attempts,
+    completedAt: row.completed_at?.toISOString() ?? null
+  }
+}
+
+/** The back office's view: why a refund needs review, and what the bank was last asked. */
+export function toAdminRefund (row: RefundRow) {
+  return {
+    ...toRefund(row),
+    paymentId: toPublicId('payment', row.payment_id),
+    refundRequestId: row.refund_request_id === null ? null : toPublicId('refundRequest', row.refund_request_id),
+    reviewReason: row.review_reason,
+    lastError: row.last_error,
+    sentAt: row.sent_at?.toISOString() ?? null,
+    bankRefundId: row.bank_refund_id,
+    createdAt: row.created_at.toISOString()
+  }
+}
+
+export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | undefined): RefundRequest {
+  return {
+    id: toPublicId('refundRequest', row.id),
+    status: row.status,
+    paymentId: toPublicId('payment', row.payment_id),
+    amount: Number(row.amount),
+    responseText: row.response_text,
+    decidedAt: row.decided_at?.toISOString() ?? null,
+    dueAt: row.due_at,
+    overdue: row.overdue || (row.open && row.status === 'approved' && row.due_at !== null && row.due_at < almatyDate(new Date())),
+    refund: refund === undefined ? null : toRefund(refund),
+    createdAt: row.created_at.toISOString()
+  }
+}
