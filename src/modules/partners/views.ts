@@ -1,13 +1,14 @@
 // What a partner may see of a person (docs/architecture.md, partners, events and webhooks): initials only
 // ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN.
 // Initials are all that event payloads ever hold of a name, too.
-import { CURRENCY, moneyOf } from '../../lib/money.js'
+import { moneyOf } from '../../lib/money.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
 import { ERASED } from '../privacy/erased.js'
 import type { PartnerDebt, PartnerPayment } from './schemas.js'
 import type { PaymentRow } from '../payments/tables.js'
+import { toPayment } from '../payments/views.js'
 import type { RefundRow } from '../refunds/tables.js'
 import type { DebtRow } from '../debts/tables.js'
 
@@ -31,21 +32,23 @@ export function initialsOf (pii: PiiCipher, encrypted: string | null | undefined
 export interface DebtFacts { contract_number: string, creditor: string }
 
 export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: string | null): PartnerPayment {
+  // the payment as the API shows it, less what is the agency's own (expiry, overpayment), plus what a creditor needs
+  const { id, status, amount, currency, refundedAmount, debtId, createdAt, paidAt, cardMask, failureCode } = toPayment(row)
   return {
-    id: toPublicId('payment', row.id),
-    status: row.status,
-    amount: Number(row.amount),
-    currency: CURRENCY,
-    refundedAmount: Number(row.refunded_amount),
-    debtId: toPublicId('debt', row.debt_id),
+    id,
+    status,
+    amount,
+    currency,
+    refundedAmount,
+    debtId,
     contractNumber: debt.contract_number,
     creditor: debt.creditor,
     payerName,
-    createdAt: row.created_at.toISOString(),
-    paidAt: row.paid_at?.toISOString() ?? null,
-    cardMask: row.card_mask,
+    createdAt,
+    paidAt,
+    cardMask,
     bankPaymentId: row.bank_payment_id,
-    failureCode: row.failure_code,
+    failureCode,
     needsReview: row.needs_review
   }
 }
