@@ -1,7 +1,7 @@
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../src/lib/free-port.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fallbackBaseDir, reachableByOtherUsers } from '../src/db/embedded.js'
@@ -12,15 +12,6 @@ import { fallbackBaseDir, reachableByOtherUsers } from '../src/db/embedded.js'
  * finds the data again.
  */
 const ADMIN_KEY = 'restart-test-admin-key-0123456789abcdef'
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 async function startServer (env: Record<string, string>): Promise<{ child: ChildProcess, output: () => string }> {
   const { DATABASE_URL: _ignored, TEST_DATABASE_URL: _also, ...inherited } = process.env

@@ -2,7 +2,7 @@
 // `npm start` and the test run use it when DATABASE_URL is unset. The data
 // directory is reused across restarts.
 import { existsSync, statSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../lib/free-port.js'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { randomBytes, createHash } from 'node:crypto'
@@ -19,17 +19,6 @@ export interface EmbeddedOptions {
   /** A fixed port, e.g. to restart a stopped server where its clients expect it; a free one by default. */
   port?: number
   log?: (message: string) => void
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolvePort(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
 }
 
 /**

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../src/lib/free-port.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/db/embedded.js'
@@ -19,15 +19,6 @@ import { eventually } from '../helpers/app.js'
 const OUTAGE_MS = 8000
 // A request that has not answered by then counts as a hang.
 const HANG_MS = 10_000
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 interface Outcome { status: number | 'hang' | 'network', code?: string, retryAfter?: string | null, during: boolean }
 

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { freePort } from '../../src/lib/free-port.js'
 import { createTestApp, type TestApp } from './app.js'
 import { makeRow, type PortfolioRow } from './portfolio.js'
 import { formatMinorUnits, parseMajorUnits } from '../../src/lib/money.js'
@@ -13,14 +13,7 @@ import { findDebt } from '../../src/modules/debts/service.js'
 /** The payment flow over real HTTP: the app listens, and its sandbox bank calls it back. */
 interface Teardown { teardown: (fn: () => unknown) => void }
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
+export { freePort }
 
 export async function createListeningApp (t: Teardown, env: Record<string, string> = {}): Promise<TestApp & { base: string }> {
   const port = await freePort()
