@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { createKey, createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { makeCsv, makeRow } from '../helpers/portfolio.js'
 import { applyStagedBatch, processImport } from '../../src/modules/debts/import-service.js'
-import { claimImport, nextStagedBatch, rejectDuplicates } from '../../src/modules/debts/repository.js'
+import { claimImport, rejectDuplicates, stagedBatches } from '../../src/modules/debts/repository.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
 /**
@@ -83,8 +83,9 @@ t.test('a worker that stopped after a batch resumes after it: every row counted 
   // the first attempt: claimed, duplicates out, one batch of 3 committed, then it died
   await claimImport(staging.db, importId)
   await rejectDuplicates(staging.db, importId)
-  const first = await nextStagedBatch(staging.db, importId, 3)
-  await staging.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, first!) })
+  const batches = await stagedBatches(staging.db, importId, 3)
+  t.same(batches.map((b) => b.rows), [3, 3, 1], 'the seven valid rows in batches of three, in line order')
+  await staging.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batches[1]!) })
   t.match(await report(staging, queued.json().id, stagingOperator.authorization), { status: 'running', rowsImported: 3 })
 
   await processImport({ db: staging.db, pii: staging.pii }, importId) // the retry

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, outstandingOf, PAYER, postJson, startPayment, submitAtBank } from '../helpers/payments.js'
 import { importPortfolio, makeRow, type PortfolioRow } from '../helpers/portfolio.js'
@@ -174,6 +174,7 @@ t.test('the database guards the books', async (t) => {
   const debtId = fromPublicId('debt', (await debtOf(row)).id as string) as string
   const receivable = await app.db.selectFrom('ledger_accounts').select(['id', 'balance']).where('debt_id', '=', debtId).where('kind', '=', 'receivable').executeTakeFirstOrThrow()
   const claims = await app.db.selectFrom('ledger_accounts').select('id').where('key', '=', `claims:${row.creditor}`).executeTakeFirstOrThrow()
+  const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'acquirer').executeTakeFirstOrThrow()
 
   await t.rejects(sql`update ledger_lines set amount = amount + 1`.execute(app.db), /append-only: UPDATE refused/, 'lines are never updated')
   await t.rejects(sql`delete from ledger_lines`.execute(app.db), /append-only: DELETE refused/, 'nor deleted')
@@ -183,18 +184,32 @@ t.test('the database guards the books', async (t) => {
   await t.rejects(sql`update ledger_accounts set balance = 0 where id = ${receivable.id}`.execute(app.db), /balances move only through ledger lines/, 'a balance is never written directly')
 
   const entry = (id: string) => sql`insert into ledger_entries (id, kind, debt_id, reference_type, reference_id) values (${id}::uuid, 'claim_adjusted', ${debtId}, 'debt', ${debtId})`
+  // an entry is written with its lines, in one statement
+  const posted = (id: string, lines: RawBuilder<unknown>) => sql`with e as (${entry(id)} returning id) insert into ledger_lines (entry_id, account_id, amount) values ${lines}`
+  const one = '00000000-0000-7000-8000-000000000001'
+  await t.rejects(entry(one).execute(app.db), /unbalanced: 0 line\(s\)/, 'an entry without lines is refused')
+  await t.rejects(posted(one, sql`(${one}::uuid, ${receivable.id}, 100)`).execute(app.db), /unbalanced/, 'an entry whose lines do not sum to zero is refused')
   await t.rejects(app.db.transaction().execute(async (trx) => {
-    await entry('00000000-0000-7000-8000-000000000001').execute(trx)
-    await sql`insert into ledger_lines (entry_id, account_id, amount) values ('00000000-0000-7000-8000-000000000001', ${receivable.id}, 100)`.execute(trx)
-  }), /unbalanced/, 'an entry whose lines do not sum to zero is refused at commit')
+    await posted(one, sql`(${one}::uuid, ${receivable.id}, 100), (${one}::uuid, ${claims.id}, -100)`).execute(trx)
+    await sql`insert into ledger_lines (entry_id, account_id, amount) values (${one}::uuid, ${acquirer.id}, 1)`.execute(trx)
+  }), /unbalanced: lines added to it sum to 1/, 'lines added later in the transaction must balance among themselves')
+  await t.rejects(posted(one, sql`(${one}::uuid, ${receivable.id}, 100), ('00000000-0000-7000-8000-0000000000ff'::uuid, ${claims.id}, -100)`).execute(app.db),
+    { code: '23503' }, 'a line naming no entry is refused as a foreign-key violation')
+  await t.rejects(posted(one, sql`(${one}::uuid, ${receivable.id}, 100), (${one}::uuid, '00000000-0000-7000-8000-0000000000ee'::uuid, -100)`).execute(app.db),
+    { code: '23503' }, 'a line naming no account is refused as a foreign-key violation')
+  await t.rejects(sql`with e as (insert into ledger_entries (id, kind, debt_id, reference_type, reference_id) values (${one}::uuid, 'claim_adjusted', '00000000-0000-7000-8000-0000000000dd', 'debt', ${debtId}) returning id)
+    insert into ledger_lines (entry_id, account_id, amount) values (${one}::uuid, ${receivable.id}, 100), (${one}::uuid, ${claims.id}, -100)`.execute(app.db),
+  { code: '23503' }, 'an entry naming no debt is refused as a foreign-key violation')
+  await t.rejects(sql`insert into ledger_accounts (key, kind, debt_id) values ('receivable:nobody', 'receivable', '00000000-0000-7000-8000-0000000000dd')`.execute(app.db),
+    { code: '23503' }, 'an account naming no debt is refused as a foreign-key violation')
+  await t.rejects(sql`delete from debts where id = ${debtId}`.execute(app.db), /never deleted/, 'a debt is never deleted: the books keep it')
+  await t.rejects(sql`delete from debt_imports`.execute(app.db), /never deleted/, 'nor is an import')
 
-  await t.rejects(app.db.transaction().execute(async (trx) => {
-    await entry('00000000-0000-7000-8000-000000000002').execute(trx)
-    await sql`insert into ledger_lines (entry_id, account_id, amount) values ('00000000-0000-7000-8000-000000000002', ${receivable.id}, ${-(receivable.balance + 1n)}), ('00000000-0000-7000-8000-000000000002', ${claims.id}, ${receivable.balance + 1n})`.execute(trx)
-  }), /ledger_accounts_receivable_not_negative/, 'a receivable never goes below zero, even balanced')
+  const two = '00000000-0000-7000-8000-000000000002'
+  await t.rejects(posted(two, sql`(${two}::uuid, ${receivable.id}, ${-(receivable.balance + 1n)}), (${two}::uuid, ${claims.id}, ${receivable.balance + 1n})`).execute(app.db),
+    /ledger_accounts_receivable_not_negative/, 'a receivable never goes below zero, even balanced')
 
   const existing = await app.db.selectFrom('ledger_entries').select('id').where('debt_id', '=', debtId).executeTakeFirstOrThrow()
-  const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'acquirer').executeTakeFirstOrThrow()
   await t.rejects(sql`insert into ledger_lines (entry_id, account_id, amount) values (${existing.id}, ${acquirer.id}, 1)`.execute(app.db), /same transaction/, 'a committed entry takes no new lines')
 
   t.equal((await app.db.selectFrom('ledger_accounts').select('balance').where('id', '=', receivable.id).executeTakeFirstOrThrow()).balance, 100_000n, 'nothing moved')

@@ -2,9 +2,9 @@ import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
-import { assignClaims, assignClaimsFrom, restateClaim, type Reference } from '../ledger/service.js'
+import { assignClaims, assignClaimsFrom, openClaimsAccounts, restateClaim, type Reference } from '../ledger/service.js'
 import { flagOverpaid, lockPaymentsOfDebts } from '../payments/claims.js'
-import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, nextStagedBatch, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
+import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
 import { enqueueJob, JobInterrupted } from '../../jobs/queue.js'
 import { DEBT_IMPORT_TASK, IMPORT_MAX_ATTEMPTS } from './import-upload.js'
@@ -15,6 +15,16 @@ import { toDebtImport } from './views.js'
 export { DEBT_IMPORT_TASK, stageImport } from './import-upload.js'
 /** Staged rows applied per transaction: large enough to amortise each statement, small enough to resume. */
 const PROCESS_BATCH = 50_000
+/**
+ * Batches applied at once, each on its own connection: a batch is one
+ * database backend's work (one core), and batches of one import touch
+ * disjoint debts (duplicates are out first). They meet on the creditors'
+ * claims accounts, which each batch's lines trigger locks until its
+ * commit: the inserts run side by side, the bookings take turns.
+ */
+const BATCH_CONCURRENCY = 2
+/** A batch that lost a deadlock (two batches restating claims of several creditors) runs again, at most this often. */
+const BATCH_ATTEMPTS = 3
 
 interface Deps { db: Database, pii: PiiCipher }
 
@@ -109,8 +119,10 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<v
   const changes = await lockStagedChanges(trx, batch)
   const { fresh, unchanged } = await countStagedRows(trx, batch)
   if (fresh + unchanged + changes.length !== batch.rows) throw new Error('staged rows of this batch changed meanwhile; retrying')
-  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors: await stagedCreditors(trx, batch), reference })
-  // another import inserted one of these keys meanwhile: the job's retry sees it as known
+  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors: await stagedCreditors(trx, batch), reference }).catch((error: unknown) => {
+    // another import inserted one of these keys meanwhile: the job's retry sees it as known
+    throw sqlState(error) === '23505' ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
+  })
   if (inserted !== fresh) throw new Error('a debt of this batch was inserted concurrently; retrying')
   if (changes.length > 0) await updateStagedStatements(trx, batch)
   const adjusted = changes.filter((c) => c.claimChanged)
@@ -140,16 +152,47 @@ export async function processImport (deps: Deps, importId: string, stopping?: Ab
     return
   }
   await rejectDuplicates(deps.db, importId)
-  while (true) {
-    if (stopping?.aborted === true) throw new JobInterrupted('the import')
-    const batch = await nextStagedBatch(deps.db, importId, PROCESS_BATCH)
-    if (batch === null) break
-    await deps.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
+  await openClaimsAccounts(deps.db, await importCreditors(deps.db, importId))
+  const batches = await stagedBatches(deps.db, importId, PROCESS_BATCH)
+  let failed = false
+  // each runner takes the next batch until none is left, the process stops, or a batch failed
+  const runner = async (): Promise<void> => {
+    while (!failed) {
+      if (stopping?.aborted === true) throw new JobInterrupted('the import')
+      const batch = batches.shift()
+      if (batch === undefined) return
+      try {
+        await applyBatch(deps.db, batch)
+      } catch (error) {
+        failed = true
+        throw error
+      }
+    }
   }
+  // every runner ends its batch before the job ends: a retry never overlaps a batch still running
+  const rejected = (await Promise.allSettled(Array.from({ length: BATCH_CONCURRENCY }, runner)))
+    .flatMap((r) => r.status === 'rejected' ? [r.reason as unknown] : [])
+  if (rejected.length > 0) throw rejected.find((e) => !(e instanceof JobInterrupted)) ?? rejected[0]
   await deps.db.transaction().execute(async (trx) => {
     await finishImport(trx, importId)
     await publishImportCompleted(trx, importId)
   })
+}
+
+function sqlState (error: unknown): string | undefined {
+  return (error as { code?: string } | null)?.code
+}
+
+/** One batch, one transaction; run again when it lost a deadlock to another batch. */
+async function applyBatch (db: Database, batch: StagedBatch): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
+      return
+    } catch (error) {
+      if (sqlState(error) !== '40P01' || attempt === BATCH_ATTEMPTS) throw error
+    }
+  }
 }
 
 /** An import interrupted on its job's last attempt gets a fresh job: a shutdown is not a failure. */

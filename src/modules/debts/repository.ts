@@ -153,16 +153,17 @@ export async function rejectDuplicates (db: Handle, importId: string): Promise<v
      where r.import_id = ${importId} and r.line = d.line and d.line > d.first_line`.execute(db)
 }
 
-/** The next batch of valid staged rows: at most `limit`, from the first still staged, by line. */
+/** A batch of valid staged rows: a range of lines of one import, and how many valid rows it holds. */
 export interface StagedBatch { importId: string, fromLine: number, toLine: number, rows: number }
 
-export async function nextStagedBatch (db: Handle, importId: string, limit: number): Promise<StagedBatch | null> {
-  const result = await sql<{ from_line: number | null, to_line: number | null, rows: number }>`
+/** The valid rows still staged, cut by line into batches of at most `size` rows, in line order (one pass over the import's rows). */
+export async function stagedBatches (db: Handle, importId: string, size: number): Promise<StagedBatch[]> {
+  const result = await sql<{ from_line: number, to_line: number, rows: number }>`
     select min(line) as from_line, max(line) as to_line, count(*)::int as rows
-      from (select line from debt_import_rows where import_id = ${importId} and error_code is null order by line limit ${limit}) b`.execute(db)
-  const row = result.rows[0]
-  if (row === undefined || row.from_line === null || row.to_line === null) return null
-  return { importId, fromLine: row.from_line, toLine: row.to_line, rows: row.rows }
+      from (select line, (row_number() over (order by line) - 1) / ${size} as batch
+              from debt_import_rows where import_id = ${importId} and error_code is null) b
+     group by batch order by batch`.execute(db)
+  return result.rows.map((r) => ({ importId, fromLine: r.from_line, toLine: r.to_line, rows: r.rows }))
 }
 
 /**
@@ -176,6 +177,9 @@ export async function nextStagedBatch (db: Handle, importId: string, limit: numb
 export async function planBatchAsKeyLookups (db: Handle): Promise<void> {
   await sql`set local enable_hashjoin = off`.execute(db)
   await sql`set local enable_mergejoin = off`.execute(db)
+  // the batch's sorts, groupings and the ledger triggers' transition tables
+  // (a batch's new lines) fit in memory instead of spilling to temporary files
+  await sql`set local work_mem = '64MB'`.execute(db)
 }
 
 /** The batch's valid staged rows, a condition on `debt_import_rows s`. */
@@ -214,6 +218,12 @@ export async function countStagedRows (db: Handle, batch: StagedBatch): Promise<
   return result.rows[0] ?? { fresh: 0, unchanged: 0 }
 }
 
+/** Every creditor of the import's valid staged rows. */
+export async function importCreditors (db: Handle, importId: string): Promise<string[]> {
+  const result = await sql<{ creditor: string }>`select distinct creditor from debt_import_rows where import_id = ${importId} and error_code is null`.execute(db)
+  return result.rows.map((r) => r.creditor)
+}
+
 export async function stagedCreditors (db: Handle, batch: StagedBatch): Promise<string[]> {
   const result = await sql<{ creditor: string }>`select distinct s.creditor from debt_import_rows s where ${inBatch(batch)}`.execute(db)
   return result.rows.map((r) => r.creditor)
@@ -222,7 +232,9 @@ export async function stagedCreditors (db: Handle, batch: StagedBatch): Promise<
 /**
  * The insert of the batch's new debts, as a statement yielding `debt_id,
  * creditor, amount` for the ledger to assign their claims in the same
- * statement. A key another import inserted meanwhile is left out.
+ * statement. A key another import inserts meanwhile fails the statement
+ * (unique violation: a plain insert, not the slower speculative one of ON
+ * CONFLICT), and the batch is retried.
  */
 export function insertStagedDebts (batch: StagedBatch): RawBuilder<unknown> {
   return sql`
@@ -233,7 +245,6 @@ export function insertStagedDebts (batch: StagedBatch): RawBuilder<unknown> {
       from debt_import_rows s
      where ${inBatch(batch)} and not exists (select 1 from debts d where ${SAME_KEY})
      order by s.line
-    on conflict (contract_number_normalized, debtor_iin_index) do nothing
     returning id as debt_id, creditor, claim_amount as amount`
 }
 

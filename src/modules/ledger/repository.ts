@@ -55,7 +55,7 @@ function receivableKeySql (debtId: RawBuilder<unknown>): RawBuilder<string> {
  * the insert of the debts themselves. Each debt gets its receivable; each
  * positive claim an entry with receivable +amount and claims:<creditor>
  * -amount, whose lines the database books as any other (the lines trigger
- * moves the balances, the commit check proves every entry balanced). The
+ * moves the balances, the entries trigger proves every entry balanced when the statement ends). The
  * creditors' claims accounts must exist. Returns the number of debts.
  */
 export async function insertClaimAssignments (db: Handle, source: RawBuilder<unknown>, reference: { type: ReferenceType, id: string }): Promise<number> {
@@ -66,7 +66,7 @@ export async function insertClaimAssignments (db: Handle, source: RawBuilder<unk
   const result = await sql<{ debts: number }>`
     with src as (${source}),
     booked as materialized (
-      select debt_id, creditor, amount, gen_random_uuid() as receivable_id, uuid_generate_v7() as entry_id from src),
+      select debt_id, creditor, amount, uuid_generate_v7() as receivable_id, uuid_generate_v7() as entry_id from src),
     receivables as (
       insert into ledger_accounts (id, key, kind, debt_id)
       select receivable_id, ${receivableKeySql(sql.ref('booked.debt_id'))}, 'receivable', debt_id from booked),
@@ -137,10 +137,11 @@ export async function claimsOf (db: Handle, debtIds: string[]): Promise<Map<stri
   return new Map(rows.rows.map((r) => [r.debt_id, BigInt(r.claim)]))
 }
 
+/** Entries and their lines in one statement: the database checks each entry balanced when the statement ends. */
 export async function insertEntries (db: Handle, entries: EntryRow[], lines: LineRow[]): Promise<void> {
   if (entries.length === 0) return
-  await db.insertInto('ledger_entries').values(entries).execute()
-  await db.insertInto('ledger_lines').values(lines).execute()
+  await db.with('entries', (qb) => qb.insertInto('ledger_entries').values(entries).returning('id'))
+    .insertInto('ledger_lines').values(lines).execute()
 }
 
 // --- reading ---------------------------------------------------------------

@@ -122,6 +122,15 @@ export async function assignClaimsFrom (trx: Trx, input: { source: RawBuilder<un
   return await insertClaimAssignments(trx, input.source, input.reference)
 }
 
+/**
+ * The creditors' claims accounts, opened ahead in a transaction of their
+ * own: batches of an import running side by side then never wait for
+ * each other's uncommitted new account.
+ */
+export async function openClaimsAccounts (db: Database, creditors: string[]): Promise<void> {
+  await ensureClaimsAccounts(db, creditors)
+}
+
 export interface ClaimChange {
   /** New claim minus the claim the ledger held. */
   difference: bigint
