@@ -110,3 +110,37 @@ t.test('staged rows lost with the database (the table is unlogged) fail the impo
   t.match(r, { status: 'failed', rowsImported: 0, failureReason: /1 staged rows were lost.*upload the file again/ })
   t.equal(await stagedCount(staging), 0n, 'what was left staged goes too')
 })
+
+t.test('batches applied side by side: a re-import restating claims of several creditors books every row once', async (t) => {
+  // small batches, so the two runners interleave over nine of them; the creditors move between rows,
+  // so batches post on each other's claims accounts (the case that can deadlock)
+  const { app: staging } = await createTestApp(t)
+  const stagingOperator = await createKey(staging, ['operator'])
+  const creditors = ['АО Кредитор Один', 'ТОО Кредитор Два', 'АО Кредитор Три']
+  const first = Array.from({ length: 30 }, (_, i) => makeRow(75_000 + i, { creditor: creditors[i % 3]!, outstanding: `${1000 + i}.00` }))
+  const claims = (row: { outstanding: string }) => BigInt(row.outstanding.replace('.', ''))
+  const run = async (rows: typeof first) => {
+    const queued = await upload(staging, makeCsv(rows), { authorization: stagingOperator.authorization })
+    await processImport({ db: staging.db, pii: staging.pii }, fromPublicId('debtImport', queued.json().id) as string, undefined, 4)
+    return await report(staging, queued.json().id, stagingOperator.authorization)
+  }
+  t.match(await run(first), { status: 'completed', rowsImported: 30 })
+
+  const second = [
+    ...first.map((row, i) => i % 5 === 0 ? row : { ...row, creditor: creditors[(i + 1) % 3]!, outstanding: i % 7 === 0 ? '0.00' : `${2000 + i}.00` }),
+    ...Array.from({ length: 5 }, (_, i) => makeRow(75_100 + i, { creditor: creditors[i % 3]! }))
+  ]
+  t.match(await run(second), { status: 'completed', rowsImported: 5, rowsAdjusted: 24, rowsUnchanged: 6, rowsRejected: 0 })
+
+  const outstanding = await sql<{ contract_number: string, outstanding: string }>`
+    select d.contract_number, a.balance::text as outstanding from debts d join ledger_accounts a on a.debt_id = d.id and a.kind = 'receivable'`.execute(staging.db)
+  const byContract = new Map(outstanding.rows.map((r) => [r.contract_number, BigInt(r.outstanding)]))
+  t.equal(byContract.size, 35, 'one debt per key')
+  t.same(second.filter((row) => byContract.get(row.contract) !== claims(row)).map((row) => row.contract), [], 'every debt owes its latest claim')
+  const entries = await sql<{ kind: string, n: number }>`select kind, count(*)::int as n from ledger_entries group by kind order by kind`.execute(staging.db)
+  t.same(entries.rows, [{ kind: 'claim_adjusted', n: 24 }, { kind: 'claim_assigned', n: 35 }], 'one entry per new debt and per changed claim')
+  const claimsTotal = await sql<{ total: string }>`select sum(balance)::text as total from ledger_accounts where kind = 'claims'`.execute(staging.db)
+  t.equal(BigInt(claimsTotal.rows[0]!.total), -second.reduce((sum, row) => sum + claims(row), 0n), 'the claims accounts hold every claim as now stated, once')
+  const balance = (await staging.inject({ method: 'GET', url: '/v1/admin/ledger/trial-balance', headers: { authorization: (await createKey(staging, ['admin'])).authorization } })).json()
+  t.match(balance, { total: 0, consistent: true })
+})

@@ -143,8 +143,8 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<v
  * one transaction. Staged rows lost with a database crash (the staging
  * table is unlogged) fail the import with a reason, never a short report.
  */
-/** `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes later. */
-export async function processImport (deps: Deps, importId: string, stopping?: AbortSignal): Promise<void> {
+/** `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes later. `batchSize`: rows per transaction. */
+export async function processImport (deps: Deps, importId: string, stopping?: AbortSignal, batchSize = PROCESS_BATCH): Promise<void> {
   if (!await claimImport(deps.db, importId)) return
   const missing = await missingStagedRows(deps.db, importId)
   if (missing > 0) {
@@ -153,7 +153,7 @@ export async function processImport (deps: Deps, importId: string, stopping?: Ab
   }
   await rejectDuplicates(deps.db, importId)
   await openClaimsAccounts(deps.db, await importCreditors(deps.db, importId))
-  const batches = await stagedBatches(deps.db, importId, PROCESS_BATCH)
+  const batches = await stagedBatches(deps.db, importId, batchSize)
   let failed = false
   // each runner takes the next batch until none is left, the process stops, or a batch failed
   const runner = async (): Promise<void> => {
