@@ -2,7 +2,7 @@ import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
-import { assignClaims, assignClaimsFrom, openClaimsAccounts, restateClaim, type Reference } from '../ledger/service.js'
+import { assignClaims, assignClaimsFrom, holdClaimsAccounts, openClaimsAccounts, restateClaim, type Reference } from '../ledger/service.js'
 import { flagOverpaid, lockPaymentsOfDebts } from '../payments/claims.js'
 import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
@@ -20,11 +20,10 @@ const PROCESS_BATCH = 50_000
  * database backend's work (one core), and batches of one import touch
  * disjoint debts (duplicates are out first). They meet on the creditors'
  * claims accounts, which each batch's lines trigger locks until its
- * commit: the inserts run side by side, the bookings take turns.
+ * commit: the inserts run side by side, the bookings take turns (and a
+ * batch restating claims holds its creditors' accounts from its start).
  */
 const BATCH_CONCURRENCY = 2
-/** A batch that lost a deadlock (two batches restating claims of several creditors) runs again, at most this often. */
-const BATCH_ATTEMPTS = 3
 
 interface Deps { db: Database, pii: PiiCipher }
 
@@ -119,13 +118,17 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<v
   const changes = await lockStagedChanges(trx, batch)
   const { fresh, unchanged } = await countStagedRows(trx, batch)
   if (fresh + unchanged + changes.length !== batch.rows) throw new Error('staged rows of this batch changed meanwhile; retrying')
-  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors: await stagedCreditors(trx, batch), reference }).catch((error: unknown) => {
+  const creditors = await stagedCreditors(trx, batch)
+  const adjusted = changes.filter((c) => c.claimChanged)
+  // restated claims post on their creditors' accounts one by one, after the new debts' booking: the batch holds all of its creditors' accounts first
+  // (a batch of new debts only locks them once, in its booking, and runs side by side with another until then)
+  if (adjusted.some((c) => c.status !== 'recalled')) await holdClaimsAccounts(trx, creditors)
+  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors, reference }).catch((error: unknown) => {
     // another import inserted one of these keys meanwhile: the job's retry sees it as known
     throw sqlState(error) === '23505' ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
   })
   if (inserted !== fresh) throw new Error('a debt of this batch was inserted concurrently; retrying')
   if (changes.length > 0) await updateStagedStatements(trx, batch)
-  const adjusted = changes.filter((c) => c.claimChanged)
   for (const debt of adjusted) {
     if (debt.status === 'recalled') continue
     const change = await restateClaim(trx, { debtId: debt.id, creditor: debt.creditor, claim: debt.claimAmount, reference })
@@ -183,16 +186,9 @@ function sqlState (error: unknown): string | undefined {
   return (error as { code?: string } | null)?.code
 }
 
-/** One batch, one transaction; run again when it lost a deadlock to another batch. */
+/** One batch, one transaction. */
 async function applyBatch (db: Database, batch: StagedBatch): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
-      return
-    } catch (error) {
-      if (sqlState(error) !== '40P01' || attempt === BATCH_ATTEMPTS) throw error
-    }
-  }
+  await db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
 }
 
 /** An import interrupted on its job's last attempt gets a fresh job: a shutdown is not a failure. */

@@ -28,12 +28,20 @@ export async function acquirerAccount (db: Handle): Promise<string> {
 export async function ensureClaimsAccounts (db: Handle, creditors: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(creditors)]
   if (unique.length === 0) return new Map()
+  const known = async (): Promise<Map<string, string>> => {
+    const rows = await db.selectFrom('ledger_accounts').select(['id', 'creditor'])
+      .where('kind', '=', 'claims').where('creditor', 'in', unique).execute()
+    return new Map(rows.map((r) => [r.creditor as string, r.id]))
+  }
+  const found = await known()
+  const missing = unique.filter((creditor) => !found.has(creditor))
+  if (missing.length === 0) return found
+  // only what is missing: an insert meeting an existing account another
+  // transaction is posting on would wait for that transaction to end
   await db.insertInto('ledger_accounts')
-    .values(unique.map((creditor) => ({ key: `claims:${creditor}`, kind: 'claims' as const, creditor })))
+    .values(missing.map((creditor) => ({ key: `claims:${creditor}`, kind: 'claims' as const, creditor })))
     .onConflict((oc) => oc.column('key').doNothing()).execute()
-  const rows = await db.selectFrom('ledger_accounts').select(['id', 'creditor'])
-    .where('kind', '=', 'claims').where('creditor', 'in', unique).execute()
-  return new Map(rows.map((r) => [r.creditor as string, r.id]))
+  return await known()
 }
 
 export async function insertReceivables (db: Handle, debts: Array<{ debtId: string, key: string }>): Promise<Map<string, string>> {
@@ -42,6 +50,13 @@ export async function insertReceivables (db: Handle, debts: Array<{ debtId: stri
     .values(debts.map((d) => ({ key: d.key, kind: 'receivable' as const, debt_id: d.debtId })))
     .returning(['id', 'debt_id']).execute()
   return new Map(rows.map((r) => [r.debt_id as string, r.id]))
+}
+
+/** Locks these creditors' claims accounts in id order (the order of every lock on accounts). */
+export async function lockClaimsAccounts (db: Handle, creditors: string[]): Promise<void> {
+  if (creditors.length === 0) return
+  await db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'claims').where('creditor', 'in', [...new Set(creditors)])
+    .orderBy('id').forNoKeyUpdate().execute()
 }
 
 /** `receivableKey` of the service, in SQL over a debt id expression. */

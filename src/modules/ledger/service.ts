@@ -21,7 +21,7 @@ import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
-  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
+  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
   type EntryRow, type LineRow, type PaymentPosition
 } from './repository.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
@@ -129,6 +129,16 @@ export async function assignClaimsFrom (trx: Trx, input: { source: RawBuilder<un
  */
 export async function openClaimsAccounts (db: Database, creditors: string[]): Promise<void> {
   await ensureClaimsAccounts(db, creditors)
+}
+
+/**
+ * Takes the creditors' claims accounts before a transaction posts on them
+ * in several statements: each posting locks its own accounts in id order,
+ * and two transactions that each held one creditor's account and then
+ * needed the other's would deadlock.
+ */
+export async function holdClaimsAccounts (trx: Trx, creditors: string[]): Promise<void> {
+  await lockClaimsAccounts(trx, creditors)
 }
 
 export interface ClaimChange {
