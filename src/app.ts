@@ -11,6 +11,7 @@ import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
+import { logRequests } from './http/request-log.js'
 import { documentCommonProblems, SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
 import offerRoutes from './modules/offers/routes.js'
@@ -74,6 +75,8 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
 export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
+    // one line per request instead of two (http/request-log.ts)
+    disableRequestLogging: true,
     bodyLimit: config.bodyLimitBytes,
     // Never trust X-Forwarded-For from anyone: a client could pick its own
     // address and walk around the rate limits and risk rules.
@@ -94,6 +97,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   registerErrorHandling(app)
+  logRequests(app)
   app.addHook('onRoute', documentCommonProblems)
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 

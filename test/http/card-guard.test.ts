@@ -12,6 +12,7 @@ import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { idempotencyHeaders } from '../../src/http/idempotency.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
 import { loggerOptions } from '../../src/app.js'
+import { logRequests } from '../../src/http/request-log.js'
 import { createTestDatabase, testConfig } from '../helpers/app.js'
 import { luhnCheckDigit } from '../helpers/cards.js'
 
@@ -27,7 +28,8 @@ const runs: string[] = []
 async function buildTestApp (): Promise<FastifyInstance> {
   const config = testConfig(await createTestDatabase(t))
   // trace: every line fastify writes about a request is looked at
-  const app = Fastify({ logger: { ...(loggerOptions('trace') as object), stream: { write: (line: string) => { logs.push(line) } } } })
+  const app = Fastify({ logger: { ...(loggerOptions('trace') as object), stream: { write: (line: string) => { logs.push(line) } } }, disableRequestLogging: true })
+  logRequests(app)
   registerErrorHandling(app)
   await app.register(configPlugin, { config })
   await app.register(piiPlugin, { config })
@@ -114,7 +116,7 @@ t.test('a card number in a query string or a path parameter is refused, and neit
   }
   t.equal(runs.length, before, 'no handler ran')
   const written = logs.slice(from)
-  t.ok(written.some((line) => line.includes('incoming request')), 'requests are logged')
+  t.equal(written.filter((line) => line.includes('"msg":"request completed"') && line.includes('"statusCode":400')).length, 7, 'each request is logged once, with its status')
   t.notOk(written.some((line) => /4111|1111(%20|\s|\.)1111/.test(line)), 'neither the query nor the path with the number is logged')
 })
 
