@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import helmet from '@fastify/helmet'
 import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -12,6 +11,7 @@ import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } f
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
 import { logRequests } from './http/request-log.js'
+import { securityHeaders } from './http/security-headers.js'
 import { documentCommonProblems, SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
 import offerRoutes from './modules/offers/routes.js'
@@ -103,7 +103,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
   if (config.role !== 'worker') await registerOpenApi(app, config)
-  await app.register(helmet, {
+  securityHeaders(app, {
     contentSecurityPolicy: {
       directives: { 'form-action': null, 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] }
     },

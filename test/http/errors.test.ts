@@ -63,5 +63,12 @@ t.test('an unexpected failure answers 500 without internals', async (t) => {
 t.test('security headers are set', async (t) => {
   const response = await app.inject({ method: 'GET', url: '/v1/agency' })
   t.equal(response.headers['x-content-type-options'], 'nosniff')
-  t.ok(response.headers['content-security-policy'])
+  t.match(response.headers['content-security-policy'], /default-src 'self'.*frame-ancestors 'self'.*script-src 'self'/)
+  t.notMatch(response.headers['content-security-policy'], /form-action/, 'form-action left out (the bank\'s hosted page is a form target)')
+  t.equal(response.headers['x-frame-options'], 'SAMEORIGIN')
+  t.equal(response.headers['referrer-policy'], 'no-referrer')
+  t.equal(response.headers['cross-origin-opener-policy'], 'same-origin')
+  t.equal(response.headers['strict-transport-security'], undefined, 'no HSTS while the public address is plain http')
+  const error = await app.inject({ method: 'GET', url: '/v1/nothing-here' })
+  t.equal(error.headers['x-content-type-options'], 'nosniff', 'on errors too')
 })
