@@ -7,8 +7,13 @@ import type { FastifyInstance } from 'fastify'
 
 /** Pair with `disableRequestLogging: true` in the Fastify options. */
 export function logRequests (app: FastifyInstance): void {
+  // The line holds only what the req and res serializers keep (app.ts: no
+  // query string, no body, no header), so it skips the redaction pass, which
+  // walks every wildcard path over every key of every line: about 4% of a
+  // lookup's time, for a line it can never change.
+  const access = app.log.child({}, { redact: [] })
   app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
+    access.info({ reqId: request.id, req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed')
     done()
   })
 }
