@@ -10,7 +10,7 @@ import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
-import { logRequests } from './http/request-log.js'
+import { RequestLog } from './http/request-log.js'
 import { securityHeaders } from './http/security-headers.js'
 import { documentCommonProblems, SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
@@ -73,10 +73,11 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
 }
 
 export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const requestLog = new RequestLog()
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
     // one line per request instead of two (http/request-log.ts)
-    disableRequestLogging: true,
+    logController: requestLog,
     bodyLimit: config.bodyLimitBytes,
     // Never trust X-Forwarded-For from anyone: a client could pick its own
     // address and walk around the rate limits and risk rules.
@@ -96,8 +97,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
+  requestLog.attach(app.log)
   registerErrorHandling(app)
-  logRequests(app)
   app.addHook('onRoute', documentCommonProblems)
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 

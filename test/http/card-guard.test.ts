@@ -12,7 +12,7 @@ import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { idempotencyHeaders } from '../../src/http/idempotency.js'
 import { registerErrorHandling } from '../../src/http/errors.js'
 import { loggerOptions } from '../../src/app.js'
-import { logRequests } from '../../src/http/request-log.js'
+import { RequestLog } from '../../src/http/request-log.js'
 import { createTestDatabase, testConfig } from '../helpers/app.js'
 import { luhnCheckDigit } from '../helpers/cards.js'
 
@@ -28,8 +28,9 @@ const runs: string[] = []
 async function buildTestApp (): Promise<FastifyInstance> {
   const config = testConfig(await createTestDatabase(t))
   // trace: every line fastify writes about a request is looked at
-  const app = Fastify({ logger: { ...(loggerOptions('trace') as object), stream: { write: (line: string) => { logs.push(line) } } }, disableRequestLogging: true })
-  logRequests(app)
+  const requestLog = new RequestLog()
+  const app = Fastify({ logger: { ...(loggerOptions('trace') as object), stream: { write: (line: string) => { logs.push(line) } } }, logController: requestLog })
+  requestLog.attach(app.log)
   registerErrorHandling(app)
   await app.register(configPlugin, { config })
   await app.register(piiPlugin, { config })
