@@ -21,8 +21,8 @@ import { sql, type Kysely } from 'kysely'
  *   keys; nothing the keys pointed at can be deleted now (entries, lines
  *   and accounts already could not be), so checking the referencing side
  *   when it is written is the whole of what the keys guaranteed.
- * - Debts and imports are never deleted: personal data is erased by
- *   overwriting it (the privacy module), and the books keep the debt.
+ * - Debts and imports are never deleted (nothing in the service deletes
+ *   them; now a trigger refuses it): the books keep every debt.
  *
  * The errors keep their SQLSTATE: foreign_key_violation (23503) for a
  * reference to nothing, P0001 for the ledger's own rules.

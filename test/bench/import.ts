@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
 import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
@@ -43,35 +43,32 @@ async function withPeakRss<T> (work: () => Promise<T>): Promise<{ result: T, pea
 
 const MB = 1024 * 1024
 
-/** The file as a request body read on demand (Readable.toWeb reads ahead without bound on Node 20). */
-function fileBody (path: string): ReadableStream<Uint8Array> {
-  let handle: Awaited<ReturnType<typeof open>> | null = null
-  return new ReadableStream<Uint8Array>({
-    async pull (controller) {
-      handle ??= await open(path)
-      const chunk = Buffer.alloc(64 * 1024)
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null)
-      if (bytesRead === 0) {
-        await handle.close()
-        controller.close()
-      } else {
-        controller.enqueue(chunk.subarray(0, bytesRead))
-      }
-    }
-  }, { highWaterMark: 1 })
+/**
+ * The file POSTed by node:http straight from disk. fetch (undici) kept every
+ * chunk of a streamed request body until the request object went, which
+ * added the whole file to this process's memory: the RSS figure would have
+ * measured the harness, not the service.
+ */
+async function uploadFile (url: string, authorization: string, path: string): Promise<{ status: number, body: string }> {
+  return await new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: 'POST', headers: { authorization, 'content-type': 'text/csv' } }, (response) => {
+      let body = ''
+      response.setEncoding('utf8')
+      response.on('data', (chunk: string) => { body += chunk })
+      response.on('end', () => { resolve({ status: response.statusCode ?? 0, body }) })
+      response.on('error', reject)
+    })
+    request.on('error', reject)
+    pipeline(createReadStream(path), request).catch(reject)
+  })
 }
 
 export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { report: Record<string, unknown> }> {
   const { result, peak, idle } = await withPeakRss(async () => {
     const started = performance.now()
-    const upload = await fetch(`${base}/v1/admin/debt-imports`, {
-      method: 'POST',
-      headers: { authorization, 'content-type': 'text/csv' },
-      body: fileBody(path),
-      duplex: 'half'
-    } as RequestInit)
-    if (upload.status !== 202) throw new Error(`upload refused: ${await upload.text()}`)
-    const { id } = await upload.json() as { id: string }
+    const upload = await uploadFile(`${base}/v1/admin/debt-imports`, authorization, path)
+    if (upload.status !== 202) throw new Error(`upload refused: ${upload.body}`)
+    const { id } = JSON.parse(upload.body) as { id: string }
     while (true) {
       const report = await (await fetch(`${base}/v1/admin/debt-imports/${id}`, { headers: { authorization } })).json() as Record<string, unknown>
       if (report.status === 'completed') return { seconds: (performance.now() - started) / 1000, report }
