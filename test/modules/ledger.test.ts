@@ -202,6 +202,13 @@ t.test('the database guards the books', async (t) => {
   { code: '23503' }, 'an entry naming no debt is refused as a foreign-key violation')
   await t.rejects(sql`insert into ledger_accounts (key, kind, debt_id) values ('receivable:nobody', 'receivable', '00000000-0000-7000-8000-0000000000dd')`.execute(app.db),
     { code: '23503' }, 'an account naming no debt is refused as a foreign-key violation')
+  const nowhere = '00000000-0000-7000-8000-0000000000cc'
+  await t.rejects(sql`update debts set import_id = ${nowhere}::uuid where id = ${debtId}`.execute(app.db),
+    { code: '23503' }, 'a debt restated to an import that does not exist is refused as a foreign-key violation')
+  await t.rejects(sql`
+    insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted, creditor, claim_amount, source_hash, import_id)
+    select gen_random_uuid(), contract_number, contract_number_normalized || '-other', debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted, creditor, claim_amount, source_hash, ${nowhere}::uuid
+      from debts where id = ${debtId}`.execute(app.db), { code: '23503' }, 'and so is a new debt naming one')
   await t.rejects(sql`delete from debts where id = ${debtId}`.execute(app.db), /never deleted/, 'a debt is never deleted: the books keep it')
   await t.rejects(sql`delete from debt_imports`.execute(app.db), /never deleted/, 'nor is an import')
 

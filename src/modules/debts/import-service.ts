@@ -118,11 +118,12 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<v
   const changes = await lockStagedChanges(trx, batch)
   const { fresh, unchanged } = await countStagedRows(trx, batch)
   if (fresh + unchanged + changes.length !== batch.rows) throw new Error('staged rows of this batch changed meanwhile; retrying')
-  const creditors = await stagedCreditors(trx, batch)
   const adjusted = changes.filter((c) => c.claimChanged)
+  const restating = adjusted.some((c) => c.status !== 'recalled')
+  const creditors = fresh > 0 || restating ? await stagedCreditors(trx, batch) : []
   // restated claims post on their creditors' accounts one by one, after the new debts' booking: the batch holds all of its creditors' accounts first
   // (a batch of new debts only locks them once, in its booking, and runs side by side with another until then)
-  if (adjusted.some((c) => c.status !== 'recalled')) await holdClaimsAccounts(trx, creditors)
+  if (restating) await holdClaimsAccounts(trx, creditors)
   const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors, reference }).catch((error: unknown) => {
     // another import inserted one of these keys meanwhile: the job's retry sees it as known
     throw sqlState(error) === '23505' ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
@@ -165,7 +166,7 @@ export async function processImport (deps: Deps, importId: string, stopping?: Ab
       const batch = batches.shift()
       if (batch === undefined) return
       try {
-        await applyBatch(deps.db, batch)
+        await deps.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
       } catch (error) {
         failed = true
         throw error
@@ -184,11 +185,6 @@ export async function processImport (deps: Deps, importId: string, stopping?: Ab
 
 function sqlState (error: unknown): string | undefined {
   return (error as { code?: string } | null)?.code
-}
-
-/** One batch, one transaction. */
-async function applyBatch (db: Database, batch: StagedBatch): Promise<void> {
-  await db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
 }
 
 /** An import interrupted on its job's last attempt gets a fresh job: a shutdown is not a failure. */
