@@ -55,25 +55,36 @@ function pointer (path: string, key: string | number): string {
 const MAX_DEPTH = 64
 
 /** The first NUL, non-finite or unsafe number anywhere in a value, as an Ajv-style error. */
-export function findUnsafeValue (value: unknown, path = '', depth = 0): ErrorObject | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? error(path, 'nul', 'must not contain the NUL character (U+0000)') : null
+export function findUnsafeValue (value: unknown, path = ''): ErrorObject | null {
+  const found = unsafeAt(value, 0)
+  if (found === null) return null
+  // the pointer is built only for the value refused: a clean body (every request) allocates no path strings
+  return error(found.keys.reduceRight<string>((at, key) => pointer(at, key), path), found.keyword, found.message)
+}
+
+interface Unsafe { keys: Array<string | number>, keyword: string, message: string }
+
+/** The unsafe value's keys come back innermost first. */
+function unsafeAt (value: unknown, depth: number): Unsafe | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? { keys: [], keyword: 'nul', message: 'must not contain the NUL character (U+0000)' } : null
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return error(path, 'finite', 'must be a finite number')
-    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return error(path, 'safeInteger', `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}`)
+    if (!Number.isFinite(value)) return { keys: [], keyword: 'finite', message: 'must be a finite number' }
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return { keys: [], keyword: 'safeInteger', message: `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` }
     return null
   }
   if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return null
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = findUnsafeValue(value[i], pointer(path, i), depth + 1)
-      if (found !== null) return found
+      const found = unsafeAt(value[i], depth + 1)
+      if (found !== null) { found.keys.push(i); return found }
     }
     return null
   }
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return error(pointer(path, key.replaceAll('\u0000', '\\u0000')), 'nul', 'a property name must not contain the NUL character (U+0000)')
-    const found = findUnsafeValue(item, pointer(path, key), depth + 1)
-    if (found !== null) return found
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    if (key.includes('\u0000')) return { keys: [key.replaceAll('\u0000', '\\u0000')], keyword: 'nul', message: 'a property name must not contain the NUL character (U+0000)' }
+    const found = unsafeAt((value as Record<string, unknown>)[key], depth + 1)
+    if (found !== null) { found.keys.push(key); return found }
   }
   return null
 }
@@ -102,14 +113,21 @@ function readText (text: string, types: Set<string>): unknown {
   return text
 }
 
-/** Query, params and headers: text read per the schema's declared types, never Ajv's coercion. */
-function readTextPart (schema: JsonSchema, data: unknown): unknown {
-  if (typeof data !== 'object' || data === null) return data
+/** Each property's declared types, read once from the schema when its validator is built. */
+function propertyTypes (schema: JsonSchema): Map<string, Set<string>> {
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>
+  return new Map(Object.entries(properties).map(([name, property]) => [name, declaredTypes(property)]))
+}
+
+const NO_TYPES = new Set<string>()
+
+/** Query, params and headers: text read per the schema's declared types, never Ajv's coercion. */
+function readTextPart (types: Map<string, Set<string>>, data: unknown): unknown {
+  if (typeof data !== 'object' || data === null) return data
   let out: Record<string, unknown> | null = null
   for (const [name, value] of Object.entries(data)) {
     if (typeof value !== 'string') continue
-    const read = readText(value, declaredTypes(properties[name]))
+    const read = readText(value, types.get(name) ?? NO_TYPES)
     if (read === value) continue
     out ??= { ...(data as Record<string, unknown>) }
     out[name] = read
@@ -125,9 +143,9 @@ export function buildValidator (externalSchemas: Record<string, unknown> = {}): 
   const ajv = makeAjv(externalSchemas)
   return ({ schema, httpPart }) => {
     const compiled: ValidateFunction = ajv.compile(schema as JsonSchema)
-    const textual = httpPart !== 'body'
+    const types = httpPart === 'body' ? null : propertyTypes(schema as JsonSchema)
     const validator: Validator = (data: unknown) => {
-      const value = textual ? readTextPart(schema as JsonSchema, data) : data
+      const value = types === null ? data : readTextPart(types, data)
       const unsafe = findUnsafeValue(value)
       if (unsafe !== null) {
         validator.errors = [unsafe]

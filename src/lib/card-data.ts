@@ -112,8 +112,17 @@ class RunScanner {
   }
 }
 
+/** Fewer than 13 digits in all can hold no card: most text (names, emails, IINs) is settled by this count alone. */
+function hasEnoughDigitsForCard (text: string): boolean {
+  let digits = 0
+  for (let i = 0; i < text.length; i++) {
+    if (digitValue(text.charCodeAt(i)) >= 0 && ++digits >= MIN_DIGITS) return true
+  }
+  return false
+}
+
 function textHoldsCardNumber (text: string): boolean {
-  if (text.length < MIN_DIGITS) return false
+  if (text.length < MIN_DIGITS || !hasEnoughDigitsForCard(text)) return false
   const scanner = new RunScanner()
   let inRun = false
   let inGroup = false
@@ -168,7 +177,8 @@ function fieldsUnder (key: string, depth: number, fields: readonly FormattedFiel
 }
 
 function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>, fields: readonly FormattedField[]): boolean {
-  if (typeof value === 'string') return !isFormatted(value, depth, fields) && textHoldsCardNumber(value)
+  // the format is checked only for text that would otherwise be refused
+  if (typeof value === 'string') return textHoldsCardNumber(value) && !isFormatted(value, depth, fields)
   // a number above 2^53 was already rounded by JSON.parse: not what was sent
   if (typeof value === 'number') return Number.isSafeInteger(value) && textHoldsCardNumber(String(value))
   if (typeof value !== 'object' || value === null) return false

@@ -72,3 +72,26 @@ t.test('security headers are set', async (t) => {
   const error = await app.inject({ method: 'GET', url: '/v1/nothing-here' })
   t.equal(error.headers['x-content-type-options'], 'nosniff', 'on errors too')
 })
+
+t.test('without CORS_ORIGINS no origin is allowed: no CORS header, no preflight answer', async (t) => {
+  const preflight = await app.inject({ method: 'OPTIONS', url: '/v1/debts/lookup', headers: { origin: 'https://explus.kz', 'access-control-request-method': 'POST' } })
+  assertProblem(t, preflight, 404, 'route_not_found')
+  t.equal(preflight.headers['access-control-allow-origin'], undefined)
+  const response = await app.inject({ method: 'GET', url: '/v1/agency', headers: { origin: 'https://explus.kz' } })
+  t.equal(response.statusCode, 200)
+  t.equal(response.headers['access-control-allow-origin'], undefined)
+})
+
+t.test('an https deploy with CORS_ORIGINS: HSTS, and only the listed origins get CORS answers', async (t) => {
+  const { app: site } = await createTestApp(t, { PUBLIC_BASE_URL: 'https://pay.explus.kz', CORS_ORIGINS: 'https://explus.kz' })
+  const response = await site.inject({ method: 'GET', url: '/v1/agency', headers: { origin: 'https://explus.kz' } })
+  t.match(response.headers['strict-transport-security'], /^max-age=\d+/)
+  t.equal(response.headers['access-control-allow-origin'], 'https://explus.kz')
+  t.match(response.headers['access-control-expose-headers'], /X-Request-Id/)
+  const preflight = await site.inject({ method: 'OPTIONS', url: '/v1/debts/lookup', headers: { origin: 'https://explus.kz', 'access-control-request-method': 'POST' } })
+  t.equal(preflight.statusCode, 204)
+  t.equal(preflight.headers['access-control-allow-origin'], 'https://explus.kz')
+  t.match(preflight.headers['access-control-allow-methods'], /POST/)
+  const stranger = await site.inject({ method: 'GET', url: '/v1/agency', headers: { origin: 'https://evil.example' } })
+  t.equal(stranger.headers['access-control-allow-origin'], undefined)
+})
