@@ -69,6 +69,39 @@ export function connectionFailure (error: Error & { code?: unknown }): { code: u
   return { code: error.code, message: error.message }
 }
 
+/**
+ * Statements run as named prepared statements: parsed and planned once per
+ * connection, then only bound and executed. Each text is registered once,
+ * by the repository that owns it, and only for a statement that is hot and
+ * names its columns (a `select *` prepared before a migration adds a column
+ * would fail until the connection closes). Every other statement runs
+ * unnamed, parsed and planned each time, as pg does by default.
+ */
+const preparedNames = new Map<string, string>()
+
+/** Registers a statement's text to run prepared on the pool's connections; gives the text back. */
+export function preparedStatement (text: string): string {
+  if (!preparedNames.has(text)) preparedNames.set(text, `prepared_${preparedNames.size + 1}`)
+  return text
+}
+
+/**
+ * The pool's clients run a registered text as a named statement; pg
+ * prepares it on the first use on each connection (again after a failed
+ * parse) and refuses a name reused for another text.
+ */
+function runPreparedStatements (pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown
+    ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+      const name = typeof config === 'string' && Array.isArray(values) ? preparedNames.get(config) : undefined
+      if (name === undefined) return query(config, values, callback)
+      // pg-pool's own query() passes a callback; the query builder awaits the promise
+      return callback === undefined ? query({ name, text: config, values }) : query({ name, text: config, values }, callback)
+    }
+  })
+}
+
 export function createDatabase (connectionString: string, options: { max?: number, onError?: (error: Error, where: 'idle' | 'client') => void } = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
@@ -80,6 +113,7 @@ export function createDatabase (connectionString: string, options: { max?: numbe
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS
   })
   guardConnections(pool, options.onError ?? (() => {}))
+  runPreparedStatements(pool)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool, close: async () => { await endPool(pool, async () => { await db.destroy() }) } }
 }
