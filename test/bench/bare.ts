@@ -11,9 +11,11 @@ import { maskName, normalizeContractNumber } from '../../src/lib/names.js'
  * indexed SELECT (the debt with its receivable balance), AES-GCM decrypt
  * of the name, mask, JSON. No rate limit, no card guard, no contract
  * throttle, no schema validation, no logging: what the stack adds is the
- * difference.
+ * difference. The SELECT is sent unnamed (parsed and planned each time),
+ * as the issue's ceiling is defined; with `prepared` it is a named
+ * statement, like the service's, and the difference is the stack alone.
  */
-export async function startBareLookup (databaseUrl: string, pii: PiiCipher, poolMax: number): Promise<{ url: string, close: () => Promise<void> }> {
+export async function startBareLookup (databaseUrl: string, pii: PiiCipher, poolMax: number, prepared = false): Promise<{ url: string, close: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolMax })
   pool.on('error', () => {})
   const app: FastifyInstance = Fastify({ logger: false })
@@ -22,11 +24,13 @@ export async function startBareLookup (databaseUrl: string, pii: PiiCipher, pool
     if (typeof body?.contractNumber !== 'string' || typeof body.iin !== 'string') return await reply.code(400).send({ code: 'validation_failed' })
     const iin = validateIin(body.iin.trim())
     if (!iin.ok) return await reply.code(422).send({ code: 'invalid_iin' })
-    const result = await pool.query(
-      `select d.id, d.contract_number, d.creditor, d.debtor_name_encrypted, d.status, a.balance
+    const result = await pool.query({
+      ...(prepared ? { name: 'bare_lookup' } : {}),
+      text: `select d.id, d.contract_number, d.creditor, d.debtor_name_encrypted, d.status, a.balance
          from debts d join ledger_accounts a on a.kind = 'receivable' and a.debt_id = d.id
         where d.contract_number_normalized = $1 and d.debtor_iin_index = $2`,
-      [normalizeContractNumber(body.contractNumber), pii.blindIndex(`iin:${iin.iin}`)])
+      values: [normalizeContractNumber(body.contractNumber), pii.blindIndex(`iin:${iin.iin}`)]
+    })
     const row = result.rows[0] as { id: string, contract_number: string, creditor: string, debtor_name_encrypted: string, status: string, balance: string } | undefined
     if (row === undefined || row.status !== 'active') return await reply.code(404).send({ code: 'debt_not_found' })
     return {
