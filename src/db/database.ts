@@ -71,22 +71,46 @@ export function connectionFailure (error: Error & { code?: unknown }): { code: u
 
 /**
  * Statements run as named prepared statements: parsed and planned once per
- * connection, then only bound and executed. Each text is registered once,
- * by the repository that owns it, and only for a statement that is hot and
- * names its columns (a `select *` prepared before a migration adds a column
- * would fail until the connection closes). Every other statement runs
- * unnamed, parsed and planned each time, as pg does by default.
+ * connection, then only bound and executed (what pgjdbc and postgres.js do
+ * by default; pg never does). Parsing and planning were most of the
+ * database's share of a lookup and of a payment's statements.
+ *
+ * Prepared: a statement with parameters whose result columns are all named.
+ * A `select *`, `returning *` or `t.*` is not: after a migration adds a
+ * column, Postgres refuses to run a statement prepared before it
+ * ("cached plan must not change result type") until the connection closes,
+ * and a rolling deploy runs old processes on the new schema. Statements with
+ * a long text or many parameters (the import's batches) and anything past
+ * the first MAX_PREPARED texts run unnamed, so the backends' memory stays
+ * bounded. Should Postgres still refuse a prepared statement (a column's
+ * type changed under it), that text runs unnamed from then on.
  */
+const MAX_PREPARED = 256
+const MAX_PREPARED_TEXT = 4000
+const MAX_PREPARED_PARAMETERS = 64
+const STAR_RESULT = /\bselect\s+(?:distinct\s+)?\*|\breturning\s+\*|\.\*/i
 const preparedNames = new Map<string, string>()
+const neverPrepared = new Set<string>()
 
-/** Registers a statement's text to run prepared on the pool's connections; gives the text back. */
-export function preparedStatement (text: string): string {
-  if (!preparedNames.has(text)) preparedNames.set(text, `prepared_${preparedNames.size + 1}`)
-  return text
+/** The statement's name on every connection, or undefined: it runs unnamed. */
+export function preparedName (text: string, parameterCount: number): string | undefined {
+  const known = preparedNames.get(text)
+  if (known !== undefined || neverPrepared.has(text)) return known
+  if (parameterCount === 0 || parameterCount > MAX_PREPARED_PARAMETERS || text.length > MAX_PREPARED_TEXT || STAR_RESULT.test(text) || preparedNames.size >= MAX_PREPARED) {
+    if (neverPrepared.size < 10 * MAX_PREPARED) neverPrepared.add(text)
+    return undefined
+  }
+  const name = `prepared_${preparedNames.size + 1}`
+  preparedNames.set(text, name)
+  return name
+}
+
+function refusedAsPrepared (error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '0A000'
 }
 
 /**
- * The pool's clients run a registered text as a named statement; pg
+ * The pool's clients run a preparable text as a named statement; pg
  * prepares it on the first use on each connection (again after a failed
  * parse) and refuses a name reused for another text.
  */
@@ -94,10 +118,17 @@ function runPreparedStatements (pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
-      const name = typeof config === 'string' && Array.isArray(values) ? preparedNames.get(config) : undefined
+      const name = typeof config === 'string' && Array.isArray(values) ? preparedName(config, values.length) : undefined
       if (name === undefined) return query(config, values, callback)
+      const text = config as string
+      const forget = (error: unknown): void => {
+        if (refusedAsPrepared(error)) { preparedNames.delete(text); neverPrepared.add(text) }
+      }
       // pg-pool's own query() passes a callback; the query builder awaits the promise
-      return callback === undefined ? query({ name, text: config, values }) : query({ name, text: config, values }, callback)
+      if (typeof callback === 'function') {
+        return query({ name, text, values }, (error: unknown, result: unknown) => { forget(error); (callback as (e: unknown, r: unknown) => void)(error, result) })
+      }
+      return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => { forget(error); throw error })
     }
   })
 }

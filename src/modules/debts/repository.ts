@@ -1,5 +1,5 @@
 import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
-import { preparedStatement, type Handle } from '../../db/database.js'
+import type { Handle } from '../../db/database.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
 import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
@@ -38,10 +38,10 @@ function lookupTargetSql (db: Handle): string {
 let lookupTargetText: string | null = null
 
 export async function findLookupTarget (db: Handle, contractKey: string, contractNumberNormalized: string, iinIndex: string): Promise<LookupTarget> {
-  // compiled once and prepared once per connection: the public endpoint under load, where building the query each
-  // time was measurable, and parsing and planning it was most of the database's share of a lookup
+  // compiled once (and prepared once per connection, db/database.ts): the public endpoint under load, where building
+  // the query each time was measurable
   const result = await db.executeQuery<{ locked: boolean, id: string | null, contract_number: string, creditor: string, debtor_name_encrypted: string, status: DebtRow['status'], outstanding: bigint | null }>(
-    CompiledQuery.raw(lookupTargetText ??= preparedStatement(lookupTargetSql(db)), [contractKey, contractNumberNormalized, iinIndex]))
+    CompiledQuery.raw(lookupTargetText ??= lookupTargetSql(db), [contractKey, contractNumberNormalized, iinIndex]))
   const row = result.rows[0]
   if (row === undefined) return { locked: false, debt: null }
   const { locked, id, outstanding, ...debt } = row
@@ -181,6 +181,9 @@ export async function planBatchAsKeyLookups (db: Handle): Promise<void> {
   // the batch's sorts, groupings and the ledger triggers' transition tables
   // (a batch's new lines) fit in memory instead of spilling to temporary files
   await sql`set local work_mem = '64MB'`.execute(db)
+  // every statement of the batch planned for its own values under the settings above, never from a generic plan a
+  // prepared statement (db/database.ts) cached elsewhere
+  await sql`set local plan_cache_mode = force_custom_plan`.execute(db)
 }
 
 /** The batch's valid staged rows, a condition on `debt_import_rows s`. */
