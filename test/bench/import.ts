@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs'
-import { request as httpRequest } from 'node:http'
 import { once } from 'node:events'
 import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { HEADER, makeRow, toCsvLine } from '../helpers/portfolio.js'
+import { post } from './http-post.js'
 
 /**
  * The portfolio import against its ceiling: the same file uploaded over
@@ -50,17 +50,7 @@ const MB = 1024 * 1024
  * measured the harness, not the service.
  */
 async function uploadFile (url: string, authorization: string, path: string): Promise<{ status: number, body: string }> {
-  return await new Promise((resolve, reject) => {
-    const request = httpRequest(url, { method: 'POST', headers: { authorization, 'content-type': 'text/csv' } }, (response) => {
-      let body = ''
-      response.setEncoding('utf8')
-      response.on('data', (chunk: string) => { body += chunk })
-      response.on('end', () => { resolve({ status: response.statusCode ?? 0, body }) })
-      response.on('error', reject)
-    })
-    request.on('error', reject)
-    pipeline(createReadStream(path), request).catch(reject)
-  })
+  return await post(url, { headers: { authorization, 'content-type': 'text/csv' } }, async (request) => { await pipeline(createReadStream(path), request) })
 }
 
 export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { report: Record<string, unknown> }> {
