@@ -6,7 +6,7 @@ import { guardPool, migrateJobQueue } from './jobs/worker.js'
 
 /** Schema migrations (ours, then the job queue's): at start and by `npm run migrate`. */
 export async function migrateDatabase (databaseUrl: string, log: FastifyBaseLogger): Promise<string[]> {
-  const handle = createDatabase(databaseUrl, { max: 2, onError: (err, where) => { log.warn({ err, where }, 'migration connection error') } })
+  const handle = createDatabase(databaseUrl, { max: 2, prepared: false, onError: (err, where) => { log.warn({ err, where }, 'migration connection error') } })
   // graphile-worker on a plain pool of its own: our type parsers are not its
   const queuePool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'debt-payments-migrate' })
   guardPool(queuePool, log)

@@ -70,43 +70,83 @@ export function connectionFailure (error: Error & { code?: unknown }): { code: u
 }
 
 /**
- * Statements run as named prepared statements: parsed and planned once per
- * connection, then only bound and executed (what pgjdbc and postgres.js do
- * by default; pg never does). Parsing and planning were most of the
- * database's share of a lookup and of a payment's statements.
+ * Statements run as named prepared statements: parsed once per connection,
+ * then bound and executed, with a plan Postgres may keep (what pgjdbc and
+ * postgres.js do by default; pg never does).
  *
- * Prepared: a statement with parameters whose result columns are all named.
- * A `select *`, `returning *` or `t.*` is not: after a migration adds a
- * column, Postgres refuses to run a statement prepared before it
- * ("cached plan must not change result type") until the connection closes,
- * and a rolling deploy runs old processes on the new schema. Statements with
- * a long text or many parameters (the import's batches) and anything past
- * the first MAX_PREPARED texts run unnamed, so the backends' memory stays
- * bounded. Should Postgres still refuse a prepared statement (a column's
- * type changed under it), that text runs unnamed from then on.
+ * Named: a text with parameters that has run PREPARE_AFTER times, whose
+ * result columns are all named and whose values are plain (text, numbers,
+ * booleans, dates, bytes, null). Not named:
+ * - any `*` other than `count(*)`: after a migration adds a column,
+ *   Postgres refuses a `select *` prepared before it ("cached plan must not
+ *   change result type") until the connection closes, and a rolling deploy
+ *   runs old processes on the new schema;
+ * - objects and arrays among the values: pg turns them into text while it
+ *   binds, and a value it cannot turn (a BigInt inside an object) would
+ *   leave the name half-prepared on the connection;
+ * - long texts, more than 64 parameters, texts seen once or twice (the
+ *   lists of every length), and anything past the first MAX_PREPARED names,
+ *   so the backends' memory stays bounded.
+ * Postgres plans a prepared statement for its values for its first five
+ * runs, then keeps one generic plan only while its estimated cost is no
+ * worse (plan_cache_mode auto, the default): skipping the planner is most of
+ * the gain for the lookup. The import's batches, tuned by their own planner
+ * settings, plan every statement for its values (debts/repository.ts).
+ * Should Postgres refuse a prepared statement anyway (a column changed type
+ * under it, 0A000), that request fails and the text runs unnamed from then
+ * on; should a connection have lost its statements (26000, a pooler's
+ * DISCARD ALL), that connection parses it again on the next use.
  */
+const PREPARE_AFTER = 3
 const MAX_PREPARED = 256
 const MAX_PREPARED_TEXT = 4000
 const MAX_PREPARED_PARAMETERS = 64
-const STAR_RESULT = /\bselect\s+(?:distinct\s+)?\*|\breturning\s+\*|\.\*/i
+const MAX_COUNTED = 4096
+const STAR = /(?<!\()\*|\*(?!\))/
 const preparedNames = new Map<string, string>()
 const neverPrepared = new Set<string>()
+const runs = new Map<string, number>()
+let lastName = 0
+
+function plainValue (value: unknown): boolean {
+  if (value === null || value === undefined) return true
+  const type = typeof value
+  if (type === 'string' || type === 'number' || type === 'boolean' || type === 'bigint') return true
+  return Buffer.isBuffer(value) || (value instanceof Date && !Number.isNaN(value.getTime()))
+}
 
 /** The statement's name on every connection, or undefined: it runs unnamed. */
-export function preparedName (text: string, parameterCount: number): string | undefined {
+export function preparedName (text: string, values: readonly unknown[]): string | undefined {
   const known = preparedNames.get(text)
-  if (known !== undefined || neverPrepared.has(text)) return known
-  if (parameterCount === 0 || parameterCount > MAX_PREPARED_PARAMETERS || text.length > MAX_PREPARED_TEXT || STAR_RESULT.test(text) || preparedNames.size >= MAX_PREPARED) {
-    if (neverPrepared.size < 10 * MAX_PREPARED) neverPrepared.add(text)
+  if (known !== undefined) return values.every(plainValue) ? known : undefined
+  if (neverPrepared.has(text)) return undefined
+  if (values.length === 0 || values.length > MAX_PREPARED_PARAMETERS || text.length > MAX_PREPARED_TEXT || STAR.test(text) || preparedNames.size >= MAX_PREPARED) {
+    if (neverPrepared.size < MAX_COUNTED) neverPrepared.add(text)
     return undefined
   }
-  const name = `prepared_${preparedNames.size + 1}`
+  const seen = (runs.get(text) ?? 0) + 1
+  if (seen < PREPARE_AFTER || !values.every(plainValue)) {
+    if (runs.size >= MAX_COUNTED) runs.clear()
+    runs.set(text, seen)
+    return undefined
+  }
+  runs.delete(text)
+  // names are never reused, not even a forgotten text's: a connection may still hold it
+  const name = `prepared_${++lastName}`
   preparedNames.set(text, name)
   return name
 }
 
-function refusedAsPrepared (error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '0A000'
+type Queryable = pg.PoolClient & { connection?: { parsedStatements?: Record<string, string> } }
+
+/** What a failure of a named statement means for the statement, on this client and everywhere. */
+function afterFailure (client: Queryable, text: string, name: string, error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code
+  if (code === '0A000') {
+    preparedNames.delete(text)
+    neverPrepared.add(text)
+  }
+  if (code === '26000' && client.connection?.parsedStatements !== undefined) Reflect.deleteProperty(client.connection.parsedStatements, name)
 }
 
 /**
@@ -115,25 +155,26 @@ function refusedAsPrepared (error: unknown): boolean {
  * parse) and refuses a name reused for another text.
  */
 function runPreparedStatements (pool: pg.Pool): void {
-  pool.on('connect', (client) => {
+  pool.on('connect', (client: Queryable) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
     ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
-      const name = typeof config === 'string' && Array.isArray(values) ? preparedName(config, values.length) : undefined
+      const name = typeof config === 'string' && Array.isArray(values) ? preparedName(config, values) : undefined
       if (name === undefined) return query(config, values, callback)
       const text = config as string
-      const forget = (error: unknown): void => {
-        if (refusedAsPrepared(error)) { preparedNames.delete(text); neverPrepared.add(text) }
-      }
       // pg-pool's own query() passes a callback; the query builder awaits the promise
       if (typeof callback === 'function') {
-        return query({ name, text, values }, (error: unknown, result: unknown) => { forget(error); (callback as (e: unknown, r: unknown) => void)(error, result) })
+        return query({ name, text, values }, (error: unknown, result: unknown) => {
+          if (error !== null && error !== undefined) afterFailure(client, text, name, error)
+          ;(callback as (e: unknown, r: unknown) => void)(error, result)
+        })
       }
-      return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => { forget(error); throw error })
+      return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => { afterFailure(client, text, name, error); throw error })
     }
   })
 }
 
-export function createDatabase (connectionString: string, options: { max?: number, onError?: (error: Error, where: 'idle' | 'client') => void } = {}): DatabaseHandle {
+/** `prepared: false` for sessions that change the schema (migrations): nothing they run is worth keeping prepared. */
+export function createDatabase (connectionString: string, options: { max?: number, prepared?: boolean, onError?: (error: Error, where: 'idle' | 'client') => void } = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
@@ -144,7 +185,7 @@ export function createDatabase (connectionString: string, options: { max?: numbe
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS
   })
   guardConnections(pool, options.onError ?? (() => {}))
-  runPreparedStatements(pool)
+  if (options.prepared !== false) runPreparedStatements(pool)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   return { db, pool, close: async () => { await endPool(pool, async () => { await db.destroy() }) } }
 }

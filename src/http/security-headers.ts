@@ -21,6 +21,9 @@ const helmet: Helmet = typeof helmetModule.default === 'function'
 
 /** The headers helmet sets with these options, by lower-case name; what it removes (X-Powered-By) Fastify never sets. */
 export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+  // a directive computed per request (a nonce) would be frozen at its first value: refused, not recorded
+  const directives = typeof options.contentSecurityPolicy === 'object' ? Object.values(options.contentSecurityPolicy.directives ?? {}) : []
+  if (directives.flat().some((value) => typeof value === 'function')) throw new TypeError('security headers are recorded once: a Content-Security-Policy directive cannot be computed per request')
   const headers: Record<string, string> = {}
   const recorder = {
     setHeader (name: string, value: unknown) { headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value) },

@@ -11,9 +11,10 @@ import { maskName, normalizeContractNumber } from '../../src/lib/names.js'
  * indexed SELECT (the debt with its receivable balance), AES-GCM decrypt
  * of the name, mask, JSON. No rate limit, no card guard, no contract
  * throttle, no schema validation, no logging: what the stack adds is the
- * difference. The SELECT is sent unnamed (parsed and planned each time),
- * as the issue's ceiling is defined; with `prepared` it is a named
- * statement, like the service's, and the difference is the stack alone.
+ * difference. With `prepared` the SELECT is a named statement, as the
+ * service sends its own (src/db/database.ts): the ceiling the goals are
+ * judged against. Without, it is sent unnamed, as pg does by default
+ * (reported).
  */
 export async function startBareLookup (databaseUrl: string, pii: PiiCipher, poolMax: number, prepared = false): Promise<{ url: string, close: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolMax })

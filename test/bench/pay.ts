@@ -6,6 +6,7 @@ import { post } from './http-post.js'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import pg from 'pg'
+import { preparedName } from '../../src/db/database.js'
 import { formatMinorUnits } from '../../src/lib/money.js'
 import { bankPaymentIdOf, signedCallback } from '../helpers/payments.js'
 
@@ -17,7 +18,8 @@ import { bankPaymentIdOf, signedCallback } from '../helpers/payments.js'
  * shares an event loop with the server it measures; the warm-up and the
  * captured cycles are sent from here. The ceiling replays the very SQL
  * statements those requests sent (captured at the pool, one cycle per
- * loop) raw through pg in this process, with fresh ids each time. Service
+ * loop) raw through pg in this process, with fresh ids each time, named
+ * where the service names them. Service
  * and ceiling run in turns, three rounds each, and each figure is the mean
  * of its rounds.
  */
@@ -157,7 +159,10 @@ export async function benchPayCycle (app: FastifyInstance, base: string, fixture
     const bank = new Map([...plan.bankIds].map((id) => [id, String(bankSerial++)]))
     for (const [i, s] of plan.statements.entries()) {
       const params = values[i]?.map((v) => (typeof v === 'string' && bank.has(v) ? bank.get(v) : v))
-      await (own[order.indexOf(s.client)] as pg.Client).query(s.text, params)
+      // named where the service names it (the same rule, src/db/database.ts), so both prepare the same statements
+      const name = params === undefined ? undefined : preparedName(s.text, params)
+      const client = own[order.indexOf(s.client)] as pg.Client
+      await (name === undefined ? client.query(s.text, params) : client.query({ name, text: s.text, values: params }))
     }
   })
   // service and ceiling in turns, ROUNDS times each: a slow spell of the machine weighs on both alike

@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap'
 import pg from 'pg'
 import { createTestApp } from '../helpers/app.js'
+import { helmetHeaders } from '../../src/http/security-headers.js'
 
 const { app } = await createTestApp(t, { BODY_LIMIT_BYTES: '2048' })
 
@@ -71,6 +72,12 @@ t.test('security headers are set', async (t) => {
   t.equal(response.headers['strict-transport-security'], undefined, 'no HSTS while the public address is plain http')
   const error = await app.inject({ method: 'GET', url: '/v1/nothing-here' })
   t.equal(error.headers['x-content-type-options'], 'nosniff', 'on errors too')
+})
+
+t.test('the security headers are recorded once, so a policy computed per request is refused at startup', async (t) => {
+  t.match(helmetHeaders({ hsts: false }), { 'x-frame-options': 'SAMEORIGIN', 'content-security-policy': /default-src 'self'/ })
+  t.equal(helmetHeaders({ hsts: false })['strict-transport-security'], undefined)
+  t.throws(() => helmetHeaders({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", () => "'nonce-abc'"] } } }), TypeError)
 })
 
 t.test('without CORS_ORIGINS no origin is allowed: no CORS header, no preflight answer', async (t) => {
