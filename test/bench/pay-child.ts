@@ -1,4 +1,4 @@
-// The pay cycle's client for the timed run (pay.ts): its own process, so its HTTP work (fetch, signing the
+// The pay cycle's client for the timed run (pay.ts): its own process, so its HTTP work (requests, signing the
 // callbacks) never takes the event loop of the service it measures. Prints one JSON line.
 import { readFileSync } from 'node:fs'
 import { forDuration, oneCycle, type PayChildInput } from './pay.js'

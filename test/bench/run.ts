@@ -15,7 +15,7 @@ import { makeRow } from '../helpers/portfolio.js'
 import { accept, freePort, seedDebt } from '../helpers/payments.js'
 import { startBareLookup } from './bare.js'
 import { importThroughCopy, importThroughService, writePortfolio } from './import.js'
-import { runLoad, runLoadInTurns, type LoadResult } from './load.js'
+import { runLoadInTurns, type LoadResult } from './load.js'
 import { benchPayCycle, capturePool, type PayFixture } from './pay.js'
 
 /**
@@ -82,20 +82,14 @@ try {
   await importThroughService(base, authorization, smallFile, SMALL)
   const picks = fc.sample(fc.integer({ min: 0, max: SMALL - 1 }), { numRuns: KNOWN, seed: 12 })
   const bodies = picks.map((i) => { const row = makeRow(1_000_000 + i); return { contractNumber: row.contract, iin: row.iin } })
-  const lookupLoad = async (target: string): Promise<LoadResult> => {
-    const run = { url: `${target}/v1/debts/lookup`, bodies, connections: CONNECTIONS, file: join(dir, 'load.json') }
-    await runLoad({ ...run, seconds: Math.min(3, SECONDS) }) // warm-up
-    const result = await runLoad({ ...run, seconds: SECONDS })
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`lookup load had ${result.non2xx} non-2xx answers and ${result.errors} errors`)
-    return result
-  }
+  const lookupRun = { bodies, connections: CONNECTIONS, seconds: SECONDS, file: join(dir, 'load.json') }
 
   say('lookup: service, bare fastify + pg with its SELECT unnamed and prepared; in turns')
   const bare = await startBareLookup(databaseUrl, app.pii, config.databasePoolMax)
   const barePrepared = await startBareLookup(databaseUrl, app.pii, config.databasePoolMax, true)
   const [service10k, bareLookup, bareLookupPrepared] = await runLoadInTurns(
     [base, bare.url, barePrepared.url].map((target) => `${target}/v1/debts/lookup`),
-    { bodies, connections: CONNECTIONS, seconds: SECONDS, file: join(dir, 'load.json'), rounds: 3 }) as [LoadResult, LoadResult, LoadResult]
+    { ...lookupRun, rounds: 3 }) as [LoadResult, LoadResult, LoadResult]
   await bare.close()
   await barePrepared.close()
 
@@ -115,7 +109,7 @@ try {
   await sql`checkpoint`.execute(app.db).catch((error: Error) => { say(`no checkpoint: ${error.message}`) })
 
   say(`lookup: service, ${SMALL + ROWS} debts`)
-  const serviceBig = await lookupLoad(base)
+  const [serviceBig] = await runLoadInTurns([`${base}/v1/debts/lookup`], { ...lookupRun, rounds: 1 }) as [LoadResult]
   await background.stop()
 
   say('pay cycle')
