@@ -178,6 +178,42 @@ t.test('endpoint changes: update, disable, delete; all audit-logged', async (t) 
   t.same(audit.data.map((e) => e.action).filter((a) => a.startsWith('webhook_endpoint.')).sort(), ['webhook_endpoint.created', 'webhook_endpoint.deleted', 'webhook_endpoint.updated'])
 })
 
+t.test('a revoked key\'s endpoints stop receiving: disabled with the reason, pending deliveries failed, audit-logged; a live key of the same creditors may enable them again', async (t) => {
+  const created = await postJson(`${base}/v1/admin/api-keys`, { name: 'leaked', scopes: ['partner'], creditors: [CREDITOR_A] }, { authorization: admin.authorization })
+  const leaked = await created.json() as { id: string, key: string }
+  const leakedAuth = `Bearer ${leaked.key}`
+  // a delivery waiting on a Retry-After far away is pending when the key is revoked
+  answers.set('/leaked', [{ status: 429, headers: { 'retry-after': '3600' } }])
+  const endpoint = await register(leakedAuth, '/leaked', 'partner', { enabledEvents: ['payment.succeeded'] })
+  const control = await register(partnerA, '/control', 'partner', { enabledEvents: ['payment.succeeded'] })
+  const first = await pay(CREDITOR_A)
+  await eventually(async () => (await deliveries(partnerA, 'partner', endpoint.id)).find((d) => d.status === 'pending' && d.attemptCount === 1))
+
+  const revoked = await fetch(`${base}/v1/admin/api-keys/${leaked.id}`, { method: 'DELETE', headers: { authorization: admin.authorization } })
+  t.equal(revoked.status, 200)
+  const state = await (await fetch(`${base}/v1/partner/webhook-endpoints/${endpoint.id}`, { headers: { authorization: partnerA } })).json() as { status: string, disabledReason: string }
+  t.match(state, { status: 'disabled', disabledReason: 'the API key that created it was revoked' }, 'the partner\'s other key sees why')
+  t.match(await deliveries(partnerA, 'partner', endpoint.id), [{ status: 'failed', attemptCount: 1, nextRetryAt: null }], 'the waiting delivery will not be sent')
+  t.equal((await fetch(`${base}/v1/partner/webhook-endpoints/${control.id}`, { headers: { authorization: partnerA } }).then(async (r) => await r.json()) as { status: string }).status, 'enabled', 'another key\'s endpoint is untouched')
+  const audit = await (await fetch(`${base}/v1/admin/audit-log?entityType=webhook_endpoint&entityId=${endpoint.id}`, { headers: { authorization: admin.authorization } })).json() as { data: Array<{ action: string, details: { reason?: string } }> }
+  t.ok(audit.data.some((e) => e.action === 'webhook_endpoint.disabled' && e.details.reason === 'the API key that created it was revoked'))
+
+  // the next payment reaches the live key's endpoint and not the revoked key's
+  const second = await pay(CREDITOR_A)
+  await eventually(async () => deliveriesTo('/control').find((r) => r.body.includes(second.id)))
+  t.equal(deliveriesTo('/leaked').length, 1, 'only the first attempt, before the revocation')
+  t.notOk(deliveriesTo('/leaked').some((r) => r.body.includes(second.id)))
+  t.ok(deliveriesTo('/leaked')[0]?.body.includes(first.id))
+  t.same((await deliveries(partnerA, 'partner', endpoint.id)).length, 1, 'no delivery queued for a disabled endpoint')
+
+  const again = await fetch(`${base}/v1/admin/api-keys/${leaked.id}`, { method: 'DELETE', headers: { authorization: admin.authorization } })
+  t.equal(again.status, 200, 'revoking twice is harmless')
+  const enabled = await fetch(`${base}/v1/partner/webhook-endpoints/${endpoint.id}`, { method: 'PATCH', headers: { authorization: partnerA, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'enabled' }) })
+  t.match(await enabled.json(), { status: 'enabled', disabledReason: null }, 'the partner may take it back')
+  const disabledAgain = await (await fetch(`${base}/v1/admin/audit-log?entityType=webhook_endpoint&entityId=${endpoint.id}`, { headers: { authorization: admin.authorization } })).json() as { data: Array<{ action: string }> }
+  t.equal(disabledAgain.data.filter((e) => e.action === 'webhook_endpoint.disabled').length, 1, 'the second revoke disabled nothing more')
+})
+
 t.test('SSRF: with a database and no WEBHOOK_ALLOW_PRIVATE_URLS, only https on public addresses, checked again at delivery', async (t) => {
   const strict = await createTestApp(t)
   t.equal(strict.config.webhooks.allowPrivateUrls, false, 'the default with DATABASE_URL')

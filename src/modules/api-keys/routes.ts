@@ -45,7 +45,8 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'revokeApiKey',
       tags: ['Admin: API keys'],
       summary: 'Revoke an API key',
-      description: 'The key stops working at once (401 `unauthenticated`); the record stays for the audit trail. Revoking twice is harmless. Audit-logged. Scope: admin.',
+      description: 'The key stops working at once (401 `unauthenticated`); the record stays for the audit trail. The webhook endpoints the key created are disabled in the same transaction ' +
+        '(`disabledReason` says so, their pending deliveries fail); a live partner key of the same creditors may enable them again. Revoking twice is harmless. Audit-logged. Scope: admin.',
       security: [{ apiKey: [] }],
       params: ApiKeyParams,
       response: { 200: Type.Ref(ApiKeySchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['api_key_not_found'] }) }

@@ -7,6 +7,7 @@ import { ensureKey, findKey, findKeyByHash, insertKey, listKeys, revokeKey, touc
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
+import { disableEndpointsOfRevokedKey } from '../webhooks/service.js'
 
 export function toApiKey (row: ApiKeyRow): ApiKey {
   return {
@@ -80,6 +81,8 @@ export async function revokeApiKey (db: Database, actor: Actor, publicId: string
     const row = await revokeKey(trx, id) as ApiKeyRow
     if (existing.revoked_at === null) {
       await recordAudit(trx, actor, { action: 'api_key.revoked', entityType: 'api_key', entityId: publicId })
+      // what the key set up to receive stops with it (webhooks/service.ts)
+      await disableEndpointsOfRevokedKey(trx, actor, id)
     }
     return toApiKey(row)
   })

@@ -54,6 +54,11 @@ export async function updateDelivery (db: Handle, id: string, changes: Updateabl
 }
 
 /** Deliveries that still wait for an attempt: a disabled endpoint's are closed. */
+/** The enabled endpoints a key created, locked. */
+export async function enabledEndpointsOfKey (db: Handle, keyId: string): Promise<EndpointRow[]> {
+  return await db.selectFrom('webhook_endpoints').selectAll().where('owner_key_id', '=', keyId).where('status', '=', 'enabled').orderBy('id').forUpdate().execute()
+}
+
 export async function failPendingDeliveries (db: Handle, endpointId: string): Promise<void> {
   await db.updateTable('webhook_deliveries').set({ status: 'failed', next_attempt_at: null, completed_at: new Date() })
     .where('endpoint_id', '=', endpointId).where('status', '=', 'pending').execute()

@@ -1,7 +1,7 @@
 // Webhook endpoints (docs/architecture.md, partners, events and webhooks): a partner's receive its creditors'
 // events, the agency's own (admin) receive all. The secret is shown once,
 // at creation or rotation, and kept encrypted (it must be read to sign).
-import type { Database } from '../../db/database.js'
+import type { Database, Handle } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
@@ -9,7 +9,7 @@ import { recordAudit, type Actor } from '../audit/service.js'
 import { queueAttempt } from './fan-out.js'
 import { destinationProblem } from './http-client.js'
 import { generateSecret } from './signature.js'
-import { attemptsOf, deleteEndpoint, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint, type DeliveryWithEvent, type EndpointOwner } from './repository.js'
+import { attemptsOf, deleteEndpoint, enabledEndpointsOfKey, failPendingDeliveries, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint, type DeliveryWithEvent, type EndpointOwner } from './repository.js'
 import type { CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from './schemas.js'
 import type { AttemptRow, EndpointRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
@@ -33,6 +33,23 @@ export function toEndpoint (row: EndpointRow): WebhookEndpoint {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
+}
+
+export const KEY_REVOKED_REASON = 'the API key that created it was revoked'
+
+/**
+ * A revoked key's endpoints stop receiving, in the revoking transaction (api-keys/service.ts): a key that leaked
+ * could have registered an address of its own, and only partner keys see partner endpoints. Their pending
+ * deliveries fail; a live partner key of the same creditors sees them, with the reason, and may enable them again.
+ */
+export async function disableEndpointsOfRevokedKey (trx: Handle, actor: Actor, keyId: string): Promise<number> {
+  const endpoints = await enabledEndpointsOfKey(trx, keyId)
+  for (const endpoint of endpoints) {
+    await updateEndpoint(trx, endpoint.id, { status: 'disabled', disabled_reason: KEY_REVOKED_REASON })
+    await failPendingDeliveries(trx, endpoint.id)
+    await recordAudit(trx, actor, { action: 'webhook_endpoint.disabled', entityType: 'webhook_endpoint', entityId: toPublicId('webhookEndpoint', endpoint.id), details: { reason: KEY_REVOKED_REASON } })
+  }
+  return endpoints.length
 }
 
 function endpointNotFound (): NotFound {
