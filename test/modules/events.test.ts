@@ -44,6 +44,20 @@ t.test('a refund request, its decision and the refund: one event each, in order'
   t.match(events[2]?.data.object, { id: request.id, status: 'approved', dueAt: /^\d{4}-\d{2}-\d{2}$/ })
   t.match(events[3]?.data.object, { id: /^ref_/, kind: 'refund', status: 'succeeded', amount: 50_000, paymentId: payment.id })
   t.notOk(JSON.stringify(events).includes('Оплатил лишнее'), 'the payer\'s reason is personal data: not in events')
+  t.notOk('responseText' in (events[2]?.data.object ?? {}), 'the agency\'s answer to the payer is not a partner\'s to read')
+  t.notOk(JSON.stringify(events).includes('Возврат одобрен'))
+
+  const admin = await createKey(app, ['admin'])
+  const all = await (await fetch(`${base}/v1/admin/events?type=refund_request.decided&limit=100`, { headers: { authorization: admin.authorization } })).json() as { data: Array<{ id: string, data: { object: Record<string, unknown> } }> }
+  const decidedEvent = all.data.find((e) => e.data.object.id === request.id)
+  t.match(decidedEvent?.data.object, { id: request.id, responseText: 'Возврат одобрен' }, 'the back office sees the answer')
+
+  // an event stored before partners stopped getting the answer shows it to them no more
+  await app.db.updateTable('events').set({ partner_data: JSON.stringify({ ...events[2]?.data.object, responseText: 'Уважаемый Иванов Иван' }) })
+    .where('id', '=', fromPublicId('event', decidedEvent?.id as string) as string).execute()
+  const reread = (await eventsOf(payment.id)).find((e) => e.type === 'refund_request.decided')
+  t.match(reread?.data.object, { id: request.id, status: 'approved' })
+  t.notOk('responseText' in (reread?.data.object ?? {}))
 })
 
 t.test('a return of a suspicious payment: refund.succeeded and payment.returned', async (t) => {

@@ -56,9 +56,16 @@ async function withNames (deps: { db: Database, pii: PiiCipher }, type: EventTyp
   return object
 }
 
+/** A refund request event stored before partners stopped getting the agency's answer (partners/schemas.ts) shows it no more. */
+function withoutAnswer (type: EventType, object: Record<string, unknown>): Record<string, unknown> {
+  if (!type.startsWith('refund_request.') || !('responseText' in object)) return object
+  const { responseText: _answer, ...shown } = object
+  return shown
+}
+
 /** `{id: "evt_…", type, createdAt, data: {object}}`, as this audience sees it. */
 export async function eventView (deps: { db: Database, pii: PiiCipher }, row: EventRow, audience: Audience['kind']): Promise<EventView> {
-  const object = audience === 'admin' ? row.data : (row.partner_data ?? {})
+  const object = audience === 'admin' ? row.data : withoutAnswer(row.type, row.partner_data ?? {})
   return {
     id: toPublicId('event', row.id),
     type: row.type,

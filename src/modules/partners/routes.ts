@@ -8,7 +8,7 @@ import { getEvent, listEventsPage } from '../events/service.js'
 import adminEventRoutes from '../events/routes.js'
 import webhookRoutes, { WEBHOOK_SCHEMAS } from '../webhooks/routes.js'
 import { adminReportRoutes, partnerReportRoutes, REPORT_SCHEMAS } from '../reports/routes.js'
-import { PartnerDebtQuery, PartnerDebtSchema, PartnerPaymentQuery, PartnerPaymentSchema, PartnerRefundSchema, PaymentIdParams } from './schemas.js'
+import { PartnerDebtQuery, PartnerDebtSchema, PartnerPaymentQuery, PartnerPaymentSchema, PartnerRefundRequestSchema, PartnerRefundSchema, PaymentIdParams } from './schemas.js'
 import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './service.js'
 
 /**
@@ -17,7 +17,7 @@ import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './serv
  * (`/admin/events`, `/admin/webhook-endpoints`, `/admin/reports`).
  */
 const partnerApi: FastifyPluginAsyncTypebox = async (app) => {
-  for (const schema of [PartnerPaymentSchema, PartnerDebtSchema, PartnerRefundSchema, EventSchema, ...WEBHOOK_SCHEMAS, ...REPORT_SCHEMAS]) app.addSchema(schema)
+  for (const schema of [PartnerPaymentSchema, PartnerDebtSchema, PartnerRefundSchema, PartnerRefundRequestSchema, EventSchema, ...WEBHOOK_SCHEMAS, ...REPORT_SCHEMAS]) app.addSchema(schema)
   await app.register(partnerRoutes, { prefix: '/partner' })
   await app.register(adminEventRoutes, { prefix: '/admin' })
   await app.register(webhookRoutes, { prefix: '/admin', audience: 'admin' })

@@ -3,6 +3,7 @@ import { publicIdPattern } from '../../lib/ids.js'
 import { MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 import { PaymentStatusSchema } from '../payments/schemas.js'
+import { RefundRequestSchema } from '../refunds/schemas.js'
 
 const NullableText = NullableString
 
@@ -60,6 +61,17 @@ export const PartnerRefundSchema = Type.Object({
   createdAt: Timestamp,
   completedAt: NullableTimestamp
 }, { $id: 'PartnerRefund', additionalProperties: false })
+
+/**
+ * A refund request as a partner sees it (in events and webhooks): the agency's answer to the payer is left out,
+ * since it names people as often as not (privacy/repository.ts erases it with them).
+ */
+export const PartnerRefundRequestSchema = Type.Omit(RefundRequestSchema, ['responseText'], {
+  $id: 'PartnerRefundRequest',
+  additionalProperties: false,
+  examples: (RefundRequestSchema.examples as Array<Record<string, unknown>>).map(({ responseText: _answer, ...shown }) => shown)
+})
+export type PartnerRefundRequest = Static<typeof PartnerRefundRequestSchema>
 
 export const PartnerPaymentQuery = Type.Object({
   status: Type.Optional(PaymentStatusSchema),

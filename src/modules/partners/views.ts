@@ -6,7 +6,8 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
 import { ERASED } from '../privacy/erased.js'
-import type { PartnerDebt, PartnerPayment } from './schemas.js'
+import type { PartnerDebt, PartnerPayment, PartnerRefundRequest } from './schemas.js'
+import type { RefundRequest } from '../refunds/schemas.js'
 import type { PaymentRow } from '../payments/tables.js'
 import { toPayment } from '../payments/views.js'
 import type { RefundRow } from '../refunds/tables.js'
@@ -81,4 +82,10 @@ export function toPartnerRefund (row: RefundRow) {
     createdAt: row.created_at.toISOString(),
     completedAt: row.completed_at?.toISOString() ?? null
   }
+}
+
+/** Everything of the request but the agency's answer to the payer (schemas.ts). */
+export function toPartnerRefundRequest (request: RefundRequest): PartnerRefundRequest {
+  const { responseText: _answer, ...shown } = request
+  return shown
 }

@@ -3,7 +3,7 @@
 import type { Trx } from '../../db/database.js'
 import { publishEvent } from '../events/service.js'
 import { findPaymentWithDebt } from '../partners/service.js'
-import { toPartnerRefund } from '../partners/views.js'
+import { toPartnerRefund, toPartnerRefundRequest } from '../partners/views.js'
 import { findRefund, findRefundOfRequest, findRefundRequest } from './repository.js'
 import { toAdminRefund, toRefundRequest } from './views.js'
 
@@ -23,5 +23,5 @@ export async function publishRefundRequestEvent (trx: Trx, type: 'refund_request
   const row = await findRefundRequest(trx, requestId)
   if (row === undefined) throw new Error(`event of an unknown refund request ${requestId}`)
   const request = toRefundRequest(row, await findRefundOfRequest(trx, row.id))
-  await publishEvent(trx, type, { creditor: await creditorOfPayment(trx, row.payment_id), data: request, partnerData: request })
+  await publishEvent(trx, type, { creditor: await creditorOfPayment(trx, row.payment_id), data: request, partnerData: toPartnerRefundRequest(request) })
 }

@@ -13,8 +13,8 @@ const OBJECTS: Record<EventType, { partner: string, admin: string, about: string
   'payment.needs_review': { partner: 'PartnerPayment', admin: 'AdminPayment', about: 'The bank\'s facts do not fit (amount, bank payment id, an overpayment, a refund made at the bank): an operator looks at it.' },
   'refund.succeeded': { partner: 'PartnerRefund', admin: 'AdminRefund', about: 'A refund or return reached the card; the debt\'s balance rose by what it had absorbed.' },
   'refund.failed': { partner: 'PartnerRefund', admin: 'AdminRefund', about: 'The bank refused the refund with a signed answer; nothing moved.' },
-  'refund_request.submitted': { partner: 'RefundRequest', admin: 'RefundRequest', about: 'A payer asked for a refund in writing (offer cl. 5).' },
-  'refund_request.decided': { partner: 'RefundRequest', admin: 'RefundRequest', about: 'The agency answered a refund request: approved (with its due date) or rejected.' },
+  'refund_request.submitted': { partner: 'PartnerRefundRequest', admin: 'RefundRequest', about: 'A payer asked for a refund in writing (offer cl. 5).' },
+  'refund_request.decided': { partner: 'PartnerRefundRequest', admin: 'RefundRequest', about: 'The agency answered a refund request: approved (with its due date) or rejected.' },
   'debt.closed': { partner: 'PartnerDebt', admin: 'PartnerDebt', about: 'The debt\'s outstanding amount reached zero.' },
   'debt_import.completed': { partner: 'DebtImport', admin: 'DebtImport', about: 'A portfolio import finished (agency endpoints only: an import spans creditors).' }
 }
