@@ -10,7 +10,7 @@ import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
-import { RequestLog } from './http/request-log.js'
+import { lazyRequestLogger, RequestLog } from './http/request-log.js'
 import { securityHeaders } from './http/security-headers.js'
 import { documentCommonProblems, SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
@@ -26,7 +26,7 @@ import callbackRoutes from './modules/payments/callback-routes.js'
 import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
-import metricsPlugin from './modules/metrics/plugin.js'
+import metricsPlugin, { httpRequestDurations } from './modules/metrics/plugin.js'
 import bankPlugin from './bank/plugin.js'
 import { sandboxBank } from './bank/sandbox/plugin.js'
 import notificationsPlugin from './modules/notifications/plugin.js'
@@ -50,12 +50,17 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
   return (_address, hop) => hop < hops
 }
 
-/** Paths pino must never print: secrets and personal data (docs/architecture.md, shared conventions). */
+/** Keys whose values pino must never print: secrets and personal data (docs/architecture.md, shared conventions). */
+const SECRET_KEYS = [
+  'clientSecret', 'iin', 'email', 'phone', 'fullName', 'debtorName', 'payer', 'ip',
+  'password', 'secret', 'secretKey', 'key', 'card_number', 'pg_user_phone', 'pg_user_contact_email', 'pg_user_ip',
+  'to', 'recipient', 'smtpUrl', 'auth', 'pass'
+]
+
+/** Where: a line's own keys (`log.info({ email })`) and those of the objects it holds (`{ body: { email } }`). */
 export const REDACT_PATHS = [
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-client-secret"]', '*.clientSecret',
-  '*.iin', '*.email', '*.phone', '*.fullName', '*.debtorName', '*.payer', '*.ip',
-  '*.password', '*.secret', '*.secretKey', '*.key', '*.card_number', '*.pg_user_phone', '*.pg_user_contact_email', '*.pg_user_ip',
-  '*.to', '*.recipient', '*.smtpUrl', '*.auth', '*.pass'
+  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'req.headers["x-client-secret"]',
+  ...SECRET_KEYS, ...SECRET_KEYS.map((key) => `*.${key}`)
 ]
 
 
@@ -78,6 +83,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     logger: options.logger ?? loggerOptions(config.logLevel),
     // one line per request instead of two (http/request-log.ts)
     logController: requestLog,
+    // request.log is made when something logs through it (http/request-log.ts)
+    childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
     // Never trust X-Forwarded-For from anyone: a client could pick its own
     // address and walk around the rate limits and risk rules.
@@ -100,6 +107,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   requestLog.attach(app.log)
   registerErrorHandling(app)
   app.addHook('onRoute', documentCommonProblems)
+  // every route is timed by a hook of its own, so these come before any route (modules/metrics/request-durations.ts)
+  const durations = httpRequestDurations()
+  app.addHook('onRoute', durations.onRoute)
+  app.addHook('onResponse', durations.onUnmatched)
   app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done() })
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
@@ -124,7 +135,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(configPlugin, { config })
   await app.register(piiPlugin, { config })
   await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
-  await app.register(metricsPlugin, { config })
+  await app.register(metricsPlugin, { config, durations })
   await app.register(authPlugin)
   await app.register(bankPlugin, { config })
   await app.register(notificationsPlugin, { config })

@@ -11,6 +11,20 @@ const lines: Array<Record<string, any>> = []
 const config = testConfig(await createTestDatabase(t))
 const app = await buildApp(config, { logger: { ...(loggerOptions('info') as object), stream: { write: (line: string) => { lines.push(JSON.parse(line)) } } } })
 t.teardown(async () => { await app.close() })
+// routes that log through request.log, as the service's own routes do on their error paths
+app.get('/test/logs', async (request) => {
+  request.log.info({ email: 'someone@mail.kz', step: 'one' }, 'from a route')
+  request.log.child({ part: 'inner' }).warn({ iin: '871008401427' }, 'from a child')
+  return { ok: true }
+})
+app.get('/test/quiet', { logLevel: 'warn' }, async (request) => {
+  request.log.info('below the route\'s level')
+  request.log.warn({ routeLevel: request.log.level }, 'at the route\'s level')
+  request.log.level = 'error'
+  request.log.warn('below the level set for this request')
+  request.log.error('at the level set for this request')
+  return { ok: true }
+})
 
 t.test('each request is logged once, when answered, without its query string or body', async (t) => {
   const from = lines.length
@@ -23,4 +37,19 @@ t.test('each request is logged once, when answered, without its query string or 
   ])
   const text = JSON.stringify(lines.slice(from))
   t.notMatch(text, /someone|871008401427|КД-404/, 'neither the query string nor the body is logged')
+})
+
+t.test('what a route logs through request.log carries the request id and is redacted; a route\'s log level holds', async (t) => {
+  const from = lines.length
+  await app.inject({ method: 'GET', url: '/test/logs', headers: { 'x-request-id': 'req-log-test-3' } })
+  await app.inject({ method: 'GET', url: '/test/quiet', headers: { 'x-request-id': 'req-log-test-4' } })
+  const own = lines.slice(from).filter((l) => l.req === undefined)
+  t.match(own, [
+    { msg: 'from a route', reqId: 'req-log-test-3', step: 'one', email: '[redacted]', level: 30 },
+    { msg: 'from a child', reqId: 'req-log-test-3', part: 'inner', iin: '[redacted]', level: 40 },
+    { msg: 'at the route\'s level', reqId: 'req-log-test-4', routeLevel: 'warn', level: 40 },
+    { msg: 'at the level set for this request', reqId: 'req-log-test-4', level: 50 }
+  ])
+  t.equal(own.length, 4, 'nothing below the route\'s level')
+  t.notMatch(JSON.stringify(lines.slice(from)), /someone@mail|871008401427/)
 })

@@ -4,13 +4,14 @@
 // ledger) is read at scrape time, so every process reports the same
 // figures and a restart loses none. Each app has its own registry.
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AppConfig } from '../../config.js'
 import { Unauthenticated } from '../../http/errors.js'
 import { equalInConstantTime } from '../../lib/crypto.js'
 import { problemResponses } from '../../http/schemas.js'
 import { collectDatabaseFigures, type DatabaseFigures } from './figures.js'
+import { RequestDurations } from './request-durations.js'
 
 export interface Metrics {
   registry: Registry
@@ -28,18 +29,17 @@ declare module 'fastify' {
 
 const PREFIX = 'debt_payments_'
 
-export default fp(async function metricsPlugin (app: FastifyInstance, { config }: { config: AppConfig }) {
+/** HTTP request durations (request-durations.ts), made before any route is: app.ts adds its hooks first. */
+export function httpRequestDurations (): RequestDurations {
+  return new RequestDurations(`${PREFIX}http_request_duration_seconds`, 'HTTP requests by method, route template and status', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15])
+}
+
+export default fp(async function metricsPlugin (app: FastifyInstance, { config, durations }: { config: AppConfig, durations: RequestDurations }) {
   const registry = new Registry()
   registry.setDefaultLabels({ role: config.role })
   collectDefaultMetrics({ register: registry, prefix: PREFIX })
 
-  const httpDuration = new Histogram({
-    name: `${PREFIX}http_request_duration_seconds`,
-    help: 'HTTP requests by method, route template and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
-    registers: [registry]
-  })
+  durations.registerIn(registry)
   const bankCalls = new Counter({ name: `${PREFIX}bank_calls_total`, help: 'Calls to the acquirer by script and outcome', labelNames: ['script', 'outcome'] as const, registers: [registry] })
   const bankDuration = new Histogram({
     name: `${PREFIX}bank_call_duration_seconds`,
@@ -108,13 +108,6 @@ export default fp(async function metricsPlugin (app: FastifyInstance, { config }
     },
     callback: (kind, verdict) => { callbacks.inc({ kind, verdict }) }
   } satisfies Metrics)
-
-  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    // the route template, never the path: ids and card-looking paths stay out of the labels
-    const route = request.routeOptions.url ?? 'unmatched'
-    httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
-    done()
-  })
 
   app.get('/metrics', {
     config: { rateLimit: false, database: false },
