@@ -12,8 +12,12 @@
 //
 // The bank's callbacks (`/v1/callbacks/`) are exempt: the bank protocol
 // governs them and they carry only masked PANs.
+//
+// Each guarded route gets the check as its first preValidation hook when it is
+// added (onRoute), with its formatted fields at hand: nothing is looked up per
+// request (reading `request.routeOptions` builds and freezes an object each time).
 import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { BadRequest } from './errors.js'
 import { containsCardNumber, type FormattedField } from '../lib/card-data.js'
 
@@ -29,9 +33,8 @@ export function cardDataForbidden (): BadRequest {
 
 // The route's pattern, not the raw URL: the router decodes percent-escapes,
 // so `/%761/payments` reaches `/v1/payments` without starting with `/v1/`.
-function isGuarded (request: FastifyRequest): boolean {
-  const route = request.routeOptions.url
-  return route !== undefined && route.startsWith('/v1/') && !route.startsWith('/v1/callbacks/')
+function isGuarded (routeUrl: string): boolean {
+  return routeUrl.startsWith('/v1/') && !routeUrl.startsWith('/v1/callbacks/')
 }
 
 // Streamed uploads (portfolio CSV) are not parsed here; reading them would
@@ -41,11 +44,23 @@ function inspectableBody (body: unknown): unknown {
   return Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function' ? undefined : body
 }
 
-export default fp(async function cardGuardPlugin (app: FastifyInstance) {
+const GUARD = Symbol('card guard')
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
+
+function guardFor (formatted: readonly FormattedField[]): Hook {
   // a callback hook, not an async one: no promise on every request for a check that never waits
-  app.addHook('preValidation', (request, _reply, done) => {
-    if (!isGuarded(request)) { done(); return }
+  return Object.assign((request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
     const parts = { body: inspectableBody(request.body), query: request.query, params: request.params }
-    done(containsCardNumber(parts, request.routeOptions.config.cardDataFormatted ?? []) ? cardDataForbidden() : undefined)
+    done(containsCardNumber(parts, formatted) ? cardDataForbidden() : undefined)
+  }, { [GUARD]: true })
+}
+
+export default fp(async function cardGuardPlugin (app: FastifyInstance) {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    if (!isGuarded(route.url)) return
+    const hooks = (route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation]) as Hook[]
+    // fastify may copy a GET route's options for its HEAD route: one guard each
+    if (hooks.some((hook) => GUARD in hook)) return
+    route.preValidation = [guardFor(route.config?.cardDataFormatted ?? []), ...hooks] as RouteOptions['preValidation']
   })
 }, { name: 'card-guard' })

@@ -176,20 +176,23 @@ function fieldsUnder (key: string, depth: number, fields: readonly FormattedFiel
   return fields.filter((field) => field.path.length > depth && (field.path[depth] === key || field.path[depth] === '*'))
 }
 
-function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>, fields: readonly FormattedField[]): boolean {
+function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object> | null, fields: readonly FormattedField[]): boolean {
   // the format is checked only for text that would otherwise be refused
   if (typeof value === 'string') return textHoldsCardNumber(value) && !isFormatted(value, depth, fields)
   // a number above 2^53 was already rounded by JSON.parse: not what was sent
   if (typeof value === 'number') return Number.isSafeInteger(value) && textHoldsCardNumber(String(value))
   if (typeof value !== 'object' || value === null) return false
   // no request of ours nests this deep; the bound keeps the stack safe
-  if (depth >= MAX_DEPTH || seen.has(value)) return false
-  seen.add(value)
+  if (depth >= MAX_DEPTH || seen?.has(value) === true) return false
+  // made at the first container: a request's strings need none
+  const visited = seen ?? new WeakSet<object>()
+  visited.add(value)
   if (Array.isArray(value)) {
-    return value.some((item, index) => holdsCardNumber(item, depth + 1, seen, fieldsUnder(String(index), depth, fields)))
+    return value.some((item, index) => holdsCardNumber(item, depth + 1, visited, fieldsUnder(String(index), depth, fields)))
   }
-  for (const [key, item] of Object.entries(value)) {
-    if (textHoldsCardNumber(key) || holdsCardNumber(item, depth + 1, seen, fieldsUnder(key, depth, fields))) return true
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
+    if (textHoldsCardNumber(key) || holdsCardNumber((value as Record<string, unknown>)[key], depth + 1, visited, fieldsUnder(key, depth, fields))) return true
   }
   return false
 }
@@ -200,7 +203,7 @@ function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object>, 
  * nested 64 deep or more are not looked into.
  */
 export function containsCardNumber (value: unknown, formatted: readonly FormattedField[] = []): boolean {
-  return holdsCardNumber(value, 0, new WeakSet(), formatted)
+  return holdsCardNumber(value, 0, null, formatted)
 }
 
 /**
@@ -208,8 +211,11 @@ export function containsCardNumber (value: unknown, formatted: readonly Formatte
  * whole when it (raw or percent-decoded) holds what looks like a card number.
  */
 export function pathWithoutCardData (url: string): string {
-  const path = url.split('?')[0] ?? ''
+  const query = url.indexOf('?')
+  const path = query === -1 ? url : url.slice(0, query)
   let decoded = path
-  try { decoded = decodeURIComponent(path) } catch { /* a malformed escape: look at it as sent */ }
-  return containsCardNumber(path) || containsCardNumber(decoded) ? '[withheld: looks like a card number]' : path
+  if (path.includes('%')) {
+    try { decoded = decodeURIComponent(path) } catch { /* a malformed escape: look at it as sent */ }
+  }
+  return textHoldsCardNumber(path) || (decoded !== path && textHoldsCardNumber(decoded)) ? '[withheld: looks like a card number]' : path
 }

@@ -56,6 +56,8 @@ async function buildTestApp (): Promise<FastifyInstance> {
     v1.post('/lookup', { config: { cardDataFormatted: [{ path: ['body', 'contractNumber'], format: 'contractNumber' }, { path: ['body', 'payer', 'email'], format: 'email' }] } }, record)
     v1.get('/search', { config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] } }, record)
     v1.get('/things/:id', record)
+    // a route's own preValidation hook runs after the guard
+    v1.post('/hooked', { preValidation: (request, _reply, done) => { runs.push(`hook ${request.url}`); done() } }, record)
     v1.post('/callbacks/bank', record)
     v1.post('/imports', async (request) => {
       let text = ''
@@ -142,6 +144,16 @@ t.test('identifiers that are not card numbers pass', async (t) => {
   })
   t.equal(response.statusCode, 201)
   t.equal((await app.inject({ method: 'POST', url: '/v1/echo' })).statusCode, 200, 'no body at all')
+})
+
+t.test('the guard comes before a route\'s own preValidation hooks, and guards a GET route\'s HEAD route too', async (t) => {
+  const before = runs.length
+  refusedWithoutEcho(t, await app.inject({ method: 'POST', url: '/v1/hooked', payload: { note: CARD } }))
+  t.equal(runs.length, before, 'neither the route\'s hook nor its handler ran')
+  t.equal((await app.inject({ method: 'POST', url: '/v1/hooked', payload: { note: 'fine' } })).statusCode, 200)
+  t.same(runs.slice(before), ['hook /v1/hooked', '/v1/hooked'])
+  t.equal((await app.inject({ method: 'HEAD', url: `/v1/things/${encodeURIComponent(CARD)}` })).statusCode, 400)
+  t.equal((await app.inject({ method: 'HEAD', url: '/v1/things/42' })).statusCode, 200)
 })
 
 t.test('the bank callbacks, other paths and streamed uploads are not inspected', async (t) => {
