@@ -20,6 +20,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { BadRequest } from './errors.js'
 import { containsCardNumber, type FormattedField } from '../lib/card-data.js'
+import { asArray } from './route-hooks.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -58,7 +59,7 @@ function guardFor (formatted: readonly FormattedField[]): Hook {
 export default fp(async function cardGuardPlugin (app: FastifyInstance) {
   app.addHook('onRoute', (route: RouteOptions) => {
     if (!isGuarded(route.url)) return
-    const hooks = (route.preValidation === undefined ? [] : Array.isArray(route.preValidation) ? route.preValidation : [route.preValidation]) as Hook[]
+    const hooks = asArray(route.preValidation) as Hook[]
     // fastify may copy a GET route's options for its HEAD route: one guard each
     if (hooks.some((hook) => GUARD in hook)) return
     route.preValidation = [guardFor(route.config?.cardDataFormatted ?? []), ...hooks] as RouteOptions['preValidation']

@@ -18,6 +18,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import { BadRequest, Conflict, Unprocessable } from './errors.js'
 import type { Database } from '../db/database.js'
 import type { DB } from '../db/types.js'
+import { asArray } from './route-hooks.js'
 
 export type IdempotencyMode = 'required' | 'optional'
 
@@ -197,10 +198,6 @@ function asText (payload: unknown): string | null {
 // before that are plain JSON (never starting with `v1.`) and are replayed as
 // they are until they expire, within 24 h.
 const SEALED = /^v1\.[A-Za-z0-9_-]{1,32}\./
-
-function asArray<T> (hooks: T | T[] | undefined): T[] {
-  return hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks]
-}
 
 export default fp(async function idempotencyPlugin (app: FastifyInstance) {
   const db = app.db

@@ -6,6 +6,7 @@
 // route matched by one hook for the whole app.
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { Registry } from 'prom-client'
+import { asArray } from '../../http/route-hooks.js'
 
 interface Series { labels: { method: string, route: string, status: string }, counts: number[], sum: number, count: number }
 
@@ -32,7 +33,7 @@ export class RequestDurations {
 
   /** The onRoute hook: the route gets its own onResponse hook, after those it has. */
   readonly onRoute = (route: RouteOptions): void => {
-    const hooks = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse]
+    const hooks = asArray(route.onResponse)
     if (hooks.some((hook) => OURS in hook)) return
     const record = this.recorder(route.url)
     const hook = Object.assign((request: FastifyRequest, reply: FastifyReply, done: Done): void => {
