@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
+import { extname } from 'node:path'
 import http from 'node:http'
 import { post } from './http-post.js'
 import { fileURLToPath } from 'node:url'
@@ -108,10 +109,16 @@ export interface PayResult { serviceCyclesPerSecond: number, rawCyclesPerSecond:
 
 export interface PayChildInput { base: string, secret: string, acceptanceIds: string[], seconds: number }
 
-/** The timed cycles, one loop per acceptance, sent by a child process running pay-child.ts under tsx. */
+/** The client's script beside this one: compiled (npm run bench) or, run from source, under tsx. */
+function payChild (): string[] {
+  const script = fileURLToPath(new URL(`./pay-child${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+  return script.endsWith('.ts') ? ['--import', 'tsx', script] : [script]
+}
+
+/** The timed cycles, one loop per acceptance, sent by a child process running pay-child. */
 async function cyclesFromChild (input: PayChildInput, file: string): Promise<number> {
   writeFileSync(file, JSON.stringify(input))
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./pay-child.ts', import.meta.url)), file], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...payChild(), file], { stdio: ['ignore', 'pipe', 'inherit'] })
   let out = ''
   child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString() })
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve))
