@@ -223,6 +223,45 @@ t.test('the database guards the books', async (t) => {
   await assertTiesOut(t, 'after the refused writes')
 })
 
+t.test('postings take the accounts others can write in id order, so two writers never deadlock', async (t) => {
+  // four creditors: four claims accounts, each shared by every posting on its creditor's debts
+  const rows = [0, 1, 2, 3].map((i) => makeRow(4701 + i, { outstanding: '1000.00', creditor: `ТОО «Кредитор ${i}»` }))
+  await importPortfolio(app, operator.authorization, rows)
+  const debtId = fromPublicId('debt', (await debtOf(rows[0] as PortfolioRow)).id as string) as string
+  const claims = (await app.db.selectFrom('ledger_accounts').select('id').where('key', 'in', rows.map((r) => `claims:${r.creditor}`)).orderBy('id').execute()).map((c) => c.id)
+  t.equal(claims.length, 4)
+  const [first, second, third] = await Promise.all([app.dbPool.connect(), app.dbPool.connect(), app.dbPool.connect()])
+  t.teardown(() => { for (const client of [first, second, third]) client.release(true) })
+  const secondPid = (second as unknown as { processID: number }).processID
+  let entries = 0
+  const post = async (client: typeof first, credit: string, debit: string): Promise<void> => {
+    const id = `00000000-0000-7000-8000-${String(4700 + ++entries).padStart(12, '0')}`
+    await client.query(`with e as (insert into ledger_entries (id, kind, debt_id, reference_type, reference_id) values ($1, 'claim_adjusted', $2, 'debt', $2) returning id)
+      insert into ledger_lines (entry_id, account_id, amount) values ($1, $3, 1), ($1, $4, -1)`, [id, debtId, credit, debit])
+  }
+
+  // every pair of accounts (the order a balance update would meet them in, were they not locked first, is the hash's)
+  for (const [i, low] of claims.entries()) {
+    for (const high of claims.slice(i + 1)) {
+      await first.query('begin')
+      await first.query('select 1 from ledger_accounts where id = $1 for no key update', [low])
+      await second.query('begin')
+      // high then low in its lines: the trigger takes low first, waits there for the first writer, and holds nothing meanwhile
+      const waiting = post(second, high, low)
+      await eventually(async () => (await third.query<{ wait: string | null }>('select wait_event_type as wait from pg_stat_activity where pid = $1', [secondPid])).rows[0]?.wait === 'Lock')
+      await third.query('begin')
+      await t.resolves(third.query('select 1 from ledger_accounts where id = $1 for no key update nowait', [high]), 'the waiting writer holds no account it has not reached in id order')
+      await third.query('rollback')
+      // the first writer now needs high as well: free, so no deadlock
+      await t.resolves(post(first, low, high), 'the first writer takes the other account')
+      await first.query('rollback')
+      await t.resolves(waiting, 'the second writer goes on once the first is done')
+      await second.query('rollback')
+    }
+  }
+  await assertTiesOut(t, 'after every writer rolled back')
+})
+
 t.test('the daily check logs at error level when a balance differs from its lines', async (t) => {
   const logged: Array<{ level: string, msg: string }> = []
   const log = { error: (_: object, msg: string) => { logged.push({ level: 'error', msg }) }, info: (_: object, msg: string) => { logged.push({ level: 'info', msg }) } }
