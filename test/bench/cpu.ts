@@ -10,7 +10,7 @@ const TICKS_PER_SECOND = 100
  * there is no /proc or no such process: a database on another machine (a
  * BENCH_DATABASE_URL elsewhere) cannot be measured from here.
  */
-export function postgresCpuSeconds (): number | null {
+function postgresCpuSeconds (): number | null {
   let pids: string[]
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
@@ -38,7 +38,20 @@ export function postgresCpuSeconds (): number | null {
 }
 
 /** CPU seconds of this process, every thread of it (the service, its worker, the import's crypto thread). */
-export function processCpuSeconds (): number {
+function processCpuSeconds (): number {
   const usage = process.cpuUsage()
   return (usage.user + usage.system) / 1e6
+}
+
+/** CPU seconds of this process and of the local Postgres (null: not on this machine). */
+export interface CpuSeconds { process: number, postgres: number | null }
+
+export function cpuNow (): CpuSeconds {
+  return { process: processCpuSeconds(), postgres: postgresCpuSeconds() }
+}
+
+/** What was spent since `before`. */
+export function cpuSince (before: CpuSeconds): CpuSeconds {
+  const now = cpuNow()
+  return { process: now.process - before.process, postgres: now.postgres === null || before.postgres === null ? null : now.postgres - before.postgres }
 }

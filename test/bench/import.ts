@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { HEADER, makeRow, toCsvLine } from '../helpers/portfolio.js'
-import { postgresCpuSeconds, processCpuSeconds } from './cpu.js'
+import { cpuNow, cpuSince, type CpuSeconds } from './cpu.js'
 import { post } from './http-post.js'
 
 /**
@@ -31,10 +31,8 @@ export interface ImportRun {
   rowsPerSecond: number
   peakRssMb: number
   idleRssMb: number
-  /** CPU seconds of this process (service, worker, crypto thread, the upload's client) while the import ran. */
-  processCpu: number
-  /** CPU seconds of the local Postgres meanwhile; null for a database this machine cannot see. */
-  postgresCpu: number | null
+  /** CPU seconds of this process (service, worker, crypto thread, the upload's client) and of the local Postgres while it ran. */
+  cpu: CpuSeconds
 }
 
 /**
@@ -42,23 +40,15 @@ export interface ImportRun {
  * `work` runs, and the CPU time it and Postgres spent meanwhile: on a
  * machine of N cores, no run of the same work takes less than CPU / N.
  */
-async function measured<T> (work: () => Promise<T>): Promise<{ result: T, peak: number, idle: number, processCpu: number, postgresCpu: number | null }> {
+async function measured<T> (work: () => Promise<T>): Promise<{ result: T, peak: number, idle: number, cpu: CpuSeconds }> {
   global.gc?.()
   const idle = process.memoryUsage.rss()
   let peak = idle
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, 50)
-  const processBefore = processCpuSeconds()
-  const postgresBefore = postgresCpuSeconds()
+  const before = cpuNow()
   try {
     const result = await work()
-    const postgresAfter = postgresCpuSeconds()
-    return {
-      result,
-      peak: Math.max(peak, process.memoryUsage.rss()),
-      idle,
-      processCpu: processCpuSeconds() - processBefore,
-      postgresCpu: postgresBefore === null || postgresAfter === null ? null : postgresAfter - postgresBefore
-    }
+    return { result, peak: Math.max(peak, process.memoryUsage.rss()), idle, cpu: cpuSince(before) }
   } finally {
     clearInterval(timer)
   }
@@ -76,21 +66,23 @@ async function uploadFile (url: string, authorization: string, path: string): Pr
   return await post(url, { headers: { authorization, 'content-type': 'text/csv' } }, async (request) => { await pipeline(createReadStream(path), request) })
 }
 
-export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { uploadSeconds: number, report: Record<string, unknown> }> {
-  const { result, peak, idle, processCpu, postgresCpu } = await measured(async () => {
+export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { uploadSeconds: number, uploadCpu: CpuSeconds, report: Record<string, unknown> }> {
+  const { result, peak, idle, cpu } = await measured(async () => {
     const started = performance.now()
+    const atStart = cpuNow()
     const upload = await uploadFile(`${base}/v1/admin/debt-imports`, authorization, path)
     if (upload.status !== 202) throw new Error(`upload refused: ${upload.body}`)
     const uploadSeconds = (performance.now() - started) / 1000
+    const uploadCpu = cpuSince(atStart)
     const { id } = JSON.parse(upload.body) as { id: string }
     while (true) {
       const report = await (await fetch(`${base}/v1/admin/debt-imports/${id}`, { headers: { authorization } })).json() as Record<string, unknown>
-      if (report.status === 'completed') return { seconds: (performance.now() - started) / 1000, uploadSeconds, report }
+      if (report.status === 'completed') return { seconds: (performance.now() - started) / 1000, uploadSeconds, uploadCpu, report }
       if (report.status === 'failed') throw new Error(`import failed: ${String(report.failureReason)}`)
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   })
-  return { ...result, rowsPerSecond: Math.round(rows / result.seconds), peakRssMb: peak / MB, idleRssMb: idle / MB, processCpu, postgresCpu }
+  return { ...result, rowsPerSecond: Math.round(rows / result.seconds), peakRssMb: peak / MB, idleRssMb: idle / MB, cpu }
 }
 
 export async function importThroughCopy (databaseUrl: string, path: string, rows: number): Promise<ImportRun> {
@@ -99,13 +91,13 @@ export async function importThroughCopy (databaseUrl: string, path: string, rows
   try {
     await client.query('drop table if exists bench_copy')
     await client.query('create table bench_copy (contract_number text, debtor_iin text, debtor_name text, creditor text, outstanding text, currency text)')
-    const { result, peak, idle, processCpu, postgresCpu } = await measured(async () => {
+    const { result, peak, idle, cpu } = await measured(async () => {
       const started = performance.now()
       await pipeline(createReadStream(path), client.query(copyFrom('copy bench_copy from stdin with (format csv, header true)')))
       return (performance.now() - started) / 1000
     })
     await client.query('drop table bench_copy')
-    return { seconds: result, rowsPerSecond: Math.round(rows / result), peakRssMb: peak / MB, idleRssMb: idle / MB, processCpu, postgresCpu }
+    return { seconds: result, rowsPerSecond: Math.round(rows / result), peakRssMb: peak / MB, idleRssMb: idle / MB, cpu }
   } finally {
     await client.end()
   }
