@@ -40,14 +40,14 @@ export interface ImportRun {
  * `work` runs, and the CPU time it and Postgres spent meanwhile: on a
  * machine of N cores, no run of the same work takes less than CPU / N.
  */
-async function measured<T> (work: () => Promise<T>): Promise<{ result: T, peak: number, idle: number, cpu: CpuSeconds }> {
+async function measured<T> (work: (cpuAtStart: CpuSeconds) => Promise<T>): Promise<{ result: T, peak: number, idle: number, cpu: CpuSeconds }> {
   global.gc?.()
   const idle = process.memoryUsage.rss()
   let peak = idle
   const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage.rss()) }, 50)
   const before = cpuNow()
   try {
-    const result = await work()
+    const result = await work(before)
     return { result, peak: Math.max(peak, process.memoryUsage.rss()), idle, cpu: cpuSince(before) }
   } finally {
     clearInterval(timer)
@@ -67,13 +67,12 @@ async function uploadFile (url: string, authorization: string, path: string): Pr
 }
 
 export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { uploadSeconds: number, uploadCpu: CpuSeconds, report: Record<string, unknown> }> {
-  const { result, peak, idle, cpu } = await measured(async () => {
+  const { result, peak, idle, cpu } = await measured(async (cpuAtStart) => {
     const started = performance.now()
-    const atStart = cpuNow()
     const upload = await uploadFile(`${base}/v1/admin/debt-imports`, authorization, path)
     if (upload.status !== 202) throw new Error(`upload refused: ${upload.body}`)
     const uploadSeconds = (performance.now() - started) / 1000
-    const uploadCpu = cpuSince(atStart)
+    const uploadCpu = cpuSince(cpuAtStart)
     const { id } = JSON.parse(upload.body) as { id: string }
     while (true) {
       const report = await (await fetch(`${base}/v1/admin/debt-imports/${id}`, { headers: { authorization } })).json() as Record<string, unknown>

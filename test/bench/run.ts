@@ -131,7 +131,10 @@ try {
   // CPU time is what a faster import has to cut: with every core busy, no run of the same work takes less than CPU / cores
   const cores = availableParallelism()
   const cpuTotal = (cpu: CpuSeconds): number | null => cpu.postgres === null ? null : cpu.process + cpu.postgres
-  const cpuText = (cpu: CpuSeconds): string => cpu.postgres === null ? `${f(cpu.process, 1)} + n/a` : `${f(cpu.process, 1)} + ${f(cpu.postgres, 1)} = ${f(cpu.process + cpu.postgres, 1)}`
+  const cpuText = (cpu: CpuSeconds): string => {
+    const total = cpuTotal(cpu)
+    return `${f(cpu.process, 1)} + ${cpu.postgres === null || total === null ? 'n/a' : `${f(cpu.postgres, 1)} = ${f(total, 1)}`}`
+  }
   const serviceCpu = cpuTotal(serviceImport.cpu)
   const copyCpu = cpuTotal(copyImport.cpu)
   const uploadCpu = cpuTotal(serviceImport.uploadCpu)
