@@ -19,6 +19,7 @@ import { BadRequest, Conflict, Unprocessable } from './errors.js'
 import type { Database } from '../db/database.js'
 import type { DB } from '../db/types.js'
 import { asArray } from './route-hooks.js'
+import { isParsedContainer, MAX_NESTING } from '../lib/request-data.js'
 
 export type IdempotencyMode = 'required' | 'optional'
 
@@ -76,17 +77,19 @@ function isStream (value: object): boolean {
 }
 
 /** JSON with object keys sorted: `{"a":1,"b":2}` and `{"b":2,"a":1}` are one request. */
-function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => item === undefined ? 'null' : canonicalJson(item)).join(',')}]`
-  if (typeof value === 'object' && value !== null) {
-    if (Buffer.isBuffer(value)) return JSON.stringify({ $bytes: value.toString('base64') })
-    const record = value as Record<string, unknown>
-    const entries = Object.keys(record).sort()
-      .filter((name) => record[name] !== undefined)
-      .map((name) => `${JSON.stringify(name)}:${canonicalJson(record[name])}`)
-    return `{${entries.join(',')}}`
+function canonicalJson (value: unknown, depth = 0): string {
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null'
+  if (Buffer.isBuffer(value)) return JSON.stringify({ $bytes: value.toString('base64') })
+  // parsed data within the bounds of every walk over a request (lib/request-data.ts); the validator refuses the rest
+  if (depth >= MAX_NESTING || !isParsedContainer(value)) {
+    throw new BadRequest('validation_failed', 'The request does not match the schema', {}, [{ path: 'body', message: 'must be JSON data' }])
   }
-  return JSON.stringify(value) ?? 'null'
+  if (Array.isArray(value)) return `[${value.map((item) => item === undefined ? 'null' : canonicalJson(item, depth + 1)).join(',')}]`
+  const record = value as Record<string, unknown>
+  const entries = Object.keys(record).sort()
+    .filter((name) => record[name] !== undefined)
+    .map((name) => `${JSON.stringify(name)}:${canonicalJson(record[name], depth + 1)}`)
+  return `{${entries.join(',')}}`
 }
 
 function requestHash (request: FastifyRequest): string {

@@ -23,6 +23,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
+import { isParsedContainer, MAX_NESTING, MAX_VALUES, ValueBudget } from '../lib/request-data.js'
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -52,11 +53,12 @@ function pointer (path: string, key: string | number): string {
   return `${path}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`
 }
 
-const MAX_DEPTH = 64
-
-/** The first NUL, non-finite or unsafe number anywhere in a value, as an Ajv-style error. */
+/**
+ * The first NUL, non-finite or unsafe number anywhere in a value, as an Ajv-style error; also anything that is not
+ * parsed data, nests deeper than MAX_NESTING or holds more than MAX_VALUES values (lib/request-data.ts).
+ */
 export function findUnsafeValue (value: unknown, path = ''): ErrorObject | null {
-  const found = unsafeAt(value, 0)
+  const found = unsafeAt(value, 0, new ValueBudget())
   if (found === null) return null
   // the pointer is built only for the value refused: a clean body (every request) allocates no path strings
   return error(found.keys.reduceRight<string>((at, key) => pointer(at, key), path), found.keyword, found.message)
@@ -64,18 +66,24 @@ export function findUnsafeValue (value: unknown, path = ''): ErrorObject | null 
 
 interface Unsafe { keys: Array<string | number>, keyword: string, message: string }
 
+const NOT_PARSED: Unsafe = { keys: [], keyword: 'type', message: 'must be JSON data' }
+
 /** The unsafe value's keys come back innermost first. */
-function unsafeAt (value: unknown, depth: number): Unsafe | null {
+function unsafeAt (value: unknown, depth: number, budget: ValueBudget): Unsafe | null {
+  if (!budget.take()) return { keys: [], keyword: 'maxValues', message: `must hold at most ${MAX_VALUES} values` }
   if (typeof value === 'string') return value.includes('\u0000') ? { keys: [], keyword: 'nul', message: 'must not contain the NUL character (U+0000)' } : null
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { keys: [], keyword: 'finite', message: 'must be a finite number' }
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) return { keys: [], keyword: 'safeInteger', message: `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER}` }
     return null
   }
-  if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return null
+  if (typeof value === 'function') return { ...NOT_PARSED, keys: [] }
+  if (typeof value !== 'object' || value === null) return null
+  if (!isParsedContainer(value)) return { ...NOT_PARSED, keys: [] }
+  if (depth >= MAX_NESTING) return { keys: [], keyword: 'maxNesting', message: `must not nest deeper than ${MAX_NESTING} levels` }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = unsafeAt(value[i], depth + 1)
+      const found = unsafeAt(value[i], depth + 1, budget)
       if (found !== null) { found.keys.push(i); return found }
     }
     return null
@@ -83,7 +91,7 @@ function unsafeAt (value: unknown, depth: number): Unsafe | null {
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue
     if (key.includes('\u0000')) return { keys: [key.replaceAll('\u0000', '\\u0000')], keyword: 'nul', message: 'a property name must not contain the NUL character (U+0000)' }
-    const found = unsafeAt((value as Record<string, unknown>)[key], depth + 1)
+    const found = unsafeAt((value as Record<string, unknown>)[key], depth + 1, budget)
     if (found !== null) { found.keys.push(key); return found }
   }
   return null
@@ -139,9 +147,28 @@ function readTextPart (types: Map<string, Set<string>>, data: unknown): unknown 
  * Fastify's `schemaController.compilersFactory.buildValidator`: called for
  * the root and for every plugin context that adds schemas of its own.
  */
+/**
+ * A body declared `{type: 'string', format: 'binary'}` is a raw body the route streams itself (the portfolio
+ * import): its parser, on that route alone, hands over the request stream, which is not data to walk or validate.
+ * The validator only checks that the stream is what arrived.
+ */
+function isRawBody (schema: JsonSchema, httpPart: string | undefined): boolean {
+  return httpPart === 'body' && schema.type === 'string' && schema.format === 'binary'
+}
+
+function rawBodyValidator (): Validator {
+  const validator: Validator = (data: unknown) => {
+    const ok = typeof data === 'object' && data !== null && typeof (data as { pipe?: unknown }).pipe === 'function'
+    validator.errors = ok ? null : [error('', 'type', 'must be the request body itself')]
+    return ok
+  }
+  return validator
+}
+
 export function buildValidator (externalSchemas: Record<string, unknown> = {}): FastifySchemaCompiler<FastifySchema> {
   const ajv = makeAjv(externalSchemas)
   return ({ schema, httpPart }) => {
+    if (isRawBody(schema as JsonSchema, httpPart)) return rawBodyValidator()
     const compiled: ValidateFunction = ajv.compile(schema as JsonSchema)
     const types = httpPart === 'body' ? null : propertyTypes(schema as JsonSchema)
     const validator: Validator = (data: unknown) => {

@@ -24,10 +24,10 @@
 // Everything is one pass over the text, no regex: linear whatever it holds.
 import { normalizeEmail } from './email.js'
 import { isContractNumber } from './names.js'
+import { isParsedContainer, MAX_NESTING, ValueBudget } from './request-data.js'
 
 const MIN_DIGITS = 13
 const MAX_DIGITS = 19
-const MAX_DEPTH = 64
 
 function digitValue (code: number): number {
   if (code >= 48 && code <= 57) return code - 48
@@ -176,34 +176,32 @@ function fieldsUnder (key: string, depth: number, fields: readonly FormattedFiel
   return fields.filter((field) => field.path.length > depth && (field.path[depth] === key || field.path[depth] === '*'))
 }
 
-function holdsCardNumber (value: unknown, depth: number, seen: WeakSet<object> | null, fields: readonly FormattedField[]): boolean {
+function holdsCardNumber (value: unknown, depth: number, budget: ValueBudget, fields: readonly FormattedField[]): boolean {
   // the format is checked only for text that would otherwise be refused
   if (typeof value === 'string') return textHoldsCardNumber(value) && !isFormatted(value, depth, fields)
   // a number above 2^53 was already rounded by JSON.parse: not what was sent
   if (typeof value === 'number') return Number.isSafeInteger(value) && textHoldsCardNumber(String(value))
   if (typeof value !== 'object' || value === null) return false
-  // no request of ours nests this deep; the bound keeps the stack safe
-  if (depth >= MAX_DEPTH || seen?.has(value) === true) return false
-  // made at the first container: a request's strings need none
-  const visited = seen ?? new WeakSet<object>()
-  visited.add(value)
+  // parsed data only, within the bounds of every walk over a request (lib/request-data.ts): past them the validator
+  // refuses the request, before anything is stored or echoed
+  if (depth >= MAX_NESTING || !budget.take() || !isParsedContainer(value)) return false
   if (Array.isArray(value)) {
-    return value.some((item, index) => holdsCardNumber(item, depth + 1, visited, fieldsUnder(String(index), depth, fields)))
+    return value.some((item, index) => holdsCardNumber(item, depth + 1, budget, fieldsUnder(String(index), depth, fields)))
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue
-    if (textHoldsCardNumber(key) || holdsCardNumber((value as Record<string, unknown>)[key], depth + 1, visited, fieldsUnder(key, depth, fields))) return true
+    if (textHoldsCardNumber(key) || holdsCardNumber((value as Record<string, unknown>)[key], depth + 1, budget, fieldsUnder(key, depth, fields))) return true
   }
   return false
 }
 
 /**
- * True when some string, safe-integer number or object key anywhere in a JSON
- * value holds a card number, the declared formatted fields aside. Containers
- * nested 64 deep or more are not looked into.
+ * True when some string, safe-integer number or object key anywhere in parsed request data holds a card number,
+ * the declared formatted fields aside. Containers nested MAX_NESTING deep, past MAX_VALUES containers, or that are
+ * not parsed data (a stream) are not looked into: the validator refuses those.
  */
 export function containsCardNumber (value: unknown, formatted: readonly FormattedField[] = []): boolean {
-  return holdsCardNumber(value, 0, null, formatted)
+  return holdsCardNumber(value, 0, new ValueBudget(), formatted)
 }
 
 /**
