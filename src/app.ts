@@ -7,11 +7,12 @@ import type { AppConfig } from './config.js'
 import { configPlugin, piiPlugin } from './app-context.js'
 import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
-import { AppError, clientErrorHandler, frameworkError, registerErrorHandling } from './http/errors.js'
+import { AppError, clientErrorHandler, frameworkErrorHandler, registerErrorHandling, setEdgeHeaders } from './http/errors.js'
+import { checkBodyHeaders } from './http/media-types.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
 import { lazyRequestLogger, RequestLog } from './http/request-log.js'
-import { securityHeaders } from './http/security-headers.js'
+import { helmetHeaders } from './http/security-headers.js'
 import { documentCommonProblems, SHARED_SCHEMAS } from './http/schemas.js'
 import healthRoutes from './modules/health/routes.js'
 import offerRoutes from './modules/offers/routes.js'
@@ -79,6 +80,13 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
 
 export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   const requestLog = new RequestLog()
+  // every answer's, those refused before routing included (http/errors.ts)
+  const edgeHeaders = helmetHeaders({
+    contentSecurityPolicy: {
+      directives: { 'form-action': null, 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] }
+    },
+    hsts: config.publicBaseUrl.startsWith('https://')
+  })
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config.logLevel),
     // one line per request instead of two (http/request-log.ts)
@@ -86,6 +94,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     // request.log is made when something logs through it (http/request-log.ts)
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
+    // A connection that sends nothing is closed, before its first request (which Node never times out by itself)
+    // or between requests; without it, idle connections held every descriptor the process may open.
+    connectionTimeout: config.http.idleTimeoutMs,
+    keepAliveTimeout: config.http.idleTimeoutMs,
     // Never trust X-Forwarded-For from anyone: a client could pick its own
     // address and walk around the rate limits and risk rules.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -96,13 +108,15 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     },
     routerOptions: { ignoreTrailingSlash: true },
     // what the framework refuses before a route runs is a problem document too
-    frameworkErrors: frameworkError,
-    clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler(edgeHeaders),
+    clientErrorHandler: clientErrorHandler(edgeHeaders),
     // one validator configuration for every plugin context (see http/validation.ts)
     // (typed for Ajv's own compile functions; ours returns Fastify's `{ value }` result, which Fastify accepts)
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // connections past this are refused at accept: the pool, the worker and outbound calls keep their descriptors
+  app.server.maxConnections = config.http.maxConnections
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema)
   requestLog.attach(app.log)
   registerErrorHandling(app)
@@ -111,16 +125,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   const durations = httpRequestDurations()
   app.addHook('onRoute', durations.onRoute)
   app.addHook('onResponse', durations.onUnmatched)
-  app.addHook('onRequest', (request, reply, done) => { void reply.header('x-request-id', request.id); done() })
+  // the request id and the security headers, on every answer (and on those refused before routing: http/errors.ts)
+  app.addHook('onRequest', (request, reply, done) => { setEdgeHeaders(reply, request.id, edgeHeaders); done() })
+  // what a body may be, from its headers, before it is read (http/media-types.ts); JSON is parsed, text is not
+  checkBodyHeaders(app)
+  app.removeContentTypeParser('text/plain')
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
   if (config.role !== 'worker') await registerOpenApi(app, config)
-  securityHeaders(app, {
-    contentSecurityPolicy: {
-      directives: { 'form-action': null, 'script-src': ["'self'"], 'img-src': ["'self'", 'data:'] }
-    },
-    hsts: config.publicBaseUrl.startsWith('https://')
-  })
   // No allowed origin: no CORS headers and no preflight answer, which is what the plugin does then anyway, without
   // its hook on every request.
   if (config.corsOrigins.length > 0) {

@@ -42,6 +42,8 @@ export const EnvSchema = Type.Object({
   WEBHOOK_ALLOW_PRIVATE_URLS: Type.Optional(Bool),
   RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
+  HTTP_IDLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'a connection silent this long is closed' })),
+  HTTP_MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   LOOKUP_CONTRACT_LOCK_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
@@ -153,6 +155,13 @@ export interface Config {
     maxPaymentAmount: bigint
   }
   bodyLimitBytes: number
+  /** Bounds of the HTTP server's connections (DESIGN 22). */
+  http: {
+    /** A connection on which nothing moves this long, before, during or between requests, is closed. */
+    idleTimeoutMs: number
+    /** Connections held at once; more are refused at accept, so the pool, the worker and outbound calls keep theirs. */
+    maxConnections: number
+  }
   debtImportMaxBytes: number
   agency: AgencyRequisites
 }
@@ -358,6 +367,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? 10_000_000_000)
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
+    http: { idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS ?? 30_000, maxConnections: e.HTTP_MAX_CONNECTIONS ?? 5000 },
     debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 1024 * 1024 * 1024,
     agency: {
       name: e.AGENCY_NAME ?? AGENCY_DEFAULTS.name,

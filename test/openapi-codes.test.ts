@@ -86,7 +86,8 @@ t.test('a module\'s operations document every code its files throw', async (t) =
   const routes = files.flatMap((file) => {
     const module = moduleOf(file.path)
     if (module === undefined) return []
-    return [...file.text.matchAll(/app\.(get|post|put|patch|delete)\(\s*['`]([^'`]+)['`]/g)].map((m) => ({ module, method: (m[1] as string).toUpperCase(), url: m[2] as string }))
+    // `app.post('/…'`, or a route of a context of its own (`upload.withTypeProvider<…>().post('/…'`)
+    return [...file.text.matchAll(/\.(get|post|put|patch|delete)\(\s*['`](\/[^'`]*)['`]/g)].map((m) => ({ module, method: (m[1] as string).toUpperCase(), url: m[2] as string }))
   })
   const operationsOf = new Map<string, string[]>()
   for (const [id, { name }] of operations) {

@@ -75,14 +75,26 @@ export function problemOf (error: AppError, requestId: string): Problem {
   }
 }
 
+/** Statuses refused before the body is read (or while it is): its unread remainder is not worth the socket. */
+const CLOSES_CONNECTION = new Set([413, 415, 501])
+
 export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply {
   const body = problemOf(error, String(reply.request.id))
   if ((error.statusCode === 429 || error.statusCode === 503) && typeof error.extra.retryAfterSeconds === 'number') {
     void reply.header('retry-after', String(error.extra.retryAfterSeconds))
   }
-  // An unread remainder of a refused upload is not worth keeping the socket for.
-  if (error.statusCode === 413) void reply.header('connection', 'close')
-  return reply.code(error.statusCode).type('application/problem+json').send(JSON.stringify(body))
+  if (CLOSES_CONNECTION.has(error.statusCode)) void reply.header('connection', 'close')
+  // a refusal is about this request, at this moment: no cache keeps it
+  return reply.code(error.statusCode).header('cache-control', 'no-store').type('application/problem+json').send(JSON.stringify(body))
+}
+
+/**
+ * What every answer carries, set by the first onRequest hook (app.ts) and, for what is refused before any hook runs
+ * (a malformed URL, an over-long parameter, a request Node cannot parse), by the handlers below: the request id and
+ * the security headers.
+ */
+export function setEdgeHeaders (reply: FastifyReply, requestId: string, securityHeaders: Record<string, string>): void {
+  void reply.headers(securityHeaders).header('x-request-id', requestId)
 }
 
 /** Fastify's own error codes mapped to stable problem codes. */
@@ -150,9 +162,12 @@ function toAppError (error: FastifyError): AppError {
   return new AppError(500, 'internal_error', 'Internal server error', 'Something went wrong on our side; the request id helps support find it')
 }
 
-/** Fastify's `frameworkErrors`: a malformed URL or an over-long path parameter, before any route runs. */
-export function frameworkError (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void sendProblem(reply, toAppError(error))
+/** Fastify's `frameworkErrors`: a malformed URL or an over-long path parameter, before any route or hook runs. */
+export function frameworkErrorHandler (securityHeaders: Record<string, string>) {
+  return function frameworkError (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+    setEdgeHeaders(reply, String(request.id), securityHeaders)
+    void sendProblem(reply, toAppError(error))
+  }
 }
 
 const CLIENT_ERRORS: Record<string, { status: number, code: string, title: string, detail: string }> = {
@@ -161,17 +176,23 @@ const CLIENT_ERRORS: Record<string, { status: number, code: string, title: strin
 }
 
 /**
- * Node's `clientError`: the request could not even be parsed, so there is
- * no request object and no id; the answer is still a problem document.
+ * Node's `clientError`: the request could not even be parsed (or did not arrive in time), so there is no request
+ * object; the answer is still a problem document, with a request id of its own and the headers of every answer.
  */
-export function clientErrorHandler (error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return
-  const known = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', title: 'Bad request', detail: 'The request is not valid HTTP' }
-  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${known.code}`, title: known.title, status: known.status, detail: known.detail, code: known.code, requestId: randomUUID() })
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${known.status} ${known.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+export function clientErrorHandler (securityHeaders: Record<string, string>) {
+  const fixedHeaders = Object.entries({ ...securityHeaders, 'cache-control': 'no-store', connection: 'close' })
+    .map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  return function clientError (error: Error & { code?: string }, socket: Duplex): void {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return
+    const known = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', title: 'Bad request', detail: 'The request is not valid HTTP' }
+    const requestId = randomUUID()
+    const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${known.code}`, title: known.title, status: known.status, detail: known.detail, code: known.code, requestId })
+    if (socket.writable) {
+      socket.write(`HTTP/1.1 ${known.status} ${known.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${requestId}\r\n${fixedHeaders}\r\n${body}`)
+    }
+    socket.destroy()
   }
-  socket.destroy()
 }
 
 export function registerErrorHandling (app: FastifyInstance): void {

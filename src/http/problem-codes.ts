@@ -31,6 +31,7 @@ export const PROBLEM_CODES = {
   idempotency_key_in_use: { status: 409, detail: 'A request with this Idempotency-Key is still being processed; retry shortly' },
   rate_limited: { status: 429, detail: 'Too many requests: at most 10 per 1 minute', extra: { retryAfterSeconds: 60 }, fields: RetryAfter },
   headers_too_large: { status: 431, detail: 'The request headers are larger than allowed' },
+  unsupported_transfer_encoding: { status: 501, detail: 'Transfer-Encoding may only be chunked' },
   internal_error: { status: 500, detail: 'Something went wrong on our side; the request id helps support find it' },
   database_unavailable: { status: 503, detail: 'The database cannot be reached right now; retry shortly', extra: { retryAfterSeconds: 5 }, fields: RetryAfter },
   migrations_pending: { status: 503, detail: '1 migration(s) not applied yet', extra: { retryAfterSeconds: 5 }, fields: RetryAfter },
@@ -127,6 +128,7 @@ export const PROBLEM_TITLES: Record<number, string> = {
   429: 'Too many requests',
   431: 'Request header fields too large',
   500: 'Internal server error',
+  501: 'Not implemented',
   502: 'Bad gateway',
   503: 'Service unavailable'
 }

@@ -1,5 +1,6 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox'
 import { PROBLEM_TYPE_BASE } from './errors.js'
+import { acceptedMediaTypes, takesBody } from './media-types.js'
 import { PROBLEM_CODES, PROBLEM_TITLES, type ProblemCode, type ProblemCodeOf, type ProblemStatus } from './problem-codes.js'
 
 /**
@@ -79,11 +80,12 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Body too large (`payload_too_large`)',
-  415: 'Unsupported Content-Type (`unsupported_media_type`)',
+  415: 'A Content-Type or Content-Encoding this operation does not take (`unsupported_media_type`)',
   422: 'Well-formed but refused by a business rule',
   429: 'Rate limit exceeded (`rate_limited`); see Retry-After',
   414: 'A path parameter is too long (`uri_too_long`)',
   500: 'A fault on our side (`internal_error`); quote the requestId to support',
+  501: 'A Transfer-Encoding other than chunked (`unsupported_transfer_encoding`)',
   502: 'The bank did not give a usable answer',
   503: 'Unavailable: the database cannot be reached (`database_unavailable`, see Retry-After) or is not migrated yet'
 }
@@ -113,7 +115,9 @@ function fieldsOf (codes: ProblemCode[]): Record<string, TSchema> {
 }
 
 // Codes every operation of the kind may answer (see commonProblems): the example shows one of the operation's own.
-const PLATFORM_CODES = new Set<string>(['validation_failed', 'malformed_json', 'bad_request', 'card_data_forbidden', 'internal_error', 'rate_limited', 'database_unavailable'])
+const PLATFORM_CODES = new Set<string>([
+  'validation_failed', 'malformed_json', 'bad_request', 'bad_url', 'card_data_forbidden', 'internal_error', 'rate_limited', 'database_unavailable'
+])
 
 /**
  * A problem response: `Problem` with `code` narrowed to the codes this status of this operation can carry (an
@@ -149,30 +153,37 @@ export function problemResponses (byStatus: ProblemsByStatus): Record<number, TS
 interface RouteShape {
   url: string
   method: string | string[]
-  schema?: { hide?: boolean, body?: unknown, querystring?: unknown, params?: unknown, headers?: unknown, response?: Record<string | number, unknown> }
+  schema?: {
+    hide?: boolean, body?: unknown, querystring?: unknown, params?: unknown, headers?: unknown, consumes?: readonly string[]
+    response?: Record<string | number, unknown>
+  }
   config?: { rateLimit?: unknown, database?: boolean }
 }
 
 /**
- * What any operation may answer besides its own problems: the framework's
- * and the platform's (strict validation, body limits, rate limits, an
- * unreachable database), added to every route's responses so the OpenAPI
- * document lists every status an operation can return.
+ * What any operation may answer besides its own problems: the framework's and the platform's, raised before its
+ * handler or before any route is found (a malformed URL, a wrong media type or coding, body limits, strict
+ * validation, rate limits, an unreachable database). The one table of them: added to every route's responses, so
+ * the OpenAPI document lists every code an operation can answer under its status.
  */
 export function commonProblems (route: RouteShape): Record<number, ProblemCode[]> {
   const schema = route.schema ?? {}
-  const methods = Array.isArray(route.method) ? route.method : [route.method]
-  const takesBody = methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')
+  const body = takesBody(route.method)
+  // a route without a body still gets the JSON parser's refusal of an empty body sent as JSON
+  const accepted = acceptedMediaTypes(route)
+  const json = body && (accepted.length === 0 || accepted.includes('application/json'))
   const guarded = route.url.startsWith('/v1/') && !route.url.startsWith('/v1/callbacks/')
-  const common: Record<number, ProblemCode[]> = { 500: ['internal_error'] }
-  const bad: ProblemCode[] = [
+  const common: Record<number, ProblemCode[]> = { 500: ['internal_error'], 501: ['unsupported_transfer_encoding'] }
+  common[400] = [
     ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined ? ['validation_failed' as const] : []),
-    ...(takesBody ? ['malformed_json' as const, 'bad_request' as const] : []),
+    ...(json ? ['malformed_json' as const] : []),
+    ...(body ? ['bad_request' as const] : []),
+    // a percent-escape that does not decode, anywhere in the path
+    'bad_url',
     // the card guard reads every /v1 query string, declared or not
     ...(guarded ? ['card_data_forbidden' as const] : [])
   ]
-  if (bad.length > 0) common[400] = bad
-  if (takesBody) {
+  if (body) {
     common[413] = ['payload_too_large']
     common[415] = ['unsupported_media_type']
   }

@@ -6,7 +6,6 @@
 // every one of the reply's own headers again one by one. A route that needs another policy (the receipt page,
 // the sandbox bank's page) sets its own header, which wins.
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { FastifyInstance } from 'fastify'
 import * as helmetModule from 'helmet'
 import type { HelmetOptions } from 'helmet'
 
@@ -33,12 +32,4 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
   helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { failure = error ?? null })
   if (failure !== null) throw failure as Error
   return headers
-}
-
-export function securityHeaders (app: FastifyInstance, options: HelmetOptions): void {
-  const headers = helmetHeaders(options)
-  app.addHook('onRequest', (_request, reply, done) => {
-    void reply.headers(headers)
-    done()
-  })
 }

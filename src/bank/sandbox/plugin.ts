@@ -39,6 +39,8 @@ export interface SandboxBankOptions {
 
 // the sandbox is not part of our API: it stays out of the OpenAPI document
 const HIDDEN = { schema: { hide: true } }
+// the bank's scripts and its page's form take form bodies only (http/media-types.ts)
+const HIDDEN_FORM = { schema: { hide: true, consumes: ['application/x-www-form-urlencoded'] } }
 
 interface PaymentRoute { Params: { paymentId: string } }
 
@@ -76,18 +78,18 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
   // absolute, as the bank's pg_redirect_url is: the origin this request reached us at
   const pageBase = (request: FastifyRequest): string => `${request.protocol}://${request.host}${app.prefix}/pay`
 
-  app.post('/init_payment.php', HIDDEN, async (request, reply) =>
+  app.post('/init_payment.php', HIDDEN_FORM, async (request, reply) =>
     await runScript(side, held, request, reply, 'init_payment', async () => await initPaymentScript(side, request.body, pageBase(request))))
-  app.post('/get_status3.php', HIDDEN, async (request, reply) =>
+  app.post('/get_status3.php', HIDDEN_FORM, async (request, reply) =>
     await runScript(side, held, request, reply, 'get_status3', async () => await getStatusScript(side, request.body)))
-  app.post('/revoke.php', HIDDEN, async (request, reply) =>
+  app.post('/revoke.php', HIDDEN_FORM, async (request, reply) =>
     await runScript(side, held, request, reply, 'revoke', async () => await revokeScript(side, request.body)))
 
   app.get<PaymentRoute>('/pay/:paymentId', HIDDEN, async (request, reply) => {
     const { paymentId } = request.params
     return answerPage(reply, await showPaymentPage(side, paymentId, pagePath(paymentId)))
   })
-  app.post<PaymentRoute>('/pay/:paymentId', HIDDEN, async (request, reply) => {
+  app.post<PaymentRoute>('/pay/:paymentId', HIDDEN_FORM, async (request, reply) => {
     const { paymentId } = request.params
     return answerPage(reply, await submitPaymentForm(side, paymentId, request.body, pagePath(paymentId)))
   })

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AppError } from '../../http/errors.js'
@@ -22,13 +22,13 @@ function contentEncoding (header: string | undefined): ContentEncoding {
   throw new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Content-Encoding of a portfolio may be gzip or identity')
 }
 
+/** The media types of a portfolio upload. */
+const PORTFOLIO_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
+
 const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [DebtLookupSchema, DebtSchema, ImportErrorSchema, DebtImportSchema]) app.addSchema(schema)
   const deps = { db: app.db, pii: app.pii }
   const authProblems = AUTH_PROBLEMS
-
-  // Portfolios arrive as the raw request body; the import streams it.
-  app.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => { done(null, payload) })
 
   app.post('/debts/lookup', {
     config: {
@@ -52,43 +52,50 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request) => await lookupDebt(deps, app.config.lookupThrottle, request.body))
 
-  app.post('/admin/debt-imports', {
-    preHandler: app.requireScopes('operator'),
-    schema: {
-      operationId: 'createDebtImport',
-      tags: ['Admin: debts'],
-      summary: 'Import a debt portfolio (CSV)',
-      description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
-        '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals is the creditor\'s claim (what the debtor owes before anything collected through this service). ' +
-        '`Content-Encoding: gzip` is accepted. The file is streamed into a staging table with COPY (names and IINs encrypted on the way) and processed by the worker in batches: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
-        'a corrected name or spelling changes descriptive data only, a changed claim posts `claim_adjusted` for the difference (outstanding = claim - net collected, never below zero; a surplus becomes overpaid on the latest payments, flagged for review). ' +
-        'Bad rows are reported and never stop the good ones. ' +
-        'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
-      headers: Type.Object({
-        'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })),
-        'content-encoding': Type.Optional(Type.String({ maxLength: 40, description: '`gzip` for a compressed file (streamed through gunzip; the size limit counts the file uncompressed); any coding other than gzip or identity is 415' }))
-      }),
-      response: {
-        202: QueuedImportSchema,
-        ...problemResponses({ 400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
+  // A portfolio arrives as the raw request body, which the import streams: the one route with a raw-body parser,
+  // in a context of its own, since a parser reaches every route of the plugin it is added to (a JSON route handed
+  // the request stream as its body once stopped the whole process). It parses nothing else, JSON included.
+  await app.register(async (upload) => {
+    upload.removeAllContentTypeParsers()
+    upload.addContentTypeParser([...PORTFOLIO_MEDIA_TYPES], (_request, payload, done) => { done(null, payload) })
+    upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/debt-imports', {
+      preHandler: app.requireScopes('operator'),
+      // the import decodes gzip itself (import-upload.ts), with the size limit counted uncompressed
+      config: { contentEncodings: ['gzip', 'x-gzip'] },
+      schema: {
+        operationId: 'createDebtImport',
+        tags: ['Admin: debts'],
+        summary: 'Import a debt portfolio (CSV)',
+        description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
+          '`contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`; `outstanding` in tenge with up to 2 decimals is the creditor\'s claim (what the debtor owes before anything collected through this service). ' +
+          '`Content-Encoding: gzip` is accepted. The file is streamed into a staging table with COPY (names and IINs encrypted on the way) and processed by the worker in batches: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
+          'a corrected name or spelling changes descriptive data only, a changed claim posts `claim_adjusted` for the difference (outstanding = claim - net collected, never below zero; a surplus becomes overpaid on the latest payments, flagged for review). ' +
+          'Bad rows are reported and never stop the good ones. ' +
+          'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
+        security: [{ apiKey: [] }],
+        consumes: [...PORTFOLIO_MEDIA_TYPES],
+        body: Type.String({ format: 'binary', description: 'The CSV file, streamed as sent (never parsed as JSON)' }),
+        headers: Type.Object({
+          'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })),
+          'content-encoding': Type.Optional(Type.String({ maxLength: 40, description: '`gzip` for a compressed file (streamed through gunzip; the size limit counts the file uncompressed); any coding other than gzip or identity is 415' }))
+        }),
+        response: {
+          202: QueuedImportSchema,
+          ...problemResponses({ 400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
+        }
       }
-    }
-  }, async (request, reply) => {
-    const maxBytes = app.config.debtImportMaxBytes
-    // a POST with no body at all never reached the CSV parser
-    if (request.body === undefined || request.body === null) {
-      throw new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the portfolio file as the request body with Content-Type: text/csv')
-    }
-    if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
-      throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
-    }
-    const encoding = contentEncoding(request.headers['content-encoding'])
-    const fileName = request.headers['x-file-name'] ?? null
-    // the file name is kept in the report and the audit log
-    if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
-    const queued = await stageImport({ pool: app.dbPool, pii: app.pii, piiKeys: app.config.piiKeys }, actorOf(request), { body: request.body as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
-    return await reply.code(202).send(queued)
+    }, async (request, reply) => {
+      const maxBytes = app.config.debtImportMaxBytes
+      if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
+        throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
+      }
+      const encoding = contentEncoding(request.headers['content-encoding'])
+      const fileName = request.headers['x-file-name'] ?? null
+      // the file name is kept in the report and the audit log
+      if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
+      const queued = await stageImport({ pool: app.dbPool, pii: app.pii, piiKeys: app.config.piiKeys }, actorOf(request), { body: request.body as unknown as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
+      return await reply.code(202).send(queued)
+    })
   })
 
   app.get('/admin/debt-imports/:id', {
