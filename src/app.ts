@@ -28,6 +28,7 @@ import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
 import metricsPlugin, { httpRequestDurations } from './modules/metrics/plugin.js'
+import metricsRoutes from './modules/metrics/routes.js'
 import bankPlugin from './bank/plugin.js'
 import { sandboxBank } from './bank/sandbox/plugin.js'
 import notificationsPlugin from './modules/notifications/plugin.js'
@@ -178,6 +179,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(cardGuard)
   await app.register(idempotency)
 
+  // after the rate limiter, which reaches only the routes added after it (modules/metrics/routes.ts)
+  await app.register(metricsRoutes)
   await app.register(healthRoutes, { prefix: '/health' })
   // A worker process serves only its health probes and /metrics.
   if (config.role === 'worker') return app

@@ -48,6 +48,7 @@ export const EnvSchema = Type.Object({
   LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   LOOKUP_CONTRACT_LOCK_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
   CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
+  METRICS_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Bearer token GET /metrics requires, when set' })),
   PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   PRIVACY_REQUESTS_PER_IP_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -136,6 +137,8 @@ export interface Config {
   lookupThrottle: { failuresPerContract: number, seconds: number }
   /** Per-IP limit of each bank callback route: generous, the bank retries and bursts. */
   callbackRateLimitPerMinute: number
+  /** Per-IP limit of GET /metrics: a scraper asks a few times a minute; a burst beyond it is refused, not computed. */
+  metricsRateLimitPerMinute: number
   /** When set, GET /metrics requires it as a Bearer token. */
   metricsToken: string | null
   /** Consent withdrawals (and their code checks): each email and each IP (/64 for IPv6) may ask this often an hour. */
@@ -343,6 +346,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },
     callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? 600,
+    metricsRateLimitPerMinute: e.METRICS_RATE_LIMIT_PER_MINUTE ?? 60,
     metricsToken: e.METRICS_TOKEN ?? null,
     privacyRequests: { perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? 3, perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? 20 },
     payments: {

@@ -2,19 +2,19 @@
 // this process (HTTP requests, bank calls, callbacks) is counted as it
 // happens; what the database knows (payments, refunds, jobs, emails, the
 // ledger) is read at scrape time, so every process reports the same
-// figures and a restart loses none. Each app has its own registry.
+// figures and a restart loses none. Each app has its own registry. The
+// route itself is routes.ts, registered after the rate limiter (app.ts).
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { AppConfig } from '../../config.js'
-import { Unauthenticated } from '../../http/errors.js'
-import { equalInConstantTime } from '../../lib/crypto.js'
-import { problemResponses } from '../../http/schemas.js'
-import { collectDatabaseFigures, type DatabaseFigures } from './figures.js'
+import { collectDatabaseFigures } from './figures.js'
 import { RequestDurations } from './request-durations.js'
 
 export interface Metrics {
   registry: Registry
+  /** What GET /metrics answers (routes.ts): the database figures, read or reused, then every metric as text. */
+  scrape: () => Promise<string>
   /** One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how long it took. */
   bankCall: (script: string, outcome: string, seconds: number) => void
   /** A bank callback answered: check or result, and our verdict (ok, rejected, error). */
@@ -28,6 +28,10 @@ declare module 'fastify' {
 }
 
 const PREFIX = 'debt_payments_'
+/** A burst of scrapes (Prometheus replicas, a dashboard's panels) within this reuses one read of the figures. */
+const FIGURES_FRESH_MS = 5_000
+/** The trial balance reads every ledger line (1.5 s over 300,000 debts): at most once a minute. */
+const LEDGER_FRESH_MS = 60_000
 
 /** HTTP request durations (request-durations.ts), made before any route is: app.ts adds its hooks first. */
 export function httpRequestDurations (): RequestDurations {
@@ -64,19 +68,36 @@ export default fp(async function metricsPlugin (app: FastifyInstance, { config, 
   const webhookEndpointsDisabled = new Gauge({ name: `${PREFIX}webhook_endpoints_disabled`, help: 'Webhook endpoints disabled (410 or failing for 5 days)', registers: [registry] })
   const ledger = new Gauge({ name: `${PREFIX}ledger_consistent`, help: '1 when the trial balance ties out (checked at most once a minute), 0 otherwise', registers: [registry] })
   const ledgerTotal = new Gauge({ name: `${PREFIX}ledger_trial_balance_tiyn`, help: 'Sum of all ledger balances: 0 when consistent', registers: [registry] })
-  const databaseUp = new Gauge({ name: `${PREFIX}metrics_database_up`, help: '1 when the database figures could be read at this scrape', registers: [registry] })
+  const databaseUp = new Gauge({
+    name: `${PREFIX}metrics_database_up`,
+    help: '1 when the last read of the database figures succeeded (a read is reused for 5 s)',
+    registers: [registry]
+  })
 
-  let ledgerCache: { at: number, figures: DatabaseFigures['ledger'] } | null = null
   const set = (gauge: Gauge<'status'> | Gauge<'outcome'>, label: 'status' | 'outcome', values: Record<string, number>) => {
     gauge.reset()
     for (const [key, value] of Object.entries(values)) (gauge as Gauge<string>).set({ [label]: key }, value)
   }
+
+  // DESIGN 22: 150 scrapes at once each ran the trial balance and took the pool from the API (503s for seconds).
+  // Now one read at a time, shared by every scrape that arrives while it runs and reused while fresh; its queries
+  // run one after another, so a burst of scrapes holds at most one connection. It never rejects: a failure is
+  // metrics_database_up 0 for every scrape that waited, and is not kept (the next scrape reads again).
+  let reading: Promise<void> | null = null
+  let figuresReadAt = -Infinity
+  let ledgerReadAt = -Infinity
   async function readDatabase (): Promise<void> {
+    if (Date.now() - figuresReadAt < FIGURES_FRESH_MS) return
+    reading ??= readFigures().finally(() => { reading = null })
+    await reading
+  }
+  async function readFigures (): Promise<void> {
     try {
-      const now = Date.now()
-      const reuseLedger = ledgerCache !== null && now - ledgerCache.at < 60_000
-      const figures = await collectDatabaseFigures(app.db, { ledger: !reuseLedger, paymentLifetimeSeconds: config.payments.lifetimeSeconds })
-      if (figures.ledger !== null) ledgerCache = { at: now, figures: figures.ledger }
+      const startedAt = Date.now()
+      const figures = await collectDatabaseFigures(app.db, {
+        ledger: startedAt - ledgerReadAt >= LEDGER_FRESH_MS,
+        paymentLifetimeSeconds: config.payments.lifetimeSeconds
+      })
       set(payments, 'status', figures.payments)
       stuckPayments.set(figures.stuckPayments)
       set(refunds, 'status', figures.refunds)
@@ -88,12 +109,13 @@ export default fp(async function metricsPlugin (app: FastifyInstance, { config, 
       set(emails, 'status', figures.emails)
       set(webhooks, 'outcome', figures.webhookDeliveries)
       webhookEndpointsDisabled.set(figures.webhookEndpointsDisabled)
-      const ledgerFigures = ledgerCache?.figures
-      if (ledgerFigures !== undefined && ledgerFigures !== null) {
-        ledger.set(ledgerFigures.consistent ? 1 : 0)
-        ledgerTotal.set(ledgerFigures.total)
+      if (figures.ledger !== null) {
+        ledger.set(figures.ledger.consistent ? 1 : 0)
+        ledgerTotal.set(figures.ledger.total)
+        ledgerReadAt = startedAt
       }
       databaseUp.set(1)
+      figuresReadAt = Date.now()
     } catch (error) {
       databaseUp.set(0)
       app.log.warn({ sqlState: (error as { code?: unknown }).code }, 'metrics: the database figures could not be read')
@@ -102,36 +124,14 @@ export default fp(async function metricsPlugin (app: FastifyInstance, { config, 
 
   app.decorate('metrics', {
     registry,
+    scrape: async () => {
+      await readDatabase()
+      return await registry.metrics()
+    },
     bankCall: (script, outcome, seconds) => {
       bankCalls.inc({ script, outcome })
       bankDuration.observe({ script, outcome }, seconds)
     },
     callback: (kind, verdict) => { callbacks.inc({ kind, verdict }) }
   } satisfies Metrics)
-
-  app.get('/metrics', {
-    config: { rateLimit: false, database: false },
-    schema: {
-      operationId: 'getMetrics',
-      tags: ['Health'],
-      summary: 'Prometheus metrics',
-      description: 'Prometheus text format: HTTP request durations by route template and status; payments, refunds and emails by status; ' +
-        'overdue refund requests; bank calls by script and outcome with durations; callbacks by kind and verdict; job queue depth and the oldest runnable ' +
-        'job\'s age; webhook deliveries by outcome; ledger consistency. With `METRICS_TOKEN` set, it must be sent as `Authorization: Bearer <token>` (401 otherwise).',
-      // open, or the METRICS_TOKEN bearer when one is set
-      security: [{}, { metricsToken: [] }],
-      response: {
-        200: { description: 'Prometheus exposition format 0.0.4', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } } },
-        ...problemResponses({ 401: ['unauthenticated'] })
-      }
-    }
-  }, async (request, reply) => {
-    if (config.metricsToken !== null) {
-      const header = request.headers.authorization ?? ''
-      const token = header.startsWith('Bearer ') ? header.slice(7) : ''
-      if (!equalInConstantTime(token, config.metricsToken)) throw new Unauthenticated('A valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>')
-    }
-    await readDatabase()
-    return await reply.type(registry.contentType).send(await registry.metrics())
-  })
 }, { name: 'metrics', dependencies: ['database'] })
