@@ -149,7 +149,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
       secretKey: config.bank.secretKey,
       merchantName: config.agency.name,
       // the sandbox calls back only under our own public address
-      callbackBaseUrl: config.publicBaseUrl
+      callbackBaseUrl: config.publicBaseUrl,
+      // a fault breaks everyone's payments: an admin key's decision
+      authorizeFaults: app.requireScopes()
     })
   }
   if (config.role !== 'worker' && config.mail.mode === 'sandbox') await app.register(sandboxMailbox, { prefix: '/sandbox' })

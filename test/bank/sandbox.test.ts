@@ -404,7 +404,11 @@ t.test('unknown payments', async (t) => {
 t.test('the sandbox registers into an app with the TypeBox provider that already parses forms', async (t) => {
   const app = Fastify().withTypeProvider<TypeBoxTypeProvider>()
   await app.register(formbody)
-  await app.register(sandboxBank, { prefix: '/sandbox/bank', db: {} as Kysely<any>, merchantId: MERCHANT_ID, secretKey: SECRET, merchantName: 'x', callbackBaseUrl: 'http://127.0.0.1:3000' })
+  await app.register(sandboxBank, {
+    prefix: '/sandbox/bank', db: {} as Kysely<any>, merchantId: MERCHANT_ID, secretKey: SECRET, merchantName: 'x',
+    callbackBaseUrl: 'http://127.0.0.1:3000',
+    authorizeFaults: async () => { throw new Error('nobody arms faults here') }
+  })
   await app.ready()
   t.ok(app.hasRoute({ method: 'POST', url: '/sandbox/bank/init_payment.php' }))
   t.ok(app.hasRoute({ method: 'GET', url: '/sandbox/bank/pay/:paymentId' }))
