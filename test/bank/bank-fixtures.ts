@@ -19,6 +19,8 @@ import { createTestDatabase } from '../helpers/app.js'
  */
 export const MERCHANT_ID = '552170'
 export const SECRET = 'sandbox-secret-key'
+/** The agency's website in these tests: where the payer may be sent back, beside the merchant's own origin. */
+export const AGENCY_WEBSITE = 'https://agency.example.kz'
 /**
  * The bare sandbox's stand-in for the app's admin key (the app passes `app.requireScopes()`, tested through
  * buildApp in test/bank/sandbox-guard.test.ts): this header arms and clears faults, nothing else does.
@@ -54,6 +56,8 @@ export interface SandboxOptions {
   /** Where the sandbox may call back: this merchant's origin, or callbackBaseUrl. */
   merchant?: { url: string }
   callbackBaseUrl?: string
+  /** Where the payer may be sent back: the agency's website and the merchant's (callback) origin, unless given. */
+  returnOrigins?: string[]
   retryDelaysMs?: number[]
   callbackTimeoutMs?: number
   pollIntervalMs?: number
@@ -82,6 +86,7 @@ export async function startSandbox (t: Teardown, options: SandboxOptions = {}): 
     secretKey: SECRET,
     merchantName: 'ТОО «Эксперт Плюс» <тест>',
     callbackBaseUrl,
+    returnOrigins: options.returnOrigins ?? [AGENCY_WEBSITE, callbackBaseUrl],
     authorizeFaults: async (request) => {
       if (request.headers.authorization !== FIXTURE_ADMIN) throw new Unauthenticated()
     },

@@ -30,6 +30,12 @@ export interface SandboxBankOptions {
    */
   callbackBaseUrl: string
   /**
+   * The only origins the payer's browser is sent back to (pg_success_url, pg_failure_url): in the app, the service's
+   * own (PUBLIC_BASE_URL) and the agency's website (AGENCY_WEBSITE). Anything else is an init error, or the hosted page
+   * on our address would send payers wherever a holder of the public sandbox secret likes.
+   */
+  returnOrigins: string[]
+  /**
    * Who may arm and clear faults: a hook that throws for anyone else (the app passes its admin-key check,
    * `app.requireScopes()`). Required, so no sandbox is ever mounted with faults open to the world.
    */
@@ -67,6 +73,7 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
     merchantId: options.merchantId,
     secretKey: options.secretKey,
     callbackBase: new URL(options.callbackBaseUrl),
+    returnOrigins: new Set(options.returnOrigins.map((origin) => new URL(origin).origin)),
     merchantName: options.merchantName,
     retryDelaysMs: options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     callbackTimeoutMs: options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
