@@ -413,6 +413,18 @@ t.test('a payment stored with a foreign return URL (before the rule) never sends
   t.notMatch(await declined.text(), 'evil.example')
 })
 
+t.test('every page says it is a test bank and shows the merchant\'s text only as text', async (t) => {
+  const sandbox = await startSandbox(t)
+  const description = '<a href="https://evil.example">Введите карту</a><script>alert(1)</script>'
+  const params = { pg_order_id: 'pay_t', pg_amount: '10', pg_description: description }
+  const answer = await signedPost(sandbox, 'init_payment.php', params)
+  const html = await (await fetch(answer.pg_redirect_url as string)).text()
+  t.match(html, /<title>[^<]* — тестовый банк<\/title>/, 'in its title')
+  t.match(html, 'Тестовый банк (sandbox): деньги не списываются. Не вводите данные настоящей карты.', 'on the page')
+  t.match(html, '&lt;a href=&quot;https://evil.example&quot;&gt;Введите карту&lt;/a&gt;&lt;script&gt;', 'escaped')
+  t.notMatch(html, /<a |<script/i, 'no link and no script of the merchant\'s')
+})
+
 t.test('a merchant without success or failure URLs gets the bank\'s own final page', async (t) => {
   const sandbox = await startSandbox(t)
   const answer = await signedPost(sandbox, 'init_payment.php', { pg_order_id: 'pay_2', pg_amount: '10', pg_description: '<b>Долг</b>', custom_field: 'echoed' })
