@@ -161,8 +161,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
       merchantId: config.bank.merchantId,
       secretKey: config.bank.secretKey,
       merchantName: config.agency.name,
-      // the sandbox calls back only under our own public address
-      callbackBaseUrl: config.publicBaseUrl
+      // the sandbox calls back only under our own public address, and sends payers back only to it or our website
+      callbackBaseUrl: config.publicBaseUrl,
+      returnOrigins: [config.publicBaseUrl, config.agency.website],
+      // a fault breaks everyone's payments: an admin key's decision
+      authorizeFaults: app.requireScopes()
     })
   }
   if (config.role !== 'worker' && config.mail.mode === 'sandbox') await app.register(sandboxMailbox, { prefix: '/sandbox' })

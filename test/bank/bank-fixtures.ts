@@ -8,7 +8,7 @@ import { sandboxBank } from '../../src/bank/sandbox/plugin.js'
 import { callbackReply, verifyCallback, type CallbackReplyStatus } from '../../src/bank/callbacks.js'
 import { createAcquirer } from '../../src/bank/acquirer.js'
 import type { BankProvider, InitPaymentRequest } from '../../src/bank/provider.js'
-import { registerErrorHandling } from '../../src/http/errors.js'
+import { registerErrorHandling, Unauthenticated } from '../../src/http/errors.js'
 import { buildValidator } from '../../src/http/validation.js'
 import { createTestDatabase } from '../helpers/app.js'
 
@@ -19,6 +19,13 @@ import { createTestDatabase } from '../helpers/app.js'
  */
 export const MERCHANT_ID = '552170'
 export const SECRET = 'sandbox-secret-key'
+/** The agency's website in these tests: where the payer may be sent back, beside the merchant's own origin. */
+export const AGENCY_WEBSITE = 'https://agency.example.kz'
+/**
+ * The bare sandbox's stand-in for the app's admin key (the app passes `app.requireScopes()`, tested through
+ * buildApp in test/bank/sandbox-guard.test.ts): this header arms and clears faults, nothing else does.
+ */
+const FIXTURE_ADMIN = 'Bearer sandbox-fixture-admin-key'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -27,11 +34,17 @@ function urlOf (address: AddressInfo | string | null): string {
   return `http://127.0.0.1:${address.port}`
 }
 
-export interface Sandbox {
-  db: Database
-  databaseUrl: string
+/** A sandbox bank's address and a key that may arm its faults. */
+export interface FaultControl {
   /** …/sandbox/bank */
   bankUrl: string
+  /** `Bearer <an admin key>` */
+  adminAuthorization: string
+}
+
+export interface Sandbox extends FaultControl {
+  db: Database
+  databaseUrl: string
   acquirer: BankProvider
   /** Every line the sandbox and its requests logged, as JSON text. */
   logLines: string[]
@@ -43,6 +56,8 @@ export interface SandboxOptions {
   /** Where the sandbox may call back: this merchant's origin, or callbackBaseUrl. */
   merchant?: { url: string }
   callbackBaseUrl?: string
+  /** Where the payer may be sent back: the agency's website and the merchant's (callback) origin, unless given. */
+  returnOrigins?: string[]
   retryDelaysMs?: number[]
   callbackTimeoutMs?: number
   pollIntervalMs?: number
@@ -63,13 +78,18 @@ export async function startSandbox (t: Teardown, options: SandboxOptions = {}): 
     schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
   })
   registerErrorHandling(app as unknown as FastifyInstance)
+  const callbackBaseUrl = options.callbackBaseUrl ?? options.merchant?.url ?? 'http://127.0.0.1:9'
   await app.register(sandboxBank, {
     prefix: '/sandbox/bank',
     db: handle.db,
     merchantId: MERCHANT_ID,
     secretKey: SECRET,
     merchantName: 'ТОО «Эксперт Плюс» <тест>',
-    callbackBaseUrl: options.callbackBaseUrl ?? options.merchant?.url ?? 'http://127.0.0.1:9',
+    callbackBaseUrl,
+    returnOrigins: options.returnOrigins ?? [AGENCY_WEBSITE, callbackBaseUrl],
+    authorizeFaults: async (request) => {
+      if (request.headers.authorization !== FIXTURE_ADMIN) throw new Unauthenticated()
+    },
     callbackRetryDelaysMs: options.retryDelaysMs ?? [20, 50],
     callbackTimeoutMs: options.callbackTimeoutMs ?? 2000,
     callbackPollIntervalMs: options.pollIntervalMs ?? 20,
@@ -86,12 +106,30 @@ export async function startSandbox (t: Teardown, options: SandboxOptions = {}): 
   }
   t.teardown(close)
   const acquirer = createAcquirer({ baseUrl: bankUrl, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs: options.bankTimeoutMs ?? 5000 })
-  return { db: handle.db, databaseUrl, bankUrl, acquirer, logLines, close }
+  return { db: handle.db, databaseUrl, bankUrl, adminAuthorization: FIXTURE_ADMIN, acquirer, logLines, close }
 }
 
-/** Arms a fault at the sandbox over HTTP, as a test of any client would. */
-export async function armFault (bankUrl: string, fault: { script: string, mode: string, count: number }): Promise<Response> {
-  return await fetch(`${bankUrl}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) })
+export interface FaultArming { script: string, mode: string, count: number }
+
+/**
+ * Arms a fault at the sandbox over HTTP with an admin key, as a test of any client would; throws unless it is
+ * armed, so a test never goes on believing in a fault that is not there.
+ */
+export async function armFault (bank: FaultControl, fault: FaultArming): Promise<Response> {
+  const response = await fetch(`${bank.bankUrl}/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: bank.adminAuthorization },
+    body: JSON.stringify(fault)
+  })
+  if (response.status !== 201) throw new Error(`fault not armed: ${response.status} ${await response.text()}`)
+  return response
+}
+
+/** Clears every armed fault, with an admin key; throws unless they are cleared. */
+export async function clearFaults (bank: FaultControl): Promise<void> {
+  const headers = { authorization: bank.adminAuthorization }
+  const response = await fetch(`${bank.bankUrl}/faults`, { method: 'DELETE', headers })
+  if (response.status !== 204) throw new Error(`faults not cleared: ${response.status} ${await response.text()}`)
 }
 
 export interface ReceivedCallback {

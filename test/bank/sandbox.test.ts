@@ -9,8 +9,9 @@ import { createAcquirer } from '../../src/bank/acquirer.js'
 import { signParams } from '../../src/bank/signature.js'
 import { parseXmlResponse } from '../../src/bank/xml.js'
 import { verifyXmlSignature } from '../../src/bank/xml-signature.js'
+import { insertPayment } from '../../src/bank/sandbox/repository.js'
 import {
-  MERCHANT_ID, PAY_WITH, SECRET, closedPortUrl, paymentRequest, startMerchant, startSandbox, submitForm,
+  AGENCY_WEBSITE, MERCHANT_ID, PAY_WITH, SECRET, closedPortUrl, paymentRequest, startMerchant, startSandbox, submitForm,
   type Sandbox
 } from './bank-fixtures.js'
 import { eventually } from '../helpers/app.js'
@@ -352,6 +353,78 @@ t.test('init_payment.php refuses what it cannot take, signed', async (t) => {
   }
 })
 
+t.test('the payer goes back only to allowed origins: any other is a signed init error, no page', async (t) => {
+  const merchant = await startMerchant(t)
+  const sandbox = await startSandbox(t, { merchant })
+  const base = { pg_amount: '1500.00', pg_description: 'Погашение долга' }
+  const foreign = [
+    'https://evil.example/phish',
+    'https://agency.example.kz.evil.example/pay',
+    'https://agency.example.kz@evil.example/pay',
+    'https://evil.example\\@agency.example.kz/pay',
+    'https://pay:pass@agency.example.kz/pay',
+    'http://agency.example.kz/pay',
+    'https://agency.example.kz:8443/pay',
+    `${merchant.url.replace('127.0.0.1', 'localhost')}/back`,
+    '//evil.example/pay',
+    'javascript:alert(1)'
+  ]
+  let order = 0
+  for (const name of ['pg_success_url', 'pg_failure_url']) {
+    for (const url of foreign) {
+      const params = { ...base, pg_order_id: `pay_${order++}`, [name]: url }
+      const answer = await signedPost(sandbox, 'init_payment.php', params)
+      const refusal = { pg_status: 'error', pg_error_code: '200', pg_error_description: new RegExp(`${name}$`) }
+      t.match(answer, refusal, `${name} ${url}`)
+      t.ok(verifyXmlSignature('init_payment.php', answer.raw, SECRET), 'signed')
+      t.notOk('pg_redirect_url' in answer, 'no page to send anyone to')
+    }
+  }
+  t.same((await sql`select 1 from sandbox_bank_payments`.execute(sandbox.db)).rows, [], 'no payment exists')
+
+  const allowed: Array<[string, string]> = [
+    [`${AGENCY_WEBSITE}/pay/ok`, `${merchant.url}/pay/failed?order=1`],
+    ['HTTPS://Agency.Example.KZ:443/ok', `${AGENCY_WEBSITE}/оплата?итог=нет`]
+  ]
+  for (const [success, failure] of allowed) {
+    const params = { ...base, pg_order_id: `pay_${order++}`, pg_success_url: success, pg_failure_url: failure }
+    const answer = await signedPost(sandbox, 'init_payment.php', params)
+    t.equal(answer.pg_status, 'ok', `${success} and ${failure}`)
+    const declined = await submitForm(answer.pg_redirect_url as string, { action: 'decline' })
+    t.equal(declined.status, 303)
+    t.equal(declined.headers.get('location'), new URL(failure).href, 'the payer goes back there')
+  }
+})
+
+t.test('a payment stored with a foreign return URL (before the rule) never sends its payer there', async (t) => {
+  const sandbox = await startSandbox(t)
+  const params = { pg_success_url: 'https://evil.example/paid', pg_failure_url: 'https://evil.example/phish' }
+  const stored = await insertPayment(sandbox.db, {
+    merchantId: MERCHANT_ID, orderId: 'pay_old', amount: 100000n, currency: 'KZT', description: 'Долг',
+    lifetimeSeconds: 600, params
+  })
+  const pageUrl = `${sandbox.bankUrl}/pay/${stored.id}`
+  const page = await fetch(pageUrl)
+  t.equal(page.status, 200)
+  t.notMatch(page.headers.get('content-security-policy'), 'evil.example', 'the form may not follow a redirect there')
+  const declined = await submitForm(pageUrl, { action: 'decline' })
+  t.equal(declined.status, 200, 'the bank\'s own final page, no redirect')
+  t.equal(declined.headers.get('location'), null)
+  t.notMatch(await declined.text(), 'evil.example')
+})
+
+t.test('every page says it is a test bank and shows the merchant\'s text only as text', async (t) => {
+  const sandbox = await startSandbox(t)
+  const description = '<a href="https://evil.example">Введите карту</a><script>alert(1)</script>'
+  const params = { pg_order_id: 'pay_t', pg_amount: '10', pg_description: description }
+  const answer = await signedPost(sandbox, 'init_payment.php', params)
+  const html = await (await fetch(answer.pg_redirect_url as string)).text()
+  t.match(html, /<title>[^<]* — тестовый банк<\/title>/, 'in its title')
+  t.match(html, 'Тестовый банк (sandbox): деньги не списываются. Не вводите данные настоящей карты.', 'on the page')
+  t.match(html, '&lt;a href=&quot;https://evil.example&quot;&gt;Введите карту&lt;/a&gt;&lt;script&gt;', 'escaped')
+  t.notMatch(html, /<a |<script/i, 'no link and no script of the merchant\'s')
+})
+
 t.test('a merchant without success or failure URLs gets the bank\'s own final page', async (t) => {
   const sandbox = await startSandbox(t)
   const answer = await signedPost(sandbox, 'init_payment.php', { pg_order_id: 'pay_2', pg_amount: '10', pg_description: '<b>Долг</b>', custom_field: 'echoed' })
@@ -404,7 +477,12 @@ t.test('unknown payments', async (t) => {
 t.test('the sandbox registers into an app with the TypeBox provider that already parses forms', async (t) => {
   const app = Fastify().withTypeProvider<TypeBoxTypeProvider>()
   await app.register(formbody)
-  await app.register(sandboxBank, { prefix: '/sandbox/bank', db: {} as Kysely<any>, merchantId: MERCHANT_ID, secretKey: SECRET, merchantName: 'x', callbackBaseUrl: 'http://127.0.0.1:3000' })
+  await app.register(sandboxBank, {
+    prefix: '/sandbox/bank', db: {} as Kysely<any>, merchantId: MERCHANT_ID, secretKey: SECRET, merchantName: 'x',
+    callbackBaseUrl: 'http://127.0.0.1:3000',
+    returnOrigins: ['http://127.0.0.1:3000'],
+    authorizeFaults: async () => { throw new Error('nobody arms faults here') }
+  })
   await app.ready()
   t.ok(app.hasRoute({ method: 'POST', url: '/sandbox/bank/init_payment.php' }))
   t.ok(app.hasRoute({ method: 'GET', url: '/sandbox/bank/pay/:paymentId' }))

@@ -4,7 +4,7 @@ import { sql } from 'kysely'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, PAYER, resultParams, sendCallback, signedCallback, startPayment, submitAtBank } from '../helpers/payments.js'
 import { importPortfolio, makeRow, type PortfolioRow } from '../helpers/portfolio.js'
-import { armFault } from '../bank/bank-fixtures.js'
+import { armFault, clearFaults } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
 import { fromPublicId, toPublicId } from '../../src/lib/ids.js'
 
@@ -24,6 +24,8 @@ const { app, base, config } = await createListeningApp(t, { BANK_TIMEOUT_MS: '10
 await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const bankUrl = `${base}/sandbox/bank`
+// only an admin key arms the sandbox bank's faults
+const faults = { bankUrl, adminAuthorization: (await createKey(app, ['admin'])).authorization }
 const TENGE = 100
 
 type Action =
@@ -116,7 +118,7 @@ async function run (actions: Action[]): Promise<void> {
         break
       }
       case 'fault':
-        await armFault(bankUrl, { script: step.script, mode: step.mode, count: 1 })
+        await armFault(faults, { script: step.script, mode: step.mode, count: 1 })
         break
       case 'reconcile':
         await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: 0 }, new Date(Date.now() + 3600_000))
@@ -125,7 +127,7 @@ async function run (actions: Action[]): Promise<void> {
   }
 
   // The bank recovers; the worker settles what it can, an operator retries the rest (asking the bank first).
-  await fetch(`${bankUrl}/faults`, { method: 'DELETE' })
+  await clearFaults(faults)
   await eventually(async () => {
     const open = await app.db.selectFrom('refunds').select(['id', 'status']).where('status', 'in', ['pending', 'needs_review', 'failed']).execute()
     for (const refund of open.filter((r) => r.status !== 'pending')) {

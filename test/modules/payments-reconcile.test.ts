@@ -3,6 +3,7 @@ import { sql } from 'kysely'
 import { createKey, eventually } from '../helpers/app.js'
 import { accept, bankPaymentIdOf, createListeningApp, outstandingOf, resultParams, seedDebt, sendCallback, signedCallback, startPayment, submitAtBank } from '../helpers/payments.js'
 import { fromPublicId } from '../../src/lib/ids.js'
+import { armFault as armBankFault, clearFaults, type FaultArming } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
 
 /**
@@ -22,12 +23,11 @@ async function setUp (t: Test, env: Record<string, string> = {}) {
   const { app, base, config } = await createListeningApp(t, { RECONCILE_AFTER_SECONDS: String(AFTER), ...env })
   const operator = await createKey(app, ['operator'])
   const deps = { db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: config.payments.reconcileAfterSeconds }
-  const bankUrl = `${base}/sandbox/bank`
+  // only an admin key arms the sandbox bank's faults
+  const admin = await createKey(app, ['admin'])
+  const faults = { bankUrl: `${base}/sandbox/bank`, adminAuthorization: admin.authorization }
 
-  const armFault = async (fault: { script: string, mode: string, count: number }): Promise<void> => {
-    const response = await fetch(`${bankUrl}/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) })
-    if (response.status !== 201) throw new Error(`fault not armed: ${await response.text()}`)
-  }
+  const armFault = async (fault: FaultArming): Promise<void> => { await armBankFault(faults, fault) }
   const statusOf = async (id: string): Promise<State> =>
     await (await fetch(`${base}/v1/admin/payments/${id}`, { headers: { authorization: operator.authorization } })).json() as State
   const started = async (debtId: string, amount: number): Promise<Started> => {
@@ -44,7 +44,7 @@ async function setUp (t: Test, env: Record<string, string> = {}) {
       const { rows } = await sql<{ gave_up: boolean }>`select gave_up_at is not null as gave_up from sandbox_bank_callbacks where params->>'pg_order_id' = ${payment.id}`.execute(app.db)
       return rows[0]?.gave_up === true
     })
-    await fetch(`${bankUrl}/faults`, { method: 'DELETE' })
+    await clearFaults(faults)
     return payment
   }
   return { app, base, config, deps, armFault, statusOf, started, paidButUnheard }

@@ -130,7 +130,8 @@ t.test('after the erasure completes, the database holds nothing of the person', 
   const controlDebt = await seedDebt(app, { outstanding: '90000.00' })
 
   const acceptance = await acceptAs({ ...PERSON, email: PERSON.typedEmail, phone: PERSON.typedPhone }, debt.id)
-  const first = await pay(acceptance, PERSON.ip, 600_000, `http://localhost/pay/done?payer=${PERSON.email}`)
+  // a return URL naming her, on our own origin (the sandbox bank sends payers only there or to the agency's website)
+  const first = await pay(acceptance, PERSON.ip, 600_000, `${base}/pay/done?payer=${PERSON.email}`)
   const second = await pay(acceptance, PERSON.ip, 300_000)
   const controlAcceptance = await acceptAs(CONTROL, controlDebt.id)
   await pay(controlAcceptance, CONTROL.ip, 200_000)

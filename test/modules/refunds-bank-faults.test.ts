@@ -2,7 +2,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
-import { armFault } from '../bank/bank-fixtures.js'
+import { armFault, clearFaults } from '../bank/bank-fixtures.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
 /**
@@ -15,6 +15,8 @@ const { app, base, config } = await createListeningApp(t, { BANK_TIMEOUT_MS: '10
 await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const bankUrl = `${base}/sandbox/bank`
+// only an admin key arms the sandbox bank's faults
+const faults = { bankUrl, adminAuthorization: (await createKey(app, ['admin'])).authorization }
 
 /** Polls liveness in the background until stopped; every answer is kept. */
 function watchLiveness (t: { teardown: (fn: () => unknown) => void }): { stop: () => Promise<Array<number | string>> } {
@@ -53,11 +55,11 @@ async function refundedAtBank (paymentId: string): Promise<bigint> {
   return status?.refundedAmount ?? -1n
 }
 
-t.afterEach(async () => { await fetch(`${bankUrl}/faults`, { method: 'DELETE' }) })
+t.afterEach(async () => { await clearFaults(faults) })
 
 t.test('revoke answers HTTP 500 twice: the job is retried with backoff, its error recorded, and the refund completes', async (t) => {
   const liveness = watchLiveness(t)
-  t.equal((await armFault(bankUrl, { script: 'revoke', mode: 'http_500', count: 2 })).status, 201)
+  t.equal((await armFault(faults, { script: 'revoke', mode: 'http_500', count: 2 })).status, 201)
   const { paymentId, refundId } = await returnedPayment(300_000)
   const failing = await eventually(async () => {
     const { rows } = await sql<{ attempts: number, last_error: string | null }>`
@@ -80,7 +82,7 @@ t.test('revoke answers HTTP 500 twice: the job is retried with backoff, its erro
 })
 
 t.test('revoke answers a signed internal error: retried, not recorded as failed', async (t) => {
-  await armFault(bankUrl, { script: 'revoke', mode: 'error', count: 1 })
+  await armFault(faults, { script: 'revoke', mode: 'error', count: 1 })
   const { paymentId, refundId } = await returnedPayment(200_000)
   const done = await eventually(async () => {
     const row = await refundRow(refundId)
@@ -91,7 +93,7 @@ t.test('revoke answers a signed internal error: retried, not recorded as failed'
 })
 
 t.test('revoke refunds the card but never answers: the retry asks the bank first and never refunds twice', async (t) => {
-  await armFault(bankUrl, { script: 'revoke', mode: 'apply_then_timeout', count: 1 })
+  await armFault(faults, { script: 'revoke', mode: 'apply_then_timeout', count: 1 })
   const { paymentId, refundId } = await returnedPayment(150_000)
   const done = await eventually(async () => {
     const row = await refundRow(refundId)

@@ -2,7 +2,7 @@ import t from 'tap'
 import { sql } from 'kysely'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, PAYER, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
-import { armFault } from '../bank/bank-fixtures.js'
+import { armFault, clearFaults } from '../bank/bank-fixtures.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../src/lib/ids.js'
 import { decideRefund, sweepOrphanedRefunds } from '../../src/modules/refunds/execution.js'
 
@@ -16,8 +16,10 @@ await startTestWorker(t, app, config)
 const operator = await createKey(app, ['operator'])
 const asOperator = { authorization: operator.authorization }
 const bankUrl = `${base}/sandbox/bank`
+// only an admin key arms the sandbox bank's faults
+const faults = { bankUrl, adminAuthorization: (await createKey(app, ['admin'])).authorization }
 
-t.afterEach(async () => { await fetch(`${bankUrl}/faults`, { method: 'DELETE' }) })
+t.afterEach(async () => { await clearFaults(faults) })
 
 async function get (path: string): Promise<Record<string, any>> {
   return await (await fetch(`${base}${path}`, { headers: asOperator })).json() as Record<string, any>
@@ -69,7 +71,7 @@ t.test('the decision: send when the bank\'s total is ours, complete when it cove
 
 t.test('(a) revoke applies the refund and then times out: it ends succeeded, refunded exactly once; the request shows completed', async (t) => {
   const paymentId = await paidPayment(1_000_000)
-  await armFault(bankUrl, { script: 'revoke', mode: 'apply_then_timeout', count: 1 })
+  await armFault(faults, { script: 'revoke', mode: 'apply_then_timeout', count: 1 })
   const { requestId, refundId } = await approvedRefund(paymentId, 400_000)
   const done = await settled(refundId)
   t.match(done, { status: 'succeeded', attempts: 2, bankRefundId: null })
@@ -82,7 +84,7 @@ t.test('(a) revoke applies the refund and then times out: it ends succeeded, ref
 
 t.test('(b) revoke times out on every attempt: needs_review, not failed, nothing sent twice; the operator\'s retry asks first and completes', async (t) => {
   const paymentId = await paidPayment(500_000)
-  await armFault(bankUrl, { script: 'revoke', mode: 'timeout', count: 10 })
+  await armFault(faults, { script: 'revoke', mode: 'timeout', count: 10 })
   const { requestId, refundId } = await approvedRefund(paymentId, 500_000)
   const review = await settled(refundId)
   t.match(review, { status: 'needs_review', attempts: 2, sentAt: String, reviewReason: /outcome unknown after the last attempt: revoke\.php: no answer in time/ })
@@ -92,7 +94,7 @@ t.test('(b) revoke times out on every attempt: needs_review, not failed, nothing
   t.match(await (await fetch(`${base}/v1/refund-requests/${requestId}`)).json(), { status: 'approved', refund: { status: 'needs_review' } })
   t.match(await (await postJson(`${base}/v1/admin/payments/${paymentId}/return`, { reason: 'x' }, asOperator)).json(), { code: 'payment_not_returnable' }, 'its amount is still reserved')
 
-  await fetch(`${bankUrl}/faults`, { method: 'DELETE' })
+  await clearFaults(faults)
   t.equal((await postJson(`${base}/v1/admin/refunds/${refundId}/retry`, {}, asOperator)).status, 202)
   t.match(await settled(refundId), { status: 'succeeded', attempts: 1 })
   t.same((await bankRefunds(paymentId)).map((r) => r.amount), [500_000n], 'refunded once')
@@ -101,17 +103,18 @@ t.test('(b) revoke times out on every attempt: needs_review, not failed, nothing
 
 t.test('(b) the card got the money but no answer came and the bank cannot be asked: needs_review; the retry finds it done and never calls revoke again', async (t) => {
   const paymentId = await paidPayment(600_000)
-  await armFault(bankUrl, { script: 'revoke', mode: 'apply_then_timeout', count: 1 })
+  await armFault(faults, { script: 'revoke', mode: 'apply_then_timeout', count: 1 })
   const { refundId } = await approvedRefund(paymentId, 600_000)
   // Once revoke.php is on its way, the bank stops answering get_status3.php.
   await eventually(async () => (await get(`/v1/admin/refunds/${refundId}`)).sentAt !== null, 10_000)
-  await armFault(bankUrl, { script: 'get_status3', mode: 'timeout', count: 10 })
+  await armFault(faults, { script: 'get_status3', mode: 'timeout', count: 10 })
   const review = await settled(refundId)
   t.match(review, { status: 'needs_review', reviewReason: /get_status3\.php: no answer in time/ })
   t.same((await bankRefunds(paymentId)).map((r) => r.amount), [600_000n], 'the money went back once')
 
-  await fetch(`${bankUrl}/faults`, { method: 'DELETE' })
-  await armFault(bankUrl, { script: 'revoke', mode: 'refuse', count: 1 }) // would fail the refund, were revoke.php called
+  await clearFaults(faults)
+  // would fail the refund, were revoke.php called
+  await armFault(faults, { script: 'revoke', mode: 'refuse', count: 1 })
   t.equal((await postJson(`${base}/v1/admin/refunds/${refundId}/retry`, {}, asOperator)).status, 202)
   t.match(await settled(refundId), { status: 'succeeded', bankRefundId: null })
   t.same((await bankRefunds(paymentId)).map((r) => r.amount), [600_000n], 'not refunded twice')
@@ -121,7 +124,7 @@ t.test('(b) the card got the money but no answer came and the bank cannot be ask
 
 t.test('(c) a signed refusal is failed; the retry asks the bank again before sending', async (t) => {
   const paymentId = await paidPayment(300_000)
-  await armFault(bankUrl, { script: 'revoke', mode: 'refuse', count: 1 })
+  await armFault(faults, { script: 'revoke', mode: 'refuse', count: 1 })
   const started = await postJson(`${base}/v1/admin/payments/${paymentId}/return`, { reason: 'Платёж признан подозрительным' }, asOperator)
   const refundId = (await started.json() as { id: string }).id
   const failed = await settled(refundId)
@@ -130,12 +133,12 @@ t.test('(c) a signed refusal is failed; the retry asks the bank again before sen
   t.ok((await get(`/v1/admin/payments/${paymentId}`)).timeline.some((e: Record<string, any>) => e.type === 'refund_failed'))
 
   // The bank cannot be asked: the retry sends nothing, and says it does not know.
-  await armFault(bankUrl, { script: 'get_status3', mode: 'timeout', count: 10 })
+  await armFault(faults, { script: 'get_status3', mode: 'timeout', count: 10 })
   t.equal((await postJson(`${base}/v1/admin/refunds/${refundId}/retry`, {}, asOperator)).status, 202)
   t.match(await settled(refundId), { status: 'needs_review', sentAt: null, reviewReason: /get_status3/ }, 'revoke.php never went out')
   t.same(await bankRefunds(paymentId), [])
 
-  await fetch(`${bankUrl}/faults`, { method: 'DELETE' })
+  await clearFaults(faults)
   t.equal((await postJson(`${base}/v1/admin/refunds/${refundId}/retry`, {}, asOperator)).status, 202)
   t.match(await settled(refundId), { status: 'succeeded' })
   t.same((await bankRefunds(paymentId)).map((r) => r.amount), [300_000n])
@@ -147,7 +150,7 @@ t.test('(d) a refund and a return of one payment, both queued: never both at the
   const request = await (await postJson(`${base}/v1/refund-requests`, { paymentId, email: PAYER.email, amount: 300_000, reason: 'x' })).json() as { id: string }
   // The refund goes first and gets no answer: it is in doubt until its retry
   // asks the bank. The return is queued meanwhile, in the same payment queue.
-  await armFault(bankUrl, { script: 'revoke', mode: 'timeout', count: 1 })
+  await armFault(faults, { script: 'revoke', mode: 'timeout', count: 1 })
   const approval = await postJson(`${base}/v1/admin/refund-requests/${request.id}/decision`, { decision: 'approve', responseText: 'ok' }, asOperator)
   const returned = await postJson(`${base}/v1/admin/payments/${paymentId}/return`, { reason: 'подозрительный' }, asOperator)
   t.equal(approval.status, 200)

@@ -12,7 +12,7 @@ import { expireIfDue } from './expiry.js'
 import { checkParams, resultParams, type ResultOutcome } from './merchant-params.js'
 import { finishedPage, notFoundPage, paymentPage, processingPage } from './page.js'
 import { findPayment, transitionPayment } from './repository.js'
-import { formParams, type BankSide } from './scripts.js'
+import { atReturnOrigin, formParams, type BankSide } from './scripts.js'
 import type { SandboxPayment, SandboxPaymentStatus } from './types.js'
 
 export interface CheckoutSide extends BankSide, CallbackSide {
@@ -30,15 +30,24 @@ function page (statusCode: number, html: string, formActionOrigins: string[] = [
   return { kind: 'page', statusCode, html, formActionOrigins }
 }
 
-function merchantOrigins (payment: SandboxPayment): string[] {
-  return [payment.params.pg_success_url, payment.params.pg_failure_url]
+/**
+ * Where the payer goes back to once the payment is paid or failed: checked again here, not only at init, so a
+ * payment started before the rule (or before AGENCY_WEBSITE changed) still never sends anyone elsewhere.
+ */
+function returnUrl (side: CheckoutSide, payment: SandboxPayment, paid: boolean): string | undefined {
+  const url = paid ? payment.params.pg_success_url : payment.params.pg_failure_url
+  return url !== undefined && atReturnOrigin(url, side.returnOrigins) ? url : undefined
+}
+
+function merchantOrigins (side: CheckoutSide, payment: SandboxPayment): string[] {
+  return [returnUrl(side, payment, true), returnUrl(side, payment, false)]
     .filter((url): url is string => url !== undefined)
     .map((url) => new URL(url).origin)
 }
 
 function formPage (side: CheckoutSide, payment: SandboxPayment, path: string, statusCode: number, error?: string): PageResult {
   const view = { merchantName: side.merchantName, amount: payment.amount, description: payment.description, orderId: payment.orderId, action: path }
-  return page(statusCode, paymentPage(error === undefined ? view : { ...view, error }), merchantOrigins(payment))
+  return page(statusCode, paymentPage(error === undefined ? view : { ...view, error }), merchantOrigins(side, payment))
 }
 
 /** Where the customer goes now that the payment is as it is. */
@@ -46,7 +55,7 @@ function settled (side: CheckoutSide, payment: SandboxPayment, path: string): Pa
   if (payment.status === 'pending') return formPage(side, payment, path, 200)
   if (payment.status === 'processing') return page(200, processingPage(path))
   const paid = payment.status === 'paid'
-  const target = paid ? payment.params.pg_success_url : payment.params.pg_failure_url
+  const target = returnUrl(side, payment, paid)
   // normalised: a Location header carries no raw non-ASCII
   if (target !== undefined) return { kind: 'redirect', location: new URL(target).href }
   return page(200, finishedPage(paid, side.merchantName, payment.failureDescription))

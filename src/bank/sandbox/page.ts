@@ -47,11 +47,15 @@ export function contentSecurityPolicy (formActionOrigins: string[]): string {
   return `default-src 'none'; style-src ${STYLE_SOURCE}; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`
 }
 
+// Every page says what it is, in its tab too: anyone holding the public sandbox secret can put a payment's text on
+// our address, so no page may pass for a real bank's, nor invite a real card.
+const SANDBOX_NOTICE = 'Тестовый банк (sandbox): деньги не списываются. Не вводите данные настоящей карты.'
+
 function layout (title: string, body: string, head = ''): string {
   return '<!doctype html>\n<html lang="ru"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">' +
-    `${head}<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>` +
-    `<body><main><p class="sandbox">Тестовый банк (sandbox): деньги не списываются</p>${body}</main></body></html>\n`
+    `${head}<title>${escapeHtml(title)} — тестовый банк</title><style>${STYLE}</style></head>` +
+    `<body><main><p class="sandbox" role="note">${SANDBOX_NOTICE}</p>${body}</main></body></html>\n`
 }
 
 export interface PaymentPageView {

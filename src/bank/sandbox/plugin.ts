@@ -5,7 +5,9 @@
  * register it with `{ prefix: '/sandbox/bank' }`.
  */
 import formbody from '@fastify/formbody'
-import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, preValidationAsyncHookHandler
+} from 'fastify'
 import { DEFAULT_CALLBACK_TIMEOUT_MS, DEFAULT_RETRY_DELAYS_MS } from './callbacks.js'
 import { DEFAULT_POLL_INTERVAL_MS, startCallbackPoller } from './callback-queue.js'
 import { showPaymentPage, submitPaymentForm, type CheckoutSide, type PageResult } from './checkout.js'
@@ -27,6 +29,17 @@ export interface SandboxBankOptions {
    * refuses a pg_check_url or pg_result_url anywhere else.
    */
   callbackBaseUrl: string
+  /**
+   * The only origins the payer's browser is sent back to (pg_success_url, pg_failure_url): in the app, the service's
+   * own (PUBLIC_BASE_URL) and the agency's website (AGENCY_WEBSITE). Anything else is an init error, or the hosted page
+   * on our address would send payers wherever a holder of the public sandbox secret likes.
+   */
+  returnOrigins: string[]
+  /**
+   * Who may arm and clear faults: a hook that throws for anyone else (the app passes its admin-key check,
+   * `app.requireScopes()`). Required, so no sandbox is ever mounted with faults open to the world.
+   */
+  authorizeFaults: preValidationAsyncHookHandler
   /** Waits before each retry of an undelivered result callback. */
   callbackRetryDelaysMs?: number[]
   callbackTimeoutMs?: number
@@ -62,6 +75,7 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
     merchantId: options.merchantId,
     secretKey: options.secretKey,
     callbackBase: new URL(options.callbackBaseUrl),
+    returnOrigins: new Set(options.returnOrigins.map((origin) => new URL(origin).origin)),
     merchantName: options.merchantName,
     retryDelaysMs: options.callbackRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS,
     callbackTimeoutMs: options.callbackTimeoutMs ?? DEFAULT_CALLBACK_TIMEOUT_MS,
@@ -94,14 +108,20 @@ export async function sandboxBank (app: FastifyInstance, options: SandboxBankOpt
     return answerPage(reply, await submitPaymentForm(side, paymentId, request.body, pagePath(paymentId)))
   })
 
-  // for tests: arm the next `count` calls of a script to misbehave; clear them all
-  app.post<{ Body: FaultSpec }>('/faults', { schema: { hide: true, body: FaultSpec, response: { 201: ArmedFaults } } }, async (request, reply) => {
+  // for tests: arm the next `count` calls of a script to misbehave; clear them all. A fault breaks every payer's
+  // payments, so only an admin may. Checked once the body is parsed (a wrong media type is 415 on every route, DESIGN
+  // 22) and before it is validated: a stranger hears 401, never what the body should have been.
+  const faultsRoute = { preValidation: options.authorizeFaults }
+  app.post<{ Body: FaultSpec }>('/faults', {
+    ...faultsRoute,
+    schema: { hide: true, body: FaultSpec, response: { 201: ArmedFaults } }
+  }, async (request, reply) => {
     const { script, mode, count } = request.body
     await armFault(side.db, { script, mode, remaining: count })
     request.log.warn({ script, mode, count }, 'sandbox bank: fault armed')
     return await reply.code(201).header('cache-control', 'no-store').send({ faults: await armedFaults(side.db) })
   })
-  app.delete('/faults', HIDDEN, async (_request, reply) => {
+  app.delete('/faults', { ...faultsRoute, ...HIDDEN }, async (_request, reply) => {
     await clearFaults(side.db)
     return await reply.code(204).send()
   })

@@ -21,12 +21,14 @@ export interface BankSide {
   secretKey: string
   /** The only place the bank calls back to: pg_check_url and pg_result_url must lie under it (PUBLIC_BASE_URL). */
   callbackBase: URL
+  /** The only origins the payer's browser is sent back to: pg_success_url and pg_failure_url must have one of them. */
+  returnOrigins: ReadonlySet<string>
 }
 
 const DEFAULT_LIFETIME_SECONDS = 86_400
 const MAX_LIFETIME_SECONDS = 7 * 86_400
 const URL_PARAMS = ['pg_check_url', 'pg_result_url', 'pg_success_url', 'pg_failure_url'] as const
-// the addresses the bank itself calls; the other two are only where it sends the payer's browser
+// the addresses the bank itself calls; the other two are where it sends the payer's browser
 const CALLBACK_PARAMS = new Set<string>(['pg_check_url', 'pg_result_url'])
 // pg_payment_status as get_status3.php words it
 const PAYMENT_STATUS_WORDS: Record<SandboxPaymentStatus, string> = { pending: 'pending', processing: 'process', paid: 'success', failed: 'error' }
@@ -98,10 +100,24 @@ export function underCallbackBase (text: string, base: URL): boolean {
   return url.pathname === base.pathname || url.pathname.startsWith(prefix)
 }
 
+/**
+ * Whether the payer's browser may be sent here: exactly one of the allowed origins, as the WHATWG parser reads it
+ * (scheme, host and port; a default port is no port), and no user-info, which only serves to disguise a host.
+ */
+export function atReturnOrigin (text: string, origins: ReadonlySet<string>): boolean {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    return false
+  }
+  return origins.has(url.origin) && url.username === '' && url.password === ''
+}
+
 interface InitValues { orderId: string, amount: bigint, currency: string, description: string, lifetimeSeconds: number }
 
 /** init_payment.php's parameters as values, or the name of the first one the sandbox cannot accept. */
-function readInitParams (params: Record<string, string>, callbackBase: URL): { values: InitValues } | { invalid: string } {
+function readInitParams (params: Record<string, string>, bank: BankSide): { values: InitValues } | { invalid: string } {
   const orderId = params.pg_order_id ?? ''
   if (orderId.length === 0 || orderId.length > 255) return { invalid: 'pg_order_id' }
   const amount = parseMajorUnits(params.pg_amount ?? '')
@@ -117,7 +133,9 @@ function readInitParams (params: Record<string, string>, callbackBase: URL): { v
     if (value === undefined) continue
     if (!webAddress(value)) return { invalid: name }
     // no request forgery: a caller of a public endpoint never picks where the bank posts
-    if (CALLBACK_PARAMS.has(name) && !underCallbackBase(value, callbackBase)) return { invalid: name }
+    if (CALLBACK_PARAMS.has(name) && !underCallbackBase(value, bank.callbackBase)) return { invalid: name }
+    // no phishing: the public sandbox secret signs anyone's init, so it never picks where our page sends the payer
+    if (!CALLBACK_PARAMS.has(name) && !atReturnOrigin(value, bank.returnOrigins)) return { invalid: name }
   }
   // the sandbox calls back with form POSTs only
   if ((params.pg_request_method ?? 'POST').toUpperCase() !== 'POST') return { invalid: 'pg_request_method' }
@@ -128,7 +146,7 @@ export async function initPaymentScript (bank: BankSide, body: unknown, payPageB
   const script = 'init_payment.php'
   const auth = authenticate(bank, script, body)
   if ('refusal' in auth) return auth.refusal
-  const read = readInitParams(auth.params, bank.callbackBase)
+  const read = readInitParams(auth.params, bank)
   if ('invalid' in read) return signedError(bank, script, SCRIPT_ERRORS.badParameter, read.invalid)
   const payment = await insertPayment(bank.db, { merchantId: bank.merchantId, ...read.values, params: auth.params })
   return signedXml(script, {
