@@ -12,7 +12,7 @@ import { ACCOUNT_KINDS, ENTRY_KINDS } from '../src/modules/ledger/schemas.js'
  * other way round, fails here).
  */
 const read = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8')
-const DOCS = ['docs/architecture.md', 'docs/states.md', 'docs/ledger.md', 'docs/bank-protocol.md', 'CHANGELOG.md']
+const DOCS = ['docs/architecture.md', 'docs/states.md', 'docs/ledger.md', 'docs/bank-protocol.md', 'docs/operations.md', 'CHANGELOG.md']
 
 t.test('the README links the documents', async (t) => {
   const readme = read('README.md')
