@@ -132,7 +132,7 @@ t.test('a content coding the route does not decode is 415; a transfer coding oth
   t.equal(csv.status, 415, 'the import decodes gzip only')
 
   // fetch cannot send this framing: a raw request, as a proxy that decodes gzip would have seen another body
-  const raw = await rawExchange(`POST /v1/debts/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n` +
+  const raw = await rawExchange('POST /v1/debts/lookup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n' +
     `${json.length.toString(16)}\r\n${json}\r\n0\r\n\r\n`)
   t.match(raw, /^HTTP\/1\.1 501 /)
   t.match(raw, /"code":"unsupported_transfer_encoding"/)

@@ -81,7 +81,7 @@ t.test('nesting is bounded', async (t) => {
 t.test('the number of values is bounded', async (t) => {
   t.equal(findUnsafeValue(Array.from({ length: MAX_VALUES - 1 }, () => 1)), null, 'as many values as data may hold')
   t.match(findUnsafeValue(Array.from({ length: MAX_VALUES }, () => 1)), { keyword: 'maxValues', message: `must hold at most ${MAX_VALUES} values` })
-  const wide = Array.from({ length: MAX_VALUES + 10 }, () => [0])
+  const wide: unknown[] = Array.from({ length: MAX_VALUES + 10 }, () => [0])
   wide.push([CARD])
   t.equal(containsCardNumber(wide), false, 'past the bound the guard stops; the validator refuses the request')
   t.equal(containsCardNumber([...Array.from({ length: 100 }, () => [0]), [CARD]]), true, 'within it, every value is looked at')
