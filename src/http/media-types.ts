@@ -1,10 +1,10 @@
 // What a request's body may be, decided from its headers before a byte of it is read (DESIGN 22).
 //
 // - Media type: a route takes the media types of its schema's `consumes` (the OpenAPI document's requestBody), JSON
-//   when it names none, and no body at all when it declares none. Anything else is 415 `unsupported_media_type`: a
-//   JSON route never gets `text/plain`, `text/csv`, a form, multipart or XML, and the import never gets JSON. (The
-//   parsers are scoped the same way: `text/plain` is not parsed anywhere, a raw-body parser sits on the one route
-//   that streams.) A route without a body tolerates `Content-Type: application/json` with nothing after it.
+//   when it names none (a route that declares no body ignores a JSON one: clients send `{}` to actions). Anything
+//   else is 415 `unsupported_media_type`: a JSON route never gets `text/plain`, `text/csv`, a form, multipart or XML,
+//   and the import never gets JSON. (The parsers are scoped the same way: `text/plain` is not parsed anywhere, a
+//   raw-body parser sits on the one route that streams.)
 // - Content coding: `identity` only, unless the route decodes another itself (`config.contentEncodings`, the
 //   import's gzip): a compressed body handed to a parser that does not decode it is 415 as well.
 // - Transfer coding: `chunked` only (RFC 9112 6.1). Node reads `Transfer-Encoding: gzip, chunked` as plain chunked,
@@ -33,16 +33,12 @@ export function mediaTypeOf (contentType: string): string {
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase()
 }
 
-interface BodyShape { schema?: { body?: unknown, consumes?: readonly string[] } }
+interface BodyShape { schema?: { consumes?: readonly string[] } }
 
-/**
- * The media types a route takes as its body: those its schema consumes, JSON when it names none; an empty list when
- * it declares no body at all.
- */
+/** The media types a route takes as its body: those its schema consumes, JSON when it names none. */
 export function acceptedMediaTypes (route: BodyShape): readonly string[] {
   const consumes = route.schema?.consumes
-  if (consumes !== undefined) return consumes.map(mediaTypeOf)
-  return route.schema?.body === undefined ? [] : JSON_ONLY
+  return consumes === undefined ? JSON_ONLY : consumes.map(mediaTypeOf)
 }
 
 /** True when the route's method carries a body the framework parses. */
@@ -62,23 +58,14 @@ function codings (header: string): string[] {
 const MEDIA_CHECK = Symbol('media check')
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
 
-/** True when the request carries a body: a length above zero, or a transfer coding (chunked). */
-function hasBody (request: FastifyRequest): boolean {
-  const length = request.headers['content-length']
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
-}
-
 function mediaCheckFor (accepted: readonly string[], decoded: readonly string[]): Hook {
   const types = new Set(accepted)
-  const rawOnly = accepted.length > 0 && !types.has('application/json')
-  const takes = accepted.length === 0 ? 'This operation takes no request body' : `This operation takes ${accepted.join(' or ')}`
+  const rawOnly = !types.has('application/json')
+  const takes = `This operation takes ${accepted.join(' or ')}`
   return Object.assign((request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void => {
     const contentType = request.headers['content-type']
-    const refused = accepted.length === 0
-      ? hasBody(request) || (contentType !== undefined && mediaTypeOf(contentType) !== 'application/json')
-      // a raw body (the import) is nothing without its media type
-      : contentType === undefined ? rawOnly : !types.has(mediaTypeOf(contentType))
-    if (refused) {
+    // a raw body (the import) is nothing without its media type
+    if (contentType === undefined ? rawOnly : !types.has(mediaTypeOf(contentType))) {
       const sent = contentType === undefined ? '' : `, not ${mediaTypeOf(contentType).slice(0, 100) || 'an empty Content-Type'}`
       done(unsupportedMediaType(`${takes}${sent}`))
       return

@@ -169,9 +169,7 @@ interface RouteShape {
 export function commonProblems (route: RouteShape): Record<number, ProblemCode[]> {
   const schema = route.schema ?? {}
   const body = takesBody(route.method)
-  // a route without a body still gets the JSON parser's refusal of an empty body sent as JSON
-  const accepted = acceptedMediaTypes(route)
-  const json = body && (accepted.length === 0 || accepted.includes('application/json'))
+  const json = body && acceptedMediaTypes(route).includes('application/json')
   const guarded = route.url.startsWith('/v1/') && !route.url.startsWith('/v1/callbacks/')
   const common: Record<number, ProblemCode[]> = { 500: ['internal_error'], 501: ['unsupported_transfer_encoding'] }
   common[400] = [

@@ -51,7 +51,8 @@ function writingOperations (): WritingOperation[] {
   for (const [path, item] of Object.entries(doc.paths as Record<string, Schema>)) {
     for (const [method, spec] of Object.entries(item)) {
       if (!['post', 'put', 'patch', 'delete'].includes(method)) continue
-      const declared = Object.keys((spec as Schema).requestBody?.content ?? {}).map(mediaTypeOf)
+      // an operation without a request body takes JSON all the same (clients send `{}` to actions) and ignores it
+      const declared = Object.keys((spec as Schema).requestBody?.content ?? { 'application/json': {} }).map(mediaTypeOf)
       operations.push({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, 'x1'), declared, spec })
     }
   }
@@ -60,7 +61,7 @@ function writingOperations (): WritingOperation[] {
     operations.push({ method: 'POST', path, declared: ['application/x-www-form-urlencoded'], spec: null })
   }
   operations.push({ method: 'POST', path: '/sandbox/bank/faults', declared: ['application/json'], spec: null })
-  operations.push({ method: 'DELETE', path: '/sandbox/bank/faults', declared: [], spec: null })
+  operations.push({ method: 'DELETE', path: '/sandbox/bank/faults', declared: ['application/json'], spec: null })
   return operations
 }
 
