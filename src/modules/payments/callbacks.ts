@@ -2,8 +2,8 @@
 // the form (bank/callbacks.ts: readCallback) and signs our answer; here: every callback is stored with the answer
 // given. A valid result is stored and deduplicated on its content: a repeat, even many at once, gets the identical
 // reply, and its effects apply once. A valid check is stored too, and decided afresh each time: its only effect, the
-// hold, is never doubled by a repeat. An invalid signature changes nothing and is logged as a bounded digest
-// (callback-log.ts).
+// hold, is never doubled by a repeat. An invalid callback (a bad signature, or a name its script does not take:
+// the bank signs values, not names) changes nothing and is logged as a bounded digest (callback-log.ts).
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
@@ -25,12 +25,20 @@ interface Decision { status: CallbackReplyStatus, description: string }
 export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind, body: unknown): Promise<string> {
   const incoming = deps.bank.readCallback(kind, body)
   if (!incoming.verified) {
-    const { orderId, params } = incoming
+    const { orderId, params, reason, valuesSigned } = incoming
     const paymentId = orderId === null ? null : fromPublicId('payment', orderId)
-    const reply = deps.bank.callbackReply(kind, 'error', 'invalid signature')
+    const reply = deps.bank.callbackReply(kind, 'error', reason)
     const known = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
-    const logged = await logInvalidCallback(deps, { kind, paymentId: known?.id ?? null, orderId, params, replyXml: reply })
-    deps.log.warn({ kind, orderId: orderId?.slice(0, 100), logged }, 'bank callback with an invalid signature ignored')
+    const invalid = { kind, reason, valuesSigned, paymentId: known?.id ?? null, orderId, params, replyXml: reply }
+    const facts = { kind, reason, orderId: orderId?.slice(0, 100), logged: await logInvalidCallback(deps, invalid) }
+    // A genuine pg_sig under names the script does not take: a replay by someone who holds the bank's callbacks,
+    // or a name the live bank added (docs/bank-protocol.md). Either way a person must look.
+    if (valuesSigned) {
+      const names = Object.keys(params).sort().slice(0, 64).map((name) => name.slice(0, 64))
+      deps.log.error({ ...facts, names }, 'bank callback refused: a genuine signature under unknown parameter names')
+    } else {
+      deps.log.warn(facts, 'bank callback refused: not the bank\'s')
+    }
     return reply
   }
   const { event, dedupeKey: key } = incoming
