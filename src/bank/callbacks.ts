@@ -13,6 +13,43 @@ export type CallbackKind = 'check' | 'result'
 
 export type CallbackReplyStatus = 'ok' | 'rejected' | 'error'
 
+/**
+ * The parameter names each callback script takes (DESIGN 16). The bank signs the values in the order of their
+ * names, never the names: a genuine failure renamed so that its values line up under other names keeps a valid
+ * pg_sig and reads as a success. So a callback is the bank's only when every name is one the bank documents for
+ * that script. Sources, in docs/bank-protocol.md: the check and result requests of Freedom Pay's merchant API
+ * (docs.freedompay.kz, "Check request" and "Result notify"), and the names its older protocol (Platron/PayBox) and
+ * integrators' logs show it sending besides, which the sandbox bank sends too (pg_payment_system, pg_testing_mode,
+ * pg_failure_*, pg_need_*_notification; the payer's pg_user_* on the check).
+ */
+const SIGNING = ['pg_salt', 'pg_sig']
+const ORDER = [
+  'pg_order_id', 'pg_payment_id', 'pg_amount', 'pg_currency', 'pg_ps_amount', 'pg_ps_currency', 'pg_ps_full_amount'
+]
+export const CALLBACK_PARAMS: Readonly<Record<CallbackKind, ReadonlySet<string>>> = {
+  check: new Set([
+    ...SIGNING, ...ORDER, 'pg_payment_system', 'pg_testing_mode', 'pg_user_phone', 'pg_user_contact_email'
+  ]),
+  result: new Set([
+    ...SIGNING, ...ORDER, 'pg_net_amount', 'pg_description', 'pg_result', 'pg_payment_date', 'pg_can_reject',
+    'pg_user_phone', 'pg_user_contact_email', 'pg_testing_mode', 'pg_captured', 'pg_card_id', 'pg_card_token',
+    'pg_card_pan', 'pg_card_exp', 'pg_card_owner', 'pg_card_brand', 'pg_discount_percent', 'pg_discount_amount',
+    'pg_payment_method', 'pg_payment_system', 'pg_failure_code', 'pg_failure_description',
+    'pg_need_phone_notification', 'pg_need_email_notification'
+  ])
+}
+
+/**
+ * Our own parameters (names without pg_) that the bank echoes to both callbacks: those init_payment.php sends
+ * (acquirer.ts). It sends none today; one added there must be added here, or every callback is refused.
+ */
+export const MERCHANT_PARAMS: ReadonlySet<string> = new Set<string>()
+
+/** The names of a callback that its script does not take, in name order (none: every name is the bank's). */
+export function unknownParams (kind: CallbackKind, params: Record<string, string>): string[] {
+  return Object.keys(params).filter((name) => !CALLBACK_PARAMS[kind].has(name) && !MERCHANT_PARAMS.has(name)).sort()
+}
+
 /** True when the callback's pg_sig is the bank's (constant-time compare). */
 export function verifyCallback (scriptName: string, params: Record<string, string>, secretKey: string): boolean {
   return verifyParams(scriptName, params, secretKey)
@@ -53,9 +90,18 @@ export type CallbackEvent =
   }
   | { kind: 'result', outcome: 'failed', orderId: string | null, failureCode: string }
 
+/** Why a callback is not the bank's. */
+export type InvalidCallbackReason = 'invalid signature' | 'unknown parameter'
+
 export type IncomingCallback =
-  /** Not the bank's (bad signature, or not a flat form): its raw parameters, only for a bounded digest in the log. */
-  | { verified: false, kind: CallbackKind, orderId: string | null, params: Record<string, string> }
+  /**
+   * Not the bank's: a bad signature, not a flat form, or a name its script does not take. Its raw parameters, only
+   * for a bounded digest in the log. `valuesSigned`: pg_sig verifies over these values, under whatever names.
+   */
+  | {
+    verified: false, kind: CallbackKind, reason: InvalidCallbackReason, orderId: string | null,
+    params: Record<string, string>, valuesSigned: boolean
+  }
   | {
     verified: true
     event: CallbackEvent
@@ -102,9 +148,16 @@ function eventOf (kind: CallbackKind, params: Record<string, string>): CallbackE
   }
 }
 
-/** A callback's raw form, verified (pg_sig, constant-time) and read. */
+/**
+ * A callback's raw form, verified and read: every name one its script takes, then pg_sig (constant-time). The
+ * names are judged first, so the answer to a stranger never tells whether its signature would have verified.
+ */
 export function readCallback (kind: CallbackKind, form: unknown, secretKey: string): IncomingCallback {
   const { params, strict } = readParams(form)
-  if (!strict || !verifyCallback(kind, params, secretKey)) return { verified: false, kind, orderId: params.pg_order_id ?? null, params }
+  const valuesSigned = strict && verifyCallback(kind, params, secretKey)
+  const orderId = params.pg_order_id ?? null
+  const refused = { verified: false, kind, orderId, params, valuesSigned } as const
+  if (unknownParams(kind, params).length > 0) return { ...refused, reason: 'unknown parameter' }
+  if (!valuesSigned) return { ...refused, reason: 'invalid signature' }
   return { verified: true, event: eventOf(kind, params), dedupeKey: dedupeKey(kind, params), evidence: withoutPersonalParams(params) }
 }

@@ -1,6 +1,9 @@
 import t from 'tap'
 import { pino } from 'pino'
-import { callbackReply, verifyCallback } from '../../src/bank/callbacks.js'
+import { callbackReply, readCallback, unknownParams, verifyCallback } from '../../src/bank/callbacks.js'
+import { checkParams, resultParams, type ResultOutcome } from '../../src/bank/sandbox/merchant-params.js'
+import { PAYMENT_FAILURES } from '../../src/bank/sandbox/codes.js'
+import type { SandboxPayment } from '../../src/bank/sandbox/types.js'
 import { signParams } from '../../src/bank/signature.js'
 import { parseXmlResponse } from '../../src/bank/xml.js'
 import { signedParamsOfXml, verifyXmlSignature } from '../../src/bank/xml-signature.js'
@@ -28,6 +31,51 @@ t.test('verifyCallback accepts the bank\'s signature over the raw parameters and
   t.notOk(verifyCallback('result', { ...signed, pg_amount: '15.00' }, SECRET))
   t.notOk(verifyCallback('check', signed, SECRET))
   t.notOk(verifyCallback('result', params, SECRET))
+})
+
+t.test('a callback is the bank\'s only with its script\'s names: the signature covers values, not names', async (t) => {
+  const sign = (kind: 'check' | 'result', params: Record<string, string>): Record<string, string> =>
+    ({ ...params, pg_sig: signParams(kind, params, SECRET) })
+  const failure = {
+    pg_order_id: 'pay_1', pg_amount: '1500.00', pg_currency: 'KZT', pg_result: '0', pg_salt: 'abc', pg_testing_mode: '1'
+  }
+  t.match(readCallback('result', sign('result', failure), SECRET), { verified: true, event: { outcome: 'failed' } })
+
+  // the same values in the same name order, renamed so that pg_result takes pg_testing_mode's '1'
+  const renamed = {
+    pg_amount: '1500.00', pg_currency: 'KZT', pg_order_id: 'pay_1', pg_q: '0', pg_r: 'abc', pg_result: '1'
+  }
+  const replayed = { ...renamed, pg_sig: sign('result', failure).pg_sig as string }
+  t.ok(verifyCallback('result', replayed, SECRET), 'the genuine pg_sig still verifies')
+  const refused = { verified: false, reason: 'unknown parameter' }
+  t.match(readCallback('result', replayed, SECRET), { ...refused, valuesSigned: true })
+  t.same(unknownParams('result', replayed), ['pg_q', 'pg_r'])
+
+  const forged = { ...renamed, pg_sig: '0'.repeat(32) }
+  t.match(readCallback('result', forged, SECRET), { ...refused, valuesSigned: false },
+    'the names are judged first: the answer never tells whether a signature would verify')
+  const badSignature = { ...failure, pg_sig: '0'.repeat(32) }
+  t.match(readCallback('result', badSignature, SECRET), { verified: false, reason: 'invalid signature' })
+  t.match(readCallback('check', sign('check', failure), SECRET), refused,
+    'pg_result is a result\'s name, not a check\'s')
+})
+
+t.test('what the sandbox bank sends stays within the names each script takes', async (t) => {
+  const payment: SandboxPayment = {
+    id: '700000001', merchantId: '552170', orderId: 'pay_1', amount: 150000n, currency: 'KZT', description: 'test',
+    params: { pg_order_id: 'pay_1', pg_amount: '1500.00', pg_result_url: 'http://x/result' }, status: 'pending',
+    cardMask: null, cardBrand: null, failureCode: null, failureDescription: null, refundedAmount: 0n,
+    createdAt: new Date(), expiresAt: new Date(), paidAt: null
+  }
+  const card = { mask: '4111-11XX-XXXX-1111', brand: 'VI' }
+  const salted = (params: Record<string, string>): Record<string, string> => ({ ...params, pg_salt: 's', pg_sig: 'x' })
+  t.same(unknownParams('check', salted(checkParams(payment))), [])
+  const outcomes: ResultOutcome[] = [
+    { paid: true, paidAt: new Date(), card },
+    { paid: false, failure: PAYMENT_FAILURES.cardDeclined, card },
+    { paid: false, failure: PAYMENT_FAILURES.customerDeclined, card: null }
+  ]
+  for (const outcome of outcomes) t.same(unknownParams('result', salted(resultParams(payment, outcome))), [])
 })
 
 t.test('XML signatures: flat messages sign as parameters, pg_sig is never signed, a missing one never verifies', async (t) => {

@@ -1,18 +1,32 @@
 import t from 'tap'
-import { createKey } from '../helpers/app.js'
+import { sql } from 'kysely'
+import { createKey, eventually } from '../helpers/app.js'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { accept, createListeningApp, outstandingOf, resultParams, seedDebt, sendCallback, signedCallback, startPayment } from '../helpers/payments.js'
+import { armFault, clearFaults } from '../bank/bank-fixtures.js'
+import {
+  accept, createListeningApp, outstandingOf, resultParams, seedDebt, sendCallback, signedCallback, startPayment,
+  submitAtBank
+} from '../helpers/payments.js'
 
 /** The bank's callbacks as an attacker, a flaky network and a confused bank would send them. */
 const { app, base, config } = await createListeningApp(t)
 const operator = await createKey(app, ['operator'])
 const secret = config.bank.secretKey
+// only an admin key arms the sandbox bank's faults
+const faults = { bankUrl: `${base}/sandbox/bank`, adminAuthorization: (await createKey(app, ['admin'])).authorization }
 
 async function pendingPayment (amount = 400_000, outstanding = '10000.00') {
   const debt = await seedDebt(app, { outstanding })
   const acceptance = await accept(base, debt.id)
-  const payment = await (await startPayment(base, acceptance.id, amount)).json() as { id: string, amount: number }
+  const payment = await (await startPayment(base, acceptance.id, amount)).json() as Started
   return { debt, payment }
+}
+
+interface Started { id: string, amount: number, redirectUrl: string }
+
+async function expire (id: string): Promise<void> {
+  const row = fromPublicId('payment', id) as string
+  await app.db.updateTable('payments').set({ status: 'expired' }).where('id', '=', row).execute()
 }
 
 async function statusOf (id: string): Promise<Record<string, any>> {
@@ -75,13 +89,37 @@ t.test('a result whose amount or currency differs is never marked paid, and is f
   t.equal(await outstandingOf(app, debt.id), 1_000_000n)
 })
 
-t.test('a success after our expiry still counts: the bank holds the money', async (t) => {
+t.test('a success after our expiry counts once get_status3 confirms the bank holds the money', async (t) => {
   const { debt, payment } = await pendingPayment(100_000)
-  await app.db.updateTable('payments').set({ status: 'expired' }).where('id', '=', fromPublicId('payment', payment.id) as string).execute()
+  // paid at the bank, and every attempt of its result callback lost, so we let it expire
+  await armFault(faults, { script: 'result_callback', mode: 'timeout', count: 4 })
+  t.equal((await submitAtBank(payment.redirectUrl)).status, 303)
+  await eventually(async () => {
+    const { rows } = await sql<{ gave_up: boolean }>`select gave_up_at is not null as gave_up
+      from sandbox_bank_callbacks where kind = 'result' and params->>'pg_order_id' = ${payment.id}`.execute(app.db)
+    return rows[0]?.gave_up === true
+  })
+  await clearFaults(faults)
+  await expire(payment.id)
   t.equal((await statusOf(payment.id)).status, 'expired')
-  await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment)))
-  t.equal((await statusOf(payment.id)).status, 'succeeded')
+
+  const answer = await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment)))
+  t.match(answer.text, /<pg_description>accepted</)
+  const state = await statusOf(payment.id)
+  t.match(state, { status: 'succeeded', needsReview: false })
+  const confirmed = state.timeline.find((e: any) => e.type === 'bank_success_confirmed')
+  t.match(confirmed, { details: { source: 'get_status3', after: 'expired', bankStatus: 'succeeded' } })
   t.equal(await outstandingOf(app, debt.id), 900_000n)
+})
+
+t.test('a success after our expiry that the bank does not hold is flagged, never credited', async (t) => {
+  const { debt, payment } = await pendingPayment(100_000)
+  await expire(payment.id)
+  const answer = await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment)))
+  t.match(answer.text, /<pg_status>ok<\/pg_status><pg_description>accepted for review</)
+  const flagged = { status: 'expired', needsReview: true, reviewReason: 'late_success_unconfirmed' }
+  t.match(await statusOf(payment.id), flagged, 'the bank says it is still pending')
+  t.equal(await outstandingOf(app, debt.id), 1_000_000n)
 })
 
 t.test('a failure result fails a pending payment; it never undoes a success', async (t) => {

@@ -8,6 +8,10 @@
  * also sends (our callback log must never hold cardholder data), and the
  * payer's pg_user_phone and pg_user_contact_email, which it echoes: the
  * sandbox keeps no personal data to echo (docs/architecture.md, safe by default).
+ *
+ * Every name sent stays within what the merchant takes for that script
+ * (CALLBACK_PARAMS in bank/callbacks.ts; test/bank/callbacks.test.ts holds
+ * it to that): a callback with any other name is refused there.
  */
 import { formatMinorUnits } from '../../lib/money.js'
 import type { Code } from './codes.js'

@@ -41,13 +41,27 @@ export async function listAdminPayments (db: Database, query: { status?: Payment
   })
 }
 
+/**
+ * The bank signs values, not names: a genuine pg_sig (with its pg_salt) is all a replay under other names needs
+ * (DESIGN 16). They stay in the stored evidence and are withheld from every reader of the timeline.
+ */
+const NOT_SHOWN = new Set(['pg_sig', 'pg_salt'])
+export const WITHHELD_FROM_TIMELINE = '[withheld]'
+
+function shownParams (params: unknown): unknown {
+  if (params === null || typeof params !== 'object') return params
+  return Object.fromEntries(Object.entries(params).map(([name, value]) => {
+    return [name, NOT_SHOWN.has(name) ? WITHHELD_FROM_TIMELINE : value]
+  }))
+}
+
 /** A valid callback is kept raw; an invalid one as a bounded digest (its params are the values' first characters). */
 function callbackDetails (replyDescription: string, stored: unknown): Record<string, unknown> {
   if (isCallbackDigest(stored)) {
     const { params, ...digest } = stored
-    return { replyDescription, params, digest }
+    return { replyDescription, params: shownParams(params), digest }
   }
-  return { replyDescription, params: stored }
+  return { replyDescription, params: shownParams(stored) }
 }
 
 export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, publicId: string) {

@@ -1,4 +1,5 @@
-// The log of callbacks whose signature is not the bank's. Anyone can send
+// The log of callbacks that are not the bank's: a signature that does not
+// verify, or a name their script does not take (DESIGN 16). Anyone can send
 // them, so what they cost is bounded: a digest of at most a few KB instead
 // of the body (the parameter names, the first characters of each value, a
 // SHA-256 of all of it), at most INVALID_PER_HOUR rows an hour, and rows
@@ -10,7 +11,7 @@
 import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
-import { isPersonalParam, WITHHELD } from '../../bank/callbacks.js'
+import { isPersonalParam, WITHHELD, type InvalidCallbackReason } from '../../bank/callbacks.js'
 import { countRecentInvalidCallbacks, insertCallback, purgeOldInvalidCallbacks } from './repository.js'
 
 export const INVALID_PER_HOUR = 100
@@ -59,25 +60,29 @@ export function isCallbackDigest (value: unknown): value is CallbackDigest {
 
 export interface InvalidCallback {
   kind: 'check' | 'result'
+  reason: InvalidCallbackReason
+  /** pg_sig verifies over the values: a genuine callback under other names (or a name the bank added). */
+  valuesSigned: boolean
   paymentId: string | null
   orderId: string | null
   params: Record<string, string>
   replyXml: string
 }
 
-/** Logs an invalid-signature callback within the bounds; false when the hour's quota is spent (not stored). */
+/** Logs an invalid callback within the bounds; false when the hour's quota is spent (not stored). */
 export async function logInvalidCallback (deps: { db: Database, pii: PiiCipher }, callback: InvalidCallback): Promise<boolean> {
   await purgeOldInvalidCallbacks(deps.db, INVALID_RETENTION_SECONDS)
   if (await countRecentInvalidCallbacks(deps.db, 3600) >= INVALID_PER_HOUR) return false
+  const digest = callbackDigest(callback.params)
   await insertCallback(deps.db, {
     kind: callback.kind,
     payment_id: callback.paymentId,
     order_id: callback.orderId?.slice(0, 100) ?? null,
     signature_valid: false,
     dedupe_key: null,
-    raw_encrypted: deps.pii.encrypt(JSON.stringify(callbackDigest(callback.params))),
+    raw_encrypted: deps.pii.encrypt(JSON.stringify({ ...digest, valuesSigned: callback.valuesSigned })),
     reply_status: 'error',
-    reply_description: 'invalid signature',
+    reply_description: callback.reason,
     reply_xml: callback.replyXml
   })
   return true

@@ -23,6 +23,15 @@ export const CallbackBody = Type.Record(
     examples: [{ pg_order_id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', pg_payment_id: '1000001', pg_amount: '1500.00', pg_currency: 'KZT', pg_result: '1', pg_salt: 'a1b2c3', pg_sig: '0f3c…' }]
   }
 )
+const VERDICTS: Record<CallbackKind, string> = {
+  check: '`rejected` when the payment is not pending, the amount or currency differs, the debt is not active, or the ' +
+    'amount does not fit in the outstanding minus what payments already let through hold (each holds its amount ' +
+    'until it succeeds, fails or expires).',
+  result: '`pg_result=1`: the payment succeeds and the debt\'s balance goes down (an excess is kept as overpaid and ' +
+    'flagged); `0`: it fails. A mismatched amount, currency or bank payment id is never marked paid (flagged for ' +
+    'review), nor is a success for a payment we hold failed or expired until get_status3.php confirms it.'
+}
+
 const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formbody)
   const deps = { db: app.db, pii: app.pii, bank: app.bank, log: app.log }
@@ -37,11 +46,12 @@ const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['Bank callbacks'],
         summary: kind === 'check' ? 'The bank asks whether a payment may proceed' : 'The bank reports a payment\'s result',
         description: 'Called by the acquirer (FFIN Payments / Freedom Pay), form-encoded, signed with `pg_sig` over the parameters (script name `' + kind + '`). ' +
-          'A bad signature changes nothing and answers `error` (logged with a bounded digest). ' +
+          'A bad signature, or a parameter name the bank does not document for this script ' +
+          '(the bank signs values, not names), changes nothing and answers `error` (logged with a bounded digest). ' +
           (kind === 'check' ? 'Decided afresh every time it is asked (its only effect, the hold, is never doubled). ' : 'A repeated result gets the identical answer; its effects apply once. ') +
           'Parameters that are not flat text (a name given twice, a NUL) get 400 `validation_failed`; a body over 16 KB 413 `payload_too_large`; ' +
           'more than CALLBACK_RATE_LIMIT_PER_MINUTE calls per minute from one address 429 `rate_limited` with `Retry-After`. ' +
-          (kind === 'check' ? '`rejected` when the payment is not pending, the amount or currency differs, the debt is not active, or the amount does not fit in the outstanding minus what payments already let through hold (each holds its amount until it succeeds, fails or expires).' : '`pg_result=1`: the payment succeeds and the debt\'s balance goes down (an excess is kept as overpaid and flagged); `0`: it fails. A mismatched amount, currency or bank payment id is never marked paid (flagged for review).'),
+          VERDICTS[kind],
         security: [],
         consumes: ['application/x-www-form-urlencoded'],
         body: CallbackBody,

@@ -2,8 +2,9 @@
 // the form (bank/callbacks.ts: readCallback) and signs our answer; here: every callback is stored with the answer
 // given. A valid result is stored and deduplicated on its content: a repeat, even many at once, gets the identical
 // reply, and its effects apply once. A valid check is stored too, and decided afresh each time: its only effect, the
-// hold, is never doubled by a repeat. An invalid signature changes nothing and is logged as a bounded digest
-// (callback-log.ts).
+// hold, is never doubled by a repeat. An invalid callback (a bad signature, or a name its script does not take:
+// the bank signs values, not names) changes nothing and is logged as a bounded digest (callback-log.ts). A success
+// for a payment we hold failed or expired is credited only once get_status3.php confirms it (late-success.ts).
 import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
@@ -14,23 +15,40 @@ import { findCallbackByKey, findPayment, heldOnDebt, holdAtCheck, insertCallback
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { settleFailure, settleSuccess } from './settlement.js'
 import { logInvalidCallback } from './callback-log.js'
+import { askBank, confirmLateSuccess, isLateSuccess, type BankWord } from './late-success.js'
 import type { PaymentRow } from './tables.js'
 
 export type { CallbackKind }
 
-export interface CallbackDeps { db: Database, pii: PiiCipher, bank: Pick<BankProvider, 'readCallback' | 'callbackReply'>, log: FastifyBaseLogger }
+export interface CallbackDeps {
+  db: Database
+  pii: PiiCipher
+  bank: Pick<BankProvider, 'readCallback' | 'callbackReply' | 'getStatus'>
+  log: FastifyBaseLogger
+}
 
 interface Decision { status: CallbackReplyStatus, description: string }
+
+/** The transaction stopped before writing anything: the bank must be asked first (late-success.ts). */
+const ASK_BANK = Symbol('ask the bank')
 
 export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind, body: unknown): Promise<string> {
   const incoming = deps.bank.readCallback(kind, body)
   if (!incoming.verified) {
-    const { orderId, params } = incoming
+    const { orderId, params, reason, valuesSigned } = incoming
     const paymentId = orderId === null ? null : fromPublicId('payment', orderId)
-    const reply = deps.bank.callbackReply(kind, 'error', 'invalid signature')
+    const reply = deps.bank.callbackReply(kind, 'error', reason)
     const known = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
-    const logged = await logInvalidCallback(deps, { kind, paymentId: known?.id ?? null, orderId, params, replyXml: reply })
-    deps.log.warn({ kind, orderId: orderId?.slice(0, 100), logged }, 'bank callback with an invalid signature ignored')
+    const invalid = { kind, reason, valuesSigned, paymentId: known?.id ?? null, orderId, params, replyXml: reply }
+    const facts = { kind, reason, orderId: orderId?.slice(0, 100), logged: await logInvalidCallback(deps, invalid) }
+    // A genuine pg_sig under names the script does not take: a replay by someone who holds the bank's callbacks,
+    // or a name the live bank added (docs/bank-protocol.md). Either way a person must look.
+    if (valuesSigned) {
+      const names = Object.keys(params).sort().slice(0, 64).map((name) => name.slice(0, 64))
+      deps.log.error({ ...facts, names }, 'bank callback refused: a genuine signature under unknown parameter names')
+    } else {
+      deps.log.warn(facts, 'bank callback refused: not the bank\'s')
+    }
     return reply
   }
   const { event, dedupeKey: key } = incoming
@@ -39,46 +57,67 @@ export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind
   // kept encrypted, and without the payer's contacts (they are in the acceptance)
   const raw = deps.pii.encrypt(JSON.stringify(incoming.evidence))
 
-  return await deps.db.transaction().execute(async (trx) => {
-    // A result is applied once and a repeat gets the first answer. A check
-    // has no effect but the hold, which a repeat never doubles: it is
-    // decided afresh every time, against the debt as it is now.
-    if (kind === 'result') {
-      await lockCallbackKey(trx, key)
-      const seen = await findCallbackByKey(trx, key)
-      if (seen !== undefined) return seen.reply_xml
-    }
+  // At most twice: a late success needs the bank's word, asked with no lock held; the second pass has it.
+  let word: BankWord | undefined
+  for (;;) {
+    const reply = await deps.db.transaction().execute(async (trx) => {
+      // A result is applied once and a repeat gets the first answer. A check
+      // has no effect but the hold, which a repeat never doubles: it is
+      // decided afresh every time, against the debt as it is now.
+      if (kind === 'result') {
+        await lockCallbackKey(trx, key)
+        const seen = await findCallbackByKey(trx, key)
+        if (seen !== undefined) return seen.reply_xml
+      }
 
-    // The payment's row lock first, then the debt's: settlement's order.
-    const payment = paymentId === null ? undefined : await findPayment(trx, paymentId, { forUpdate: true })
-    const decision: Decision = payment === undefined
-      ? (kind === 'check' ? { status: 'rejected', description: 'unknown order' } : { status: 'error', description: 'unknown order' })
-      : await decide(trx, payment, event)
-    const reply = deps.bank.callbackReply(kind, decision.status, decision.description)
-    await insertCallback(trx, { kind, payment_id: payment?.id ?? null, order_id: orderId, signature_valid: true, dedupe_key: kind === 'result' ? key : null, raw_encrypted: raw, reply_status: decision.status, reply_description: decision.description, reply_xml: reply })
-    return reply
-  })
+      // The payment's row lock first, then the debt's: settlement's order.
+      const payment = paymentId === null ? undefined : await findPayment(trx, paymentId, { forUpdate: true })
+      if (payment !== undefined && word === undefined && isLateSuccess(payment, event)) return ASK_BANK
+      const decision: Decision = payment === undefined
+        ? { status: kind === 'check' ? 'rejected' : 'error', description: 'unknown order' }
+        : await decide(trx, payment, event, word)
+      const reply = deps.bank.callbackReply(kind, decision.status, decision.description)
+      await insertCallback(trx, {
+        kind,
+        payment_id: payment?.id ?? null,
+        order_id: orderId,
+        signature_valid: true,
+        dedupe_key: kind === 'result' ? key : null,
+        raw_encrypted: raw,
+        reply_status: decision.status,
+        reply_description: decision.description,
+        reply_xml: reply
+      })
+      return reply
+    })
+    if (reply !== ASK_BANK) return reply
+    word = await askBank(deps, paymentId as string)
+  }
 }
 
-async function decide (trx: Trx, payment: PaymentRow, event: CallbackEvent): Promise<Decision> {
+/** `word`: get_status3.php's answer, asked for a late success only. */
+async function decide (trx: Trx, payment: PaymentRow, event: CallbackEvent, word?: BankWord): Promise<Decision> {
   if (event.kind === 'check') return await decideCheck(trx, payment, event)
   if (event.outcome === 'failed') {
     await settleFailure(trx, payment.id, { failureCode: event.failureCode, source: 'callback' })
     return { status: 'ok', description: 'failure recorded' }
   }
-  const outcome = await flagBankPaymentIdMismatch(trx, payment.id, event.bankPaymentId, 'callback')
-    ? 'mismatch'
-    : await settleSuccess(trx, payment.id, {
-      // an amount the bank's text does not give never matches
-      amount: event.amount ?? -1n,
-      currency: event.currency ?? '',
-      bankPaymentId: event.bankPaymentId,
-      cardMask: event.cardMask,
-      paidAt: event.paidAt ?? new Date(),
-      source: 'callback'
-    })
-  // The bank has the money either way: acknowledge; a mismatch waits for an operator.
-  return { status: 'ok', description: outcome === 'mismatch' ? 'accepted for review' : 'accepted' }
+  // The bank has the money, or says it has: acknowledged either way; what does not fit waits for an operator.
+  const review: Decision = { status: 'ok', description: 'accepted for review' }
+  if (await flagBankPaymentIdMismatch(trx, payment.id, event.bankPaymentId, 'callback')) return review
+  if (isLateSuccess(payment, event)) {
+    if (!await confirmLateSuccess(trx, payment, event, word ?? { unavailable: 'not asked' })) return review
+  }
+  const outcome = await settleSuccess(trx, payment.id, {
+    // an amount the bank's text does not give never matches
+    amount: event.amount ?? -1n,
+    currency: event.currency ?? '',
+    bankPaymentId: event.bankPaymentId,
+    cardMask: event.cardMask,
+    paidAt: event.paidAt ?? new Date(),
+    source: 'callback'
+  })
+  return outcome === 'mismatch' ? review : { status: 'ok', description: 'accepted' }
 }
 
 /**

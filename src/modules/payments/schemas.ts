@@ -122,7 +122,10 @@ export const TimelineEntrySchema = Type.Object({
   at: Timestamp,
   kind: StringEnum(['event', 'callback']),
   type: Type.String({ description: 'Event type, or the callback kind (check, result)' }),
-  signatureValid: Type.Optional(Type.Boolean()),
+  signatureValid: Type.Optional(Type.Boolean({
+    description: 'Callbacks only: whether the callback is the bank\'s, its `pg_sig` verifying over parameters ' +
+      'whose names its script takes (the bank signs the values, not the names)'
+  })),
   reply: Type.Optional(Type.String({ description: 'Our answer to the bank: ok, rejected, error' })),
   details: Type.Object({
     amount: TimelineAmount,
@@ -134,7 +137,10 @@ export const TimelineEntrySchema = Type.Object({
     claimDifference: TimelineAmount
   } satisfies Record<typeof TIMELINE_AMOUNT_FIELDS[number], unknown>, {
     additionalProperties: true,
-    description: 'An event\'s facts, its amounts (`amount`, `applied`, `overpaid`, …) in integer tiyn; a callback\'s `params` as the bank sent them (text, `pg_amount` in tenge) and our `replyDescription`'
+    description: 'An event\'s facts, its amounts (`amount`, `applied`, `overpaid`, …) in integer tiyn; ' +
+      'a callback\'s `params` as the bank sent them (text, `pg_amount` in tenge) but `pg_sig` and `pg_salt`, ' +
+      'shown as `[withheld]`, and our `replyDescription` (for one refused: `invalid signature` or ' +
+      '`unknown parameter`, with a `digest`)'
   })
 }, {
   $id: 'TimelineEntry',
