@@ -27,12 +27,26 @@ try {
 const log = pino(loggerOptions(config.logLevel) as object)
 const say = { info: (m: string) => { log.info(m) }, warn: (m: string) => { log.warn(m) } }
 
-if (config.bank.mode === 'sandbox' && config.databaseUrl !== null) {
-  log.warn('BANK_MODE=sandbox with DATABASE_URL: the built-in test bank takes the payments and anyone can mark one paid with a test card. Staging only, never production (set BANK_MODE=live)')
+// STYLE 17: in a deployment (DATABASE_URL, NODE_ENV=production) whatever fakes the world was asked for explicitly,
+// and is said once more at every start, where the operator reads the log.
+if (config.bank.mode === 'sandbox' && config.deployed) {
+  log.warn('BANK_MODE=sandbox with DATABASE_URL: the built-in test bank takes the payments and anyone can mark one ' +
+    'paid with a test card. Staging only, never production (set BANK_MODE=live)')
 }
 if (config.mail.mode === 'sandbox') {
-  log.warn(`MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ${config.publicBaseUrl}/sandbox/mailbox${config.databaseUrl !== null ? '. Staging only, never production (set MAIL_MODE=smtp)' : ''}`)
+  const staging = config.deployed ? '. Staging only, never production (set MAIL_MODE=smtp)' : ''
+  log.warn('MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ' +
+    `${config.publicBaseUrl}/sandbox/mailbox${staging}`)
 }
+if (config.deployed && config.metricsToken === null) {
+  log.warn('METRICS_PUBLIC=true: GET /metrics answers anyone who reaches it; keep it off the public internet ' +
+    '(or set METRICS_TOKEN instead)')
+}
+if (config.deployed && config.webhooks.allowPrivateUrls) {
+  log.warn('WEBHOOK_ALLOW_PRIVATE_URLS=true: webhook endpoints may point at http:// and private addresses, ' +
+    'this network\'s included. Staging only, never production')
+}
+
 const database = await resolveDatabase(config, say).catch(fail)
 if (config.migrateOnStart) {
   const applied = await migrateDatabase(database.url, log).catch(fail)
