@@ -3,6 +3,9 @@
 # Production image of the debt payments API. One image, three roles: set
 # ROLE=api | worker | all (default all). Production always sets DATABASE_URL,
 # so the embedded Postgres (an optional dependency) is left out of the image.
+# NODE_ENV=production (runtime stage) makes every start a deployment: it stops
+# without DATABASE_URL, BANK_MODE, MAIL_MODE, and METRICS_TOKEN or
+# METRICS_PUBLIC=true, each named in one line (src/config.ts).
 #
 #   docker build -t debt-payments-api .
 #   docker run --env-file .env -e ROLE=api -p 3000:3000 debt-payments-api

@@ -22,7 +22,16 @@ if (unknown.length > 0) fail(`unknown scope(s): ${unknown.join(', ')}\n${USAGE}`
 
 try {
   const placeholder = Buffer.alloc(32).toString('base64') // no PII is touched here
-  const config = loadConfig({ PII_ENCRYPTION_KEY: placeholder, PII_INDEX_KEY: placeholder, BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', ...process.env })
+  const config = loadConfig({
+    PII_ENCRYPTION_KEY: placeholder,
+    PII_INDEX_KEY: placeholder,
+    BANK_MODE: 'sandbox',
+    MAIL_MODE: 'sandbox',
+    ...process.env,
+    // it serves no /metrics: how that is guarded (METRICS_TOKEN or METRICS_PUBLIC) is the server's concern
+    METRICS_TOKEN: undefined,
+    METRICS_PUBLIC: 'true'
+  })
   const database = await resolveDatabase(config, { info: () => {}, warn: (m) => { process.stderr.write(`warning: ${m}\n`) } })
   const handle = createDatabase(database.url, { max: 1 })
   try {

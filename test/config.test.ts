@@ -1,8 +1,14 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ConfigError, loadConfig } from '../src/config.js'
 
 const KEY = Buffer.alloc(32, 7).toString('base64')
+const DATABASE = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY }
+// what the modes' stories below take as given: /metrics left open on purpose (its own story is further down)
+const OPEN_METRICS = { METRICS_PUBLIC: 'true' }
 
 t.test('defaults serve a developer machine', async (t) => {
   const config = loadConfig({})
@@ -40,7 +46,9 @@ t.test('a malformed value names its variable', async (t) => {
     [{ BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }, 'BANK_MODE'],
     [{ BANK_MODE: 'staging' }, 'BANK_MODE'],
     [{ RECONCILE_AFTER_SECONDS: '5' }, 'RECONCILE_AFTER_SECONDS'],
-    [{ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '1' }, 'BANK_SECRET_KEY']
+    [{ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '1' }, 'BANK_SECRET_KEY'],
+    [{ METRICS_PUBLIC: 'maybe' }, 'METRICS_PUBLIC'],
+    [{ NODE_ENV: 'production' }, 'DATABASE_URL']
   ]
   for (const [env, variable] of cases) {
     t.throws(() => loadConfig(env), { name: 'Error', variable, message: new RegExp(`^${variable}: `) }, JSON.stringify(env))
@@ -54,7 +62,7 @@ t.test('a malformed value names its variable', async (t) => {
 })
 
 t.test('the bank mode is explicit outside a developer machine', async (t) => {
-  const database = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY, MAIL_MODE: 'sandbox' }
+  const database = { ...DATABASE, MAIL_MODE: 'sandbox', ...OPEN_METRICS }
   t.throws(() => loadConfig(database), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: is required when DATABASE_URL is set/ }, 'a production-like start without BANK_MODE stops')
   t.throws(() => loadConfig({ BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }), { name: 'Error', variable: 'BANK_MODE', message: /^BANK_MODE: / },
     'credentials alone never pick a mode: not live by guess, and not a sandbox holding the real secret')
@@ -65,7 +73,7 @@ t.test('the bank mode is explicit outside a developer machine', async (t) => {
 })
 
 t.test('the mail mode is explicit outside a developer machine', async (t) => {
-  const database = { DATABASE_URL: 'postgres://db/x', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY, BANK_MODE: 'sandbox' }
+  const database = { ...DATABASE, BANK_MODE: 'sandbox', ...OPEN_METRICS }
   const live = { ...database, BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's' }
   t.throws(() => loadConfig(live), { name: 'Error', variable: 'MAIL_MODE', message: /^MAIL_MODE: is required when DATABASE_URL is set/ }, 'a production-like start without MAIL_MODE stops')
   t.throws(() => loadConfig(database), { name: 'Error', variable: 'MAIL_MODE', message: /^MAIL_MODE: is required when DATABASE_URL is set/ }, 'so does a staging start on the sandbox bank: a database may hold real addresses')
@@ -87,6 +95,43 @@ t.test('the mail mode is explicit outside a developer machine', async (t) => {
   t.equal(loadConfig({}).mail.mode, 'sandbox', 'embedded mode defaults to the sandbox mailbox')
 })
 
+/** loadConfig(env) stops on `variable`, its one line starting with its name (and matching `message`, when given). */
+function refuses (t: Test, env: Record<string, string>, variable: string, message: RegExp | null, story: string): void {
+  t.throws(() => loadConfig(env), { name: 'Error', variable, message: message ?? new RegExp(`^${variable}: `) }, story)
+}
+
+t.test('NODE_ENV=production is a deployment, as DATABASE_URL is', async (t) => {
+  const production = { NODE_ENV: 'production' }
+  refuses(t, production, 'DATABASE_URL', /^DATABASE_URL: is required when NODE_ENV=production: the embedded Postgres/,
+    'never the embedded Postgres: its data and generated PII keys would live and die with one container')
+  const database = { ...production, ...DATABASE }
+  refuses(t, database, 'BANK_MODE', /^BANK_MODE: is required when DATABASE_URL is set/, 'no sandbox bank by default')
+  refuses(t, { ...database, BANK_MODE: 'sandbox' }, 'MAIL_MODE', null, 'nor the public sandbox mailbox')
+  refuses(t, { ...database, BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox' }, 'METRICS_TOKEN', null, 'nor an open /metrics')
+  const staging = loadConfig({ ...database, BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', METRICS_PUBLIC: 'true' })
+  t.equal(staging.deployed, true)
+  t.equal(staging.webhooks.allowPrivateUrls, false, 'nor webhooks to this network')
+  t.equal(loadConfig({}).deployed, false, 'a developer machine is no deployment')
+  t.equal(loadConfig({ NODE_ENV: 'development' }).deployed, false, 'nor is any NODE_ENV but production')
+  t.equal(loadConfig({ NODE_ENV: 'development' }).bank.mode, 'sandbox')
+})
+
+t.test('/metrics is guarded in a deployment: METRICS_TOKEN, or METRICS_PUBLIC=true said out loud', async (t) => {
+  const deployment = { ...DATABASE, BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox' }
+  const TOKEN = 'metrics-token-0123456789'
+  refuses(t, deployment, 'METRICS_TOKEN', /^METRICS_TOKEN: is required when DATABASE_URL is set.*METRICS_PUBLIC=true/,
+    'no silent open /metrics')
+  refuses(t, { ...deployment, METRICS_PUBLIC: 'false' }, 'METRICS_TOKEN', null, 'closed, and no token to open it')
+  t.equal(loadConfig({ ...deployment, METRICS_TOKEN: TOKEN }).metricsToken, TOKEN, 'a token guards it')
+  t.equal(loadConfig({ ...deployment, METRICS_PUBLIC: 'true' }).metricsToken, null, 'METRICS_PUBLIC=true: open')
+  refuses(t, { ...deployment, METRICS_TOKEN: TOKEN, METRICS_PUBLIC: 'true' }, 'METRICS_PUBLIC',
+    /^METRICS_PUBLIC: must not be true when METRICS_TOKEN is set/, 'open and guarded at once is no choice')
+  t.equal(loadConfig({}).metricsToken, null, 'a developer machine\'s /metrics is open')
+  t.equal(loadConfig({ METRICS_TOKEN: TOKEN }).metricsToken, TOKEN, 'or guarded when asked')
+  refuses(t, { METRICS_PUBLIC: 'false' }, 'METRICS_TOKEN', /^METRICS_TOKEN: is required when METRICS_PUBLIC=false/,
+    'closed on a developer machine needs a token too')
+})
+
 t.test('a production-like start without BANK_MODE stops with one line naming it', async (t) => {
   const result = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], {
@@ -100,6 +145,24 @@ t.test('a production-like start without BANK_MODE stops with one line naming it'
   t.not(result.code, 0)
   t.match(result.stderr, /^Configuration error: BANK_MODE: is required when DATABASE_URL is set.*\n$/)
   t.equal(result.stderr.trim().split('\n').length, 1, 'one line')
+})
+
+t.test('a production process without DATABASE_URL stops with one line naming it, before any database', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'debt-payments-production-'))
+  t.teardown(() => { rmSync(dataDir, { recursive: true, force: true }) })
+  const result = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir },
+      stdio: ['ignore', 'ignore', 'pipe']
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.on('exit', (code) => { resolve({ code, stderr }) })
+  })
+  t.not(result.code, 0)
+  t.match(result.stderr, /^Configuration error: DATABASE_URL: is required when NODE_ENV=production.*\n$/)
+  t.equal(result.stderr.trim().split('\n').length, 1, 'one line')
+  t.same(readdirSync(dataDir), [], 'no embedded Postgres, no generated keys')
 })
 
 t.test('the process refuses to start on a bad value, with one line naming it', async (t) => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { parse } from 'yaml'
+import { loadConfig } from '../src/config.js'
 
 /**
  * Docker cannot run on these machines, so the deployment files are read
@@ -44,8 +45,51 @@ t.test('both roles read the same .env, PUBLIC_BASE_URL included', async (t) => {
   t.equal(services.api.env_file, '.env')
   t.equal(services.worker.env_file, '.env')
   const example = readFileSync('.env.example', 'utf8')
-  for (const name of ['PUBLIC_BASE_URL', 'BANK_MODE', 'MAIL_MODE', 'METRICS_TOKEN', 'POSTGRES_PASSWORD']) t.match(example, new RegExp(`^#? ?${name}=`, 'm'), `.env.example documents ${name}`)
+  const documented = ['PUBLIC_BASE_URL', 'BANK_MODE', 'MAIL_MODE', 'METRICS_TOKEN', 'METRICS_PUBLIC', 'NODE_ENV',
+    'POSTGRES_PASSWORD']
+  for (const name of documented) t.match(example, new RegExp(`^#? ?${name}=`, 'm'), `.env.example documents ${name}`)
   t.match(readFileSync('docker-compose.yml', 'utf8'), /PUBLIC_BASE_URL \(in \.env, read by both services\)/)
+})
+
+/** The uncommented KEY=value lines of .env.example, as Compose's env_file reads them. */
+function exampleEnv (): Record<string, string> {
+  const lines = readFileSync('.env.example', 'utf8').split('\n')
+  return Object.fromEntries(lines.flatMap((line) => {
+    const pair = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line)
+    return pair === null ? [] : [[pair[1] as string, pair[2] as string]]
+  }))
+}
+
+t.test('what ships is a deployment: production, modes given, /metrics guarded once filled in', async (t) => {
+  const dockerfile = readFileSync('Dockerfile', 'utf8')
+  const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
+  t.match(runtime, /^ENV NODE_ENV=production\b/m, 'the image runs as production')
+  for (const role of ['api', 'worker']) {
+    t.equal(services[role].environment.NODE_ENV, 'production', `so does compose's ${role}, whatever .env says`)
+  }
+  const example = exampleEnv()
+  t.match(example, { BANK_MODE: 'live', MAIL_MODE: 'smtp' }, '.env.example gives the modes')
+  t.equal(example.METRICS_TOKEN, '', 'and leaves METRICS_TOKEN to fill in, beside the other secrets')
+  t.notOk('METRICS_PUBLIC' in example, 'never an open /metrics by default')
+  const key = Buffer.alloc(32, 7).toString('base64')
+  const filled = {
+    ...example,
+    NODE_ENV: 'production',
+    PII_ENCRYPTION_KEY: key,
+    PII_INDEX_KEY: Buffer.alloc(32, 8).toString('base64'),
+    ADMIN_API_KEY: 'a'.repeat(43),
+    BANK_BASE_URL: 'https://api.freedompay.kz',
+    BANK_MERCHANT_ID: '545',
+    BANK_SECRET_KEY: 'bank-secret',
+    SMTP_URL: 'smtps://user:password@smtp.example.kz:465',
+    MAIL_FROM: 'noreply@explus.kz'
+  }
+  t.throws(() => loadConfig(filled), { variable: 'METRICS_TOKEN', message: /^METRICS_TOKEN: is required/ },
+    'METRICS_TOKEN left empty stops the start, naming it')
+  const token = 'metrics-token-0123456789'
+  const config = loadConfig({ ...filled, METRICS_TOKEN: token })
+  t.match(config, { deployed: true, bank: { mode: 'live' }, mail: { mode: 'smtp' }, metricsToken: token })
+  t.equal(config.webhooks.allowPrivateUrls, false, 'and webhooks reach public addresses only')
 })
 
 t.test('Prometheus scrapes both roles and loads the alert rules', async (t) => {

@@ -12,6 +12,7 @@ import { fallbackBaseDir, reachableByOtherUsers } from '../src/db/embedded.js'
  * finds the data again.
  */
 const ADMIN_KEY = 'restart-test-admin-key-0123456789abcdef'
+const ROTATED_ADMIN_KEY = 'restart-test-rotated-admin-key-0123456789'
 
 async function startServer (env: Record<string, string>): Promise<{ child: ChildProcess, output: () => string }> {
   const { DATABASE_URL: _ignored, TEST_DATABASE_URL: _also, ...inherited } = process.env
@@ -61,12 +62,18 @@ t.test('a restart reuses the data: a published offer is still current', async (t
   t.ok(existsSync(join(dataDir, 'keys.json')), 'PII keys were generated into DATA_DIR')
   t.match(first.output(), /PII keys generated/, 'with a warning')
 
-  const second = await startServer(env)
+  // and ADMIN_API_KEY rotated on the way: the new value's key replaces the old one
+  const second = await startServer({ ...env, ADMIN_API_KEY: ROTATED_ADMIN_KEY })
   t.teardown(async () => { if (second.child.exitCode === null) await stopServer(second.child) })
   const current = await (await fetch(`${base}/v1/offer`)).json() as { version: number, title: string }
   t.equal(current.version, 2)
   t.equal(current.title, 'Редакция 2')
   t.notMatch(second.output(), /PII keys generated/, 'the same keys are reused')
+  const asAdmin = async (key: string): Promise<number> =>
+    (await fetch(`${base}/v1/admin/api-keys`, { headers: { authorization: `Bearer ${key}` } })).status
+  t.equal(await asAdmin(ADMIN_KEY), 401, 'the old ADMIN_API_KEY is revoked')
+  t.equal(await asAdmin(ROTATED_ADMIN_KEY), 200, 'the new one works')
+  t.match(second.output(), /ADMIN_API_KEY changed: the previous key is revoked/, 'and the log says so')
   t.equal(await stopServer(second.child), 0)
 })
 

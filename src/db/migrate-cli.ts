@@ -6,7 +6,17 @@ import { migrateDatabase } from '../migrate-database.js'
 /** `npm run migrate`: apply every pending migration to DATABASE_URL (or the embedded database). */
 const log = pino({ level: 'info' })
 try {
-  const config = loadConfig({ BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', ...process.env, PII_ENCRYPTION_KEY: undefined, PII_INDEX_KEY: undefined, ...pickKeys() })
+  const config = loadConfig({
+    BANK_MODE: 'sandbox',
+    MAIL_MODE: 'sandbox',
+    ...process.env,
+    // it serves no /metrics: how that is guarded (METRICS_TOKEN or METRICS_PUBLIC) is the server's concern
+    METRICS_TOKEN: undefined,
+    METRICS_PUBLIC: 'true',
+    PII_ENCRYPTION_KEY: undefined,
+    PII_INDEX_KEY: undefined,
+    ...pickKeys()
+  })
   const database = await resolveDatabase(config, { info: (m) => { log.info(m) }, warn: (m) => { log.warn(m) } })
   try {
     const applied = await migrateDatabase(database.url, log)

@@ -41,6 +41,7 @@ t.test('a database outage under load gives 503s, no 500s, no hangs, no exit, and
       DATABASE_URL: database.url('postgres'),
       BANK_MODE: 'sandbox',
       MAIL_MODE: 'sandbox',
+      METRICS_PUBLIC: 'true',
       PII_ENCRYPTION_KEY: generateKey().toString('base64'),
       PII_INDEX_KEY: generateKey().toString('base64'),
       PORT: String(port),
@@ -62,6 +63,7 @@ t.test('a database outage under load gives 503s, no 500s, no hangs, no exit, and
 
   await eventually(async () => exited === undefined && (await fetch(`${base}/health/ready`).catch(() => null))?.status === 200, 60_000)
   t.match(output, /BANK_MODE=sandbox with DATABASE_URL/, 'a staging start warns that the sandbox bank takes the payments')
+  t.match(output, /METRICS_PUBLIC=true: GET \/metrics answers anyone/, 'and that its /metrics is open, as it asked')
   const ready = await (await fetch(`${base}/health/ready`)).json() as { bank: string }
   t.equal(ready.bank, 'sandbox', 'and readiness says so')
 

@@ -79,6 +79,8 @@ export function testConfig (databaseUrl: string, env: Record<string, string> = {
     LOG_LEVEL: 'silent',
     BANK_MODE: 'sandbox',
     MAIL_MODE: 'sandbox',
+    // a deployment's /metrics is open only when asked: the tests scrape it, unless they give a token
+    ...(env.METRICS_TOKEN === undefined ? { METRICS_PUBLIC: 'true' } : {}),
     ...env
   })
   return {

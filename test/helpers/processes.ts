@@ -13,12 +13,13 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 export const ADMIN_KEY = 'fault-tests-admin-key-0123456789abcdef0123'
 
-/** What every process of one deployment shares: the database, the PII keys, the modes, the admin key. */
+/** What every process of one deployment shares: the database, the PII keys, the modes and the admin key. */
 export function deploymentEnv (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: databaseUrl,
     BANK_MODE: 'sandbox',
     MAIL_MODE: 'sandbox',
+    METRICS_PUBLIC: 'true',
     PII_ENCRYPTION_KEY: generateKey().toString('base64'),
     PII_ENCRYPTION_KEY_ID: 'k1',
     PII_INDEX_KEY: generateKey().toString('base64'),

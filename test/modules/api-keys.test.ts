@@ -81,12 +81,55 @@ t.test('pagination walks every key exactly once', async (t) => {
   t.ok(seen.length >= 8)
 })
 
+/** The status GET /v1/admin/api-keys answers a key value with: 200 live, 401 revoked or unknown. */
+async function answerTo (value: string): Promise<number> {
+  const headers = { authorization: `Bearer ${value}` }
+  return (await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers })).statusCode
+}
+
+async function adminGet (url: string): Promise<any> {
+  return (await app.inject({ method: 'GET', url, headers: { authorization: admin.authorization } })).json()
+}
+
+async function auditOf (entityId: string): Promise<Array<{ action: string, requestId: string }>> {
+  return (await adminGet(`/v1/admin/audit-log?entityType=api_key&entityId=${entityId}`)).data
+}
+
+const A = 'compose-admin-key-with-at-least-32-characters'
+const B = 'rotated-admin-key-with-at-least-32-characters'
+
 t.test('ADMIN_API_KEY: an admin key with exactly that value exists after start, once', async (t) => {
-  const value = 'compose-admin-key-with-at-least-32-characters'
-  t.equal(await ensureAdminKey(app.db, value), true)
-  t.equal(await ensureAdminKey(app.db, value), false, 'a restart does not duplicate it')
-  const response = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers: { authorization: `Bearer ${value}` } })
-  t.equal(response.statusCode, 200)
+  const first = await ensureAdminKey(app.db, A)
+  t.match(first, { kind: 'created', id: /^key_/, revoked: [] })
+  t.same(await ensureAdminKey(app.db, A), { kind: 'current', id: first.id, revoked: [] }, 'a restart changes nothing')
+  t.equal(await answerTo(A), 200)
+  const keys: Array<{ name: string }> = (await adminGet('/v1/admin/api-keys?limit=100')).data
+  t.equal(keys.filter((k) => k.name === 'ADMIN_API_KEY').length, 1, 'one record')
+  const audit = await auditOf(first.id)
+  t.equal(audit.length, 1)
+  t.match(audit, [{ action: 'api_key.ensured', requestId: 'startup' }], 'its making audit-logged, once')
+})
+
+t.test('a new ADMIN_API_KEY value revokes the previous key, audit-logged; issued keys are never touched', async (t) => {
+  const issued = await createKey(app, ['admin'], 'ADMIN_API_KEY') // issued through the API, whatever its name
+  const previous = await ensureAdminKey(app.db, A)
+  const rotated = await ensureAdminKey(app.db, B)
+  t.match(rotated, { kind: 'created', revoked: [previous.id] }, 'B: its key, and A\'s revoked in the same transaction')
+  t.equal(await answerTo(A), 401, 'A stops working at once')
+  t.equal(await answerTo(B), 200, 'B works')
+  t.equal(await answerTo(issued.key), 200, 'a key issued through the API, even named ADMIN_API_KEY, is untouched')
+  t.match(await auditOf(previous.id), [
+    { action: 'api_key.revoked', details: { reason: 'ADMIN_API_KEY changed', replacedBy: rotated.id } },
+    { action: 'api_key.ensured' }
+  ], 'the revocation is in the audit log, naming what replaced it')
+
+  t.same(await ensureAdminKey(app.db, A), { kind: 'revoked', id: previous.id }, 'a process still on A changes nothing')
+  t.equal(await answerTo(A), 401, 'A is never re-enabled')
+  t.equal(await answerTo(B), 200, 'and B is not undone')
+  t.same(await ensureAdminKey(app.db, B), { kind: 'current', id: rotated.id, revoked: [] }, 'a restart on B: no change')
+  t.same(await ensureAdminKey(app.db, issued.key), { kind: 'issued', id: issued.id }, 'an issued key is not taken over')
+  t.equal(await answerTo(B), 200)
+  t.equal(await answerTo(issued.key), 200)
 })
 
 t.test('every authenticated mutation is in the audit log, which cannot be changed', async (t) => {

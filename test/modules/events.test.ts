@@ -105,7 +105,11 @@ t.test('a fact rolled back leaves no event and no delivery', async (t) => {
 
 t.test('WEBHOOK_ALLOW_PRIVATE_URLS defaults to true only without DATABASE_URL; the schedule is configurable', async (t) => {
   t.equal(loadConfig({}).webhooks.allowPrivateUrls, true)
-  const withDb = { DATABASE_URL: 'postgres://x@127.0.0.1/x', PII_ENCRYPTION_KEY: 'A'.repeat(43) + '=', PII_INDEX_KEY: 'A'.repeat(43) + '=', BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox' }
+  const key = 'A'.repeat(43) + '='
+  const withDb = {
+    DATABASE_URL: 'postgres://x@127.0.0.1/x', PII_ENCRYPTION_KEY: key, PII_INDEX_KEY: key,
+    BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', METRICS_PUBLIC: 'true'
+  }
   t.equal(loadConfig(withDb).webhooks.allowPrivateUrls, false)
   t.equal(loadConfig({ ...withDb, WEBHOOK_ALLOW_PRIVATE_URLS: 'true' }).webhooks.allowPrivateUrls, true)
   t.same(loadConfig({}).webhooks.retrySchedule, [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400])

@@ -1,5 +1,6 @@
+import { sql } from 'kysely'
 import type { Handle } from '../../db/database.js'
-import type { ApiKeyRow } from './tables.js'
+import type { ApiKeyRow, KeyOrigin } from './tables.js'
 
 
 export async function findKeyByHash (db: Handle, keyHash: string): Promise<ApiKeyRow | undefined> {
@@ -10,16 +11,28 @@ export async function findKey (db: Handle, id: string): Promise<ApiKeyRow | unde
   return await db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function insertKey (db: Handle, row: { id: string, name: string, prefix: string, key_hash: string, scopes: string[], creditors?: string[] }): Promise<ApiKeyRow> {
+interface NewKey {
+  id: string
+  name: string
+  prefix: string
+  key_hash: string
+  scopes: string[]
+  creditors?: string[]
+  origin?: KeyOrigin
+}
+
+export async function insertKey (db: Handle, row: NewKey): Promise<ApiKeyRow> {
   return await db.insertInto('api_keys').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-/** Inserts the key unless a key with this hash exists; returns whether it was new. */
-export async function ensureKey (db: Handle, row: { id: string, name: string, prefix: string, key_hash: string, scopes: string[] }): Promise<boolean> {
-  const inserted = await db.insertInto('api_keys').values(row)
-    .onConflict((oc) => oc.column('key_hash').doNothing())
-    .returning('id').executeTakeFirst()
-  return inserted !== undefined
+/** Processes starting at once with ADMIN_API_KEY take turns: each sees what the one before it decided. */
+export async function lockAdminApiKeys (trx: Handle): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('api_keys:admin_api_key'))`.execute(trx)
+}
+
+export async function liveKeysOfOrigin (db: Handle, origin: KeyOrigin): Promise<ApiKeyRow[]> {
+  return await db.selectFrom('api_keys').selectAll().where('origin', '=', origin).where('revoked_at', 'is', null)
+    .orderBy('id', 'asc').execute()
 }
 
 export async function listKeys (db: Handle, page: { limit: number, startingAfter: string | null }): Promise<ApiKeyRow[]> {

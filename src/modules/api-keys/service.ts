@@ -1,9 +1,11 @@
-import type { Database } from '../../db/database.js'
+import type { Database, Handle } from '../../db/database.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { recordAudit, type Actor } from '../audit/service.js'
+import { recordAudit, type Actor, type AuditEntry } from '../audit/service.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
-import { ensureKey, findKey, findKeyByHash, insertKey, listKeys, revokeKey, touchKey } from './repository.js'
+import {
+  findKey, findKeyByHash, insertKey, listKeys, liveKeysOfOrigin, lockAdminApiKeys, revokeKey, touchKey
+} from './repository.js'
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
@@ -54,15 +56,64 @@ export async function createApiKey (db: Database, actor: Actor | null, input: Cr
   })
 }
 
-/** ADMIN_API_KEY: make sure an admin key with exactly this value exists. */
-export async function ensureAdminKey (db: Database, key: string): Promise<boolean> {
+/** What a start with ADMIN_API_KEY did, for its log line. */
+export type AdminKeyOutcome =
+  /** a value not seen before: its key, and every earlier ADMIN_API_KEY key revoked */
+  | { kind: 'created', id: string, revoked: string[] }
+  /** the value's key was live already; any other ADMIN_API_KEY key still live (kept from before) is revoked */
+  | { kind: 'current', id: string, revoked: string[] }
+  /** the value's key was revoked: a revoked value is never re-enabled, and changes nothing */
+  | { kind: 'revoked', id: string }
+  /** the value is a key issued through the API or the CLI: never taken over, nor made the ADMIN_API_KEY key */
+  | { kind: 'issued', id: string }
+
+const STARTUP: Actor = { keyId: null, requestId: 'startup', ip: 'local' }
+
+/**
+ * ADMIN_API_KEY (DESIGN 16): the key it ensures is one record. A new value creates its admin key and revokes the
+ * previous one, in one transaction and audit-logged; a restart with the same value changes nothing; keys issued
+ * through the API are never touched. A stale process still holding an old value finds that value revoked and
+ * leaves the new one alone, so a rolling restart converges on the newest value.
+ */
+export async function ensureAdminKey (db: Database, key: string): Promise<AdminKeyOutcome> {
   return await db.transaction().execute(async (trx) => {
-    const created = await ensureKey(trx, { id: uuidv7(), name: 'ADMIN_API_KEY', prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: ['admin'] })
-    if (created) {
-      await recordAudit(trx, { keyId: null, requestId: 'startup', ip: 'local' }, { action: 'api_key.ensured', entityType: 'api_key', entityId: null, details: { name: 'ADMIN_API_KEY' } })
+    await lockAdminApiKeys(trx)
+    const keyHash = hashApiKey(key)
+    const existing = await findKeyByHash(trx, keyHash)
+    if (existing !== undefined) {
+      if (existing.origin !== 'admin_api_key') return { kind: 'issued', id: toPublicId('apiKey', existing.id) }
+      if (existing.revoked_at !== null) return { kind: 'revoked', id: toPublicId('apiKey', existing.id) }
     }
-    return created
+    const current = existing ?? await insertKey(trx, {
+      id: uuidv7(),
+      name: 'ADMIN_API_KEY',
+      prefix: displayPrefix(key),
+      key_hash: keyHash,
+      scopes: ['admin'],
+      origin: 'admin_api_key'
+    })
+    const id = toPublicId('apiKey', current.id)
+    if (existing === undefined) {
+      await recordAudit(trx, STARTUP, {
+        action: 'api_key.ensured', entityType: 'api_key', entityId: id, details: { name: 'ADMIN_API_KEY' }
+      })
+    }
+    const revoked: string[] = []
+    for (const previous of await liveKeysOfOrigin(trx, 'admin_api_key')) {
+      if (previous.id === current.id) continue
+      await revokeWithin(trx, STARTUP, previous.id, { reason: 'ADMIN_API_KEY changed', replacedBy: id })
+      revoked.push(toPublicId('apiKey', previous.id))
+    }
+    return { kind: existing === undefined ? 'created' : 'current', id, revoked }
   })
+}
+
+/** Revokes a live key in the caller's transaction, audit-logged, with what it set up to receive (webhooks). */
+async function revokeWithin (trx: Handle, actor: Actor, id: string, details?: AuditEntry['details']): Promise<void> {
+  await revokeKey(trx, id)
+  const entityId = toPublicId('apiKey', id)
+  await recordAudit(trx, actor, { action: 'api_key.revoked', entityType: 'api_key', entityId, details })
+  await disableEndpointsOfRevokedKey(trx, actor, id)
 }
 
 export async function listApiKeys (db: Database, page: { limit: number, startingAfter?: string }): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
@@ -78,13 +129,8 @@ export async function revokeApiKey (db: Database, actor: Actor, publicId: string
   return await db.transaction().execute(async (trx) => {
     const existing = await findKey(trx, id)
     if (existing === undefined) throw notFound
-    const row = await revokeKey(trx, id) as ApiKeyRow
-    if (existing.revoked_at === null) {
-      await recordAudit(trx, actor, { action: 'api_key.revoked', entityType: 'api_key', entityId: publicId })
-      // what the key set up to receive stops with it (webhooks/service.ts)
-      await disableEndpointsOfRevokedKey(trx, actor, id)
-    }
-    return toApiKey(row)
+    if (existing.revoked_at === null) await revokeWithin(trx, actor, id)
+    return toApiKey(await findKey(trx, id) as ApiKeyRow)
   })
 }
 

@@ -2,6 +2,9 @@
 import type { ColumnType, Selectable } from 'kysely'
 import type { Timestamp } from '../../db/columns.js'
 
+/** Issued through the API or `npm run api-key`, or ensured from the ADMIN_API_KEY variable at start. */
+export type KeyOrigin = 'issued' | 'admin_api_key'
+
 export interface ApiKeysTable {
   id: string
   name: string
@@ -10,6 +13,8 @@ export interface ApiKeysTable {
   scopes: string[]
   /** A partner key's creditors (migration 0018); empty for every other key. */
   creditors: ColumnType<string[], string[] | undefined, string[]>
+  /** `admin_api_key`: the key ADMIN_API_KEY ensures, one record per value it was given (migration 0027). */
+  origin: ColumnType<KeyOrigin, KeyOrigin | undefined, never>
   created_at: Timestamp
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
