@@ -9,6 +9,7 @@ import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkErrorHandler, registerErrorHandling, setEdgeHeaders } from './http/errors.js'
 import { checkBodyHeaders } from './http/media-types.js'
+import { setCacheControl } from './http/cache-control.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
 import { lazyRequestLogger, RequestLog } from './http/request-log.js'
@@ -130,6 +131,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   app.addHook('onRequest', (request, reply, done) => { setEdgeHeaders(reply, request.id, edgeHeaders); done() })
   // what a body may be, from its headers, before it is read (http/media-types.ts); JSON is parsed, text is not
   checkBodyHeaders(app)
+  // no-store on every /v1 answer but the offer's and the agency's (http/cache-control.ts)
+  setCacheControl(app)
   app.removeContentTypeParser('text/plain')
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.

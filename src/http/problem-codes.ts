@@ -90,6 +90,11 @@ export const PROBLEM_CODES = {
   // back office and partners
   api_key_not_found: { status: 404, detail: 'No API key with this id' },
   partner_creditors_required: { status: 422, detail: 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', extra: { errors: [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }] } },
+  partner_scope_exclusive: {
+    status: 422,
+    detail: 'A partner key has the partner scope alone: make another key for operator or admin work',
+    extra: { errors: [{ path: 'body.scopes', message: 'partner cannot be combined with another scope' }] }
+  },
   creditors_need_partner_scope: { status: 422, detail: 'Only a partner key is bound to creditors', extra: { errors: [{ path: 'body.creditors', message: 'allowed only with the partner scope' }] } },
   invalid_date: { status: 422, detail: 'The date must be a real calendar day, YYYY-MM-DD', extra: { errors: [{ path: 'querystring.date', message: 'not a calendar day' }] } },
   non_working_day_not_found: { status: 404, detail: '2026-03-09 is not in the calendar of non-working days' },

@@ -8,7 +8,7 @@ import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
-import { REFUND_TASK } from '../modules/refunds/service.js'
+import { purgeExpiredEmailFailures, REFUND_TASK } from '../modules/refunds/service.js'
 import { verifyTrialBalance } from '../modules/ledger/service.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 import { deliverMail } from '../modules/notifications/delivery.js'
@@ -73,7 +73,10 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     await deliverWebhook({ db: app.db, pii: app.pii, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
-  const purgeLookups: Task = async () => { await purgeExpiredLookupFailures(app.db) }
+  const purgeLookups: Task = async () => {
+    await purgeExpiredLookupFailures(app.db)
+    await purgeExpiredEmailFailures(app.db)
+  }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
   return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }

@@ -1,52 +1,38 @@
-// Webhook destinations must be public (docs/architecture.md, partners, events and webhooks): a partner must
-// not make us call our own network (SSRF). The ranges are the IANA special-
-// purpose registries' non-global ones; an IPv6 address that embeds an IPv4
-// one (mapped, NAT64, 6to4) is judged by the IPv4 address it carries.
-import { BlockList, isIP } from 'node:net'
+// Webhook destinations must be public (docs/architecture.md, partners, events and webhooks): a partner must not make
+// us call our own network (SSRF). An address is public when ipaddr.js, which keeps the IANA IPv4 and IPv6
+// special-purpose registries, calls it plain `unicast`. An IPv6 address that carries an IPv4 one (mapped
+// ::ffff:a.b.c.d, translated ::ffff:0:a.b.c.d, NAT64's well-known 64:ff9b::/96, 6to4) is judged by the IPv4 address
+// it carries; NAT64's local-use prefix (64:ff9b:1::/48, RFC 8215) is the operator's own network, never public. A
+// hand-kept list once let `[64:ff9b:1::a00:1]` and `[::ffff:0:7f00:1]` (translated loopback) pass as public.
+import { isIP } from 'node:net'
+import ipaddr from 'ipaddr.js'
 
-const BLOCKED = new BlockList()
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.88.99.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24],
-  ['203.0.113.0', 24], ['224.0.0.0', 4], ['240.0.0.0', 4]
-] as const) BLOCKED.addSubnet(network, prefix, 'ipv4')
-for (const [network, prefix] of [
-  ['::', 128], ['::1', 128], ['100::', 64], ['2001::', 23], ['2001:db8::', 32], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8]
-] as const) BLOCKED.addSubnet(network, prefix, 'ipv6')
+/** IPv6 ranges whose last 32 bits (or, for 6to4, bits 16-47) are an IPv4 address, judged as that address. */
+const CARRIES_IPV4 = new Set(['ipv4Mapped', 'rfc6145', '6to4'])
+const WELL_KNOWN_NAT64 = ipaddr.IPv6.parse('64:ff9b::')
 
-function hextets (address: string): number[] | null {
-  const [head = '', tail] = address.toLowerCase().split('::') as [string, string | undefined]
-  const parse = (part: string): number[] => part === '' ? [] : part.split(':').flatMap((h) => {
-    if (h.includes('.')) {
-      const [a = 0, b = 0, c = 0, d = 0] = h.split('.').map(Number)
-      return [(a << 8) | b, (c << 8) | d]
-    }
-    return [parseInt(h, 16)]
-  })
-  const left = parse(head)
-  const right = tail === undefined ? [] : parse(tail)
-  const missing = 8 - left.length - right.length
-  if (missing < 0 || (tail === undefined && missing !== 0)) return null
-  return [...left, ...new Array<number>(missing).fill(0), ...right]
+function isPublicIpv4 (address: ipaddr.IPv4): boolean {
+  return address.range() === 'unicast'
 }
 
-/** The IPv4 address an IPv6 one carries (::ffff:a.b.c.d, ::a.b.c.d, 64:ff9b::/96, 2002::/16), if any. */
-function embeddedIpv4 (address: string): string | null {
-  const h = hextets(address.replace(/%.*$/, ''))
-  if (h === null) return null
-  const v4 = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`
-  if (h.slice(0, 5).every((x) => x === 0) && (h[5] === 0xffff || h[5] === 0)) return v4(h[6] as number, h[7] as number)
-  if (h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0)) return v4(h[6] as number, h[7] as number)
-  if (h[0] === 0x2002) return v4(h[1] as number, h[2] as number)
-  return null
+function carriedIpv4 (address: ipaddr.IPv6): ipaddr.IPv4 {
+  const bytes = address.toByteArray()
+  // 2002:AABB:CCDD::/48 carries AA.BB.CC.DD; the others carry it in their last four bytes
+  const at = address.range() === '6to4' ? 2 : 12
+  return new ipaddr.IPv4(bytes.slice(at, at + 4))
 }
 
-export function isPublicAddress (address: string): boolean {
-  const family = isIP(address.replace(/%.*$/, ''))
-  if (family === 4) return !BLOCKED.check(address, 'ipv4')
-  if (family !== 6) return false
-  const bare = address.replace(/%.*$/, '')
-  const v4 = embeddedIpv4(bare)
-  if (v4 !== null && v4 !== '0.0.0.0' && v4 !== '0.0.0.1') return !BLOCKED.check(v4, 'ipv4')
-  return !BLOCKED.check(bare, 'ipv6')
+export function isPublicAddress (text: string): boolean {
+  const bare = text.replace(/%.*$/, '')
+  // the address as a resolver gives it: dotted quads or IPv6 text, not ipaddr.js's legacy forms (`1.2.3`)
+  if (isIP(bare) === 0) return false
+  const address = ipaddr.parse(bare)
+  if (address.kind() === 'ipv4') return isPublicIpv4(address as ipaddr.IPv4)
+  const v6 = address as ipaddr.IPv6
+  const range = v6.range()
+  if (range === 'unicast') return true
+  if (CARRIES_IPV4.has(range)) return isPublicIpv4(carriedIpv4(v6))
+  // only the well-known /96 translates to the public IPv4 internet
+  if (range === 'rfc6052' && v6.match(WELL_KNOWN_NAT64, 96)) return isPublicIpv4(carriedIpv4(v6))
+  return false
 }

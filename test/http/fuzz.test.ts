@@ -28,6 +28,14 @@ const NASTY_TEXT = [
 const RAW_NUMBERS: Record<string, string> = { '"__INF__"': '1e309', '"__NEGINF__"': '-1e309', '"__HUGE__"': '123456789012345678901234567890', '"__FRACTION__"': '10000.00' }
 
 const nastyText = fc.constantFrom(...NASTY_TEXT)
+// Dates at and past every edge: the first years (Date.UTC maps 0-99 to the 1900s), before time zones, the epoch,
+// Almaty's old offsets, leap days that are and are not, the last day, and past what Date can hold.
+const EXTREME_DATES = [
+  '0000-01-01', '0001-01-01', '0099-12-31', '0100-01-01', '1582-10-10', '1899-12-31', '1969-12-31', '1970-01-01',
+  '1987-07-01', '1999-12-31', '2000-02-29', '1900-02-29', '2026-02-30', '9999-12-30', '9999-12-31', '10000-01-01',
+  '275760-09-13', '-000001-01-01'
+]
+const extremeDate = fc.constantFrom(...EXTREME_DATES)
 const nastyScalar = fc.oneof(
   nastyText,
   fc.string({ maxLength: 40 }),
@@ -68,7 +76,11 @@ function shaped (s: Schema, doc: Schema, depth: number): fc.Arbitrary<unknown> {
     case 'integer': return fc.oneof(fc.integer({ min: s.minimum ?? -1000, max: s.maximum ?? 1_000_000_000 }), fc.constantFrom(0, -1, Number.MAX_SAFE_INTEGER))
     case 'number': return fc.double({ noNaN: true, noDefaultInfinity: true })
     case 'boolean': return fc.boolean()
-    case 'string': return fc.oneof(fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 30, 60) }), nastyText)
+    case 'string': {
+      const text = fc.oneof(fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 30, 60) }), nastyText)
+      const date = s.format === 'date' || (typeof s.pattern === 'string' && s.pattern.includes('\\d{4}-'))
+      return date ? fc.oneof({ weight: 3, arbitrary: extremeDate }, { weight: 1, arbitrary: text }) : text
+    }
     case 'array': return fc.array(plausible(s.items ?? {}, doc, depth + 1), { maxLength: 3 })
     case 'object': {
       const properties = Object.entries((s.properties ?? {}) as Record<string, Schema>)

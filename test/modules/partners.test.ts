@@ -54,6 +54,14 @@ t.test('a partner key is bound to creditors: without them it is refused with a s
   t.equal(operatorWithCreditors.status, 422)
   t.equal((await operatorWithCreditors.json() as { code: string }).code, 'creditors_need_partner_scope')
 
+  // partner with operator read every creditor's payments: a partner key is a partner key only
+  for (const scopes of [['partner', 'operator'], ['admin', 'partner']]) {
+    const mixed = await postJson(`${base}/v1/admin/api-keys`, { name: 'mixed', scopes, creditors: [CREDITOR_A] }, { authorization: admin.authorization })
+    t.equal(mixed.status, 422, scopes.join('+'))
+    t.match(await mixed.json(), { code: 'partner_scope_exclusive', errors: [{ path: 'body.scopes' }] })
+  }
+  const keys = await (await fetch(`${base}/v1/admin/api-keys`, { headers: { authorization: admin.authorization } })).json() as { data: Array<{ name: string }> }
+  t.notOk(keys.data.some((key) => key.name === 'mixed'), 'no such key was made')
   const created = await postJson(`${base}/v1/admin/api-keys`, { name: 'ok', scopes: ['partner'], creditors: [CREDITOR_A] }, { authorization: admin.authorization })
   t.equal(created.status, 201)
   t.match(await created.json(), { scopes: ['partner'], creditors: [CREDITOR_A], key: /^kap_/ })

@@ -92,6 +92,28 @@ t.test('what the client may not ask', async (t) => {
   t.match(await (await postJson(`${base}/v1/refund-requests`, { paymentId: pending.id, email: PAYER.email, reason: 'x' })).json(), { code: 'payment_not_refundable' })
 })
 
+t.test('an email is no oracle: five wrong ones lock the payment for the hour, the right email then gets the same 404', async (t) => {
+  const { payment } = await paidPayment(200_000)
+  const ask = async (email: string) => await postJson(`${base}/v1/refund-requests`, { paymentId: payment.id, email, reason: 'x' })
+  const unknown = await (await postJson(`${base}/v1/refund-requests`, { paymentId: 'pay_00000000000000000000000000000000', email: PAYER.email, reason: 'x' })).json() as Record<string, any>
+  for (let i = 0; i < 5; i++) t.equal((await ask(`guess${i}@else.kz`)).status, 404, `wrong email ${i + 1}`)
+  const locked = await ask(PAYER.email)
+  t.equal(locked.status, 404, 'the payer\'s own email, after five guesses')
+  t.same({ ...(await locked.json() as Record<string, any>), requestId: null }, { ...unknown, requestId: null }, 'exactly as an unknown payment')
+  const paymentId = fromPublicId('payment', payment.id) as string
+  const counted = await sql<{ failures: number }>`select failures from refund_request_email_failures where payment_id = ${paymentId}`.execute(app.db)
+  t.equal(counted.rows[0]?.failures, 5, 'the lock counts no further')
+  // the hour passes (the lock is the database's time): the payer may ask again
+  await sql`update refund_request_email_failures set window_started_at = now() - interval '2 hours', locked_until = now() - interval '1 second', expires_at = now() - interval '1 second' where payment_id = ${paymentId}`.execute(app.db)
+  t.equal((await ask(PAYER.email)).status, 201, 'after the hour, the right email is heard')
+})
+
+t.test('four wrong emails do not lock the payment', async (t) => {
+  const { payment } = await paidPayment(200_000)
+  for (let i = 0; i < 4; i++) await postJson(`${base}/v1/refund-requests`, { paymentId: payment.id, email: `typo${i}@else.kz`, reason: 'x' })
+  t.equal((await postJson(`${base}/v1/refund-requests`, { paymentId: payment.id, email: PAYER.email, reason: 'x' })).status, 201)
+})
+
 t.test('concurrent decisions and returns never refund more than the payment took', async (t) => {
   const { payment } = await paidPayment(1_000_000)
   const request = await (await postJson(`${base}/v1/refund-requests`, { paymentId: payment.id, email: PAYER.email, amount: 700_000, reason: 'x' })).json() as Record<string, any>

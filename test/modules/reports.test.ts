@@ -84,6 +84,14 @@ t.test('a date that is no calendar day is refused', async (t) => {
     const response = await fetch(`${base}/v1/partner/reports/daily?date=${date}`, { headers: { authorization: partnerA } })
     t.ok([400, 422].includes(response.status), date)
   }
+  // out of range: a 500 once (no Almaty midnight in year 1); now the same 422 as any other day that is not one
+  for (const date of ['0001-01-01', '1969-12-31', '1999-12-31', '9999-12-31']) {
+    const response = await fetch(`${base}/v1/partner/reports/daily?date=${date}`, { headers: { authorization: partnerA } })
+    t.equal(response.status, 422, date)
+    t.match(await response.json(), { code: 'invalid_date' }, date)
+  }
+  t.equal((await fetch(`${base}/v1/partner/reports/daily?date=2000-01-01`, { headers: { authorization: partnerA } })).status, 200, 'the first day')
+  t.equal((await fetch(`${base}/v1/partner/reports/daily?date=9999-12-30`, { headers: { authorization: partnerA } })).status, 200, 'the last day')
 })
 
 t.test('CSV cells: formula-leading text escaped, numbers kept, RFC 4180 quoting', async (t) => {

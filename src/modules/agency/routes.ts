@@ -6,6 +6,8 @@ import { AgencySchema } from './schemas.js'
 const agencyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(AgencySchema)
   app.get('/agency', {
+    // the requisites change with a deployment's configuration only
+    config: { cacheControl: 'public, max-age=300' },
     schema: {
       operationId: 'getAgency',
       tags: ['Agency'],

@@ -22,7 +22,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'A `partner` key is bound to `creditors` (the names as they appear in portfolios) and sees only their debts, payments, events and reports. Audit-logged. Scope: admin.',
       security: [{ apiKey: [] }],
       body: CreateApiKeyBody,
-      response: { 201: Type.Ref(CreatedApiKeySchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 422: ['partner_creditors_required', 'creditors_need_partner_scope'] }) }
+      response: { 201: Type.Ref(CreatedApiKeySchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 422: ['partner_creditors_required', 'creditors_need_partner_scope', 'partner_scope_exclusive'] }) }
     }
   }, async (request, reply) => await reply.code(201).send(await createApiKey(app.db, actorOf(request), request.body)))
 

@@ -1,5 +1,6 @@
 import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
 import type { Handle } from '../../db/database.js'
+import { purgeFailures, recordFailure, type FailureWindow } from '../../db/failure-window.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
 import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
@@ -50,30 +51,19 @@ export async function findLookupTarget (db: Handle, contractKey: string, contrac
 
 // --- lookup throttle ---------------------------------------------------------
 
+const LOOKUP_FAILURES: FailureWindow = { table: 'lookup_contract_failures', keyColumn: 'contract_key' }
+
 /**
  * Counts one wrong lookup of a contract in a window of `seconds` started by
  * the first one; the one that reaches `threshold` locks the contract for
- * `seconds`. While locked nothing is counted, so the lock ends on time.
+ * `seconds` (db/failure-window.ts).
  */
 export async function recordLookupFailure (db: Handle, contractKey: string, threshold: number, seconds: number): Promise<void> {
-  const span = sql`make_interval(secs => ${seconds})`
-  const fresh = sql`f.window_started_at <= now() - ${span}`
-  const failures = sql`case when ${fresh} then 1 else f.failures + 1 end`
-  const lockedUntil = sql`case when ${failures} >= ${threshold} then now() + ${span} end`
-  await sql`
-    insert into lookup_contract_failures as f (contract_key, failures, window_started_at, locked_until, expires_at)
-    values (${contractKey}, 1, now(), case when 1 >= ${threshold} then now() + ${span} end, now() + ${span})
-    on conflict (contract_key) do update set
-      failures = ${failures},
-      window_started_at = case when ${fresh} then now() else f.window_started_at end,
-      locked_until = ${lockedUntil},
-      expires_at = coalesce(${lockedUntil}, case when ${fresh} then now() else f.window_started_at end + ${span})
-    where f.locked_until is null or f.locked_until <= now()`.execute(db)
+  await recordFailure(db, LOOKUP_FAILURES, contractKey, threshold, seconds)
 }
 
 export async function purgeLookupFailures (db: Handle): Promise<number> {
-  const result = await db.deleteFrom('lookup_contract_failures').where('expires_at', '<=', sql<Date>`now()`).executeTakeFirst()
-  return Number(result.numDeletedRows)
+  return await purgeFailures(db, LOOKUP_FAILURES)
 }
 
 /**

@@ -10,6 +10,8 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const OfferRef = Type.Ref(OfferSchema)
 
   app.get('/offer', {
+    // public and the same for everyone, but a new version must show at once: kept, asked again each time
+    config: { cacheControl: 'public, no-cache' },
     schema: {
       operationId: 'getCurrentOffer',
       tags: ['Offer'],
@@ -22,6 +24,8 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await getCurrentOffer(app.db, request.query.lang ?? 'ru'))
 
   app.get('/offer/versions/:version', {
+    // a published version never changes (offer cl. 24)
+    config: { cacheControl: 'public, max-age=86400' },
     schema: {
       operationId: 'getOfferVersion',
       tags: ['Offer'],

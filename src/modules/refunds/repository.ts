@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Updateable } from 'kysely'
 import type { Handle } from '../../db/database.js'
+import { isLocked, purgeFailures, recordFailure, type FailureWindow } from '../../db/failure-window.js'
 import type { RefundRequestRow, RefundRequestsTable, RefundRow, RefundStatus, RefundsTable } from './tables.js'
 
 
@@ -114,4 +115,22 @@ export async function orphanedPendingRefunds (db: Handle, jobKeyPrefix: string):
 /** A return of this payment that has not failed (at most one is ever in progress or done). */
 export async function findLiveReturn (db: Handle, paymentId: string): Promise<{ id: string } | undefined> {
   return await db.selectFrom('refunds').select('id').where('payment_id', '=', paymentId).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
+}
+
+// --- wrong emails per payment (an email is no oracle) -------------------------
+
+const EMAIL_FAILURES: FailureWindow = { table: 'refund_request_email_failures', keyColumn: 'payment_id' }
+
+/** Counts a wrong email given for a payment's refund; the one that reaches `threshold` locks it for `seconds`. */
+export async function recordEmailFailure (db: Handle, paymentId: string, threshold: number, seconds: number): Promise<void> {
+  await recordFailure(db, EMAIL_FAILURES, paymentId, threshold, seconds)
+}
+
+/** Whether a payment's refund requests answer 404 to every email now. */
+export async function emailFailuresLocked (db: Handle, paymentId: string): Promise<boolean> {
+  return await isLocked(db, EMAIL_FAILURES, paymentId)
+}
+
+export async function purgeEmailFailures (db: Handle): Promise<number> {
+  return await purgeFailures(db, EMAIL_FAILURES)
 }

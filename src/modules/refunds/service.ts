@@ -13,7 +13,7 @@ import { findPayment, recordPaymentEvent } from '../payments/service.js'
 import { paymentNotFound } from '../payments/views.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
 import { publishRefundRequestEvent } from './events.js'
-import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest, findLiveReturn } from './repository.js'
+import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest, findLiveReturn, emailFailuresLocked, recordEmailFailure, purgeEmailFailures } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
 import type { RefundRequestRow, RefundStatus } from './tables.js'
 import type { PaymentRow } from '../payments/tables.js'
@@ -56,6 +56,14 @@ async function refundable (db: Parameters<typeof committedRefunds>[0], payment: 
   return payment.amount - await committedRefunds(db, payment.id)
 }
 
+/** Wrong emails for one payment within an hour before it answers 404 to every email for the rest of that hour. */
+const EMAIL_FAILURES_PER_HOUR = 5
+
+/** Forgets the wrong-email counters whose hour has passed (the hourly purge); how many went. */
+export async function purgeExpiredEmailFailures (db: Database): Promise<number> {
+  return await purgeEmailFailures(db)
+}
+
 /**
  * offer cl. 5: the client's written request. The email must be the payer's;
  * otherwise the answer is the same as for an unknown payment, so the
@@ -66,7 +74,13 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
   const payment = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
   const acceptance = payment === undefined ? undefined : await findAcceptance(deps.db, payment.acceptance_id)
   const email = normalizeEmail(input.email)
-  if (payment === undefined || acceptance === undefined || !email.ok || acceptance.payer_email_index !== emailIndex(deps.pii, email.email)) throw paymentNotFound()
+  if (payment === undefined || acceptance === undefined) throw paymentNotFound()
+  // DESIGN 16: EMAIL_FAILURES_PER_HOUR wrong emails lock the payment for the hour, the right email included
+  if (await emailFailuresLocked(deps.db, payment.id)) throw paymentNotFound()
+  if (!email.ok || acceptance.payer_email_index !== emailIndex(deps.pii, email.email)) {
+    await recordEmailFailure(deps.db, payment.id, EMAIL_FAILURES_PER_HOUR, 3600)
+    throw paymentNotFound()
+  }
 
   return await deps.db.transaction().execute(async (trx) => {
     const locked = await findPayment(trx, payment.id, { forUpdate: true }) as PaymentRow

@@ -40,9 +40,19 @@ export interface RefundsTable {
   completed_at: Nullable<Date>
 }
 
+/** Wrong emails given for one payment's refund request, counted in a window (migrations/0026). */
+export interface RefundRequestEmailFailuresTable {
+  payment_id: string
+  failures: number
+  window_started_at: Timestamp
+  locked_until: Nullable<Date>
+  expires_at: Timestamp
+}
+
 export interface RefundsTables {
   refund_requests: RefundRequestsTable
   refunds: RefundsTable
+  refund_request_email_failures: RefundRequestEmailFailuresTable
 }
 
 export type RefundRequestRow = Selectable<RefundRequestsTable>

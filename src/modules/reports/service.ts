@@ -13,25 +13,34 @@ import { CSV_COLUMNS, type DailyReport } from './schemas.js'
 
 const HOUR_MS = 3_600_000
 
-/** The first instant of an Almaty calendar day (UTC+5 since 2024-03-01, UTC+6 before). */
-function almatyDayStart (date: string): Date {
+/** The first day a report may be asked for: long before the service, after Almaty's last change of offset rules. */
+const FIRST_REPORT_DAY = '2000-01-01'
+
+/** The first instant of an Almaty calendar day (UTC+5 since 2024-03-01, UTC+6 before, UTC+7 in summers to 2004). */
+function almatyDayStart (date: string): Date | null {
   const midnightUtc = Date.parse(`${date}T00:00:00.000Z`)
-  for (const offsetHours of [5, 6]) {
+  for (const offsetHours of [5, 6, 7]) {
     const start = new Date(midnightUtc - offsetHours * HOUR_MS)
     if (almatyDate(start) === date && almatyDate(new Date(start.getTime() - 1)) !== date) return start
   }
-  throw new Error(`no Almaty midnight found for ${date}`)
+  return null
 }
 
 function nextDay (date: string): string {
   return new Date(Date.parse(`${date}T00:00:00.000Z`) + 24 * HOUR_MS).toISOString().slice(0, 10)
 }
 
+/** An Almaty calendar day as instants; 422 `invalid_date` for anything but a real day from 2000-01-01 to 9999-12-30. */
 export function almatyDay (date: string): { from: Date, to: Date } {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00.000Z`)) || new Date(`${date}T00:00:00.000Z`).toISOString().slice(0, 10) !== date) {
-    throw new Unprocessable('invalid_date', 'The date must be a real calendar day, YYYY-MM-DD', {}, [{ path: 'querystring.date', message: 'not a calendar day' }])
+  const real = /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(Date.parse(`${date}T00:00:00.000Z`)) &&
+    new Date(`${date}T00:00:00.000Z`).toISOString().slice(0, 10) === date
+  const from = real && date >= FIRST_REPORT_DAY && date < '9999-12-31' ? almatyDayStart(date) : null
+  const to = from === null ? null : almatyDayStart(nextDay(date))
+  if (from === null || to === null) {
+    const detail = `The date must be a real calendar day, YYYY-MM-DD, from ${FIRST_REPORT_DAY} to 9999-12-30`
+    throw new Unprocessable('invalid_date', detail, {}, [{ path: 'querystring.date', message: 'not a calendar day in range' }])
   }
-  return { from: almatyDayStart(date), to: almatyDayStart(nextDay(date)) }
+  return { from, to }
 }
 
 export async function dailyReport (db: Database, date: string, creditors: string[] | null): Promise<DailyReport> {
