@@ -288,8 +288,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const e = values as Env
 
   if (e.MIGRATION_DATABASE_URL !== undefined && e.DATABASE_URL === undefined) {
-    throw new ConfigError('MIGRATION_DATABASE_URL', 'is set without DATABASE_URL: the embedded database migrates as its '
-      + 'own superuser; set both (the owner for migrations, the service\'s role in DATABASE_URL) or neither')
+    throw new ConfigError('MIGRATION_DATABASE_URL', 'is set without DATABASE_URL: the embedded database migrates as '
+      + 'its own superuser; set both (the owner for migrations, the service\'s role in DATABASE_URL) or neither')
   }
   if (e.DATABASE_URL !== undefined) {
     // Outside embedded mode nobody may invent keys: data encrypted with a key

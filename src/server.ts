@@ -43,7 +43,7 @@ async function tellDatabaseRole (db: Database): Promise<void> {
     log.warn({ databaseUser: role.user, superuser: role.superuser, ownedTables: role.ownedTables },
       `the service connects to Postgres as ${role.user}, which ${role.superuser ? 'is a superuser' : 'owns tables'}: `
       + 'it could disable the triggers that keep the ledger and the audit log append-only. Give DATABASE_URL a login '
-      + `in ${SERVICE_ROLE} and MIGRATION_DATABASE_URL the owner (docs/operations.md)`)
+      + `in ${SERVICE_ROLE} and MIGRATION_DATABASE_URL the owner (docs/architecture.md, Postgres roles)`)
   } else {
     log.info({ databaseUser: role.user }, `the service connects to Postgres as ${role.user}, which owns no table`)
   }
@@ -56,7 +56,9 @@ if (config.migrateOnStart) {
 }
 const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { logger: loggerOptions(config.logLevel) })
 // a database not reachable yet is the readiness check's to report, not a reason to stop
-await tellDatabaseRole(app.db).catch((err: unknown) => { log.warn({ err }, 'the service\'s database role is not known yet') })
+await tellDatabaseRole(app.db).catch((err: unknown) => {
+  log.warn({ err }, 'the service\'s database role is not known yet')
+})
 if (config.adminApiKey !== null && await ensureAdminKey(app.db, config.adminApiKey)) log.info('admin API key from ADMIN_API_KEY registered')
 const background = await startBackground(app, { ...config, databaseUrl: database.url })
 

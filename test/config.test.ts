@@ -94,9 +94,16 @@ t.test('migrations run as the owner: MIGRATION_DATABASE_URL, by default DATABASE
   t.equal(loadConfig({ ...database, ...modes }).migrationDatabaseUrl, 'postgres://service:s@db/payments',
     'one URL: the same role migrates and serves (as before)')
   const both = loadConfig({ ...database, ...modes, MIGRATION_DATABASE_URL: 'postgresql://owner:o@db/payments' })
-  t.match(both, { databaseUrl: 'postgres://service:s@db/payments', migrationDatabaseUrl: 'postgresql://owner:o@db/payments' })
+  t.match(both, {
+    databaseUrl: 'postgres://service:s@db/payments',
+    migrationDatabaseUrl: 'postgresql://owner:o@db/payments'
+  })
   t.throws(() => loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:o@db/payments' }),
-    { name: 'Error', variable: 'MIGRATION_DATABASE_URL', message: /^MIGRATION_DATABASE_URL: is set without DATABASE_URL/ },
+    {
+      name: 'Error',
+      variable: 'MIGRATION_DATABASE_URL',
+      message: /^MIGRATION_DATABASE_URL: is set without DATABASE_URL/
+    },
     'never half a deployment: the owner\'s URL alone would leave the service on the embedded database')
   for (const variable of ['DATABASE_URL', 'MIGRATION_DATABASE_URL']) {
     try {

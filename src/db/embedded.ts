@@ -105,7 +105,9 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   const url = connect('postgres', password)
   const stop = async (): Promise<void> => { await server.stop() }
   try {
-    await withClient(url('postgres'), async (client) => { await ensureServiceLogin(client, SERVICE_LOGIN, servicePassword) })
+    await withClient(url('postgres'), async (client) => {
+      await ensureServiceLogin(client, SERVICE_LOGIN, servicePassword)
+    })
   } catch (error) {
     await stop()
     throw error
