@@ -15,6 +15,7 @@ export const EnvSchema = Type.Object({
   HOST: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  MIGRATION_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   DATABASE_POOL_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
   LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
   ROLE: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')])),
@@ -98,6 +99,8 @@ export interface Config {
   host: string
   dataDir: string
   databaseUrl: string | null
+  /** The owner's connection, for migrations only (DESIGN 16); the service's own (databaseUrl) owns nothing. */
+  migrationDatabaseUrl: string | null
   databasePoolMax: number
   logLevel: NonNullable<Env['LOG_LEVEL']>
   role: 'api' | 'worker' | 'all'
@@ -320,7 +323,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const firstError = Value.Errors(EnvSchema, values).First()
   if (firstError !== undefined) {
     const name = firstError.path.replace(/^\//, '')
-    const shown = name.includes('KEY') || name === 'SMTP_URL' ? '' : `, got ${JSON.stringify(values[name])}`
+    // credentials ride in these URLs: never echoed
+    const secret = name.includes('KEY') || name === 'SMTP_URL' || name.endsWith('DATABASE_URL')
+    const shown = secret ? '' : `, got ${JSON.stringify(values[name])}`
     throw new ConfigError(name, `${firstError.message}${shown}`)
   }
   const e = values as Env
@@ -331,6 +336,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   if (e.DATABASE_URL === undefined && deployment !== null) {
     throw new ConfigError('DATABASE_URL', `is required when ${deployment}: the embedded Postgres (and the PII keys ` +
       'it generates into DATA_DIR) is for a developer machine only')
+  }
+  if (e.MIGRATION_DATABASE_URL !== undefined && e.DATABASE_URL === undefined) {
+    throw new ConfigError('MIGRATION_DATABASE_URL', 'is set without DATABASE_URL: the embedded database migrates as '
+      + 'its own superuser; set both (the owner for migrations, the service\'s role in DATABASE_URL) or neither')
   }
   if (e.DATABASE_URL !== undefined) {
     // Outside embedded mode nobody may invent keys: data encrypted with a key
@@ -354,6 +363,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     host,
     dataDir: e.DATA_DIR ?? '.data',
     databaseUrl: e.DATABASE_URL ?? null,
+    migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL ?? null,
     databasePoolMax: e.DATABASE_POOL_MAX ?? 10,
     logLevel: e.LOG_LEVEL ?? 'info',
     role: e.ROLE ?? 'all',

@@ -16,12 +16,17 @@ export interface Log {
 }
 
 export interface ResolvedDatabase {
+  /** The service's connection: a role that owns nothing (DESIGN 16), unless DATABASE_URL says otherwise. */
   url: string
+  /** The owner's connection, for the migrations alone. */
+  migrationUrl: string
   embedded: EmbeddedPostgresHandle | null
 }
 
 export async function resolveDatabase (config: Config, log: Log): Promise<ResolvedDatabase> {
-  if (config.databaseUrl !== null) return { url: config.databaseUrl, embedded: null }
+  if (config.databaseUrl !== null) {
+    return { url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl ?? config.databaseUrl, embedded: null }
+  }
   let baseDir = resolve(config.dataDir)
   if (!reachableByOtherUsers(baseDir)) {
     const fallback = fallbackBaseDir(baseDir)
@@ -30,9 +35,9 @@ export async function resolveDatabase (config: Config, log: Log): Promise<Resolv
   }
   log.info(`DATABASE_URL is not set: starting embedded Postgres in ${join(baseDir, 'postgres')}`)
   const embedded = await startEmbeddedPostgres({ baseDir })
-  const url = embedded.url('debt_payments')
   await ensureDatabaseExists(embedded.url('postgres'), 'debt_payments')
-  return { url, embedded }
+  // the superuser migrates; the service connects as a login that owns nothing
+  return { url: embedded.serviceUrl('debt_payments'), migrationUrl: embedded.url('debt_payments'), embedded }
 }
 
 async function ensureDatabaseExists (adminUrl: string, name: string): Promise<void> {

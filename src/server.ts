@@ -6,6 +6,8 @@ import { resolveDatabase, resolvePiiKeys } from './database-and-keys.js'
 import { startBackground } from './worker-role.js'
 import { migrateDatabase } from './migrate-database.js'
 import { ensureAdminKey, type AdminKeyOutcome } from './modules/api-keys/service.js'
+import { connectionPrivileges, SERVICE_ROLE } from './db/service-role.js'
+import type { Database } from './db/database.js'
 import type { PiiKeys } from './lib/crypto.js'
 
 /** Process entry: read config, prepare, listen, close gracefully. */
@@ -62,12 +64,29 @@ if (config.deployed && config.webhooks.allowPrivateUrls) {
     'this network\'s included. Staging only, never production')
 }
 
+/** DESIGN 16: the service's connection owns nothing, so it cannot disable the ledger's and the audit log's triggers. */
+async function tellDatabaseRole (db: Database): Promise<void> {
+  const role = await connectionPrivileges(db)
+  if (role.superuser || role.ownedTables > 0) {
+    log.warn({ databaseUser: role.user, superuser: role.superuser, ownedTables: role.ownedTables },
+      `the service connects to Postgres as ${role.user}, which ${role.superuser ? 'is a superuser' : 'owns tables'}: `
+      + 'it could disable the triggers that keep the ledger and the audit log append-only. Give DATABASE_URL a login '
+      + `in ${SERVICE_ROLE} and MIGRATION_DATABASE_URL the owner (docs/architecture.md, Postgres roles)`)
+  } else {
+    log.info({ databaseUser: role.user }, `the service connects to Postgres as ${role.user}, which owns no table`)
+  }
+}
+
 const database = await resolveDatabase(config, say).catch(fail)
 if (config.migrateOnStart) {
-  const applied = await migrateDatabase(database.url, log).catch(fail)
+  const applied = await migrateDatabase(database.migrationUrl, log).catch(fail)
   if (applied.length > 0) log.info({ applied }, 'migrations applied')
 }
 const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { logger: loggerOptions(config.logLevel) })
+// a database not reachable yet is the readiness check's to report, not a reason to stop
+await tellDatabaseRole(app.db).catch((err: unknown) => {
+  log.warn({ err }, 'the service\'s database role is not known yet')
+})
 if (config.adminApiKey !== null) reportAdminKey(await ensureAdminKey(app.db, config.adminApiKey).catch(fail))
 const background = await startBackground(app, { ...config, databaseUrl: database.url })
 

@@ -35,4 +35,10 @@ t.test('npm run migrate brings a database up to date and is idempotent', async (
   const result = await run(['src/db/migrate-cli.ts'], { DATABASE_URL: databaseUrl })
   t.equal(result.code, 0, result.stderr)
   t.match(result.stdout, /already up to date/)
+  const asOwner = await run(['src/db/migrate-cli.ts'], {
+    DATABASE_URL: 'postgres://service:unused@127.0.0.1:1/none',
+    MIGRATION_DATABASE_URL: databaseUrl
+  })
+  t.equal(asOwner.code, 0, 'it migrates as MIGRATION_DATABASE_URL, never as the service\'s DATABASE_URL')
+  t.match(asOwner.stdout, /already up to date/)
 })

@@ -132,6 +132,35 @@ t.test('/metrics is guarded in a deployment: METRICS_TOKEN, or METRICS_PUBLIC=tr
     'closed on a developer machine needs a token too')
 })
 
+t.test('migrations run as the owner: MIGRATION_DATABASE_URL, by default DATABASE_URL', async (t) => {
+  const database = { DATABASE_URL: 'postgres://service:s@db/payments', PII_ENCRYPTION_KEY: KEY, PII_INDEX_KEY: KEY }
+  const modes = { BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', METRICS_PUBLIC: 'true' }
+  t.equal(loadConfig({}).migrationDatabaseUrl, null, 'embedded: the embedded database\'s superuser migrates')
+  t.equal(loadConfig({ ...database, ...modes }).migrationDatabaseUrl, 'postgres://service:s@db/payments',
+    'one URL: the same role migrates and serves (as before)')
+  const both = loadConfig({ ...database, ...modes, MIGRATION_DATABASE_URL: 'postgresql://owner:o@db/payments' })
+  t.match(both, {
+    databaseUrl: 'postgres://service:s@db/payments',
+    migrationDatabaseUrl: 'postgresql://owner:o@db/payments'
+  })
+  t.throws(() => loadConfig({ MIGRATION_DATABASE_URL: 'postgres://owner:o@db/payments' }),
+    {
+      name: 'Error',
+      variable: 'MIGRATION_DATABASE_URL',
+      message: /^MIGRATION_DATABASE_URL: is set without DATABASE_URL/
+    },
+    'never half a deployment: the owner\'s URL alone would leave the service on the embedded database')
+  for (const variable of ['DATABASE_URL', 'MIGRATION_DATABASE_URL']) {
+    try {
+      loadConfig({ ...database, ...modes, [variable]: 'mysql://owner:hunter2@db/payments' })
+      t.fail(`accepted a malformed ${variable}`)
+    } catch (err) {
+      t.ok(err instanceof ConfigError && err.variable === variable && !err.message.includes('hunter2'),
+        `${variable} names itself, and its password is never echoed`)
+    }
+  }
+})
+
 t.test('a production-like start without BANK_MODE stops with one line naming it', async (t) => {
   const result = await new Promise<{ code: number | null, stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], {

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import t from 'tap'
 import { parse } from 'yaml'
 import { loadConfig } from '../src/config.js'
+import { SERVICE_ROLE } from '../src/db/service-role.js'
 
 /**
  * Docker cannot run on these machines, so the deployment files are read
@@ -9,7 +10,8 @@ import { loadConfig } from '../src/config.js'
  * service the others name exists, the worker reaches the sandbox bank
  * through the api by service name and port, both roles see PUBLIC_BASE_URL,
  * the optional Prometheus mounts files that exist and scrapes services that
- * exist, and the image's documented CLIs run compiled code.
+ * exist, the owner migrates while the services connect as a login that owns
+ * nothing, and the image's documented CLIs run compiled code.
  */
 // merge keys (<<: *app) as Compose applies them
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, any>, volumes?: Record<string, unknown> }
@@ -90,6 +92,37 @@ t.test('what ships is a deployment: production, modes given, /metrics guarded on
   const config = loadConfig({ ...filled, METRICS_TOKEN: token })
   t.match(config, { deployed: true, bank: { mode: 'live' }, mail: { mode: 'smtp' }, metricsToken: token })
   t.equal(config.webhooks.allowPrivateUrls, false, 'and webhooks reach public addresses only')
+})
+
+t.test('the owner migrates; the api and the worker connect as a login that owns nothing', async (t) => {
+  const database = services.postgres.environment
+  for (const name of ['POSTGRES_SERVICE_USER', 'POSTGRES_SERVICE_PASSWORD']) {
+    t.equal(database[name], `\${${name}:?set ${name} in .env}`, `the postgres container requires ${name}`)
+  }
+  const init = (services.postgres.volumes as string[]).map((v) => v.split(':'))
+    .find(([, target]) => target?.startsWith('/docker-entrypoint-initdb.d/'))
+  t.match(init, ['./src/db/ops/create-service-role.sh', /\.sh$/, 'ro'], 'an init script makes the login at first start')
+  const script = String(init?.[0])
+  t.ok((statSync(script).mode & 0o111) !== 0, 'executable: the image runs it (a script it sources shares its shell)')
+  const text = readFileSync(script, 'utf8')
+  t.match(text, new RegExp(`create role ${SERVICE_ROLE} nologin`), `it creates the group role ${SERVICE_ROLE}`)
+  t.match(text, new RegExp(`grant ${SERVICE_ROLE} to :"service_user"`), 'and makes the login a member')
+  t.match(text, /-v service_user="\$POSTGRES_SERVICE_USER" -v service_password="\$POSTGRES_SERVICE_PASSWORD"/)
+
+  const service = '${POSTGRES_SERVICE_USER}:${POSTGRES_SERVICE_PASSWORD}@postgres:5432/${POSTGRES_DB}'
+  const owner = '${POSTGRES_USER}:${POSTGRES_PASSWORD}@postgres:5432/${POSTGRES_DB}'
+  const api = services.api.environment
+  t.equal(api.DATABASE_URL, `\${DATABASE_URL:-postgres://${service}}`, 'the api serves as the login')
+  t.equal(api.MIGRATION_DATABASE_URL, `\${MIGRATION_DATABASE_URL:-postgres://${owner}}`,
+    'and migrates as the owner (at start, and `docker compose run --rm api npm run migrate`)')
+  t.match(readFileSync('Dockerfile', 'utf8'), /docker compose run --rm api npm run migrate/)
+  t.equal(services.worker.environment.DATABASE_URL, `\${DATABASE_URL:-postgres://${service}}`, 'the worker too')
+  t.equal(services.worker.environment.MIGRATE_ON_START, 'false')
+  t.equal(services.worker.environment.MIGRATION_DATABASE_URL, '', 'and it holds no owner\'s URL')
+  const example = readFileSync('.env.example', 'utf8')
+  for (const name of ['POSTGRES_SERVICE_USER', 'POSTGRES_SERVICE_PASSWORD', 'DATABASE_URL', 'MIGRATION_DATABASE_URL']) {
+    t.match(example, new RegExp(`^#? ?${name}=`, 'm'), `.env.example documents ${name}`)
+  }
 })
 
 t.test('Prometheus scrapes both roles and loads the alert rules', async (t) => {

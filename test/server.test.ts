@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { freePort } from '../src/lib/free-port.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -47,6 +47,8 @@ t.test('a restart reuses the data: a published offer is still current', async (t
   const first = await startServer(env)
   t.match(first.output(), `listening on ${base}`, 'prints the URL')
   t.equal((await fetch(`${base}/health/ready`)).status, 200)
+  t.match(first.output(), 'the service connects to Postgres as debt_payments_app, which owns no table',
+    'the owner (the embedded superuser) migrated; the service serves as a login that owns nothing (DESIGN 16)')
   t.match(first.output(), `MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ${base}/sandbox/mailbox`, 'the sandbox mailbox says so in the log')
   t.same(await (await fetch(`${base}/sandbox/mailbox`)).json(), { messages: [] }, 'and is there on a fresh machine')
   const published = await fetch(`${base}/v1/admin/offers`, {
@@ -61,9 +63,14 @@ t.test('a restart reuses the data: a published offer is still current', async (t
   t.notMatch(shutdown, /connection lost/, 'nor a lost connection: the pools\' connections have closed before Postgres stops')
   t.ok(existsSync(join(dataDir, 'keys.json')), 'PII keys were generated into DATA_DIR')
   t.match(first.output(), /PII keys generated/, 'with a warning')
+  // a data directory from before the service had a login of its own: one is made at the next start
+  const credentials = join(dataDir, 'postgres-credentials.json')
+  const { password } = JSON.parse(readFileSync(credentials, 'utf8')) as { password: string }
+  writeFileSync(credentials, JSON.stringify({ password }))
 
   // and ADMIN_API_KEY rotated on the way: the new value's key replaces the old one
   const second = await startServer({ ...env, ADMIN_API_KEY: ROTATED_ADMIN_KEY })
+  t.match(second.output(), 'the service connects to Postgres as debt_payments_app, which owns no table')
   t.teardown(async () => { if (second.child.exitCode === null) await stopServer(second.child) })
   const current = await (await fetch(`${base}/v1/offer`)).json() as { version: number, title: string }
   t.equal(current.version, 2)

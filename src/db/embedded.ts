@@ -6,9 +6,17 @@ import { freePort } from '../lib/free-port.js'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { randomBytes, createHash } from 'node:crypto'
+import pg from 'pg'
+import { ensureServiceLogin } from './service-role.js'
+
+/** The embedded database's login for the service: a member of SERVICE_ROLE, owner of nothing (DESIGN 16). */
+export const SERVICE_LOGIN = 'debt_payments_app'
 
 export interface EmbeddedPostgresHandle {
+  /** The superuser's URL: the owner, for migrations and administration. */
   url: (database?: string) => string
+  /** The service's login (SERVICE_LOGIN, a member of SERVICE_ROLE that owns nothing; DESIGN 16). */
+  serviceUrl: (database?: string) => string
   dataDir: string
   stop: () => Promise<void>
 }
@@ -56,9 +64,12 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   const dataDir = join(baseDir, 'postgres')
   const credentialsFile = join(baseDir, 'postgres-credentials.json')
   const initialised = existsSync(dataDir) && readdirSync(dataDir).length > 0 && existsSync(credentialsFile)
-  const password = initialised
-    ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string }).password
-    : randomBytes(18).toString('base64url')
+  const stored = initialised
+    ? JSON.parse(readFileSync(credentialsFile, 'utf8')) as { password: string, servicePassword?: string }
+    : { password: randomBytes(18).toString('base64url') }
+  const password = stored.password
+  // a data directory from before the service had a login of its own gets one now
+  const servicePassword = stored.servicePassword ?? randomBytes(18).toString('base64url')
   const port = options.port ?? await freePort()
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -80,14 +91,33 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
       rmSync(dataDir, { recursive: true, force: true })
     }
     await server.initialise()
-    writeFileSync(credentialsFile, JSON.stringify({ password }), { mode: 0o600 })
+  }
+  if (!initialised || stored.servicePassword === undefined) {
+    writeFileSync(credentialsFile, JSON.stringify({ password, servicePassword }), { mode: 0o600 })
   }
   try {
     await server.start()
   } catch (error) {
     throw new Error(`embedded Postgres did not start in ${dataDir}${error instanceof Error ? `: ${error.message}` : ''}`)
   }
-  const url = (database = 'postgres'): string =>
-    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`
-  return { url, dataDir, stop: async () => { await server.stop() } }
+  const connect = (user: string, secret: string) => (database = 'postgres'): string =>
+    `postgres://${user}:${encodeURIComponent(secret)}@127.0.0.1:${port}/${database}`
+  const url = connect('postgres', password)
+  const stop = async (): Promise<void> => { await server.stop() }
+  try {
+    await withClient(url('postgres'), async (client) => {
+      await ensureServiceLogin(client, SERVICE_LOGIN, servicePassword)
+    })
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return { url, serviceUrl: connect(SERVICE_LOGIN, servicePassword), dataDir, stop }
+}
+
+async function withClient (url: string, use: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  client.on('error', () => {}) // the pending query fails with it
+  await client.connect()
+  try { await use(client) } finally { await client.end() }
 }

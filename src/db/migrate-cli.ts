@@ -3,7 +3,10 @@ import { ConfigError, loadConfig } from '../config.js'
 import { resolveDatabase } from '../database-and-keys.js'
 import { migrateDatabase } from '../migrate-database.js'
 
-/** `npm run migrate`: apply every pending migration to DATABASE_URL (or the embedded database). */
+/**
+ * `npm run migrate`: every pending migration, as the owner: MIGRATION_DATABASE_URL (default DATABASE_URL), or the
+ * embedded database's superuser.
+ */
 const log = pino({ level: 'info' })
 try {
   const config = loadConfig({
@@ -19,7 +22,7 @@ try {
   })
   const database = await resolveDatabase(config, { info: (m) => { log.info(m) }, warn: (m) => { log.warn(m) } })
   try {
-    const applied = await migrateDatabase(database.url, log)
+    const applied = await migrateDatabase(database.migrationUrl, log)
     log.info({ applied }, applied.length === 0 ? 'database already up to date' : 'migrations applied')
   } finally {
     await database.embedded?.stop()

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js'
 import { generateKey } from '../../src/lib/crypto.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
 import type { Scope } from '../../src/modules/api-keys/keys.js'
+import { SERVICE_ROLE } from '../../src/db/service-role.js'
 
 /**
  * Every test file gets its own database, cloned from the migrated template
@@ -93,16 +94,51 @@ export function testConfig (databaseUrl: string, env: Record<string, string> = {
 export interface TestApp {
   app: FastifyInstance
   config: AppConfig
+  /** What the app connects with. */
   databaseUrl: string
+  /** The same database as the owner of its tables (the superuser of the test run). */
+  ownerUrl: string
 }
 
-export async function createTestApp (t: Teardown, env: Record<string, string> = {}): Promise<TestApp> {
-  const databaseUrl = await createTestDatabase(t)
+export interface TestAppOptions {
+  /**
+   * Connect the app (and its worker) as a login in the service's group role, which owns nothing, as the embedded
+   * database and docker-compose do (DESIGN 16), instead of as the owner.
+   */
+  serviceRole?: boolean
+}
+
+export async function createTestApp (
+  t: Teardown, env: Record<string, string> = {}, options: TestAppOptions = {}
+): Promise<TestApp> {
+  // the login first: it is dropped after the database it connected to
+  const login = options.serviceRole === true ? await createServiceLogin(t) : null
+  const ownerUrl = await createTestDatabase(t)
+  const databaseUrl = login === null ? ownerUrl : withLogin(ownerUrl, login.user, login.password)
   const config = testConfig(databaseUrl, env)
   const app = await buildApp(config, { logger: false })
   onTeardown(t, async () => { await app.close() })
   await app.ready()
-  return { app, config, databaseUrl }
+  return { app, config, databaseUrl, ownerUrl }
+}
+
+/**
+ * A login role of this test alone in the service's group role (roles belong to the whole cluster, which the test
+ * files share); dropped when the test ends.
+ */
+export async function createServiceLogin (t: Teardown): Promise<{ user: string, password: string }> {
+  const user = `test_service_${randomBytes(6).toString('hex')}`
+  const password = randomBytes(18).toString('base64url')
+  await admin(`create role ${user} login password '${password}' in role ${SERVICE_ROLE}`)
+  onTeardown(t, async () => { await admin(`drop role if exists ${user}`) })
+  return { user, password }
+}
+
+function withLogin (url: string, user: string, password: string): string {
+  const parsed = new URL(url)
+  parsed.username = user
+  parsed.password = password
+  return parsed.toString()
 }
 
 /** A real key in the database, as an operator would get it (a partner key bound to `creditors`). */

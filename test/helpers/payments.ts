@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { freePort } from '../../src/lib/free-port.js'
-import { createTestApp, type TestApp } from './app.js'
+import { createTestApp, type TestApp, type TestAppOptions } from './app.js'
 import { makeRow, type PortfolioRow } from './portfolio.js'
 import { formatMinorUnits, parseMajorUnits } from '../../src/lib/money.js'
 import { signParams } from '../../src/bank/signature.js'
@@ -15,10 +15,12 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 export { freePort }
 
-export async function createListeningApp (t: Teardown, env: Record<string, string> = {}): Promise<TestApp & { base: string }> {
+export async function createListeningApp (
+  t: Teardown, env: Record<string, string> = {}, options: TestAppOptions = {}
+): Promise<TestApp & { base: string }> {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const created = await createTestApp(t, { PUBLIC_BASE_URL: base, ...env })
+  const created = await createTestApp(t, { PUBLIC_BASE_URL: base, ...env }, options)
   await created.app.listen({ port, host: '127.0.0.1' })
   return { ...created, base }
 }
