@@ -77,6 +77,8 @@ t.test('what ships is a deployment: production, modes given, /metrics guarded on
   const filled = {
     ...example,
     NODE_ENV: 'production',
+    // compose builds it from POSTGRES_SERVICE_* when .env leaves it out
+    DATABASE_URL: example.DATABASE_URL ?? 'postgres://debt_payments_app:secret@postgres:5432/debt_payments',
     PII_ENCRYPTION_KEY: key,
     PII_INDEX_KEY: Buffer.alloc(32, 8).toString('base64'),
     ADMIN_API_KEY: 'a'.repeat(43),
