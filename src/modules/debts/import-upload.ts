@@ -4,7 +4,7 @@ import type pg from 'pg'
 import { from as copyFrom } from 'pg-copy-streams'
 import { databaseOnClient } from '../../db/database.js'
 import type { PiiCipher, PiiKeys } from '../../lib/crypto.js'
-import { CsvReader, CsvSyntaxError, detectDelimiter, type CsvRecord } from '../../lib/csv.js'
+import { CsvHeaderTooLong, CsvReader, CsvSyntaxError, type CsvRecord } from '../../lib/csv.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import { AppError, Unprocessable } from '../../http/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
@@ -25,6 +25,9 @@ export type ContentEncoding = 'identity' | 'gzip'
 interface UploadDeps { pool: pg.Pool, pii: PiiCipher, piiKeys: PiiKeys }
 
 class GzipError extends Error {}
+
+/** Bytes decoded to text at a time: one large chunk (inject's, a proxy's) is never one large string. */
+const DECODE_PIECE = 64 * 1024
 
 /** The file's bytes: gunzipped on the way when the upload says so. */
 function fileBytes (body: Readable, encoding: ContentEncoding): Readable {
@@ -74,6 +77,9 @@ export async function stageImport (deps: UploadDeps, actor: Actor, input: { body
     const rolledBack = await client.query('rollback').then(() => true, () => false)
     client.release(rolledBack ? undefined : true)
     await crypto.stop()
+    if (error instanceof CsvHeaderTooLong) {
+      throw new Unprocessable('invalid_csv_header', `The header row is not usable: ${error.message}`)
+    }
     if (error instanceof CsvSyntaxError) throw new Unprocessable('invalid_csv', `The file is not valid CSV: ${error.message}`)
     if (error instanceof GzipError) throw new Unprocessable('invalid_csv', 'The file is not valid gzip (Content-Encoding: gzip)')
     throw error
@@ -105,8 +111,7 @@ async function streamRows (crypto: RowCrypto, importId: string, input: { body: R
   const encoding = input.encoding ?? 'identity'
   const decoder = new TextDecoder('utf-8') // strips a leading BOM
   let bytes = 0
-  let pending = ''
-  let reader: CsvReader | null = null
+  const reader = new CsvReader() // the delimiter read from the header line, within the header's limit
   let header: HeaderMap | null = null
   let rows = 0
   let out = ''
@@ -138,24 +143,15 @@ async function streamRows (crypto: RowCrypto, importId: string, input: { body: R
     for await (const chunk of source) {
       bytes += (chunk as Buffer).length
       if (bytes > input.maxBytes) throw tooLarge
-      const text = decoder.decode(chunk as Buffer, { stream: true })
-      if (reader === null) {
-        pending += text
-        const newline = pending.search(/[\r\n]/)
-        if (newline === -1) continue
-        reader = new CsvReader(detectDelimiter(pending.slice(0, newline)))
-        await take(reader.push(pending))
-        pending = ''
-      } else {
-        await take(reader.push(text))
+      for (let at = 0; at < (chunk as Buffer).length; at += DECODE_PIECE) {
+        await take(reader.push(decoder.decode((chunk as Buffer).subarray(at, at + DECODE_PIECE), { stream: true })))
       }
     }
   } catch (error) {
     if (encoding === 'gzip' && (error as { code?: string }).code?.startsWith('Z_') === true) throw new GzipError()
     throw error
   }
-  reader ??= new CsvReader(detectDelimiter(pending))
-  await take(reader.push(pending + decoder.decode()))
+  await take(reader.push(decoder.decode()))
   await take(reader.end())
   if (header === null) throw new Unprocessable('invalid_csv_header', 'The file is empty: a header row is required')
   out += await crypto.drain()
