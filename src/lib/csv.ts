@@ -116,27 +116,23 @@ export class CsvReader {
     const records = this.read(text.slice(0, room))
     this.headerTaken += room
     if (this.width === null) throw this.headerTooLong()
-    records.push(...this.read(text.slice(room)))
-    return records
+    return records.concat(this.read(text.slice(room)))
   }
 
   /** Ends the input; returns the last record if the file did not end with a newline. */
   end (): CsvRecord[] {
-    const out: CsvRecord[] = []
-    if (this.delimiter === null) out.push(...this.readHeaderLine())
+    if (this.delimiter === null) {
+      // a file of its header line alone, without a line break: read now, the record ended below
+      this.delimiter = detectDelimiter(this.headerLine).charCodeAt(0)
+      this.read(this.headerLine)
+      this.headerLine = ''
+    }
     if (this.inQuotes && !this.quoteSeen) throw new CsvSyntaxError(this.recordLine, 'a quoted field is not closed')
     this.inQuotes = false
     this.quoteSeen = false
+    const out: CsvRecord[] = []
     this.endRecord(out)
     return out
-  }
-
-  /** A file that ends on its header line, without a line break. */
-  private readHeaderLine (): CsvRecord[] {
-    const line = this.headerLine
-    this.headerLine = ''
-    this.delimiter = detectDelimiter(line).charCodeAt(0)
-    return this.read(line)
   }
 
   private headerTooLong (): CsvHeaderTooLong {
