@@ -83,7 +83,10 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
   if ((error.statusCode === 429 || error.statusCode === 503) && typeof error.extra.retryAfterSeconds === 'number') {
     void reply.header('retry-after', String(error.extra.retryAfterSeconds))
   }
-  if (CLOSES_CONNECTION.has(error.statusCode)) void reply.header('connection', 'close')
+  // so is any refusal sent while the body still streams in (an upload refused at its header): Node would otherwise
+  // leave the socket paused on the unread remainder until the idle timeout
+  const bodyUnread = reply.request.raw.complete === false
+  if (CLOSES_CONNECTION.has(error.statusCode) || bodyUnread) void reply.header('connection', 'close')
   // a refusal is about this request, at this moment: no cache keeps it
   return reply.code(error.statusCode).header('cache-control', 'no-store').type('application/problem+json').send(JSON.stringify(body))
 }

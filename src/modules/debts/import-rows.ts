@@ -5,6 +5,7 @@ import { validateIin } from '../../lib/iin.js'
 import { CURRENCY, parseMajorUnits } from '../../lib/money.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { isContractNumber, normalizeContractNumber, normalizeName } from '../../lib/names.js'
+import { MAX_FIELD_LENGTH, type CsvRecord } from '../../lib/csv.js'
 
 export const REQUIRED_COLUMNS = ['contract_number', 'debtor_iin', 'debtor_name', 'creditor', 'outstanding'] as const
 export const OPTIONAL_COLUMNS = ['currency'] as const
@@ -65,7 +66,24 @@ function cardDataColumn (fields: string[], header: HeaderMap): string | null {
   return null
 }
 
-export function parseRow (fields: string[], header: HeaderMap): { ok: true, row: PortfolioRow } | { ok: false, error: RowError } {
+type ParsedRecord = Pick<CsvRecord, 'fields' | 'tooWide' | 'longField'>
+type Parsed = { ok: true, row: PortfolioRow } | { ok: false, error: RowError }
+
+/** The reader's marks on a record (lib/csv.ts): wider than the header, or a field cut at the reader's limit. */
+function boundsError (record: ParsedRecord, header: HeaderMap): RowError | null {
+  if (record.tooWide === true) {
+    return { code: 'wrong_field_count', column: null, message: `expected ${header.width} fields, found more` }
+  }
+  if (record.longField === undefined) return null
+  const column = [...REQUIRED_COLUMNS, ...OPTIONAL_COLUMNS].find((c) => header[c] === record.longField) ?? null
+  const message = `${column ?? 'a field'} is longer than ${MAX_FIELD_LENGTH} characters`
+  return { code: 'field_too_long', column, message }
+}
+
+export function parseRow (record: ParsedRecord, header: HeaderMap): Parsed {
+  const bounds = boundsError(record, header)
+  if (bounds !== null) return { ok: false, error: bounds }
+  const fields = record.fields
   if (fields.length !== header.width) {
     return { ok: false, error: { code: 'wrong_field_count', column: null, message: `expected ${header.width} fields, found ${fields.length}` } }
   }

@@ -43,7 +43,7 @@ export type AcceptedRow = [line: string, contractNumber: string, contractNumberN
  * already (no crypto), an accepted one goes on to `acceptedLine`.
  */
 export function checkRow (importId: string, record: CsvRecord, header: HeaderMap): { rejected: string } | { accepted: AcceptedRow } {
-  const parsed = parseRow(record.fields, header)
+  const parsed = parseRow(record, header)
   const prefix = `${importId}\t`
   if (!parsed.ok) return { rejected: rejectedLine(prefix, record.line, parsed.error) }
   const row = parsed.row
