@@ -15,5 +15,6 @@ export async function up (db: Kysely<any>): Promise<void> {
     .addColumn('locked_until', 'timestamptz')
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .execute()
-  await db.schema.createIndex('refund_request_email_failures_expires_at').on('refund_request_email_failures').column('expires_at').execute()
+  await db.schema.createIndex('refund_request_email_failures_expires_at')
+    .on('refund_request_email_failures').column('expires_at').execute()
 }

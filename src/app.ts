@@ -7,7 +7,9 @@ import type { AppConfig } from './config.js'
 import { configPlugin, piiPlugin } from './app-context.js'
 import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
-import { AppError, clientErrorHandler, frameworkErrorHandler, registerErrorHandling, setEdgeHeaders } from './http/errors.js'
+import {
+  AppError, clientErrorHandler, frameworkErrorHandler, registerErrorHandling, setEdgeHeaders
+} from './http/errors.js'
 import { checkBodyHeaders } from './http/media-types.js'
 import { setCacheControl } from './http/cache-control.js'
 import { buildValidator } from './http/validation.js'

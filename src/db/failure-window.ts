@@ -14,13 +14,16 @@ export interface FailureWindow {
  * Counts one failure of `key` in a window of `seconds` started by the first one; the one that reaches `threshold`
  * locks the key for `seconds`. While locked nothing is counted, so the lock ends on time.
  */
-export async function recordFailure (db: Handle, window: FailureWindow, key: string, threshold: number, seconds: number): Promise<void> {
+export async function recordFailure (
+  db: Handle, window: FailureWindow, key: string, threshold: number, seconds: number
+): Promise<void> {
   const span = sql`make_interval(secs => ${seconds})`
   const fresh = sql`f.window_started_at <= now() - ${span}`
   const failures = sql`case when ${fresh} then 1 else f.failures + 1 end`
   const lockedUntil = sql`case when ${failures} >= ${threshold} then now() + ${span} end`
   await sql`
-    insert into ${sql.table(window.table)} as f (${sql.ref(window.keyColumn)}, failures, window_started_at, locked_until, expires_at)
+    insert into ${sql.table(window.table)} as f
+      (${sql.ref(window.keyColumn)}, failures, window_started_at, locked_until, expires_at)
     values (${key}, 1, now(), case when 1 >= ${threshold} then now() + ${span} end, now() + ${span})
     on conflict (${sql.ref(window.keyColumn)}) do update set
       failures = ${failures},

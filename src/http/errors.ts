@@ -88,7 +88,8 @@ export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply
   const bodyUnread = reply.request.raw.complete === false
   if (CLOSES_CONNECTION.has(error.statusCode) || bodyUnread) void reply.header('connection', 'close')
   // a refusal is about this request, at this moment: no cache keeps it
-  return reply.code(error.statusCode).header('cache-control', 'no-store').type('application/problem+json').send(JSON.stringify(body))
+  return reply.code(error.statusCode).header('cache-control', 'no-store').type('application/problem+json')
+    .send(JSON.stringify(body))
 }
 
 /**
@@ -178,6 +179,8 @@ const CLIENT_ERRORS: Record<string, { status: number, code: string, title: strin
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', title: 'Request timeout', detail: 'The request did not arrive in time' }
 }
 
+const NOT_HTTP = { status: 400, code: 'bad_request', title: 'Bad request', detail: 'The request is not valid HTTP' }
+
 /**
  * Node's `clientError`: the request could not even be parsed (or did not arrive in time), so there is no request
  * object; the answer is still a problem document, with a request id of its own and the headers of every answer.
@@ -187,12 +190,13 @@ export function clientErrorHandler (securityHeaders: Record<string, string>) {
     .map(([name, value]) => `${name}: ${value}\r\n`).join('')
   return function clientError (error: Error & { code?: string }, socket: Duplex): void {
     if (error.code === 'ECONNRESET' || socket.destroyed) return
-    const known = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', title: 'Bad request', detail: 'The request is not valid HTTP' }
+    const known = CLIENT_ERRORS[error.code ?? ''] ?? NOT_HTTP
     const requestId = randomUUID()
-    const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${known.code}`, title: known.title, status: known.status, detail: known.detail, code: known.code, requestId })
+    const { status, code, title, detail } = known
+    const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail, code, requestId })
     if (socket.writable) {
-      socket.write(`HTTP/1.1 ${known.status} ${known.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `x-request-id: ${requestId}\r\n${fixedHeaders}\r\n${body}`)
+      socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${fixedHeaders}\r\n${body}`)
     }
     socket.destroy()
   }

@@ -82,9 +82,12 @@ function canonicalJson (value: unknown, depth = 0): string {
   if (Buffer.isBuffer(value)) return JSON.stringify({ $bytes: value.toString('base64') })
   // parsed data within the bounds of every walk over a request (lib/request-data.ts); the validator refuses the rest
   if (depth >= MAX_NESTING || !isParsedContainer(value)) {
-    throw new BadRequest('validation_failed', 'The request does not match the schema', {}, [{ path: 'body', message: 'must be JSON data' }])
+    const errors = [{ path: 'body', message: 'must be JSON data' }]
+    throw new BadRequest('validation_failed', 'The request does not match the schema', {}, errors)
   }
-  if (Array.isArray(value)) return `[${value.map((item) => item === undefined ? 'null' : canonicalJson(item, depth + 1)).join(',')}]`
+  if (Array.isArray(value)) {
+    return `[${value.map((item) => item === undefined ? 'null' : canonicalJson(item, depth + 1)).join(',')}]`
+  }
   const record = value as Record<string, unknown>
   const entries = Object.keys(record).sort()
     .filter((name) => record[name] !== undefined)

@@ -27,7 +27,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 const JSON_ONLY: readonly string[] = ['application/json']
 
-/** The media type of a Content-Type header, without its parameters, lower case: `text/csv; charset=utf-8` -> `text/csv`. */
+/** A Content-Type's media type, without parameters, lower case: `text/csv; charset=utf-8` -> `text/csv`. */
 export function mediaTypeOf (contentType: string): string {
   const end = contentType.indexOf(';')
   return (end === -1 ? contentType : contentType.slice(0, end)).trim().toLowerCase()
@@ -52,7 +52,8 @@ function unsupportedMediaType (detail: string): AppError {
 
 /** The codings of a header value (`gzip, identity`), lower case, without `identity`. */
 function codings (header: string): string[] {
-  return header.split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '' && coding !== 'identity')
+  return header.split(',').map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity')
 }
 
 const MEDIA_CHECK = Symbol('media check')
@@ -66,7 +67,8 @@ function mediaCheckFor (accepted: readonly string[], decoded: readonly string[])
     const contentType = request.headers['content-type']
     // a raw body (the import) is nothing without its media type
     if (contentType === undefined ? rawOnly : !types.has(mediaTypeOf(contentType))) {
-      const sent = contentType === undefined ? '' : `, not ${mediaTypeOf(contentType).slice(0, 100) || 'an empty Content-Type'}`
+      const given = contentType === undefined ? null : mediaTypeOf(contentType).slice(0, 100)
+      const sent = given === null ? '' : `, not ${given === '' ? 'an empty Content-Type' : given}`
       done(unsupportedMediaType(`${takes}${sent}`))
       return
     }
@@ -81,7 +83,8 @@ function mediaCheckFor (accepted: readonly string[], decoded: readonly string[])
 
 function refuseTransferCodings (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
   const transferEncoding = request.headers['transfer-encoding']
-  if (transferEncoding !== undefined && transferEncoding.split(',').some((coding) => coding.trim().toLowerCase() !== 'chunked')) {
+  // most requests have none: nothing is split or allocated for them
+  if (transferEncoding !== undefined && transferEncoding.split(',').some((c) => c.trim().toLowerCase() !== 'chunked')) {
     done(new AppError(501, 'unsupported_transfer_encoding', 'Not implemented', 'Transfer-Encoding may only be chunked'))
     return
   }

@@ -116,7 +116,8 @@ function fieldsOf (codes: ProblemCode[]): Record<string, TSchema> {
 
 // Codes every operation of the kind may answer (see commonProblems): the example shows one of the operation's own.
 const PLATFORM_CODES = new Set<string>([
-  'validation_failed', 'malformed_json', 'bad_request', 'bad_url', 'card_data_forbidden', 'internal_error', 'rate_limited', 'database_unavailable'
+  'validation_failed', 'malformed_json', 'bad_request', 'bad_url', 'card_data_forbidden', 'internal_error', 'rate_limited',
+  'database_unavailable'
 ])
 
 /**
@@ -154,7 +155,8 @@ interface RouteShape {
   url: string
   method: string | string[]
   schema?: {
-    hide?: boolean, body?: unknown, querystring?: unknown, params?: unknown, headers?: unknown, consumes?: readonly string[]
+    hide?: boolean, body?: unknown, querystring?: unknown, params?: unknown, headers?: unknown
+    consumes?: readonly string[]
     response?: Record<string | number, unknown>
   }
   config?: { rateLimit?: unknown, database?: boolean }

@@ -80,7 +80,9 @@ function unsafeAt (value: unknown, depth: number, budget: ValueBudget): Unsafe |
   if (typeof value === 'function') return { ...NOT_PARSED, keys: [] }
   if (typeof value !== 'object' || value === null) return null
   if (!isParsedContainer(value)) return { ...NOT_PARSED, keys: [] }
-  if (depth >= MAX_NESTING) return { keys: [], keyword: 'maxNesting', message: `must not nest deeper than ${MAX_NESTING} levels` }
+  if (depth >= MAX_NESTING) {
+    return { keys: [], keyword: 'maxNesting', message: `must not nest deeper than ${MAX_NESTING} levels` }
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = unsafeAt(value[i], depth + 1, budget)

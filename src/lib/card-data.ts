@@ -176,7 +176,9 @@ function fieldsUnder (key: string, depth: number, fields: readonly FormattedFiel
   return fields.filter((field) => field.path.length > depth && (field.path[depth] === key || field.path[depth] === '*'))
 }
 
-function holdsCardNumber (value: unknown, depth: number, budget: ValueBudget, fields: readonly FormattedField[]): boolean {
+function holdsCardNumber (
+  value: unknown, depth: number, budget: ValueBudget, fields: readonly FormattedField[]
+): boolean {
   // the format is checked only for text that would otherwise be refused
   if (typeof value === 'string') return textHoldsCardNumber(value) && !isFormatted(value, depth, fields)
   // a number above 2^53 was already rounded by JSON.parse: not what was sent
@@ -186,11 +188,14 @@ function holdsCardNumber (value: unknown, depth: number, budget: ValueBudget, fi
   // refuses the request, before anything is stored or echoed
   if (depth >= MAX_NESTING || !budget.take() || !isParsedContainer(value)) return false
   if (Array.isArray(value)) {
-    return value.some((item, index) => holdsCardNumber(item, depth + 1, budget, fieldsUnder(String(index), depth, fields)))
+    return value.some((item, index) =>
+      holdsCardNumber(item, depth + 1, budget, fieldsUnder(String(index), depth, fields)))
   }
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue
-    if (textHoldsCardNumber(key) || holdsCardNumber((value as Record<string, unknown>)[key], depth + 1, budget, fieldsUnder(key, depth, fields))) return true
+    if (textHoldsCardNumber(key)) return true
+    const item = (value as Record<string, unknown>)[key]
+    if (holdsCardNumber(item, depth + 1, budget, fieldsUnder(key, depth, fields))) return true
   }
   return false
 }

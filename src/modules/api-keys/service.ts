@@ -35,7 +35,8 @@ function partnerCreditors (input: CreateApiKeyInput): string[] {
     // a partner key sees its creditors' business only: with operator or admin beside it, it would read everyone's
     if (input.scopes.some((scope) => scope !== 'partner')) {
       const detail = 'A partner key has the partner scope alone: make another key for operator or admin work'
-      throw new Unprocessable('partner_scope_exclusive', detail, {}, [{ path: 'body.scopes', message: 'partner cannot be combined with another scope' }])
+      const errors = [{ path: 'body.scopes', message: 'partner cannot be combined with another scope' }]
+      throw new Unprocessable('partner_scope_exclusive', detail, {}, errors)
     }
     if (creditors.length === 0 || creditors.some((c) => c === '')) {
       throw new Unprocessable('partner_creditors_required', 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', {}, [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }])

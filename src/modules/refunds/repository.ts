@@ -122,7 +122,9 @@ export async function findLiveReturn (db: Handle, paymentId: string): Promise<{ 
 const EMAIL_FAILURES: FailureWindow = { table: 'refund_request_email_failures', keyColumn: 'payment_id' }
 
 /** Counts a wrong email given for a payment's refund; the one that reaches `threshold` locks it for `seconds`. */
-export async function recordEmailFailure (db: Handle, paymentId: string, threshold: number, seconds: number): Promise<void> {
+export async function recordEmailFailure (
+  db: Handle, paymentId: string, threshold: number, seconds: number
+): Promise<void> {
   await recordFailure(db, EMAIL_FAILURES, paymentId, threshold, seconds)
 }
 

@@ -38,7 +38,8 @@ export function almatyDay (date: string): { from: Date, to: Date } {
   const to = from === null ? null : almatyDayStart(nextDay(date))
   if (from === null || to === null) {
     const detail = `The date must be a real calendar day, YYYY-MM-DD, from ${FIRST_REPORT_DAY} to 9999-12-30`
-    throw new Unprocessable('invalid_date', detail, {}, [{ path: 'querystring.date', message: 'not a calendar day in range' }])
+    const errors = [{ path: 'querystring.date', message: 'not a calendar day in range' }]
+    throw new Unprocessable('invalid_date', detail, {}, errors)
   }
   return { from, to }
 }
