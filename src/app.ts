@@ -9,6 +9,7 @@ import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
 import { AppError, clientErrorHandler, frameworkErrorHandler, registerErrorHandling, setEdgeHeaders } from './http/errors.js'
 import { checkBodyHeaders } from './http/media-types.js'
+import { limitBodyTime } from './http/body-time.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
 import { lazyRequestLogger, RequestLog } from './http/request-log.js'
@@ -95,10 +96,20 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     // request.log is made when something logs through it (http/request-log.ts)
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
-    // A connection that sends nothing is closed, before its first request (which Node never times out by itself)
-    // or between requests; without it, idle connections held every descriptor the process may open.
+    // A connection that sends nothing is closed, before its first request or between requests; without it, idle
+    // connections held every descriptor the process may open.
     connectionTimeout: config.http.idleTimeoutMs,
     keepAliveTimeout: config.http.idleTimeoutMs,
+    // A request's line and headers have HTTP_HEADERS_TIMEOUT_MS from its first byte (a new connection's from its
+    // opening): Node answers ERR_HTTP_REQUEST_TIMEOUT, 408 `request_timeout` (http/errors.ts). Node checks its
+    // connections every connectionsCheckingInterval (30 s by default): a tenth of the limit, at most a second late.
+    // Node's requestTimeout stays 0: it is a total for headers and body, and would cut a 1 GiB portfolio sent
+    // steadily; bodies have their own clock (http/body-time.ts).
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: 0,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.http.headersTimeoutMs / 10)))
+    },
     // Never trust X-Forwarded-For from anyone: a client could pick its own
     // address and walk around the rate limits and risk rules.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -131,6 +142,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // what a body may be, from its headers, before it is read (http/media-types.ts); JSON is parsed, text is not
   checkBodyHeaders(app)
   app.removeContentTypeParser('text/plain')
+  // and how long it may take to arrive (http/body-time.ts): in all, or at a pace where a route streams it
+  limitBodyTime(app, config.http.bodyTimeoutMs)
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
   if (config.role !== 'worker') await registerOpenApi(app, config)

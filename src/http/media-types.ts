@@ -63,7 +63,7 @@ const MEDIA_CHECK = Symbol('media check')
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
 
 /** True when the request carries a body: a length above zero, or a transfer coding (chunked). */
-function hasBody (request: FastifyRequest): boolean {
+export function hasBody (request: FastifyRequest): boolean {
   const length = request.headers['content-length']
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
 }
