@@ -43,10 +43,10 @@ export function requestTimeout (): AppError {
 }
 
 /**
- * The request body as its reader sees it, with the clock above. Cut, it fails with 408 and leaves the request's own
- * stream alive, read and dropped, so the answer reaches the client (a socket closed on unread bytes resets the
- * connection, answer and all); given up by its reader for any other reason, it destroys that stream as the reader
- * would have.
+ * The request body as its reader sees it, with the clock above. Out of time, it fails with 408. Given up, whether cut
+ * or dropped by its reader (an import over its size limit), it leaves the request's own stream alive, read and its
+ * bytes dropped, so the answer reaches the client: a socket closed on unread bytes resets the connection, answer and
+ * all (Node likewise detaches the socket from a server request a reader destroys). The answer closes the connection.
  */
 export class TimedBody extends Readable {
   readonly #source: Readable
@@ -54,7 +54,6 @@ export class TimedBody extends Readable {
   #allowanceMs: number
   #waitingSince = 0
   #timer: NodeJS.Timeout | null = null
-  #cut = false
   #ended = false
 
   constructor (source: Readable, clock: Clock) {
@@ -81,8 +80,7 @@ export class TimedBody extends Readable {
 
   override _destroy (error: Error | null, callback: (error?: Error | null) => void): void {
     this.stop()
-    if (this.#cut) this.#source.resume()
-    else if (!this.#ended) this.#source.destroy()
+    this.#source.resume()
     callback(error)
   }
 
@@ -129,7 +127,6 @@ export class TimedBody extends Readable {
 
   readonly #expire = (): void => {
     this.#timer = null
-    this.#cut = true
     this.destroy(requestTimeout())
   }
 }
