@@ -101,8 +101,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     connectionTimeout: config.http.idleTimeoutMs,
     keepAliveTimeout: config.http.idleTimeoutMs,
     // A request's line and headers have HTTP_HEADERS_TIMEOUT_MS from its first byte (a new connection's from its
-    // opening): Node answers ERR_HTTP_REQUEST_TIMEOUT, 408 `request_timeout` (http/errors.ts). Node checks its
-    // connections every connectionsCheckingInterval (30 s by default): a tenth of the limit, at most a second late.
+    // opening): Node reports ERR_HTTP_REQUEST_TIMEOUT, answered 408 `request_timeout` (http/errors.ts). Node checks
+    // its connections every connectionsCheckingInterval (30 s by default); here every tenth of the limit, at most
+    // every second, so the limit holds to within that.
     // Node's requestTimeout stays 0: it is a total for headers and body, and would cut a 1 GiB portfolio sent
     // steadily; bodies have their own clock (http/body-time.ts).
     http: {
