@@ -12,6 +12,7 @@ import {
 } from './http/errors.js'
 import { checkBodyHeaders } from './http/media-types.js'
 import { setCacheControl } from './http/cache-control.js'
+import { limitBodyTime } from './http/body-time.js'
 import { buildValidator } from './http/validation.js'
 import { registerOpenApi } from './http/openapi.js'
 import { lazyRequestLogger, RequestLog } from './http/request-log.js'
@@ -98,10 +99,21 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     // request.log is made when something logs through it (http/request-log.ts)
     childLoggerFactory: lazyRequestLogger,
     bodyLimit: config.bodyLimitBytes,
-    // A connection that sends nothing is closed, before its first request (which Node never times out by itself)
-    // or between requests; without it, idle connections held every descriptor the process may open.
+    // A connection that sends nothing is closed, before its first request or between requests; without it, idle
+    // connections held every descriptor the process may open.
     connectionTimeout: config.http.idleTimeoutMs,
     keepAliveTimeout: config.http.idleTimeoutMs,
+    // A request's line and headers have HTTP_HEADERS_TIMEOUT_MS from its first byte (a new connection's from its
+    // opening): Node reports ERR_HTTP_REQUEST_TIMEOUT, answered 408 `request_timeout` (http/errors.ts). Node checks
+    // its connections every connectionsCheckingInterval (30 s by default); here every tenth of the limit, at most
+    // every second, so the limit holds to within that.
+    // Node's requestTimeout stays 0: it is a total for headers and body, and would cut a 1 GiB portfolio sent
+    // steadily; bodies have their own clock (http/body-time.ts).
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: 0,
+      connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(config.http.headersTimeoutMs / 10)))
+    },
     // Never trust X-Forwarded-For from anyone: a client could pick its own
     // address and walk around the rate limits and risk rules.
     trustProxy: typeof config.trustProxy === 'number' ? trustHops(config.trustProxy) : config.trustProxy,
@@ -136,6 +148,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // no-store on every /v1 answer but the offer's and the agency's (http/cache-control.ts)
   setCacheControl(app)
   app.removeContentTypeParser('text/plain')
+  // and how long it may take to arrive (http/body-time.ts): in all, or at a pace where a route streams it
+  limitBodyTime(app, config.http.bodyTimeoutMs)
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
   if (config.role !== 'worker') await registerOpenApi(app, config)

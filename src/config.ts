@@ -46,6 +46,8 @@ export const EnvSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
   HTTP_IDLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'a silent connection is closed' })),
   HTTP_MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  HTTP_HEADERS_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+  HTTP_BODY_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
   LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
   LOOKUP_CONTRACT_LOCK_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
@@ -65,6 +67,9 @@ export const EnvSchema = Type.Object({
   RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
   RISK_MAX_PAYMENT_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
   DEBT_IMPORT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
+  DEBT_IMPORT_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'imports at once' })),
+  DEBT_IMPORT_IDLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
+  DEBT_IMPORT_MIN_BYTES_PER_SECOND: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
   AGENCY_NAME: Type.Optional(Type.String({ minLength: 1 })),
   AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
   AGENCY_IBAN: Type.Optional(Type.String({ pattern: '^KZ[0-9A-Z]{18}$' })),
@@ -174,8 +179,21 @@ export interface Config {
     idleTimeoutMs: number
     /** Connections held at once; more are refused at accept, so the pool, the worker and outbound calls keep theirs. */
     maxConnections: number
+    /** A request's line and headers must have arrived this long after its first byte (Node's headersTimeout). */
+    headersTimeoutMs: number
+    /** A request's body (all but a streamed upload) must have arrived this long after it is first read. */
+    bodyTimeoutMs: number
   }
   debtImportMaxBytes: number
+  /** Portfolio uploads (DESIGN 16): slow ones never hold the service. */
+  debtImports: {
+    /** Imports at once in this process, each on a connection of the imports' own pool; one more is 429 import_busy. */
+    concurrency: number
+    /** The longest an upload may keep the service waiting for its next bytes, what it earns back included. */
+    idleTimeoutMs: number
+    /** Each byte that arrives earns back 1/this of a second of waiting: a slower trickle runs out of time. */
+    minBytesPerSecond: number
+  }
   agency: AgencyRequisites
 }
 
@@ -433,8 +451,18 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? 10_000_000_000)
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
-    http: { idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS ?? 30_000, maxConnections: e.HTTP_MAX_CONNECTIONS ?? 5000 },
+    http: {
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS ?? 30_000,
+      maxConnections: e.HTTP_MAX_CONNECTIONS ?? 5000,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? 20_000,
+      bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? 30_000
+    },
     debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 1024 * 1024 * 1024,
+    debtImports: {
+      concurrency: e.DEBT_IMPORT_CONCURRENCY ?? 2,
+      idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? 15_000,
+      minBytesPerSecond: e.DEBT_IMPORT_MIN_BYTES_PER_SECOND ?? 1024
+    },
     agency: {
       name: e.AGENCY_NAME ?? AGENCY_DEFAULTS.name,
       bin: e.AGENCY_BIN ?? AGENCY_DEFAULTS.bin,

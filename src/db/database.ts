@@ -174,11 +174,15 @@ function runPreparedStatements (pool: pg.Pool): void {
 }
 
 /** `prepared: false` for sessions that change the schema (migrations): nothing they run is worth keeping prepared. */
-export function createDatabase (connectionString: string, options: { max?: number, prepared?: boolean, onError?: (error: Error, where: 'idle' | 'client') => void } = {}): DatabaseHandle {
+export function createDatabase (connectionString: string, options: {
+  max?: number, prepared?: boolean, onError?: (error: Error, where: 'idle' | 'client') => void,
+  /** How its connections show in pg_stat_activity. */
+  applicationName?: string
+} = {}): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString,
     max: options.max ?? 10,
-    application_name: 'debt-payments-api',
+    application_name: options.applicationName ?? 'debt-payments-api',
     types: databaseTypes,
     // While the database is unreachable a request must fail fast (503
     // database_unavailable), not queue behind connection attempts.
@@ -187,7 +191,12 @@ export function createDatabase (connectionString: string, options: { max?: numbe
   guardConnections(pool, options.onError ?? (() => {}))
   if (options.prepared !== false) runPreparedStatements(pool)
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
-  return { db, pool, close: async () => { await endPool(pool, async () => { await db.destroy() }) } }
+  // Kysely ends the pool only if it ever ran a query: a pool used by its own clients alone (the imports') is ended here
+  const end = async (): Promise<void> => {
+    await db.destroy()
+    if (!pool.ending && !pool.ended) await pool.end()
+  }
+  return { db, pool, close: async () => { await endPool(pool, end) } }
 }
 
 /**

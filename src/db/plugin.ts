@@ -1,5 +1,5 @@
-// The database plugin: the app's one pool, as Kysely (`db`) and, for the client's own protocol (COPY), as the pool
-// itself (`dbPool`); closed with the app.
+// The database plugin: the API's pool, as Kysely (`db`) and as the pool itself (`dbPool`); closed with the app.
+// Portfolio imports stream on a pool of their own (modules/debts/import-pool.ts).
 import fp from 'fastify-plugin'
 import type pg from 'pg'
 import type { FastifyInstance } from 'fastify'
@@ -8,7 +8,7 @@ import { connectionFailure, createDatabase, type Database } from './database.js'
 declare module 'fastify' {
   interface FastifyInstance {
     db: Database
-    /** The same pool as `db`, for the client's own protocol (COPY). */
+    /** The same pool as `db`, for what needs the pool itself (its clients' own protocol, its counts). */
     dbPool: pg.Pool
   }
 }

@@ -76,17 +76,19 @@ export function problemOf (error: AppError, requestId: string): Problem {
 }
 
 /** Statuses refused before the body is read (or while it is): its unread remainder is not worth the socket. */
-const CLOSES_CONNECTION = new Set([413, 415, 501])
+const CLOSES_CONNECTION = new Set([408, 413, 415, 501])
 
 export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply {
   const body = problemOf(error, String(reply.request.id))
   if ((error.statusCode === 429 || error.statusCode === 503) && typeof error.extra.retryAfterSeconds === 'number') {
     void reply.header('retry-after', String(error.extra.retryAfterSeconds))
   }
-  // so is any refusal sent while the body still streams in (an upload refused at its header): Node would otherwise
-  // leave the socket paused on the unread remainder until the idle timeout
-  const bodyUnread = reply.request.raw.complete === false
-  if (CLOSES_CONNECTION.has(error.statusCode) || bodyUnread) void reply.header('connection', 'close')
+  // Refused while its body is still arriving (an import refused before it is read: import_busy, a missing key), the
+  // connection is closed too; kept alive, Node would read the rest (up to a portfolio's 1 GiB) only to drop it.
+  // (`complete` is Node's; a request injected in tests has none.)
+  if (CLOSES_CONNECTION.has(error.statusCode) || reply.request.raw.complete === false) {
+    void reply.header('connection', 'close')
+  }
   // a refusal is about this request, at this moment: no cache keeps it
   return reply.code(error.statusCode).header('cache-control', 'no-store').type('application/problem+json')
     .send(JSON.stringify(body))
@@ -176,7 +178,9 @@ export function frameworkErrorHandler (securityHeaders: Record<string, string>) 
 
 const CLIENT_ERRORS: Record<string, { status: number, code: string, title: string, detail: string }> = {
   HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', title: 'Request header fields too large', detail: 'The request headers are larger than allowed' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', title: 'Request timeout', detail: 'The request did not arrive in time' }
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408, code: 'request_timeout', title: 'Request timeout', detail: 'The request headers did not arrive in time'
+  }
 }
 
 const NOT_HTTP = { status: 400, code: 'bad_request', title: 'Bad request', detail: 'The request is not valid HTTP' }
@@ -194,7 +198,9 @@ export function clientErrorHandler (securityHeaders: Record<string, string>) {
     const requestId = randomUUID()
     const { status, code, title, detail } = known
     const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}${code}`, title, status, detail, code, requestId })
-    if (socket.writable) {
+    // never into an answer already under way on this connection (a pipelined request's headers timing out)
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage
+    if (socket.writable && inFlight?.headersSent !== true) {
       socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nx-request-id: ${requestId}\r\n${fixedHeaders}\r\n${body}`)
     }

@@ -59,6 +59,12 @@ function codings (header: string): string[] {
 const MEDIA_CHECK = Symbol('media check')
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => void
 
+/** True when the request carries a body: a length above zero, or a transfer coding (chunked). */
+export function hasBody (request: FastifyRequest): boolean {
+  const length = request.headers['content-length']
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
 function mediaCheckFor (accepted: readonly string[], decoded: readonly string[]): Hook {
   const types = new Set(accepted)
   const rawOnly = !types.has('application/json')

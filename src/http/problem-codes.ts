@@ -23,7 +23,7 @@ export const PROBLEM_CODES = {
   forbidden: { status: 403, detail: 'This operation needs one of the scopes: operator, admin' },
   payment_refused: { status: 403, detail: 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', extra: { reason: 'too_many_payments_ip' }, fields: { reason: Type.String({ description: 'The risk rule that refused it' }) } },
   route_not_found: { status: 404, detail: 'No route GET /v1/nothing-here' },
-  request_timeout: { status: 408, detail: 'The request did not arrive in time' },
+  request_timeout: { status: 408, detail: 'The request body did not arrive in time' },
   payload_too_large: { status: 413, detail: 'The request body is larger than allowed' },
   uri_too_long: { status: 414, detail: 'A path parameter is longer than allowed' },
   unsupported_media_type: { status: 415, detail: 'This Content-Type is not accepted here' },
@@ -46,6 +46,12 @@ export const PROBLEM_CODES = {
   invalid_phone: { status: 422, detail: 'The phone number is not valid: a Kazakhstan number has 10 digits after +7', extra: { errors: [{ path: 'body.payer.phone', message: 'a Kazakhstan number has 10 digits after +7' }] } },
   invalid_full_name: { status: 422, detail: 'The full name is empty', extra: { errors: [{ path: 'body.payer.fullName', message: 'must not be blank' }] } },
   debt_import_not_found: { status: 404, detail: 'No debt import with this id' },
+  import_busy: {
+    status: 429,
+    detail: 'At most 2 imports run at once on this server; retry when one has finished',
+    extra: { retryAfterSeconds: 30 },
+    fields: RetryAfter
+  },
   debt_status_follows_outstanding: { status: 409, detail: 'The status follows the outstanding amount: this debt is active with 150000 tiyn outstanding' },
   invalid_csv_header: { status: 422, detail: 'The header row is not usable: missing column outstanding. Expected: contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]' },
   invalid_csv: { status: 422, detail: 'The file is not valid CSV: Unclosed quote on line 12' },

@@ -78,6 +78,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing, unknown or revoked API key (`unauthenticated`)',
   403: 'Forbidden: the API key lacks the scope (`forbidden`), or a rule refuses the operation',
   404: 'Not found',
+  408: 'The request body did not arrive in time (`request_timeout`); the connection is closed',
   409: 'Conflict with the current state',
   413: 'Body too large (`payload_too_large`)',
   415: 'A Content-Type or Content-Encoding this operation does not take (`unsupported_media_type`)',
@@ -164,9 +165,9 @@ interface RouteShape {
 
 /**
  * What any operation may answer besides its own problems: the framework's and the platform's, raised before its
- * handler or before any route is found (a malformed URL, a wrong media type or coding, body limits, strict
- * validation, rate limits, an unreachable database). The one table of them: added to every route's responses, so
- * the OpenAPI document lists every code an operation can answer under its status.
+ * handler or before any route is found (a malformed URL, a wrong media type or coding, body size and time limits,
+ * strict validation, rate limits, an unreachable database). The one table of them: added to every route's responses,
+ * so the OpenAPI document lists every code an operation can answer under its status.
  */
 export function commonProblems (route: RouteShape): Record<number, ProblemCode[]> {
   const schema = route.schema ?? {}
@@ -184,6 +185,8 @@ export function commonProblems (route: RouteShape): Record<number, ProblemCode[]
     ...(guarded ? ['card_data_forbidden' as const] : [])
   ]
   if (body) {
+    // a body that does not arrive in time (http/body-time.ts)
+    common[408] = ['request_timeout']
     common[413] = ['payload_too_large']
     common[415] = ['unsupported_media_type']
   }

@@ -7,6 +7,7 @@ import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { getImport } from './import-service.js'
+import { importConnections } from './import-pool.js'
 import { stageImport, type ContentEncoding } from './import-upload.js'
 import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
 import {
@@ -58,10 +59,19 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(async (upload) => {
     upload.removeAllContentTypeParsers()
     upload.addContentTypeParser([...PORTFOLIO_MEDIA_TYPES], (_request, payload, done) => { done(null, payload) })
+    // its own connections: a slow upload holds none of the API's (import-pool.ts)
+    const imports = importConnections(upload, app.config.databaseUrl, app.config.debtImports.concurrency)
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/debt-imports', {
       preHandler: app.requireScopes('operator'),
-      // the import decodes gzip itself (import-upload.ts), with the size limit counted uncompressed
-      config: { contentEncodings: ['gzip', 'x-gzip'] },
+      config: {
+        // the import decodes gzip itself (import-upload.ts), with the size limit counted uncompressed
+        contentEncodings: ['gzip', 'x-gzip'],
+        // no total time, which would cut a large file sent steadily: a pace (http/body-time.ts)
+        uploadPace: {
+          idleMs: app.config.debtImports.idleTimeoutMs,
+          minBytesPerSecond: app.config.debtImports.minBytesPerSecond
+        }
+      },
       schema: {
         operationId: 'createDebtImport',
         tags: ['Admin: debts'],
@@ -71,7 +81,12 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '`Content-Encoding: gzip` is accepted. The file is streamed into a staging table with COPY (names and IINs encrypted on the way) and processed by the worker in batches: poll `GET /v1/admin/debt-imports/{id}`. Rows match known debts by contract number + IIN: an identical row writes nothing, ' +
           'a corrected name or spelling changes descriptive data only, a changed claim posts `claim_adjusted` for the difference (outstanding = claim - net collected, never below zero; a surplus becomes overpaid on the latest payments, flagged for review). ' +
           'Bad rows are reported and never stop the good ones. ' +
-          'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not kept. Scopes: operator, admin.',
+          'A row with what looks like a card number in any field is rejected with `card_data_forbidden` and not ' +
+          'kept. At most DEBT_IMPORT_CONCURRENCY imports run at once per server: one more is 429 `import_busy` ' +
+          '(see Retry-After), before its body is read. The upload has no total time limit but a pace: it may keep ' +
+          'the server waiting at most DEBT_IMPORT_IDLE_TIMEOUT_MS at a time, and each byte earns back ' +
+          '1/DEBT_IMPORT_MIN_BYTES_PER_SECOND s; slower, it is cut with 408 `request_timeout` and nothing is ' +
+          'imported. Scopes: operator, admin.',
         security: [{ apiKey: [] }],
         consumes: [...PORTFOLIO_MEDIA_TYPES],
         body: Type.String({ format: 'binary', description: 'The CSV file, streamed as sent (never parsed as JSON)' }),
@@ -81,7 +96,11 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }),
         response: {
           202: QueuedImportSchema,
-          ...problemResponses({ 400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'] })
+          ...problemResponses({
+            400: ['validation_failed', 'card_data_forbidden'], ...authProblems, 408: ['request_timeout'],
+            413: ['payload_too_large'], 415: ['unsupported_media_type'], 422: ['invalid_csv_header', 'invalid_csv'],
+            429: ['import_busy']
+          })
         }
       }
     }, async (request, reply) => {
@@ -93,8 +112,16 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const fileName = request.headers['x-file-name'] ?? null
       // the file name is kept in the report and the audit log
       if (typeof fileName === 'string' && containsCardNumber(fileName)) throw cardDataForbidden()
-      const queued = await stageImport({ pool: app.dbPool, pii: app.pii, piiKeys: app.config.piiKeys }, actorOf(request), { body: request.body as unknown as Readable, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding })
-      return await reply.code(202).send(queued)
+      const leave = imports.enter()
+      try {
+        const deps = { pool: imports.pool, pii: app.pii, piiKeys: app.config.piiKeys }
+        const body = request.body as unknown as Readable
+        const file = { body, maxBytes, fileName: typeof fileName === 'string' ? fileName : null, encoding }
+        const queued = await stageImport(deps, actorOf(request), file)
+        return await reply.code(202).send(queued)
+      } finally {
+        leave()
+      }
     })
   })
 
