@@ -1,6 +1,6 @@
 // Least privilege in Postgres (DESIGN 16): the migrations run as the owner of the tables; the service connects as
 // a login role that is a member of SERVICE_ROLE and owns nothing, so it cannot disable the triggers that keep the
-// ledger and the audit log append-only, nor alter or drop a table. Migration 0026 grants SERVICE_ROLE its rights
+// ledger and the audit log append-only, nor alter or drop a table. Migration 0028 grants SERVICE_ROLE its rights
 // (by name: a migration imports no application code).
 import { sql } from 'kysely'
 import type pg from 'pg'

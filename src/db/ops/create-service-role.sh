@@ -3,7 +3,7 @@
 # image runs /docker-entrypoint-initdb.d/* as POSTGRES_USER, the owner):
 # creates the service's login POSTGRES_SERVICE_USER with POSTGRES_SERVICE_PASSWORD,
 # a member of the group role debt_payments_service, which the migrations grant
-# what the service needs (migration 0026). The login owns nothing, so the
+# what the service needs (migration 0028). The login owns nothing, so the
 # service cannot disable the triggers that keep the ledger and the audit log
 # append-only (DESIGN 16). An existing volume: run the same statements once by
 # hand (docs/architecture.md, Postgres roles).
