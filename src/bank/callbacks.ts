@@ -28,11 +28,14 @@ const ORDER = [
 ]
 export const CALLBACK_PARAMS: Readonly<Record<CallbackKind, ReadonlySet<string>>> = {
   check: new Set([
-    ...SIGNING, ...ORDER, 'pg_payment_system', 'pg_testing_mode', 'pg_user_phone', 'pg_user_contact_email'
+    ...SIGNING, ...ORDER, 'pg_payment_system', 'pg_testing_mode', 'pg_user_phone', 'pg_user_contact_email',
+    // init_payment.php sends it (acquirer.ts); the bank may echo it with the payer's other contacts
+    'pg_user_ip'
   ]),
   result: new Set([
     ...SIGNING, ...ORDER, 'pg_net_amount', 'pg_description', 'pg_result', 'pg_payment_date', 'pg_can_reject',
-    'pg_user_phone', 'pg_user_contact_email', 'pg_testing_mode', 'pg_captured', 'pg_card_id', 'pg_card_token',
+    'pg_user_phone', 'pg_user_contact_email', 'pg_user_ip', 'pg_testing_mode', 'pg_captured', 'pg_card_id',
+    'pg_card_token',
     'pg_card_pan', 'pg_card_exp', 'pg_card_owner', 'pg_card_brand', 'pg_discount_percent', 'pg_discount_amount',
     'pg_payment_method', 'pg_payment_system', 'pg_failure_code', 'pg_failure_description',
     'pg_need_phone_notification', 'pg_need_email_notification'

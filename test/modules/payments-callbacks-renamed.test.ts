@@ -204,3 +204,18 @@ t.test('when get_status3 cannot be asked, a late success is flagged, never credi
   t.match(eventsOf(state, 'bank_success_unconfirmed'), [{ details: { reason: 'the bank could not be asked' } }])
   t.same(await snapshot(debtId, payment.id), before, 'nothing moved')
 })
+
+t.test('a success for a pending payment the bank never named is asked about too; unconfirmed, it stays for reconciliation', async (t) => {
+  // init timed out: we hold the payment pending with no bank payment id to check a success against
+  const { debtId, payment } = await started()
+  const paymentId = fromPublicId('payment', payment.id) as string
+  await sql`update payments set bank_payment_id = null where id = ${paymentId}`.execute(app.db)
+  const before = await snapshot(debtId, payment.id)
+  // the sandbox holds the payment unpaid: a renamed replay, or a success the bank does not confirm
+  const answer = await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment)))
+  t.match(answer.text, /<pg_status>ok<\/pg_status><pg_description>accepted, to be reconciled</)
+  const state = await detail(payment.id)
+  t.match(state, { status: 'pending', needsReview: false }, 'not credited, and no operator needed: reconciliation asks')
+  t.match(eventsOf(state, 'bank_success_unconfirmed'), [{ details: { after: 'pending', bankStatus: 'pending' } }])
+  t.same(await snapshot(debtId, payment.id), before, 'nothing moved')
+})

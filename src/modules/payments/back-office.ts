@@ -45,7 +45,8 @@ export async function listAdminPayments (db: Database, query: { status?: Payment
  * The bank signs values, not names: a genuine pg_sig (with its pg_salt) is all a replay under other names needs
  * (DESIGN 16). They stay in the stored evidence and are withheld from every reader of the timeline.
  */
-const NOT_SHOWN = new Set(['pg_sig', 'pg_salt'])
+// the signature's parts, and the card's token and id, which are close to a payment credential
+const NOT_SHOWN = new Set(['pg_sig', 'pg_salt', 'pg_card_token', 'pg_card_id'])
 export const WITHHELD_FROM_TIMELINE = '[withheld]'
 
 function shownParams (params: unknown): unknown {

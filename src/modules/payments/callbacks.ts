@@ -106,7 +106,9 @@ async function decide (trx: Trx, payment: PaymentRow, event: CallbackEvent, word
   const review: Decision = { status: 'ok', description: 'accepted for review' }
   if (await flagBankPaymentIdMismatch(trx, payment.id, event.bankPaymentId, 'callback')) return review
   if (isLateSuccess(payment, event)) {
-    if (!await confirmLateSuccess(trx, payment, event, word ?? { unavailable: 'not asked' })) return review
+    if (!await confirmLateSuccess(trx, payment, event, word ?? { unavailable: 'not asked' })) {
+      return payment.status === 'pending' ? { status: 'ok', description: 'accepted, to be reconciled' } : review
+    }
   }
   const outcome = await settleSuccess(trx, payment.id, {
     // an amount the bank's text does not give never matches

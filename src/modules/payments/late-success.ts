@@ -19,7 +19,10 @@ type Success = Extract<CallbackEvent, { outcome: 'succeeded' }>
 
 export function isLateSuccess (payment: PaymentRow, event: CallbackEvent): boolean {
   if (event.kind !== 'result' || event.outcome !== 'succeeded') return false
-  return payment.status === 'failed' || payment.status === 'expired'
+  // A pending payment whose init timed out has no bank payment id to hold a success against: a renamed failure
+  // (the allowlist does not stop a renaming among documented names) would be credited unchecked. Asked too.
+  return payment.status === 'failed' || payment.status === 'expired' ||
+    (payment.status === 'pending' && payment.bank_payment_id === null)
 }
 
 interface AskDeps { bank: Pick<BankProvider, 'getStatus'>, log: FastifyBaseLogger }
@@ -72,6 +75,8 @@ export async function confirmLateSuccess (
     return true
   }
   await recordEvent(trx, payment.id, 'bank_success_unconfirmed', { source: 'callback', reason, ...facts })
+  // still pending: reconciliation asks the bank in its turn and settles it either way; no operator needed
+  if (payment.status === 'pending') return false
   if (!payment.needs_review) {
     const flag = { needs_review: true, review_reason: 'late_success_unconfirmed' }
     await updatePayment(trx, payment.id, [payment.status], flag)
