@@ -55,6 +55,11 @@ async function upload (pieces: Iterable<Buffer>, headers: Record<string, string>
     request.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error)
     })
+    // TCP may reset a connection closed on bytes still arriving before the answer is read (a race of the network,
+    // not of the service): then there is no answer to read, and waiting for one would hang the test
+    request.on('close', () => {
+      if (!answered) resolve({ statusCode: 0, headers: {}, json: null, sent })
+    })
     const iterator = pieces[Symbol.iterator]()
     const send = (): void => {
       while (!answered && !request.destroyed) {
@@ -186,6 +191,13 @@ t.test('a file without a line break is refused at 64 KB: 422 invalid_csv_header,
   const before = await written()
   const body = bodyOf('contract_number,', Buffer.alloc(PIECE, 'x,'), (64 * MiB) / PIECE)
   const { result: response, growth } = await rssGrowth(async () => await upload(body))
+  if (response.statusCode === 0) {
+    // refused and closed while the client still sent: the reset reached the client before the 422 did
+    t.ok(response.sent < 32 * MiB, `reset when ${mb(response.sent)} of the 64 MiB line had been sent`)
+    t.ok(growth < RSS_BOUND, `resident memory rose ${mb(growth)}`)
+    t.same(await written(), before, 'no import, no staged row, no debt, no audit entry')
+    return
+  }
   t.equal(response.statusCode, 422)
   t.match(response.json, { code: 'invalid_csv_header', detail: /header line is longer than 65536 characters/ })
   // the header is looked for in what arrived, each character once, and no further than 64 KB: the answer comes
