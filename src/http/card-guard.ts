@@ -21,6 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from
 import { BadRequest } from './errors.js'
 import { containsCardNumber, type FormattedField } from '../lib/card-data.js'
 import { asArray } from './route-hooks.js'
+import { isStream } from '../lib/request-data.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -42,7 +43,7 @@ function isGuarded (routeUrl: string): boolean {
 // consume them. The import checks each row itself.
 function inspectableBody (body: unknown): unknown {
   if (body === undefined || body === null || typeof body !== 'object') return body
-  return Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function' ? undefined : body
+  return Buffer.isBuffer(body) || isStream(body) ? undefined : body
 }
 
 const GUARD = Symbol('card guard')

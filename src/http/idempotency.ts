@@ -19,7 +19,7 @@ import { BadRequest, Conflict, Unprocessable } from './errors.js'
 import type { Database } from '../db/database.js'
 import type { DB } from '../db/types.js'
 import { asArray } from './route-hooks.js'
-import { isParsedContainer, MAX_NESTING } from '../lib/request-data.js'
+import { isParsedContainer, isStream, MAX_NESTING } from '../lib/request-data.js'
 
 export type IdempotencyMode = 'required' | 'optional'
 
@@ -72,9 +72,6 @@ function resourceIdOf (status: number, body: string): string | null {
   }
 }
 
-function isStream (value: object): boolean {
-  return typeof (value as { pipe?: unknown }).pipe === 'function'
-}
 
 /** JSON with object keys sorted: `{"a":1,"b":2}` and `{"b":2,"a":1}` are one request. */
 function canonicalJson (value: unknown, depth = 0): string {
@@ -100,7 +97,7 @@ function requestHash (request: FastifyRequest): string {
   // A streamed upload cannot be read twice: only its length stands for it.
   const content = body === undefined
     ? ''
-    : typeof body === 'object' && body !== null && isStream(body)
+    : isStream(body)
       ? `stream:${request.headers['content-length'] ?? ''}`
       : canonicalJson(body)
   return createHash('sha256').update(`${request.method}\n${request.url}\n${content}`).digest('hex')

@@ -23,7 +23,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
-import { isParsedContainer, MAX_NESTING, MAX_VALUES, ValueBudget } from '../lib/request-data.js'
+import { isParsedContainer, isStream, MAX_NESTING, MAX_VALUES, ValueBudget } from '../lib/request-data.js'
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -160,7 +160,7 @@ function isRawBody (schema: JsonSchema, httpPart: string | undefined): boolean {
 
 function rawBodyValidator (): Validator {
   const validator: Validator = (data: unknown) => {
-    const ok = typeof data === 'object' && data !== null && typeof (data as { pipe?: unknown }).pipe === 'function'
+    const ok = isStream(data)
     validator.errors = ok ? null : [error('', 'type', 'must be the request body itself')]
     return ok
   }

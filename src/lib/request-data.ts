@@ -26,6 +26,11 @@ export function isParsedContainer (value: object): boolean {
   return prototype === null || prototype === Object.prototype || Object.getPrototypeOf(prototype) === null
 }
 
+/** True for a raw request body handed over as a stream (the import's), which no walk may look into. */
+export function isStream (value: unknown): boolean {
+  return typeof value === 'object' && value !== null && typeof (value as { pipe?: unknown }).pipe === 'function'
+}
+
 /** A countdown of the values one walk may still visit. */
 export class ValueBudget {
   private left = MAX_VALUES
