@@ -1,98 +1,14 @@
-// Every environment variable the service reads, with its default. A wrong
-// or missing value stops the process at boot with one line naming it.
-// Keep README.md and .env.example in step with this schema.
-import { Type, type Static } from '@sinclair/typebox'
+// The configuration: the environment read and validated against EnvSchema (src/config-schema.ts, with every
+// variable's meaning and default), then the decisions that depend on several variables and on the mode. A wrong or
+// missing value stops the process at boot with one line naming it.
 import { Value } from '@sinclair/typebox/value'
 import type { PiiKeys } from './lib/crypto.js'
+import {
+  AGENCY_DEFAULTS, DEFAULT_WEBHOOK_RETRY_SCHEDULE, ENV_DEFAULTS, EnvSchema, type AgencyRequisites, type Env
+} from './config-schema.js'
 
-const Port = Type.Integer({ minimum: 0, maximum: 65535 })
-const Bool = Type.Boolean()
-const Base64Key = Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$', description: '32 bytes, base64' })
-
-export const EnvSchema = Type.Object({
-  NODE_ENV: Type.Optional(Type.String({ description: 'production makes this a deployment, as DATABASE_URL does' })),
-  PORT: Type.Optional(Port),
-  HOST: Type.Optional(Type.String({ minLength: 1 })),
-  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
-  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-  MIGRATION_DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-  DATABASE_POOL_MAX: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
-  LOG_LEVEL: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
-  ROLE: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')])),
-  MIGRATE_ON_START: Type.Optional(Bool),
-  SHUTDOWN_TIMEOUT_SECONDS: Type.Optional(Type.Integer({ minimum: 2, maximum: 600 })),
-  CORS_ORIGINS: Type.Optional(Type.String()),
-  TRUST_PROXY: Type.Optional(Type.String({ pattern: '^(true|false|\\d{1,2}|[0-9a-fA-F.:/,\\s]+)$', description: 'false, true, a hop count, or proxy addresses/CIDRs' })),
-  PUBLIC_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/.*)?$' })),
-  PII_ENCRYPTION_KEY: Type.Optional(Base64Key),
-  PII_ENCRYPTION_KEY_ID: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' })),
-  PII_PREVIOUS_KEYS: Type.Optional(Type.String({ pattern: '^([A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)(,[A-Za-z0-9_-]{1,32}:[A-Za-z0-9+/]{43}=)*$', description: 'id:base64,id:base64 — old keys kept for decryption' })),
-  PII_INDEX_KEY: Type.Optional(Base64Key),
-  ADMIN_API_KEY: Type.Optional(Type.String({ minLength: 32, maxLength: 256 })),
-  BANK_MODE: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('live')])),
-  BANK_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
-  BANK_MERCHANT_ID: Type.Optional(Type.String({ minLength: 1 })),
-  BANK_SECRET_KEY: Type.Optional(Type.String({ minLength: 1 })),
-  BANK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
-  MAIL_MODE: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('smtp')])),
-  SMTP_URL: Type.Optional(Type.String({ pattern: '^smtps?://[^\\s]+$', description: 'smtp:// or smtps://, credentials in the URL' })),
-  MAIL_FROM: Type.Optional(Type.String({ pattern: '^([^<>\\r\\n@]*<[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+>|[^@\\s<>]+@[^@\\s<>]+\\.[^@\\s<>]+)$', description: 'addr@example.kz or Name <addr@example.kz>' })),
-  MAIL_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
-  REFUND_MAX_ATTEMPTS: Type.Optional(Type.Integer({ minimum: 1, maximum: 25 })),
-  WEBHOOK_RETRY_SCHEDULE: Type.Optional(Type.String({ pattern: '^\\s*\\d{1,7}\\s*(,\\s*\\d{1,7}\\s*){0,29}$', description: 'seconds between attempts, comma-separated' })),
-  WEBHOOK_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 120000 })),
-  WEBHOOK_ALLOW_PRIVATE_URLS: Type.Optional(Bool),
-  RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
-  BODY_LIMIT_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
-  HTTP_IDLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'a silent connection is closed' })),
-  HTTP_MAX_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  HTTP_HEADERS_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-  HTTP_BODY_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-  LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
-  LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  LOOKUP_CONTRACT_LOCK_SECONDS: Type.Optional(Type.Integer({ minimum: 1, maximum: 604800 })),
-  CALLBACK_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
-  METRICS_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({ minimum: 1 })),
-  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: 'Bearer token GET /metrics requires, when set' })),
-  METRICS_PUBLIC: Type.Optional(Bool),
-  PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-  PRIVACY_REQUESTS_PER_IP_PER_HOUR: Type.Optional(Type.Integer({ minimum: 1 })),
-  PAYMENT_MIN_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
-  PAYMENT_LIFETIME_SECONDS: Type.Optional(Type.Integer({ minimum: 300, maximum: 604800 })),
-  RECONCILE_AFTER_SECONDS: Type.Optional(Type.Integer({ minimum: 10, maximum: 86400 })),
-  RETURN_URL_ALLOWED_HOSTS: Type.Optional(Type.String()),
-  RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: Type.Optional(Type.Integer({ minimum: 1 })),
-  RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
-  RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL: Type.Optional(Type.Integer({ minimum: 1 })),
-  RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN: Type.Optional(Type.Integer({ minimum: 1 })),
-  RISK_MAX_PAYMENT_AMOUNT: Type.Optional(Type.Integer({ minimum: 1, description: 'tiyn' })),
-  DEBT_IMPORT_MAX_BYTES: Type.Optional(Type.Integer({ minimum: 1024 })),
-  DEBT_IMPORT_CONCURRENCY: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, description: 'imports at once' })),
-  DEBT_IMPORT_IDLE_TIMEOUT_MS: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000 })),
-  DEBT_IMPORT_MIN_BYTES_PER_SECOND: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000 })),
-  AGENCY_NAME: Type.Optional(Type.String({ minLength: 1 })),
-  AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
-  AGENCY_IBAN: Type.Optional(Type.String({ pattern: '^KZ[0-9A-Z]{18}$' })),
-  AGENCY_BANK: Type.Optional(Type.String({ minLength: 1 })),
-  AGENCY_BIC: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{7,11}$' })),
-  AGENCY_ADDRESS: Type.Optional(Type.String({ minLength: 1 })),
-  AGENCY_SUPPORT_EMAIL: Type.Optional(Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' })),
-  AGENCY_SUPPORT_PHONE: Type.Optional(Type.String({ pattern: '^\\+\\d{11}$' })),
-  AGENCY_WEBSITE: Type.Optional(Type.String({ pattern: '^https?://' }))
-})
-export type Env = Static<typeof EnvSchema>
-
-export interface AgencyRequisites {
-  name: string
-  bin: string
-  iban: string
-  bank: string
-  bic: string
-  address: string
-  supportEmail: string
-  supportPhone: string | null
-  website: string
-}
+export { AGENCY_DEFAULTS, DEFAULT_WEBHOOK_RETRY_SCHEDULE, ENV_DEFAULTS, EnvSchema }
+export type { AgencyRequisites, Env }
 
 export interface Config {
   /**
@@ -197,22 +113,6 @@ export interface Config {
   agency: AgencyRequisites
 }
 
-/** The requisites printed in the offer (its last page); overridable per deployment. */
-export const AGENCY_DEFAULTS: AgencyRequisites = {
-  name: 'ТОО «Коллекторское агентство «Эксперт Плюс»',
-  bin: '151040003422',
-  iban: 'KZ58551A127100213KZT',
-  bank: 'АО "Банк Фридом Финанс Казахстан"',
-  bic: 'KSNVKZK',
-  address: 'РК, г. Алматы, Ауэзовский район, ул. Толе би 298/2',
-  supportEmail: 'OpenOffice@explus.kz',
-  supportPhone: null,
-  website: 'https://www.explus.kz/'
-}
-
-/** docs/architecture.md, partners, events and webhooks: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h after the failed attempts. */
-export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
-
 export class ConfigError extends Error {
   constructor (readonly variable: string, message: string) {
     super(`${variable}: ${message}`)
@@ -237,8 +137,8 @@ function coerce (name: string, raw: string): unknown {
   return raw
 }
 
-function parseTrustProxy (value: string | undefined): boolean | number | string {
-  if (value === undefined || value === 'false') return false
+function parseTrustProxy (value: string): boolean | number | string {
+  if (value === 'false') return false
   if (value === 'true') return true
   if (/^\d{1,2}$/.test(value)) return Number(value)
   return value.split(',').map((a) => a.trim()).filter((a) => a !== '').join(',')
@@ -370,8 +270,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const mailMode = resolveMailMode(e, bankMode, deployment)
   const metricsToken = resolveMetricsToken(e, deployment)
 
-  const port = e.PORT ?? 3000
-  const host = e.HOST ?? '127.0.0.1'
+  const port = e.PORT ?? ENV_DEFAULTS.PORT
+  const host = e.HOST ?? ENV_DEFAULTS.HOST
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://${urlHost}:${port}`).replace(/\/+$/, '')
   const corsOrigins = (e.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '')
@@ -379,20 +279,20 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     deployed: deployment !== null,
     port,
     host,
-    dataDir: e.DATA_DIR ?? '.data',
+    dataDir: e.DATA_DIR ?? ENV_DEFAULTS.DATA_DIR,
     databaseUrl: e.DATABASE_URL ?? null,
     migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL ?? null,
-    databasePoolMax: e.DATABASE_POOL_MAX ?? 10,
-    logLevel: e.LOG_LEVEL ?? 'info',
-    role: e.ROLE ?? 'all',
-    migrateOnStart: e.MIGRATE_ON_START ?? true,
-    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? 20,
+    databasePoolMax: e.DATABASE_POOL_MAX ?? ENV_DEFAULTS.DATABASE_POOL_MAX,
+    logLevel: e.LOG_LEVEL ?? ENV_DEFAULTS.LOG_LEVEL,
+    role: e.ROLE ?? ENV_DEFAULTS.ROLE,
+    migrateOnStart: e.MIGRATE_ON_START ?? ENV_DEFAULTS.MIGRATE_ON_START,
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? ENV_DEFAULTS.SHUTDOWN_TIMEOUT_SECONDS,
     corsOrigins,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY ?? ENV_DEFAULTS.TRUST_PROXY),
     publicBaseUrl,
     pii: {
       encryptionKey: e.PII_ENCRYPTION_KEY ?? null,
-      encryptionKeyId: e.PII_ENCRYPTION_KEY_ID ?? 'k1',
+      encryptionKeyId: e.PII_ENCRYPTION_KEY_ID ?? ENV_DEFAULTS.PII_ENCRYPTION_KEY_ID,
       previousKeys: (e.PII_PREVIOUS_KEYS ?? '').split(',').filter((p) => p !== '').map((pair) => {
         const [id, key] = pair.split(':') as [string, string]
         return { id, key }
@@ -405,74 +305,74 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       // Sandbox: the built-in bank under our own URL, with fixed test
       // credentials so the api and worker processes agree on them.
       baseUrl: e.BANK_BASE_URL ?? `${publicBaseUrl}/sandbox/bank`,
-      merchantId: e.BANK_MERCHANT_ID ?? 'sandbox-merchant',
-      secretKey: e.BANK_SECRET_KEY ?? 'sandbox-secret-key',
-      timeoutMs: e.BANK_TIMEOUT_MS ?? 15000
+      merchantId: e.BANK_MERCHANT_ID ?? ENV_DEFAULTS.BANK_MERCHANT_ID,
+      secretKey: e.BANK_SECRET_KEY ?? ENV_DEFAULTS.BANK_SECRET_KEY,
+      timeoutMs: e.BANK_TIMEOUT_MS ?? ENV_DEFAULTS.BANK_TIMEOUT_MS
     },
     mail: {
       mode: mailMode,
       smtpUrl: e.SMTP_URL ?? null,
       from: e.MAIL_FROM ?? `noreply@${new URL(publicBaseUrl).hostname}`,
-      maxAttempts: e.MAIL_MAX_ATTEMPTS ?? 10
+      maxAttempts: e.MAIL_MAX_ATTEMPTS ?? ENV_DEFAULTS.MAIL_MAX_ATTEMPTS
     },
-    refunds: { maxAttempts: e.REFUND_MAX_ATTEMPTS ?? 5 },
+    refunds: { maxAttempts: e.REFUND_MAX_ATTEMPTS ?? ENV_DEFAULTS.REFUND_MAX_ATTEMPTS },
     webhooks: {
       retrySchedule: e.WEBHOOK_RETRY_SCHEDULE?.split(',').map((s) => Number(s.trim())) ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE,
-      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? 15000,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS ?? ENV_DEFAULTS.WEBHOOK_TIMEOUT_MS,
       // modes are explicit: destinations on our own network are a developer's machine's default only
       allowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS ?? deployment === null
     },
-    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? 1000,
-    lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? 10,
-    lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? 5, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? 900 },
-    callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? 600,
-    metricsRateLimitPerMinute: e.METRICS_RATE_LIMIT_PER_MINUTE ?? 60,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.RATE_LIMIT_PER_MINUTE,
+    lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.LOOKUP_RATE_LIMIT_PER_MINUTE,
+    lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? ENV_DEFAULTS.LOOKUP_FAILURES_PER_CONTRACT, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? ENV_DEFAULTS.LOOKUP_CONTRACT_LOCK_SECONDS },
+    callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.CALLBACK_RATE_LIMIT_PER_MINUTE,
+    metricsRateLimitPerMinute: e.METRICS_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.METRICS_RATE_LIMIT_PER_MINUTE,
     metricsToken,
-    privacyRequests: { perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? 3, perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? 20 },
+    privacyRequests: { perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? ENV_DEFAULTS.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR, perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? ENV_DEFAULTS.PRIVACY_REQUESTS_PER_IP_PER_HOUR },
     payments: {
-      minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? 10_000),
-      lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? 1800,
-      reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS ?? 120,
+      minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? ENV_DEFAULTS.PAYMENT_MIN_AMOUNT),
+      lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? ENV_DEFAULTS.PAYMENT_LIFETIME_SECONDS,
+      reconcileAfterSeconds: e.RECONCILE_AFTER_SECONDS ?? ENV_DEFAULTS.RECONCILE_AFTER_SECONDS,
       // Where the bank may send the payer back: our own host, the agency's
       // website origins and localhost, unless configured; never an arbitrary site.
       returnUrlAllowedHosts: e.RETURN_URL_ALLOWED_HOSTS !== undefined
         ? e.RETURN_URL_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
         : [...new Set([
-            ...[publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website].map((u) => new URL(u).hostname.toLowerCase()),
+            ...[publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? ENV_DEFAULTS.AGENCY_WEBSITE].map((u) => new URL(u).hostname.toLowerCase()),
             // the payer's own machine: harmless, and what a developer's site runs on
             'localhost', '127.0.0.1'
           ])]
     },
     risk: {
-      maxPaymentsPerHourPerIp: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP ?? 30,
-      maxPaymentsPerHourPerIin: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN ?? 20,
-      maxPaymentsPerHourPerEmail: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL ?? 20,
-      maxFailedPaymentsPerDayPerIin: e.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN ?? 15,
-      maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? 10_000_000_000)
+      maxPaymentsPerHourPerIp: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP,
+      maxPaymentsPerHourPerIin: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN,
+      maxPaymentsPerHourPerEmail: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL,
+      maxFailedPaymentsPerDayPerIin: e.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN ?? ENV_DEFAULTS.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN,
+      maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? ENV_DEFAULTS.RISK_MAX_PAYMENT_AMOUNT)
     },
-    bodyLimitBytes: e.BODY_LIMIT_BYTES ?? 1024 * 1024,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES ?? ENV_DEFAULTS.BODY_LIMIT_BYTES,
     http: {
-      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS ?? 30_000,
-      maxConnections: e.HTTP_MAX_CONNECTIONS ?? 5000,
-      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? 20_000,
-      bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? 30_000
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS ?? ENV_DEFAULTS.HTTP_IDLE_TIMEOUT_MS,
+      maxConnections: e.HTTP_MAX_CONNECTIONS ?? ENV_DEFAULTS.HTTP_MAX_CONNECTIONS,
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS ?? ENV_DEFAULTS.HTTP_HEADERS_TIMEOUT_MS,
+      bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? ENV_DEFAULTS.HTTP_BODY_TIMEOUT_MS
     },
-    debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? 1024 * 1024 * 1024,
+    debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? ENV_DEFAULTS.DEBT_IMPORT_MAX_BYTES,
     debtImports: {
-      concurrency: e.DEBT_IMPORT_CONCURRENCY ?? 2,
-      idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? 15_000,
-      minBytesPerSecond: e.DEBT_IMPORT_MIN_BYTES_PER_SECOND ?? 1024
+      concurrency: e.DEBT_IMPORT_CONCURRENCY ?? ENV_DEFAULTS.DEBT_IMPORT_CONCURRENCY,
+      idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? ENV_DEFAULTS.DEBT_IMPORT_IDLE_TIMEOUT_MS,
+      minBytesPerSecond: e.DEBT_IMPORT_MIN_BYTES_PER_SECOND ?? ENV_DEFAULTS.DEBT_IMPORT_MIN_BYTES_PER_SECOND
     },
     agency: {
-      name: e.AGENCY_NAME ?? AGENCY_DEFAULTS.name,
-      bin: e.AGENCY_BIN ?? AGENCY_DEFAULTS.bin,
-      iban: e.AGENCY_IBAN ?? AGENCY_DEFAULTS.iban,
-      bank: e.AGENCY_BANK ?? AGENCY_DEFAULTS.bank,
-      bic: e.AGENCY_BIC ?? AGENCY_DEFAULTS.bic,
-      address: e.AGENCY_ADDRESS ?? AGENCY_DEFAULTS.address,
-      supportEmail: e.AGENCY_SUPPORT_EMAIL ?? AGENCY_DEFAULTS.supportEmail,
+      name: e.AGENCY_NAME ?? ENV_DEFAULTS.AGENCY_NAME,
+      bin: e.AGENCY_BIN ?? ENV_DEFAULTS.AGENCY_BIN,
+      iban: e.AGENCY_IBAN ?? ENV_DEFAULTS.AGENCY_IBAN,
+      bank: e.AGENCY_BANK ?? ENV_DEFAULTS.AGENCY_BANK,
+      bic: e.AGENCY_BIC ?? ENV_DEFAULTS.AGENCY_BIC,
+      address: e.AGENCY_ADDRESS ?? ENV_DEFAULTS.AGENCY_ADDRESS,
+      supportEmail: e.AGENCY_SUPPORT_EMAIL ?? ENV_DEFAULTS.AGENCY_SUPPORT_EMAIL,
       supportPhone: e.AGENCY_SUPPORT_PHONE ?? AGENCY_DEFAULTS.supportPhone,
-      website: e.AGENCY_WEBSITE ?? AGENCY_DEFAULTS.website
+      website: e.AGENCY_WEBSITE ?? ENV_DEFAULTS.AGENCY_WEBSITE
     }
   }
 }
