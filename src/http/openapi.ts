@@ -33,7 +33,7 @@ export const API_TAGS = [
 type OpenApiDoc = Record<string, any>
 
 /**
- * The version in package.json, which `info.version` states (the CHANGELOG and the versioning policy in the README
+ * The version in package.json, which `info.version` states (the CHANGELOG and the versioning policy in docs/api.md
  * follow it). Found upward from this file: src/http in a checkout, dist/src/http in the image.
  */
 export function packageVersion (from: URL = new URL('.', import.meta.url)): string {
