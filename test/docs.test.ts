@@ -56,6 +56,15 @@ t.test('every variable of the config schema has a meaning and one default, and i
   }
 })
 
+t.test('a commented-out line of .env.example shows the loader\'s default', async (t) => {
+  const example = read('.env.example')
+  for (const [name, fixed] of Object.entries(ENV_DEFAULTS)) {
+    const shown = new RegExp(`^# ?${name}=(.+)$`, 'm').exec(example)?.[1]
+    if (shown === undefined) continue // a placeholder to fill in, or a value set for docker-compose
+    t.equal(shown.replace(/^'(.*)'$/, '$1'), String(fixed), `.env.example shows ${name}'s default`)
+  }
+})
+
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
 function slug (heading: string): string {
   return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')
@@ -79,8 +88,8 @@ function withoutCode (markdown: string): string {
   return markdown.replace(/^```[\s\S]*?^```/gm, '').replace(/`[^`\n]*`/g, '')
 }
 
-t.test('every relative link in the README and docs/ resolves, anchors included', async (t) => {
-  const files = ['README.md', ...readdirSync(new URL('../docs/', import.meta.url))
+t.test('every relative link in the README, the CHANGELOG and docs/ resolves, anchors included', async (t) => {
+  const files = ['README.md', 'CHANGELOG.md', ...readdirSync(new URL('../docs/', import.meta.url))
     .filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
   let links = 0
   for (const file of files) {
