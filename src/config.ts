@@ -324,11 +324,17 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.RATE_LIMIT_PER_MINUTE,
     lookupRateLimitPerMinute: e.LOOKUP_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.LOOKUP_RATE_LIMIT_PER_MINUTE,
-    lookupThrottle: { failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? ENV_DEFAULTS.LOOKUP_FAILURES_PER_CONTRACT, seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? ENV_DEFAULTS.LOOKUP_CONTRACT_LOCK_SECONDS },
+    lookupThrottle: {
+      failuresPerContract: e.LOOKUP_FAILURES_PER_CONTRACT ?? ENV_DEFAULTS.LOOKUP_FAILURES_PER_CONTRACT,
+      seconds: e.LOOKUP_CONTRACT_LOCK_SECONDS ?? ENV_DEFAULTS.LOOKUP_CONTRACT_LOCK_SECONDS
+    },
     callbackRateLimitPerMinute: e.CALLBACK_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.CALLBACK_RATE_LIMIT_PER_MINUTE,
     metricsRateLimitPerMinute: e.METRICS_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.METRICS_RATE_LIMIT_PER_MINUTE,
     metricsToken,
-    privacyRequests: { perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? ENV_DEFAULTS.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR, perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? ENV_DEFAULTS.PRIVACY_REQUESTS_PER_IP_PER_HOUR },
+    privacyRequests: {
+      perEmailPerHour: e.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR ?? ENV_DEFAULTS.PRIVACY_REQUESTS_PER_EMAIL_PER_HOUR,
+      perIpPerHour: e.PRIVACY_REQUESTS_PER_IP_PER_HOUR ?? ENV_DEFAULTS.PRIVACY_REQUESTS_PER_IP_PER_HOUR
+    },
     payments: {
       minAmount: BigInt(e.PAYMENT_MIN_AMOUNT ?? ENV_DEFAULTS.PAYMENT_MIN_AMOUNT),
       lifetimeSeconds: e.PAYMENT_LIFETIME_SECONDS ?? ENV_DEFAULTS.PAYMENT_LIFETIME_SECONDS,
@@ -338,7 +344,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       returnUrlAllowedHosts: e.RETURN_URL_ALLOWED_HOSTS !== undefined
         ? e.RETURN_URL_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '')
         : [...new Set([
-            ...[publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? ENV_DEFAULTS.AGENCY_WEBSITE].map((u) => new URL(u).hostname.toLowerCase()),
+            ...[publicBaseUrl, ...corsOrigins, e.AGENCY_WEBSITE ?? ENV_DEFAULTS.AGENCY_WEBSITE]
+              .map((u) => new URL(u).hostname.toLowerCase()),
             // the payer's own machine: harmless, and what a developer's site runs on
             'localhost', '127.0.0.1'
           ])]
@@ -346,8 +353,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     risk: {
       maxPaymentsPerHourPerIp: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP,
       maxPaymentsPerHourPerIin: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN,
-      maxPaymentsPerHourPerEmail: e.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL,
-      maxFailedPaymentsPerDayPerIin: e.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN ?? ENV_DEFAULTS.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN,
+      maxPaymentsPerHourPerEmail:
+        e.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL ?? ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL,
+      maxFailedPaymentsPerDayPerIin:
+        e.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN ?? ENV_DEFAULTS.RISK_MAX_FAILED_PAYMENTS_PER_DAY_PER_IIN,
       maxPaymentAmount: BigInt(e.RISK_MAX_PAYMENT_AMOUNT ?? ENV_DEFAULTS.RISK_MAX_PAYMENT_AMOUNT)
     },
     bodyLimitBytes: e.BODY_LIMIT_BYTES ?? ENV_DEFAULTS.BODY_LIMIT_BYTES,
