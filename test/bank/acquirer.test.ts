@@ -39,7 +39,10 @@ async function acquirerAgainst (
   t: Parameters<typeof startFakeBank>[0],
   answer: (script: string, params: URLSearchParams) => FakeAnswer,
   timeoutMs = 2000
-): Promise<{ acquirer: ReturnType<typeof createAcquirer>, requests: Array<{ script: string, params: URLSearchParams }> }> {
+): Promise<{
+  acquirer: ReturnType<typeof createAcquirer>
+  requests: Array<{ script: string, params: URLSearchParams }>
+}> {
   const bank = await startFakeBank(t, answer)
   return { acquirer: createAcquirer({ baseUrl: `${bank.url}/`, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs }), requests: bank.requests }
 }
