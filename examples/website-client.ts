@@ -16,7 +16,9 @@ type BodyOf<R> = R extends { content: { 'application/json': infer B } }
   ? B
   : R extends { content: { 'application/problem+json': infer B } } ? B : undefined
 /** `{status, body}` for each status the document lists for the operation. */
-export type Answer<O> = { [S in keyof ResponsesOf<O> & number]: { status: S, body: BodyOf<ResponsesOf<O>[S]> } }[keyof ResponsesOf<O> & number]
+export type Answer<O> = {
+  [S in keyof ResponsesOf<O> & number]: { status: S, body: BodyOf<ResponsesOf<O>[S]> }
+}[keyof ResponsesOf<O> & number]
 type JsonBodyOf<O> = O extends { requestBody: { content: { 'application/json': infer B } } } ? B : never
 type ParametersOf<O> = O extends { parameters: infer Q } ? Q : never
 
@@ -37,7 +39,12 @@ export function websiteClient (baseUrl: string, fetchImpl: typeof fetch = fetch)
   async function call<P extends keyof paths, M extends Method> (
     method: M,
     path: P,
-    options: { pathParams?: Record<string, string>, query?: Record<string, string>, headers?: Record<string, string>, body?: JsonBodyOf<Operation<P, M>> } = {}
+    options: {
+      pathParams?: Record<string, string>
+      query?: Record<string, string>
+      headers?: Record<string, string>
+      body?: JsonBodyOf<Operation<P, M>>
+    } = {}
   ): Promise<Answer<Operation<P, M>>> {
     const filled = String(path).replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(options.pathParams?.[name] ?? ''))
     const url = new URL(filled, baseUrl)
@@ -74,7 +81,14 @@ export function websiteClient (baseUrl: string, fetchImpl: typeof fetch = fetch)
     async acceptOffer (offer: Offer, debtId: string, payer: { fullName: string, email: string, phone: string }) {
       const answer = await call('post', '/v1/offer-acceptances', {
         headers: { 'idempotency-key': crypto.randomUUID() },
-        body: { offerVersion: offer.version, offerSha256: offer.sha256, offerLanguage: offer.language, debtId, payer, personalDataConsent: true }
+        body: {
+          offerVersion: offer.version,
+          offerSha256: offer.sha256,
+          offerLanguage: offer.language,
+          debtId,
+          payer,
+          personalDataConsent: true
+        }
       })
       if (answer.status === 201) return answer.body
       if (answer.status === 409 && answer.body.code === 'offer_outdated') {
@@ -93,7 +107,10 @@ export function websiteClient (baseUrl: string, fetchImpl: typeof fetch = fetch)
       })
       switch (answer.status) {
         case 201: return answer.body
-        case 422: throw new ProblemAnswer(422, { ...answer.body, detail: paymentRefusalText(answer.body.code, answer.body.detail) })
+        case 422: throw new ProblemAnswer(422, {
+          ...answer.body,
+          detail: paymentRefusalText(answer.body.code, answer.body.detail)
+        })
         case 502: {
           // the payment exists; `pending` means the bank may still charge it: never start another one blindly
           const status: 'pending' | 'failed' | undefined = answer.body.paymentStatus
@@ -147,7 +164,15 @@ export function paymentRefusalText (code: StartPaymentRefusal, detail: string): 
 }
 
 /** The whole flow up to the bank's page; the payer pays there, then `payment` and `receipt` tell the outcome. */
-export async function startPayingDebt (baseUrl: string, input: { contractNumber: string, iin: string, amount: number, payer: { fullName: string, email: string, phone: string } }) {
+export async function startPayingDebt (
+  baseUrl: string,
+  input: {
+    contractNumber: string
+    iin: string
+    amount: number
+    payer: { fullName: string, email: string, phone: string }
+  }
+) {
   const api = websiteClient(baseUrl)
   const offer = await api.currentOffer('ru')
   const debt = await api.lookupDebt(input.contractNumber, input.iin)

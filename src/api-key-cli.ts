@@ -37,7 +37,11 @@ try {
   try {
     // creditors' names hold commas ("АО «Банк», филиал"): separated by `|`
     const creditors = values.creditors === undefined ? undefined : values.creditors.split('|').map((c) => c.trim()).filter((c) => c !== '')
-    const created = await createApiKey(handle.db, null, { name: values.name, scopes: scopes as Scope[], ...(creditors !== undefined ? { creditors } : {}) })
+    const created = await createApiKey(handle.db, null, {
+      name: values.name,
+      scopes: scopes as Scope[],
+      ...(creditors !== undefined ? { creditors } : {})
+    })
     process.stdout.write(`Created API key ${created.id} (${created.scopes.join(', ')}) named "${created.name}".\n` +
       'Store it now, it is not shown again:\n\n' + `${created.key}\n`)
   } finally {

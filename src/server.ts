@@ -82,7 +82,10 @@ if (config.migrateOnStart) {
   const applied = await migrateDatabase(database.migrationUrl, log).catch(fail)
   if (applied.length > 0) log.info({ applied }, 'migrations applied')
 }
-const app = await buildApp({ ...config, databaseUrl: database.url, piiKeys }, { logger: loggerOptions(config.logLevel) })
+const app = await buildApp(
+  { ...config, databaseUrl: database.url, piiKeys },
+  { logger: loggerOptions(config.logLevel) }
+)
 // a database not reachable yet is the readiness check's to report, not a reason to stop
 await tellDatabaseRole(app.db).catch((err: unknown) => {
   log.warn({ err }, 'the service\'s database role is not known yet')

@@ -16,7 +16,9 @@ export interface Background {
   stop: () => Promise<void>
 }
 
-export async function startBackground (app: FastifyInstance, config: Config & { databaseUrl: string }): Promise<Background> {
+export async function startBackground (
+  app: FastifyInstance, config: Config & { databaseUrl: string }
+): Promise<Background> {
   if (config.role === 'api') return { runner: null, stop: async () => {} }
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 6, application_name: 'debt-payments-worker' })
   guardPool(pool, app.log)
@@ -24,7 +26,13 @@ export async function startBackground (app: FastifyInstance, config: Config & { 
   const liveness = startLiveness(pool, app.log)
   // aborted when the stop begins: long jobs (an import, the reconciliation scan) stop at their next safe point
   const stopping = new AbortController()
-  const runner = await startWorker({ pool, log: app.log, taskList: taskList(app, stopping.signal), crontab: CRONTAB, events: liveness.events })
+  const runner = await startWorker({
+    pool,
+    log: app.log,
+    taskList: taskList(app, stopping.signal),
+    crontab: CRONTAB,
+    events: liveness.events
+  })
   return {
     runner,
     stop: async () => {

@@ -2,7 +2,9 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createTestApp } from './helpers/app.js'
 
-async function run (args: string[], env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
+async function run (
+  args: string[], env: Record<string, string>
+): Promise<{ code: number | null, stdout: string, stderr: string }> {
   return await new Promise((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''

@@ -19,7 +19,14 @@ const document = JSON.parse(await generateOpenApi()) as Doc
 const SRC = new URL('../src/', import.meta.url).pathname
 
 const STATUS_OF_CLASS: Record<string, number> = {
-  BadRequest: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Unprocessable: 422, BadGateway: 502, ServiceUnavailable: 503
+  BadRequest: 400,
+  Unauthenticated: 401,
+  Forbidden: 403,
+  NotFound: 404,
+  Conflict: 409,
+  Unprocessable: 422,
+  BadGateway: 502,
+  ServiceUnavailable: 503
 }
 
 function sourceFiles (dir: string): string[] {
@@ -74,7 +81,9 @@ t.test('every code thrown is in the catalogue, with the status it is thrown with
  * The module an operation belongs to: the one whose files declare a route whose path ends the operation's path
  * (`app.get('/payments/:id'` ends `/v1/payments/{id}`), the longest such path winning.
  */
-function modulesOf (method: string, path: string, routes: Array<{ module: string, method: string, url: string }>): string[] {
+function modulesOf (
+  method: string, path: string, routes: Array<{ module: string, method: string, url: string }>
+): string[] {
   const fastifyPath = path.replace(/\{(\w+)\}/g, ':$1')
   const ends = (url: string): boolean => new RegExp(`${url.split(/\$\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`).test(fastifyPath)
   const candidates = routes.filter((r) => r.method === method && ends(r.url))

@@ -44,8 +44,10 @@ t.test('every operation is documented for the developers who integrate', async (
           t.ok((response as Doc).content?.['application/problem+json'], `${name} ${status}: problem+json`)
         }
         const body = Object.values(op.requestBody?.content ?? {})[0] as Doc | undefined
-        const mediaExample = (media: Doc | undefined): boolean => media?.example !== undefined || media?.examples !== undefined || hasExample(media?.schema)
-        const examples = success.some(([, r]) => Object.values((r as Doc).content ?? {}).some((media) => mediaExample(media as Doc))) || mediaExample(body)
+        const mediaExample = (media: Doc | undefined): boolean =>
+          media?.example !== undefined || media?.examples !== undefined || hasExample(media?.schema)
+        const examples = success.some(([, r]) =>
+          Object.values((r as Doc).content ?? {}).some((media) => mediaExample(media as Doc))) || mediaExample(body)
         t.ok(examples, `${name}: has examples`)
       }
     }

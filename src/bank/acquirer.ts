@@ -157,7 +157,10 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
 
   async function getStatus (ref: PaymentRef): Promise<PaymentStatusResult | null> {
     const byId = 'bankPaymentId' in ref
-    const { fields, signed } = await call(GET_STATUS, byId ? { pg_payment_id: ref.bankPaymentId } : { pg_order_id: ref.orderId })
+    const { fields, signed } = await call(
+      GET_STATUS,
+      byId ? { pg_payment_id: ref.bankPaymentId } : { pg_order_id: ref.orderId }
+    )
     if (fields.pg_status !== 'ok') {
       if (signed && NOT_FOUND_CODES.has(fields.pg_error_code ?? '')) return null
       throw rejection(GET_STATUS, fields)
@@ -193,9 +196,15 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
    */
   async function refund (req: { bankPaymentId: string, amount: bigint }): Promise<RefundResult> {
     if (req.amount <= 0n) throw new RangeError('a refund amount must be positive')
-    const { fields, signed } = await call(REVOKE, { pg_payment_id: req.bankPaymentId, pg_refund_amount: formatMinorUnits(req.amount) })
+    const { fields, signed } = await call(REVOKE, {
+      pg_payment_id: req.bankPaymentId,
+      pg_refund_amount: formatMinorUnits(req.amount)
+    })
     if (fields.pg_status === 'ok') {
-      return { accepted: true, ...presentParams({ refundId: fields.pg_refund_payment_id, description: fields.pg_description }) }
+      return {
+        accepted: true,
+        ...presentParams({ refundId: fields.pg_refund_payment_id, description: fields.pg_description })
+      }
     }
     // an unsigned refusal only says the bank did not recognise us: not an
     // answer about the refund, so its outcome is unknown (never `accepted: false`)
@@ -203,7 +212,10 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
     // signed and not ok (1000 already became BankUnavailableError in call()): the bank's definite no
     return {
       accepted: false,
-      ...presentParams({ description: fields.pg_error_description ?? fields.pg_description, errorCode: fields.pg_error_code })
+      ...presentParams({
+        description: fields.pg_error_description ?? fields.pg_description,
+        errorCode: fields.pg_error_code
+      })
     }
   }
 

@@ -59,7 +59,9 @@ export function verifyCallback (scriptName: string, params: Record<string, strin
 }
 
 /** `<response><pg_status/><pg_description/><pg_salt/><pg_sig/></response>`, signed. */
-export function callbackReply (scriptName: string, status: CallbackReplyStatus, description: string, secretKey: string): string {
+export function callbackReply (
+  scriptName: string, status: CallbackReplyStatus, description: string, secretKey: string
+): string {
   return signedXml(scriptName, { pg_status: status, pg_description: description }, secretKey)
 }
 
@@ -80,7 +82,9 @@ export function isPersonalParam (name: string): boolean {
  * back into the database.
  */
 export function withoutPersonalParams (params: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(params).map(([name, value]) => [name, isPersonalParam(name) ? WITHHELD : value]))
+  return Object.fromEntries(
+    Object.entries(params).map(([name, value]) => [name, isPersonalParam(name) ? WITHHELD : value])
+  )
 }
 export const WITHHELD = '[not kept]'
 
@@ -162,5 +166,10 @@ export function readCallback (kind: CallbackKind, form: unknown, secretKey: stri
   const refused = { verified: false, kind, orderId, params, valuesSigned } as const
   if (unknownParams(kind, params).length > 0) return { ...refused, reason: 'unknown parameter' }
   if (!valuesSigned) return { ...refused, reason: 'invalid signature' }
-  return { verified: true, event: eventOf(kind, params), dedupeKey: dedupeKey(kind, params), evidence: withoutPersonalParams(params) }
+  return {
+    verified: true,
+    event: eventOf(kind, params),
+    dedupeKey: dedupeKey(kind, params),
+    evidence: withoutPersonalParams(params)
+  }
 }

@@ -18,7 +18,9 @@ import type { BankPaymentStatus } from './provider.js'
 const PENDING = new Set(['new', 'pending', 'process', 'waiting'])
 const FAILED = new Set(['error', 'failed', 'rejected', 'incomplete', 'canceled', 'cancelled', 'expired'])
 
-export function toBankPaymentStatus (paymentStatus: string, amount: bigint, refundedAmount: bigint): BankPaymentStatus | null {
+export function toBankPaymentStatus (
+  paymentStatus: string, amount: bigint, refundedAmount: bigint
+): BankPaymentStatus | null {
   const word = paymentStatus.trim().toLowerCase()
   if (word === 'success' || word === 'ok') {
     if (refundedAmount <= 0n) return 'succeeded'

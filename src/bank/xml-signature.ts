@@ -31,7 +31,12 @@ function rootElement (xml: string): Element {
     const [markup, endName, startName, selfClosing] = match
     const parent = open.at(-1) as Element
     if (startName !== undefined) {
-      const element: Element = { name: startName, children: [], innerStart: match.index + markup.length, innerEnd: match.index + markup.length }
+      const element: Element = {
+        name: startName,
+        children: [],
+        innerStart: match.index + markup.length,
+        innerEnd: match.index + markup.length
+      }
       parent.children.push(element)
       if (selfClosing === '') open.push(element)
     } else if (endName !== undefined) {

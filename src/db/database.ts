@@ -58,7 +58,9 @@ const connections = new WeakMap<pg.Pool, Set<pg.Client>>()
  * clients to end, before their sockets close: a database stopped right after (the embedded one, at shutdown) cut
  * them, and each logged a lost connection (57P01).
  */
-export async function endPool (pool: pg.Pool, end: () => Promise<void> = async () => { await pool.end() }): Promise<void> {
+export async function endPool (
+  pool: pg.Pool, end: () => Promise<void> = async () => { await pool.end() }
+): Promise<void> {
   const closed = [...(connections.get(pool) ?? [])].map(async (client) => { await new Promise((resolve) => { client.once('end', resolve) }) })
   await end()
   await Promise.all(closed)
@@ -120,7 +122,10 @@ export function preparedName (text: string, values: readonly unknown[]): string 
   const known = preparedNames.get(text)
   if (known !== undefined) return values.every(plainValue) ? known : undefined
   if (neverPrepared.has(text)) return undefined
-  if (values.length === 0 || values.length > MAX_PREPARED_PARAMETERS || text.length > MAX_PREPARED_TEXT || STAR.test(text) || preparedNames.size >= MAX_PREPARED) {
+  if (
+    values.length === 0 || values.length > MAX_PREPARED_PARAMETERS || text.length > MAX_PREPARED_TEXT ||
+    STAR.test(text) || preparedNames.size >= MAX_PREPARED
+  ) {
     if (neverPrepared.size < MAX_COUNTED) neverPrepared.add(text)
     return undefined
   }
@@ -157,7 +162,9 @@ function afterFailure (client: Queryable, text: string, name: string, error: unk
 function runPreparedStatements (pool: pg.Pool): void {
   pool.on('connect', (client: Queryable) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown
-    ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (
+      config: unknown, values?: unknown, callback?: unknown
+    ) => {
       const name = typeof config === 'string' && Array.isArray(values) ? preparedName(config, values) : undefined
       if (name === undefined) return query(config, values, callback)
       const text = config as string
@@ -168,7 +175,10 @@ function runPreparedStatements (pool: pg.Pool): void {
           ;(callback as (e: unknown, r: unknown) => void)(error, result)
         })
       }
-      return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => { afterFailure(client, text, name, error); throw error })
+      return (query({ name, text, values }) as Promise<unknown>).catch((error: unknown) => {
+        afterFailure(client, text, name, error)
+        throw error
+      })
     }
   })
 }

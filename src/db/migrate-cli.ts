@@ -32,7 +32,10 @@ try {
   process.exit(1)
 }
 
-/** Migrations need no PII keys (nor a bank or a mailer: BANK_MODE and MAIL_MODE default above); placeholders keep the config check from asking for them. */
+/**
+ * Migrations need no PII keys (nor a bank or a mailer: BANK_MODE and MAIL_MODE
+ * default above); placeholders keep the config check from asking for them.
+ */
 function pickKeys (): Record<string, string> {
   const placeholder = Buffer.alloc(32).toString('base64')
   return {

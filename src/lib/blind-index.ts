@@ -29,7 +29,13 @@ export function privacyCodeHash (pii: PiiCipher, requestId: string, code: string
   return pii.blindIndex(`privacy-code:${requestId}:${code}`)
 }
 
-/** HMAC of a portfolio row as the creditor sent it: a re-import of the same row changes nothing, even after payments. */
-export function debtRowSourceHash (pii: PiiCipher, row: { contractNumber: string, iin: string, debtorName: string, creditor: string, claim: string }): string {
+/**
+ * HMAC of a portfolio row as the creditor sent it: a re-import of the same row
+ * changes nothing, even after payments.
+ */
+export function debtRowSourceHash (
+  pii: PiiCipher,
+  row: { contractNumber: string, iin: string, debtorName: string, creditor: string, claim: string }
+): string {
   return pii.blindIndex(`debt-row:${JSON.stringify([row.contractNumber, row.iin, row.debtorName, row.creditor, row.claim, CURRENCY])}`)
 }

@@ -1,5 +1,6 @@
-// Card-data guard (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by default): no request may
-// carry a card number; cards are typed on the bank's page only.
+// Card-data guard (offer cl. 3, docs/architecture.md, the public API;
+// docs/architecture.md, safe by default): no request may carry a card number;
+// cards are typed on the bank's page only.
 //
 // In free text a card number is 13-19 digits passing Luhn, written in one
 // piece or in groups joined by separators: any run of spaces (ASCII, tab,
@@ -70,7 +71,9 @@ function followsIbanCountry (text: string, at: number): boolean {
 
 /** What people put between the groups of a card number. Not commas or newlines: those separate numbers. */
 export function isSeparatorCode (code: number): boolean {
-  if (code < 0x80) return code === 0x20 || code === 0x09 || code === 0x2D || code === 0x2E || code === 0x2F || code === 0x5C
+  if (code < 0x80) {
+    return code === 0x20 || code === 0x09 || code === 0x2D || code === 0x2E || code === 0x2F || code === 0x5C
+  }
   return code === 0xA0 || code === 0xAD || code === 0xB7 || code === 0x1680 ||
     (code >= 0x2000 && code <= 0x200D) || // en/em/figure/thin/hair spaces, zero-width space and joiners
     (code >= 0x2010 && code <= 0x2015) || // hyphens and dashes

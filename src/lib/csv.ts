@@ -226,7 +226,10 @@ export class CsvReader {
     this.field = ''
   }
 
-  /** The index after the line break at `at`: CRLF is one break, and a CR ending the chunk may pair with the next one's LF. */
+  /**
+   * The index after the line break at `at`: CRLF is one break, and a CR
+   * ending the chunk may pair with the next one's LF.
+   */
   private afterLineBreak (text: string, at: number): number {
     if (text.charCodeAt(at) !== CR) return at + 1
     if (at + 1 === text.length) { this.afterCr = true; return at + 1 }

@@ -35,7 +35,14 @@ const initOk = (fields: Record<string, string> = {}): string => signedXml('init_
   pg_status: 'ok', pg_payment_id: '4567788', pg_redirect_url: 'https://customer.freedompay.kz/pay.html?customer=4983', pg_redirect_url_type: 'need data', ...fields
 }, SECRET)
 
-async function acquirerAgainst (t: Parameters<typeof startFakeBank>[0], answer: (script: string, params: URLSearchParams) => FakeAnswer, timeoutMs = 2000): Promise<{ acquirer: ReturnType<typeof createAcquirer>, requests: Array<{ script: string, params: URLSearchParams }> }> {
+async function acquirerAgainst (
+  t: Parameters<typeof startFakeBank>[0],
+  answer: (script: string, params: URLSearchParams) => FakeAnswer,
+  timeoutMs = 2000
+): Promise<{
+  acquirer: ReturnType<typeof createAcquirer>
+  requests: Array<{ script: string, params: URLSearchParams }>
+}> {
   const bank = await startFakeBank(t, answer)
   return { acquirer: createAcquirer({ baseUrl: `${bank.url}/`, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs }), requests: bank.requests }
 }
@@ -138,7 +145,12 @@ t.test('non-2xx, garbage, a missing field, an unknown pg_status: the bank is una
 })
 
 t.test('network down: BankUnavailableError; no answer in time: BankTimeoutError, an unknown outcome', async (t) => {
-  const down = createAcquirer({ baseUrl: await closedPortUrl(), merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs: 2000 })
+  const down = createAcquirer({
+    baseUrl: await closedPortUrl(),
+    merchantId: MERCHANT_ID,
+    secretKey: SECRET,
+    timeoutMs: 2000
+  })
   const refused = await down.refund({ bankPaymentId: '1', amount: 100n }).catch((caught: unknown) => caught)
   t.ok(refused instanceof BankUnavailableError && !(refused instanceof BankTimeoutError))
   t.match(refused, { code: 'bank_unavailable', cause: Error })

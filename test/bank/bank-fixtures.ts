@@ -105,7 +105,12 @@ export async function startSandbox (t: Teardown, options: SandboxOptions = {}): 
     await closed
   }
   t.teardown(close)
-  const acquirer = createAcquirer({ baseUrl: bankUrl, merchantId: MERCHANT_ID, secretKey: SECRET, timeoutMs: options.bankTimeoutMs ?? 5000 })
+  const acquirer = createAcquirer({
+    baseUrl: bankUrl,
+    merchantId: MERCHANT_ID,
+    secretKey: SECRET,
+    timeoutMs: options.bankTimeoutMs ?? 5000
+  })
   return { db: handle.db, databaseUrl, bankUrl, adminAuthorization: FIXTURE_ADMIN, acquirer, logLines, close }
 }
 
@@ -162,7 +167,9 @@ export async function startMerchant (t: Teardown, behaviour: MerchantBehaviour =
   app.post('/cb/check', async (request, reply) => {
     const params = request.body as Record<string, string>
     merchant.checks.push({ params, verified: verifyCallback('check', params, SECRET) })
-    if (merchant.behaviour.checkDelayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, merchant.behaviour.checkDelayMs))
+    if (merchant.behaviour.checkDelayMs !== undefined) {
+      await new Promise((resolve) => setTimeout(resolve, merchant.behaviour.checkDelayMs))
+    }
     return await reply.type('text/xml').send(callbackReply('check', merchant.behaviour.checkStatus ?? 'ok', merchant.behaviour.checkDescription ?? '', SECRET))
   })
   app.post('/cb/result', async (request, reply) => {
@@ -178,7 +185,9 @@ export async function startMerchant (t: Teardown, behaviour: MerchantBehaviour =
   return merchant
 }
 
-export function paymentRequest (merchant: { url: string }, overrides: Partial<InitPaymentRequest> = {}): InitPaymentRequest {
+export function paymentRequest (
+  merchant: { url: string }, overrides: Partial<InitPaymentRequest> = {}
+): InitPaymentRequest {
   return {
     orderId: `pay_${Math.random().toString(16).slice(2).padEnd(32, '0').slice(0, 32)}`,
     amount: 150000n,
@@ -208,7 +217,9 @@ export const PAY_WITH = (cardNumber: string): Record<string, string> => ({
 export type FakeAnswer = { status?: number, body: string } | 'hang'
 
 /** A bank that answers whatever the test says; 'hang' never answers at all. */
-export async function startFakeBank (t: Teardown, answer: (script: string, params: URLSearchParams) => FakeAnswer): Promise<{ url: string, requests: Array<{ script: string, params: URLSearchParams }> }> {
+export async function startFakeBank (
+  t: Teardown, answer: (script: string, params: URLSearchParams) => FakeAnswer
+): Promise<{ url: string, requests: Array<{ script: string, params: URLSearchParams }> }> {
   const requests: Array<{ script: string, params: URLSearchParams }> = []
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
     let body = ''

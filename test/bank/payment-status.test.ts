@@ -20,9 +20,13 @@ t.test('the other words of the bank', async (t) => {
 })
 
 t.test('only "success"/"ok" can ever read as money received', async () => {
-  fc.assert(fc.property(fc.string(), fc.bigInt({ min: 1n, max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), (word, amount, refunded) => {
-    const status = toBankPaymentStatus(word, amount, refunded)
-    if (status === 'succeeded' || status === 'partially_refunded') return ['success', 'ok'].includes(word.trim().toLowerCase())
-    return status === null || BANK_PAYMENT_STATUSES.includes(status)
-  }))
+  fc.assert(fc.property(
+    fc.string(),
+    fc.bigInt({ min: 1n, max: 10n ** 12n }),
+    fc.bigInt({ min: 0n, max: 10n ** 12n }),
+    (word, amount, refunded) => {
+      const status = toBankPaymentStatus(word, amount, refunded)
+      if (status === 'succeeded' || status === 'partially_refunded') return ['success', 'ok'].includes(word.trim().toLowerCase())
+      return status === null || BANK_PAYMENT_STATUSES.includes(status)
+    }))
 })

@@ -11,10 +11,13 @@ import {
  * meets each fault exactly as it would meet a misbehaving bank.
  */
 const APPROVING = '4111 1111 1111 1111'
-// the adapter gives up on a held request this soon: long enough that an honest answer on a loaded machine always beats it
+// the adapter gives up on a held request this soon: long enough that an honest
+// answer on a loaded machine always beats it
 const CLIENT_TIMEOUT_MS = 2000
 
-async function setUp (t: { teardown: (fn: () => unknown) => void }, behaviour = {}): Promise<{ sandbox: Sandbox, merchant: Merchant }> {
+async function setUp (
+  t: { teardown: (fn: () => unknown) => void }, behaviour = {}
+): Promise<{ sandbox: Sandbox, merchant: Merchant }> {
   const merchant = await startMerchant(t, behaviour)
   const sandbox = await startSandbox(t, { merchant, bankTimeoutMs: CLIENT_TIMEOUT_MS, retryDelaysMs: [10, 10] })
   return { sandbox, merchant }

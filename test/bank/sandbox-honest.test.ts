@@ -50,7 +50,8 @@ t.test('an init_payment with pg_result_url or pg_check_url at another host is re
   const sandbox = await startSandbox(t, { merchant, retryDelaysMs: [10] })
   const bystander = await startBystander(t)
   for (const overrides of [{ resultUrl: `${bystander.url}/steal` }, { checkUrl: `${bystander.url}/steal` }, { resultUrl: `${merchant.url}@127.0.0.1:${new URL(bystander.url).port}/steal` }]) {
-    const error = await sandbox.acquirer.initPayment(paymentRequest(merchant, overrides)).catch((caught: unknown) => caught)
+    const error = await sandbox.acquirer.initPayment(paymentRequest(merchant, overrides))
+      .catch((caught: unknown) => caught)
     t.ok(error instanceof BankRejectedError, 'refused')
     t.match(error, { bankErrorCode: '200', bankDescription: /pg_(result|check)_url$/ }, 'as an invalid parameter, signed')
   }

@@ -24,7 +24,9 @@ import { eventually } from '../helpers/app.js'
 const APPROVING = '4111 1111 1111 1111'
 const DECLINING = '4000 0000 0000 0002'
 
-async function signedPost (sandbox: Sandbox, script: string, params: Record<string, string>, secret = SECRET): Promise<Record<string, string> & { raw: string }> {
+async function signedPost (
+  sandbox: Sandbox, script: string, params: Record<string, string>, secret = SECRET
+): Promise<Record<string, string> & { raw: string }> {
   const request = { pg_merchant_id: MERCHANT_ID, pg_salt: 'test-salt', ...params }
   const response = await fetch(`${sandbox.bankUrl}/${script}`, { method: 'POST', body: new URLSearchParams({ ...request, pg_sig: signParams(script, request, secret) }) })
   const raw = await response.text()
@@ -236,7 +238,10 @@ t.test('two Pay clicks at once pay once', async (t) => {
   const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant)
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(request)
-  const responses = await Promise.all([submitForm(redirectUrl, PAY_WITH(APPROVING)), submitForm(redirectUrl, PAY_WITH(APPROVING))])
+  const responses = await Promise.all([
+    submitForm(redirectUrl, PAY_WITH(APPROVING)),
+    submitForm(redirectUrl, PAY_WITH(APPROVING))
+  ])
   t.equal(merchant.checks.length, 1, 'one check')
   t.equal(merchant.results.filter((result) => result.params.pg_result === '1').length, 1, 'one result with pg_result=1')
   t.equal(merchant.results.length, 1)
@@ -287,7 +292,9 @@ t.test('two refunds racing for the same money: one wins', async (t) => {
   const sandbox = await startSandbox(t, { merchant })
   const { bankPaymentId, redirectUrl } = await sandbox.acquirer.initPayment(paymentRequest(merchant))
   await submitForm(redirectUrl, PAY_WITH(APPROVING))
-  const results = await Promise.all([1, 2, 3].map(async () => await sandbox.acquirer.refund({ bankPaymentId, amount: 100000n })))
+  const results = await Promise.all(
+    [1, 2, 3].map(async () => await sandbox.acquirer.refund({ bankPaymentId, amount: 100000n }))
+  )
   t.equal(results.filter((result) => result.accepted).length, 1)
   t.match(await sandbox.acquirer.getStatus({ bankPaymentId }), { refundedAmount: 100000n })
 })

@@ -56,13 +56,18 @@ const paramName = fc.stringMatching(/^[a-z_]{1,20}$/).filter((name) => name !== 
 const paramMap = fc.dictionary(paramName, fc.string(), { minKeys: 1, maxKeys: 12 })
 
 t.test('sign then verify always holds; altering any one value breaks it', async () => {
-  fc.assert(fc.property(paramMap, fc.string(), fc.nat(), fc.string({ minLength: 1 }), (params, secret, pick, suffix) => {
-    const signed = { ...params, pg_sig: signParams('result', params, secret) }
-    if (!verifyParams('result', signed, secret)) return false
-    const names = Object.keys(params)
-    const name = names[pick % names.length] as string
-    return !verifyParams('result', { ...signed, [name]: `${params[name]}${suffix}` }, secret)
-  }))
+  fc.assert(fc.property(
+    paramMap,
+    fc.string(),
+    fc.nat(),
+    fc.string({ minLength: 1 }),
+    (params, secret, pick, suffix) => {
+      const signed = { ...params, pg_sig: signParams('result', params, secret) }
+      if (!verifyParams('result', signed, secret)) return false
+      const names = Object.keys(params)
+      const name = names[pick % names.length] as string
+      return !verifyParams('result', { ...signed, [name]: `${params[name]}${suffix}` }, secret)
+    }))
 })
 
 t.test('the script name is the last path segment of the URL', async (t) => {

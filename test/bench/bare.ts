@@ -16,7 +16,9 @@ import { maskName, normalizeContractNumber } from '../../src/lib/names.js'
  * judged against. Without, it is sent unnamed, as pg does by default
  * (reported).
  */
-export async function startBareLookup (databaseUrl: string, pii: PiiCipher, poolMax: number, prepared = false): Promise<{ url: string, close: () => Promise<void> }> {
+export async function startBareLookup (
+  databaseUrl: string, pii: PiiCipher, poolMax: number, prepared = false
+): Promise<{ url: string, close: () => Promise<void> }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolMax })
   pool.on('error', () => {})
   const app: FastifyInstance = Fastify({ logger: false })
@@ -32,7 +34,14 @@ export async function startBareLookup (databaseUrl: string, pii: PiiCipher, pool
         where d.contract_number_normalized = $1 and d.debtor_iin_index = $2`,
       values: [normalizeContractNumber(body.contractNumber), pii.blindIndex(`iin:${iin.iin}`)]
     })
-    const row = result.rows[0] as { id: string, contract_number: string, creditor: string, debtor_name_encrypted: string, status: string, balance: string } | undefined
+    const row = result.rows[0] as {
+      id: string
+      contract_number: string
+      creditor: string
+      debtor_name_encrypted: string
+      status: string
+      balance: string
+    } | undefined
     if (row === undefined || row.status !== 'active') return await reply.code(404).send({ code: 'debt_not_found' })
     return {
       debtId: `debt_${row.id.replaceAll('-', '')}`,

@@ -53,5 +53,8 @@ export function cpuNow (): CpuSeconds {
 /** What was spent since `before`. */
 export function cpuSince (before: CpuSeconds): CpuSeconds {
   const now = cpuNow()
-  return { process: now.process - before.process, postgres: now.postgres === null || before.postgres === null ? null : now.postgres - before.postgres }
+  return {
+    process: now.process - before.process,
+    postgres: now.postgres === null || before.postgres === null ? null : now.postgres - before.postgres
+  }
 }

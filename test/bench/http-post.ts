@@ -8,7 +8,11 @@ import http, { type ClientRequest } from 'node:http'
  * of CPU a request (the pay cycle's client took a quarter of a cycle's
  * work from the service).
  */
-export async function post (url: string, options: { headers: Record<string, string>, agent?: http.Agent }, send: (request: ClientRequest) => Promise<void> | void): Promise<{ status: number, body: string }> {
+export async function post (
+  url: string,
+  options: { headers: Record<string, string>, agent?: http.Agent },
+  send: (request: ClientRequest) => Promise<void> | void
+): Promise<{ status: number, body: string }> {
   return await new Promise((resolve, reject) => {
     const request = http.request(url, { method: 'POST', ...options }, (response) => {
       let body = ''

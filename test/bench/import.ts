@@ -31,7 +31,10 @@ export interface ImportRun {
   rowsPerSecond: number
   peakRssMb: number
   idleRssMb: number
-  /** CPU seconds of this process (service, worker, crypto thread, the upload's client) and of the local Postgres while it ran. */
+  /**
+   * CPU seconds of this process (service, worker, crypto thread, the upload's
+   * client) and of the local Postgres while it ran.
+   */
   cpu: CpuSeconds
 }
 
@@ -40,7 +43,9 @@ export interface ImportRun {
  * `work` runs, and the CPU time it and Postgres spent meanwhile: on a
  * machine of N cores, no run of the same work takes less than CPU / N.
  */
-async function measured<T> (work: (cpuAtStart: CpuSeconds) => Promise<T>): Promise<{ result: T, peak: number, idle: number, cpu: CpuSeconds }> {
+async function measured<T> (
+  work: (cpuAtStart: CpuSeconds) => Promise<T>
+): Promise<{ result: T, peak: number, idle: number, cpu: CpuSeconds }> {
   global.gc?.()
   const idle = process.memoryUsage.rss()
   let peak = idle
@@ -62,11 +67,17 @@ const MB = 1024 * 1024
  * added the whole file to this process's memory: the RSS figure would have
  * measured the harness, not the service.
  */
-async function uploadFile (url: string, authorization: string, path: string): Promise<{ status: number, body: string }> {
-  return await post(url, { headers: { authorization, 'content-type': 'text/csv' } }, async (request) => { await pipeline(createReadStream(path), request) })
+async function uploadFile (
+  url: string, authorization: string, path: string
+): Promise<{ status: number, body: string }> {
+  return await post(url, { headers: { authorization, 'content-type': 'text/csv' } }, async (request) => {
+    await pipeline(createReadStream(path), request)
+  })
 }
 
-export async function importThroughService (base: string, authorization: string, path: string, rows: number): Promise<ImportRun & { uploadSeconds: number, uploadCpu: CpuSeconds, report: Record<string, unknown> }> {
+export async function importThroughService (
+  base: string, authorization: string, path: string, rows: number
+): Promise<ImportRun & { uploadSeconds: number, uploadCpu: CpuSeconds, report: Record<string, unknown> }> {
   const { result, peak, idle, cpu } = await measured(async (cpuAtStart) => {
     const started = performance.now()
     const upload = await uploadFile(`${base}/v1/admin/debt-imports`, authorization, path)
@@ -81,7 +92,13 @@ export async function importThroughService (base: string, authorization: string,
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
   })
-  return { ...result, rowsPerSecond: Math.round(rows / result.seconds), peakRssMb: peak / MB, idleRssMb: idle / MB, cpu }
+  return {
+    ...result,
+    rowsPerSecond: Math.round(rows / result.seconds),
+    peakRssMb: peak / MB,
+    idleRssMb: idle / MB,
+    cpu
+  }
 }
 
 export async function importThroughCopy (databaseUrl: string, path: string, rows: number): Promise<ImportRun> {
@@ -96,7 +113,13 @@ export async function importThroughCopy (databaseUrl: string, path: string, rows
       return (performance.now() - started) / 1000
     })
     await client.query('drop table bench_copy')
-    return { seconds: result, rowsPerSecond: Math.round(rows / result), peakRssMb: peak / MB, idleRssMb: idle / MB, cpu }
+    return {
+      seconds: result,
+      rowsPerSecond: Math.round(rows / result),
+      peakRssMb: peak / MB,
+      idleRssMb: idle / MB,
+      cpu
+    }
   } finally {
     await client.end()
   }

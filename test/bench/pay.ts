@@ -56,8 +56,12 @@ export function capturePool (pool: pg.Pool): { start: () => Statement[], stop: (
 
 /** The client's connections, kept alive: a cycle's requests do not each open one. */
 const agent = new http.Agent({ keepAlive: true })
-async function postText (url: string, headers: Record<string, string>, body: string): Promise<{ status: number, body: string }> {
-  return await post(url, { agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (request) => { request.end(body) })
+async function postText (
+  url: string, headers: Record<string, string>, body: string
+): Promise<{ status: number, body: string }> {
+  return await post(url, { agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (request) => {
+    request.end(body)
+  })
 }
 
 export async function oneCycle (base: string, secret: string, acceptanceId: string): Promise<void> {
@@ -72,7 +76,9 @@ export async function oneCycle (base: string, secret: string, acceptanceId: stri
   }
 }
 
-export async function forDuration (loops: number, seconds: number, cycle: (loop: number) => Promise<void>): Promise<number> {
+export async function forDuration (
+  loops: number, seconds: number, cycle: (loop: number) => Promise<void>
+): Promise<number> {
   const deadline = performance.now() + seconds * 1000
   const started = performance.now()
   let cycles = 0
@@ -82,7 +88,10 @@ export async function forDuration (loops: number, seconds: number, cycle: (loop:
   return cycles / ((performance.now() - started) / 1000)
 }
 
-/** Fresh values for what each cycle created: ids other than the fixture's, the idempotency key, callback dedupe keys (the bank's payment id is swapped apart). */
+/**
+ * Fresh values for what each cycle created: ids other than the fixture's, the
+ * idempotency key, callback dedupe keys (the bank's payment id is swapped apart).
+ */
 function remapper (statements: Statement[], keep: Set<string>): () => Array<unknown[] | undefined> {
   const created = new Set<string>()
   for (const s of statements) {
@@ -126,7 +135,15 @@ async function cyclesFromChild (input: PayChildInput, file: string): Promise<num
   return (JSON.parse(out) as { cyclesPerSecond: number }).cyclesPerSecond
 }
 
-export async function benchPayCycle (app: FastifyInstance, base: string, fixtures: PayFixture[], seconds: number, capture: ReturnType<typeof capturePool>, databaseUrl: string, file: string): Promise<PayResult> {
+export async function benchPayCycle (
+  app: FastifyInstance,
+  base: string,
+  fixtures: PayFixture[],
+  seconds: number,
+  capture: ReturnType<typeof capturePool>,
+  databaseUrl: string,
+  file: string
+): Promise<PayResult> {
   const secret = app.config.bank.secretKey
   // warm up, then one captured cycle per loop (one loop at a time: their statements do not interleave)
   for (const f of fixtures) await oneCycle(base, secret, f.acceptanceId)
@@ -158,29 +175,39 @@ export async function benchPayCycle (app: FastifyInstance, base: string, fixture
     clients.push(own)
   }
   let bankSerial = 9_000_000_000
-  const rawCycles = async (roundSeconds: number): Promise<number> => await forDuration(fixtures.length, roundSeconds, async (loop) => {
-    const plan = plans[loop] as typeof plans[number]
-    const own = clients[loop] as pg.Client[]
-    const order = [...new Set(plan.statements.map((s) => s.client))]
-    const values = plan.next()
-    const bank = new Map([...plan.bankIds].map((id) => [id, String(bankSerial++)]))
-    for (const [i, s] of plan.statements.entries()) {
-      const params = values[i]?.map((v) => (typeof v === 'string' && bank.has(v) ? bank.get(v) : v))
-      // named where the service names it (the same rule, src/db/database.ts), so both prepare the same statements
-      const name = params === undefined ? undefined : preparedName(s.text, params)
-      const client = own[order.indexOf(s.client)] as pg.Client
-      await (name === undefined ? client.query(s.text, params) : client.query({ name, text: s.text, values: params }))
-    }
-  })
+  const rawCycles = async (roundSeconds: number): Promise<number> =>
+    await forDuration(fixtures.length, roundSeconds, async (loop) => {
+      const plan = plans[loop] as typeof plans[number]
+      const own = clients[loop] as pg.Client[]
+      const order = [...new Set(plan.statements.map((s) => s.client))]
+      const values = plan.next()
+      const bank = new Map([...plan.bankIds].map((id) => [id, String(bankSerial++)]))
+      for (const [i, s] of plan.statements.entries()) {
+        const params = values[i]?.map((v) => (typeof v === 'string' && bank.has(v) ? bank.get(v) : v))
+        // named where the service names it (the same rule, src/db/database.ts), so both prepare the same statements
+        const name = params === undefined ? undefined : preparedName(s.text, params)
+        const client = own[order.indexOf(s.client)] as pg.Client
+        await (name === undefined ? client.query(s.text, params) : client.query({ name, text: s.text, values: params }))
+      }
+    })
   // service and ceiling in turns, ROUNDS times each: a slow spell of the machine weighs on both alike
   const service: number[] = []
   const raw: number[] = []
   for (let round = 0; round < ROUNDS; round++) {
-    service.push(await cyclesFromChild({ base, secret, acceptanceIds: fixtures.map((f) => f.acceptanceId), seconds: seconds / ROUNDS }, file))
+    service.push(await cyclesFromChild({
+      base,
+      secret,
+      acceptanceIds: fixtures.map((f) => f.acceptanceId),
+      seconds: seconds / ROUNDS
+    }, file))
     raw.push(await rawCycles(seconds / ROUNDS))
   }
   for (const own of clients) for (const c of own) await c.end()
   agent.destroy()
   const mean = (rates: number[]): number => rates.reduce((sum, rate) => sum + rate, 0) / rates.length
-  return { serviceCyclesPerSecond: mean(service), rawCyclesPerSecond: mean(raw), statementsPerCycle: Math.round(captured.reduce((n, s) => n + s.length, 0) / captured.length) }
+  return {
+    serviceCyclesPerSecond: mean(service),
+    rawCyclesPerSecond: mean(raw),
+    statementsPerCycle: Math.round(captured.reduce((n, s) => n + s.length, 0) / captured.length)
+  }
 }

@@ -82,7 +82,10 @@ try {
   await writePortfolio(smallFile, SMALL, 1_000_000)
   await importThroughService(base, authorization, smallFile, SMALL)
   const picks = fc.sample(fc.integer({ min: 0, max: SMALL - 1 }), { numRuns: KNOWN, seed: 12 })
-  const bodies = picks.map((i) => { const row = makeRow(1_000_000 + i); return { contractNumber: row.contract, iin: row.iin } })
+  const bodies = picks.map((i) => {
+    const row = makeRow(1_000_000 + i)
+    return { contractNumber: row.contract, iin: row.iin }
+  })
   const lookupRun = { bodies, connections: CONNECTIONS, seconds: SECONDS, file: join(dir, 'load.json') }
 
   say('lookup: service, bare fastify + pg with its SELECT unnamed and prepared; in turns')
@@ -128,7 +131,8 @@ try {
   await app.close()
 
   const f = (n: number, digits = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
-  // CPU time is what a faster import has to cut: with every core busy, no run of the same work takes less than CPU / cores
+  // CPU time is what a faster import has to cut: with every core busy, no run
+  // of the same work takes less than CPU / cores
   const cores = availableParallelism()
   const cpuTotal = (cpu: CpuSeconds): number | null => cpu.postgres === null ? null : cpu.process + cpu.postgres
   const cpuText = (cpu: CpuSeconds): string => {

@@ -24,7 +24,12 @@ async function refusal (call: Promise<unknown>): Promise<unknown> {
 
 t.test('offer -> lookup -> acceptance -> payment -> the bank -> payment and receipt', async (t) => {
   const debt = await seedDebt(app, { outstanding: '20000.00' })
-  const started = await example.startPayingDebt(base, { contractNumber: debt.contract, iin: debt.iin, amount: 500_000, payer: PAYER })
+  const started = await example.startPayingDebt(base, {
+    contractNumber: debt.contract,
+    iin: debt.iin,
+    amount: 500_000,
+    payer: PAYER
+  })
   t.match(started.payment, { id: /^pay_/, status: 'pending', amount: 500_000, currency: 'KZT', debtId: debt.id })
   t.equal(await started.api.receipt(started.payment), null, 'no receipt before the bank says paid (409 receipt_not_available)')
 

@@ -94,7 +94,9 @@ t.test('a database outage under load gives 503s, no 500s, no hangs, no exit, and
   const liveness = (async () => {
     while (!stopLoad) {
       const answer = await fetch(`${base}/health/live`, { signal: AbortSignal.timeout(HANG_MS) }).catch((error: Error) => error)
-      if (answer instanceof Error || answer.status !== 200) livenessFailures.push(answer instanceof Error ? answer.message : String(answer.status))
+      if (answer instanceof Error || answer.status !== 200) {
+        livenessFailures.push(answer instanceof Error ? answer.message : String(answer.status))
+      }
       await new Promise((resolve) => setTimeout(resolve, 200))
     }
   })()
@@ -115,7 +117,8 @@ t.test('a database outage under load gives 503s, no 500s, no hangs, no exit, and
   outage = false
   const restartedAt = outcomes.length
   // service comes back by itself: no restart of the process
-  await eventually(async () => outcomes.slice(restartedAt).filter((o) => o.status === 200).length >= 10, 30_000).catch(explain)
+  await eventually(async () => outcomes.slice(restartedAt).filter((o) => o.status === 200).length >= 10, 30_000)
+    .catch(explain)
   stopLoad = true
   await Promise.all([...clients, liveness])
 

@@ -16,7 +16,8 @@ const env = deploymentEnv(databaseUrl)
 
 t.test('2 API + 2 worker processes: nothing twice, the books match the bank', async (t) => {
   const [a, b] = await Promise.all([spawnService(t, 'api A', { ...env, ROLE: 'api' }), spawnService(t, 'api B', { ...env, ROLE: 'api' })])
-  // the workers reach the bank (the sandbox, in api A) by its address, as docker-compose wires them; debug logs name every job run
+  // the workers reach the bank (the sandbox, in api A) by its address, as
+  // docker-compose wires them; debug logs name every job run
   const workerEnv = { ...env, ROLE: 'worker', BANK_BASE_URL: `${a.base}/sandbox/bank`, LOG_LEVEL: 'debug' }
   const workers = await Promise.all([spawnService(t, 'worker 1', workerEnv), spawnService(t, 'worker 2', workerEnv)])
 

@@ -155,7 +155,9 @@ export async function startTestWorker (t: Teardown, app: FastifyInstance, config
 }
 
 /** Polls until the check passes (jobs run in the background), or fails after the timeout. */
-export async function eventually<T> (check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
+export async function eventually<T> (
+  check: () => Promise<T | undefined | null | false>, timeoutMs = 60_000
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   while (true) {
     const result = await check()

@@ -27,7 +27,9 @@ export async function createListeningApp (
 
 let seeds = 500_000
 /** A debt written the way the import writes it (same service, same keys, its claim in the ledger). */
-export async function seedDebt (app: FastifyInstance, overrides: Partial<PortfolioRow> = {}): Promise<PortfolioRow & { id: string }> {
+export async function seedDebt (
+  app: FastifyInstance, overrides: Partial<PortfolioRow> = {}
+): Promise<PortfolioRow & { id: string }> {
   const row = makeRow(seeds++, overrides)
   const id = uuidv7()
   await app.db.transaction().execute(async (trx) => await applyDebtRows(trx, [{
@@ -90,7 +92,9 @@ export function bankPaymentIdOf (payment: { redirectUrl?: string }): string | un
   return payment.redirectUrl === undefined ? undefined : decodeURIComponent(payment.redirectUrl.split('/').pop() as string)
 }
 
-export function resultParams (payment: { id: string, amount: number, redirectUrl?: string }, overrides: Record<string, string> = {}): Record<string, string> {
+export function resultParams (
+  payment: { id: string, amount: number, redirectUrl?: string }, overrides: Record<string, string> = {}
+): Record<string, string> {
   return {
     pg_order_id: payment.id,
     // the bank names its own payment: the one it gave us at init (a random one if we never started it there)

@@ -52,7 +52,9 @@ export function makeCsv (rows: PortfolioRow[], delimiter = ','): string {
 }
 
 /** Imports rows through the real pipeline (HTTP upload, worker) and waits for the report. */
-export async function importPortfolio (app: FastifyInstance, authorization: string, rows: PortfolioRow[]): Promise<Record<string, any>> {
+export async function importPortfolio (
+  app: FastifyInstance, authorization: string, rows: PortfolioRow[]
+): Promise<Record<string, any>> {
   const { eventually } = await import('./app.js')
   const queued = await app.inject({ method: 'POST', url: '/v1/admin/debt-imports', headers: { authorization, 'content-type': 'text/csv' }, payload: makeCsv(rows) })
   if (queued.statusCode !== 202) throw new Error(`import refused: ${queued.body}`)

@@ -53,7 +53,9 @@ export interface ServiceProcess {
 }
 
 /** Starts `src/server.ts` with the deployment's environment (on `port`, or a free one) and waits until it is live. */
-export async function spawnService (t: Teardown, name: string, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+export async function spawnService (
+  t: Teardown, name: string, env: Record<string, string>, port?: number
+): Promise<ServiceProcess> {
   port ??= await freePort()
   const base = `http://127.0.0.1:${port}`
   const { DATABASE_URL: _ignored, TEST_DATABASE_URL: _also, ...inherited } = process.env
@@ -83,7 +85,9 @@ export async function spawnService (t: Teardown, name: string, env: Record<strin
   }
 }
 
-export async function adminRequest (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number, json: any }> {
+export async function adminRequest (
+  base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}
+): Promise<{ status: number, json: any }> {
   const response = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -94,7 +98,9 @@ export async function adminRequest (base: string, method: string, path: string, 
 }
 
 /** Uploads a generated portfolio of `rows` debts through the api process; `report()` reads the import's state. */
-export async function uploadPortfolio (api: ServiceProcess, rows: number, firstSeed: number): Promise<{ status: number, report: () => Promise<Record<string, any>> }> {
+export async function uploadPortfolio (
+  api: ServiceProcess, rows: number, firstSeed: number
+): Promise<{ status: number, report: () => Promise<Record<string, any>> }> {
   const csv = makeCsv(Array.from({ length: rows }, (_, i) => makeRow(firstSeed + i)))
   const queued = await fetch(`${api.base}/v1/admin/debt-imports`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'text/csv' }, body: csv })
   const id = (await queued.json() as { id: string }).id
@@ -102,7 +108,9 @@ export async function uploadPortfolio (api: ServiceProcess, rows: number, firstS
 }
 
 /** The import completes with every row imported once, and leaves no staged row behind. */
-export async function expectImportedOnce (t: Test, databaseUrl: string, report: () => Promise<Record<string, any>>, rows: number): Promise<void> {
+export async function expectImportedOnce (
+  t: Test, databaseUrl: string, report: () => Promise<Record<string, any>>, rows: number
+): Promise<void> {
   const done = await eventually(async () => { const state = await report(); return state.status === 'completed' ? state : undefined }, 240_000)
   t.match(done, { rowsTotal: rows, rowsImported: rows, rowsUnchanged: 0, rowsRejected: 0 }, 'every row imported once')
   const client = new pg.Client({ connectionString: databaseUrl })
@@ -115,7 +123,10 @@ export async function expectImportedOnce (t: Test, databaseUrl: string, report: 
 
 export interface Paid { id: string, amount: number, redirectUrl: string, base: string }
 
-/** A payer on the website of `base`: looks the debt up, accepts the offer, starts a payment, and pays (or declines) at the bank. */
+/**
+ * A payer on the website of `base`: looks the debt up, accepts the offer,
+ * starts a payment, and pays (or declines) at the bank.
+ */
 export async function payAtBank (base: string, row: PortfolioRow, amount: number, action: 'pay' | 'decline' = 'pay'): Promise<Paid> {
   const found = await postJson(`${base}/v1/debts/lookup`, { contractNumber: row.contract, iin: row.iin })
   if (found.status !== 200) throw new Error(`lookup ${found.status}: ${await found.text()}`)

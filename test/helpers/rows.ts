@@ -9,11 +9,15 @@ export async function privacyRequestRow (db: Database, id: string): Promise<Priv
   return await db.selectFrom('privacy_requests').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export async function seedPrivacyRequest (db: Database, row: Insertable<PrivacyRequestsTable>): Promise<PrivacyRequestRow> {
+export async function seedPrivacyRequest (
+  db: Database, row: Insertable<PrivacyRequestsTable>
+): Promise<PrivacyRequestRow> {
   return await db.insertInto('privacy_requests').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
 /** The sandbox bank's own record of an order (its refunded amount, what it kept of the request). */
-export async function sandboxBankPayment (db: Database, orderId: string): Promise<Selectable<SandboxBankPaymentsTable> | undefined> {
+export async function sandboxBankPayment (
+  db: Database, orderId: string
+): Promise<Selectable<SandboxBankPaymentsTable> | undefined> {
   return await db.selectFrom('sandbox_bank_payments').selectAll().where('order_id', '=', orderId).executeTakeFirst()
 }

@@ -69,7 +69,10 @@ export async function startSmtpSink (t: Teardown): Promise<SmtpSink> {
     authMethods: ['PLAIN', 'LOGIN'],
     logger: false,
     onAuth (auth, _session, callback) {
-      if (auth.username === SINK_USER && auth.password === SINK_PASSWORD) { callback(null, { user: auth.username }); return }
+      if (auth.username === SINK_USER && auth.password === SINK_PASSWORD) {
+        callback(null, { user: auth.username })
+        return
+      }
       callback(Object.assign(new Error('Invalid credentials'), { responseCode: 535 }))
     },
     onRcptTo (address, _session, callback) {

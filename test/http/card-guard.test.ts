@@ -49,7 +49,11 @@ async function buildTestApp (): Promise<FastifyInstance> {
       config: { idempotency: 'required' },
       schema: {
         headers: idempotencyHeaders(true),
-        body: Type.Object({ amount: Type.Integer(), note: Type.Optional(Type.String()), payer: Type.Optional(Type.Unknown()) }, { additionalProperties: false })
+        body: Type.Object({
+          amount: Type.Integer(),
+          note: Type.Optional(Type.String()),
+          payer: Type.Optional(Type.Unknown())
+        }, { additionalProperties: false })
       }
     }, async (request, reply) => await reply.code(201).send(await record(request)))
     v1.post('/echo', record)
@@ -75,7 +79,9 @@ async function buildTestApp (): Promise<FastifyInstance> {
 
 const app = await buildTestApp()
 
-function refusedWithoutEcho (t: Test, response: { statusCode: number, body: string, headers: Record<string, unknown> }): void {
+function refusedWithoutEcho (
+  t: Test, response: { statusCode: number, body: string, headers: Record<string, unknown> }
+): void {
   t.equal(response.statusCode, 400)
   t.match(response.headers['content-type'], /^application\/problem\+json/)
   t.match(JSON.parse(response.body), { code: 'card_data_forbidden', detail: /card/ })
@@ -181,7 +187,12 @@ t.test('a request refused for card data never claims its idempotency key', async
 
 
 const SEPARATORS = [' ', '-', '.', '/', '\u00A0', '\u2007', '\u202F', '\u2013']
-const writtenPan = fc.tuple(fc.integer({ min: 13, max: 19 }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 18, maxLength: 18 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.constantFrom(...SEPARATORS), { minLength: 1, maxLength: 2 }))
+const writtenPan = fc.tuple(
+  fc.integer({ min: 13, max: 19 }),
+  fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 18, maxLength: 18 }),
+  fc.integer({ min: 1, max: 6 }),
+  fc.array(fc.constantFrom(...SEPARATORS), { minLength: 1, maxLength: 2 })
+)
   .map(([length, digits, groupSize, separator]) => {
     const payload = digits.slice(0, length - 1).join('')
     const pan = payload + luhnCheckDigit(payload)

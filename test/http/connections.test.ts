@@ -61,7 +61,10 @@ t.test('past HTTP_MAX_CONNECTIONS new connections are refused at accept; freed, 
   const held = Array.from({ length: 20 }, () => idleConnection(base))
   await Promise.all(held.map(async ({ socket }) => { await new Promise<void>((resolve) => { socket.on('connect', resolve) }) }))
   // the server counts a connection once it accepted it: wait until it has all twenty
-  while (await new Promise<number>((resolve) => { app.server.getConnections((_error, count) => { resolve(count) }) }) < 20) {
+  const connectionCount = async (): Promise<number> => await new Promise((resolve) => {
+    app.server.getConnections((_error, count) => { resolve(count) })
+  })
+  while (await connectionCount() < 20) {
     await new Promise((resolve) => setImmediate(resolve))
   }
   const dropped = new Promise<void>((resolve) => { app.server.once('drop', () => { resolve() }) })

@@ -17,7 +17,9 @@ const doc = app.swagger() as Schema
 // a generous bound: it tells a hang from a slow machine, and never stands in for a condition
 const HANG = 30_000
 
-async function send (method: string, path: string, init: { headers?: Record<string, string>, body?: string | Uint8Array } = {}): Promise<Response> {
+async function send (
+  method: string, path: string, init: { headers?: Record<string, string>, body?: string | Uint8Array } = {}
+): Promise<Response> {
   return await fetch(`${base}${path}`, { method, headers: init.headers, body: init.body, signal: AbortSignal.timeout(HANG) })
 }
 

@@ -5,7 +5,12 @@ import { helmetHeaders } from '../../src/http/security-headers.js'
 
 const { app } = await createTestApp(t, { BODY_LIMIT_BYTES: '2048' })
 
-function assertProblem (t: Test, response: { statusCode: number, headers: Record<string, unknown>, body: string }, status: number, code: string) {
+function assertProblem (
+  t: Test,
+  response: { statusCode: number, headers: Record<string, unknown>, body: string },
+  status: number,
+  code: string
+) {
   t.equal(response.statusCode, status)
   t.match(response.headers['content-type'], /^application\/problem\+json/)
   const body = JSON.parse(response.body)

@@ -64,11 +64,15 @@ function resolve (schema: Schema | undefined, doc: Schema): Schema {
 function plausible (schema: Schema, doc: Schema, depth = 0): fc.Arbitrary<unknown> {
   const s = resolve(schema, doc)
   if (depth > 4) return nastyScalar
-  if (Array.isArray(s.anyOf ?? s.oneOf)) return fc.oneof(...(s.anyOf ?? s.oneOf).map((b: Schema) => plausible(b, doc, depth + 1)))
+  if (Array.isArray(s.anyOf ?? s.oneOf)) {
+    return fc.oneof(...(s.anyOf ?? s.oneOf).map((b: Schema) => plausible(b, doc, depth + 1)))
+  }
   if (s.const !== undefined) return fc.constant(s.const)
   if (Array.isArray(s.enum)) return fc.constantFrom(...s.enum)
   const typed = shaped(s, doc, depth)
-  return Array.isArray(s.examples) && s.examples.length > 0 ? fc.oneof(fc.constantFrom(...(s.examples as unknown[])), typed) : typed
+  return Array.isArray(s.examples) && s.examples.length > 0
+    ? fc.oneof(fc.constantFrom(...(s.examples as unknown[])), typed)
+    : typed
 }
 
 function shaped (s: Schema, doc: Schema, depth: number): fc.Arbitrary<unknown> {
@@ -77,7 +81,10 @@ function shaped (s: Schema, doc: Schema, depth: number): fc.Arbitrary<unknown> {
     case 'number': return fc.double({ noNaN: true, noDefaultInfinity: true })
     case 'boolean': return fc.boolean()
     case 'string': {
-      const text = fc.oneof(fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 30, 60) }), nastyText)
+      const text = fc.oneof(
+        fc.string({ minLength: s.minLength ?? 0, maxLength: Math.min(s.maxLength ?? 30, 60) }),
+        nastyText
+      )
       const date = s.format === 'date' || (typeof s.pattern === 'string' && s.pattern.includes('\\d{4}-'))
       return date ? fc.oneof({ weight: 3, arbitrary: extremeDate }, { weight: 1, arbitrary: text }) : text
     }
@@ -85,7 +92,12 @@ function shaped (s: Schema, doc: Schema, depth: number): fc.Arbitrary<unknown> {
     case 'object': {
       const properties = Object.entries((s.properties ?? {}) as Record<string, Schema>)
       const record: Record<string, fc.Arbitrary<unknown>> = {}
-      for (const [name, property] of properties) record[name] = fc.oneof({ weight: 3, arbitrary: plausible(property, doc, depth + 1) }, { weight: 1, arbitrary: nastyValue })
+      for (const [name, property] of properties) {
+        record[name] = fc.oneof(
+          { weight: 3, arbitrary: plausible(property, doc, depth + 1) },
+          { weight: 1, arbitrary: nastyValue }
+        )
+      }
       return fc.record(record, { requiredKeys: [] })
     }
     default: return nastyValue
@@ -126,11 +138,17 @@ function requestFor (operation: Operation, doc: Schema) {
   const pathParams = parameters(operation, 'path')
   const queryParams = parameters(operation, 'query')
   const headerParams = parameters(operation, 'header')
-  const record = (list: Schema[]) => fc.record(Object.fromEntries(list.map((p) => [p.name as string, textFor(p.schema, doc)])), { requiredKeys: [] })
+  const record = (list: Schema[]) => fc.record(
+    Object.fromEntries(list.map((p) => [p.name as string, textFor(p.schema, doc)])),
+    { requiredKeys: [] }
+  )
   return fc.record({
     path: fc.record(Object.fromEntries(pathParams.map((p) => [p.name as string, textFor(p.schema, doc)]))),
     query: record(queryParams),
-    extraQuery: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), nastyText, { maxKeys: 2 }), { nil: undefined }),
+    extraQuery: fc.option(
+      fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), nastyText, { maxKeys: 2 }),
+      { nil: undefined }
+    ),
     headers: record(headerParams),
     body: bodyFor(operation, doc),
     authenticated: fc.boolean()
@@ -177,9 +195,13 @@ t.test('every operation of the published document survives hostile input', async
     await fc.assert(fc.asyncProperty(requestFor(operation, doc), async (input) => {
       const url = operation.path.replace(/\{([^}]+)\}/g, (_, name: string) => pathSegment(input.path[name] ?? 'x'))
       const query = new URLSearchParams()
-      for (const [name, value] of Object.entries({ ...input.query, ...(input.extraQuery ?? {}) })) if (value !== undefined) query.append(name, value)
+      for (const [name, value] of Object.entries({ ...input.query, ...(input.extraQuery ?? {}) })) {
+        if (value !== undefined) query.append(name, value)
+      }
       const headers: Record<string, string> = {}
-      for (const [name, value] of Object.entries(input.headers)) if (value !== undefined && sendableHeader(value)) headers[name] = value
+      for (const [name, value] of Object.entries(input.headers)) {
+        if (value !== undefined && sendableHeader(value)) headers[name] = value
+      }
       if (input.authenticated) headers.authorization = admin.authorization
       if (input.body !== null) headers['content-type'] = input.body.contentType
       const response = await app.inject({
@@ -198,7 +220,12 @@ t.test('every operation of the published document survives hostile input', async
         if (typeof code !== 'string' || !/^[a-z][a-z0-9_]*$/.test(code)) failures.push(`${where}: not problem+json with a code (${String(type)})`)
         else if (!documentedCodes(operation, response.statusCode).includes(code)) failures.push(`${where}: undocumented code ${code}`)
       }
-    }), { seed: SEED, numRuns: RUNS_PER_OPERATION, interruptAfterTimeLimit: TIME_PER_OPERATION_MS, markInterruptAsFailure: false })
+    }), {
+      seed: SEED,
+      numRuns: RUNS_PER_OPERATION,
+      interruptAfterTimeLimit: TIME_PER_OPERATION_MS,
+      markInterruptAsFailure: false
+    })
   }
   t.ok(requests >= operations.length * 5, `hostile requests were sent (${requests})`)
   t.same([...new Set(failures)].slice(0, 30), [], 'no 5xx, no undocumented status, every refusal a problem document')

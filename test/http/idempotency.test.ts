@@ -82,7 +82,9 @@ async function buildTestApp (): Promise<FastifyInstance> {
 
 const app = await buildTestApp()
 
-function post (url: string, body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+function post (
+  url: string, body: Record<string, unknown>, headers: Record<string, string> = {}
+): Promise<LightMyRequestResponse> {
   return app.inject({ method: 'POST', url, payload: body, headers })
 }
 

@@ -107,7 +107,9 @@ t.test('URLs are checked by the parser that later uses them', async (t) => {
 
 t.test('what the framework refuses is a problem document with a code', async (t) => {
   const { app } = await createTestApp(t, { BODY_LIMIT_BYTES: '2048' })
-  const problem = (response: { statusCode: number, headers: Record<string, unknown>, json: () => any }, status: number, code: string): void => {
+  const problem = (
+    response: { statusCode: number, headers: Record<string, unknown>, json: () => any }, status: number, code: string
+  ): void => {
     t.equal(response.statusCode, status, code)
     t.match(String(response.headers['content-type']), /^application\/problem\+json/)
     t.match(response.json(), { status, code, requestId: /\S/ })

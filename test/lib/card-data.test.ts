@@ -145,7 +145,12 @@ const pan = fc.integer({ min: 13, max: 19 }).chain((length) =>
 const separatorRun = fc.array(fc.constantFrom(...SEPARATORS), { minLength: 1, maxLength: 3 }).map((parts) => parts.join(''))
 
 /** A card number cut into groups of random sizes, joined by random separator runs (or none). */
-const writtenPan = fc.tuple(pan, fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 19 }), fc.array(separatorRun, { minLength: 19, maxLength: 19 }), fc.boolean())
+const writtenPan = fc.tuple(
+  pan,
+  fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 19 }),
+  fc.array(separatorRun, { minLength: 19, maxLength: 19 }),
+  fc.boolean()
+)
   .map(([digits, sizes, separators, contiguous]) => {
     if (contiguous) return digits
     let out = ''

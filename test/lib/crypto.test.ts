@@ -20,20 +20,24 @@ t.test('any text survives encryption unchanged, and the ciphertext does not show
 })
 
 t.test('tampering with any character of a ciphertext is detected', async (t) => {
-  fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 50 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (text, at, bit) => {
-    const parts = cipher.encrypt(text).split('.')
-    const part = 2 + (at % 3)
-    const bytes = Buffer.from(parts[part] as string, 'base64url')
-    const i = at % bytes.length
-    bytes[i] = (bytes[i] as number) ^ (1 << bit)
-    parts[part] = bytes.toString('base64url')
-    try {
-      cipher.decrypt(parts.join('.'))
-      return false
-    } catch (err) {
-      return err instanceof PiiDecryptionError
-    }
-  }))
+  fc.assert(fc.property(
+    fc.string({ minLength: 1, maxLength: 50 }),
+    fc.nat(),
+    fc.integer({ min: 0, max: 7 }),
+    (text, at, bit) => {
+      const parts = cipher.encrypt(text).split('.')
+      const part = 2 + (at % 3)
+      const bytes = Buffer.from(parts[part] as string, 'base64url')
+      const i = at % bytes.length
+      bytes[i] = (bytes[i] as number) ^ (1 << bit)
+      parts[part] = bytes.toString('base64url')
+      try {
+        cipher.decrypt(parts.join('.'))
+        return false
+      } catch (err) {
+        return err instanceof PiiDecryptionError
+      }
+    }))
   t.throws(() => cipher.decrypt('not-a-ciphertext'), { code: 'pii_decryption_failed' })
   t.throws(() => cipher.decrypt('v1.k9.aaaa.bbbb.cccc'), /unknown PII key id k9/)
 })

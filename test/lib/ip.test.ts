@@ -34,8 +34,11 @@ t.test('any two addresses of one /64 share a key; different /64s never do', asyn
   const prefix = fc.array(hextet, { minLength: 4, maxLength: 4 }).filter((p) => p.some((h) => h !== 0))
   const suffix = fc.array(hextet, { minLength: 4, maxLength: 4 })
   const write = (groups: number[]) => groups.map((h) => h.toString(16)).join(':')
-  fc.assert(fc.property(prefix, suffix, suffix, (p, a, b) => clientKey(write([...p, ...a])) === clientKey(write([...p, ...b]))), { seed: 42, numRuns: 500 })
+  fc.assert(fc.property(prefix, suffix, suffix, (p, a, b) =>
+    clientKey(write([...p, ...a])) === clientKey(write([...p, ...b]))), { seed: 42, numRuns: 500 })
   fc.assert(fc.property(prefix, prefix, suffix, (p, q, a) =>
-    (p.join() === q.join()) === (clientKey(write([...p, ...a])) === clientKey(write([...q, ...a])))), { seed: 42, numRuns: 500 })
-  fc.assert(fc.property(fc.array(hextet, { minLength: 8, maxLength: 8 }), (groups) => expandIPv6(write(groups)).join() === groups.join()), { seed: 42, numRuns: 500 })
+    (p.join() === q.join()) === (clientKey(write([...p, ...a])) === clientKey(write([...q, ...a])))
+  ), { seed: 42, numRuns: 500 })
+  fc.assert(fc.property(fc.array(hextet, { minLength: 8, maxLength: 8 }), (groups) =>
+    expandIPv6(write(groups)).join() === groups.join()), { seed: 42, numRuns: 500 })
 })

@@ -102,7 +102,11 @@ t.test('a worker that stopped after a batch resumes after it: every row counted 
 t.test('staged rows lost with the database (the table is unlogged) fail the import with a reason, never a short report', async (t) => {
   const { app: staging } = await createTestApp(t)
   const stagingOperator = await createKey(staging, ['operator'])
-  const queued = await upload(staging, makeCsv([makeRow(74_000), makeRow(74_001), makeRow(74_002)]), { authorization: stagingOperator.authorization })
+  const queued = await upload(
+    staging,
+    makeCsv([makeRow(74_000), makeRow(74_001), makeRow(74_002)]),
+    { authorization: stagingOperator.authorization }
+  )
   const importId = fromPublicId('debtImport', queued.json().id) as string
   await sql`delete from debt_import_rows where import_id = ${importId} and line = 3`.execute(staging.db) // what a crash recovery does to an unlogged table, in part
   await processImport({ db: staging.db, pii: staging.pii }, importId)

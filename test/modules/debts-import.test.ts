@@ -165,7 +165,10 @@ t.test('a row holding a card number is rejected with card_data_forbidden, and th
   const response = await upload(app, lines.join('\n'))
   const report = await finished(response.json().id)
   t.match(report, { status: 'completed', rowsTotal: 7, rowsImported: 1, rowsRejected: 6 })
-  t.same(report.errors.map((e: { line: number, column: string | null, code: string }) => [e.line, e.column, e.code]), rows.slice(1).map((r) => [r.line, r.error_column, r.error_code]))
+  t.same(
+    report.errors.map((e: { line: number, column: string | null, code: string }) => [e.line, e.column, e.code]),
+    rows.slice(1).map((r) => [r.line, r.error_column, r.error_code])
+  )
   t.notMatch(JSON.stringify(report), /4111|5555555555554444/, 'the report repeats no number')
   const [debt] = await debtsByContract(luhnContract)
   t.match(debt, { contractNumber: luhnContract, status: 'active' }, 'the Luhn-valid contract number is imported')

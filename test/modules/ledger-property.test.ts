@@ -55,7 +55,12 @@ interface Paid { id: string, amount: number, bankPaymentId: string }
 let sequence = 0
 
 async function admin (method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number, json: any }> {
-  const response = await app.inject({ method, url, headers: { authorization: operator.authorization }, ...(body !== undefined ? { payload: body as object } : {}) })
+  const response = await app.inject({
+    method,
+    url,
+    headers: { authorization: operator.authorization },
+    ...(body !== undefined ? { payload: body as object } : {})
+  })
   return { status: response.statusCode, json: response.body === '' ? null : response.json() }
 }
 
@@ -121,7 +126,10 @@ async function run (actions: Action[]): Promise<void> {
         await armFault(faults, { script: step.script, mode: step.mode, count: 1 })
         break
       case 'reconcile':
-        await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: 0 }, new Date(Date.now() + 3600_000))
+        await reconcilePayments(
+          { db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: 0 },
+          new Date(Date.now() + 3600_000)
+        )
         break
     }
   }
@@ -173,5 +181,8 @@ async function run (actions: Action[]): Promise<void> {
 }
 
 t.test('random histories keep the books balanced and agree with the bank', async () => {
-  await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 4, maxLength: 9 }), async (actions) => { await run(actions) }), { seed: 20261201, numRuns: 6, endOnFailure: true })
+  await fc.assert(
+    fc.asyncProperty(fc.array(action, { minLength: 4, maxLength: 9 }), async (actions) => { await run(actions) }),
+    { seed: 20261201, numRuns: 6, endOnFailure: true }
+  )
 })

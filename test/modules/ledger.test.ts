@@ -246,7 +246,8 @@ t.test('postings take the accounts others can write in id order, so two writers 
       await first.query('begin')
       await first.query('select 1 from ledger_accounts where id = $1 for no key update', [low])
       await second.query('begin')
-      // high then low in its lines: the trigger takes low first, waits there for the first writer, and holds nothing meanwhile
+      // high then low in its lines: the trigger takes low first, waits there
+      // for the first writer, and holds nothing meanwhile
       const waiting = post(second, high, low)
       await eventually(async () => (await third.query<{ wait: string | null }>('select wait_event_type as wait from pg_stat_activity where pid = $1', [secondPid])).rows[0]?.wait === 'Lock')
       await third.query('begin')

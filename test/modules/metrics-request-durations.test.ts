@@ -37,8 +37,12 @@ t.test('the same observations print the same text as prom-client\'s Histogram', 
         const hooks: Array<(request: unknown, reply: unknown, done: () => void) => void> = []
         const route = { url: o.route, method: 'GET', handler: () => {}, onResponse: hooks } as never
         durations.onRoute(route)
-        const hook = (route as { onResponse: typeof hooks }).onResponse[0] as (request: unknown, reply: unknown, done: () => void) => void
-        record = (method, status, seconds) => { hook({ method }, { statusCode: status, elapsedTime: seconds * 1000 }, () => {}) }
+        const hook = (route as { onResponse: typeof hooks }).onResponse[0] as (
+          request: unknown, reply: unknown, done: () => void
+        ) => void
+        record = (method, status, seconds) => {
+          hook({ method }, { statusCode: status, elapsedTime: seconds * 1000 }, () => {})
+        }
         recorders.set(o.route, record)
       }
       record(o.method, o.status, o.seconds)

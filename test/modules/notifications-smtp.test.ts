@@ -32,7 +32,10 @@ const asOperator = { authorization: operator.authorization }
 const TEST_CARD = '4111 1111 1111 1111'
 
 async function mailTo (address: string, subject: RegExp): Promise<ReceivedMail> {
-  return await eventually(async () => sink.messages.find((m) => m.envelopeTo.includes(address) && subject.test(m.subject)), 30_000)
+  return await eventually(
+    async () => sink.messages.find((m) => m.envelopeTo.includes(address) && subject.test(m.subject)),
+    30_000
+  )
 }
 
 /** What no email may carry: the card number (or its first six), the debtor's full IIN. */
@@ -189,7 +192,13 @@ t.test('a mail server that is down: the attempt fails, is kept for a retry, and 
     await sql`select graphile_worker.remove_job(${`mail:${row.id}`})`.execute(trx)
     return row.id
   })
-  const deps = { db: app.db, pii: app.pii, config: { ...config, mail: { ...config.mail, maxAttempts: 2 } }, transport, log: app.log }
+  const deps = {
+    db: app.db,
+    pii: app.pii,
+    config: { ...config, mail: { ...config.mail, maxAttempts: 2 } },
+    transport,
+    log: app.log
+  }
   await t.rejects(deliverMail(deps, mailId, { number: 1, max: 25 }), 'the first attempt fails: graphile-worker will retry it')
   const waiting = await app.db.selectFrom('mail_outbox').selectAll().where('id', '=', mailId).executeTakeFirstOrThrow()
   t.match(waiting, { status: 'queued', attempts: 1, last_error: /ECONNREFUSED/ })

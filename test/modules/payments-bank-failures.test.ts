@@ -62,7 +62,10 @@ t.test('the result never reached us: reconciliation finds the money at the bank;
   const { app, base } = await listening(t)
   const debt = await seedDebt(app, { outstanding: '10000.00' })
   const paidAcceptance = await accept(base, debt.id)
-  const paid = await (await startPayment(base, paidAcceptance.id, 300_000)).json() as { id: string, redirectUrl: string }
+  const paid = await (await startPayment(base, paidAcceptance.id, 300_000)).json() as {
+    id: string
+    redirectUrl: string
+  }
   const unpaid = await (await startPayment(base, (await accept(base, debt.id)).id, 200_000)).json() as { id: string }
 
   // Our database fails while the result callback is handled (an outage): the bank retries, then gives up.

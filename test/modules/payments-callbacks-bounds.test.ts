@@ -87,7 +87,12 @@ t.test('an invalid-signature callback is logged as a bounded digest; a valid one
   t.equal(rows.length, 1)
   const row = rows[0] as (typeof rows)[number]
   t.ok(row.raw_encrypted.length < 6000, `a few KB at most (${row.raw_encrypted.length} characters for a ${forged.toString().length}-character body)`)
-  const digest = JSON.parse(app.pii.decrypt(row.raw_encrypted)) as { params: Record<string, string>, paramCount: number, truncated: boolean, sha256: string }
+  const digest = JSON.parse(app.pii.decrypt(row.raw_encrypted)) as {
+    params: Record<string, string>
+    paramCount: number
+    truncated: boolean
+    sha256: string
+  }
   const all = Object.fromEntries(forged.entries())
   const names = Object.keys(all).sort()
   t.same(Object.keys(digest.params), names, 'every parameter name is kept')
@@ -143,7 +148,10 @@ t.test('invalid callbacks older than 30 days are dropped; valid ones are kept', 
   const left = await sql<{ valid: boolean, old: boolean, n: string }>`
     select signature_valid as valid, received_at < now() - interval '30 days' as old, count(*)::text as n
     from bank_callbacks group by 1, 2 order by 1, 2`.execute(app.db)
-  t.same(left.rows.map((r) => [r.valid, r.old, Number(r.n)]), [[false, false, 4], [true, true, Number(valid.rows[0]?.n)]])
+  t.same(
+    left.rows.map((r) => [r.valid, r.old, Number(r.n)]),
+    [[false, false, 4], [true, true, Number(valid.rows[0]?.n)]]
+  )
 })
 
 t.test('the callbacks have their own per-IP rate limit, apart from the global one', async (t) => {

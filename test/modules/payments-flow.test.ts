@@ -18,7 +18,15 @@ t.test('pay: lookup -> acceptance -> payment -> Pay at the bank -> succeeded, ba
   const acceptance = await accept(base, debt.id)
   const first = await startPayment(base, acceptance.id, 1_500_000, 'order-key-1', { returnUrl: `${base}/v1/offer?from=bank` })
   t.equal(first.status, 201)
-  const payment = await first.json() as { id: string, status: string, redirectUrl: string, amount: number, debtId: string, expiresAt: string, clientSecret: string }
+  const payment = await first.json() as {
+    id: string
+    status: string
+    redirectUrl: string
+    amount: number
+    debtId: string
+    expiresAt: string
+    clientSecret: string
+  }
   t.match(payment, { id: /^pay_/, status: 'pending', amount: 1_500_000, currency: 'KZT', debtId: debt.id, redirectUrl: `${base}/sandbox/bank/pay/` })
   t.match(payment.clientSecret, new RegExp(`^${payment.id}_secret_[A-Za-z0-9_-]{32}$`), 'the receipt\'s key, shown once')
 
@@ -65,7 +73,11 @@ t.test('pay: lookup -> acceptance -> payment -> Pay at the bank -> succeeded, ba
 t.test('decline: the payment fails and the balance stays', async (t) => {
   const debt = await seedDebt(app, { outstanding: '20000.00' })
   const acceptance = await accept(base, debt.id)
-  const payment = await (await startPayment(base, acceptance.id, 500_000)).json() as { id: string, redirectUrl: string, clientSecret: string }
+  const payment = await (await startPayment(base, acceptance.id, 500_000)).json() as {
+    id: string
+    redirectUrl: string
+    clientSecret: string
+  }
   const declined = await submitAtBank(payment.redirectUrl, 'decline')
   t.equal(declined.status, 303)
   t.equal(new URL(declined.headers.get('location') as string).searchParams.get('result'), 'failure')
@@ -89,8 +101,14 @@ t.test('a declining test card fails too', async (t) => {
 
 t.test('two payments that together exceed the balance: it stops at zero, the excess is kept and flagged', async (t) => {
   const debt = await seedDebt(app, { outstanding: '10000.00' })
-  const a = await (await startPayment(base, (await accept(base, debt.id)).id, 700_000)).json() as { id: string, amount: number }
-  const b = await (await startPayment(base, (await accept(base, debt.id)).id, 600_000)).json() as { id: string, amount: number }
+  const a = await (await startPayment(base, (await accept(base, debt.id)).id, 700_000)).json() as {
+    id: string
+    amount: number
+  }
+  const b = await (await startPayment(base, (await accept(base, debt.id)).id, 600_000)).json() as {
+    id: string
+    amount: number
+  }
   // Both passed the bank's check while the balance still covered each; now both results arrive.
   for (const p of [a, b]) {
     const answer = await sendCallback(base, 'result', signedCallback('result', config.bank.secretKey, resultParams(p)))

@@ -16,13 +16,26 @@ import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
 const AFTER = 120
 
 interface Started { id: string, amount: number, redirectUrl: string }
-interface State { status: string, createdAt: string, expiresAt: string, needsReview: boolean, reviewReason: string | null, refundedAmount: number, timeline: Array<{ kind: string, type: string }> }
+interface State {
+  status: string
+  createdAt: string
+  expiresAt: string
+  needsReview: boolean
+  reviewReason: string | null
+  refundedAmount: number
+  timeline: Array<{ kind: string, type: string }>
+}
 
 /** Each test its own app and database: pending payments of one test are never due in another's run. */
 async function setUp (t: Test, env: Record<string, string> = {}) {
   const { app, base, config } = await createListeningApp(t, { RECONCILE_AFTER_SECONDS: String(AFTER), ...env })
   const operator = await createKey(app, ['operator'])
-  const deps = { db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: config.payments.reconcileAfterSeconds }
+  const deps = {
+    db: app.db,
+    bank: app.bank,
+    log: app.log,
+    reconcileAfterSeconds: config.payments.reconcileAfterSeconds
+  }
   // only an admin key arms the sandbox bank's faults
   const admin = await createKey(app, ['admin'])
   const faults = { bankUrl: `${base}/sandbox/bank`, adminAuthorization: admin.authorization }
@@ -35,7 +48,10 @@ async function setUp (t: Test, env: Record<string, string> = {}) {
     if (response.status !== 201) throw new Error(`payment not started: ${await response.text()}`)
     return await response.json() as Started
   }
-  /** Paid at the bank, and its result callback never reaches us: every attempt and retry is lost (a crash, the network). */
+  /**
+   * Paid at the bank, and its result callback never reaches us: every attempt
+   * and retry is lost (a crash, the network).
+   */
   const paidButUnheard = async (debtId: string, amount: number): Promise<Started> => {
     const payment = await started(debtId, amount)
     await armFault({ script: 'result_callback', mode: 'timeout', count: 4 }) // the first attempt and its three retries

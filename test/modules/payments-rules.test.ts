@@ -33,7 +33,13 @@ t.test('acceptance: evidence kept, consent for ten years, 24 hours to pay', asyn
 
 t.test('acceptance refusals', async (t) => {
   const debt = await seedDebt(app)
-  const body = { offerVersion: offer.version, offerSha256: offer.sha256, debtId: debt.id, payer: PAYER, personalDataConsent: true }
+  const body = {
+    offerVersion: offer.version,
+    offerSha256: offer.sha256,
+    debtId: debt.id,
+    payer: PAYER,
+    personalDataConsent: true
+  }
   const outdated = await problem(await postJson(`${base}/v1/offer-acceptances`, { ...body, offerSha256: '0'.repeat(64) }))
   t.match(outdated, { status: 409, code: 'offer_outdated', body: { currentVersion: offer.version, currentSha256: offer.sha256 } })
   t.match(await problem(await postJson(`${base}/v1/offer-acceptances`, { ...body, offerVersion: offer.version + 1 })), { status: 409, code: 'offer_outdated' })

@@ -14,7 +14,10 @@ const asOperator = { authorization: operator.authorization }
 t.test('the timeline and the audit log answer amounts as integers', async (t) => {
   const debt = await seedDebt(app, { outstanding: '50000.00' })
   const acceptance = await accept(base, debt.id)
-  const payment = await (await startPayment(base, acceptance.id, 1_200_000)).json() as { id: string, redirectUrl: string }
+  const payment = await (await startPayment(base, acceptance.id, 1_200_000)).json() as {
+    id: string
+    redirectUrl: string
+  }
   await submitAtBank(payment.redirectUrl)
   const returned = await postJson(`${base}/v1/admin/payments/${payment.id}/return`, { reason: 'Подозрительный платёж' }, asOperator)
   t.equal(returned.status, 202)

@@ -42,7 +42,9 @@ const PERSON = {
 }
 const CONTROL = { fullName: 'Контрольный Плательщик Остаётся', email: 'control.stays@example.kz', phone: '+77019876543', ip: '198.51.100.23' }
 
-async function post (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number, body: Record<string, any> }> {
+async function post (
+  path: string, body: unknown, headers: Record<string, string> = {}
+): Promise<{ status: number, body: Record<string, any> }> {
   const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
   const text = await response.text()
   return { status: response.status, body: text === '' ? {} : JSON.parse(text) as Record<string, any> }
@@ -51,10 +53,16 @@ async function get (path: string, headers: Record<string, string> = {}): Promise
   return await (await fetch(`${base}${path}`, { headers })).json() as Record<string, any>
 }
 
-async function acceptAs (payer: { fullName: string, email: string, phone: string, ip: string }, debtId: string): Promise<string> {
+async function acceptAs (
+  payer: { fullName: string, email: string, phone: string, ip: string }, debtId: string
+): Promise<string> {
   const offer = await get('/v1/offer')
   const accepted = await post('/v1/offer-acceptances', {
-    offerVersion: offer.version, offerSha256: offer.sha256, debtId, payer: { fullName: payer.fullName, email: payer.email, phone: payer.phone }, personalDataConsent: true
+    offerVersion: offer.version,
+    offerSha256: offer.sha256,
+    debtId,
+    payer: { fullName: payer.fullName, email: payer.email, phone: payer.phone },
+    personalDataConsent: true
   }, { 'x-forwarded-for': payer.ip, 'idempotency-key': `acc-${payer.ip}-${debtId}`, 'user-agent': `Mozilla/5.0 (${payer.email.split('@')[0] as string}-laptop)` })
   if (accepted.status !== 201) throw new Error(`acceptance refused: ${JSON.stringify(accepted.body)}`)
   return accepted.body.id as string
@@ -160,7 +168,8 @@ t.test('after the erasure completes, the database holds nothing of the person', 
   // Her own request, with her IIN, verified with the code she received.
   const asked = await post('/v1/privacy-requests', { email: PERSON.typedEmail, fullName: PERSON.fullName, iin: PERSON.iin }, { 'x-forwarded-for': PERSON.ip })
   t.equal(asked.status, 201)
-  // Two codes reached her address (the stranger's request made one); the mails may arrive in any order, so she tries them.
+  // Two codes reached her address (the stranger's request made one); the mails
+  // may arrive in any order, so she tries them.
   const codeMails = await eventually(async () => {
     const found = sink.messages.filter((m) => m.envelopeTo.includes(PERSON.email) && /Код подтверждения/.test(m.subject))
     return found.length === 2 ? found : undefined

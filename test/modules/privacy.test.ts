@@ -46,7 +46,9 @@ async function paidPayment (payer: typeof PAYER, amount = 500_000) {
   return { debt, acceptance, payment }
 }
 
-async function get (path: string, headers: Record<string, string> = {}): Promise<{ status: number, body: Record<string, any> }> {
+async function get (
+  path: string, headers: Record<string, string> = {}
+): Promise<{ status: number, body: Record<string, any> }> {
   const response = await fetch(`${base}${path}`, { headers })
   return { status: response.status, body: await response.json() as Record<string, any> }
 }
@@ -160,7 +162,14 @@ t.test('a payer who paid withdraws consent: nothing until the code, then process
     dueAt: created.body.dueAt,
     controller: { name: config.agency.name, bin: config.agency.bin, address: config.agency.address },
     statement: /уничтожены.*«О персональных данных и их защите».*пунктом 16.*бухгалтерском учёте/s,
-    erased: { acceptances: 1, callbacks: callbacks.length, refundRequests: 0, payments: 2, emails: 2, idempotencyRecords: 2 }
+    erased: {
+      acceptances: 1,
+      callbacks: callbacks.length,
+      refundRequests: 0,
+      payments: 2,
+      emails: 2,
+      idempotencyRecords: 2
+    }
   })
   // the receipt (and the code) are erased; the confirmation is the last message, to the address the request named
   const confirmationMail = await eventually(async () => (await (await fetch(`${base}/sandbox/mailbox`)).json() as { messages: MailboxMessage[] }).messages
@@ -207,7 +216,9 @@ t.test('a payment still open at the bank holds the data until it ends', async (t
   const started = await startPayment(base, acceptance.id, 200_000)
   t.equal(started.status, 201)
   const payment = await started.json() as { id: string, redirectUrl: string }
-  const created = { body: await withdrawVerified({ email: payer.email, fullName: payer.fullName, iin: makeIin(7_000_001) }) }
+  const created = {
+    body: await withdrawVerified({ email: payer.email, fullName: payer.fullName, iin: makeIin(7_000_001) })
+  }
   t.equal((await settled(created.body.id, 'on_legal_hold')).holdReason, 'payment in progress')
   await submitAtBank(payment.redirectUrl, 'decline')
   await eventually(async () => (await get(`/v1/payments/${payment.id}`)).body.status === 'failed')

@@ -39,7 +39,10 @@ function watchLiveness (t: { teardown: (fn: () => unknown) => void }): { stop: (
 
 async function returnedPayment (amount: number): Promise<{ paymentId: string, refundId: string }> {
   const debt = await seedDebt(app, { outstanding: '50000.00' })
-  const payment = await (await startPayment(base, (await accept(base, debt.id)).id, amount)).json() as { id: string, redirectUrl: string }
+  const payment = await (await startPayment(base, (await accept(base, debt.id)).id, amount)).json() as {
+    id: string
+    redirectUrl: string
+  }
   await submitAtBank(payment.redirectUrl)
   const started = await postJson(`${base}/v1/admin/payments/${payment.id}/return`, { reason: 'Платёж признан подозрительным' }, { authorization: operator.authorization })
   if (started.status !== 202) throw new Error(`return refused: ${await started.text()}`)

@@ -27,7 +27,10 @@ async function get (path: string): Promise<Record<string, any>> {
 
 async function paidPayment (amount: number): Promise<string> {
   const debt = await seedDebt(app, { outstanding: '50000.00' })
-  const payment = await (await startPayment(base, (await accept(base, debt.id)).id, amount)).json() as { id: string, redirectUrl: string }
+  const payment = await (await startPayment(base, (await accept(base, debt.id)).id, amount)).json() as {
+    id: string
+    redirectUrl: string
+  }
   await submitAtBank(payment.redirectUrl)
   return payment.id
 }

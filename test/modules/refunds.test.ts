@@ -134,10 +134,11 @@ t.test('the database itself refuses refunds beyond the payment, even when 20 rac
   const { payment } = await paidPayment(1_000_000)
   const paymentId = fromPublicId('payment', payment.id) as string
   // Bypassing the service on purpose: 20 writers each try to refund 15% at once.
-  const attempts = await Promise.allSettled(Array.from({ length: 20 }, async (_, i) => await app.db.transaction().execute(async (trx) => {
-    await sql`insert into refunds (id, payment_id, kind, amount) values (${`00000000-0000-7000-8000-${String(i).padStart(12, '0')}`}::uuid, ${paymentId}, 'return', 150000)`.execute(trx)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  })))
+  const attempts = await Promise.allSettled(Array.from({ length: 20 }, async (_, i) =>
+    await app.db.transaction().execute(async (trx) => {
+      await sql`insert into refunds (id, payment_id, kind, amount) values (${`00000000-0000-7000-8000-${String(i).padStart(12, '0')}`}::uuid, ${paymentId}, 'return', 150000)`.execute(trx)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    })))
   const accepted = attempts.filter((a) => a.status === 'fulfilled').length
   t.equal(accepted, 6, 'six times 15% fit in 100%, the seventh does not')
   t.ok(attempts.filter((a) => a.status === 'rejected').every((a) => /exceed its amount/.test(String((a as PromiseRejectedResult).reason))))

@@ -81,7 +81,11 @@ t.test('A\'s payment reaches A\'s endpoint, signed so that standardwebhooks veri
   const paymentA = await pay(CREDITOR_A)
   const paymentB = await pay(CREDITOR_B)
   const atA = await eventually(async () => deliveriesTo('/a').find((r) => JSON.parse(r.body).data.object.id === paymentA.id && JSON.parse(r.body).type === 'payment.succeeded'))
-  const payload = new Webhook(endpoint.secret).verify(atA.body, headersOf(atA)) as { type: string, timestamp: string, data: { object: Record<string, unknown> } }
+  const payload = new Webhook(endpoint.secret).verify(atA.body, headersOf(atA)) as {
+    type: string
+    timestamp: string
+    data: { object: Record<string, unknown> }
+  }
   t.match(payload, { type: 'payment.succeeded', timestamp: /^\d{4}-/, data: { object: { id: paymentA.id, status: 'succeeded', creditor: CREDITOR_A, payerName: 'И. И. И.' } } })
   t.match(atA.headers['webhook-id'], /^evt_[0-9a-f]{32}$/)
   t.throws(() => new Webhook(agency.secret).verify(atA.body, headersOf(atA)), 'another secret does not verify')
@@ -249,7 +253,12 @@ t.test('an endpoint failing for 5 days in a row is disabled; a failing delivery 
   await quiet.app.db.transaction().execute(async (trx) => { await publishDebtClosed(trx, fromPublicId('debt', debt.id) as string) })
   const delivery = await db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow()
 
-  const deps = { db: quiet.app.db, pii: quiet.app.pii, log: quiet.app.log, config: { retrySchedule: Array.from({ length: 10 }, () => 60), timeoutMs: 5000, allowPrivateUrls: true } }
+  const deps = {
+    db: quiet.app.db,
+    pii: quiet.app.pii,
+    log: quiet.app.log,
+    config: { retrySchedule: Array.from({ length: 10 }, () => 60), timeoutMs: 5000, allowPrivateUrls: true }
+  }
   const start = Date.parse('2026-03-02T09:00:00.000Z')
   const state = async (): Promise<{ status: string, disabledReason: string | null }> => (await quiet.app.inject({ method: 'GET', url: `/v1/admin/webhook-endpoints/${endpointPublicId}`, headers: { authorization: quietAdmin.authorization } })).json()
   for (const day of [0, 1, 4.9]) {

@@ -41,7 +41,13 @@ async function attempt (side: CallbackSide, callback: QueuedCallback, signal?: A
     side.log.warn({ url: where(callback.url), attempt: number, fault }, 'sandbox bank: callback not sent (fault injected)')
     outcome = { delivered: false, reason: `fault injected: ${fault}` }
   } else {
-    const call = { url: callback.url, params: callback.params, secretKey: side.secretKey, timeoutMs: side.callbackTimeoutMs, ...(signal === undefined ? {} : { signal }) }
+    const call = {
+      url: callback.url,
+      params: callback.params,
+      secretKey: side.secretKey,
+      timeoutMs: side.callbackTimeoutMs,
+      ...(signal === undefined ? {} : { signal })
+    }
     outcome = await attemptCallback(call, side.log, number, { ignoreAnswer: fault === 'apply_then_timeout' })
   }
   if (outcome.delivered) {

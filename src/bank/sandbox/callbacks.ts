@@ -49,7 +49,9 @@ export async function callMerchant (call: MerchantCall): Promise<MerchantReply> 
     method: 'POST',
     body: new URLSearchParams({ ...salted, pg_sig: signParams(script, salted, call.secretKey) }),
     redirect: 'manual',
-    signal: call.signal === undefined ? AbortSignal.timeout(call.timeoutMs) : AbortSignal.any([AbortSignal.timeout(call.timeoutMs), call.signal])
+    signal: call.signal === undefined
+      ? AbortSignal.timeout(call.timeoutMs)
+      : AbortSignal.any([AbortSignal.timeout(call.timeoutMs), call.signal])
   })
   const text = await response.text()
   let fields: Record<string, string> | null = null
@@ -76,7 +78,9 @@ export type AttemptResult =
  * `ignoreAnswer` sends it but counts it as not delivered whatever the answer
  * (the apply_then_timeout fault: the merchant got it, the bank never heard).
  */
-export async function attemptCallback (call: MerchantCall, log: FastifyBaseLogger, attempt: number, options: { ignoreAnswer?: boolean } = {}): Promise<AttemptResult> {
+export async function attemptCallback (
+  call: MerchantCall, log: FastifyBaseLogger, attempt: number, options: { ignoreAnswer?: boolean } = {}
+): Promise<AttemptResult> {
   let reply: MerchantReply
   try {
     reply = await callMerchant(call)

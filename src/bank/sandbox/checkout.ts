@@ -45,8 +45,16 @@ function merchantOrigins (side: CheckoutSide, payment: SandboxPayment): string[]
     .map((url) => new URL(url).origin)
 }
 
-function formPage (side: CheckoutSide, payment: SandboxPayment, path: string, statusCode: number, error?: string): PageResult {
-  const view = { merchantName: side.merchantName, amount: payment.amount, description: payment.description, orderId: payment.orderId, action: path }
+function formPage (
+  side: CheckoutSide, payment: SandboxPayment, path: string, statusCode: number, error?: string
+): PageResult {
+  const view = {
+    merchantName: side.merchantName,
+    amount: payment.amount,
+    description: payment.description,
+    orderId: payment.orderId,
+    action: path
+  }
   return page(statusCode, paymentPage(error === undefined ? view : { ...view, error }), merchantOrigins(side, payment))
 }
 
@@ -82,11 +90,23 @@ async function askMerchant (side: CheckoutSide, payment: SandboxPayment, card: C
   const url = payment.params.pg_check_url
   if (url === undefined) return { paid: true, paidAt: new Date(), card }
   try {
-    const reply = await callMerchant({ url, params: checkParams(payment), secretKey: side.secretKey, timeoutMs: side.callbackTimeoutMs })
+    const reply = await callMerchant({
+      url,
+      params: checkParams(payment),
+      secretKey: side.secretKey,
+      timeoutMs: side.callbackTimeoutMs
+    })
     const trusted = reply.httpStatus === 200 && reply.signed
     if (trusted && reply.status === 'ok') return { paid: true, paidAt: new Date(), card }
     if (trusted && reply.status === 'rejected') {
-      return { paid: false, failure: { code: PAYMENT_FAILURES.merchantRefused.code, description: reply.description || PAYMENT_FAILURES.merchantRefused.description }, card }
+      return {
+        paid: false,
+        failure: {
+          code: PAYMENT_FAILURES.merchantRefused.code,
+          description: reply.description || PAYMENT_FAILURES.merchantRefused.description
+        },
+        card
+      }
     }
     side.log.warn({ httpStatus: reply.httpStatus, status: reply.status, signed: reply.signed }, 'sandbox bank: the merchant did not confirm the check')
   } catch (error) {
@@ -96,7 +116,9 @@ async function askMerchant (side: CheckoutSide, payment: SandboxPayment, card: C
 }
 
 /** Settles the payment from the status it was taken in, once; a request that lost the race just follows the winner. */
-async function finish (side: CheckoutSide, payment: SandboxPayment, from: SandboxPaymentStatus, outcome: ResultOutcome, path: string): Promise<PageResult> {
+async function finish (
+  side: CheckoutSide, payment: SandboxPayment, from: SandboxPaymentStatus, outcome: ResultOutcome, path: string
+): Promise<PageResult> {
   const card = { card_mask: outcome.card?.mask ?? null, card_brand: outcome.card?.brand ?? null }
   const finished = await transitionPayment(side.db, payment.id, [from], outcome.paid
     ? { status: 'paid', paid_at: outcome.paidAt, finished_at: outcome.paidAt, ...card }
@@ -116,7 +138,9 @@ export async function showPaymentPage (side: CheckoutSide, id: string, path: str
  * request; a second Pay, a Decline racing it, or a reload of a finished
  * payment never charges again, it only follows the payment where it went.
  */
-export async function submitPaymentForm (side: CheckoutSide, id: string, body: unknown, path: string): Promise<PageResult> {
+export async function submitPaymentForm (
+  side: CheckoutSide, id: string, body: unknown, path: string
+): Promise<PageResult> {
   const payment = await currentPayment(side, id)
   if (payment === null) return page(404, notFoundPage())
   if (payment.status !== 'pending') return settled(side, payment, path)

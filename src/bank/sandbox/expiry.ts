@@ -5,7 +5,9 @@ import { PAYMENT_FAILURES } from './codes.js'
 import { expirePayment } from './repository.js'
 import type { SandboxDb, SandboxPayment } from './types.js'
 
-export async function expireIfDue (db: SandboxDb, payment: SandboxPayment, now = new Date()): Promise<{ payment: SandboxPayment, expired: boolean }> {
+export async function expireIfDue (
+  db: SandboxDb, payment: SandboxPayment, now = new Date()
+): Promise<{ payment: SandboxPayment, expired: boolean }> {
   if (payment.status !== 'pending' || payment.expiresAt > now) return { payment, expired: false }
   const expired = await expirePayment(db, payment.id, PAYMENT_FAILURES.expired)
   return expired === null ? { payment, expired: false } : { payment: expired, expired: true }

@@ -26,7 +26,11 @@ export const FaultSpec = Type.Object({
 export type FaultSpec = Static<typeof FaultSpec>
 
 export const ArmedFaults = Type.Object({
-  faults: Type.Array(Type.Object({ script: FaultSpec.properties.script, mode: FaultSpec.properties.mode, remaining: Type.Integer() }))
+  faults: Type.Array(Type.Object({
+    script: FaultSpec.properties.script,
+    mode: FaultSpec.properties.mode,
+    remaining: Type.Integer()
+  }))
 })
 
 /** A held request is let go after this long at most, whatever the client does. */

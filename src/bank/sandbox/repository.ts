@@ -55,7 +55,9 @@ export async function insertPayment (db: Handle, payment: NewPayment): Promise<S
   return toPayment(row)
 }
 
-export async function findPayment (db: Handle, merchantId: string, id: string, options: { lock?: boolean } = {}): Promise<SandboxPayment | null> {
+export async function findPayment (
+  db: Handle, merchantId: string, id: string, options: { lock?: boolean } = {}
+): Promise<SandboxPayment | null> {
   if (!PAYMENT_ID.test(id)) return null
   let query = db.selectFrom('sandbox_bank_payments').selectAll().where('id', '=', id).where('merchant_id', '=', merchantId)
   if (options.lock === true) query = query.forUpdate()
@@ -64,7 +66,9 @@ export async function findPayment (db: Handle, merchantId: string, id: string, o
 }
 
 /** The latest payment of a merchant's order: a retried order gets a new payment at the bank. */
-export async function findLatestPaymentOfOrder (db: Handle, merchantId: string, orderId: string): Promise<SandboxPayment | null> {
+export async function findLatestPaymentOfOrder (
+  db: Handle, merchantId: string, orderId: string
+): Promise<SandboxPayment | null> {
   const row = await db.selectFrom('sandbox_bank_payments').selectAll()
     .where('merchant_id', '=', merchantId).where('order_id', '=', orderId)
     .orderBy('id', 'desc').limit(1).executeTakeFirst()
@@ -72,7 +76,9 @@ export async function findLatestPaymentOfOrder (db: Handle, merchantId: string, 
 }
 
 /** Moves a payment on only from one of the expected statuses; null when another request got there first. */
-export async function transitionPayment (db: Handle, id: string, from: SandboxPaymentStatus[], changes: Updateable<SandboxBankPaymentsTable>): Promise<SandboxPayment | null> {
+export async function transitionPayment (
+  db: Handle, id: string, from: SandboxPaymentStatus[], changes: Updateable<SandboxBankPaymentsTable>
+): Promise<SandboxPayment | null> {
   const row = await db.updateTable('sandbox_bank_payments').set(changes)
     .where('id', '=', id).where('status', 'in', from)
     .returningAll().executeTakeFirst()
@@ -80,7 +86,9 @@ export async function transitionPayment (db: Handle, id: string, from: SandboxPa
 }
 
 /** pending past its pg_lifetime -> failed; null when it was not due (or no longer pending). */
-export async function expirePayment (db: Handle, id: string, failure: { code: string, description: string }): Promise<SandboxPayment | null> {
+export async function expirePayment (
+  db: Handle, id: string, failure: { code: string, description: string }
+): Promise<SandboxPayment | null> {
   const row = await db.updateTable('sandbox_bank_payments')
     .set({ status: 'failed', failure_code: failure.code, failure_description: failure.description, finished_at: sql<Date>`now()` })
     .where('id', '=', id).where('status', '=', 'pending').where('expires_at', '<=', sql<Date>`now()`)
@@ -110,7 +118,14 @@ export interface QueuedCallback {
 }
 
 function toCallback (row: Selectable<SandboxBankCallbacksTable>): QueuedCallback {
-  return { id: String(row.id), paymentId: String(row.payment_id), kind: row.kind, url: row.url, params: row.params, attempts: row.attempts }
+  return {
+    id: String(row.id),
+    paymentId: String(row.payment_id),
+    kind: row.kind,
+    url: row.url,
+    params: row.params,
+    attempts: row.attempts
+  }
 }
 
 /** A new callback, claimed by its creator for `leaseMs` so that it can make the first attempt at once. */
@@ -146,8 +161,13 @@ export async function claimDueCallbacks (db: SandboxDb, limit: number, leaseMs: 
 
 export type AttemptOutcome = { delivered: true } | { delivered: false, error: string, retryInMs: number | null }
 
-/** Records one attempt of a claimed callback; retryInMs null: given up. Guarded by the attempt count seen at the claim. */
-export async function recordCallbackAttempt (db: Handle, callback: QueuedCallback, outcome: AttemptOutcome): Promise<void> {
+/**
+ * Records one attempt of a claimed callback; retryInMs null: given up.
+ * Guarded by the attempt count seen at the claim.
+ */
+export async function recordCallbackAttempt (
+  db: Handle, callback: QueuedCallback, outcome: AttemptOutcome
+): Promise<void> {
   const changes = outcome.delivered
     ? { delivered_at: sql<Date>`now()`, last_error: null }
     : outcome.retryInMs === null

@@ -64,7 +64,9 @@ export function refusalAnswer (bank: BankSide, script: string): string {
 }
 
 /** The request's parameters once merchant and signature check out; else the unsigned refusal. */
-function authenticate (bank: BankSide, script: string, body: unknown): { params: Record<string, string> } | { refusal: string } {
+function authenticate (
+  bank: BankSide, script: string, body: unknown
+): { params: Record<string, string> } | { refusal: string } {
   const params = formParams(body)
   if (params === null) return { refusal: unsignedError(SCRIPT_ERRORS.badSignature) }
   if (params.pg_merchant_id !== bank.merchantId) return { refusal: unsignedError(SCRIPT_ERRORS.unknownMerchant) }
@@ -192,7 +194,9 @@ export async function getStatusScript (bank: BankSide, body: unknown): Promise<s
   const { params } = auth
   let found: SandboxPayment | null
   if (params.pg_payment_id !== undefined) found = await findPayment(bank.db, bank.merchantId, params.pg_payment_id)
-  else if (params.pg_order_id !== undefined) found = await findLatestPaymentOfOrder(bank.db, bank.merchantId, params.pg_order_id)
+  else if (params.pg_order_id !== undefined) {
+    found = await findLatestPaymentOfOrder(bank.db, bank.merchantId, params.pg_order_id)
+  }
   else return signedError(bank, script, SCRIPT_ERRORS.badParameter, 'pg_payment_id')
   if (found === null) return signedError(bank, script, SCRIPT_ERRORS.notFound)
   const { payment } = await expireIfDue(bank.db, found)
