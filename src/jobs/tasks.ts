@@ -6,6 +6,7 @@ import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '.
 import { JobInterrupted } from './queue.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
+import { bankReportedRefunds } from '../modules/refunds/bank-reported.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
 import { purgeExpiredEmailFailures, REFUND_TASK } from '../modules/refunds/service.js'
@@ -37,7 +38,7 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     }
   }
   const reconcile: Task = async () => {
-    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds, ...(stopping !== undefined ? { signal: stopping } : {}) })
+    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds, ...(stopping !== undefined ? { signal: stopping } : {}) })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
   const refund: Task = async (payload, helpers) => {

@@ -6,6 +6,7 @@ import { accept, createListeningApp, postJson, PAYER, resultParams, sendCallback
 import { importPortfolio, makeRow, type PortfolioRow } from '../helpers/portfolio.js'
 import { armFault, clearFaults } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
+import { bankReportedRefunds } from '../../src/modules/refunds/bank-reported.js'
 import { fromPublicId, toPublicId } from '../../src/lib/ids.js'
 
 /**
@@ -121,7 +122,7 @@ async function run (actions: Action[]): Promise<void> {
         await armFault(faults, { script: step.script, mode: step.mode, count: 1 })
         break
       case 'reconcile':
-        await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: 0 }, new Date(Date.now() + 3600_000))
+        await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds, reconcileAfterSeconds: 0 }, new Date(Date.now() + 3600_000))
         break
     }
   }

@@ -5,6 +5,7 @@ import { accept, bankPaymentIdOf, createListeningApp, outstandingOf, resultParam
 import { fromPublicId } from '../../src/lib/ids.js'
 import { armFault as armBankFault, clearFaults, type FaultArming } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
+import { bankReportedRefunds } from '../../src/modules/refunds/bank-reported.js'
 
 /**
  * Reconciliation (PSync / Janitor): every pending payment is asked about at
@@ -22,7 +23,7 @@ interface State { status: string, createdAt: string, expiresAt: string, needsRev
 async function setUp (t: Test, env: Record<string, string> = {}) {
   const { app, base, config } = await createListeningApp(t, { RECONCILE_AFTER_SECONDS: String(AFTER), ...env })
   const operator = await createKey(app, ['operator'])
-  const deps = { db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: config.payments.reconcileAfterSeconds }
+  const deps = { db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds, reconcileAfterSeconds: config.payments.reconcileAfterSeconds }
   // only an admin key arms the sandbox bank's faults
   const admin = await createKey(app, ['admin'])
   const faults = { bankUrl: `${base}/sandbox/bank`, adminAuthorization: admin.authorization }
