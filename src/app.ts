@@ -29,6 +29,7 @@ import ledgerRoutes from './modules/ledger/routes.js'
 import acceptanceRoutes from './modules/acceptances/routes.js'
 import paymentRoutes from './modules/payments/routes.js'
 import callbackRoutes from './modules/payments/callback-routes.js'
+import { claimPayments } from './modules/payments/claims.js'
 import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
@@ -212,7 +213,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(agencyRoutes, { prefix: '/v1' })
   await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
   await app.register(auditRoutes, { prefix: '/v1/admin' })
-  await app.register(debtRoutes, { prefix: '/v1' })
+  await app.register(debtRoutes, { prefix: '/v1', payments: claimPayments })
   await app.register(ledgerRoutes, { prefix: '/v1' })
   await app.register(acceptanceRoutes, { prefix: '/v1' })
   await app.register(paymentRoutes, { prefix: '/v1' })

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
 import { JobInterrupted } from './queue.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
+import { claimPayments } from '../modules/payments/claims.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { bankReportedRefunds } from '../modules/refunds/bank-reported.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
@@ -28,7 +29,7 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
   const debtImport: Task = async (payload, helpers) => {
     const importId = payloadId(payload, 'importId')
     try {
-      await processImport({ db: app.db, pii: app.pii }, importId, stopping)
+      await processImport({ db: app.db, pii: app.pii, payments: claimPayments }, importId, stopping)
     } catch (error) {
       if (error instanceof JobInterrupted) {
         // a shutdown is not a failure: on the last attempt it gets a fresh job rather than being abandoned

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Updateable } from 'kysely'
+import { sql, type Insertable, type RawBuilder, type Updateable } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
 import type { Tombstone } from '../../lib/erasure.js'
 import { toPublicId } from '../../lib/ids.js'
@@ -192,6 +192,14 @@ export async function checkSoon (db: Handle, paymentId: string, at: Date): Promi
 /** Locks every payment of these debts, in id order. */
 export async function lockPaymentRowsOfDebts (trx: Trx, debtIds: string[]): Promise<void> {
   await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
+}
+
+/** `debtIds`: a query of the debts' own tables (`select d.id …`), built by the debts' repository. */
+export async function lockPaymentRowsOfSelectedDebts (trx: Trx, debtIds: RawBuilder<unknown>): Promise<void> {
+  await sql`
+    select p.id from payments p
+     where p.debt_id in (${debtIds})
+     order by p.id for update of p`.execute(trx)
 }
 
 /** Sets the payment aside for an operator, whatever its status. */
