@@ -1,8 +1,10 @@
 // `npm run lint` enforces the module boundaries (docs/architecture.md): this lints the fixtures in test/lint-fixtures,
 // which break them on purpose (the project's lint skips that folder), with the project's own configuration.
+import { readFileSync } from 'node:fs'
 import { relative } from 'node:path'
 import t from 'tap'
 import { ESLint } from 'eslint'
+import { RANKS } from '../eslint-rules/layers.js'
 
 const eslint = new ESLint({ cwd: process.cwd(), ignore: false })
 
@@ -66,4 +68,16 @@ t.test('the source tree itself keeps the rules', async (t) => {
   const rules = ['local/private-repository', 'import-x/no-cycle', 'no-restricted-syntax', 'layers/folder-order', 'layers/table-owner']
   const found = (await problems('src')).filter((p) => rules.includes(p.rule ?? ''))
   t.same(found, [])
+})
+
+t.test('docs/architecture.md draws the rank table the lint enforces', async (t) => {
+  const doc = readFileSync('docs/architecture.md', 'utf8')
+  const layers = doc.slice(doc.indexOf('## Layers'), doc.indexOf('\n## ', doc.indexOf('## Layers') + 1))
+  const rows = new Map([...layers.matchAll(/^\| (\d+) \| ([^|]+) \|/gm)].map((m) => [Number(m[1]), m[2] ?? '']))
+  t.equal(rows.size, RANKS.length, 'one row per rank')
+  RANKS.forEach((entries: string[], rank: number) => {
+    for (const entry of entries) {
+      t.ok(rows.get(rank)?.includes(`\`${entry.replace(/^modules\//, '')}\``), `${entry} at rank ${rank}`)
+    }
+  })
 })
