@@ -16,6 +16,7 @@
 // Both rules work on paths alone (relative imports resolved against the importing file), so they need no resolver.
 import fs from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 /**
  * The dependency order, lowest first. An entry is a folder of src (`db`, `bank/sandbox`, `modules/payments`) or a
@@ -41,8 +42,9 @@ export const RANKS = [
   ['server.ts', 'api-key-cli.ts', 'openapi-cli.ts', 'db/migrate-cli.ts']
 ]
 
-/** Trees the rules apply to, relative to the working directory (the fixtures' tree proves the rules fail). */
+/** Trees the rules apply to, relative to the project (the fixtures' tree proves the rules fail). */
 const ROOTS = ['src', 'test/lint-fixtures/layers']
+const PROJECT = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
 
 /** The one file whose type-only imports may point up: it composes the DB type from every owner's tables. */
 const TYPE_COMPOSITION = 'db/types.ts'
@@ -53,7 +55,7 @@ const posix = (p) => p.split(path.sep).join('/')
 
 /** The tree a file belongs to and its path inside it, or null outside every tree. */
 function locate (file) {
-  const relative = posix(path.relative(process.cwd(), file))
+  const relative = posix(path.relative(PROJECT, file))
   for (const root of ROOTS) {
     if (relative.startsWith(`${root}/`)) return { root, inner: relative.slice(root.length + 1).replace(/\.js$/, '.ts') }
   }
@@ -90,7 +92,7 @@ const folderOrder = {
     docs: { description: 'Folders depend one way: a file imports from its own folder or from a lower rank' },
     schema: [],
     messages: {
-      upward: "{{from}} (rank {{fromRank}}) may not import {{to}} (rank {{toRank}}): folders depend one way " +
+      upward: '{{from}} (rank {{fromRank}}) may not import {{to}} (rank {{toRank}}): folders depend one way ' +
         '(eslint-rules/layers.js, RANKS)',
       unranked: '{{folder}} has no rank: place it in RANKS (eslint-rules/layers.js)'
     }
@@ -135,7 +137,7 @@ const owners = new Map()
 function ownersOf (root) {
   if (owners.has(root)) return owners.get(root)
   const map = new Map()
-  const composition = path.resolve(root, TYPE_COMPOSITION)
+  const composition = path.resolve(PROJECT, root, TYPE_COMPOSITION)
   const text = fs.existsSync(composition) ? fs.readFileSync(composition, 'utf8') : ''
   for (const [, source] of text.matchAll(/import\s+type\s+[^'"]*from\s+'([^']+)'/g)) {
     const declared = path.resolve(path.dirname(composition), source).replace(/\.js$/, '.ts')
@@ -199,7 +201,9 @@ function namedIdentifier (node) {
 /** Does this builder call's chain lock rows (`.forUpdate()` and friends further along)? */
 function chainLocks (call) {
   let node = call
-  while (node.parent?.type === 'MemberExpression' && node.parent.object === node && node.parent.parent?.type === 'CallExpression') {
+  const calledOn = (n) => n.parent?.type === 'MemberExpression' && n.parent.object === n &&
+    n.parent.parent?.type === 'CallExpression'
+  while (calledOn(node)) {
     const name = node.parent.property.type === 'Identifier' ? node.parent.property.name : ''
     if (LOCKS.has(name)) return true
     node = node.parent.parent

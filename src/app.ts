@@ -155,7 +155,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   limitBodyTime(app, config.http.bodyTimeoutMs)
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
-  if (config.role !== 'worker') await registerOpenApi(app, config, { description: WEBHOOKS_DESCRIPTION, section: webhooksSection })
+  if (config.role !== 'worker') {
+    await registerOpenApi(app, config, { description: WEBHOOKS_DESCRIPTION, section: webhooksSection })
+  }
   // No allowed origin: no CORS headers and no preflight answer, which is what the plugin does then anyway, without
   // its hook on every request.
   if (config.corsOrigins.length > 0) {

@@ -12,9 +12,11 @@ import type { Scope } from '../lib/scopes.js'
  * What authentication needs of the API keys, given by the composition root (app.ts passes the api-keys module's
  * `keyLookup`): the edge imports no module (docs/architecture.md, "Layers").
  */
+export interface LiveKey { id: string, name: string, scopes: string[], creditors: string[] }
+
 export interface KeyLookup {
   /** The live (not revoked) key with this secret. */
-  findLive: (db: Database, secret: string) => Promise<{ id: string, name: string, scopes: string[], creditors: string[] } | undefined>
+  findLive: (db: Database, secret: string) => Promise<LiveKey | undefined>
   /** Records that the key was used (best effort: the caller logs a failure). */
   recordUse: (db: Database, keyId: string) => Promise<void>
 }

@@ -75,7 +75,9 @@ export interface WebhooksDocument {
   section: () => Record<string, unknown>
 }
 
-export async function registerOpenApi (app: FastifyInstance, config: Config, webhooks: WebhooksDocument): Promise<void> {
+export async function registerOpenApi (
+  app: FastifyInstance, config: Config, webhooks: WebhooksDocument
+): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -39,7 +39,14 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     }
   }
   const reconcile: Task = async () => {
-    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds, ...(stopping !== undefined ? { signal: stopping } : {}) })
+    const result = await reconcilePayments({
+      db: app.db,
+      bank: app.bank,
+      log: app.log,
+      refunds: bankReportedRefunds,
+      reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds,
+      ...(stopping !== undefined ? { signal: stopping } : {})
+    })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
   const refund: Task = async (payload, helpers) => {

@@ -2,5 +2,5 @@
 // the tombstone each owner of personal data writes over it when privacy's erasure calls it.
 export const ERASED = '[erased]'
 
-/** What replaces personal data: one ciphertext of '[erased]' (columns stay NOT NULL) and an index value nothing hashes to. */
+/** What replaces personal data: one ciphertext of '[erased]' (columns stay NOT NULL), an index nothing hashes to. */
 export interface Tombstone { encrypted: string, emptyJson: string, index: string }

@@ -25,7 +25,7 @@ const PROCESS_BATCH = 50_000
  */
 const BATCH_CONCURRENCY = 2
 
-/** `payments`: what a changed claim does to the debts' payments (payments/claims.ts `claimPayments`; they rank above). */
+/** `payments`: what a changed claim does to the debts' payments (payments/claims.ts `claimPayments`). */
 interface Deps { db: Database, pii: PiiCipher, payments: ClaimPayments }
 
 
@@ -54,7 +54,9 @@ function keyOf (row: { contract_number_normalized: string, debtor_iin_index: str
  * stays recalled: it applies if the recall is undone. Lock order as
  * everywhere: the debts' payments, then the debts, then the ledger.
  */
-export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Reference, payments: ClaimPayments): Promise<Map<string, RowOutcome>> {
+export async function applyDebtRows (
+  trx: Trx, rows: NewDebt[], reference: Reference, payments: ClaimPayments
+): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
   const seen = await existingDebts(trx, rows, false)
   const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
@@ -99,7 +101,8 @@ export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Refer
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
     if (next === 'closed' && debt.status !== 'closed') await publishDebtClosed(trx, debt.id)
-    await payments.flagOverpaid(trx, change.overpaidPayments, { reference: reference.type, claimDifference: change.difference.toString() })
+    const details = { reference: reference.type, claimDifference: change.difference.toString() }
+    await payments.flagOverpaid(trx, change.overpaidPayments, details)
   }
   return outcomes
 }
@@ -138,7 +141,8 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
     if (next === 'closed' && debt.status !== 'closed') await publishDebtClosed(trx, debt.id)
-    await payments.flagOverpaid(trx, change.overpaidPayments, { reference: reference.type, claimDifference: change.difference.toString() })
+    const details = { reference: reference.type, claimDifference: change.difference.toString() }
+    await payments.flagOverpaid(trx, change.overpaidPayments, details)
   }
   await completeStagedBatch(trx, batch, { imported: inserted + changes.length - adjusted.length, unchanged, adjusted: adjusted.length })
 }

@@ -192,7 +192,7 @@ export interface StagedChange { id: string, status: DebtRow['status'], claimChan
  */
 export async function lockStagedChanges (db: Trx, batch: StagedBatch, payments: ClaimPayments): Promise<StagedChange[]> {
   await payments.lockPaymentsOfSelectedDebts(db, sql`select d.id from debt_import_rows s join debts d on ${SAME_KEY}
-                          where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount`)
+    where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount`)
   const result = await sql<{ id: string, status: DebtRow['status'], claim_changed: boolean, creditor: string, claim_amount: bigint }>`
     select d.id, d.status, d.claim_amount <> s.claim_amount as claim_changed, s.creditor, s.claim_amount
       from debt_import_rows s join debts d on ${SAME_KEY}

@@ -95,7 +95,9 @@ export async function listDebtsPage (deps: Deps, query: { contractNumber?: strin
  * follows the outstanding amount. Between `active` and `closed` the status
  * only ever follows the outstanding amount: asking for the other one is 409.
  */
-export async function changeDebtStatus (deps: Deps & { payments: ClaimPayments }, actor: Actor, publicId: string, status: DebtRow['status']): Promise<Debt> {
+export async function changeDebtStatus (
+  deps: Deps & { payments: ClaimPayments }, actor: Actor, publicId: string, status: DebtRow['status']
+): Promise<Debt> {
   const id = fromPublicId('debt', publicId)
   if (id === null) throw new NotFound('debt_not_found', 'No debt with this id')
   return await deps.db.transaction().execute(async (trx) => {

@@ -22,8 +22,10 @@ export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicI
   if (refundRequestPublicIds.length === 0) return
   await sql`update events set
       data = jsonb_set(data, '{responseText}', to_jsonb(${ERASED}::text)),
-      partner_data = case when partner_data ? 'responseText' then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED}::text)) else partner_data end
-    where type like 'refund_request.%' and data->>'id' = any(${refundRequestPublicIds}::text[]) and jsonb_typeof(data->'responseText') = 'string'`.execute(db)
+      partner_data = case when partner_data ? 'responseText'
+        then jsonb_set(partner_data, '{responseText}', to_jsonb(${ERASED}::text)) else partner_data end
+    where type like 'refund_request.%' and data->>'id' = any(${refundRequestPublicIds}::text[])
+      and jsonb_typeof(data->'responseText') = 'string'`.execute(db)
 }
 
 /** Newest first (ids are UUIDv7); `creditors` null: every event (the admin). */

@@ -49,7 +49,8 @@ export async function eraseMail (db: Handle, emailIndex: string, until: Date, to
     text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED).end(),
     html_body: null,
     status: eb.case().when('status', '=', 'queued').then('failed' as const).else(eb.ref('status')).end(),
-    last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased').else(eb.ref('last_error')).end(),
+    last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased')
+      .else(eb.ref('last_error')).end(),
     next_attempt_at: null
   })).where('recipient_index', '=', emailIndex)
     // what was queued until the erasure; a message queued later (a fresh consent, offer cl. 14) is not covered

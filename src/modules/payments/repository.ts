@@ -51,7 +51,9 @@ export async function recordRefusal (db: Handle, row: { acceptance_id: string, r
 // --- erasure (offer cl. 16; privacy's erasure calls these through ./erasure.ts) ------------------------------
 
 /** Their payments, locked in id order so a refund decision on them waits for the erasure (and the other way round). */
-export async function lockPaymentsOf (db: Handle, acceptanceIds: string[]): Promise<Array<{ id: string, status: string }>> {
+export async function lockPaymentsOf (
+  db: Handle, acceptanceIds: string[]
+): Promise<Array<{ id: string, status: string }>> {
   if (acceptanceIds.length === 0) return []
   return await db.selectFrom('payments').select(['id', 'status'])
     .where('acceptance_id', 'in', acceptanceIds).orderBy('id').forUpdate().execute()
@@ -75,8 +77,11 @@ export async function eraseCallbacks (db: Handle, paymentIds: string[], tombston
  */
 export async function erasePayments (db: Handle, acceptanceIds: string[], tombstone: Tombstone): Promise<number> {
   if (acceptanceIds.length === 0) return 0
-  const result = await db.updateTable('payments').set({ email_index: tombstone.index, ip_index: tombstone.index, return_url: null }).where('acceptance_id', 'in', acceptanceIds).executeTakeFirst()
-  await db.updateTable('payment_refusals').set({ email_index: tombstone.index, ip_index: tombstone.index }).where('acceptance_id', 'in', acceptanceIds).execute()
+  const result = await db.updateTable('payments')
+    .set({ email_index: tombstone.index, ip_index: tombstone.index, return_url: null })
+    .where('acceptance_id', 'in', acceptanceIds).executeTakeFirst()
+  await db.updateTable('payment_refusals').set({ email_index: tombstone.index, ip_index: tombstone.index })
+    .where('acceptance_id', 'in', acceptanceIds).execute()
   return Number(result.numUpdatedRows)
 }
 

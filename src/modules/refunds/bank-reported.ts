@@ -29,7 +29,7 @@ export async function completePendingBankReportedRefunds (db: Database, limit: n
   return pending.length
 }
 
-/** What payments' reconciliation is given to record and complete them (it ranks below refunds: jobs/tasks.ts passes it). */
+/** What payments' reconciliation is given to record and complete them (it ranks below refunds: jobs/tasks.ts). */
 export const bankReportedRefunds: BankReportedRefunds = {
   record: recordBankReportedRefund,
   complete: completeBankReportedRefund,

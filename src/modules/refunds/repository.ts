@@ -132,7 +132,8 @@ export async function eraseRefundReasons (db: Handle, paymentIds: string[], tomb
 
 export async function eraseReturnReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
   if (paymentIds.length === 0) return 0
-  const result = await db.updateTable('refunds').set({ reason_encrypted: tombstone.encrypted }).where('payment_id', 'in', paymentIds).where('reason_encrypted', 'is not', null).executeTakeFirst()
+  const result = await db.updateTable('refunds').set({ reason_encrypted: tombstone.encrypted })
+    .where('payment_id', 'in', paymentIds).where('reason_encrypted', 'is not', null).executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
 
