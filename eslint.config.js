@@ -3,6 +3,7 @@ import tseslint from 'typescript-eslint'
 import { importX } from 'eslint-plugin-import-x'
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
 import moduleBoundaries from './eslint-rules/module-boundaries.js'
+import layers from './eslint-rules/layers.js'
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.tap/', 'coverage/', '.data/', 'examples/generated/', 'test/lint-fixtures/'] },
@@ -29,6 +30,16 @@ export default tseslint.config(
     rules: {
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'local/private-repository': 'error'
+    }
+  },
+  // Layers (docs/architecture.md): folders depend one way, in the order of eslint-rules/layers.js, and a table is
+  // written only by its owner and read only by its owner or from above. test/lint-fixtures/layers breaks both.
+  {
+    files: ['src/**/*.ts', 'test/lint-fixtures/layers/**/*.ts'],
+    plugins: { layers },
+    rules: {
+      'layers/folder-order': 'error',
+      'layers/table-owner': 'error'
     }
   },
   // A module's tables are read and written only by its repository: no query builder anywhere else in a module.

@@ -22,12 +22,14 @@ import healthRoutes from './modules/health/routes.js'
 import offerRoutes from './modules/offers/routes.js'
 import agencyRoutes from './modules/agency/routes.js'
 import apiKeyRoutes from './modules/api-keys/routes.js'
+import { keyLookup } from './modules/api-keys/service.js'
 import auditRoutes from './modules/audit/routes.js'
 import debtRoutes from './modules/debts/routes.js'
 import ledgerRoutes from './modules/ledger/routes.js'
 import acceptanceRoutes from './modules/acceptances/routes.js'
 import paymentRoutes from './modules/payments/routes.js'
 import callbackRoutes from './modules/payments/callback-routes.js'
+import { claimPayments } from './modules/payments/claims.js'
 import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
@@ -39,6 +41,7 @@ import notificationsPlugin from './modules/notifications/plugin.js'
 import { sandboxMailbox } from './modules/notifications/sandbox-mailbox.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
 import partnerApi from './modules/partners/routes.js'
+import { WEBHOOKS_DESCRIPTION, webhooksSection } from './modules/webhooks/openapi.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
@@ -152,7 +155,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   limitBodyTime(app, config.http.bodyTimeoutMs)
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
-  if (config.role !== 'worker') await registerOpenApi(app, config)
+  if (config.role !== 'worker') {
+    await registerOpenApi(app, config, { description: WEBHOOKS_DESCRIPTION, section: webhooksSection })
+  }
   // No allowed origin: no CORS headers and no preflight answer, which is what the plugin does then anyway, without
   // its hook on every request.
   if (config.corsOrigins.length > 0) {
@@ -168,7 +173,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(piiPlugin, { config })
   await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await app.register(metricsPlugin, { config, durations })
-  await app.register(authPlugin)
+  await app.register(authPlugin, { keys: keyLookup })
   await app.register(bankPlugin, { config })
   await app.register(notificationsPlugin, { config })
   // The sandboxes fake the world: mounted only in their modes, and never by a worker. Before the rate limiter, like
@@ -210,7 +215,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(agencyRoutes, { prefix: '/v1' })
   await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
   await app.register(auditRoutes, { prefix: '/v1/admin' })
-  await app.register(debtRoutes, { prefix: '/v1' })
+  await app.register(debtRoutes, { prefix: '/v1', payments: claimPayments })
   await app.register(ledgerRoutes, { prefix: '/v1' })
   await app.register(acceptanceRoutes, { prefix: '/v1' })
   await app.register(paymentRoutes, { prefix: '/v1' })

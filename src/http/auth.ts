@@ -4,9 +4,22 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { Forbidden, Unauthenticated } from './errors.js'
-import { findLiveKey, recordKeyUse } from '../modules/api-keys/service.js'
-import type { Scope } from '../modules/api-keys/keys.js'
-import type { Actor } from '../modules/audit/service.js'
+import type { Database } from '../db/database.js'
+import type { Actor } from '../lib/actor.js'
+import type { Scope } from '../lib/scopes.js'
+
+/**
+ * What authentication needs of the API keys, given by the composition root (app.ts passes the api-keys module's
+ * `keyLookup`): the edge imports no module (docs/architecture.md, "Layers").
+ */
+export interface LiveKey { id: string, name: string, scopes: string[], creditors: string[] }
+
+export interface KeyLookup {
+  /** The live (not revoked) key with this secret. */
+  findLive: (db: Database, secret: string) => Promise<LiveKey | undefined>
+  /** Records that the key was used (best effort: the caller logs a failure). */
+  recordUse: (db: Database, keyId: string) => Promise<void>
+}
 
 export interface Principal {
   keyId: string
@@ -33,7 +46,7 @@ export function actorOf (request: FastifyRequest): Actor {
   return { keyId: request.principal?.keyId ?? null, requestId: String(request.id), ip: request.ip }
 }
 
-export default fp(async function authPlugin (app: FastifyInstance) {
+export default fp(async function authPlugin (app: FastifyInstance, { keys }: { keys: KeyLookup }) {
   app.decorateRequest('principal', null)
 
   function requireOneOf (allowed: Set<Scope>): preHandlerAsyncHookHandler {
@@ -42,13 +55,13 @@ export default fp(async function authPlugin (app: FastifyInstance) {
       if (header === undefined) throw new Unauthenticated()
       const match = BEARER.exec(header)
       if (match === null) throw new Unauthenticated('The Authorization header must be `Bearer <key>`')
-      const key = await findLiveKey(app.db, match[1] as string)
+      const key = await keys.findLive(app.db, match[1] as string)
       if (key === undefined) throw new Unauthenticated('Unknown or revoked API key')
       request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[], creditors: key.creditors }
       if (!key.scopes.some((s) => allowed.has(s as Scope))) {
         throw new Forbidden('forbidden', `This operation needs one of the scopes: ${[...allowed].join(', ')}`)
       }
-      recordKeyUse(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
+      keys.recordUse(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
     }
   }
   app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['admin', ...scopes])))

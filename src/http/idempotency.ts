@@ -16,7 +16,7 @@ import { Type } from '@sinclair/typebox'
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import { BadRequest, Conflict, Unprocessable } from './errors.js'
-import type { Database } from '../db/database.js'
+import type { Database, Handle } from '../db/database.js'
 import type { DB } from '../db/types.js'
 import { asArray } from './route-hooks.js'
 import { isParsedContainer, isStream, MAX_NESTING } from '../lib/request-data.js'
@@ -160,6 +160,16 @@ export async function purgeExpiredIdempotencyKeys (db: Database): Promise<number
   const result = await db.deleteFrom('idempotency_keys')
     .where('expires_at', '<=', sql<Date>`now()`)
     .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+/**
+ * Stored answers of a person's own requests (acceptances, payments, refund and privacy requests), by the public id
+ * of the resource they created: privacy's erasure calls it (offer cl. 16).
+ */
+export async function eraseIdempotencyRecords (db: Handle, resourceIds: string[]): Promise<number> {
+  if (resourceIds.length === 0) return 0
+  const result = await db.deleteFrom('idempotency_keys').where('resource_id', 'in', resourceIds).executeTakeFirst()
   return Number(result.numDeletedRows)
 }
 

@@ -3,7 +3,6 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { WEBHOOKS_DESCRIPTION, webhooksSection } from '../modules/webhooks/openapi.js'
 
 export const API_TAGS = [
   { name: 'Offer', description: 'The public offer the client accepts before paying (offer cl. 1, 20, 24)' },
@@ -67,7 +66,18 @@ function problemMediaTypes (doc: OpenApiDoc): OpenApiDoc {
   return doc
 }
 
-export async function registerOpenApi (app: FastifyInstance, config: Config): Promise<void> {
+/**
+ * The document's `webhooks` section and the Webhooks chapter of its description, given by the composition root
+ * (app.ts passes the module that sends them): the edge imports no module (docs/architecture.md, "Layers").
+ */
+export interface WebhooksDocument {
+  description: string
+  section: () => Record<string, unknown>
+}
+
+export async function registerOpenApi (
+  app: FastifyInstance, config: Config, webhooks: WebhooksDocument
+): Promise<void> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -76,7 +86,7 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
         version: packageVersion(),
         description: 'Payments API of a Kazakhstan debt-collection agency (ТОО «Коллекторское агентство «Эксперт Плюс»). ' +
           'Clients read and accept the public offer, find their debt, and pay by card on the acquiring bank\'s hosted page (FFIN Payments / Freedom Pay). ' +
-          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.' + WEBHOOKS_DESCRIPTION,
+          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.' + webhooks.description,
         contact: { name: 'Support', email: config.agency.supportEmail }
       },
       servers: [{ url: config.publicBaseUrl }],
@@ -94,7 +104,7 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
     transformObject: (documentObject) => {
       const doc = problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
       // OpenAPI 3.1: what the service sends to partners' endpoints (docs/architecture.md, partners, events and webhooks)
-      doc.webhooks = webhooksSection()
+      doc.webhooks = webhooks.section()
       return doc
     }
   })

@@ -5,7 +5,9 @@ import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
 import { JobInterrupted } from './queue.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
+import { claimPayments } from '../modules/payments/claims.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
+import { bankReportedRefunds } from '../modules/refunds/bank-reported.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
 import { purgeExpiredEmailFailures, REFUND_TASK } from '../modules/refunds/service.js'
@@ -27,7 +29,7 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
   const debtImport: Task = async (payload, helpers) => {
     const importId = payloadId(payload, 'importId')
     try {
-      await processImport({ db: app.db, pii: app.pii }, importId, stopping)
+      await processImport({ db: app.db, pii: app.pii, payments: claimPayments }, importId, stopping)
     } catch (error) {
       if (error instanceof JobInterrupted) {
         // a shutdown is not a failure: on the last attempt it gets a fresh job rather than being abandoned
@@ -37,7 +39,14 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     }
   }
   const reconcile: Task = async () => {
-    const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds, ...(stopping !== undefined ? { signal: stopping } : {}) })
+    const result = await reconcilePayments({
+      db: app.db,
+      bank: app.bank,
+      log: app.log,
+      refunds: bankReportedRefunds,
+      reconcileAfterSeconds: app.config.payments.reconcileAfterSeconds,
+      ...(stopping !== undefined ? { signal: stopping } : {})
+    })
     if (result.checked > 0) app.log.info({ ...result }, 'payments reconciled')
   }
   const refund: Task = async (payload, helpers) => {

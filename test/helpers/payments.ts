@@ -7,6 +7,7 @@ import { signParams } from '../../src/bank/signature.js'
 import { normalizeContractNumber } from '../../src/lib/names.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../src/lib/ids.js'
 import { applyDebtRows } from '../../src/modules/debts/import-service.js'
+import { claimPayments } from '../../src/modules/payments/claims.js'
 import { iinIndex } from '../../src/lib/blind-index.js'
 import { findDebt } from '../../src/modules/debts/service.js'
 
@@ -44,7 +45,7 @@ export async function seedDebt (
     claim_amount: parseMajorUnits(row.outstanding) as bigint,
     source_hash: `seed-${id}`,
     import_id: null
-  }], { type: 'debt', id }))
+  }], { type: 'debt', id }, claimPayments))
   return { ...row, id: toPublicId('debt', id) }
 }
 

@@ -9,6 +9,7 @@ import { sql } from 'kysely'
 import databasePlugin from '../../src/db/plugin.js'
 import { configPlugin, piiPlugin } from '../../src/app-context.js'
 import authPlugin from '../../src/http/auth.js'
+import { keyLookup } from '../../src/modules/api-keys/service.js'
 import cardGuard from '../../src/http/card-guard.js'
 import idempotency, { IDEMPOTENCY_PROBLEM_CODES, idempotencyHeaders, purgeExpiredIdempotencyKeys } from '../../src/http/idempotency.js'
 import { BadGateway, Unprocessable, registerErrorHandling } from '../../src/http/errors.js'
@@ -40,7 +41,7 @@ async function buildTestApp (): Promise<FastifyInstance> {
   await app.register(configPlugin, { config })
   await app.register(piiPlugin, { config })
   await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
-  await app.register(authPlugin)
+  await app.register(authPlugin, { keys: keyLookup })
   await app.register(cardGuard)
   await app.register(idempotency)
 

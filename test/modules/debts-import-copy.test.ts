@@ -4,6 +4,7 @@ import { sql } from 'kysely'
 import { createKey, createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { makeCsv, makeRow } from '../helpers/portfolio.js'
 import { applyStagedBatch, processImport } from '../../src/modules/debts/import-service.js'
+import { claimPayments } from '../../src/modules/payments/claims.js'
 import { claimImport, rejectDuplicates, stagedBatches } from '../../src/modules/debts/repository.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
@@ -85,10 +86,10 @@ t.test('a worker that stopped after a batch resumes after it: every row counted 
   await rejectDuplicates(staging.db, importId)
   const batches = await stagedBatches(staging.db, importId, 3)
   t.same(batches.map((b) => b.rows), [3, 3, 1], 'the seven valid rows in batches of three, in line order')
-  await staging.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batches[1]!) })
+  await staging.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batches[1]!, claimPayments) })
   t.match(await report(staging, queued.json().id, stagingOperator.authorization), { status: 'running', rowsImported: 3 })
 
-  await processImport({ db: staging.db, pii: staging.pii }, importId) // the retry
+  await processImport({ db: staging.db, pii: staging.pii, payments: claimPayments }, importId) // the retry
   t.match(await report(staging, queued.json().id, stagingOperator.authorization), { status: 'completed', rowsTotal: 8, rowsImported: 7, rowsUnchanged: 0, rowsRejected: 1 })
   const debts = await staging.db.selectFrom('debts').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow()
   t.equal(debts.n, 7n, 'one debt per row, none twice')
@@ -109,7 +110,7 @@ t.test('staged rows lost with the database (the table is unlogged) fail the impo
   )
   const importId = fromPublicId('debtImport', queued.json().id) as string
   await sql`delete from debt_import_rows where import_id = ${importId} and line = 3`.execute(staging.db) // what a crash recovery does to an unlogged table, in part
-  await processImport({ db: staging.db, pii: staging.pii }, importId)
+  await processImport({ db: staging.db, pii: staging.pii, payments: claimPayments }, importId)
   const r = await report(staging, queued.json().id, stagingOperator.authorization)
   t.match(r, { status: 'failed', rowsImported: 0, failureReason: /1 staged rows were lost.*upload the file again/ })
   t.equal(await stagedCount(staging), 0n, 'what was left staged goes too')
@@ -125,7 +126,7 @@ t.test('batches applied side by side: a re-import restating claims of several cr
   const claims = (row: { outstanding: string }) => BigInt(row.outstanding.replace('.', ''))
   const run = async (rows: typeof first) => {
     const queued = await upload(staging, makeCsv(rows), { authorization: stagingOperator.authorization })
-    await processImport({ db: staging.db, pii: staging.pii }, fromPublicId('debtImport', queued.json().id) as string, undefined, 4)
+    await processImport({ db: staging.db, pii: staging.pii, payments: claimPayments }, fromPublicId('debtImport', queued.json().id) as string, undefined, 4)
     return await report(staging, queued.json().id, stagingOperator.authorization)
   }
   t.match(await run(first), { status: 'completed', rowsImported: 30 })

@@ -6,6 +6,7 @@ import { accept, createListeningApp, postJson, PAYER, resultParams, sendCallback
 import { importPortfolio, makeRow, type PortfolioRow } from '../helpers/portfolio.js'
 import { armFault, clearFaults } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
+import { bankReportedRefunds } from '../../src/modules/refunds/bank-reported.js'
 import { fromPublicId, toPublicId } from '../../src/lib/ids.js'
 
 /**
@@ -127,7 +128,7 @@ async function run (actions: Action[]): Promise<void> {
         break
       case 'reconcile':
         await reconcilePayments(
-          { db: app.db, bank: app.bank, log: app.log, reconcileAfterSeconds: 0 },
+          { db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds, reconcileAfterSeconds: 0 },
           new Date(Date.now() + 3600_000)
         )
         break

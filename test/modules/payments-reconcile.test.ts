@@ -5,6 +5,7 @@ import { accept, bankPaymentIdOf, createListeningApp, outstandingOf, resultParam
 import { fromPublicId } from '../../src/lib/ids.js'
 import { armFault as armBankFault, clearFaults, type FaultArming } from '../bank/bank-fixtures.js'
 import { reconcilePayments } from '../../src/modules/payments/reconcile.js'
+import { bankReportedRefunds } from '../../src/modules/refunds/bank-reported.js'
 
 /**
  * Reconciliation (PSync / Janitor): every pending payment is asked about at
@@ -34,6 +35,7 @@ async function setUp (t: Test, env: Record<string, string> = {}) {
     db: app.db,
     bank: app.bank,
     log: app.log,
+    refunds: bankReportedRefunds,
     reconcileAfterSeconds: config.payments.reconcileAfterSeconds
   }
   // only an admin key arms the sandbox bank's faults

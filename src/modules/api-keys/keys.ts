@@ -4,8 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 
 export const KEY_PREFIX = 'kap_'
-export const SCOPES = ['admin', 'operator', 'partner'] as const
-export type Scope = typeof SCOPES[number]
+export { SCOPES, type Scope } from '../../lib/scopes.js'
 
 export function generateApiKey (): string {
   return `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`

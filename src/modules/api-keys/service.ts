@@ -1,4 +1,5 @@
 import type { Database, Handle } from '../../db/database.js'
+import type { KeyLookup } from '../../http/auth.js'
 import { NotFound, Unprocessable } from '../../http/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { recordAudit, type Actor, type AuditEntry } from '../audit/service.js'
@@ -150,3 +151,6 @@ export async function findLiveKey (db: Database, secret: string): Promise<ApiKey
 export async function recordKeyUse (db: Database, keyId: string): Promise<void> {
   await touchKey(db, keyId)
 }
+
+/** What the HTTP edge's authentication needs of the keys: app.ts gives it to http/auth.ts, which imports no module. */
+export const keyLookup: KeyLookup = { findLive: findLiveKey, recordUse: recordKeyUse }

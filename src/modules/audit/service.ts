@@ -1,13 +1,9 @@
 // The audit module's service: who did what, written in the same transaction as the change.
 import type { Handle } from '../../db/database.js'
+import type { Actor } from '../../lib/actor.js'
 import { insertAudit } from './repository.js'
 
-/** Who did it: the authenticated key, the request and where it came from (null: not kept, a data subject's address is personal data). */
-export interface Actor {
-  keyId: string | null
-  requestId: string
-  ip: string | null
-}
+export type { Actor } from '../../lib/actor.js'
 
 /** The worker acting on its own schedule. */
 export const SYSTEM_ACTOR: Actor = { keyId: null, requestId: 'worker', ip: null }

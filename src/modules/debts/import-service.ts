@@ -3,7 +3,7 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
 import { assignClaims, assignClaimsFrom, holdClaimsAccounts, openClaimsAccounts, restateClaim, type Reference } from '../ledger/service.js'
-import { flagOverpaid, lockPaymentsOfDebts } from '../payments/claims.js'
+import type { ClaimPayments } from './claim-payments.js'
 import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
 import { enqueueJob, JobInterrupted } from '../../jobs/queue.js'
@@ -25,7 +25,8 @@ const PROCESS_BATCH = 50_000
  */
 const BATCH_CONCURRENCY = 2
 
-interface Deps { db: Database, pii: PiiCipher }
+/** `payments`: what a changed claim does to the debts' payments (payments/claims.ts `claimPayments`). */
+interface Deps { db: Database, pii: PiiCipher, payments: ClaimPayments }
 
 
 export async function getImport (db: Database, publicId: string): Promise<DebtImport> {
@@ -53,12 +54,14 @@ function keyOf (row: { contract_number_normalized: string, debtor_iin_index: str
  * stays recalled: it applies if the recall is undone. Lock order as
  * everywhere: the debts' payments, then the debts, then the ledger.
  */
-export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Reference): Promise<Map<string, RowOutcome>> {
+export async function applyDebtRows (
+  trx: Trx, rows: NewDebt[], reference: Reference, payments: ClaimPayments
+): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
   const seen = await existingDebts(trx, rows, false)
   const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
   const byKeyBefore = new Map(seen.map((d) => [keyOf(d), d]))
-  await lockPaymentsOfDebts(trx, rows.flatMap((r) => {
+  await payments.lockPaymentsOfDebts(trx, rows.flatMap((r) => {
     const before = byKeyBefore.get(keyOf(r))
     return before !== undefined && claimChanged(before, r) ? [before.id] : []
   }))
@@ -98,7 +101,8 @@ export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Refer
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
     if (next === 'closed' && debt.status !== 'closed') await publishDebtClosed(trx, debt.id)
-    await flagOverpaid(trx, change.overpaidPayments, { reference: reference.type, claimDifference: change.difference.toString() })
+    const details = { reference: reference.type, claimDifference: change.difference.toString() }
+    await payments.flagOverpaid(trx, change.overpaidPayments, details)
   }
   return outcomes
 }
@@ -112,10 +116,10 @@ export async function applyDebtRows (trx: Trx, rows: NewDebt[], reference: Refer
  * alone. The batch's rows then go and the import counts them, so a retried
  * job resumes after the last committed batch.
  */
-export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<void> {
+export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: ClaimPayments): Promise<void> {
   const reference: Reference = { type: 'import', id: batch.importId }
   await planBatchAsKeyLookups(trx)
-  const changes = await lockStagedChanges(trx, batch)
+  const changes = await lockStagedChanges(trx, batch, payments)
   const { fresh, unchanged } = await countStagedRows(trx, batch)
   if (fresh + unchanged + changes.length !== batch.rows) throw new Error('staged rows of this batch changed meanwhile; retrying')
   const adjusted = changes.filter((c) => c.claimChanged)
@@ -137,7 +141,8 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch): Promise<v
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
     if (next === 'closed' && debt.status !== 'closed') await publishDebtClosed(trx, debt.id)
-    await flagOverpaid(trx, change.overpaidPayments, { reference: reference.type, claimDifference: change.difference.toString() })
+    const details = { reference: reference.type, claimDifference: change.difference.toString() }
+    await payments.flagOverpaid(trx, change.overpaidPayments, details)
   }
   await completeStagedBatch(trx, batch, { imported: inserted + changes.length - adjusted.length, unchanged, adjusted: adjusted.length })
 }
@@ -166,7 +171,7 @@ export async function processImport (deps: Deps, importId: string, stopping?: Ab
       const batch = batches.shift()
       if (batch === undefined) return
       try {
-        await deps.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch) })
+        await deps.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batch, deps.payments) })
       } catch (error) {
         failed = true
         throw error

@@ -1,7 +1,8 @@
 import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
-import type { Handle } from '../../db/database.js'
+import type { Handle, Trx } from '../../db/database.js'
 import { purgeFailures, recordFailure, type FailureWindow } from '../../db/failure-window.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
+import type { ClaimPayments } from './claim-payments.js'
 import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
 /** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
@@ -187,14 +188,11 @@ export interface StagedChange { id: string, status: DebtRow['status'], claimChan
 /**
  * The known debts this batch restates (another fingerprint), locked in id
  * order after the payments of those whose claim changes (lock order:
- * payments, debts, ledger). Unchanged rows are not locked: nothing is written.
+ * payments, debts, ledger; the payments lock theirs). Unchanged rows are not locked: nothing is written.
  */
-export async function lockStagedChanges (db: Handle, batch: StagedBatch): Promise<StagedChange[]> {
-  await sql`
-    select p.id from payments p
-     where p.debt_id in (select d.id from debt_import_rows s join debts d on ${SAME_KEY}
-                          where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount)
-     order by p.id for update of p`.execute(db)
+export async function lockStagedChanges (db: Trx, batch: StagedBatch, payments: ClaimPayments): Promise<StagedChange[]> {
+  await payments.lockPaymentsOfSelectedDebts(db, sql`select d.id from debt_import_rows s join debts d on ${SAME_KEY}
+    where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount`)
   const result = await sql<{ id: string, status: DebtRow['status'], claim_changed: boolean, creditor: string, claim_amount: bigint }>`
     select d.id, d.status, d.claim_amount <> s.claim_amount as claim_changed, s.creditor, s.claim_amount
       from debt_import_rows s join debts d on ${SAME_KEY}

@@ -10,6 +10,7 @@ import { getImport } from './import-service.js'
 import { importConnections } from './import-pool.js'
 import { stageImport, type ContentEncoding } from './import-upload.js'
 import { changeDebtStatus, listDebtsPage, lookupDebt } from './service.js'
+import type { ClaimPayments } from './claim-payments.js'
 import {
   DebtImportSchema, DebtListQuery, DebtLookupSchema, DebtParams, DebtPatchBody, DebtSchema,
   ImportErrorSchema, ImportParams, LookupBody, QueuedImportSchema
@@ -26,7 +27,8 @@ function contentEncoding (header: string | undefined): ContentEncoding {
 /** The media types of a portfolio upload. */
 const PORTFOLIO_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
 
-const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/** `payments`: what an operator's recall does to the debt's payments (payments/claims.ts `claimPayments`). */
+const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async (app, { payments }) => {
   for (const schema of [DebtLookupSchema, DebtSchema, ImportErrorSchema, DebtImportSchema]) app.addSchema(schema)
   const deps = { db: app.db, pii: app.pii }
   const authProblems = AUTH_PROBLEMS
@@ -167,7 +169,9 @@ const debtRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: DebtPatchBody,
       response: { 200: Type.Ref(DebtSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 404: ['debt_not_found'], 409: ['debt_status_follows_outstanding'] }) }
     }
-  }, async (request) => await changeDebtStatus(deps, actorOf(request), request.params.id, request.body.status))
+  }, async (request) => {
+    return await changeDebtStatus({ ...deps, payments }, actorOf(request), request.params.id, request.body.status)
+  })
 }
 
 export default debtRoutes

@@ -6,7 +6,7 @@ import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { maskName, normalizeContractNumber } from '../../lib/names.js'
 import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
 import { recallClaim, restateClaim } from '../ledger/service.js'
-import { lockPaymentsOfDebts } from '../payments/claims.js'
+import type { ClaimPayments } from './claim-payments.js'
 import { statusFor } from './status.js'
 import { publishDebtClosed } from './events.js'
 import { recordAudit, type Actor } from '../audit/service.js'
@@ -95,11 +95,13 @@ export async function listDebtsPage (deps: Deps, query: { contractNumber?: strin
  * follows the outstanding amount. Between `active` and `closed` the status
  * only ever follows the outstanding amount: asking for the other one is 409.
  */
-export async function changeDebtStatus (deps: Deps, actor: Actor, publicId: string, status: DebtRow['status']): Promise<Debt> {
+export async function changeDebtStatus (
+  deps: Deps & { payments: ClaimPayments }, actor: Actor, publicId: string, status: DebtRow['status']
+): Promise<Debt> {
   const id = fromPublicId('debt', publicId)
   if (id === null) throw new NotFound('debt_not_found', 'No debt with this id')
   return await deps.db.transaction().execute(async (trx) => {
-    await lockPaymentsOfDebts(trx, [id])
+    await deps.payments.lockPaymentsOfDebts(trx, [id])
     const before = await findDebt(trx, id, { forUpdate: true })
     if (before === undefined) throw new NotFound('debt_not_found', 'No debt with this id')
     if (before.status === status) return toDebt(deps.pii, before)

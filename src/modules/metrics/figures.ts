@@ -1,6 +1,6 @@
 // The figures the database knows, read at scrape time with a handful of
 // aggregate queries on indexed columns.
-import { sql } from 'kysely'
+import { sql, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { trialBalance } from '../ledger/service.js'
@@ -17,8 +17,9 @@ export interface DatabaseFigures {
   ledger: { consistent: boolean, total: number } | null
 }
 
-async function countsBy (db: Database, table: string, column: string): Promise<Record<string, number>> {
-  const rows = await sql<{ key: string, n: string }>`select ${sql.ref(column)}::text as key, count(*) as n from ${sql.table(table)} group by 1`.execute(db)
+/** Rows per status; each query names its table in its text, where the table-owner lint reads it. */
+async function countsBy (db: Database, query: RawBuilder<{ key: string, n: string }>): Promise<Record<string, number>> {
+  const rows = await query.execute(db)
   return Object.fromEntries(rows.rows.map((r) => [r.key, Number(r.n)]))
 }
 
@@ -42,13 +43,14 @@ export async function collectDatabaseFigures (db: Database, options: { ledger: b
     ledger = { consistent: balance.consistent, total: balance.total }
   }
   return {
-    payments: await countsBy(db, 'payments', 'status'),
+    payments: await countsBy(db, sql`select status::text as key, count(*) as n from payments group by 1`),
     stuckPayments: Number(stuck.rows[0]?.n ?? 0),
-    refunds: await countsBy(db, 'refunds', 'status'),
+    refunds: await countsBy(db, sql`select status::text as key, count(*) as n from refunds group by 1`),
     overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),
     jobs: { runnable: Number(job?.runnable ?? 0), locked: Number(job?.locked ?? 0), failed: Number(job?.failed ?? 0), oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0) },
-    emails: await countsBy(db, 'mail_outbox', 'status'),
-    webhookDeliveries: await countsBy(db, 'webhook_deliveries', 'status'),
+    emails: await countsBy(db, sql`select status::text as key, count(*) as n from mail_outbox group by 1`),
+    webhookDeliveries: await countsBy(db, sql`
+      select status::text as key, count(*) as n from webhook_deliveries group by 1`),
     webhookEndpointsDisabled: Number(disabled.rows[0]?.n ?? 0),
     ledger
   }

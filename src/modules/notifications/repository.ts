@@ -1,6 +1,7 @@
 import type { Insertable, Updateable } from 'kysely'
 import type { MailOutboxTable, MailRow, MailStatus } from './tables.js'
 import type { Handle } from '../../db/database.js'
+import { ERASED, type Tombstone } from '../../lib/erasure.js'
 
 
 export async function insertMail (db: Handle, row: Insertable<MailOutboxTable>): Promise<MailRow> {
@@ -33,6 +34,29 @@ export async function recordDelivery (db: Handle, row: Pick<MailRow, 'id' | 'rec
 /** The sandbox mailbox: sent messages, the last delivered first. */
 export async function listSent (db: Handle, limit: number): Promise<MailRow[]> {
   return await db.selectFrom('mail_outbox').selectAll().where('status', '=', 'sent').orderBy('sent_at', 'desc').orderBy('id', 'desc').limit(limit).execute()
+}
+
+/**
+ * The person's emails: recipient, facts and text destroyed (the subject,
+ * which names only ids and amounts, stays for the operators' log). One not
+ * yet delivered is not delivered any more. Privacy's erasure calls it through ./erasure.ts (offer cl. 16).
+ */
+export async function eraseMail (db: Handle, emailIndex: string, until: Date, tombstone: Tombstone): Promise<number> {
+  const result = await db.updateTable('mail_outbox').set((eb) => ({
+    recipient_encrypted: tombstone.encrypted,
+    recipient_index: tombstone.index,
+    data: '{}',
+    text_body: eb.case().when('text_body', 'is', null).then(null).else(ERASED).end(),
+    html_body: null,
+    status: eb.case().when('status', '=', 'queued').then('failed' as const).else(eb.ref('status')).end(),
+    last_error: eb.case().when('status', '=', 'queued').then('not delivered: the recipient\'s data was erased')
+      .else(eb.ref('last_error')).end(),
+    next_attempt_at: null
+  })).where('recipient_index', '=', emailIndex)
+    // what was queued until the erasure; a message queued later (a fresh consent, offer cl. 14) is not covered
+    .where('created_at', '<=', until)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }
 
 /** Newest first (ids are UUIDv7); one more than `limit` tells whether a next page exists. */

@@ -11,10 +11,9 @@
 // A run is bounded: at most `batch` payments and about RUN_BUDGET_MS of
 // bank calls; the rest are due again at the next run (every minute).
 import type { FastifyBaseLogger } from 'fastify'
-import type { Database } from '../../db/database.js'
+import type { Database, Trx } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
 import { BankError, type BankProvider, type PaymentStatusResult } from '../../bank/provider.js'
-import { completeBankReportedRefund, completePendingBankReportedRefunds, recordBankReportedRefund } from '../refunds/bank-reported.js'
 import { claimPaymentsToReconcile, findPayment, recordEvent, updatePayment } from './repository.js'
 import { flagBankPaymentIdMismatch } from './bank-payment-id.js'
 import { expirePayment, settleFailure, settleSuccess } from './settlement.js'
@@ -27,14 +26,35 @@ const BATCH = 50
 const CHUNK = 10
 const RUN_BUDGET_MS = 45_000
 
+/**
+ * Refunds the bank reports (made in its back office while we held the payment pending): the refunds module records
+ * and completes them (refunds/bank-reported.ts, `bankReportedRefunds`). It ranks above payments, so the caller gives
+ * them here (docs/architecture.md, "Layers").
+ */
+export interface BankReportedRefunds {
+  /** Writes the refund in the payment's transaction; returns its id. */
+  record: (trx: Trx, paymentId: string, amount: bigint) => Promise<string>
+  /** Completes it after that transaction committed. */
+  complete: (db: Database, refundId: string) => Promise<void>
+  /** Finishes those a crash left pending between the two. */
+  completePending: (db: Database, limit: number) => Promise<number>
+}
+
 /** `signal`: aborted when the process stops; the scan ends after the payment in hand (the rest are asked at their next check). */
-export interface ReconcileDeps { db: Database, bank: BankProvider, log: FastifyBaseLogger, reconcileAfterSeconds?: number, signal?: AbortSignal }
+export interface ReconcileDeps {
+  db: Database
+  bank: BankProvider
+  log: FastifyBaseLogger
+  refunds: BankReportedRefunds
+  reconcileAfterSeconds?: number
+  signal?: AbortSignal
+}
 export interface ReconcileResult { checked: number, succeeded: number, failed: number, expired: number, flagged: number, skipped: number }
 type Outcome = 'succeeded' | 'failed' | 'expired' | 'flagged' | 'skipped'
 
 export async function reconcilePayments (deps: ReconcileDeps, now = new Date(), batch = BATCH): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, succeeded: 0, failed: 0, expired: 0, flagged: 0, skipped: 0 }
-  await completePendingBankReportedRefunds(deps.db, batch)
+  await deps.refunds.completePending(deps.db, batch)
   const schedule = { firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS, maxSeconds: MAX_WAIT_SECONDS }
   const started = performance.now()
   const stopping = (): boolean => deps.signal?.aborted === true
@@ -85,7 +105,7 @@ async function reconcileOne (deps: ReconcileDeps, claimed: PaymentRow, now: Date
       })
       if (settled !== 'paid') return 'flagged'
       if (status.refundedAmount <= 0n) return 'succeeded'
-      refundToComplete = await refundedAtBank(trx, payment, status)
+      refundToComplete = await refundedAtBank(trx, deps.refunds, payment, status)
       return 'flagged'
     }
     if (status !== null && (status.status === 'failed' || status.status === 'revoked')) {
@@ -98,7 +118,7 @@ async function reconcileOne (deps: ReconcileDeps, claimed: PaymentRow, now: Date
     await expirePayment(trx, payment.id, status === null ? 'unknown to the bank' : 'still pending at the bank after its lifetime')
     return 'expired'
   })
-  if (refundToComplete !== null) await completeBankReportedRefund(deps.db, refundToComplete)
+  if (refundToComplete !== null) await deps.refunds.complete(deps.db, refundToComplete)
   return outcome
 }
 
@@ -108,10 +128,12 @@ async function reconcileOne (deps: ReconcileDeps, claimed: PaymentRow, now: Date
  * say). Settled as paid (done by the caller), the refund recorded as the
  * bank reports it, and flagged: an operator finds out why.
  */
-async function refundedAtBank (trx: Parameters<typeof settleSuccess>[0], payment: PaymentRow, status: PaymentStatusResult): Promise<string> {
+async function refundedAtBank (
+  trx: Parameters<typeof settleSuccess>[0], refunds: BankReportedRefunds, payment: PaymentRow, status: PaymentStatusResult
+): Promise<string> {
   // the database refuses refunds beyond the payment; a bank reporting more is flagged all the same
   const amount = status.refundedAmount < payment.amount ? status.refundedAmount : payment.amount
-  const refundId = await recordBankReportedRefund(trx, payment.id, amount)
+  const refundId = await refunds.record(trx, payment.id, amount)
   await updatePayment(trx, payment.id, ['succeeded'], { needs_review: true, review_reason: 'refunded_at_bank' })
   await recordEvent(trx, payment.id, 'refunded_at_bank', { bankRefundedAmount: status.refundedAmount.toString(), bankStatus: status.status, refundId: toPublicId('refund', refundId) })
   await publishPaymentEvent(trx, 'payment.needs_review', payment.id)

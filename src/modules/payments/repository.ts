@@ -1,5 +1,7 @@
-import { sql, type Insertable, type Updateable } from 'kysely'
+import { sql, type Insertable, type RawBuilder, type Updateable } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
+import type { Tombstone } from '../../lib/erasure.js'
+import { toPublicId } from '../../lib/ids.js'
 import type { BankCallbackRow, BankCallbacksTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable } from './tables.js'
 
 
@@ -44,6 +46,43 @@ export async function countPaymentsSince (db: Handle, column: 'ip_index' | 'iin_
 
 export async function recordRefusal (db: Handle, row: { acceptance_id: string, reason: string, amount: bigint, ip_index: string, iin_index: string, email_index: string }): Promise<void> {
   await db.insertInto('payment_refusals').values(row).execute()
+}
+
+// --- erasure (offer cl. 16; privacy's erasure calls these through ./erasure.ts) ------------------------------
+
+/** Their payments, locked in id order so a refund decision on them waits for the erasure (and the other way round). */
+export async function lockPaymentsOf (
+  db: Handle, acceptanceIds: string[]
+): Promise<Array<{ id: string, status: string }>> {
+  if (acceptanceIds.length === 0) return []
+  return await db.selectFrom('payments').select(['id', 'status'])
+    .where('acceptance_id', 'in', acceptanceIds).orderBy('id').forUpdate().execute()
+}
+
+/** The raw callbacks carry the payer's email, phone and IP (pg_user_*); the verdict and our reply stay. */
+export async function eraseCallbacks (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
+  if (paymentIds.length === 0) return 0
+  // by payment, and by order id: a callback stored before it could be matched names the order only
+  const orderIds = paymentIds.map((id) => toPublicId('payment', id))
+  const result = await db.updateTable('bank_callbacks').set({ raw_encrypted: tombstone.emptyJson })
+    .where((eb) => eb.or([eb('payment_id', 'in', paymentIds), eb('order_id', 'in', orderIds)])).executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+/**
+ * Return URLs may carry anything the site put in them: gone with the payer's
+ * email and IP indexes. The payments' IIN index stays: it is the debtor's,
+ * from the creditor's portfolio (the debt keeps the same), processed to
+ * collect the claim, a legal basis other than the payer's consent.
+ */
+export async function erasePayments (db: Handle, acceptanceIds: string[], tombstone: Tombstone): Promise<number> {
+  if (acceptanceIds.length === 0) return 0
+  const result = await db.updateTable('payments')
+    .set({ email_index: tombstone.index, ip_index: tombstone.index, return_url: null })
+    .where('acceptance_id', 'in', acceptanceIds).executeTakeFirst()
+  await db.updateTable('payment_refusals').set({ email_index: tombstone.index, ip_index: tombstone.index })
+    .where('acceptance_id', 'in', acceptanceIds).execute()
+  return Number(result.numUpdatedRows)
 }
 
 // --- callbacks ---------------------------------------------------------------
@@ -158,6 +197,14 @@ export async function checkSoon (db: Handle, paymentId: string, at: Date): Promi
 /** Locks every payment of these debts, in id order. */
 export async function lockPaymentRowsOfDebts (trx: Trx, debtIds: string[]): Promise<void> {
   await trx.selectFrom('payments').select('id').where('debt_id', 'in', debtIds).orderBy('id').forUpdate().execute()
+}
+
+/** `debtIds`: a query of the debts' own tables (`select d.id …`), built by the debts' repository. */
+export async function lockPaymentRowsOfSelectedDebts (trx: Trx, debtIds: RawBuilder<unknown>): Promise<void> {
+  await sql`
+    select p.id from payments p
+     where p.debt_id in (${debtIds})
+     order by p.id for update of p`.execute(trx)
 }
 
 /** Sets the payment aside for an operator, whatever its status. */

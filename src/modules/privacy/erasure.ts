@@ -14,7 +14,17 @@ import { toPublicId } from '../../lib/ids.js'
 import { eraseOrderRecords } from '../../bank/sandbox/erasure.js'
 import { recordAudit, SYSTEM_ACTOR } from '../audit/service.js'
 import { queueDestructionConfirmation } from '../notifications/service.js'
-import { acceptancesOf, eraseAcceptances, eraseCallbacks, eraseRefundRequestEvents, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons, eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type Tombstone } from './repository.js'
+import { eraseIdempotencyRecords } from '../../http/idempotency.js'
+import type { Tombstone } from '../../lib/erasure.js'
+import { acceptancesOf, eraseAcceptances } from '../acceptances/erasure.js'
+import { eraseRefundRequestEvents } from '../events/erasure.js'
+import { eraseMail } from '../notifications/erasure.js'
+import { eraseCallbacks, erasePayments, lockPaymentsOf } from '../payments/erasure.js'
+import { eraseRefundReasons, eraseReturnReasons } from '../refunds/erasure.js'
+import {
+  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, nextConfirmationNumber,
+  refundRequestIdsOf, requestIdsOf, updatePrivacyRequest
+} from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { ERASED } from './erased.js'

@@ -15,7 +15,10 @@ import { businessDaysAfter } from '../calendar/service.js'
 import { queuePrivacyVerificationCode } from '../notifications/service.js'
 import { PRIVACY_ERASURE_TASK } from './erasure.js'
 import { ERASED } from './erased.js'
-import { countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, updatePrivacyRequest, withdrawConsent } from './repository.js'
+import {
+  countRequestsSince, findPrivacyRequest, insertPrivacyRequest, listPrivacyRequests, lockEmail, updatePrivacyRequest
+} from './repository.js'
+import { withdrawConsent } from '../acceptances/erasure.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 import type {

@@ -9,6 +9,7 @@
 // bank_reported refund, which completePendingBankReportedRefunds finishes.
 import type { Database, Trx } from '../../db/database.js'
 import { uuidv7 } from '../../lib/ids.js'
+import type { BankReportedRefunds } from '../payments/reconcile.js'
 import { completeRefund } from './execution.js'
 import { insertRefund, pendingBankReportedRefunds } from './repository.js'
 
@@ -26,4 +27,11 @@ export async function completePendingBankReportedRefunds (db: Database, limit: n
   const pending = await pendingBankReportedRefunds(db, limit)
   for (const id of pending) await completeRefund(db, id, null)
   return pending.length
+}
+
+/** What payments' reconciliation is given to record and complete them (it ranks below refunds: jobs/tasks.ts). */
+export const bankReportedRefunds: BankReportedRefunds = {
+  record: recordBankReportedRefund,
+  complete: completeBankReportedRefund,
+  completePending: completePendingBankReportedRefunds
 }

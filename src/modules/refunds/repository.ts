@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Updateable } from 'kysely'
 import type { Handle } from '../../db/database.js'
+import { ERASED, type Tombstone } from '../../lib/erasure.js'
 import { isLocked, purgeFailures, recordFailure, type FailureWindow } from '../../db/failure-window.js'
 import type { RefundRequestRow, RefundRequestsTable, RefundRow, RefundStatus, RefundsTable } from './tables.js'
 
@@ -115,6 +116,25 @@ export async function orphanedPendingRefunds (db: Handle, jobKeyPrefix: string):
 /** A return of this payment that has not failed (at most one is ever in progress or done). */
 export async function findLiveReturn (db: Handle, paymentId: string): Promise<{ id: string } | undefined> {
   return await db.selectFrom('refunds').select('id').where('payment_id', '=', paymentId).where('kind', '=', 'return').where('status', '<>', 'failed').executeTakeFirst()
+}
+
+// --- erasure (offer cl. 16; privacy's erasure calls these through ./erasure.ts) ------------------------------
+
+export async function eraseRefundReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
+  if (paymentIds.length === 0) return 0
+  // the client's reason, and the operator's answer, which names people as often
+  const result = await db.updateTable('refund_requests').set((eb) => ({
+    reason_encrypted: tombstone.encrypted,
+    response_text: eb.case().when('response_text', 'is', null).then(null).else(ERASED).end()
+  })).where('payment_id', 'in', paymentIds).executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
+export async function eraseReturnReasons (db: Handle, paymentIds: string[], tombstone: Tombstone): Promise<number> {
+  if (paymentIds.length === 0) return 0
+  const result = await db.updateTable('refunds').set({ reason_encrypted: tombstone.encrypted })
+    .where('payment_id', 'in', paymentIds).where('reason_encrypted', 'is not', null).executeTakeFirst()
+  return Number(result.numUpdatedRows)
 }
 
 // --- wrong emails per payment (an email is no oracle) -------------------------

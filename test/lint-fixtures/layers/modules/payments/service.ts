@@ -1,0 +1,4 @@
+// Lint fixture (test/lint.test.ts): payments ranks above ledger.
+export function paid (): string {
+  return 'paid'
+}
