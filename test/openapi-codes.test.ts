@@ -6,7 +6,9 @@ import { PROBLEM_CODES } from '../src/http/problem-codes.js'
 
 /**
  * A route cannot answer a code its operation does not document. The codes come from the source: every
- * `new NotFound('payment_not_found', …)` (and the other AppError classes) is read with its status, and
+ * `new DomainError('payment_not_found', …)` a module throws is read with the status the catalogue gives its code (the
+ * compiler already refuses a code missing there), every `new NotFound('route_not_found', …)` (and the other AppError
+ * classes the HTTP edge throws) with the status of its class, and
  * - each is in the catalogue (src/http/problem-codes.ts) with that status;
  * - each code thrown in a module's files is documented, under that status, by one of the operations of that module
  *   or of a module that calls it (an operation is the module's whose files declare its route);
@@ -19,8 +21,9 @@ const document = JSON.parse(await generateOpenApi()) as Doc
 const SRC = new URL('../src/', import.meta.url).pathname
 
 const STATUS_OF_CLASS: Record<string, number> = {
-  BadRequest: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Unprocessable: 422, BadGateway: 502, ServiceUnavailable: 503
+  BadRequest: 400, Unauthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409, Unprocessable: 422, BadGateway: 502
 }
+const CATALOGUE = PROBLEM_CODES as Record<string, { status: number } | undefined>
 
 function sourceFiles (dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -34,7 +37,10 @@ interface Thrown { file: string, code: string, status: number }
 /** The problem codes a file can produce, each with its status, read from its text. */
 function thrownIn (file: string, text: string): Thrown[] {
   const found: Thrown[] = []
-  for (const m of text.matchAll(/new (BadRequest|Forbidden|NotFound|Conflict|Unprocessable|BadGateway|ServiceUnavailable)\(\s*'([a-z_]+)'/g)) {
+  for (const m of text.matchAll(/new DomainError\(\s*'([a-z_]+)'/g)) {
+    found.push({ file, code: m[1] as string, status: CATALOGUE[m[1] as string]?.status ?? Number.NaN })
+  }
+  for (const m of text.matchAll(/new (BadRequest|Forbidden|NotFound|Conflict|Unprocessable|BadGateway)\(\s*'([a-z_]+)'/g)) {
     found.push({ file, code: m[2] as string, status: STATUS_OF_CLASS[m[1] as string] as number })
   }
   for (const m of text.matchAll(/new AppError\(\s*(\d{3}),\s*'([a-z_]+)'/g)) found.push({ file, code: m[2] as string, status: Number(m[1]) })
