@@ -71,6 +71,12 @@ t.test('the source throws codes', async (t) => {
   t.ok(thrown.some((c) => c.code === 'offer_outdated' && c.status === 409 && c.file === 'modules/acceptances/service.ts'), 'a known one, with its file and status')
 })
 
+t.test('every DomainError names its code where the scan reads it', async (t) => {
+  const literal = (text: string): number => [...text.matchAll(/new DomainError\(\s*'[a-z_]+'/g)].length
+  const unread = files.filter((f) => f.text.split('new DomainError(').length - 1 !== literal(f.text))
+  t.same(unread.map((f) => f.path), [], 'a code as a string literal, first')
+})
+
 t.test('every code thrown is in the catalogue, with the status it is thrown with', async (t) => {
   const wrong = thrown.filter((c) => (PROBLEM_CODES as Record<string, { status: number }>)[c.code]?.status !== c.status)
   t.same(wrong, [], 'src/http/problem-codes.ts lists it with that status')

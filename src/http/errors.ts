@@ -11,8 +11,6 @@ import { databaseUnavailable, DomainError, type FieldError } from '../lib/errors
 import { PROBLEM_CODES, PROBLEM_TITLES } from './problem-codes.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
-export type { FieldError }
-
 export class AppError extends Error {
   constructor (
     readonly statusCode: number,

@@ -126,7 +126,7 @@ export type ProblemStatus = (typeof PROBLEM_CODES)[ProblemCode]['status']
 /** The codes answered with this status. */
 export type ProblemCodeOf<S extends number> = { [C in ProblemCode]: (typeof PROBLEM_CODES)[C]['status'] extends S ? C : never }[ProblemCode]
 
-/** The title every problem of this status carries (as the AppError classes set it). */
+/** The title every problem of this status carries (a DomainError's, and as the AppError classes set it). */
 export const PROBLEM_TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Unauthenticated',
