@@ -147,7 +147,8 @@ export function fromDomainError (error: DomainError): AppError | undefined {
 }
 
 function internalError (): AppError {
-  return new AppError(500, 'internal_error', 'Internal server error', 'Something went wrong on our side; the request id helps support find it')
+  return new AppError(500, 'internal_error', 'Internal server error',
+    'Something went wrong on our side; the request id helps support find it')
 }
 
 function validationErrors (error: FastifyError): FieldError[] {

@@ -4,10 +4,10 @@
 
 /**
  * Every code a module may refuse with, each a stable snake_case string of the API. The HTTP edge's own refusals
- * (malformed JSON, validation, Idempotency-Key, header and body limits) are not here: only the edge makes them.
+ * (malformed JSON, schema validation, Idempotency-Key, API keys, a route not found) are not here: only it makes them.
  */
 export const DOMAIN_ERROR_CODES = [
-  // what a module answers for the platform: an unreachable or unmigrated database, a busy or abused endpoint
+  // shared with the edge: a wrong metrics token, too many requests, a portfolio too large or wrongly coded, no database
   'unauthenticated', 'rate_limited', 'payload_too_large', 'unsupported_media_type', 'database_unavailable',
   'migrations_pending',
   // offer, debts, acceptances
