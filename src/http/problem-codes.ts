@@ -6,10 +6,10 @@ const RetryAfter = { retryAfterSeconds: Type.Integer({ minimum: 1, description: 
 /**
  * Every problem code the service answers with: its HTTP status and an example of the problem document (the detail a
  * client sees, and the extra fields some codes add). The one place a code gets its status: a module's DomainError
- * (src/lib/errors.ts) carries a code only, and the compiler refuses a domain code missing here. The route schemas declare, per operation and status, which of
- * these codes it can return (`problemResponses` in ./schemas.ts), and the OpenAPI document gets them as an `enum` on
- * `code` with one of these examples, and the fields some codes add (`fields`, optional in the document). The types
- * below make the compiler refuse a code declared under another status.
+ * (src/lib/errors.ts) carries a code only, and the compiler refuses a domain code missing here. The route schemas
+ * declare, per operation and status, which of these codes it can return (`problemResponses` in ./schemas.ts), and
+ * the OpenAPI document gets them as an `enum` on `code` with one of these examples, and the fields some codes add
+ * (`fields`, optional in the document). The types below make the compiler refuse a code declared under another status.
  * test/openapi-codes.test.ts checks that every code a module throws is documented by that module's operations.
  */
 export const PROBLEM_CODES = {
