@@ -6,7 +6,9 @@ import { PROBLEM_CODES } from '../src/http/problem-codes.js'
 
 /**
  * A route cannot answer a code its operation does not document. The codes come from the source: every
- * `new NotFound('payment_not_found', …)` (and the other AppError classes) is read with its status, and
+ * `new DomainError('payment_not_found', …)` a module throws is read with the status the catalogue gives its code (the
+ * compiler already refuses a code missing there), every `new NotFound('route_not_found', …)` (and the other AppError
+ * classes the HTTP edge throws) with the status of its class, and
  * - each is in the catalogue (src/http/problem-codes.ts) with that status;
  * - each code thrown in a module's files is documented, under that status, by one of the operations of that module
  *   or of a module that calls it (an operation is the module's whose files declare its route);
@@ -25,9 +27,9 @@ const STATUS_OF_CLASS: Record<string, number> = {
   NotFound: 404,
   Conflict: 409,
   Unprocessable: 422,
-  BadGateway: 502,
-  ServiceUnavailable: 503
+  BadGateway: 502
 }
+const CATALOGUE = PROBLEM_CODES as Record<string, { status: number } | undefined>
 
 function sourceFiles (dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -41,7 +43,10 @@ interface Thrown { file: string, code: string, status: number }
 /** The problem codes a file can produce, each with its status, read from its text. */
 function thrownIn (file: string, text: string): Thrown[] {
   const found: Thrown[] = []
-  for (const m of text.matchAll(/new (BadRequest|Forbidden|NotFound|Conflict|Unprocessable|BadGateway|ServiceUnavailable)\(\s*'([a-z_]+)'/g)) {
+  for (const m of text.matchAll(/new DomainError\(\s*'([a-z_]+)'/g)) {
+    found.push({ file, code: m[1] as string, status: CATALOGUE[m[1] as string]?.status ?? Number.NaN })
+  }
+  for (const m of text.matchAll(/new (BadRequest|Forbidden|NotFound|Conflict|Unprocessable|BadGateway)\(\s*'([a-z_]+)'/g)) {
     found.push({ file, code: m[2] as string, status: STATUS_OF_CLASS[m[1] as string] as number })
   }
   for (const m of text.matchAll(/new AppError\(\s*(\d{3}),\s*'([a-z_]+)'/g)) found.push({ file, code: m[2] as string, status: Number(m[1]) })
@@ -70,6 +75,12 @@ function documented (op: Doc, status: number): string[] {
 t.test('the source throws codes', async (t) => {
   t.ok(thrown.length > 60, `codes found in the source (${thrown.length})`)
   t.ok(thrown.some((c) => c.code === 'offer_outdated' && c.status === 409 && c.file === 'modules/acceptances/service.ts'), 'a known one, with its file and status')
+})
+
+t.test('every DomainError names its code where the scan reads it', async (t) => {
+  const literal = (text: string): number => [...text.matchAll(/new DomainError\(\s*'[a-z_]+'/g)].length
+  const unread = files.filter((f) => f.text.split('new DomainError(').length - 1 !== literal(f.text))
+  t.same(unread.map((f) => f.path), [], 'a code as a string literal, first')
 })
 
 t.test('every code thrown is in the catalogue, with the status it is thrown with', async (t) => {

@@ -1,15 +1,15 @@
 // Errors are values with a stable `code` (docs/architecture.md, shared conventions). One handler
 // turns them, validation errors and anything unexpected into RFC 9457
 // problem+json; a 5xx body never carries internals.
+// Modules throw DomainError (../lib/errors.ts): a code and facts, no status; its status, title and type come from the
+// one table of codes (./problem-codes.ts), here. The classes below are the edge's own refusals, made by what reads
+// HTTP (a header, a body, a media type, a route not found), which know their status.
 import { randomUUID } from 'node:crypto'
 import type { Duplex } from 'node:stream'
 import { pathWithoutCardData } from '../lib/card-data.js'
+import { databaseUnavailable, DomainError, type FieldError } from '../lib/errors.js'
+import { PROBLEM_CODES, PROBLEM_TITLES } from './problem-codes.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-
-export interface FieldError { path: string, message: string }
-
-/** What a client is told to wait while the database is unreachable. */
-export const DATABASE_RETRY_AFTER_SECONDS = 5
 
 export class AppError extends Error {
   constructor (
@@ -41,9 +41,6 @@ export class Conflict extends AppError {
 }
 export class Unprocessable extends AppError {
   constructor (code: string, detail: string, extra?: Record<string, unknown>, errors?: FieldError[]) { super(422, code, 'Unprocessable content', detail, extra, errors) }
-}
-export class ServiceUnavailable extends AppError {
-  constructor (code: string, detail: string, retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS) { super(503, code, 'Service unavailable', detail, { retryAfterSeconds }) }
 }
 export class BadGateway extends AppError {
   constructor (code: string, detail: string, extra?: Record<string, unknown>) { super(502, code, 'Bad gateway', detail, extra) }
@@ -135,8 +132,23 @@ export function isDatabaseUnavailable (error: unknown): boolean {
   return false
 }
 
-export function databaseUnavailable (): ServiceUnavailable {
-  return new ServiceUnavailable('database_unavailable', 'The database cannot be reached right now; retry shortly')
+const STATUS_OF_CODE: Readonly<Record<string, { status: number } | undefined>> = PROBLEM_CODES
+
+/**
+ * A module's refusal as the problem it is answered with: status and title from its code's row, the detail, the field
+ * errors and the facts (in that order in the body, as thrown). A code with no row cannot compile; should one arrive
+ * all the same, it is not answered as itself (undefined: the caller answers 500).
+ */
+export function fromDomainError (error: DomainError): AppError | undefined {
+  const status = STATUS_OF_CODE[error.code]?.status
+  const title = status === undefined ? undefined : PROBLEM_TITLES[status]
+  if (status === undefined || title === undefined) return undefined
+  return new AppError(status, error.code, title, error.message, error.facts, error.errors)
+}
+
+function internalError (): AppError {
+  return new AppError(500, 'internal_error', 'Internal server error',
+    'Something went wrong on our side; the request id helps support find it')
 }
 
 function validationErrors (error: FastifyError): FieldError[] {
@@ -153,19 +165,20 @@ function validationErrors (error: FastifyError): FieldError[] {
 
 function toAppError (error: FastifyError): AppError {
   if (error instanceof AppError) return error
+  if (error instanceof DomainError) return fromDomainError(error) ?? internalError()
   if (error.validation !== undefined) {
     return new BadRequest('validation_failed', 'The request does not match the schema', {}, validationErrors(error))
   }
   const known = error.code !== undefined ? FASTIFY_CODES[error.code] : undefined
   if (known !== undefined) return new AppError(known.status, known.code, FRAMEWORK_TITLES[known.status] ?? 'Bad request', known.detail)
-  if (isDatabaseUnavailable(error)) return databaseUnavailable()
+  if (isDatabaseUnavailable(error)) return fromDomainError(databaseUnavailable()) ?? internalError()
   if (error.statusCode === 429) {
     return new AppError(429, 'rate_limited', 'Too many requests', 'Too many requests: slow down and retry later')
   }
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new AppError(error.statusCode, 'bad_request', 'Bad request', 'The request could not be processed')
   }
-  return new AppError(500, 'internal_error', 'Internal server error', 'Something went wrong on our side; the request id helps support find it')
+  return internalError()
 }
 
 /** Fastify's `frameworkErrors`: a malformed URL or an over-long path parameter, before any route or hook runs. */

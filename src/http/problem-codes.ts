@@ -1,13 +1,15 @@
 import { Type, type TSchema } from '@sinclair/typebox'
+import type { DomainErrorCode } from '../lib/errors.js'
 
 const RetryAfter = { retryAfterSeconds: Type.Integer({ minimum: 1, description: 'As the Retry-After header' }) }
 
 /**
  * Every problem code the service answers with: its HTTP status and an example of the problem document (the detail a
- * client sees, and the extra fields some codes add). The route schemas declare, per operation and status, which of
- * these codes it can return (`problemResponses` in ./schemas.ts), and the OpenAPI document gets them as an `enum` on
- * `code` with one of these examples, and the fields some codes add (`fields`, optional in the document). The types
- * below make the compiler refuse a code declared under another status.
+ * client sees, and the extra fields some codes add). The one place a code gets its status: a module's DomainError
+ * (src/lib/errors.ts) carries a code only, and the compiler refuses a domain code missing here. The route schemas
+ * declare, per operation and status, which of these codes it can return (`problemResponses` in ./schemas.ts), and
+ * the OpenAPI document gets them as an `enum` on `code` with one of these examples, and the fields some codes add
+ * (`fields`, optional in the document). The types below make the compiler refuse a code declared under another status.
  * test/openapi-codes.test.ts checks that every code a module throws is documented by that module's operations.
  */
 export const PROBLEM_CODES = {
@@ -110,7 +112,7 @@ export const PROBLEM_CODES = {
   webhook_delivery_not_found: { status: 404, detail: 'No delivery with this id at this endpoint' },
   webhook_endpoint_disabled: { status: 409, detail: 'The endpoint is disabled: enable it first (PATCH status: enabled)' },
   webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } }
-} as const satisfies Record<string, ProblemDefinition>
+} as const satisfies Record<string, ProblemDefinition> & Record<DomainErrorCode, ProblemDefinition>
 
 interface ProblemDefinition {
   status: number
@@ -124,7 +126,7 @@ export type ProblemStatus = (typeof PROBLEM_CODES)[ProblemCode]['status']
 /** The codes answered with this status. */
 export type ProblemCodeOf<S extends number> = { [C in ProblemCode]: (typeof PROBLEM_CODES)[C]['status'] extends S ? C : never }[ProblemCode]
 
-/** The title every problem of this status carries (as the AppError classes set it). */
+/** The title every problem of this status carries (a DomainError's, and as the AppError classes set it). */
 export const PROBLEM_TITLES: Record<number, string> = {
   400: 'Bad request',
   401: 'Unauthenticated',

@@ -5,7 +5,7 @@ import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { normalizeName } from '../../lib/names.js'
 import { normalizeKzPhone } from '../../lib/phone.js'
-import { Conflict, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { findDebt } from '../debts/service.js'
 import { debtNotFound } from '../debts/service.js'
 import { findCurrentOffer } from '../offers/service.js'
@@ -37,24 +37,23 @@ export function toAcceptance (row: AcceptanceRow): Acceptance {
  */
 export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence: RequestEvidence): Promise<Acceptance> {
   if (!input.personalDataConsent) {
-    throw new Unprocessable('consent_required', 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)', {}, [{ path: 'body.personalDataConsent', message: 'must be true' }])
+    throw new DomainError('consent_required', 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)', { errors: [{ path: 'body.personalDataConsent', message: 'must be true' }] })
   }
   const email = normalizeEmail(input.payer.email)
-  if (!email.ok) throw new Unprocessable('invalid_email', 'The email address is not valid', {}, [{ path: 'body.payer.email', message: 'not a valid email address' }])
+  if (!email.ok) throw new DomainError('invalid_email', 'The email address is not valid', { errors: [{ path: 'body.payer.email', message: 'not a valid email address' }] })
   const phone = normalizeKzPhone(input.payer.phone)
   if (!phone.ok) {
     const message = phone.reason === 'not_kazakhstan' ? 'not a Kazakhstan number (+7 7xx…)' : 'not a phone number'
-    throw new Unprocessable('invalid_phone', `The phone number is not valid: ${message}`, {}, [{ path: 'body.payer.phone', message }])
+    throw new DomainError('invalid_phone', `The phone number is not valid: ${message}`, { errors: [{ path: 'body.payer.phone', message }] })
   }
   const fullName = normalizeName(input.payer.fullName)
-  if (fullName === '') throw new Unprocessable('invalid_full_name', 'The full name is empty', {}, [{ path: 'body.payer.fullName', message: 'must not be blank' }])
+  if (fullName === '') throw new DomainError('invalid_full_name', 'The full name is empty', { errors: [{ path: 'body.payer.fullName', message: 'must not be blank' }] })
 
   const language = input.offerLanguage ?? 'ru'
   const offer = await findCurrentOffer(deps.db, language)
   if (offer === undefined || offer.version !== input.offerVersion || offer.sha256 !== input.offerSha256) {
-    throw new Conflict('offer_outdated', 'The offer has changed since it was read: show the current version and ask again', {
-      currentVersion: offer?.version ?? null,
-      currentSha256: offer?.sha256 ?? null
+    throw new DomainError('offer_outdated', 'The offer has changed since it was read: show the current version and ask again', {
+      facts: { currentVersion: offer?.version ?? null, currentSha256: offer?.sha256 ?? null }
     })
   }
   const debtId = fromPublicId('debt', input.debtId)
@@ -87,14 +86,14 @@ export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence:
 
 // offer cl. 16: after a withdrawal, the data is not processed for new purposes.
 export function assertConsentActive (row: AcceptanceRow): void {
-  if (row.consent_withdrawn_at !== null) throw new Unprocessable('consent_withdrawn', 'Consent to the processing of personal data was withdrawn: accept the offer again to pay')
+  if (row.consent_withdrawn_at !== null) throw new DomainError('consent_withdrawn', 'Consent to the processing of personal data was withdrawn: accept the offer again to pay')
 }
 
 export async function findFreshAcceptance (db: Database, publicId: string): Promise<AcceptanceRow> {
   const id = fromPublicId('acceptance', publicId)
   const row = id === null ? undefined : await findAcceptance(db, id)
-  if (row === undefined) throw new Unprocessable('acceptance_not_found', 'No acceptance of the offer with this id: accept the offer first', {}, [{ path: 'body.acceptanceId', message: 'unknown' }])
-  if (row.payable_until.getTime() < Date.now()) throw new Unprocessable('acceptance_expired', 'This acceptance is older than 24 hours: read and accept the current offer again')
+  if (row === undefined) throw new DomainError('acceptance_not_found', 'No acceptance of the offer with this id: accept the offer first', { errors: [{ path: 'body.acceptanceId', message: 'unknown' }] })
+  if (row.payable_until.getTime() < Date.now()) throw new DomainError('acceptance_expired', 'This acceptance is older than 24 hours: read and accept the current offer again')
   assertConsentActive(row)
   return row
 }

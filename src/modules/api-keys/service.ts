@@ -1,6 +1,6 @@
 import type { Database, Handle } from '../../db/database.js'
 import type { KeyLookup } from '../../http/auth.js'
-import { NotFound, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { recordAudit, type Actor, type AuditEntry } from '../audit/service.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
@@ -37,15 +37,15 @@ function partnerCreditors (input: CreateApiKeyInput): string[] {
     if (input.scopes.some((scope) => scope !== 'partner')) {
       const detail = 'A partner key has the partner scope alone: make another key for operator or admin work'
       const errors = [{ path: 'body.scopes', message: 'partner cannot be combined with another scope' }]
-      throw new Unprocessable('partner_scope_exclusive', detail, {}, errors)
+      throw new DomainError('partner_scope_exclusive', detail, { errors })
     }
     if (creditors.length === 0 || creditors.some((c) => c === '')) {
-      throw new Unprocessable('partner_creditors_required', 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', {}, [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }])
+      throw new DomainError('partner_creditors_required', 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', { errors: [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }] })
     }
     return [...new Set(creditors)]
   }
   if (creditors.length > 0) {
-    throw new Unprocessable('creditors_need_partner_scope', 'Only a partner key is bound to creditors', {}, [{ path: 'body.creditors', message: 'allowed only with the partner scope' }])
+    throw new DomainError('creditors_need_partner_scope', 'Only a partner key is bound to creditors', { errors: [{ path: 'body.creditors', message: 'allowed only with the partner scope' }] })
   }
   return []
 }
@@ -131,7 +131,7 @@ export async function listApiKeys (db: Database, page: { limit: number, starting
 
 export async function revokeApiKey (db: Database, actor: Actor, publicId: string): Promise<ApiKey> {
   const id = fromPublicId('apiKey', publicId)
-  const notFound = new NotFound('api_key_not_found', 'No API key with this id')
+  const notFound = new DomainError('api_key_not_found', 'No API key with this id')
   if (id === null) throw notFound
   return await db.transaction().execute(async (trx) => {
     const existing = await findKey(trx, id)

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js'
-import { NotFound, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { addBusinessDays, almatyDate, calendarFromRows, isWorkingDay, type BusinessCalendar } from '../../lib/calendar.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import {
@@ -31,7 +31,7 @@ export async function businessDaysAfterDate (db: Database, from: string, n: numb
     return addBusinessDays(from, n, calendar)
   } catch (error) {
     // `from` is valid and `n` capped by the schema: only running past 9999-12-31 is left
-    if (error instanceof RangeError) throw new Unprocessable('invalid_date', error.message)
+    if (error instanceof RangeError) throw new DomainError('invalid_date', error.message)
     throw error
   }
 }
@@ -46,7 +46,7 @@ export async function listNonWorkingDays (db: Database, range: { from?: string |
 export async function addNonWorkingDay (db: Database, actor: Actor, day: NonWorkingDay): Promise<NonWorkingDay> {
   const weekend = !isWeekday(day.date, 'date')
   if (day.kind === 'working' && !weekend) {
-    throw new Unprocessable('working_day_not_weekend', `${day.date} is a weekday, already a working day; kind 'working' is for a Saturday or Sunday a decree made a working day`)
+    throw new DomainError('working_day_not_weekend', `${day.date} is a weekday, already a working day; kind 'working' is for a Saturday or Sunday a decree made a working day`)
   }
   return await db.transaction().execute(async (trx) => {
     await lockCalendar(trx)
@@ -67,7 +67,7 @@ export async function removeNonWorkingDay (db: Database, actor: Actor, date: str
   return await db.transaction().execute(async (trx) => {
     await lockCalendar(trx)
     const row = await deleteNonWorkingDay(trx, date)
-    if (row === undefined) throw new NotFound('non_working_day_not_found', `${date} is not in the calendar of non-working days`)
+    if (row === undefined) throw new DomainError('non_working_day_not_found', `${date} is not in the calendar of non-working days`)
     await recordAudit(trx, actor, {
       action: 'calendar.day_removed',
       entityType: 'non_working_day',
@@ -86,7 +86,7 @@ function isWeekday (date: string, field: string): boolean {
   try {
     return isWorkingDay(date, PLAIN_WEEK)
   } catch (error) {
-    if (error instanceof RangeError) throw new Unprocessable('invalid_date', `${field} ${date} is not a calendar date`)
+    if (error instanceof RangeError) throw new DomainError('invalid_date', `${field} ${date} is not a calendar date`)
     throw error
   }
 }

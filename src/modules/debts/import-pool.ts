@@ -6,7 +6,7 @@
 import type pg from 'pg'
 import type { FastifyInstance } from 'fastify'
 import { connectionFailure, createDatabase } from '../../db/database.js'
-import { AppError } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 
 /** What a refused import is told to wait: an import of an ordinary portfolio takes about this long. */
 export const IMPORT_BUSY_RETRY_AFTER_SECONDS = 30
@@ -18,10 +18,10 @@ export interface ImportConnections {
   enter: () => () => void
 }
 
-export function importBusy (concurrency: number): AppError {
-  return new AppError(429, 'import_busy', 'Too many requests',
+export function importBusy (concurrency: number): DomainError {
+  return new DomainError('import_busy',
     `At most ${concurrency} imports run at once on this server; retry when one has finished`,
-    { retryAfterSeconds: IMPORT_BUSY_RETRY_AFTER_SECONDS })
+    { facts: { retryAfterSeconds: IMPORT_BUSY_RETRY_AFTER_SECONDS } })
 }
 
 /** Opens the imports' pool on the app's database, closed with `app`. */

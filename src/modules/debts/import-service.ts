@@ -1,7 +1,7 @@
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
-import { NotFound } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { assignClaims, assignClaimsFrom, holdClaimsAccounts, openClaimsAccounts, restateClaim, type Reference } from '../ledger/service.js'
 import type { ClaimPayments } from './claim-payments.js'
 import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
@@ -32,7 +32,7 @@ interface Deps { db: Database, pii: PiiCipher, payments: ClaimPayments }
 export async function getImport (db: Database, publicId: string): Promise<DebtImport> {
   const id = fromPublicId('debtImport', publicId)
   const row = id === null ? undefined : await findImport(db, id)
-  if (row === undefined) throw new NotFound('debt_import_not_found', 'No debt import with this id')
+  if (row === undefined) throw new DomainError('debt_import_not_found', 'No debt import with this id')
   return toDebtImport(row)
 }
 

@@ -6,7 +6,7 @@ import type { PiiCipher, PiiKeys } from '../../lib/crypto.js'
 import { CsvHeaderTooLong, CsvReader, CsvSyntaxError, type CsvRecord } from '../../lib/csv.js'
 import { GunzipLimitError, boundedGunzip } from '../../lib/gunzip.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
-import { AppError, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { mapHeader, type HeaderError, type HeaderMap } from './import-rows.js'
@@ -76,10 +76,10 @@ export async function stageImport (deps: UploadDeps, actor: Actor, input: { body
     client.release(rolledBack ? undefined : true)
     await crypto.stop()
     if (error instanceof CsvHeaderTooLong) {
-      throw new Unprocessable('invalid_csv_header', `The header row is not usable: ${error.message}`)
+      throw new DomainError('invalid_csv_header', `The header row is not usable: ${error.message}`)
     }
-    if (error instanceof CsvSyntaxError) throw new Unprocessable('invalid_csv', `The file is not valid CSV: ${error.message}`)
-    if (error instanceof GzipError) throw new Unprocessable('invalid_csv', 'The file is not valid gzip (Content-Encoding: gzip)')
+    if (error instanceof CsvSyntaxError) throw new DomainError('invalid_csv', `The file is not valid CSV: ${error.message}`)
+    if (error instanceof GzipError) throw new DomainError('invalid_csv', 'The file is not valid gzip (Content-Encoding: gzip)')
     throw error
   }
 }
@@ -105,7 +105,7 @@ async function send (copy: Writable, chunk: string): Promise<void> {
 }
 
 async function streamRows (crypto: RowCrypto, importId: string, input: { body: Readable, maxBytes: number, encoding?: ContentEncoding }, copy: Writable): Promise<{ rows: number, bytes: number }> {
-  const tooLarge = new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${input.maxBytes} bytes`)
+  const tooLarge = new DomainError('payload_too_large', `The file is larger than the limit of ${input.maxBytes} bytes`)
   const encoding = input.encoding ?? 'identity'
   const decoder = new TextDecoder('utf-8') // strips a leading BOM
   let bytes = 0
@@ -125,7 +125,7 @@ async function streamRows (crypto: RowCrypto, importId: string, input: { body: R
         try {
           header = mapHeader(record.fields)
         } catch (error) {
-          throw new Unprocessable('invalid_csv_header', `The header row is not usable: ${(error as HeaderError).message}. Expected: contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`)
+          throw new DomainError('invalid_csv_header', `The header row is not usable: ${(error as HeaderError).message}. Expected: contract_number,debtor_iin,debtor_name,creditor,outstanding[,currency]`)
         }
         continue
       }
@@ -149,14 +149,14 @@ async function streamRows (crypto: RowCrypto, importId: string, input: { body: R
     if (error instanceof GunzipLimitError) {
       // past 100x (a CSV deflates 5-10x, deflate itself up to 1,032x) it is a bomb: refused like a file over the limit
       if (error.limit === 'size') throw tooLarge
-      throw new AppError(413, 'payload_too_large', 'Payload too large', `The gzip body ${error.message}`)
+      throw new DomainError('payload_too_large', `The gzip body ${error.message}`)
     }
     if (encoding === 'gzip' && (error as { code?: string }).code?.startsWith('Z_') === true) throw new GzipError()
     throw error
   }
   await take(reader.push(decoder.decode()))
   await take(reader.end())
-  if (header === null) throw new Unprocessable('invalid_csv_header', 'The file is empty: a header row is required')
+  if (header === null) throw new DomainError('invalid_csv_header', 'The file is empty: a header row is required')
   out += await crypto.drain()
   if (out.length > 0) await flush()
   return { rows, bytes }

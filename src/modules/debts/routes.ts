@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
-import { AppError } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
@@ -21,7 +21,7 @@ function contentEncoding (header: string | undefined): ContentEncoding {
   const coding = (header ?? 'identity').trim().toLowerCase()
   if (coding === 'gzip' || coding === 'x-gzip') return 'gzip'
   if (coding === 'identity' || coding === '') return 'identity'
-  throw new AppError(415, 'unsupported_media_type', 'Unsupported media type', 'Content-Encoding of a portfolio may be gzip or identity')
+  throw new DomainError('unsupported_media_type', 'Content-Encoding of a portfolio may be gzip or identity')
 }
 
 /** The media types of a portfolio upload. */
@@ -108,7 +108,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
     }, async (request, reply) => {
       const maxBytes = app.config.debtImportMaxBytes
       if (Number(request.headers['content-length'] ?? 0) > maxBytes) {
-        throw new AppError(413, 'payload_too_large', 'Payload too large', `The file is larger than the limit of ${maxBytes} bytes`)
+        throw new DomainError('payload_too_large', `The file is larger than the limit of ${maxBytes} bytes`)
       }
       const encoding = contentEncoding(request.headers['content-encoding'])
       const fileName = request.headers['x-file-name'] ?? null

@@ -4,7 +4,7 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { validateIin } from '../../lib/iin.js'
 import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { maskName, normalizeContractNumber } from '../../lib/names.js'
-import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { recallClaim, restateClaim } from '../ledger/service.js'
 import type { ClaimPayments } from './claim-payments.js'
 import { statusFor } from './status.js'
@@ -54,7 +54,7 @@ export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
  */
 export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: LookupInput): Promise<DebtLookup> {
   const iin = validateIin(input.iin.trim())
-  if (!iin.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${iin.reason})` }])
+  if (!iin.ok) throw new DomainError('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', { errors: [{ path: 'body.iin', message: `invalid (${iin.reason})` }] })
   const contractNumber = normalizeContractNumber(input.contractNumber)
   const contractKey = lookupContractKey(deps.pii, contractNumber)
   const { locked, debt: row } = await findLookupTarget(deps.db, contractKey, contractNumber, iinIndex(deps.pii, iin.iin))
@@ -72,8 +72,8 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
   }
 }
 
-export function debtNotFound (): NotFound {
-  return new NotFound('debt_not_found', 'No payable debt matches this contract number and IIN')
+export function debtNotFound (): DomainError {
+  return new DomainError('debt_not_found', 'No payable debt matches this contract number and IIN')
 }
 
 export async function listDebtsPage (deps: Deps, query: { contractNumber?: string, status?: DebtRow['status'], limit?: number, startingAfter?: string }): Promise<{ data: Debt[], hasMore: boolean, nextCursor: string | null }> {
@@ -99,11 +99,11 @@ export async function changeDebtStatus (
   deps: Deps & { payments: ClaimPayments }, actor: Actor, publicId: string, status: DebtRow['status']
 ): Promise<Debt> {
   const id = fromPublicId('debt', publicId)
-  if (id === null) throw new NotFound('debt_not_found', 'No debt with this id')
+  if (id === null) throw new DomainError('debt_not_found', 'No debt with this id')
   return await deps.db.transaction().execute(async (trx) => {
     await deps.payments.lockPaymentsOfDebts(trx, [id])
     const before = await findDebt(trx, id, { forUpdate: true })
-    if (before === undefined) throw new NotFound('debt_not_found', 'No debt with this id')
+    if (before === undefined) throw new DomainError('debt_not_found', 'No debt with this id')
     if (before.status === status) return toDebt(deps.pii, before)
     const reference = { type: 'debt' as const, id }
     let details: Record<string, unknown> = {}
@@ -118,7 +118,7 @@ export async function changeDebtStatus (
       if (outstanding === 0n) await publishDebtClosed(trx, id)
       details = { reinstated: (change?.difference ?? 0n).toString() }
     } else {
-      throw new Conflict('debt_status_follows_outstanding', `The status follows the outstanding amount: this debt is ${before.status} with ${before.outstanding} tiyn outstanding`)
+      throw new DomainError('debt_status_follows_outstanding', `The status follows the outstanding amount: this debt is ${before.status} with ${before.outstanding} tiyn outstanding`)
     }
     const after = await findDebt(trx, id) as DebtRow
     await recordAudit(trx, actor, { action: 'debt.status_changed', entityType: 'debt', entityId: publicId, details: { from: before.status, to: after.status, ...details } })

@@ -4,7 +4,7 @@
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { NotFound } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { queueDeliveries } from '../webhooks/fan-out.js'
 import { initialsOf } from '../partners/views.js'
 import { debtorNameOf, payerNameOf } from '../partners/service.js'
@@ -85,8 +85,8 @@ export async function listEventsPage (deps: { db: Database, pii: PiiCipher }, au
   return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
 }
 
-export function eventNotFound (): NotFound {
-  return new NotFound('event_not_found', 'No event with this id')
+export function eventNotFound (): DomainError {
+  return new DomainError('event_not_found', 'No event with this id')
 }
 
 /** Another creditor's event is not found, like an unknown one. */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { sql } from 'kysely'
-import { databaseUnavailable, ServiceUnavailable } from '../../http/errors.js'
+import { databaseUnavailable, DATABASE_RETRY_AFTER_SECONDS, DomainError } from '../../lib/errors.js'
 import { problemResponses, StringEnum } from '../../http/schemas.js'
 import { pendingMigrations } from '../../db/migrator.js'
 
@@ -47,7 +47,11 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       request.log.warn({ cause: { code: (err as { code?: unknown }).code, message: (err as Error).message } }, 'readiness: database unavailable')
       throw databaseUnavailable()
     }
-    if (pending.length > 0) throw new ServiceUnavailable('migrations_pending', `${pending.length} migration(s) not applied yet`)
+    if (pending.length > 0) {
+      throw new DomainError('migrations_pending', `${pending.length} migration(s) not applied yet`, {
+        facts: { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS }
+      })
+    }
     return { status: 'ok' as const, bank: app.config.bank.mode, checks: { database: 'ok' as const, migrations: 'ok' as const } }
   })
 }

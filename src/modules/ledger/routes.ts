@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { NotFound } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { AUTH_PROBLEMS, problemResponses } from '../../http/schemas.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { debtLedger, trialBalance } from './service.js'
@@ -25,7 +25,7 @@ const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const id = fromPublicId('debt', request.params.id)
     const ledger = id === null ? undefined : await debtLedger(app.db, id)
-    if (ledger === undefined) throw new NotFound('debt_not_found', 'No debt with this id')
+    if (ledger === undefined) throw new DomainError('debt_not_found', 'No debt with this id')
     return ledger
   })
 

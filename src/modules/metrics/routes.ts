@@ -2,7 +2,7 @@
 // and a route's own `rateLimit` on one added before is silently ignored. A scraper asks a few times a minute; a burst
 // beyond METRICS_RATE_LIMIT_PER_MINUTE per IP is refused before anything is computed (DESIGN 22).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Unauthenticated } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { problemResponses } from '../../http/schemas.js'
 import { equalInConstantTime } from '../../lib/crypto.js'
 
@@ -36,7 +36,7 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const header = request.headers.authorization ?? ''
       const given = header.startsWith('Bearer ') ? header.slice(7) : ''
       if (!equalInConstantTime(given, token)) {
-        throw new Unauthenticated('A valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>')
+        throw new DomainError('unauthenticated', 'A valid metrics token is required: Authorization: Bearer <METRICS_TOKEN>')
       }
     }
     return await reply.type(app.metrics.registry.contentType).send(await app.metrics.scrape())

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Database } from '../../db/database.js'
-import { NotFound } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { uuidv7, toPublicId } from '../../lib/ids.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { findCurrentOffer, findOfferVersion, insertOffer, lockOfferLanguage, toOffer } from './repository.js'
@@ -12,14 +12,14 @@ export function sha256Hex (text: string): string {
 
 export async function getCurrentOffer (db: Database, language: string): Promise<Offer> {
   const row = await findCurrentOffer(db, language)
-  if (row === undefined) throw new NotFound('offer_not_found', `No offer is published in language ${language}`)
+  if (row === undefined) throw new DomainError('offer_not_found', `No offer is published in language ${language}`)
   return toOffer(row)
 }
 
 // offer cl. 24: a new version replaces the previous ones, which stay readable as evidence.
 export async function getOfferVersion (db: Database, language: string, version: number): Promise<Offer> {
   const row = await findOfferVersion(db, language, version)
-  if (row === undefined) throw new NotFound('offer_not_found', `No offer version ${version} in language ${language}`)
+  if (row === undefined) throw new DomainError('offer_not_found', `No offer version ${version} in language ${language}`)
   return toOffer(row)
 }
 

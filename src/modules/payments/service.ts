@@ -5,7 +5,7 @@ import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { ipIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { BadGateway, Conflict, Forbidden, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
 import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
 import { findDebt } from '../debts/service.js'
@@ -43,7 +43,7 @@ export async function findPaymentByPublicId (db: Database, publicId: string): Pr
 function returnUrls (config: Config, paymentId: string, returnUrl: string | undefined): { success: string, failure: string } {
   const url = new URL(returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}/result`)
   if (returnUrl !== undefined && (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol))) {
-    throw new Unprocessable('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, {}, [{ path: 'body.returnUrl', message: 'host not allowed' }])
+    throw new DomainError('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, { errors: [{ path: 'body.returnUrl', message: 'host not allowed' }] })
   }
   const withResult = (result: string): string => {
     const u = new URL(url)
@@ -63,12 +63,12 @@ function returnUrls (config: Config, paymentId: string, returnUrl: string | unde
 export async function createPayment (deps: PaymentDeps, input: CreatePaymentInput, ctx: { ip: string }): Promise<CreatedPayment> {
   const acceptance = await findFreshAcceptance(deps.db, input.acceptanceId)
   const debt = await findDebt(deps.db, acceptance.debt_id)
-  if (debt === undefined || debt.status !== 'active') throw new Unprocessable('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')
+  if (debt === undefined || debt.status !== 'active') throw new DomainError('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')
   const amount = BigInt(input.amount)
   const min = deps.config.payments.minAmount
-  if (amount < min) throw new Unprocessable('amount_below_minimum', `The minimum payment is ${min} tiyn`, { minimumAmount: Number(min) }, [{ path: 'body.amount', message: `must be at least ${min}` }])
+  if (amount < min) throw new DomainError('amount_below_minimum', `The minimum payment is ${min} tiyn`, { facts: { minimumAmount: Number(min) }, errors: [{ path: 'body.amount', message: `must be at least ${min}` }] })
   if (amount > debt.outstanding) {
-    throw new Unprocessable('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { outstanding: moneyOf(debt.outstanding) }, [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }])
+    throw new DomainError('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { facts: { outstanding: moneyOf(debt.outstanding) }, errors: [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }] })
   }
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
@@ -84,7 +84,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   if (refusal !== null) {
     await recordRefusal(deps.db, { acceptance_id: acceptance.id, reason: refusal, amount, ip_index: subject.ipIndex, iin_index: subject.iinIndex, email_index: subject.emailIndex })
     deps.log.warn({ reason: refusal }, 'payment refused by a risk rule')
-    throw new Forbidden('payment_refused', 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', { reason: refusal })
+    throw new DomainError('payment_refused', 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', { facts: { reason: refusal } })
   }
 
   const startedAt = Date.now()
@@ -92,7 +92,7 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   await deps.db.transaction().execute(async (trx) => {
     // Erasure locks the acceptances it destroys: re-check under the same lock.
     const locked = await findAcceptance(trx, acceptance.id, { forUpdate: true })
-    if (locked === undefined) throw new Unprocessable('acceptance_not_found', 'No acceptance of the offer with this id')
+    if (locked === undefined) throw new DomainError('acceptance_not_found', 'No acceptance of the offer with this id')
     assertConsentActive(locked)
     await insertPayment(trx, {
       id,
@@ -137,14 +137,14 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
         await recordEvent(trx, id, 'init_timeout', {})
         await checkSoon(trx, id, new Date())
       })
-      throw new BadGateway('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { paymentId: publicId, paymentStatus: 'pending', clientSecret: clientSecret.secret })
+      throw new DomainError('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { facts: { paymentId: publicId, paymentStatus: 'pending', clientSecret: clientSecret.secret } })
     }
     await deps.db.transaction().execute(async (trx) => {
       await updatePayment(trx, id, ['pending'], { status: 'failed', failure_code: 'bank_unavailable' })
       await recordEvent(trx, id, 'init_failed', { code })
       await publishPaymentEvent(trx, 'payment.failed', id)
     })
-    throw new BadGateway('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { paymentId: publicId, paymentStatus: 'failed', clientSecret: clientSecret.secret })
+    throw new DomainError('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { facts: { paymentId: publicId, paymentStatus: 'failed', clientSecret: clientSecret.secret } })
   }
   await deps.db.transaction().execute(async (trx) => {
     await updatePayment(trx, id, ['pending', 'succeeded', 'failed', 'expired'], { bank_payment_id: init.bankPaymentId, redirect_url: init.redirectUrl })
@@ -163,7 +163,7 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
   const payment = id === null ? undefined : await findPayment(deps.db, id)
   if (!clientSecretMatches(payment?.client_secret_hash, presentedSecret) || payment === undefined) throw paymentNotFound()
   if ((payment.status !== 'succeeded' && payment.status !== 'returned') || payment.paid_at === null) {
-    throw new Conflict('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
+    throw new DomainError('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
   }
   const acceptance = await findAcceptance(deps.db, payment.acceptance_id)
   const debt = await findDebt(deps.db, payment.debt_id)

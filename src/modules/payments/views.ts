@@ -1,6 +1,6 @@
 // How a payment row is shown: the API's Payment, and the 404 every lookup of an unknown (or hidden) payment answers.
 import { CURRENCY } from '../../lib/money.js'
-import { NotFound } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { toPublicId } from '../../lib/ids.js'
 import type { Payment } from './schemas.js'
 import type { PaymentRow } from './tables.js'
@@ -22,8 +22,8 @@ export function toPayment (row: PaymentRow): Payment {
   }
 }
 
-export function paymentNotFound (): NotFound {
-  return new NotFound('payment_not_found', 'No payment with this id')
+export function paymentNotFound (): DomainError {
+  return new DomainError('payment_not_found', 'No payment with this id')
 }
 
 /** What the payment is for, as the bank's description and the receipt both say it. */

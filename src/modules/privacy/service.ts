@@ -7,7 +7,7 @@ import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { validateIin } from '../../lib/iin.js'
 import { normalizeName } from '../../lib/names.js'
-import { AppError, Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { enqueueJob } from '../../jobs/queue.js'
 import { emailIndex, iinIndex, privacyCodeHash } from '../../lib/blind-index.js'
 import { recordAudit } from '../audit/service.js'
@@ -69,8 +69,8 @@ export function toAdminPrivacyRequest (row: PrivacyRequestRow, now = new Date())
 // Requests completed before an erasure counted these kept only the first three counts.
 const NO_COUNTS: ErasedCounts = { acceptances: 0, callbacks: 0, refundRequests: 0, payments: 0, refunds: 0, emails: 0, bankRecords: 0, idempotencyRecords: 0, privacyRequests: 0 }
 
-export function privacyRequestNotFound (): NotFound {
-  return new NotFound('privacy_request_not_found', 'No privacy request with this id')
+export function privacyRequestNotFound (): DomainError {
+  return new DomainError('privacy_request_not_found', 'No privacy request with this id')
 }
 
 
@@ -88,15 +88,15 @@ function newCode (): string {
  */
 export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePrivacyRequestInput, now = new Date()): Promise<CreatedPrivacyRequest> {
   const email = normalizeEmail(input.email)
-  if (!email.ok) throw new Unprocessable('invalid_email', 'The email address is not valid', {}, [{ path: 'body.email', message: 'not a valid email address' }])
+  if (!email.ok) throw new DomainError('invalid_email', 'The email address is not valid', { errors: [{ path: 'body.email', message: 'not a valid email address' }] })
   let iin: string | null = null
   if (input.iin !== undefined) {
     const checked = validateIin(input.iin.trim())
-    if (!checked.ok) throw new Unprocessable('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', {}, [{ path: 'body.iin', message: `invalid (${checked.reason})` }])
+    if (!checked.ok) throw new DomainError('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', { errors: [{ path: 'body.iin', message: `invalid (${checked.reason})` }] })
     iin = checked.iin
   }
   const fullName = normalizeName(input.fullName)
-  if (fullName === '') throw new Unprocessable('invalid_full_name', 'The full name is empty', {}, [{ path: 'body.fullName', message: 'must not be blank' }])
+  if (fullName === '') throw new DomainError('invalid_full_name', 'The full name is empty', { errors: [{ path: 'body.fullName', message: 'must not be blank' }] })
 
   const index = emailIndex(deps.pii, email.email)
   const id = uuidv7()
@@ -105,7 +105,7 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
   return await deps.db.transaction().execute(async (trx) => {
     await lockEmail(trx, index)
     if (await countRequestsSince(trx, index, new Date(now.getTime() - HOUR_MS)) >= deps.limits.perEmailPerHour) {
-      throw new AppError(429, 'rate_limited', 'Too many requests', 'Too many requests for this email address: try again in an hour', { retryAfterSeconds: 3600 })
+      throw new DomainError('rate_limited', 'Too many requests for this email address: try again in an hour', { facts: { retryAfterSeconds: 3600 } })
     }
     const row = await insertPrivacyRequest(trx, {
       id,
@@ -170,11 +170,11 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
     case 'verified':
       return verdict.answer
     case 'expired':
-      throw new Unprocessable('verification_expired', `The code is no longer valid (${MAX_WRONG_CODES} wrong codes or ${VERIFICATION_TTL_MS / 60000} minutes): make a new request`)
+      throw new DomainError('verification_expired', `The code is no longer valid (${MAX_WRONG_CODES} wrong codes or ${VERIFICATION_TTL_MS / 60000} minutes): make a new request`)
     case 'wrong':
-      throw new Unprocessable('invalid_verification_code', verdict.attemptsLeft > 0
+      throw new DomainError('invalid_verification_code', verdict.attemptsLeft > 0
         ? `The code is not the one emailed: ${verdict.attemptsLeft} ${verdict.attemptsLeft === 1 ? 'try' : 'tries'} left`
-        : 'The code is not the one emailed: the request has expired, make a new one', { attemptsLeft: verdict.attemptsLeft })
+        : 'The code is not the one emailed: the request has expired, make a new one', { facts: { attemptsLeft: verdict.attemptsLeft } })
   }
 }
 
@@ -210,7 +210,7 @@ export async function listPrivacyRequestsPage (db: Database, query: PrivacyReque
 export async function getDestructionConfirmation (deps: { db: Database, agency: AgencyRequisites }, publicId: string): Promise<DestructionConfirmation> {
   const row = await findByPublicId(deps.db, publicId)
   if (row.status !== 'completed' || row.completed_at === null || row.confirmation_number === null || row.erased_counts === null || row.due_at === null) {
-    throw new Conflict('confirmation_not_available', row.due_at === null
+    throw new DomainError('confirmation_not_available', row.due_at === null
       ? `The request is not verified (status ${effectiveStatus(row, new Date())}): nothing is destroyed without the emailed code`
       : `The personal data is not destroyed yet (status ${row.status}); the confirmation is issued once it is, by ${row.due_at}`)
   }

@@ -11,7 +11,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { fromPublicId, toPublicId } from '../../lib/ids.js'
-import { Conflict, NotFound } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import type { BankProvider } from '../../bank/provider.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { findDebt } from '../debts/service.js'
@@ -163,12 +163,12 @@ async function reviewRefund (db: Database, refundId: string, reason: string): Pr
  */
 export async function retryRefund (deps: { db: Database, refundMaxAttempts: number }, actor: Actor, publicId: string) {
   const id = fromPublicId('refund', publicId)
-  if (id === null) throw new NotFound('refund_not_found', 'No refund with this id')
+  if (id === null) throw new DomainError('refund_not_found', 'No refund with this id')
   return await deps.db.transaction().execute(async (trx) => {
     const refund = await findRefund(trx, id, { forUpdate: true })
-    if (refund === undefined) throw new NotFound('refund_not_found', 'No refund with this id')
+    if (refund === undefined) throw new DomainError('refund_not_found', 'No refund with this id')
     if (refund.status !== 'failed' && refund.status !== 'needs_review') {
-      throw new Conflict('refund_not_failed', `Only a failed or needs_review refund can be retried; this one is ${refund.status}`)
+      throw new DomainError('refund_not_failed', `Only a failed or needs_review refund can be retried; this one is ${refund.status}`)
     }
     // Back to pending: the database refuses it if it would now exceed the payment.
     const row = await updateRefund(trx, refund.id, { status: 'pending', attempts: 0, last_error: null, review_reason: null })

@@ -3,7 +3,7 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { almatyDate } from '../../lib/calendar.js'
-import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { queueRefund } from './queue.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { emailIndex } from '../../lib/blind-index.js'
@@ -47,7 +47,7 @@ export async function listAdminRefunds (db: Database, query: { status?: RefundSt
 export async function getAdminRefund (db: Database, publicId: string) {
   const id = fromPublicId('refund', publicId)
   const row = id === null ? undefined : await findRefund(db, id)
-  if (row === undefined) throw new NotFound('refund_not_found', 'No refund with this id')
+  if (row === undefined) throw new DomainError('refund_not_found', 'No refund with this id')
   return toAdminRefund(row)
 }
 
@@ -84,12 +84,12 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
 
   return await deps.db.transaction().execute(async (trx) => {
     const locked = await findPayment(trx, payment.id, { forUpdate: true }) as PaymentRow
-    if (locked.status !== 'succeeded') throw new Conflict('payment_not_refundable', `Only a succeeded payment can be refunded; this one is ${locked.status}`)
-    if (await findOpenRequest(trx, locked.id) !== undefined) throw new Conflict('refund_request_already_open', 'A refund request for this payment is already being handled')
+    if (locked.status !== 'succeeded') throw new DomainError('payment_not_refundable', `Only a succeeded payment can be refunded; this one is ${locked.status}`)
+    if (await findOpenRequest(trx, locked.id) !== undefined) throw new DomainError('refund_request_already_open', 'A refund request for this payment is already being handled')
     const remainder = await refundable(trx, locked)
-    if (remainder <= 0n) throw new Conflict('payment_not_refundable', 'This payment has been refunded in full')
+    if (remainder <= 0n) throw new DomainError('payment_not_refundable', 'This payment has been refunded in full')
     const amount = input.amount === undefined ? remainder : BigInt(input.amount)
-    if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) }, [{ path: 'body.amount', message: `must be at most ${remainder}` }])
+    if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) }, errors: [{ path: 'body.amount', message: `must be at most ${remainder}` }] })
     const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
     await recordPaymentEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
     await queueRefundRequestReceived(trx, row)
@@ -101,7 +101,7 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
 export async function getRefundRequest (db: Database, publicId: string): Promise<RefundRequest> {
   const id = fromPublicId('refundRequest', publicId)
   const row = id === null ? undefined : await findRefundRequest(db, id)
-  if (row === undefined) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+  if (row === undefined) throw new DomainError('refund_request_not_found', 'No refund request with this id')
   return toRefundRequest(row, await findRefundOfRequest(db, row.id))
 }
 
@@ -123,16 +123,16 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
  */
 export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: string, input: DecisionInput): Promise<RefundRequest> {
   const id = fromPublicId('refundRequest', publicId)
-  if (id === null) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+  if (id === null) throw new DomainError('refund_request_not_found', 'No refund request with this id')
   const decidedAt = new Date()
   const dueAt = input.decision === 'approve' ? await businessDaysAfter(deps.db, decidedAt, REFUND_DUE_BUSINESS_DAYS) : null
   const found = await findRefundRequest(deps.db, id)
-  if (found === undefined) throw new NotFound('refund_request_not_found', 'No refund request with this id')
+  if (found === undefined) throw new DomainError('refund_request_not_found', 'No refund request with this id')
   return await deps.db.transaction().execute(async (trx) => {
     // Lock order everywhere: payment, then its refund request (a return takes the same path).
     const payment = await findPayment(trx, found.payment_id, { forUpdate: true }) as PaymentRow
     const request = await findRefundRequest(trx, id, { forUpdate: true }) as RefundRequestRow
-    if (request.status !== 'submitted') throw new Conflict('refund_request_already_decided', `This request was already ${request.status}`)
+    if (request.status !== 'submitted') throw new DomainError('refund_request_already_decided', `This request was already ${request.status}`)
     const decided = { response_text: input.responseText, decided_at: decidedAt, decided_by_key_id: actor.keyId }
     if (input.decision === 'reject') {
       const row = await updateRefundRequest(trx, id, { ...decided, status: 'rejected', open: false })
@@ -142,10 +142,10 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
       await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
       return toRefundRequest(row, undefined)
     }
-    if (payment.status !== 'succeeded') throw new Conflict('payment_not_refundable', `The payment is ${payment.status}`)
+    if (payment.status !== 'succeeded') throw new DomainError('payment_not_refundable', `The payment is ${payment.status}`)
     const amount = input.amount === undefined ? request.amount : BigInt(input.amount)
     const remainder = await refundable(trx, payment)
-    if (amount > remainder) throw new Unprocessable('amount_exceeds_refundable', 'The amount is more than can still be refunded', { refundable: Number(remainder) })
+    if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) } })
     const row = await updateRefundRequest(trx, id, { ...decided, status: 'approved', amount, due_at: dueAt })
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: id, kind: 'refund', amount })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
@@ -168,11 +168,11 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
   return await deps.db.transaction().execute(async (trx) => {
     const payment = await findPayment(trx, paymentId, { forUpdate: true })
     if (payment === undefined) throw paymentNotFound()
-    if (payment.status !== 'succeeded') throw new Conflict('payment_not_returnable', `Only a succeeded payment can be returned; this one is ${payment.status}`)
+    if (payment.status !== 'succeeded') throw new DomainError('payment_not_returnable', `Only a succeeded payment can be returned; this one is ${payment.status}`)
     const pendingReturn = await findLiveReturn(trx, payment.id)
-    if (pendingReturn !== undefined) throw new Conflict('payment_not_returnable', 'A return of this payment is already under way')
+    if (pendingReturn !== undefined) throw new DomainError('payment_not_returnable', 'A return of this payment is already under way')
     const remainder = await refundable(trx, payment)
-    if (remainder <= 0n) throw new Conflict('payment_not_returnable', 'Nothing is left to return: the payment was refunded in full')
+    if (remainder <= 0n) throw new DomainError('payment_not_returnable', 'Nothing is left to return: the payment was refunded in full')
     const open = await findOpenRequest(trx, payment.id)
     if (open !== undefined && open.status === 'submitted') {
       // offer cl. 5: the client's request gets the agency's answer, by email too

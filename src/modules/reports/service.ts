@@ -6,7 +6,7 @@ import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { toPublicId } from '../../lib/ids.js'
 import { CURRENCY, formatMinorUnits } from '../../lib/money.js'
-import { Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { moneyEntries } from './repository.js'
 import { toCsv, type CsvCell } from './csv.js'
 import { CSV_COLUMNS, type DailyReport } from './schemas.js'
@@ -39,7 +39,7 @@ export function almatyDay (date: string): { from: Date, to: Date } {
   if (from === null || to === null) {
     const detail = `The date must be a real calendar day, YYYY-MM-DD, from ${FIRST_REPORT_DAY} to 9999-12-30`
     const errors = [{ path: 'querystring.date', message: 'not a calendar day in range' }]
-    throw new Unprocessable('invalid_date', detail, {}, errors)
+    throw new DomainError('invalid_date', detail, { errors })
   }
   return { from, to }
 }

@@ -4,7 +4,7 @@
 import type { Database, Handle } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { Conflict, NotFound, Unprocessable } from '../../http/errors.js'
+import { DomainError } from '../../lib/errors.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { queueAttempt } from './fan-out.js'
 import { destinationProblem } from './http-client.js'
@@ -52,14 +52,14 @@ export async function disableEndpointsOfRevokedKey (trx: Handle, actor: Actor, k
   return endpoints.length
 }
 
-function endpointNotFound (): NotFound {
-  return new NotFound('webhook_endpoint_not_found', 'No webhook endpoint with this id')
+function endpointNotFound (): DomainError {
+  return new DomainError('webhook_endpoint_not_found', 'No webhook endpoint with this id')
 }
 
 function checkUrl (deps: WebhookDeps, url: string): string {
   const parsed = new URL(url)
   const problem = destinationProblem(parsed, deps.allowPrivateUrls)
-  if (problem !== null) throw new Unprocessable('webhook_url_not_allowed', `This webhook URL is not allowed: ${problem}`, {}, [{ path: 'body.url', message: problem }])
+  if (problem !== null) throw new DomainError('webhook_url_not_allowed', `This webhook URL is not allowed: ${problem}`, { errors: [{ path: 'body.url', message: problem }] })
   return parsed.toString()
 }
 
@@ -190,8 +190,8 @@ export async function retryDelivery (deps: WebhookDeps, owner: EndpointOwner, ac
     const id = fromPublicId('webhookDelivery', deliveryPublicId)
     const db = trx
     const delivery = id === null ? undefined : await findDelivery(db, id, { forUpdate: true })
-    if (delivery === undefined || delivery.endpoint_id !== endpoint.id) throw new NotFound('webhook_delivery_not_found', 'No delivery with this id at this endpoint')
-    if (endpoint.status !== 'enabled') throw new Conflict('webhook_endpoint_disabled', 'The endpoint is disabled: enable it first (PATCH status: enabled)')
+    if (delivery === undefined || delivery.endpoint_id !== endpoint.id) throw new DomainError('webhook_delivery_not_found', 'No delivery with this id at this endpoint')
+    if (endpoint.status !== 'enabled') throw new DomainError('webhook_endpoint_disabled', 'The endpoint is disabled: enable it first (PATCH status: enabled)')
     await updateDelivery(db, delivery.id, { status: 'pending', next_attempt_at: new Date(), completed_at: null })
     await queueAttempt(trx, delivery.id)
     await recordAudit(trx, actor, { action: 'webhook_delivery.retried', entityType: 'webhook_delivery', entityId: deliveryPublicId, details: { endpointId: endpointPublicId } })
