@@ -3,7 +3,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
-import { JobInterrupted } from './queue.js'
+import { JobInterrupted } from '../db/jobs.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
 import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
