@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { PAYMENT_STATUSES } from '../src/modules/payments/schemas.js'
 import { REFUND_REQUEST_STATUSES, REFUND_STATUSES } from '../src/modules/refunds/schemas.js'
 import { PRIVACY_STATUSES } from '../src/modules/privacy/schemas.js'
-import { WebhookDeliverySchema } from '../src/modules/webhooks/schemas.js'
+import { WebhookDeliverySchema } from '../src/modules/events/webhook-schemas.js'
 import { ACCOUNT_KINDS, ENTRY_KINDS } from '../src/modules/ledger/schemas.js'
 
 /**

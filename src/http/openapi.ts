@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { WEBHOOKS_DESCRIPTION, webhooksSection } from '../modules/webhooks/openapi.js'
+import { WEBHOOKS_DESCRIPTION, webhooksSection } from '../modules/events/openapi.js'
 
 export const API_TAGS = [
   { name: 'Offer', description: 'The public offer the client accepts before paying (offer cl. 1, 20, 24)' },

@@ -13,8 +13,8 @@ import { verifyTrialBalance } from '../modules/ledger/service.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 import { deliverMail } from '../modules/notifications/delivery.js'
 import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
-import { deliverWebhook } from '../modules/webhooks/delivery.js'
-import { WEBHOOK_DELIVERY_TASK } from '../modules/webhooks/fan-out.js'
+import { deliverWebhook } from '../modules/events/delivery.js'
+import { WEBHOOK_DELIVERY_TASK } from '../modules/events/fan-out.js'
 
 function payloadId (payload: unknown, key: string): string {
   const value = (payload as Record<string, unknown> | null)?.[key]

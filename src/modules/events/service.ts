@@ -1,11 +1,13 @@
 // The events module's service (docs/architecture.md, "Events and webhooks"): every event is a row written in the
 // caller's transaction, together with its webhook deliveries and their jobs, so an event exists exactly when its
 // fact commits and is never lost (an outbox). Each `publish…` is one call at the place where the fact happens.
+// The webhooks are part of this one outbox module: endpoints.ts (the API's side), fan-out.ts (a delivery per
+// endpoint, in the event's transaction), delivery.ts (the worker's side).
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { NotFound } from '../../http/errors.js'
-import { queueDeliveries } from '../webhooks/fan-out.js'
+import { queueDeliveries } from './fan-out.js'
 import { initialsOf } from '../partners/views.js'
 import { debtorNameOf, payerNameOf } from '../partners/service.js'
 import { findEvent, insertEvent, listEvents } from './repository.js'
