@@ -4,7 +4,7 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.js'
-import { configPlugin, piiPlugin } from './app-context.js'
+import { configPlugin, eventNamesPlugin, piiPlugin } from './app-context.js'
 import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
 import {
@@ -166,6 +166,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   }
   await app.register(configPlugin, { config })
   await app.register(piiPlugin, { config })
+  await app.register(eventNamesPlugin)
   await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await app.register(metricsPlugin, { config, durations })
   await app.register(authPlugin)

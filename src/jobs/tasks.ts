@@ -70,7 +70,7 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     })
   }
   const webhookDeliver: Task = async (payload) => {
-    await deliverWebhook({ db: app.db, pii: app.pii, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
+    await deliverWebhook({ db: app.db, pii: app.pii, names: app.eventNames, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
   const purgeLookups: Task = async () => {

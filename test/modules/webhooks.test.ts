@@ -249,7 +249,7 @@ t.test('an endpoint failing for 5 days in a row is disabled; a failing delivery 
   await quiet.app.db.transaction().execute(async (trx) => { await publishDebtClosed(trx, fromPublicId('debt', debt.id) as string) })
   const delivery = await db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow()
 
-  const deps = { db: quiet.app.db, pii: quiet.app.pii, log: quiet.app.log, config: { retrySchedule: Array.from({ length: 10 }, () => 60), timeoutMs: 5000, allowPrivateUrls: true } }
+  const deps = { db: quiet.app.db, pii: quiet.app.pii, names: quiet.app.eventNames, log: quiet.app.log, config: { retrySchedule: Array.from({ length: 10 }, () => 60), timeoutMs: 5000, allowPrivateUrls: true } }
   const start = Date.parse('2026-03-02T09:00:00.000Z')
   const state = async (): Promise<{ status: string, disabledReason: string | null }> => (await quiet.app.inject({ method: 'GET', url: `/v1/admin/webhook-endpoints/${endpointPublicId}`, headers: { authorization: quietAdmin.authorization } })).json()
   for (const day of [0, 1, 4.9]) {

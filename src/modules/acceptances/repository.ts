@@ -12,3 +12,10 @@ export async function findAcceptance (db: Handle, id: string, options: { forUpda
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
+
+/** The payer's name (encrypted) of each of these acceptances: the initials a payment's partner view and events show. */
+export async function payerNamesOf (db: Handle, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom('acceptances').select(['id', 'payer_full_name_encrypted as name']).where('id', 'in', ids).execute()
+  return new Map(rows.map((row) => [row.id, row.name]))
+}

@@ -19,12 +19,13 @@ import { queueAttempt } from './fan-out.js'
 import { postWebhook, type SendResult } from './http-client.js'
 import { signatureHeader } from './signature.js'
 import { failPendingDeliveries, findDelivery, findEndpoint, findEvent, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
-import { eventView } from './service.js'
+import { eventView, type EventNames } from './service.js'
 import type { EndpointRow } from './tables.js'
 
 export interface DeliveryDeps {
   db: Database
   pii: PiiCipher
+  names: EventNames
   log: FastifyBaseLogger
   config: Pick<Config['webhooks'], 'retrySchedule' | 'timeoutMs' | 'allowPrivateUrls'>
   now?: () => Date

@@ -17,7 +17,7 @@ import { queueDestructionConfirmation } from '../notifications/service.js'
 import { acceptancesOf, eraseAcceptances, eraseCallbacks, eraseRefundRequestEvents, eraseIdempotencyRecords, eraseMail, erasePayments, eraseRefundReasons, eraseReturnReasons, eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, lockPaymentsOf, nextConfirmationNumber, refundRequestIdsOf, requestIdsOf, updatePrivacyRequest, type Tombstone } from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
-import { ERASED } from './erased.js'
+import { ERASED } from '../../lib/erased.js'
 
 export const PRIVACY_ERASURE_TASK = 'privacy-erase'
 

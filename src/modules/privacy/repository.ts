@@ -3,7 +3,7 @@ import type { Handle } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { PrivacyRequestRow, PrivacyRequestsTable } from './tables.js'
-import { ERASED } from './erased.js'
+import { ERASED } from '../../lib/erased.js'
 
 
 export async function insertPrivacyRequest (db: Handle, row: Insertable<PrivacyRequestsTable>): Promise<PrivacyRequestRow> {
