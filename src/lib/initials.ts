@@ -1,6 +1,6 @@
-// What a partner, an event or a webhook may see of a person (docs/architecture.md, partners, events and webhooks):
-// initials only ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN. Each module that owns a
-// name (payments the payer's, debts the debtor's) shows it through these.
+// What a partner, an event or a webhook may see of a person (docs/architecture.md, partners, events and
+// webhooks): initials only ("Иванов Иван Иванович" -> "И. И. И."), never an email, phone, IP or IIN. Each module
+// that owns a name (payments the payer's, debts the debtor's) shows it through these.
 import type { PiiCipher } from './crypto.js'
 import { ERASED } from './erased.js'
 import { normalizeName } from './names.js'

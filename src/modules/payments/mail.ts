@@ -8,7 +8,9 @@ import { cardEnding, formatAlmatyTime, formatTenge } from '../notifications/temp
 import type { PaymentRow } from './tables.js'
 
 /** After a success is settled: the receipt to the payer (amount, contract, creditor, date, bank id, requisites). */
-export async function queuePaymentReceipt (trx: Trx, payment: PaymentRow, debt: { contract_number: string, creditor: string } | undefined): Promise<void> {
+export async function queuePaymentReceipt (
+  trx: Trx, payment: PaymentRow, debt: { contract_number: string, creditor: string } | undefined
+): Promise<void> {
   const to = await payerEmailOf(trx, payment.acceptance_id)
   if (to === undefined) throw new Error(`payment ${payment.id} has no acceptance`)
   await queueMail(trx, {

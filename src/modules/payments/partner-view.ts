@@ -3,7 +3,9 @@
 import type { Handle } from '../../db/database.js'
 import { payerNamesOf } from '../acceptances/facts.js'
 import { debtFactsOf, type DebtFacts } from '../debts/facts.js'
-import { findCreditorPayment as findCreditorPaymentRow, findPayment, listCreditorPayments as listCreditorPaymentRows } from './repository.js'
+import {
+  findCreditorPayment as findCreditorPaymentRow, findPayment, listCreditorPayments as listCreditorPaymentRows
+} from './repository.js'
 import type { PaymentRow, PaymentStatus } from './tables.js'
 
 export type PartnerPaymentRow = PaymentRow & DebtFacts & { payer_name_encrypted: string | null }
@@ -18,12 +20,24 @@ async function withDebtAndPayer (db: Handle, payments: PaymentRow[]): Promise<Pa
   }))
 }
 
+export interface CreditorPaymentFilter {
+  status?: PaymentStatus
+  from?: Date
+  to?: Date
+  limit: number
+  startingAfter: string | null
+}
+
 /** Newest first; one more than `limit` tells whether a next page exists. */
-export async function listCreditorPayments (db: Handle, creditors: string[], filter: { status?: PaymentStatus, from?: Date, to?: Date, limit: number, startingAfter: string | null }): Promise<PartnerPaymentRow[]> {
+export async function listCreditorPayments (
+  db: Handle, creditors: string[], filter: CreditorPaymentFilter
+): Promise<PartnerPaymentRow[]> {
   return await withDebtAndPayer(db, await listCreditorPaymentRows(db, creditors, filter))
 }
 
-export async function findCreditorPayment (db: Handle, creditors: string[], id: string): Promise<PartnerPaymentRow | undefined> {
+export async function findCreditorPayment (
+  db: Handle, creditors: string[], id: string
+): Promise<PartnerPaymentRow | undefined> {
   const row = await findCreditorPaymentRow(db, creditors, id)
   return row === undefined ? undefined : (await withDebtAndPayer(db, [row]))[0]
 }

@@ -7,7 +7,9 @@ import { queueMail, recipientOf, type MailRecipient } from '../notifications/ser
 import { formatAlmatyTime } from '../notifications/templates.js'
 
 /** The one-time code of a consent withdrawal, to the address the request names. */
-export async function queuePrivacyVerificationCode (trx: Trx, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date }): Promise<void> {
+export async function queuePrivacyVerificationCode (
+  trx: Trx, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date }
+): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-verification-code',
     to: recipientOf(pii, message.email),
@@ -20,7 +22,11 @@ export async function queuePrivacyVerificationCode (trx: Trx, pii: PiiCipher, me
  * erasure has already run: the address is kept only until the message is
  * handed over (delivered or given up), then erased too.
  */
-export async function queueDestructionConfirmation (trx: Trx, to: MailRecipient, confirmation: { requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string }): Promise<void> {
+export async function queueDestructionConfirmation (
+  trx: Trx,
+  to: MailRecipient,
+  confirmation: { requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string }
+): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-destruction-confirmation',
     to,

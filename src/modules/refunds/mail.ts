@@ -19,7 +19,8 @@ async function contractNumberOf (trx: Trx, payment: PaymentRow): Promise<string>
   return (await findDebt(trx, payment.debt_id))?.contract_number ?? '—'
 }
 
-type RequestFacts = Pick<RefundRequestRow, 'id' | 'payment_id' | 'amount' | 'created_at' | 'status' | 'response_text' | 'decided_at' | 'due_at'>
+type RequestFacts = Pick<RefundRequestRow,
+  'id' | 'payment_id' | 'amount' | 'created_at' | 'status' | 'response_text' | 'decided_at' | 'due_at'>
 
 /** What every message about a refund request names. */
 async function requestFacts (trx: Trx, request: RequestFacts, payment: PaymentRow): Promise<Record<string, string>> {
@@ -57,12 +58,16 @@ export async function queueRefundAnswer (trx: Trx, request: RequestFacts, paymen
 }
 
 /** The bank returned the money (a refund the client asked for, or the agency's return, offer cl. 8). */
-export async function queueRefundPaid (trx: Trx, refund: Pick<RefundRow, 'id' | 'payment_id' | 'amount' | 'kind'>, payment: PaymentRow): Promise<void> {
+export async function queueRefundPaid (
+  trx: Trx, refund: Pick<RefundRow, 'id' | 'payment_id' | 'amount' | 'kind'>, payment: PaymentRow
+): Promise<void> {
   await queueMail(trx, {
     template: 'refund-paid',
     to: await payerOf(trx, payment),
     data: {
-      reason: refund.kind === 'return' ? 'Агентство вернуло ваш платёж (п. 8 оферты).' : 'Ваш запрос на возврат исполнен.',
+      reason: refund.kind === 'return'
+        ? 'Агентство вернуло ваш платёж (п. 8 оферты).'
+        : 'Ваш запрос на возврат исполнен.',
       refundId: toPublicId('refund', refund.id),
       paymentId: toPublicId('payment', payment.id),
       contractNumber: await contractNumberOf(trx, payment),
