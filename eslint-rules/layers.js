@@ -25,21 +25,22 @@ import { fileURLToPath } from 'node:url'
  */
 export const RANKS = [
   ['lib'],
+  ['config-schema.ts'],
   ['config.ts'],
   ['db', 'bank'],
   ['bank/sandbox', 'http', 'database-and-keys.ts'],
   ['modules/audit', 'modules/ledger', 'modules/notifications', 'modules/health', 'modules/agency'],
   ['modules/events', 'modules/calendar', 'modules/offers', 'modules/creditors'],
-  ['modules/webhooks', 'modules/debts'],
+  ['modules/debts'],
   ['modules/api-keys', 'modules/acceptances'],
   ['modules/payments'],
   ['modules/refunds'],
   ['modules/privacy', 'modules/reports', 'modules/metrics'],
   ['modules/partners'],
   ['jobs', 'app-context.ts'],
-  ['app.ts', 'worker-role.ts', 'migrate-database.ts'],
+  ['app.ts', 'worker-role.ts', 'migrate-database.ts', 'config-docs.ts'],
   // entry points: the process and the command-line tools, wherever they live
-  ['server.ts', 'api-key-cli.ts', 'openapi-cli.ts', 'db/migrate-cli.ts']
+  ['server.ts', 'api-key-cli.ts', 'openapi-cli.ts', 'config-docs-cli.ts', 'db/migrate-cli.ts']
 ]
 
 /** Trees the rules apply to, relative to the project (the fixtures' tree proves the rules fail). */

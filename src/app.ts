@@ -4,7 +4,7 @@ import cors from '@fastify/cors'
 import rateLimit from '@fastify/rate-limit'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { AppConfig } from './config.js'
-import { configPlugin, piiPlugin } from './app-context.js'
+import { configPlugin, eventNamesPlugin, piiPlugin } from './app-context.js'
 import databasePlugin from './db/plugin.js'
 import authPlugin from './http/auth.js'
 import {
@@ -41,7 +41,7 @@ import notificationsPlugin from './modules/notifications/plugin.js'
 import { sandboxMailbox } from './modules/notifications/sandbox-mailbox.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
 import partnerApi from './modules/partners/routes.js'
-import { WEBHOOKS_DESCRIPTION, webhooksSection } from './modules/webhooks/openapi.js'
+import { WEBHOOKS_DESCRIPTION, webhooksSection } from './modules/events/openapi.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
@@ -171,6 +171,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   }
   await app.register(configPlugin, { config })
   await app.register(piiPlugin, { config })
+  await app.register(eventNamesPlugin)
   await app.register(databasePlugin, { url: config.databaseUrl, poolMax: config.databasePoolMax })
   await app.register(metricsPlugin, { config, durations })
   await app.register(authPlugin, { keys: keyLookup })

@@ -11,7 +11,6 @@ import type { OffersTables } from '../modules/offers/tables.js'
 import type { PaymentsTables } from '../modules/payments/tables.js'
 import type { PrivacyTables } from '../modules/privacy/tables.js'
 import type { RefundsTables } from '../modules/refunds/tables.js'
-import type { WebhooksTables } from '../modules/webhooks/tables.js'
 import type { IdempotencyTables } from '../http/idempotency-tables.js'
 import type { SandboxBankTables } from '../bank/sandbox/types.js'
 
@@ -22,5 +21,5 @@ import type { SandboxBankTables } from '../bank/sandbox/types.js'
  */
 export interface DB extends
   AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
-  NotificationsTables, OffersTables, PaymentsTables, PrivacyTables, RefundsTables, WebhooksTables,
+  NotificationsTables, OffersTables, PaymentsTables, PrivacyTables, RefundsTables,
   IdempotencyTables, SandboxBankTables {}

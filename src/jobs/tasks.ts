@@ -3,7 +3,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
-import { JobInterrupted } from './queue.js'
+import { JobInterrupted } from '../db/jobs.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { claimPayments } from '../modules/payments/claims.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
@@ -15,8 +15,8 @@ import { verifyTrialBalance } from '../modules/ledger/service.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 import { deliverMail } from '../modules/notifications/delivery.js'
 import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
-import { deliverWebhook } from '../modules/webhooks/delivery.js'
-import { WEBHOOK_DELIVERY_TASK } from '../modules/webhooks/fan-out.js'
+import { deliverWebhook } from '../modules/events/delivery.js'
+import { WEBHOOK_DELIVERY_TASK } from '../modules/events/fan-out.js'
 
 function payloadId (payload: unknown, key: string): string {
   const value = (payload as Record<string, unknown> | null)?.[key]
@@ -79,7 +79,7 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     })
   }
   const webhookDeliver: Task = async (payload) => {
-    await deliverWebhook({ db: app.db, pii: app.pii, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
+    await deliverWebhook({ db: app.db, pii: app.pii, names: app.eventNames, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
   const purgeLookups: Task = async () => {

@@ -2,7 +2,7 @@ import { Logger, run, runMigrations, type Runner, type TaskList, type LogLevel, 
 import type pg from 'pg'
 import type { FastifyBaseLogger } from 'fastify'
 import { connectionFailure, guardConnections } from '../db/database.js'
-import { JobInterrupted } from './queue.js'
+import { JobInterrupted } from '../db/jobs.js'
 
 /**
  * Background jobs on Postgres itself (graphile-worker, SKIP LOCKED): no extra

@@ -3,7 +3,7 @@ import pg from 'pg'
 import { sql } from 'kysely'
 import { createKey, createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { makeCsv, makeRow } from '../helpers/portfolio.js'
-import { enqueueJob } from '../../src/jobs/queue.js'
+import { enqueueJob } from '../../src/db/jobs.js'
 import { DEAD_AFTER_SECONDS, startLiveness } from '../../src/jobs/liveness.js'
 
 /**

@@ -2,7 +2,7 @@ import t from 'tap'
 import pg from 'pg'
 import { sql } from 'kysely'
 import { createTestApp, eventually, startTestWorker } from '../helpers/app.js'
-import { enqueueJob } from '../../src/jobs/queue.js'
+import { enqueueJob } from '../../src/db/jobs.js'
 import { REFUND_TASK } from '../../src/modules/refunds/service.js'
 
 /**

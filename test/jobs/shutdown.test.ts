@@ -4,7 +4,7 @@ import type { JobHelpers } from 'graphile-worker'
 import { createKey, createTestApp } from '../helpers/app.js'
 import { makeCsv, makeRow } from '../helpers/portfolio.js'
 import { taskList } from '../../src/jobs/tasks.js'
-import { JobInterrupted } from '../../src/jobs/queue.js'
+import { JobInterrupted } from '../../src/db/jobs.js'
 import { DEBT_IMPORT_TASK, IMPORT_MAX_ATTEMPTS } from '../../src/modules/debts/import-upload.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 

@@ -4,7 +4,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
-import { enqueueJob } from '../../src/jobs/queue.js'
+import { enqueueJob } from '../../src/db/jobs.js'
 
 /**
  * GET /metrics speaks Prometheus text, with the figures

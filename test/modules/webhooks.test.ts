@@ -3,8 +3,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { Webhook } from 'standardwebhooks'
 import { createKey, createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
-import { deliverWebhook } from '../../src/modules/webhooks/delivery.js'
-import { guardedLookup, postWebhook } from '../../src/modules/webhooks/http-client.js'
+import { deliverWebhook } from '../../src/modules/events/delivery.js'
+import { guardedLookup, postWebhook } from '../../src/modules/events/http-client.js'
 import { publishDebtClosed } from '../../src/modules/debts/events.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 
@@ -256,6 +256,7 @@ t.test('an endpoint failing for 5 days in a row is disabled; a failing delivery 
   const deps = {
     db: quiet.app.db,
     pii: quiet.app.pii,
+    names: quiet.app.eventNames,
     log: quiet.app.log,
     config: { retrySchedule: Array.from({ length: 10 }, () => 60), timeoutMs: 5000, allowPrivateUrls: true }
   }

@@ -49,3 +49,10 @@ export async function eraseAcceptances (db: Handle, ids: string[], tombstone: To
   }).where('id', 'in', ids).executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
+
+/** The payer's name (encrypted) of each of these acceptances: the initials a payment's partner view and events show. */
+export async function payerNamesOf (db: Handle, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom('acceptances').select(['id', 'payer_full_name_encrypted as name']).where('id', 'in', ids).execute()
+  return new Map(rows.map((row) => [row.id, row.name]))
+}

@@ -109,3 +109,4 @@ export async function payerEmailOf (db: Handle, acceptanceId: string): Promise<{
 }
 
 export { findAcceptance } from './repository.js'
+export { payerNamesOf } from './facts.js'

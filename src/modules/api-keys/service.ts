@@ -10,7 +10,7 @@ import {
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
-import { disableEndpointsOfRevokedKey } from '../webhooks/service.js'
+import { disableEndpointsOfRevokedKey } from '../events/endpoints.js'
 
 export function toApiKey (row: ApiKeyRow): ApiKey {
   return {

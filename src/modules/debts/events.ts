@@ -2,10 +2,9 @@
 // creditor, and debt_import.completed, the agency's own fact (a portfolio may hold many creditors), the admin's only.
 import type { Trx } from '../../db/database.js'
 import { publishEvent } from '../events/service.js'
-import { amountsOfDebts, listCreditorDebts } from '../partners/service.js'
-import { toPartnerDebt } from '../partners/views.js'
-import { findImport } from './repository.js'
-import { toDebtImport } from './views.js'
+import { amountsOfDebts } from '../ledger/service.js'
+import { findImport, listCreditorDebts } from './repository.js'
+import { toDebtImport, toPartnerDebt } from './views.js'
 
 export async function publishDebtClosed (trx: Trx, debtId: string): Promise<void> {
   const [row] = await listCreditorDebts(trx, null, { ids: [debtId], limit: 1, startingAfter: null })

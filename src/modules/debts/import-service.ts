@@ -6,7 +6,7 @@ import { assignClaims, assignClaimsFrom, holdClaimsAccounts, openClaimsAccounts,
 import type { ClaimPayments } from './claim-payments.js'
 import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
-import { enqueueJob, JobInterrupted } from '../../jobs/queue.js'
+import { enqueueJob, JobInterrupted } from '../../db/jobs.js'
 import { DEBT_IMPORT_TASK, IMPORT_MAX_ATTEMPTS } from './import-upload.js'
 import { publishDebtClosed, publishImportCompleted } from './events.js'
 import type { DebtImport } from './schemas.js'

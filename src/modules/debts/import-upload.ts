@@ -7,7 +7,7 @@ import { CsvHeaderTooLong, CsvReader, CsvSyntaxError, type CsvRecord } from '../
 import { GunzipLimitError, boundedGunzip } from '../../lib/gunzip.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
-import { enqueueJob } from '../../jobs/queue.js'
+import { enqueueJob } from '../../db/jobs.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { mapHeader, type HeaderError, type HeaderMap } from './import-rows.js'
 import { STAGING_COLUMNS, checkRow } from './import-staging.js'

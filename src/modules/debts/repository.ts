@@ -1,9 +1,12 @@
-import { CompiledQuery, sql, type Insertable, type RawBuilder, type Selectable } from 'kysely'
+import { CompiledQuery, sql, type Expression, type Insertable, type RawBuilder, type Selectable } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
 import { purgeFailures, recordFailure, type FailureWindow } from '../../db/failure-window.js'
 import { outstandingOf, outstandingSql } from '../ledger/service.js'
 import type { ClaimPayments } from './claim-payments.js'
 import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
+
+/** What a payment shows of its debt. */
+export interface DebtFacts { contract_number: string, creditor: string }
 
 /** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
 
@@ -85,6 +88,35 @@ export async function listDebts (db: Handle, filter: { contractNumberNormalized?
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
   return await query.execute()
+}
+
+/** Debts of these creditors (`null`: every creditor), with their outstanding amounts: the partner API's and debt.closed's reading. */
+export async function listCreditorDebts (db: Handle, creditors: string[] | null, filter: { ids?: string[], contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
+  let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
+  if (creditors !== null) query = query.where('creditor', 'in', creditors.length > 0 ? creditors : [''])
+  if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : ['00000000-0000-0000-0000-000000000000'])
+  if (filter.contractNumberNormalized !== undefined) query = query.where('contract_number_normalized', '=', filter.contractNumberNormalized)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
+  return await query.execute()
+}
+
+/** What a payment shows of its debt (contract and creditor), for each of these debts. */
+export async function debtFactsOf (db: Handle, ids: string[]): Promise<Map<string, DebtFacts>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom('debts').select(['id', 'contract_number', 'creditor']).where('id', 'in', ids).execute()
+  return new Map(rows.map((row) => [row.id, { contract_number: row.contract_number, creditor: row.creditor }]))
+}
+
+/** Whether the debt behind `debtId` is one of these creditors': a condition another module's query may hold. */
+export function debtOfCreditorsSql (debtId: Expression<string>, creditors: string[]): RawBuilder<boolean> {
+  return sql<boolean>`${debtId} in (select d.id from debts d where d.creditor = any(${creditors.length > 0 ? creditors : ['']}::text[]))`
+}
+
+/** The debtor's name (encrypted), for the initials an event shows when it is read. */
+export async function debtorNameOf (db: Handle, debtId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('debts').select('debtor_name_encrypted as name').where('id', '=', debtId).executeTakeFirst()
+  return row?.name
 }
 
 export async function setDebtStatus (db: Handle, id: string, status: DebtRow['status']): Promise<void> {

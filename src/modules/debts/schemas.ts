@@ -99,3 +99,22 @@ export const QueuedImportSchema = Type.Object({
 }, { additionalProperties: false, examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'queued', rowsTotal: 100000 }] })
 
 export const ImportParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('debtImport') }) }, { additionalProperties: false })
+
+/** A debt as a partner (and any event) sees it: amounts from the ledger, the debtor reduced to initials. */
+export const PartnerDebtSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('debt') }),
+  contractNumber: Type.String(),
+  creditor: Type.String(),
+  debtorName: Type.String({ description: 'Initials only ("И. И.")' }),
+  status: StringEnum(['active', 'closed', 'recalled']),
+  claimAmount: Type.Ref(MoneySchema, { description: 'The claim: what the creditor assigned, with its adjustments (ledger)' }),
+  collectedAmount: Type.Ref(MoneySchema, { description: 'Collected through this service, net of refunds and returns (ledger)' }),
+  outstanding: Type.Ref(MoneySchema, { description: 'What is still owed: the receivable balance (ledger)' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp
+}, {
+  $id: 'PartnerDebt',
+  additionalProperties: false,
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', debtorName: 'И. И.', status: 'active', claimAmount: { amount: 12500050, currency: 'KZT' }, collectedAmount: { amount: 150000, currency: 'KZT' }, outstanding: { amount: 12350050, currency: 'KZT' }, createdAt: '2026-11-20T08:00:00.000Z', updatedAt: '2026-11-25T10:02:11.000Z' }]
+})
+export type PartnerDebt = Static<typeof PartnerDebtSchema>

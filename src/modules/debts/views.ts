@@ -1,7 +1,9 @@
-// How a debt import is shown: its report.
+// How a debt import is shown (its report), and a debt as a partner and the debt events see it.
 import { toPublicId } from '../../lib/ids.js'
-import type { DebtImport } from './schemas.js'
-import type { DebtImportRow } from './tables.js'
+import { moneyOf } from '../../lib/money.js'
+import type { DebtAmounts } from '../ledger/service.js'
+import type { DebtImport, PartnerDebt } from './schemas.js'
+import type { DebtImportRow, DebtRow } from './tables.js'
 
 export function toDebtImport (row: DebtImportRow): DebtImport {
   return {
@@ -17,5 +19,20 @@ export function toDebtImport (row: DebtImportRow): DebtImport {
     createdAt: row.created_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,
     finishedAt: row.finished_at?.toISOString() ?? null
+  }
+}
+
+export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: string | null): PartnerDebt {
+  return {
+    id: toPublicId('debt', row.id),
+    contractNumber: row.contract_number,
+    creditor: row.creditor,
+    debtorName: debtorName ?? '',
+    status: row.status,
+    claimAmount: moneyOf(amounts.claim),
+    collectedAmount: moneyOf(amounts.collected),
+    outstanding: moneyOf(row.outstanding),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString()
   }
 }

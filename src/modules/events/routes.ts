@@ -6,7 +6,7 @@ import { getEvent, listEventsPage } from './service.js'
 
 /** The back office reads every event, of every creditor and the agency's own (docs/architecture.md, partners, events and webhooks). */
 const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const deps = { db: app.db, pii: app.pii }
+  const deps = { db: app.db, pii: app.pii, names: app.eventNames }
   const auth = AUTH_PROBLEMS
 
   app.get('/events', {

@@ -1,13 +1,14 @@
 // The events module's service (docs/architecture.md, "Events and webhooks"): every event is a row written in the
 // caller's transaction, together with its webhook deliveries and their jobs, so an event exists exactly when its
 // fact commits and is never lost (an outbox). Each `publish…` is one call at the place where the fact happens.
+// The webhooks are part of this one outbox module: endpoints.ts (the API's side), fan-out.ts (a delivery per
+// endpoint, in the event's transaction), delivery.ts (the worker's side).
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
-import { queueDeliveries } from '../webhooks/fan-out.js'
-import { initialsOf } from '../partners/views.js'
-import { debtorNameOf, payerNameOf } from '../partners/service.js'
+import { queueDeliveries } from './fan-out.js'
+import { initialsOf } from '../../lib/initials.js'
 import { findEvent, insertEvent, listEvents } from './repository.js'
 import { type EventType } from './tables.js'
 import type { EventRow } from './tables.js'
@@ -41,22 +42,34 @@ export type PaymentEventType = 'payment.succeeded' | 'payment.failed' | 'payment
 export type Audience = { kind: 'admin' } | { kind: 'partner', creditors: string[] }
 export interface EventView { id: string, type: EventType, createdAt: string, data: { object: Record<string, unknown> } }
 
+/**
+ * Where the names an event shows are read, each from the module that owns it (payments: the payer's, debts: the
+ * debtor's). The events module sits below both, so the composition root hands these in (app.eventNames).
+ */
+export interface EventNames {
+  payerNameOf: (db: Database, paymentId: string) => Promise<string | undefined>
+  debtorNameOf: (db: Database, debtId: string) => Promise<string | undefined>
+}
+
+/** What reading an event needs: the database, the cipher of the names, and where the names are. */
+export interface EventReadDeps { db: Database, pii: PiiCipher, names: EventNames }
+
 /** The names an event's object shows, as initials, read now (so an erased person shows none). */
-async function withNames (deps: { db: Database, pii: PiiCipher }, type: EventType, object: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function withNames (deps: EventReadDeps, type: EventType, object: Record<string, unknown>): Promise<Record<string, unknown>> {
   if (type.startsWith('payment.') && 'payerName' in object && typeof object.id === 'string') {
     const paymentId = fromPublicId('payment', object.id)
-    const name = paymentId === null ? undefined : await payerNameOf(deps.db, paymentId)
+    const name = paymentId === null ? undefined : await deps.names.payerNameOf(deps.db, paymentId)
     return { ...object, payerName: initialsOf(deps.pii, name) }
   }
   if (type === 'debt.closed' && typeof object.id === 'string') {
     const debtId = fromPublicId('debt', object.id)
-    const name = debtId === null ? undefined : await debtorNameOf(deps.db, debtId)
+    const name = debtId === null ? undefined : await deps.names.debtorNameOf(deps.db, debtId)
     return { ...object, debtorName: initialsOf(deps.pii, name) ?? '' }
   }
   return object
 }
 
-/** A refund request event stored before partners stopped getting the agency's answer (partners/schemas.ts) shows it no more. */
+/** A refund request event stored before partners stopped getting the agency's answer (refunds/schemas.ts) shows it no more. */
 function withoutAnswer (type: EventType, object: Record<string, unknown>): Record<string, unknown> {
   if (!type.startsWith('refund_request.') || !('responseText' in object)) return object
   const { responseText: _answer, ...shown } = object
@@ -64,7 +77,7 @@ function withoutAnswer (type: EventType, object: Record<string, unknown>): Recor
 }
 
 /** `{id: "evt_…", type, createdAt, data: {object}}`, as this audience sees it. */
-export async function eventView (deps: { db: Database, pii: PiiCipher }, row: EventRow, audience: Audience['kind']): Promise<EventView> {
+export async function eventView (deps: EventReadDeps, row: EventRow, audience: Audience['kind']): Promise<EventView> {
   const object = audience === 'admin' ? row.data : withoutAnswer(row.type, row.partner_data ?? {})
   return {
     id: toPublicId('event', row.id),
@@ -74,7 +87,7 @@ export async function eventView (deps: { db: Database, pii: PiiCipher }, row: Ev
   }
 }
 
-export async function listEventsPage (deps: { db: Database, pii: PiiCipher }, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }) {
+export async function listEventsPage (deps: EventReadDeps, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
   const rows = await listEvents(deps.db, {
     creditors: audience.kind === 'admin' ? null : audience.creditors,
@@ -90,7 +103,7 @@ export function eventNotFound (): DomainError {
 }
 
 /** Another creditor's event is not found, like an unknown one. */
-export async function getEvent (deps: { db: Database, pii: PiiCipher }, audience: Audience, publicId: string): Promise<EventView> {
+export async function getEvent (deps: EventReadDeps, audience: Audience, publicId: string): Promise<EventView> {
   const id = fromPublicId('event', publicId)
   const row = id === null ? undefined : await findEvent(deps.db, id)
   if (row === undefined) throw eventNotFound()

@@ -1,7 +1,8 @@
-import type { ColumnType, Selectable } from 'kysely'
+import type { ColumnType, Generated, Selectable } from 'kysely'
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
 type Json = ColumnType<Record<string, unknown>, string, string>
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>
 
 export const EVENT_TYPES = [
   'payment.succeeded', 'payment.failed', 'payment.expired', 'payment.returned', 'payment.needs_review',
@@ -25,4 +26,63 @@ export interface EventsTable {
 
 export type EventRow = Selectable<EventsTable>
 
-export interface EventsTables { events: EventsTable }
+// --- webhooks: endpoints, and each event's deliveries to them ---------------------
+
+export type EndpointStatus = 'enabled' | 'disabled'
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed'
+
+/** migrations/0019_webhooks.ts */
+export interface WebhookEndpointsTable {
+  id: string
+  /** The partner key that registered it; null: the agency's own systems (every creditor). */
+  owner_key_id: string | null
+  /** The creditors whose events it receives; null: all, with the agency's own events. */
+  creditors: string[] | null
+  url: string
+  description: Nullable<string>
+  enabled_events: string[]
+  status: ColumnType<EndpointStatus, EndpointStatus | undefined, EndpointStatus>
+  disabled_reason: Nullable<string>
+  secret_encrypted: string
+  previous_secret_encrypted: Nullable<string>
+  previous_secret_expires_at: Nullable<Date>
+  /** The first failure of the current run of failures; cleared by a success. */
+  failing_since: Nullable<Date>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface WebhookDeliveriesTable {
+  id: string
+  endpoint_id: string
+  event_id: string
+  status: ColumnType<DeliveryStatus, DeliveryStatus | undefined, DeliveryStatus>
+  attempts: ColumnType<number, number | undefined, number>
+  next_attempt_at: Nullable<Date>
+  created_at: Timestamp
+  completed_at: Nullable<Date>
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<bigint>
+  delivery_id: string
+  attempted_at: Timestamp
+  status_code: Nullable<number>
+  duration_ms: number
+  error: Nullable<string>
+  next_retry_at: Nullable<Date>
+}
+
+export type EndpointRow = Selectable<WebhookEndpointsTable>
+
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>
+
+export type AttemptRow = Selectable<WebhookAttemptsTable>
+
+/** The outbox: the events, and their deliveries to the webhook endpoints. */
+export interface EventsTables {
+  events: EventsTable
+  webhook_endpoints: WebhookEndpointsTable
+  webhook_deliveries: WebhookDeliveriesTable
+  webhook_attempts: WebhookAttemptsTable
+}

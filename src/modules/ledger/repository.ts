@@ -5,12 +5,32 @@ import { sql, type Expression, type RawBuilder } from 'kysely'
 import type { Handle } from '../../db/database.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 
+export interface DebtAmounts { claim: bigint, collected: bigint }
 export interface LineRow { entry_id: string, account_id: string, amount: bigint }
 export interface EntryRow { id: string, kind: EntryKind, debt_id: string, payment_id: string | null, reference_type: ReferenceType, reference_id: string }
 
 /** The receivable balance of a debt, as an expression over a debt id (a cheap indexed subquery). */
 export function receivableBalance (debtId: Expression<string>): RawBuilder<bigint> {
   return sql<bigint>`(select a.balance from ledger_accounts a where a.kind = 'receivable' and a.debt_id = ${debtId})`
+}
+
+/** Claim and net collected of each debt, from its journal lines (as the ledger's own debt view reads them). */
+export async function amountsOfDebts (db: Handle, debtIds: string[]): Promise<Map<string, DebtAmounts>> {
+  const amounts = new Map<string, DebtAmounts>(debtIds.map((id) => [id, { claim: 0n, collected: 0n }]))
+  if (debtIds.length === 0) return amounts
+  const { rows } = await sql<{ debt_id: string, kind: string, total: string }>`
+    select e.debt_id, a.kind, sum(l.amount)::bigint as total
+      from ledger_entries e
+      join ledger_lines l on l.entry_id = e.id
+      join ledger_accounts a on a.id = l.account_id
+     where e.debt_id = any(${debtIds}::uuid[]) and a.kind in ('claims', 'acquirer')
+     group by e.debt_id, a.kind`.execute(db)
+  for (const row of rows) {
+    const entry = amounts.get(row.debt_id) as DebtAmounts
+    if (row.kind === 'claims') entry.claim = -BigInt(row.total)
+    else entry.collected = BigInt(row.total)
+  }
+  return amounts
 }
 
 export async function receivableBalances (db: Handle, debtIds: string[]): Promise<Map<string, bigint>> {

@@ -91,6 +91,9 @@ export async function outstandingOf (db: Database | Trx, debtIds: string[]): Pro
   return await receivableBalances(db, debtIds)
 }
 
+// Claim and net collected of each debt (the debt's partner view and debt.closed event show them).
+export { amountsOfDebts, type DebtAmounts } from './repository.js'
+
 // --- claims ------------------------------------------------------------------
 
 export interface ClaimAssignment { debtId: string, creditor: string, amount: bigint, reference: Reference }

@@ -6,9 +6,12 @@ import { recordAudit } from '../audit/service.js'
 import { EventParams, EventQuery, EventSchema } from '../events/schemas.js'
 import { getEvent, listEventsPage } from '../events/service.js'
 import adminEventRoutes from '../events/routes.js'
-import webhookRoutes, { WEBHOOK_SCHEMAS } from '../webhooks/routes.js'
+import webhookRoutes, { WEBHOOK_SCHEMAS } from '../events/webhook-routes.js'
 import { adminReportRoutes, partnerReportRoutes, REPORT_SCHEMAS } from '../reports/routes.js'
-import { PartnerDebtQuery, PartnerDebtSchema, PartnerPaymentQuery, PartnerPaymentSchema, PartnerRefundRequestSchema, PartnerRefundSchema, PaymentIdParams } from './schemas.js'
+import { PartnerDebtSchema } from '../debts/schemas.js'
+import { PartnerPaymentSchema } from '../payments/schemas.js'
+import { PartnerRefundRequestSchema, PartnerRefundSchema } from '../refunds/schemas.js'
+import { PartnerDebtQuery, PartnerPaymentQuery, PaymentIdParams } from './schemas.js'
 import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './service.js'
 
 /**
@@ -25,7 +28,7 @@ const partnerApi: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const deps = { db: app.db, pii: app.pii }
+  const deps = { db: app.db, pii: app.pii, names: app.eventNames }
   const partner = app.requirePartner()
   const auth = AUTH_PROBLEMS
   const creditorsOf = (request: { principal: { creditors: string[] } | null }): string[] => request.principal?.creditors ?? []

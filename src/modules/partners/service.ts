@@ -5,10 +5,12 @@ import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { normalizeContractNumber } from '../../lib/names.js'
-import { paymentNotFound } from '../payments/views.js'
-import { amountsOfDebts, findCreditorPayment, listCreditorDebts, listCreditorPayments, type PartnerPaymentRow } from './repository.js'
-import { initialsOf, toPartnerDebt, toPartnerPayment } from './views.js'
-import type { PartnerDebt, PartnerPayment } from './schemas.js'
+import { initialsOf } from '../../lib/initials.js'
+import { amountsOfDebts } from '../ledger/service.js'
+import { listCreditorDebts, toPartnerDebt } from '../debts/service.js'
+import { findCreditorPayment, listCreditorPayments, paymentNotFound, toPartnerPayment, type PartnerPaymentRow } from '../payments/service.js'
+import type { PartnerDebt } from '../debts/schemas.js'
+import type { PartnerPayment } from '../payments/schemas.js'
 import type { DebtRow } from '../debts/tables.js'
 import type { PaymentStatus } from '../payments/tables.js'
 import { toPage } from '../../lib/page.js'
@@ -51,6 +53,3 @@ export async function listPartnerDebts (deps: Deps, creditors: string[], query: 
     return shown.map((row) => toPartnerDebt(row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)))
   })
 }
-
-// What the events module reads of the partner view: a payment with its debt's facts, debts with their amounts, names.
-export { amountsOfDebts, debtorNameOf, findPaymentWithDebt, listCreditorDebts, payerNameOf } from './repository.js'

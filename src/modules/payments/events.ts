@@ -2,9 +2,8 @@
 // and as its creditor see it, published in the caller's transaction.
 import type { Trx } from '../../db/database.js'
 import { publishEvent, type EventObjects, type PaymentEventType } from '../events/service.js'
-import { findPaymentWithDebt } from '../partners/service.js'
-import { toPartnerPayment } from '../partners/views.js'
-import { toPayment } from './views.js'
+import { findPaymentWithDebt } from './partner-view.js'
+import { toPartnerPayment, toPayment } from './views.js'
 
 async function paymentObjects (trx: Trx, paymentId: string): Promise<EventObjects> {
   const row = await findPaymentWithDebt(trx, paymentId)

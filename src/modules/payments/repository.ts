@@ -2,6 +2,7 @@ import { sql, type Insertable, type RawBuilder, type Updateable } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
 import type { Tombstone } from '../../lib/erasure.js'
 import { toPublicId } from '../../lib/ids.js'
+import { debtOfCreditorsSql } from '../debts/facts.js'
 import type { BankCallbackRow, BankCallbacksTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable } from './tables.js'
 
 
@@ -142,6 +143,24 @@ export async function listPayments (db: Handle, filter: PaymentFilter): Promise<
 // --- holds at the check -------------------------------------------------------
 
 /** Tiyn held on a debt by pending payments the bank's check let through, this one excepted. */
+/** A partner's window: payments on the debts of its creditors only (another creditor's are simply not found). */
+function paymentsOfCreditors (db: Handle, creditors: string[]) {
+  return db.selectFrom('payments').selectAll('payments').where(debtOfCreditorsSql(sql.ref('payments.debt_id'), creditors))
+}
+
+export async function listCreditorPayments (db: Handle, creditors: string[], filter: { status?: PaymentStatus, from?: Date, to?: Date, limit: number, startingAfter: string | null }): Promise<PaymentRow[]> {
+  let query = paymentsOfCreditors(db, creditors).orderBy('payments.id', 'desc').limit(filter.limit + 1)
+  if (filter.status !== undefined) query = query.where('payments.status', '=', filter.status)
+  if (filter.from !== undefined) query = query.where('payments.created_at', '>=', filter.from)
+  if (filter.to !== undefined) query = query.where('payments.created_at', '<', filter.to)
+  if (filter.startingAfter !== null) query = query.where('payments.id', '<', filter.startingAfter)
+  return await query.execute()
+}
+
+export async function findCreditorPayment (db: Handle, creditors: string[], id: string): Promise<PaymentRow | undefined> {
+  return await paymentsOfCreditors(db, creditors).where('payments.id', '=', id).executeTakeFirst()
+}
+
 export async function heldOnDebt (db: Handle, debtId: string, exceptPaymentId: string): Promise<bigint> {
   const { held } = await db.selectFrom('payments')
     .select(sql<bigint>`coalesce(sum(amount), 0)::bigint`.as('held'))

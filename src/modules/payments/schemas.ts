@@ -179,3 +179,27 @@ export const AdminPaymentQuery = Type.Object({
   needsReview: Type.Optional(Type.Boolean()),
   ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })
+
+/** A payment as a partner sees it: its creditor's, the payer reduced to initials (no email, phone or IP). */
+export const PartnerPaymentSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('payment') }),
+  status: PaymentStatusSchema,
+  amount: Type.Integer({ description: 'Tiyn' }),
+  currency: Currency,
+  refundedAmount: Type.Integer({ description: 'Tiyn returned to the card so far' }),
+  debtId: Type.String({ pattern: publicIdPattern('debt') }),
+  contractNumber: Type.String(),
+  creditor: Type.String(),
+  payerName: Type.Union([Type.String(), Type.Null()], { description: 'The payer\'s initials only ("И. И."); null once erased' }),
+  createdAt: Timestamp,
+  paidAt: NullableTimestamp,
+  cardMask: NullableString,
+  bankPaymentId: NullableString,
+  failureCode: NullableString,
+  needsReview: Type.Boolean({ description: 'The agency is looking at it (a mismatch or an overpayment)' })
+}, {
+  $id: 'PartnerPayment',
+  additionalProperties: false,
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', payerName: 'И. И.', createdAt: '2026-11-25T10:00:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', bankPaymentId: '1000001', failureCode: null, needsReview: false }]
+})
+export type PartnerPayment = Static<typeof PartnerPaymentSchema>

@@ -200,6 +200,10 @@ export async function getResultPage (deps: Pick<PaymentDeps, 'db' | 'config'>, p
 }
 
 export { toPayment, paymentNotFound }
+export { toPartnerPayment } from './views.js'
+
+// A payment as its creditor sees it, for the partner API and the events (payments own this view).
+export { findCreditorPayment, findPaymentWithDebt, listCreditorPayments, payerNameOf, type PartnerPaymentRow } from './partner-view.js'
 
 // What other modules read and record of a payment (refunds, receipts): the row, and a line in its own history.
 export { findPayment, recordEvent as recordPaymentEvent } from './repository.js'

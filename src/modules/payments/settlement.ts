@@ -5,7 +5,7 @@ import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
 import { findPayment, recordEvent, updatePayment } from './repository.js'
-import { queuePaymentReceipt } from '../notifications/service.js'
+import { queuePaymentReceipt } from './mail.js'
 import { publishPaymentEvent } from './events.js'
 import type { PaymentRow } from './tables.js'
 import type { Trx } from '../../db/database.js'
@@ -44,7 +44,7 @@ export async function settleSuccess (trx: Trx, paymentId: string, success: BankS
   // The bank holds the money: a success after our expiry, or after we gave
   // up on a failed init, still counts.
   const late = payment.status !== 'pending'
-  await updatePayment(trx, payment.id, [payment.status], {
+  const settled = await updatePayment(trx, payment.id, [payment.status], {
     status: 'succeeded',
     paid_at: success.paidAt,
     card_mask: success.cardMask,
@@ -58,7 +58,8 @@ export async function settleSuccess (trx: Trx, paymentId: string, success: BankS
     overpaid: overpaid.toString(),
     ...(late ? { after: payment.status } : {})
   })
-  await queuePaymentReceipt(trx, payment.id)
+  // the receipt is composed from the rows settlement holds: the payment as just written, its locked debt
+  await queuePaymentReceipt(trx, settled as PaymentRow, debt)
   await publishPaymentEvent(trx, 'payment.succeeded', payment.id)
   if (overpaid > 0n) await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
   return 'paid'

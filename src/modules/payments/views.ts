@@ -1,8 +1,10 @@
-// How a payment row is shown: the API's Payment, and the 404 every lookup of an unknown (or hidden) payment answers.
+// How a payment row is shown: the API's Payment, a partner's (and the payment events'), and the 404 every lookup of
+// an unknown (or hidden) payment answers.
 import { CURRENCY } from '../../lib/money.js'
 import { DomainError } from '../../lib/errors.js'
 import { toPublicId } from '../../lib/ids.js'
-import type { Payment } from './schemas.js'
+import type { DebtFacts } from '../debts/facts.js'
+import type { PartnerPayment, Payment } from './schemas.js'
 import type { PaymentRow } from './tables.js'
 
 export function toPayment (row: PaymentRow): Payment {
@@ -19,6 +21,28 @@ export function toPayment (row: PaymentRow): Payment {
     paidAt: row.paid_at?.toISOString() ?? null,
     cardMask: row.card_mask,
     failureCode: row.failure_code
+  }
+}
+
+export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: string | null): PartnerPayment {
+  // the payment as the API shows it, less what is the agency's own (expiry, overpayment), plus what a creditor needs
+  const { id, status, amount, currency, refundedAmount, debtId, createdAt, paidAt, cardMask, failureCode } = toPayment(row)
+  return {
+    id,
+    status,
+    amount,
+    currency,
+    refundedAmount,
+    debtId,
+    contractNumber: debt.contract_number,
+    creditor: debt.creditor,
+    payerName,
+    createdAt,
+    paidAt,
+    cardMask,
+    bankPaymentId: row.bank_payment_id,
+    failureCode,
+    needsReview: row.needs_review
   }
 }
 

@@ -2,10 +2,9 @@
 // published in the caller's transaction; the creditor is the payment's.
 import type { Trx } from '../../db/database.js'
 import { publishEvent } from '../events/service.js'
-import { findPaymentWithDebt } from '../partners/service.js'
-import { toPartnerRefund, toPartnerRefundRequest } from '../partners/views.js'
+import { findPaymentWithDebt } from '../payments/service.js'
 import { findRefund, findRefundOfRequest, findRefundRequest } from './repository.js'
-import { toAdminRefund, toRefundRequest } from './views.js'
+import { toAdminRefund, toPartnerRefund, toPartnerRefundRequest, toRefundRequest } from './views.js'
 
 async function creditorOfPayment (trx: Trx, paymentId: string): Promise<string> {
   const row = await findPaymentWithDebt(trx, paymentId)

@@ -21,7 +21,7 @@ import { findPayment, recordPaymentEvent, recordRefundPaid } from '../payments/s
 import { findRefund, markOverdue, orphanedPendingRefunds, refundsOfPayment, succeededRefunds, updateRefund, updateRefundRequest } from './repository.js'
 import { queueRefund, refundJobKey } from './queue.js'
 import { toAdminRefund } from './views.js'
-import { queueRefundPaid } from '../notifications/service.js'
+import { queueRefundPaid } from './mail.js'
 import { publishPaymentEvent } from '../payments/events.js'
 import { publishRefundEvent } from './events.js'
 import type { PaymentRow } from '../payments/tables.js'
@@ -130,7 +130,7 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
     await updateRefund(trx, refund.id, { status: 'succeeded', completed_at: new Date(), bank_refund_id: bankRefundId, last_error: null })
     await recordRefundPaid(trx, payment, refund.amount, refund.kind)
     if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false, status: 'completed' })
-    await queueRefundPaid(trx, refund)
+    await queueRefundPaid(trx, refund, payment)
     await recordPaymentEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
     await publishRefundEvent(trx, 'refund.succeeded', refund.id)
     if (refund.kind === 'return') await publishPaymentEvent(trx, 'payment.returned', payment.id)

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
-import { enqueueJob } from '../../jobs/queue.js'
+import { enqueueJob } from '../../db/jobs.js'
 
 export const REFUND_TASK = 'refund-execute'
 

@@ -104,3 +104,26 @@ export const AdminRefundQuery = Type.Object({
 }, { additionalProperties: false })
 
 export const RefundParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('refund') }) }, { additionalProperties: false })
+
+/** A refund or return as a partner sees it. */
+export const PartnerRefundSchema = Type.Object({
+  id: Type.String({ pattern: publicIdPattern('refund') }),
+  kind: StringEnum(['refund', 'return', 'bank_reported']),
+  status: StringEnum(['pending', 'succeeded', 'failed', 'needs_review']),
+  amount: Type.Integer({ description: 'Tiyn' }),
+  paymentId: Type.String({ pattern: publicIdPattern('payment') }),
+  refundRequestId: Type.Union([Type.String({ pattern: publicIdPattern('refundRequest') }), Type.Null()]),
+  createdAt: Timestamp,
+  completedAt: NullableTimestamp
+}, { $id: 'PartnerRefund', additionalProperties: false })
+
+/**
+ * A refund request as a partner sees it (in events and webhooks): the agency's answer to the payer is left out,
+ * since it names people as often as not (privacy/repository.ts erases it with them).
+ */
+export const PartnerRefundRequestSchema = Type.Omit(RefundRequestSchema, ['responseText'], {
+  $id: 'PartnerRefundRequest',
+  additionalProperties: false,
+  examples: (RefundRequestSchema.examples as Array<Record<string, unknown>>).map(({ responseText: _answer, ...shown }) => shown)
+})
+export type PartnerRefundRequest = Static<typeof PartnerRefundRequestSchema>

@@ -11,7 +11,7 @@ import { findAcceptance } from '../acceptances/service.js'
 import { businessDaysAfter } from '../calendar/service.js'
 import { findPayment, recordPaymentEvent } from '../payments/service.js'
 import { paymentNotFound } from '../payments/views.js'
-import { queueRefundAnswer, queueRefundRequestReceived } from '../notifications/service.js'
+import { queueRefundAnswer, queueRefundRequestReceived } from './mail.js'
 import { publishRefundRequestEvent } from './events.js'
 import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest, findLiveReturn, emailFailuresLocked, recordEmailFailure, purgeEmailFailures } from './repository.js'
 import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
@@ -92,7 +92,7 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) }, errors: [{ path: 'body.amount', message: `must be at most ${remainder}` }] })
     const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
     await recordPaymentEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
-    await queueRefundRequestReceived(trx, row)
+    await queueRefundRequestReceived(trx, row, locked)
     await publishRefundRequestEvent(trx, 'refund_request.submitted', row.id)
     return toRefundRequest(row, undefined)
   })
@@ -138,7 +138,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
       const row = await updateRefundRequest(trx, id, { ...decided, status: 'rejected', open: false })
       await recordPaymentEvent(trx, request.payment_id, 'refund_rejected', { refundRequestId: publicId })
       await recordAudit(trx, actor, { action: 'refund_request.rejected', entityType: 'refund_request', entityId: publicId })
-      await queueRefundAnswer(trx, row)
+      await queueRefundAnswer(trx, row, payment)
       await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
       return toRefundRequest(row, undefined)
     }
@@ -151,7 +151,7 @@ export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: s
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
     await recordPaymentEvent(trx, payment.id, 'refund_approved', { refundRequestId: publicId, refundId: toPublicId('refund', refund.id), amount: amount.toString(), dueAt })
     await recordAudit(trx, actor, { action: 'refund_request.approved', entityType: 'refund_request', entityId: publicId, details: { amount: amount.toString(), dueAt } })
-    await queueRefundAnswer(trx, row)
+    await queueRefundAnswer(trx, row, payment)
     await publishRefundRequestEvent(trx, 'refund_request.decided', row.id)
     return toRefundRequest(row, refund)
   })
@@ -177,7 +177,7 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     if (open !== undefined && open.status === 'submitted') {
       // offer cl. 5: the client's request gets the agency's answer, by email too
       const closed = await updateRefundRequest(trx, open.id, { status: 'rejected', open: false, response_text: RETURN_CLOSES_REQUEST, decided_at: new Date(), decided_by_key_id: actor.keyId })
-      await queueRefundAnswer(trx, closed)
+      await queueRefundAnswer(trx, closed, payment)
       await publishRefundRequestEvent(trx, 'refund_request.decided', open.id)
     }
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: null, kind: 'return', amount: remainder, reason_encrypted: deps.pii.encrypt(reason) })

@@ -1,7 +1,8 @@
-// How refunds and refund requests are shown: the client's view, the back office's, and a request with its refund.
+// How refunds and refund requests are shown: the client's view, the back office's, a partner's (and the events'),
+// and a request with its refund.
 import { almatyDate } from '../../lib/calendar.js'
 import { toPublicId } from '../../lib/ids.js'
-import type { RefundRequest } from './schemas.js'
+import type { PartnerRefundRequest, RefundRequest } from './schemas.js'
 import type { RefundRequestRow, RefundRow } from './tables.js'
 
 export function toRefund (row: RefundRow) {
@@ -42,4 +43,23 @@ export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | unde
     refund: refund === undefined ? null : toRefund(refund),
     createdAt: row.created_at.toISOString()
   }
+}
+
+export function toPartnerRefund (row: RefundRow) {
+  return {
+    id: toPublicId('refund', row.id),
+    kind: row.kind,
+    status: row.status,
+    amount: Number(row.amount),
+    paymentId: toPublicId('payment', row.payment_id),
+    refundRequestId: row.refund_request_id === null ? null : toPublicId('refundRequest', row.refund_request_id),
+    createdAt: row.created_at.toISOString(),
+    completedAt: row.completed_at?.toISOString() ?? null
+  }
+}
+
+/** Everything of the request but the agency's answer to the payer (schemas.ts). */
+export function toPartnerRefundRequest (request: RefundRequest): PartnerRefundRequest {
+  const { responseText: _answer, ...shown } = request
+  return shown
 }

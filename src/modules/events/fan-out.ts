@@ -1,6 +1,6 @@
 import { endpointsFor, insertDelivery } from './repository.js'
 import { uuidv7 } from '../../lib/ids.js'
-import { enqueueJob } from '../../jobs/queue.js'
+import { enqueueJob } from '../../db/jobs.js'
 import type { Trx } from '../../db/database.js'
 
 export const WEBHOOK_DELIVERY_TASK = 'webhook-deliver'

@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 `webhooks` section (one entry per event type, with its
 // payload) and the Webhooks chapter of the document's description.
-import { EVENT_TYPES, type EventType } from '../events/tables.js'
+import { EVENT_TYPES, type EventType } from './tables.js'
 
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` })
 

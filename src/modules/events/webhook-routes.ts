@@ -7,10 +7,10 @@ import { AUTH_PROBLEMS, type ProblemsByStatus, pageOf, paginationQuery, problemR
 import { publicIdPattern } from '../../lib/ids.js'
 import {
   CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema
-} from './schemas.js'
+} from './webhook-schemas.js'
 import {
   changeEndpoint, createEndpoint, getEndpoint, listEndpointDeliveries, listEndpoints, removeEndpoint, retryDelivery, rotateSecret, type EndpointOwner
-} from './service.js'
+} from './endpoints.js'
 
 /**
  * The same webhook-endpoint operations for a partner (`/v1/partner`, its

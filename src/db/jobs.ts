@@ -2,6 +2,8 @@
 // transaction: the job exists exactly when the change that needs it commits.
 // Jobs with the same `queueName` never run at the same time (across every
 // worker process); a job waiting for its retry does not hold the queue.
+// It lives in db, below every module, so a module queues its jobs without
+// importing jobs/ (the worker and its task list: the top layer).
 import { sql } from 'kysely'
 import type { Kysely, Transaction } from 'kysely'
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { EventTypeFilterSchema } from '../events/schemas.js'
+import { EventTypeFilterSchema } from './schemas.js'
 import { StringEnum, Timestamp, NullableTimestamp, NullableString } from '../../http/schemas.js'
 
 const EnabledEvents = Type.Array(EventTypeFilterSchema, {

@@ -15,16 +15,17 @@ import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { recordAudit } from '../audit/service.js'
-import { eventView, findEvent } from '../events/service.js'
 import { queueAttempt } from './fan-out.js'
 import { postWebhook, type SendResult } from './http-client.js'
 import { signatureHeader } from './signature.js'
-import { failPendingDeliveries, findDelivery, findEndpoint, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
+import { failPendingDeliveries, findDelivery, findEndpoint, findEvent, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
+import { eventView, type EventNames } from './service.js'
 import type { EndpointRow } from './tables.js'
 
 export interface DeliveryDeps {
   db: Database
   pii: PiiCipher
+  names: EventNames
   log: FastifyBaseLogger
   config: Pick<Config['webhooks'], 'retrySchedule' | 'timeoutMs' | 'allowPrivateUrls'>
   now?: () => Date
