@@ -6,13 +6,22 @@ import pg from 'pg'
 import { pino } from 'pino'
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/db/embedded.js'
 import { migrateDatabase } from '../src/migrate-database.js'
+import { slowLane } from './lanes.js'
 
 /**
  * `npm test`: one real Postgres for the whole run (TEST_DATABASE_URL, or an
  * embedded one in a fresh temp directory), a migrated template database, and
- * tap over every test file. Each test file clones the template.
+ * tap over the fast lane (.taprc), coverage enforced. Each test file clones
+ * the template. `npm run test:slow` (--slow): the same, over the files .taprc
+ * excludes (test/lanes.ts), without coverage: its thresholds are the fast
+ * lane's. Files named on the command line run whichever lane they are in.
  */
 const TEMPLATE = 'app_template'
+
+const args = process.argv.slice(2)
+const tapArgs = args.includes('--slow')
+  ? [...slowLane(), '--disable-coverage', ...args.filter((arg) => arg !== '--slow')]
+  : args
 
 async function adminQuery (url: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: url })
@@ -45,7 +54,7 @@ try {
   await adminQuery(adminUrl, `alter database ${TEMPLATE} is_template true`)
 
   exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...process.argv.slice(2)], {
+    const child = spawn(process.execPath, [join('node_modules', 'tap', 'dist', 'esm', 'run.mjs'), ...tapArgs], {
       stdio: 'inherit',
       env: { ...process.env, TEST_DATABASE_URL: adminUrl, TEST_TEMPLATE_DATABASE: TEMPLATE }
     })

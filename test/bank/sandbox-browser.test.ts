@@ -1,17 +1,15 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, withoutChromium } from '../helpers/chromium.js'
 import { paymentRequest, startMerchant, startSandbox } from './bank-fixtures.js'
 
 /**
  * The hosted page in a real browser, under its own Content-Security-Policy:
  * the hashed stylesheet applies, no script is needed, and the browser may
  * follow the 303 after the form post to the merchant's other origin.
- * Skipped where no Chromium is installed (CI installs the Debian package).
+ * Skipped where no Chromium is installed (CI installs the Debian package, and fails without it).
  */
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path))
-
-t.test('a customer pays on the hosted page and lands on the merchant\'s success page', { skip: CHROMIUM === undefined ? 'no Chromium installed' : false }, async (t) => {
+t.test('a customer pays on the hosted page and lands on the merchant\'s success page', { skip: withoutChromium(t) }, async (t) => {
   const merchant = await startMerchant(t)
   const sandbox = await startSandbox(t, { merchant })
   const request = paymentRequest(merchant, { successUrl: `${merchant.url}/paid?order=1` })

@@ -167,7 +167,11 @@ t.test('result_callback: timeout, error and http_500 skip the attempt; apply_the
   const [first, second] = merchant.results
   t.equal(first?.params.pg_payment_id, bankPaymentId)
   t.same({ ...first?.params, pg_salt: '', pg_sig: '' }, { ...second?.params, pg_salt: '', pg_sig: '' }, 'the merchant receives the same result twice')
-  const { rows } = await sql<{ attempts: number }>`select attempts from sandbox_bank_callbacks where payment_id = ${bankPaymentId} and delivered_at is not null`.execute(sandbox.db)
+  // the sandbox records the delivery after the merchant's answer arrives: wait for the record, not for the answer
+  const rows = await eventually(async () => {
+    const { rows } = await sql<{ attempts: number }>`select attempts from sandbox_bank_callbacks where payment_id = ${bankPaymentId} and delivered_at is not null`.execute(sandbox.db)
+    return rows.length > 0 ? rows : undefined
+  })
   t.same(rows, [{ attempts: 2 }], 'the lost answer counted as not delivered')
 })
 

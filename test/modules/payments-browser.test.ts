@@ -1,16 +1,14 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
 import { chromium } from 'playwright-core'
+import { CHROMIUM, withoutChromium } from '../helpers/chromium.js'
 import { accept, createListeningApp, outstandingOf, postJson, seedDebt, startPayment } from '../helpers/payments.js'
 
 /**
  * The whole flow as a payer lives it, in a real headless Chromium: the
  * site's calls, then the bank's hosted page, a click on Pay, and the way
- * back to the site. CI installs Debian's chromium; without it this skips.
+ * back to the site. CI installs Debian's chromium; without it this skips (and fails in CI).
  */
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((path) => existsSync(path))
-
-t.test('a payer clicks Pay on the bank\'s page and comes back with the debt paid', { skip: CHROMIUM === undefined ? 'no Chromium installed' : false }, async (t) => {
+t.test('a payer clicks Pay on the bank\'s page and comes back with the debt paid', { skip: withoutChromium(t) }, async (t) => {
   const { app, base } = await createListeningApp(t)
   const debt = await seedDebt(app, { outstanding: '30000.00' })
   const lookup = await postJson(`${base}/v1/debts/lookup`, { contractNumber: debt.contract, iin: debt.iin })
