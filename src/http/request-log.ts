@@ -71,6 +71,8 @@ export class LazyRequestLogger implements FastifyBaseLogger {
 }
 
 /** Fastify's childLoggerFactory: every request gets a LazyRequestLogger. */
-export function lazyRequestLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
+export function lazyRequestLogger (
+  logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions
+): FastifyBaseLogger {
   return new LazyRequestLogger(logger, bindings, options)
 }

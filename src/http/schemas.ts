@@ -12,7 +12,9 @@ import { PROBLEM_CODES, PROBLEM_TITLES, type ProblemCode, type ProblemCodeOf, ty
  * A closed set of strings as JSON Schema's `enum` (`{type: 'string', enum: [...]}`), not TypeBox's `anyOf` of
  * `const`s: generators (openapi-typescript and others) make an enum or a union type of it. Static type: the union.
  */
-export function StringEnum<const T extends readonly string[]> (values: T, options: { description?: string, default?: T[number], examples?: Array<T[number]> } = {}) {
+export function StringEnum<const T extends readonly string[]> (
+  values: T, options: { description?: string, default?: T[number], examples?: Array<T[number]> } = {}
+) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }
 

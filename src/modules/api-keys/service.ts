@@ -51,7 +51,9 @@ function partnerCreditors (input: CreateApiKeyInput): string[] {
 }
 
 /** Creates a key; the only moment its value exists outside the client. */
-export async function createApiKey (db: Database, actor: Actor | null, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+export async function createApiKey (
+  db: Database, actor: Actor | null, input: CreateApiKeyInput
+): Promise<CreatedApiKey> {
   const creditors = partnerCreditors(input)
   const key = generateApiKey()
   return await db.transaction().execute(async (trx) => {
@@ -123,7 +125,9 @@ async function revokeWithin (trx: Handle, actor: Actor, id: string, details?: Au
   await disableEndpointsOfRevokedKey(trx, actor, id)
 }
 
-export async function listApiKeys (db: Database, page: { limit: number, startingAfter?: string }): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
+export async function listApiKeys (
+  db: Database, page: { limit: number, startingAfter?: string }
+): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
   const after = page.startingAfter === undefined ? null : fromPublicId('apiKey', page.startingAfter)
   const rows = await listKeys(db, { limit: page.limit, startingAfter: after })
   return toPage(rows, page.limit, (shown) => shown.map(toApiKey))

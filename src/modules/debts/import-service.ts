@@ -153,7 +153,9 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
  * table is unlogged) fail the import with a reason, never a short report.
  */
 /** `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes later. `batchSize`: rows per transaction. */
-export async function processImport (deps: Deps, importId: string, stopping?: AbortSignal, batchSize = PROCESS_BATCH): Promise<void> {
+export async function processImport (
+  deps: Deps, importId: string, stopping?: AbortSignal, batchSize = PROCESS_BATCH
+): Promise<void> {
   if (!await claimImport(deps.db, importId)) return
   const missing = await missingStagedRows(deps.db, importId)
   if (missing > 0) {

@@ -42,7 +42,9 @@ export type AcceptedRow = [line: string, contractNumber: string, contractNumberN
  * The row rules, on the upload's thread: a rejected row is its COPY line
  * already (no crypto), an accepted one goes on to `acceptedLine`.
  */
-export function checkRow (importId: string, record: CsvRecord, header: HeaderMap): { rejected: string } | { accepted: AcceptedRow } {
+export function checkRow (
+  importId: string, record: CsvRecord, header: HeaderMap
+): { rejected: string } | { accepted: AcceptedRow } {
   const parsed = parseRow(record, header)
   const prefix = `${importId}\t`
   if (!parsed.ok) return { rejected: rejectedLine(prefix, record.line, parsed.error) }

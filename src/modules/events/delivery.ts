@@ -40,7 +40,8 @@ const SYSTEM = { keyId: null, requestId: 'webhook-worker', ip: 'local' }
 
 function secretsOf (pii: PiiCipher, endpoint: EndpointRow, now: Date): string[] {
   const secrets = [pii.decrypt(endpoint.secret_encrypted)]
-  if (endpoint.previous_secret_encrypted !== null && endpoint.previous_secret_expires_at !== null && endpoint.previous_secret_expires_at > now) {
+  if (endpoint.previous_secret_encrypted !== null && endpoint.previous_secret_expires_at !== null &&
+    endpoint.previous_secret_expires_at > now) {
     secrets.push(pii.decrypt(endpoint.previous_secret_encrypted))
   }
   return secrets
@@ -80,7 +81,10 @@ export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): P
   await recordOutcome(deps, { deliveryId: delivery.id, endpointId: endpoint.id, eventId: view.id, attemptedAt, result })
 }
 
-async function recordOutcome (deps: DeliveryDeps, attempt: { deliveryId: string, endpointId: string, eventId: string, attemptedAt: Date, result: SendResult }): Promise<void> {
+async function recordOutcome (
+  deps: DeliveryDeps,
+  attempt: { deliveryId: string, endpointId: string, eventId: string, attemptedAt: Date, result: SendResult }
+): Promise<void> {
   const { result, attemptedAt } = attempt
   const endpointPublicId = toPublicId('webhookEndpoint', attempt.endpointId)
   await deps.db.transaction().execute(async (trx) => {

@@ -55,7 +55,9 @@ export interface EventNames {
 export interface EventReadDeps { db: Database, pii: PiiCipher, names: EventNames }
 
 /** The names an event's object shows, as initials, read now (so an erased person shows none). */
-async function withNames (deps: EventReadDeps, type: EventType, object: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function withNames (
+  deps: EventReadDeps, type: EventType, object: Record<string, unknown>
+): Promise<Record<string, unknown>> {
   if (type.startsWith('payment.') && 'payerName' in object && typeof object.id === 'string') {
     const paymentId = fromPublicId('payment', object.id)
     const name = paymentId === null ? undefined : await deps.names.payerNameOf(deps.db, paymentId)
@@ -87,7 +89,9 @@ export async function eventView (deps: EventReadDeps, row: EventRow, audience: A
   }
 }
 
-export async function listEventsPage (deps: EventReadDeps, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }) {
+export async function listEventsPage (
+  deps: EventReadDeps, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const rows = await listEvents(deps.db, {
     creditors: audience.kind === 'admin' ? null : audience.creditors,

@@ -60,7 +60,9 @@ async function receivableOf (trx: Trx, debtId: string): Promise<{ id: string, ba
 }
 
 /** Spreads `amount` over positions (in the given order), each up to its room. */
-function spread (positions: PaymentPosition[], amount: bigint, room: (p: PaymentPosition) => bigint): Array<{ position: PaymentPosition, amount: bigint }> {
+function spread (
+  positions: PaymentPosition[], amount: bigint, room: (p: PaymentPosition) => bigint
+): Array<{ position: PaymentPosition, amount: bigint }> {
   const parts: Array<{ position: PaymentPosition, amount: bigint }> = []
   let left = amount
   for (const position of positions) {
@@ -120,7 +122,9 @@ export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promis
  * creditor, amount` (the debts' own insert), and every one gets its
  * receivable and claim_assigned in the same statement. Returns how many.
  */
-export async function assignClaimsFrom (trx: Trx, input: { source: RawBuilder<unknown>, creditors: string[], reference: Reference }): Promise<number> {
+export async function assignClaimsFrom (
+  trx: Trx, input: { source: RawBuilder<unknown>, creditors: string[], reference: Reference }
+): Promise<number> {
   await ensureClaimsAccounts(trx, input.creditors)
   return await insertClaimAssignments(trx, input.source, input.reference)
 }
@@ -158,7 +162,9 @@ export interface ClaimChange {
  * cannot hold below zero moves to overpaid; a higher claim first absorbs
  * surplus held on the debt's payments. Null when the claim already is that.
  */
-export async function restateClaim (trx: Trx, input: { debtId: string, creditor: string, claim: bigint, reference: Reference }): Promise<ClaimChange | null> {
+export async function restateClaim (
+  trx: Trx, input: { debtId: string, creditor: string, claim: bigint, reference: Reference }
+): Promise<ClaimChange | null> {
   const receivable = await receivableOf(trx, input.debtId)
   const current = (await claimsOf(trx, [input.debtId])).get(input.debtId) ?? 0n
   const difference = input.claim - current
@@ -190,7 +196,9 @@ export async function restateClaim (trx: Trx, input: { debtId: string, creditor:
 }
 
 /** The creditor takes the claim back: claim_recalled for what is outstanding. Returns the amount recalled. */
-export async function recallClaim (trx: Trx, input: { debtId: string, creditor: string, reference: Reference }): Promise<bigint> {
+export async function recallClaim (
+  trx: Trx, input: { debtId: string, creditor: string, reference: Reference }
+): Promise<bigint> {
   const receivable = await receivableOf(trx, input.debtId)
   if (receivable.balance === 0n) return 0n
   const creditors = await ensureClaimsAccounts(trx, [input.creditor])
@@ -209,7 +217,9 @@ export async function recallClaim (trx: Trx, input: { debtId: string, creditor: 
 // --- money -------------------------------------------------------------------
 
 /** The bank confirmed a payment: acquirer +amount, receivable -applied, overpaid -excess. */
-export async function receivePayment (trx: Trx, input: { debtId: string, paymentId: string, amount: bigint }): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
+export async function receivePayment (
+  trx: Trx, input: { debtId: string, paymentId: string, amount: bigint }
+): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
   if (input.amount <= 0n) throw new LedgerError('a payment amount is positive')
   const receivable = await receivableOf(trx, input.debtId)
   const applied = input.amount < receivable.balance ? input.amount : receivable.balance
@@ -291,7 +301,9 @@ export async function trialBalance (db: Database): Promise<TrialBalance> {
 }
 
 /** The daily check: an error-level log (an alert) on any difference. */
-export async function verifyTrialBalance (db: Database, log: { error: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }): Promise<TrialBalance> {
+export async function verifyTrialBalance (
+  db: Database, log: { error: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }
+): Promise<TrialBalance> {
   const balance = await trialBalance(db)
   if (balance.consistent) log.info({ total: balance.total }, 'ledger trial balance ties out')
   else log.error({ ledger: balance }, 'ledger trial balance does not tie out')

@@ -23,7 +23,9 @@ async function countsBy (db: Database, query: RawBuilder<{ key: string, n: strin
   return Object.fromEntries(rows.rows.map((r) => [r.key, Number(r.n)]))
 }
 
-export async function collectDatabaseFigures (db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }): Promise<DatabaseFigures> {
+export async function collectDatabaseFigures (
+  db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }
+): Promise<DatabaseFigures> {
   const stuck = await sql<{ n: string }>`select count(*) as n from payments
     where status = 'pending' and created_at < now() - make_interval(secs => ${options.paymentLifetimeSeconds + 600})`.execute(db)
   const overdue = await sql<{ n: string }>`select count(*) as n from refund_requests

@@ -119,7 +119,9 @@ const CODE_MASK = '••••••'
  * text (the request keeps only its HMAC). The sandbox mailbox, a
  * development tool, shows it.
  */
-function keptCopy (row: MailRow, message: RenderedMail, deps: DeliveryDeps): { subject: string, text_body: string, data?: string } {
+function keptCopy (
+  row: MailRow, message: RenderedMail, deps: DeliveryDeps
+): { subject: string, text_body: string, data?: string } {
   const code = row.data.code
   if (row.template !== 'privacy-verification-code' || deps.config.mail.mode === 'sandbox' || code === undefined || code === '') {
     return { subject: message.subject, text_body: message.text }
@@ -127,7 +129,9 @@ function keptCopy (row: MailRow, message: RenderedMail, deps: DeliveryDeps): { s
   return { subject: message.subject.replaceAll(code, CODE_MASK), text_body: message.text.replaceAll(code, CODE_MASK), data: JSON.stringify({ ...row.data, code: CODE_MASK }) }
 }
 
-export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }): Promise<void> {
+export async function deliverMail (
+  deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }
+): Promise<void> {
   const db = deps.db
   const row = await findMail(db, mailId)
   if (row === undefined || row.status !== 'queued') return

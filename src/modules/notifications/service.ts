@@ -30,7 +30,10 @@ export function recipientOf (pii: PiiCipher, email: string): MailRecipient {
 const JOB_MAX_ATTEMPTS = 25
 
 /** Queues one message: checks the data against the template, inserts the row and its delivery job. */
-export async function queueMail (trx: Trx, message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }): Promise<string> {
+export async function queueMail (
+  trx: Trx,
+  message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }
+): Promise<string> {
   const missing = placeholdersOf(message.template).filter((name) => message.data[name] === undefined)
   if (missing.length > 0) throw new Error(`mail ${message.template}: no value for ${missing.join(', ')}`)
   const row = await insertMail(trx, {
@@ -68,7 +71,9 @@ export interface OutboxEntry {
 }
 
 /** For operators: what was sent, what waits, what failed; the recipient masked. */
-export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, query: { status?: MailStatus, limit?: number, startingAfter?: string }) {
+export async function listOutboxPage (
+  deps: { db: Database, pii: PiiCipher }, query: { status?: MailStatus, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const rows = await listMail(deps.db, {
     status: query.status,

@@ -21,7 +21,11 @@ function view (deps: Deps, row: PartnerPaymentRow): PartnerPayment {
   return toPartnerPayment(row, row, initialsOf(deps.pii, row.payer_name_encrypted))
 }
 
-export async function listPartnerPayments (deps: Deps, creditors: string[], query: { status?: PaymentStatus, from?: string, to?: string, limit?: number, startingAfter?: string }) {
+export async function listPartnerPayments (
+  deps: Deps,
+  creditors: string[],
+  query: { status?: PaymentStatus, from?: string, to?: string, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const rows = await listCreditorPayments(deps.db, creditors, {
     status: query.status,

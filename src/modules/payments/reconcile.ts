@@ -52,7 +52,9 @@ export interface ReconcileDeps {
 export interface ReconcileResult { checked: number, succeeded: number, failed: number, expired: number, flagged: number, skipped: number }
 type Outcome = 'succeeded' | 'failed' | 'expired' | 'flagged' | 'skipped'
 
-export async function reconcilePayments (deps: ReconcileDeps, now = new Date(), batch = BATCH): Promise<ReconcileResult> {
+export async function reconcilePayments (
+  deps: ReconcileDeps, now = new Date(), batch = BATCH
+): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, succeeded: 0, failed: 0, expired: 0, flagged: 0, skipped: 0 }
   await deps.refunds.completePending(deps.db, batch)
   const schedule = { firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS, maxSeconds: MAX_WAIT_SECONDS }

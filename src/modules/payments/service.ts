@@ -40,7 +40,9 @@ export async function findPaymentByPublicId (db: Database, publicId: string): Pr
  * page (a small human page, never raw JSON), always allowed; a caller's
  * returnUrl must be on an allowed host.
  */
-function returnUrls (config: Config, paymentId: string, returnUrl: string | undefined): { success: string, failure: string } {
+function returnUrls (
+  config: Config, paymentId: string, returnUrl: string | undefined
+): { success: string, failure: string } {
   const url = new URL(returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}/result`)
   if (returnUrl !== undefined && (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol))) {
     throw new DomainError('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, { errors: [{ path: 'body.returnUrl', message: 'host not allowed' }] })
@@ -60,7 +62,9 @@ function returnUrls (config: Config, paymentId: string, returnUrl: string | unde
  * record is written before the bank is called, so it is never lost: a bank
  * error leaves it failed, a timeout leaves it pending for reconciliation.
  */
-export async function createPayment (deps: PaymentDeps, input: CreatePaymentInput, ctx: { ip: string }): Promise<CreatedPayment> {
+export async function createPayment (
+  deps: PaymentDeps, input: CreatePaymentInput, ctx: { ip: string }
+): Promise<CreatedPayment> {
   const acceptance = await findFreshAcceptance(deps.db, input.acceptanceId)
   const debt = await findDebt(deps.db, acceptance.debt_id)
   if (debt === undefined || debt.status !== 'active') throw new DomainError('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')

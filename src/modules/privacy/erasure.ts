@@ -101,7 +101,9 @@ async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus
  * phone, IIN or IP, in clear or decryptable form, nor a blind index that
  * matches them. Financial facts stay: amounts, dates, statuses, the ledger.
  */
-async function erase (trx: Trx, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]): Promise<void> {
+async function erase (
+  trx: Trx, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]
+): Promise<void> {
   const { pii } = deps
   const requestId = request.id
   // Unique per request: the tombstoned indexes match no email, IP or other erasure.

@@ -86,7 +86,9 @@ function newCode (): string {
  * email sent, are the same whether or not the email is known, so the
  * endpoint tells nobody who paid; a stranger's request expires unused.
  */
-export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePrivacyRequestInput, now = new Date()): Promise<CreatedPrivacyRequest> {
+export async function submitPrivacyRequest (
+  deps: SubmitDeps, input: CreatePrivacyRequestInput, now = new Date()
+): Promise<CreatedPrivacyRequest> {
   const email = normalizeEmail(input.email)
   if (!email.ok) throw new DomainError('invalid_email', 'The email address is not valid', { errors: [{ path: 'body.email', message: 'not a valid email address' }] })
   let iin: string | null = null
@@ -136,7 +138,9 @@ type Verdict =
  * parallel guesses cannot exceed five; the fifth, or the 30 minutes, end it.
  * A repeat of a successful verification answers the same again.
  */
-export async function verifyPrivacyRequest (deps: Deps, publicId: string, input: VerifyPrivacyRequestInput, now = new Date()): Promise<VerifiedPrivacyRequest> {
+export async function verifyPrivacyRequest (
+  deps: Deps, publicId: string, input: VerifyPrivacyRequestInput, now = new Date()
+): Promise<VerifiedPrivacyRequest> {
   const id = fromPublicId('privacyRequest', publicId)
   if (id === null) throw privacyRequestNotFound()
   const code = input.code.trim()
@@ -207,7 +211,9 @@ export async function listPrivacyRequestsPage (db: Database, query: PrivacyReque
 }
 
 /** offer cl. 16: the written confirmation of destruction, once it happened. */
-export async function getDestructionConfirmation (deps: { db: Database, agency: AgencyRequisites }, publicId: string): Promise<DestructionConfirmation> {
+export async function getDestructionConfirmation (
+  deps: { db: Database, agency: AgencyRequisites }, publicId: string
+): Promise<DestructionConfirmation> {
   const row = await findByPublicId(deps.db, publicId)
   if (row.status !== 'completed' || row.completed_at === null || row.confirmation_number === null || row.erased_counts === null || row.due_at === null) {
     throw new DomainError('confirmation_not_available', row.due_at === null
@@ -230,7 +236,9 @@ function russianDate (instant: Date): string {
   return almatyDate(instant).split('-').reverse().join('.')
 }
 
-function destructionStatement (facts: { name: string, bin: string, requestId: string, receivedAt: Date, completedAt: Date }): string {
+function destructionStatement (
+  facts: { name: string, bin: string, requestId: string, receivedAt: Date, completedAt: Date }
+): string {
   return `${facts.name} (БИН ${facts.bin}) подтверждает, что по заявлению об отзыве согласия на обработку персональных данных ` +
     `№ ${facts.requestId}, полученному ${russianDate(facts.receivedAt)}, персональные данные заявителя (фамилия, имя, отчество, ` +
     'адрес электронной почты, номер телефона, IP-адрес, сведения о браузере, тексты обращений и сообщений банка) уничтожены ' +

@@ -40,7 +40,9 @@ export type RefundDecision = 'send' | 'covered' | 'review'
  *   was done (a lost answer, a crash), complete it without calling again;
  * - anything else (less than ours, or a total we cannot attribute): review.
  */
-export function decideRefund (input: { bankRefunded: bigint, succeeded: bigint, amount: bigint, inDoubt: bigint }): RefundDecision {
+export function decideRefund (
+  input: { bankRefunded: bigint, succeeded: bigint, amount: bigint, inDoubt: bigint }
+): RefundDecision {
   if (input.bankRefunded === input.succeeded) return 'send'
   if (input.bankRefunded >= input.succeeded + input.amount + input.inDoubt) return 'covered'
   return 'review'
@@ -55,7 +57,9 @@ function waitDelayMs (waits: number): number {
   return Math.min(60, 2 ** Math.min(waits, 6)) * 1000
 }
 
-export async function executeRefund (deps: Deps, refundId: string, attempt: { number: number, last: boolean, waits?: number }): Promise<void> {
+export async function executeRefund (
+  deps: Deps, refundId: string, attempt: { number: number, last: boolean, waits?: number }
+): Promise<void> {
   const refund = await findRefund(deps.db, refundId)
   if (refund === undefined || refund.status !== 'pending') return
   const payment = await findPayment(deps.db, refund.payment_id) as PaymentRow

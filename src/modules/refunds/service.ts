@@ -31,7 +31,9 @@ interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
 
 
-export async function listAdminRefunds (db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }) {
+export async function listAdminRefunds (
+  db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const paymentId = query.paymentId === undefined ? undefined : fromPublicId('payment', query.paymentId)
   if (paymentId === null) return EMPTY_PAGE
@@ -121,7 +123,9 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
  * days, Kazakhstan calendar) and queues the refund, under a lock on the
  * payment so concurrent decisions can never refund more than it took.
  */
-export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: string, input: DecisionInput): Promise<RefundRequest> {
+export async function decideRefundRequest (
+  deps: Deps, actor: Actor, publicId: string, input: DecisionInput
+): Promise<RefundRequest> {
   const id = fromPublicId('refundRequest', publicId)
   if (id === null) throw new DomainError('refund_request_not_found', 'No refund request with this id')
   const decidedAt = new Date()
