@@ -110,7 +110,9 @@ export function problemExample (code: ProblemCode): Record<string, unknown> {
   }
 }
 
-/** The fields these codes add to the problem document (each optional: another code of the same status may not add it). */
+/**
+ * The fields these codes add to the problem document (each optional: another code of the same status may not add it).
+ */
 function fieldsOf (codes: ProblemCode[]): Record<string, TSchema> {
   const fields: Record<string, TSchema> = {}
   for (const code of codes) Object.assign(fields, (PROBLEM_CODES[code] as { fields?: Record<string, TSchema> }).fields)

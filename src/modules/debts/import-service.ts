@@ -125,8 +125,9 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
   const adjusted = changes.filter((c) => c.claimChanged)
   const restating = adjusted.some((c) => c.status !== 'recalled')
   const creditors = fresh > 0 || restating ? await stagedCreditors(trx, batch) : []
-  // restated claims post on their creditors' accounts one by one, after the new debts' booking: the batch holds all of its creditors' accounts first
-  // (a batch of new debts only locks them once, in its booking, and runs side by side with another until then)
+  // restated claims post on their creditors' accounts one by one, after the new debts' booking: the batch holds all of
+  // its creditors' accounts first (a batch of new debts only locks them once, in its booking, and runs side by side
+  // with another until then)
   if (restating) await holdClaimsAccounts(trx, creditors)
   const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors, reference }).catch((error: unknown) => {
     // another import inserted one of these keys meanwhile: the job's retry sees it as known
@@ -152,7 +153,10 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
  * one transaction. Staged rows lost with a database crash (the staging
  * table is unlogged) fail the import with a reason, never a short report.
  */
-/** `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes later. `batchSize`: rows per transaction. */
+/**
+ * `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes
+ * later. `batchSize`: rows per transaction.
+ */
 export async function processImport (
   deps: Deps, importId: string, stopping?: AbortSignal, batchSize = PROCESS_BATCH
 ): Promise<void> {

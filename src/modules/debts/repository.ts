@@ -98,7 +98,10 @@ export async function listDebts (db: Handle, filter: { contractNumberNormalized?
   return await query.execute()
 }
 
-/** Debts of these creditors (`null`: every creditor), with their outstanding amounts: the partner API's and debt.closed's reading. */
+/**
+ * Debts of these creditors (`null`: every creditor), with their outstanding amounts: the partner API's and
+ * debt.closed's reading.
+ */
 export async function listCreditorDebts (db: Handle, creditors: string[] | null, filter: { ids?: string[], contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
   let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
   if (creditors !== null) query = query.where('creditor', 'in', creditors.length > 0 ? creditors : [''])
@@ -190,7 +193,10 @@ export async function rejectDuplicates (db: Handle, importId: string): Promise<v
 /** A batch of valid staged rows: a range of lines of one import, and how many valid rows it holds. */
 export interface StagedBatch { importId: string, fromLine: number, toLine: number, rows: number }
 
-/** The valid rows still staged, cut by line into batches of at most `size` rows, in line order (one pass over the import's rows). */
+/**
+ * The valid rows still staged, cut by line into batches of at most `size` rows, in line order (one pass over the
+ * import's rows).
+ */
 export async function stagedBatches (db: Handle, importId: string, size: number): Promise<StagedBatch[]> {
   const result = await sql<{ from_line: number, to_line: number, rows: number }>`
     select min(line) as from_line, max(line) as to_line, count(*)::int as rows

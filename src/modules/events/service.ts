@@ -71,7 +71,10 @@ async function withNames (
   return object
 }
 
-/** A refund request event stored before partners stopped getting the agency's answer (refunds/schemas.ts) shows it no more. */
+/**
+ * A refund request event stored before partners stopped getting the agency's answer (refunds/schemas.ts) shows it no
+ * more.
+ */
 function withoutAnswer (type: EventType, object: Record<string, unknown>): Record<string, unknown> {
   if (!type.startsWith('refund_request.') || !('responseText' in object)) return object
   const { responseText: _answer, ...shown } = object

@@ -226,7 +226,9 @@ export async function balancesByKind (
   return rows.rows.map((r) => ({ kind: r.kind, count: r.count, balance: BigInt(r.balance) }))
 }
 
-/** Accounts whose materialised balance differs from the sum of their lines, and entries whose lines do not sum to zero. */
+/**
+ * Accounts whose materialised balance differs from the sum of their lines, and entries whose lines do not sum to zero.
+ */
 export async function inconsistencies (db: Handle): Promise<{ accounts: number, entries: number }> {
   const accounts = await sql<{ n: number }>`
     select count(*)::int as n

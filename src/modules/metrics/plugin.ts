@@ -15,7 +15,10 @@ export interface Metrics {
   registry: Registry
   /** What GET /metrics answers (routes.ts): the database figures, read or reused, then every metric as text. */
   scrape: () => Promise<string>
-  /** One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how long it took. */
+  /**
+   * One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how
+   * long it took.
+   */
   bankCall: (script: string, outcome: string, seconds: number) => void
   /** A bank callback answered: check or result, and our verdict (ok, rejected, error). */
   callback: (kind: string, verdict: string) => void

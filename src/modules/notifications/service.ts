@@ -1,10 +1,8 @@
-// The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email is
-// an outbox row written in the caller's transaction, with the job that
-// delivers it, so a message exists exactly when its fact commits. The module
-// where the fact happens composes the message (payments/mail.ts,
-// refunds/mail.ts, privacy/mail.ts: the data, the template, the recipient)
-// and hands it to queueMail; this module keeps the outbox, the templates and
-// the delivery, and reads no other module's rows.
+// The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email
+// is an outbox row written in the caller's transaction, with the job that delivers it, so a message exists exactly when
+// its fact commits. The module where the fact happens composes the message (payments/mail.ts, refunds/mail.ts,
+// privacy/mail.ts: the data, the template, the recipient) and hands it to queueMail; this module keeps the outbox, the
+// templates and the delivery, and reads no other module's rows.
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { maskEmail } from '../../lib/email.js'

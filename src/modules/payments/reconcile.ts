@@ -40,7 +40,10 @@ export interface BankReportedRefunds {
   completePending: (db: Database, limit: number) => Promise<number>
 }
 
-/** `signal`: aborted when the process stops; the scan ends after the payment in hand (the rest are asked at their next check). */
+/**
+ * `signal`: aborted when the process stops; the scan ends after the payment in hand (the rest are asked at their next
+ * check).
+ */
 export interface ReconcileDeps {
   db: Database
   bank: BankProvider

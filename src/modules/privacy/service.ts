@@ -112,7 +112,8 @@ export async function submitPrivacyRequest (
     const row = await insertPrivacyRequest(trx, {
       id,
       email_index: index,
-      // The written notice names the person (cl. 16); the IIN helps an operator tell them apart. Destroyed with the rest.
+      // The written notice names the person (cl. 16); the IIN helps an operator tell them apart. Destroyed with the
+      // rest.
       iin_index: iin === null ? null : iinIndex(deps.pii, iin),
       full_name_encrypted: deps.pii.encrypt(fullName),
       email_encrypted: deps.pii.encrypt(email.email),
