@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AUTH_PROBLEMS, problemResponses } from '../../http/schemas.js'
 import {
-  BusinessDaySchema, BusinessDaysQuery, NonWorkingDayListQuery, NonWorkingDayParams, NonWorkingDaySchema, SetNonWorkingDayBody
+  BusinessDaySchema, BusinessDaysQuery, NonWorkingDayListQuery, NonWorkingDayParams, NonWorkingDaySchema,
+  SetNonWorkingDayBody
 } from './schemas.js'
 import { addNonWorkingDay, businessDaysAfterDate, listNonWorkingDays, removeNonWorkingDay } from './service.js'
 

@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely'
 import type {
-  AttemptRow, DeliveryRow, EndpointRow, EventRow, EventType, EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable
+  AttemptRow, DeliveryRow, EndpointRow, EventRow, EventType, EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable,
+  WebhookEndpointsTable
 } from './tables.js'
 import type { Handle } from '../../db/database.js'
 import { ERASED } from '../../lib/erasure.js'

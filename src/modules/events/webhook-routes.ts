@@ -6,10 +6,12 @@ import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AUTH_PROBLEMS, type ProblemsByStatus, pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
 import { publicIdPattern } from '../../lib/ids.js'
 import {
-  CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema
+  CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema,
+  WebhookEndpointSchema, WebhookEndpointWithSecretSchema
 } from './webhook-schemas.js'
 import {
-  changeEndpoint, createEndpoint, getEndpoint, listEndpointDeliveries, listEndpoints, removeEndpoint, retryDelivery, rotateSecret, type EndpointOwner
+  changeEndpoint, createEndpoint, getEndpoint, listEndpointDeliveries, listEndpoints, removeEndpoint, retryDelivery,
+  rotateSecret, type EndpointOwner
 } from './endpoints.js'
 
 /**

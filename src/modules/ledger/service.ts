@@ -21,8 +21,8 @@ import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
-  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
-  type EntryRow, type LineRow, type PaymentPosition
+  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable,
+  paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow, type PaymentPosition
 } from './repository.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 import type { DebtLedger, TrialBalance } from './schemas.js'

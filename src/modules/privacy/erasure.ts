@@ -22,8 +22,8 @@ import { eraseMail } from '../notifications/erasure.js'
 import { eraseCallbacks, erasePayments, lockPaymentsOf } from '../payments/erasure.js'
 import { eraseRefundReasons, eraseReturnReasons } from '../refunds/erasure.js'
 import {
-  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, nextConfirmationNumber,
-  refundRequestIdsOf, requestIdsOf, updatePrivacyRequest
+  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished,
+  nextConfirmationNumber, refundRequestIdsOf, requestIdsOf, updatePrivacyRequest
 } from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'

@@ -3,11 +3,13 @@ import { Type } from '@sinclair/typebox'
 import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import {
-  AdminPrivacyRequestSchema, CreatedPrivacyRequestSchema, CreatePrivacyRequestBody, DestructionConfirmationSchema, PrivacyRequestParams,
-  PrivacyRequestQuery, PrivacyRequestSchema, VerifiedPrivacyRequestSchema, VerifyPrivacyRequestBody
+  AdminPrivacyRequestSchema, CreatedPrivacyRequestSchema, CreatePrivacyRequestBody, DestructionConfirmationSchema,
+  PrivacyRequestParams, PrivacyRequestQuery, PrivacyRequestSchema, VerifiedPrivacyRequestSchema,
+  VerifyPrivacyRequestBody
 } from './schemas.js'
 import {
-  getAdminPrivacyRequest, getDestructionConfirmation, getPrivacyRequest, listPrivacyRequestsPage, submitPrivacyRequest, verifyPrivacyRequest
+  getAdminPrivacyRequest, getDestructionConfirmation, getPrivacyRequest, listPrivacyRequestsPage, submitPrivacyRequest,
+  verifyPrivacyRequest
 } from './service.js'
 
 const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {

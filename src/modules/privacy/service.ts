@@ -22,8 +22,8 @@ import { withdrawConsent } from '../acceptances/erasure.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 import type {
-  AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput,
-  PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
+  AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest,
+  PrivacyRequestQueryInput, PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
 } from './schemas.js'
 
 // offer cl. 16: processing stops and the data is destroyed within 30 business days of the (verified) request.

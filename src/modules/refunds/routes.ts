@@ -6,7 +6,8 @@ import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
 import {
-  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
+  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams,
+  RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
 } from './schemas.js'
 import { decideRefundRequest, getAdminRefund, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
 
