@@ -38,7 +38,13 @@ function webUrl (text: string): boolean {
 }
 
 function makeAjv (externalSchemas: Record<string, unknown>): Ajv {
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
+  const ajv = new Ajv({
+    coerceTypes: false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false
+  })
   addFormats(ajv)
   ajv.addFormat('uri', { type: 'string', validate: webUrl })
   for (const schema of Object.values(externalSchemas)) ajv.addSchema(schema as JsonSchema)

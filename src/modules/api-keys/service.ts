@@ -57,7 +57,14 @@ export async function createApiKey (
   const creditors = partnerCreditors(input)
   const key = generateApiKey()
   return await db.transaction().execute(async (trx) => {
-    const row = await insertKey(trx, { id: uuidv7(), name: input.name, prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: input.scopes, creditors })
+    const row = await insertKey(trx, {
+      id: uuidv7(),
+      name: input.name,
+      prefix: displayPrefix(key),
+      key_hash: hashApiKey(key),
+      scopes: input.scopes,
+      creditors
+    })
     await recordAudit(trx, actor ?? { keyId: null, requestId: 'cli', ip: 'local' }, {
       action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes, creditors: row.creditors }
     })

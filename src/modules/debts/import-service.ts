@@ -96,7 +96,12 @@ export async function applyDebtRows (
   await updateDebtStatements(trx, changed)
   for (const debt of adjusted) {
     if (debt.status === 'recalled') continue
-    const change = await restateClaim(trx, { debtId: debt.id, creditor: debt.row.creditor, claim: debt.row.claim_amount, reference })
+    const change = await restateClaim(trx, {
+      debtId: debt.id,
+      creditor: debt.row.creditor,
+      claim: debt.row.claim_amount,
+      reference
+    })
     if (change === null) continue
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
@@ -137,7 +142,12 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
   if (changes.length > 0) await updateStagedStatements(trx, batch)
   for (const debt of adjusted) {
     if (debt.status === 'recalled') continue
-    const change = await restateClaim(trx, { debtId: debt.id, creditor: debt.creditor, claim: debt.claimAmount, reference })
+    const change = await restateClaim(trx, {
+      debtId: debt.id,
+      creditor: debt.creditor,
+      claim: debt.claimAmount,
+      reference
+    })
     if (change === null) continue
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
@@ -145,7 +155,11 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
     const details = { reference: reference.type, claimDifference: change.difference.toString() }
     await payments.flagOverpaid(trx, change.overpaidPayments, details)
   }
-  await completeStagedBatch(trx, batch, { imported: inserted + changes.length - adjusted.length, unchanged, adjusted: adjusted.length })
+  await completeStagedBatch(trx, batch, {
+    imported: inserted + changes.length - adjusted.length,
+    unchanged,
+    adjusted: adjusted.length
+  })
 }
 
 /**

@@ -77,7 +77,10 @@ export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): P
     'webhook-timestamp': String(timestamp),
     'webhook-signature': signatureHeader(secretsOf(deps.pii, endpoint, attemptedAt), view.id, timestamp, body)
   }
-  const result = await postWebhook(endpoint.url, headers, body, { timeoutMs: deps.config.timeoutMs, allowPrivate: deps.config.allowPrivateUrls })
+  const result = await postWebhook(endpoint.url, headers, body, {
+    timeoutMs: deps.config.timeoutMs,
+    allowPrivate: deps.config.allowPrivateUrls
+  })
   await recordOutcome(deps, { deliveryId: delivery.id, endpointId: endpoint.id, eventId: view.id, attemptedAt, result })
 }
 

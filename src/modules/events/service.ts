@@ -16,7 +16,11 @@ import { toPage } from '../../lib/page.js'
 
 
 /** The object an event carries, as it stood when the fact happened, in the back office's view and a partner's. */
-export interface EventObjects { creditor: string | null, data: Record<string, unknown>, partnerData: Record<string, unknown> | null }
+export interface EventObjects {
+  creditor: string | null
+  data: Record<string, unknown>
+  partnerData: Record<string, unknown> | null
+}
 
 /**
  * Writes the event and its webhook deliveries in the caller's transaction. The module where the fact happens builds

@@ -7,7 +7,14 @@ import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 
 export interface DebtAmounts { claim: bigint, collected: bigint }
 export interface LineRow { entry_id: string, account_id: string, amount: bigint }
-export interface EntryRow { id: string, kind: EntryKind, debt_id: string, payment_id: string | null, reference_type: ReferenceType, reference_id: string }
+export interface EntryRow {
+  id: string
+  kind: EntryKind
+  debt_id: string
+  payment_id: string | null
+  reference_type: ReferenceType
+  reference_id: string
+}
 
 /** The receivable balance of a debt, as an expression over a debt id (a cheap indexed subquery). */
 export function receivableBalance (debtId: Expression<string>): RawBuilder<bigint> {
@@ -163,7 +170,13 @@ export async function paymentPositions (db: Handle, debtId: string): Promise<Pay
   const byPayment = new Map(accounts.map((a) => [a.payment_id as string, a]))
   return nets.rows.map((r) => {
     const account = byPayment.get(r.payment_id)
-    return { paymentId: r.payment_id, net: BigInt(r.net), overpaid: account === undefined ? 0n : -account.balance, overpaidAccountId: account?.id ?? null, receivedAt: r.received_at }
+    return {
+      paymentId: r.payment_id,
+      net: BigInt(r.net),
+      overpaid: account === undefined ? 0n : -account.balance,
+      overpaidAccountId: account?.id ?? null,
+      receivedAt: r.received_at
+    }
   }).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.paymentId < b.paymentId ? -1 : 1))
 }
 

@@ -31,7 +31,13 @@ export interface Reference { type: ReferenceType, id: string }
 
 export class LedgerError extends Error {}
 
-interface Posting { kind: EntryKind, debtId: string, paymentId?: string | null, reference: Reference, lines: Array<{ accountId: string, amount: bigint }> }
+interface Posting {
+  kind: EntryKind
+  debtId: string
+  paymentId?: string | null
+  reference: Reference
+  lines: Array<{ accountId: string, amount: bigint }>
+}
 
 function receivableKey (debtId: string): string { return `receivable:${toPublicId('debt', debtId)}` }
 function overpaidKey (paymentId: string): string { return `overpaid:${toPublicId('payment', paymentId)}` }
@@ -47,7 +53,14 @@ async function post (trx: Trx, postings: Posting[]): Promise<void> {
     const total = kept.reduce((sum, [, amount]) => sum + amount, 0n)
     if (kept.length < 2 || total !== 0n) throw new LedgerError(`unbalanced ${posting.kind} entry: ${kept.length} line(s) summing to ${total}`)
     const id = uuidv7()
-    entries.push({ id, kind: posting.kind, debt_id: posting.debtId, payment_id: posting.paymentId ?? null, reference_type: posting.reference.type, reference_id: posting.reference.id })
+    entries.push({
+      id,
+      kind: posting.kind,
+      debt_id: posting.debtId,
+      payment_id: posting.paymentId ?? null,
+      reference_type: posting.reference.type,
+      reference_id: posting.reference.id
+    })
     for (const [accountId, amount] of kept) lines.push({ entry_id: id, account_id: accountId, amount })
   }
   await insertEntries(trx, entries, lines)

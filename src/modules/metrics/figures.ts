@@ -49,7 +49,12 @@ export async function collectDatabaseFigures (
     stuckPayments: Number(stuck.rows[0]?.n ?? 0),
     refunds: await countsBy(db, sql`select status::text as key, count(*) as n from refunds group by 1`),
     overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),
-    jobs: { runnable: Number(job?.runnable ?? 0), locked: Number(job?.locked ?? 0), failed: Number(job?.failed ?? 0), oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0) },
+    jobs: {
+      runnable: Number(job?.runnable ?? 0),
+      locked: Number(job?.locked ?? 0),
+      failed: Number(job?.failed ?? 0),
+      oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0)
+    },
     emails: await countsBy(db, sql`select status::text as key, count(*) as n from mail_outbox group by 1`),
     webhookDeliveries: await countsBy(db, sql`
       select status::text as key, count(*) as n from webhook_deliveries group by 1`),

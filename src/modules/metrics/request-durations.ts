@@ -8,7 +8,12 @@ import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { Registry } from 'prom-client'
 import { asArray } from '../../http/route-hooks.js'
 
-interface Series { labels: { method: string, route: string, status: string }, counts: number[], sum: number, count: number }
+interface Series {
+  labels: { method: string, route: string, status: string }
+  counts: number[]
+  sum: number
+  count: number
+}
 
 type Done = () => void
 type Recorder = (method: string, status: number, seconds: number) => void

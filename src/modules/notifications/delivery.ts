@@ -126,7 +126,11 @@ function keptCopy (
   if (row.template !== 'privacy-verification-code' || deps.config.mail.mode === 'sandbox' || code === undefined || code === '') {
     return { subject: message.subject, text_body: message.text }
   }
-  return { subject: message.subject.replaceAll(code, CODE_MASK), text_body: message.text.replaceAll(code, CODE_MASK), data: JSON.stringify({ ...row.data, code: CODE_MASK }) }
+  return {
+    subject: message.subject.replaceAll(code, CODE_MASK),
+    text_body: message.text.replaceAll(code, CODE_MASK),
+    data: JSON.stringify({ ...row.data, code: CODE_MASK })
+  }
 }
 
 export async function deliverMail (
@@ -140,7 +144,13 @@ export async function deliverMail (
   let composed: { message: RenderedMail, to: string } | undefined
   try {
     composed = compose(row, deps)
-    await deps.transport.send({ from: deps.config.mail.from, to: composed.to, subject: composed.message.subject, text: composed.message.text, messageId: messageIdOf(row, deps.config.mail.from) })
+    await deps.transport.send({
+      from: deps.config.mail.from,
+      to: composed.to,
+      subject: composed.message.subject,
+      text: composed.message.text,
+      messageId: messageIdOf(row, deps.config.mail.from)
+    })
   } catch (error) {
     const reason = describeFailure(error)
     const final = last || error instanceof PermanentFailure

@@ -34,7 +34,15 @@ export async function lockOfferLanguage (trx: Trx, language: string): Promise<vo
 
 export async function insertOffer (
   db: Handle,
-  row: { id: string, language: string, version: number, title: string, text: string, sha256: string, published_by_key_id: string | null }
+  row: {
+    id: string
+    language: string
+    version: number
+    title: string
+    text: string
+    sha256: string
+    published_by_key_id: string | null
+  }
 ): Promise<OfferRow> {
   return await db.insertInto('offers').values(row).returningAll().executeTakeFirstOrThrow()
 }

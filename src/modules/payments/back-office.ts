@@ -22,7 +22,15 @@ function toAdminPayment (row: PaymentRow, contractNumber: string) {
 
 export async function listAdminPayments (
   db: Database,
-  query: { status?: PaymentStatus, from?: string, to?: string, contractNumber?: string, needsReview?: boolean, limit?: number, startingAfter?: string }
+  query: {
+    status?: PaymentStatus
+    from?: string
+    to?: string
+    contractNumber?: string
+    needsReview?: boolean
+    limit?: number
+    startingAfter?: string
+  }
 ) {
   const limit = query.limit ?? 20
   let debtIds: string[] | undefined

@@ -52,7 +52,14 @@ export interface ReconcileDeps {
   reconcileAfterSeconds?: number
   signal?: AbortSignal
 }
-export interface ReconcileResult { checked: number, succeeded: number, failed: number, expired: number, flagged: number, skipped: number }
+export interface ReconcileResult {
+  checked: number
+  succeeded: number
+  failed: number
+  expired: number
+  flagged: number
+  skipped: number
+}
 type Outcome = 'succeeded' | 'failed' | 'expired' | 'flagged' | 'skipped'
 
 export async function reconcilePayments (
@@ -60,7 +67,10 @@ export async function reconcilePayments (
 ): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, succeeded: 0, failed: 0, expired: 0, flagged: 0, skipped: 0 }
   await deps.refunds.completePending(deps.db, batch)
-  const schedule = { firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS, maxSeconds: MAX_WAIT_SECONDS }
+  const schedule = {
+    firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS,
+    maxSeconds: MAX_WAIT_SECONDS
+  }
   const started = performance.now()
   const stopping = (): boolean => deps.signal?.aborted === true
   while (result.checked < batch && performance.now() - started < RUN_BUDGET_MS && !stopping()) {

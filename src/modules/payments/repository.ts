@@ -53,7 +53,14 @@ export async function countPaymentsSince (db: Handle, column: 'ip_index' | 'iin_
 
 export async function recordRefusal (
   db: Handle,
-  row: { acceptance_id: string, reason: string, amount: bigint, ip_index: string, iin_index: string, email_index: string }
+  row: {
+    acceptance_id: string
+    reason: string
+    amount: bigint
+    ip_index: string
+    iin_index: string
+    email_index: string
+  }
 ): Promise<void> {
   await db.insertInto('payment_refusals').values(row).execute()
 }

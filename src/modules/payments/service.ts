@@ -86,7 +86,14 @@ export async function createPayment (
   }
   const refusal = await assessRisk(deps.db, deps.config.risk, subject)
   if (refusal !== null) {
-    await recordRefusal(deps.db, { acceptance_id: acceptance.id, reason: refusal, amount, ip_index: subject.ipIndex, iin_index: subject.iinIndex, email_index: subject.emailIndex })
+    await recordRefusal(deps.db, {
+      acceptance_id: acceptance.id,
+      reason: refusal,
+      amount,
+      ip_index: subject.ipIndex,
+      iin_index: subject.iinIndex,
+      email_index: subject.emailIndex
+    })
     deps.log.warn({ reason: refusal }, 'payment refused by a risk rule')
     throw new DomainError('payment_refused', 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', { facts: { reason: refusal } })
   }

@@ -67,7 +67,17 @@ export function toAdminPrivacyRequest (row: PrivacyRequestRow, now = new Date())
   }
 }
 // Requests completed before an erasure counted these kept only the first three counts.
-const NO_COUNTS: ErasedCounts = { acceptances: 0, callbacks: 0, refundRequests: 0, payments: 0, refunds: 0, emails: 0, bankRecords: 0, idempotencyRecords: 0, privacyRequests: 0 }
+const NO_COUNTS: ErasedCounts = {
+  acceptances: 0,
+  callbacks: 0,
+  refundRequests: 0,
+  payments: 0,
+  refunds: 0,
+  emails: 0,
+  bankRecords: 0,
+  idempotencyRecords: 0,
+  privacyRequests: 0
+}
 
 export function privacyRequestNotFound (): DomainError {
   return new DomainError('privacy_request_not_found', 'No privacy request with this id')
@@ -228,7 +238,13 @@ export async function getDestructionConfirmation (
     completedAt: row.completed_at.toISOString(),
     dueAt: row.due_at,
     controller: { name, bin, address },
-    statement: destructionStatement({ name, bin, requestId: publicId, receivedAt: row.verified_at ?? row.received_at, completedAt: row.completed_at }),
+    statement: destructionStatement({
+      name,
+      bin,
+      requestId: publicId,
+      receivedAt: row.verified_at ?? row.received_at,
+      completedAt: row.completed_at
+    }),
     erased: { ...NO_COUNTS, ...row.erased_counts }
   }
 }

@@ -70,7 +70,11 @@ export async function executeRefund (
   if (inFlight !== undefined) {
     const waits = attempt.waits ?? 0
     deps.log.info({ refundId: toPublicId('refund', refund.id), waitingFor: toPublicId('refund', inFlight.id) }, 'refund waits for another refund of its payment')
-    await queueRefund(deps.db, refund, { maxAttempts: deps.maxAttempts, runAt: new Date(Date.now() + waitDelayMs(waits)), waits: waits + 1 })
+    await queueRefund(deps.db, refund, {
+      maxAttempts: deps.maxAttempts,
+      runAt: new Date(Date.now() + waitDelayMs(waits)),
+      waits: waits + 1
+    })
     return
   }
   await updateRefund(deps.db, refund.id, { attempts: refund.attempts + 1 })

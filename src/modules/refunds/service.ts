@@ -92,7 +92,12 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     if (remainder <= 0n) throw new DomainError('payment_not_refundable', 'This payment has been refunded in full')
     const amount = input.amount === undefined ? remainder : BigInt(input.amount)
     if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) }, errors: [{ path: 'body.amount', message: `must be at most ${remainder}` }] })
-    const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
+    const row = await insertRefundRequest(trx, {
+      id: uuidv7(),
+      payment_id: locked.id,
+      amount,
+      reason_encrypted: deps.pii.encrypt(input.reason)
+    })
     await recordPaymentEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
     await queueRefundRequestReceived(trx, row, locked)
     await publishRefundRequestEvent(trx, 'refund_request.submitted', row.id)
