@@ -248,7 +248,13 @@ export async function lockStagedChanges (
       from debt_import_rows s join debts d on ${SAME_KEY}
      where ${inBatch(batch)} and d.source_hash <> s.source_hash
      order by d.id for update of d`.execute(db)
-  return result.rows.map((r) => ({ id: r.id, status: r.status, claimChanged: r.claim_changed, creditor: r.creditor, claimAmount: r.claim_amount }))
+  return result.rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    claimChanged: r.claim_changed,
+    creditor: r.creditor,
+    claimAmount: r.claim_amount
+  }))
 }
 
 /** How many rows of the batch match no debt yet, and how many match one with the same fingerprint. */

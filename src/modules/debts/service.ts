@@ -112,7 +112,12 @@ export async function changeDebtStatus (
       await setDebtStatus(trx, id, 'recalled')
       details = { recalled: recalled.toString() }
     } else if (before.status === 'recalled') {
-      const change = await restateClaim(trx, { debtId: id, creditor: before.creditor, claim: before.claim_amount, reference })
+      const change = await restateClaim(trx, {
+        debtId: id,
+        creditor: before.creditor,
+        claim: before.claim_amount,
+        reference
+      })
       const outstanding = change?.outstanding ?? before.outstanding
       await setDebtStatus(trx, id, statusFor('active', outstanding))
       if (outstanding === 0n) await publishDebtClosed(trx, id)

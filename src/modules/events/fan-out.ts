@@ -20,7 +20,12 @@ export function deliveryJobKey (deliveryId: string): string {
 export async function queueAttempt (
   db: Parameters<typeof enqueueJob>[0], deliveryId: string, runAt?: Date
 ): Promise<void> {
-  await enqueueJob(db, WEBHOOK_DELIVERY_TASK, { deliveryId }, { maxAttempts: JOB_MAX_ATTEMPTS, jobKey: deliveryJobKey(deliveryId), queueName: deliveryJobKey(deliveryId), ...(runAt !== undefined ? { runAt } : {}) })
+  await enqueueJob(db, WEBHOOK_DELIVERY_TASK, { deliveryId }, {
+    maxAttempts: JOB_MAX_ATTEMPTS,
+    jobKey: deliveryJobKey(deliveryId),
+    queueName: deliveryJobKey(deliveryId),
+    ...(runAt !== undefined ? { runAt } : {})
+  })
 }
 
 /**

@@ -202,7 +202,14 @@ export async function insertEntries (db: Handle, entries: EntryRow[], lines: Lin
 
 // --- reading ---------------------------------------------------------------
 
-export interface DebtEntryRow { id: string, kind: EntryKind, reference_type: ReferenceType, reference_id: string, created_at: Date, amount: bigint }
+export interface DebtEntryRow {
+  id: string
+  kind: EntryKind
+  reference_type: ReferenceType
+  reference_id: string
+  created_at: Date
+  amount: bigint
+}
 
 export async function debtEntries (db: Handle, debtId: string): Promise<DebtEntryRow[]> {
   const rows = await sql<Omit<DebtEntryRow, 'amount'> & { amount: string }>`

@@ -116,7 +116,10 @@ export interface ClaimAssignment { debtId: string, creditor: string, amount: big
 /** New debts: a receivable account each, and claim_assigned for the claim. Set-based, for whole import batches. */
 export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promise<void> {
   if (claims.length === 0) return
-  const receivables = await insertReceivables(trx, claims.map((c) => ({ debtId: c.debtId, key: receivableKey(c.debtId) })))
+  const receivables = await insertReceivables(trx, claims.map((c) => ({
+    debtId: c.debtId,
+    key: receivableKey(c.debtId)
+  })))
   const creditors = await ensureClaimsAccounts(trx, claims.map((c) => c.creditor))
   await post(trx, claims.map((c) => ({
     kind: 'claim_assigned' as const,

@@ -70,7 +70,12 @@ export class RequestDurations {
       }
       let series = statuses.get(status)
       if (series === undefined) {
-        series = { labels: { method, route, status: String(status) }, counts: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 }
+        series = {
+          labels: { method, route, status: String(status) },
+          counts: new Array<number>(buckets.length + 1).fill(0),
+          sum: 0,
+          count: 0
+        }
         statuses.set(status, series)
       }
       let bucket = 0

@@ -42,7 +42,10 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       action: 'partner.read',
       entityType: 'partner_api',
       entityId: typeof params?.id === 'string' ? params.id : null,
-      details: { operation: request.routeOptions.schema?.operationId ?? request.routeOptions.url, statusCode: reply.statusCode }
+      details: {
+        operation: request.routeOptions.schema?.operationId ?? request.routeOptions.url,
+        statusCode: reply.statusCode
+      }
     }).catch((err: unknown) => { request.log.warn({ err }, 'could not audit a partner read') })
   })
 

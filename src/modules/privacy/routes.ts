@@ -45,7 +45,11 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })
       }
     }
-  }, async (request, reply) => await reply.code(201).send(await submitPrivacyRequest({ db: app.db, pii: app.pii, limits: app.config.privacyRequests }, request.body)))
+  }, async (request, reply) => await reply.code(201).send(await submitPrivacyRequest({
+    db: app.db,
+    pii: app.pii,
+    limits: app.config.privacyRequests
+  }, request.body)))
 
   app.post('/privacy-requests/:id/verify', {
     config: { rateLimit: perIp },

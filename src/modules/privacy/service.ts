@@ -172,7 +172,10 @@ export async function verifyPrivacyRequest (
     }
     if (!right) {
       const attempts = row.verification_attempts + 1
-      await updatePrivacyRequest(trx, row.id, { verification_attempts: attempts, ...(attempts >= MAX_WRONG_CODES ? expire : {}) })
+      await updatePrivacyRequest(trx, row.id, {
+        verification_attempts: attempts,
+        ...(attempts >= MAX_WRONG_CODES ? expire : {})
+      })
       return { outcome: 'wrong', attemptsLeft: Math.max(0, MAX_WRONG_CODES - attempts) }
     }
     await updatePrivacyRequest(trx, row.id, { status: 'received', verified_at: now, due_at: dueAt })

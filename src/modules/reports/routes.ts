@@ -62,7 +62,10 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Every payment received, refund paid and return of one Asia/Almaty day, one line each, and totals per creditor that tie to the ledger\'s ' +
         'entries of that day; `creditor` narrows it to one. ' + CSV_DESCRIPTION + ' Scopes: operator, admin.',
       security: [{ apiKey: [] }],
-      querystring: Type.Object({ date: ReportDate, creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+      querystring: Type.Object({
+        date: ReportDate,
+        creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+      }, { additionalProperties: false }),
       headers: ReportHeaders,
       response: responses()
     }
