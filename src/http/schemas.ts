@@ -152,7 +152,9 @@ export const AUTH_PROBLEMS = { 401: ['unauthenticated'], 403: ['forbidden'] } sa
 /** Problem responses for the given statuses, each with the codes it may carry. */
 export function problemResponses (byStatus: ProblemsByStatus): Record<number, TSchema> {
   const out: Record<number, TSchema> = {}
-  for (const [status, codes] of Object.entries(byStatus) as Array<[string, ProblemCode[] | undefined]>) out[Number(status)] = problemResponse(Number(status), codes ?? [])
+  for (const [status, codes] of Object.entries(byStatus) as Array<[string, ProblemCode[] | undefined]>) {
+    out[Number(status)] = problemResponse(Number(status), codes ?? [])
+  }
   return out
 }
 

@@ -31,7 +31,9 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
     removeHeader (name: string) { Reflect.deleteProperty(headers, name.toLowerCase()) }
   }
   let failure: unknown = null
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { failure = error ?? null })
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    failure = error ?? null
+  })
   if (failure !== null) throw failure as Error
   return headers
 }

@@ -113,7 +113,9 @@ function declaredTypes (schema: JsonSchema | undefined): Set<string> {
   if (Array.isArray(type)) for (const t of type) types.add(String(t))
   for (const key of ['anyOf', 'oneOf'] as const) {
     const branches = schema[key]
-    if (Array.isArray(branches)) for (const branch of branches) for (const t of declaredTypes(branch as JsonSchema)) types.add(t)
+    if (Array.isArray(branches)) {
+      for (const branch of branches) for (const t of declaredTypes(branch as JsonSchema)) types.add(t)
+    }
   }
   return types
 }

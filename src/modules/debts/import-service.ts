@@ -59,7 +59,8 @@ export async function applyDebtRows (
 ): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
   const seen = await existingDebts(trx, rows, false)
-  const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
+  const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean =>
+    before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
   const byKeyBefore = new Map(seen.map((d) => [keyOf(d), d]))
   await payments.lockPaymentsOfDebts(trx, rows.flatMap((r) => {
     const before = byKeyBefore.get(keyOf(r))
@@ -134,7 +135,9 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
   // its creditors' accounts first (a batch of new debts only locks them once, in its booking, and runs side by side
   // with another until then)
   if (restating) await holdClaimsAccounts(trx, creditors)
-  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors, reference }).catch((error: unknown) => {
+  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, {
+    source: insertStagedDebts(batch), creditors, reference
+  }).catch((error: unknown) => {
     // another import inserted one of these keys meanwhile: the job's retry sees it as known
     throw sqlState(error) === '23505' ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
   })

@@ -12,7 +12,9 @@ export interface DebtImportsTable {
   rows_unchanged: ColumnType<number, number | undefined, number>
   rows_adjusted: ColumnType<number, number | undefined, number>
   rows_rejected: ColumnType<number, number | undefined, number>
-  errors: ColumnType<Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string>
+  errors: ColumnType<
+    Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string
+  >
   failure_reason: string | null
   created_by_key_id: string | null
   created_at: Timestamp

@@ -51,7 +51,9 @@ function secretsOf (pii: PiiCipher, endpoint: EndpointRow, now: Date): string[] 
 export function nextDelaySeconds (schedule: number[], failures: number, result: Pick<SendResult, 'statusCode' | 'retryAfterSeconds'>): number | null {
   const step = schedule[failures - 1]
   if (step === undefined) return null
-  if (result.statusCode === 429 && result.retryAfterSeconds !== null) return Math.max(step, Math.min(result.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS))
+  if (result.statusCode === 429 && result.retryAfterSeconds !== null) {
+    return Math.max(step, Math.min(result.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS))
+  }
   return step
 }
 

@@ -213,6 +213,8 @@ export async function retryDelivery (
     await updateDelivery(db, delivery.id, { status: 'pending', next_attempt_at: new Date(), completed_at: null })
     await queueAttempt(trx, delivery.id)
     await recordAudit(trx, actor, { action: 'webhook_delivery.retried', entityType: 'webhook_delivery', entityId: deliveryPublicId, details: { endpointId: endpointPublicId } })
-    return toDelivery(await findDeliveryWithEvent(db, delivery.id) as DeliveryWithEvent, await attemptsOf(db, [delivery.id]))
+    return toDelivery(
+      await findDeliveryWithEvent(db, delivery.id) as DeliveryWithEvent, await attemptsOf(db, [delivery.id])
+    )
   })
 }

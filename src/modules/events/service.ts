@@ -106,7 +106,8 @@ export async function listEventsPage (
     limit,
     startingBefore: query.startingAfter === undefined ? null : fromPublicId('event', query.startingAfter)
   })
-  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
+  return await toPage(rows, limit, async (shown) =>
+    await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
 }
 
 export function eventNotFound (): DomainError {

@@ -92,7 +92,8 @@ function spread (
 }
 
 async function overpaidAccountOf (trx: Trx, debtId: string, position: PaymentPosition): Promise<string> {
-  return position.overpaidAccountId ?? await ensureOverpaidAccount(trx, debtId, position.paymentId, overpaidKey(position.paymentId))
+  return position.overpaidAccountId ??
+    await ensureOverpaidAccount(trx, debtId, position.paymentId, overpaidKey(position.paymentId))
 }
 
 // --- reading outstanding (for the debts module) ------------------------------
@@ -244,7 +245,12 @@ export async function receivePayment (
     { accountId: await acquirerAccount(trx), amount: input.amount },
     { accountId: receivable.id, amount: -applied }
   ]
-  if (excess > 0n) lines.push({ accountId: await ensureOverpaidAccount(trx, input.debtId, input.paymentId, overpaidKey(input.paymentId)), amount: -excess })
+  if (excess > 0n) {
+    lines.push({
+      accountId: await ensureOverpaidAccount(trx, input.debtId, input.paymentId, overpaidKey(input.paymentId)),
+      amount: -excess
+    })
+  }
   await post(trx, [{ kind: 'payment_received', debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'payment', id: input.paymentId }, lines }])
   return { applied, excess, outstanding: receivable.balance - applied }
 }
@@ -267,7 +273,9 @@ export async function payBack (trx: Trx, input: { kind: 'refund_paid' | 'payment
   const others = positions.filter((p) => p.paymentId !== input.paymentId)
   const othersHeld = others.reduce((sum, p) => sum + p.overpaid, 0n)
   const absorbed = othersHeld < rest ? othersHeld : rest
-  for (const part of spread(others, absorbed, (p) => p.overpaid)) lines.push({ accountId: part.position.overpaidAccountId as string, amount: part.amount })
+  for (const part of spread(others, absorbed, (p) => p.overpaid)) {
+    lines.push({ accountId: part.position.overpaidAccountId as string, amount: part.amount })
+  }
   const raised = rest - absorbed
   lines.push({ accountId: receivable.id, amount: raised })
   await post(trx, [{ kind: input.kind, debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'refund', id: input.refundId }, lines }])

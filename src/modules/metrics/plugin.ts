@@ -41,7 +41,9 @@ export function httpRequestDurations (): RequestDurations {
   return new RequestDurations(`${PREFIX}http_request_duration_seconds`, 'HTTP requests by method, route template and status', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15])
 }
 
-export default fp(async function metricsPlugin (app: FastifyInstance, { config, durations }: { config: AppConfig, durations: RequestDurations }) {
+export default fp(async function metricsPlugin (
+  app: FastifyInstance, { config, durations }: { config: AppConfig, durations: RequestDurations }
+) {
   const registry = new Registry()
   registry.setDefaultLabels({ role: config.role })
   collectDefaultMetrics({ register: registry, prefix: PREFIX })

@@ -89,7 +89,13 @@ export class RequestDurations {
   /**
    * prom-client's metric interface: the series as its Histogram returns them (cumulative buckets, then sum and count).
    */
-  get (): { name: string, help: string, type: string, aggregator: string, values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }> } {
+  get (): {
+    name: string
+    help: string
+    type: string
+    aggregator: string
+    values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }>
+  } {
     const values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }> = []
     for (const methods of this.routes.values()) {
       for (const statuses of methods.values()) {

@@ -144,7 +144,10 @@ async function reconcileOne (deps: ReconcileDeps, claimed: PaymentRow, now: Date
  * bank reports it, and flagged: an operator finds out why.
  */
 async function refundedAtBank (
-  trx: Parameters<typeof settleSuccess>[0], refunds: BankReportedRefunds, payment: PaymentRow, status: PaymentStatusResult
+  trx: Parameters<typeof settleSuccess>[0],
+  refunds: BankReportedRefunds,
+  payment: PaymentRow,
+  status: PaymentStatusResult
 ): Promise<string> {
   // the database refuses refunds beyond the payment; a bank reporting more is flagged all the same
   const amount = status.refundedAmount < payment.amount ? status.refundedAmount : payment.amount

@@ -172,7 +172,9 @@ export async function createPayment (
 export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config'>, publicId: string, presentedSecret: string | undefined): Promise<Receipt> {
   const id = fromPublicId('payment', publicId)
   const payment = id === null ? undefined : await findPayment(deps.db, id)
-  if (!clientSecretMatches(payment?.client_secret_hash, presentedSecret) || payment === undefined) throw paymentNotFound()
+  if (!clientSecretMatches(payment?.client_secret_hash, presentedSecret) || payment === undefined) {
+    throw paymentNotFound()
+  }
   if ((payment.status !== 'succeeded' && payment.status !== 'returned') || payment.paid_at === null) {
     throw new DomainError('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
   }

@@ -35,7 +35,8 @@ export async function settleSuccess (trx: Trx, paymentId: string, success: BankS
     await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
     return 'mismatch'
   }
-  const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as NonNullable<Awaited<ReturnType<typeof findDebt>>>
+  const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as
+    NonNullable<Awaited<ReturnType<typeof findDebt>>>
   // The ledger applies what the debt can absorb; the rest stays on the
   // payment's overpaid account (mirrored in overpaid_amount) and is flagged,
   // so no money leaves the books.

@@ -13,7 +13,10 @@ import {
 } from './service.js'
 
 const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  for (const schema of [CreatedPrivacyRequestSchema, VerifiedPrivacyRequestSchema, PrivacyRequestSchema, AdminPrivacyRequestSchema, DestructionConfirmationSchema]) app.addSchema(schema)
+  for (const schema of [
+    CreatedPrivacyRequestSchema, VerifiedPrivacyRequestSchema, PrivacyRequestSchema, AdminPrivacyRequestSchema,
+    DestructionConfirmationSchema
+  ]) app.addSchema(schema)
   const operator = app.requireScopes('operator')
   const auth = AUTH_PROBLEMS
 

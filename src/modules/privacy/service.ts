@@ -159,7 +159,8 @@ export async function verifyPrivacyRequest (
   const verdict = await deps.db.transaction().execute(async (trx): Promise<Verdict> => {
     const row = await findPrivacyRequest(trx, id, { forUpdate: true })
     if (row === undefined) throw privacyRequestNotFound()
-    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, privacyCodeHash(deps.pii, row.id, code))
+    const right = row.verification_code_hash !== null &&
+      equalInConstantTime(row.verification_code_hash, privacyCodeHash(deps.pii, row.id, code))
     if (row.verified_at !== null && row.due_at !== null && (row.status === 'received' || row.status === 'on_legal_hold' || row.status === 'completed')) {
       if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
       return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }

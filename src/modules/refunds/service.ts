@@ -120,7 +120,8 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
   })
-  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
+  return await toPage(rows, limit, async (shown) =>
+    await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
 }
 
 /**

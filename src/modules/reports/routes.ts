@@ -48,7 +48,8 @@ export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       headers: ReportHeaders,
       response: responses()
     }
-  }, async (request, reply) => answer(request, reply, await dailyReport(app.db, request.query.date, request.principal?.creditors ?? [])))
+  }, async (request, reply) =>
+    answer(request, reply, await dailyReport(app.db, request.query.date, request.principal?.creditors ?? [])))
 }
 
 /** `/v1/admin/reports/daily`: every creditor, or one. */
@@ -69,5 +70,8 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       headers: ReportHeaders,
       response: responses()
     }
-  }, async (request, reply) => answer(request, reply, await dailyReport(app.db, request.query.date, request.query.creditor === undefined ? null : [request.query.creditor])))
+  }, async (request, reply) => {
+    const creditors = request.query.creditor === undefined ? null : [request.query.creditor]
+    return answer(request, reply, await dailyReport(app.db, request.query.date, creditors))
+  })
 }
