@@ -80,7 +80,11 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
     serializers: {
       // Only the path: query strings and client addresses are personal data,
       // and a path holding a card number (refused by the card guard) is not printed.
-      req: (req: { method: string, url: string, id: string }) => ({ method: req.method, path: pathWithoutCardData(req.url), requestId: req.id }),
+      req: (req: { method: string, url: string, id: string }) => ({
+        method: req.method,
+        path: pathWithoutCardData(req.url),
+        requestId: req.id
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode })
     }
   }

@@ -53,7 +53,10 @@ export interface Config {
     from: string
     maxAttempts: number
   }
-  /** Worker attempts of a refund (graphile-worker backoff, exp(attempt) s) before an unknown outcome becomes needs_review. */
+  /**
+   * Worker attempts of a refund (graphile-worker backoff, exp(attempt) s) before an unknown outcome becomes
+   * needs_review.
+   */
   refunds: { maxAttempts: number }
   webhooks: {
     /** Seconds to wait after the 1st, 2nd, … failed attempt; then the delivery is failed. */
@@ -386,7 +389,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
-/** Configuration with the process-level decisions made by the process entry (src/server.ts): which database, which keys. */
+/**
+ * Configuration with the process-level decisions made by the process entry (src/server.ts): which database, which keys.
+ */
 export interface AppConfig extends Config {
   databaseUrl: string
   piiKeys: PiiKeys

@@ -64,8 +64,20 @@ t.test('a table is written and locked only by its owner, and read by another fol
   t.same(found.filter((p) => p.rule !== 'layers/folder-order' && p.rule !== 'layers/table-owner'), [], 'nothing else')
 })
 
+t.test('a line over 120 characters is an error, a comment too, but not one holding a string literal or a URL', async (t) => {
+  const found = await problems('test/lint-fixtures/lines')
+  t.same(found, [
+    // code, then a comment
+    { file: 'test/lint-fixtures/lines/long.ts', line: 5, rule: 'max-len' },
+    { file: 'test/lint-fixtures/lines/long.ts', line: 6, rule: 'max-len' }
+  ])
+})
+
 t.test('the source tree itself keeps the rules', async (t) => {
-  const rules = ['local/private-repository', 'import-x/no-cycle', 'no-restricted-syntax', 'layers/folder-order', 'layers/table-owner']
+  const rules = [
+    'local/private-repository', 'import-x/no-cycle', 'no-restricted-syntax', 'layers/folder-order', 'layers/table-owner',
+    'max-len'
+  ]
   const found = (await problems('src')).filter((p) => rules.includes(p.rule ?? ''))
   t.same(found, [])
 })

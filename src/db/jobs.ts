@@ -7,7 +7,12 @@
 import { sql } from 'kysely'
 import type { Kysely, Transaction } from 'kysely'
 
-export async function enqueueJob (db: Kysely<any> | Transaction<any>, task: string, payload: Record<string, unknown>, options: { maxAttempts?: number, runAt?: Date, jobKey?: string, queueName?: string } = {}): Promise<void> {
+export async function enqueueJob (
+  db: Kysely<any> | Transaction<any>,
+  task: string,
+  payload: Record<string, unknown>,
+  options: { maxAttempts?: number, runAt?: Date, jobKey?: string, queueName?: string } = {}
+): Promise<void> {
   await sql`select graphile_worker.add_job(
     ${task},
     ${JSON.stringify(payload)}::json,

@@ -1,7 +1,6 @@
-// Card data never enters the service (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by default): a
-// `/v1/` request whose parsed body, query string or path parameters hold a
-// card-number-like value is refused with 400 `card_data_forbidden` before
-// validation, idempotency and the handler, so it is neither stored nor
+// Card data never enters the service (offer cl. 3, docs/architecture.md, the public API; docs/architecture.md, safe by
+// default): a `/v1/` request whose parsed body, query string or path parameters hold a card-number-like value is
+// refused with 400 `card_data_forbidden` before validation, idempotency and the handler, so it is neither stored nor
 // echoed. Nothing here logs the request.
 //
 // A route names its fields that have a format of their own in

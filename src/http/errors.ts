@@ -121,7 +121,10 @@ const DATABASE_DOWN_SQLSTATES = /^(08|57P0[1-3]$|53300$)/
 const DATABASE_DOWN_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 const DATABASE_DOWN_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|terminating connection)/
 
-/** True when an error (or one of its causes) says the database cannot be reached, as opposed to a bug or a refused statement. */
+/**
+ * True when an error (or one of its causes) says the database cannot be reached, as opposed to a bug or a refused
+ * statement.
+ */
 export function isDatabaseUnavailable (error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
     const code = (current as { code?: unknown }).code

@@ -103,7 +103,8 @@ export async function registerOpenApi (
     },
     transformObject: (documentObject) => {
       const doc = problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
-      // OpenAPI 3.1: what the service sends to partners' endpoints (docs/architecture.md, partners, events and webhooks)
+      // OpenAPI 3.1: what the service sends to partners' endpoints (docs/architecture.md, partners, events and
+      // webhooks)
       doc.webhooks = webhooks.section()
       return doc
     }

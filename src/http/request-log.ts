@@ -43,7 +43,11 @@ type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 export class LazyRequestLogger implements FastifyBaseLogger {
   private made: FastifyBaseLogger | null = null
 
-  constructor (private readonly parent: FastifyBaseLogger, private readonly bindings: Bindings, private readonly options: ChildOptions) {}
+  constructor (
+    private readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly options: ChildOptions
+  ) {}
 
   private get logger (): FastifyBaseLogger {
     this.made ??= this.parent.child(this.bindings, this.options)
@@ -71,6 +75,8 @@ export class LazyRequestLogger implements FastifyBaseLogger {
 }
 
 /** Fastify's childLoggerFactory: every request gets a LazyRequestLogger. */
-export function lazyRequestLogger (logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions): FastifyBaseLogger {
+export function lazyRequestLogger (
+  logger: FastifyBaseLogger, bindings: Bindings, options: ChildOptions
+): FastifyBaseLogger {
   return new LazyRequestLogger(logger, bindings, options)
 }

@@ -12,7 +12,9 @@ import { PROBLEM_CODES, PROBLEM_TITLES, type ProblemCode, type ProblemCodeOf, ty
  * A closed set of strings as JSON Schema's `enum` (`{type: 'string', enum: [...]}`), not TypeBox's `anyOf` of
  * `const`s: generators (openapi-typescript and others) make an enum or a union type of it. Static type: the union.
  */
-export function StringEnum<const T extends readonly string[]> (values: T, options: { description?: string, default?: T[number], examples?: Array<T[number]> } = {}) {
+export function StringEnum<const T extends readonly string[]> (
+  values: T, options: { description?: string, default?: T[number], examples?: Array<T[number]> } = {}
+) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options })
 }
 
@@ -108,7 +110,9 @@ export function problemExample (code: ProblemCode): Record<string, unknown> {
   }
 }
 
-/** The fields these codes add to the problem document (each optional: another code of the same status may not add it). */
+/**
+ * The fields these codes add to the problem document (each optional: another code of the same status may not add it).
+ */
 function fieldsOf (codes: ProblemCode[]): Record<string, TSchema> {
   const fields: Record<string, TSchema> = {}
   for (const code of codes) Object.assign(fields, (PROBLEM_CODES[code] as { fields?: Record<string, TSchema> }).fields)
@@ -148,7 +152,9 @@ export const AUTH_PROBLEMS = { 401: ['unauthenticated'], 403: ['forbidden'] } sa
 /** Problem responses for the given statuses, each with the codes it may carry. */
 export function problemResponses (byStatus: ProblemsByStatus): Record<number, TSchema> {
   const out: Record<number, TSchema> = {}
-  for (const [status, codes] of Object.entries(byStatus) as Array<[string, ProblemCode[] | undefined]>) out[Number(status)] = problemResponse(Number(status), codes ?? [])
+  for (const [status, codes] of Object.entries(byStatus) as Array<[string, ProblemCode[] | undefined]>) {
+    out[Number(status)] = problemResponse(Number(status), codes ?? [])
+  }
   return out
 }
 

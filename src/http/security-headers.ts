@@ -18,7 +18,9 @@ const helmet: Helmet = typeof helmetModule.default === 'function'
   ? helmetModule.default as unknown as Helmet
   : (helmetModule.default as unknown as { default: Helmet }).default
 
-/** The headers helmet sets with these options, by lower-case name; what it removes (X-Powered-By) Fastify never sets. */
+/**
+ * The headers helmet sets with these options, by lower-case name; what it removes (X-Powered-By) Fastify never sets.
+ */
 export function helmetHeaders (options: HelmetOptions): Record<string, string> {
   // a directive computed per request (a nonce) would be frozen at its first value: refused, not recorded
   const directives = typeof options.contentSecurityPolicy === 'object' ? Object.values(options.contentSecurityPolicy.directives ?? {}) : []
@@ -29,7 +31,9 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
     removeHeader (name: string) { Reflect.deleteProperty(headers, name.toLowerCase()) }
   }
   let failure: unknown = null
-  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => { failure = error ?? null })
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (error?: unknown) => {
+    failure = error ?? null
+  })
   if (failure !== null) throw failure as Error
   return headers
 }

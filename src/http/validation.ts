@@ -38,7 +38,13 @@ function webUrl (text: string): boolean {
 }
 
 function makeAjv (externalSchemas: Record<string, unknown>): Ajv {
-  const ajv = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: false, strict: false })
+  const ajv = new Ajv({
+    coerceTypes: false,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false
+  })
   addFormats(ajv)
   ajv.addFormat('uri', { type: 'string', validate: webUrl })
   for (const schema of Object.values(externalSchemas)) ajv.addSchema(schema as JsonSchema)
@@ -107,7 +113,9 @@ function declaredTypes (schema: JsonSchema | undefined): Set<string> {
   if (Array.isArray(type)) for (const t of type) types.add(String(t))
   for (const key of ['anyOf', 'oneOf'] as const) {
     const branches = schema[key]
-    if (Array.isArray(branches)) for (const branch of branches) for (const t of declaredTypes(branch as JsonSchema)) types.add(t)
+    if (Array.isArray(branches)) {
+      for (const branch of branches) for (const t of declaredTypes(branch as JsonSchema)) types.add(t)
+    }
   }
   return types
 }

@@ -69,7 +69,12 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     await processPrivacyRequest({ db: app.db, pii: app.pii, log: app.log, publicBaseUrl: app.config.publicBaseUrl }, payloadId(payload, 'requestId'))
   }
   const privacySweep: Task = async () => {
-    const completed = await sweepPrivacyRequests({ db: app.db, pii: app.pii, log: app.log, publicBaseUrl: app.config.publicBaseUrl })
+    const completed = await sweepPrivacyRequests({
+      db: app.db,
+      pii: app.pii,
+      log: app.log,
+      publicBaseUrl: app.config.publicBaseUrl
+    })
     if (completed > 0) app.log.info({ completed }, 'privacy requests erased after their legal hold')
   }
   const mailDeliver: Task = async (payload, helpers) => {

@@ -11,7 +11,10 @@ import { JobInterrupted } from '../db/jobs.js'
 export function workerLogger (log: FastifyBaseLogger): Logger {
   return new Logger(() => (level: LogLevel, message: string, meta?: unknown) => {
     if ((meta as { error?: unknown } | undefined)?.error instanceof JobInterrupted) {
-      log.info({ job: (meta as { job?: { id?: unknown, task_identifier?: unknown } }).job?.task_identifier }, ((meta as { error: Error }).error).message)
+      log.info(
+        { job: (meta as { job?: { id?: unknown, task_identifier?: unknown } }).job?.task_identifier },
+        ((meta as { error: Error }).error).message
+      )
       return
     }
     const context = { worker: meta }

@@ -8,7 +8,9 @@ export async function insertAcceptance (db: Handle, row: Insertable<AcceptancesT
   return await db.insertInto('acceptances').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findAcceptance (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<AcceptanceRow | undefined> {
+export async function findAcceptance (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<AcceptanceRow | undefined> {
   let query = db.selectFrom('acceptances').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()

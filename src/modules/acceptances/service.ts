@@ -103,7 +103,9 @@ export async function findFreshAcceptance (db: Database, publicId: string): Prom
  * (encrypted) with its blind index, so a message can be queued without the
  * address ever being in clear; undefined for an unknown acceptance.
  */
-export async function payerEmailOf (db: Handle, acceptanceId: string): Promise<{ encrypted: string, index: string } | undefined> {
+export async function payerEmailOf (
+  db: Handle, acceptanceId: string
+): Promise<{ encrypted: string, index: string } | undefined> {
   const row = await findAcceptance(db, acceptanceId)
   return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
 }

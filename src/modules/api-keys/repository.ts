@@ -35,7 +35,9 @@ export async function liveKeysOfOrigin (db: Handle, origin: KeyOrigin): Promise<
     .orderBy('id', 'asc').execute()
 }
 
-export async function listKeys (db: Handle, page: { limit: number, startingAfter: string | null }): Promise<ApiKeyRow[]> {
+export async function listKeys (
+  db: Handle, page: { limit: number, startingAfter: string | null }
+): Promise<ApiKeyRow[]> {
   let query = db.selectFrom('api_keys').selectAll().orderBy('id', 'asc').limit(page.limit + 1)
   if (page.startingAfter !== null) query = query.where('id', '>', page.startingAfter)
   return await query.execute()

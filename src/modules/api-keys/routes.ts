@@ -37,7 +37,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       querystring: Type.Object(paginationQuery(publicIdPattern('apiKey')), { additionalProperties: false }),
       response: { 200: pageOf(Type.Ref(ApiKeySchema), 'A page of API keys'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
     }
-  }, async (request) => await listApiKeys(app.db, { limit: request.query.limit ?? 20, startingAfter: request.query.startingAfter }))
+  }, async (request) => await listApiKeys(app.db, {
+    limit: request.query.limit ?? 20,
+    startingAfter: request.query.startingAfter
+  }))
 
   app.delete('/api-keys/:id', {
     preHandler: admin,

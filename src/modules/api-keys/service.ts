@@ -51,11 +51,20 @@ function partnerCreditors (input: CreateApiKeyInput): string[] {
 }
 
 /** Creates a key; the only moment its value exists outside the client. */
-export async function createApiKey (db: Database, actor: Actor | null, input: CreateApiKeyInput): Promise<CreatedApiKey> {
+export async function createApiKey (
+  db: Database, actor: Actor | null, input: CreateApiKeyInput
+): Promise<CreatedApiKey> {
   const creditors = partnerCreditors(input)
   const key = generateApiKey()
   return await db.transaction().execute(async (trx) => {
-    const row = await insertKey(trx, { id: uuidv7(), name: input.name, prefix: displayPrefix(key), key_hash: hashApiKey(key), scopes: input.scopes, creditors })
+    const row = await insertKey(trx, {
+      id: uuidv7(),
+      name: input.name,
+      prefix: displayPrefix(key),
+      key_hash: hashApiKey(key),
+      scopes: input.scopes,
+      creditors
+    })
     await recordAudit(trx, actor ?? { keyId: null, requestId: 'cli', ip: 'local' }, {
       action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes, creditors: row.creditors }
     })
@@ -123,7 +132,9 @@ async function revokeWithin (trx: Handle, actor: Actor, id: string, details?: Au
   await disableEndpointsOfRevokedKey(trx, actor, id)
 }
 
-export async function listApiKeys (db: Database, page: { limit: number, startingAfter?: string }): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
+export async function listApiKeys (
+  db: Database, page: { limit: number, startingAfter?: string }
+): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
   const after = page.startingAfter === undefined ? null : fromPublicId('apiKey', page.startingAfter)
   const rows = await listKeys(db, { limit: page.limit, startingAfter: after })
   return toPage(rows, page.limit, (shown) => shown.map(toApiKey))

@@ -8,7 +8,9 @@ export async function insertAudit (db: Handle, row: Insertable<AuditLogTable>): 
   await db.insertInto('audit_log').values(row).execute()
 }
 
-export async function listAudit (db: Handle, filter: { entityType?: string, entityId?: string, limit: number, startingAfter: bigint | null }): Promise<AuditRow[]> {
+export async function listAudit (
+  db: Handle, filter: { entityType?: string, entityId?: string, limit: number, startingAfter: bigint | null }
+): Promise<AuditRow[]> {
   let query = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
   if (filter.entityType !== undefined) query = query.where('entity_type', '=', filter.entityType)
   if (filter.entityId !== undefined) query = query.where('entity_id', '=', filter.entityId)

@@ -9,7 +9,9 @@ export function toNonWorkingDay (row: NonWorkingDayRow): NonWorkingDay {
   return { date: row.date, kind: row.kind, name: row.name }
 }
 
-export async function listNonWorkingDayRows (db: Handle, range: { from?: string | undefined, to?: string | undefined } = {}): Promise<NonWorkingDayRow[]> {
+export async function listNonWorkingDayRows (
+  db: Handle, range: { from?: string | undefined, to?: string | undefined } = {}
+): Promise<NonWorkingDayRow[]> {
   let query = db.selectFrom('non_working_days').selectAll().orderBy('date')
   if (range.from !== undefined) query = query.where('date', '>=', range.from)
   if (range.to !== undefined) query = query.where('date', '<=', range.to)

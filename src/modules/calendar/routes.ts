@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AUTH_PROBLEMS, problemResponses } from '../../http/schemas.js'
 import {
-  BusinessDaySchema, BusinessDaysQuery, NonWorkingDayListQuery, NonWorkingDayParams, NonWorkingDaySchema, SetNonWorkingDayBody
+  BusinessDaySchema, BusinessDaysQuery, NonWorkingDayListQuery, NonWorkingDayParams, NonWorkingDaySchema,
+  SetNonWorkingDayBody
 } from './schemas.js'
 import { addNonWorkingDay, businessDaysAfterDate, listNonWorkingDays, removeNonWorkingDay } from './service.js'
 
@@ -51,7 +52,10 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 415: ['unsupported_media_type'], 422: ['invalid_date', 'working_day_not_weekend'] })
       }
     }
-  }, async (request) => await addNonWorkingDay(app.db, actorOf(request), { date: request.params.date, ...request.body }))
+  }, async (request) => await addNonWorkingDay(app.db, actorOf(request), {
+    date: request.params.date,
+    ...request.body
+  }))
 
   app.delete('/calendar/non-working-days/:date', {
     preHandler: app.requireScopes('operator'),

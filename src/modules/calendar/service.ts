@@ -36,7 +36,9 @@ export async function businessDaysAfterDate (db: Database, from: string, n: numb
   }
 }
 
-export async function listNonWorkingDays (db: Database, range: { from?: string | undefined, to?: string | undefined }): Promise<NonWorkingDay[]> {
+export async function listNonWorkingDays (
+  db: Database, range: { from?: string | undefined, to?: string | undefined }
+): Promise<NonWorkingDay[]> {
   if (range.from !== undefined) assertCalendarDate(range.from, 'from')
   if (range.to !== undefined) assertCalendarDate(range.to, 'to')
   return (await listNonWorkingDayRows(db, range)).map(toNonWorkingDay)

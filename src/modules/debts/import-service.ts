@@ -59,7 +59,8 @@ export async function applyDebtRows (
 ): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
   const seen = await existingDebts(trx, rows, false)
-  const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean => before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
+  const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean =>
+    before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
   const byKeyBefore = new Map(seen.map((d) => [keyOf(d), d]))
   await payments.lockPaymentsOfDebts(trx, rows.flatMap((r) => {
     const before = byKeyBefore.get(keyOf(r))
@@ -96,7 +97,12 @@ export async function applyDebtRows (
   await updateDebtStatements(trx, changed)
   for (const debt of adjusted) {
     if (debt.status === 'recalled') continue
-    const change = await restateClaim(trx, { debtId: debt.id, creditor: debt.row.creditor, claim: debt.row.claim_amount, reference })
+    const change = await restateClaim(trx, {
+      debtId: debt.id,
+      creditor: debt.row.creditor,
+      claim: debt.row.claim_amount,
+      reference
+    })
     if (change === null) continue
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
@@ -125,10 +131,13 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
   const adjusted = changes.filter((c) => c.claimChanged)
   const restating = adjusted.some((c) => c.status !== 'recalled')
   const creditors = fresh > 0 || restating ? await stagedCreditors(trx, batch) : []
-  // restated claims post on their creditors' accounts one by one, after the new debts' booking: the batch holds all of its creditors' accounts first
-  // (a batch of new debts only locks them once, in its booking, and runs side by side with another until then)
+  // restated claims post on their creditors' accounts one by one, after the new debts' booking: the batch holds all of
+  // its creditors' accounts first (a batch of new debts only locks them once, in its booking, and runs side by side
+  // with another until then)
   if (restating) await holdClaimsAccounts(trx, creditors)
-  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, { source: insertStagedDebts(batch), creditors, reference }).catch((error: unknown) => {
+  const inserted = fresh === 0 ? 0 : await assignClaimsFrom(trx, {
+    source: insertStagedDebts(batch), creditors, reference
+  }).catch((error: unknown) => {
     // another import inserted one of these keys meanwhile: the job's retry sees it as known
     throw sqlState(error) === '23505' ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
   })
@@ -136,7 +145,12 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
   if (changes.length > 0) await updateStagedStatements(trx, batch)
   for (const debt of adjusted) {
     if (debt.status === 'recalled') continue
-    const change = await restateClaim(trx, { debtId: debt.id, creditor: debt.creditor, claim: debt.claimAmount, reference })
+    const change = await restateClaim(trx, {
+      debtId: debt.id,
+      creditor: debt.creditor,
+      claim: debt.claimAmount,
+      reference
+    })
     if (change === null) continue
     const next = statusFor(debt.status, change.outstanding)
     if (next !== debt.status) await setDebtStatus(trx, debt.id, next)
@@ -144,7 +158,11 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
     const details = { reference: reference.type, claimDifference: change.difference.toString() }
     await payments.flagOverpaid(trx, change.overpaidPayments, details)
   }
-  await completeStagedBatch(trx, batch, { imported: inserted + changes.length - adjusted.length, unchanged, adjusted: adjusted.length })
+  await completeStagedBatch(trx, batch, {
+    imported: inserted + changes.length - adjusted.length,
+    unchanged,
+    adjusted: adjusted.length
+  })
 }
 
 /**
@@ -152,8 +170,13 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
  * one transaction. Staged rows lost with a database crash (the staging
  * table is unlogged) fail the import with a reason, never a short report.
  */
-/** `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes later. `batchSize`: rows per transaction. */
-export async function processImport (deps: Deps, importId: string, stopping?: AbortSignal, batchSize = PROCESS_BATCH): Promise<void> {
+/**
+ * `stopping`: aborted when the process stops; the import stops after its current batch (JobInterrupted) and resumes
+ * later. `batchSize`: rows per transaction.
+ */
+export async function processImport (
+  deps: Deps, importId: string, stopping?: AbortSignal, batchSize = PROCESS_BATCH
+): Promise<void> {
   if (!await claimImport(deps.db, importId)) return
   const missing = await missingStagedRows(deps.db, importId)
   if (missing > 0) {

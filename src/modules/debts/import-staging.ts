@@ -36,20 +36,30 @@ function nulColumn (row: PortfolioRow): string | null {
 }
 
 /** A row the rules accepted, as the crypto needs it: every field a string, so it crosses to a worker thread as is. */
-export type AcceptedRow = [line: string, contractNumber: string, contractNumberNormalized: string, iin: string, debtorName: string, creditor: string, claim: string]
+export type AcceptedRow = [
+  line: string, contractNumber: string, contractNumberNormalized: string, iin: string, debtorName: string,
+  creditor: string, claim: string
+]
 
 /**
  * The row rules, on the upload's thread: a rejected row is its COPY line
  * already (no crypto), an accepted one goes on to `acceptedLine`.
  */
-export function checkRow (importId: string, record: CsvRecord, header: HeaderMap): { rejected: string } | { accepted: AcceptedRow } {
+export function checkRow (
+  importId: string, record: CsvRecord, header: HeaderMap
+): { rejected: string } | { accepted: AcceptedRow } {
   const parsed = parseRow(record, header)
   const prefix = `${importId}\t`
   if (!parsed.ok) return { rejected: rejectedLine(prefix, record.line, parsed.error) }
   const row = parsed.row
   const nul = nulColumn(row)
   if (nul !== null) return { rejected: rejectedLine(prefix, record.line, { code: 'invalid_character', column: nul, message: `${nul} holds a NUL character` }) }
-  return { accepted: [String(record.line), row.contractNumber, row.contractNumberNormalized, row.iin, row.debtorName, row.creditor, row.outstanding.toString()] }
+  return {
+    accepted: [
+      String(record.line), row.contractNumber, row.contractNumberNormalized, row.iin, row.debtorName, row.creditor,
+      row.outstanding.toString()
+    ]
+  }
 }
 
 /** The crypto of an accepted row (blind index, IIN and name encrypted, fingerprint) and its COPY line. */

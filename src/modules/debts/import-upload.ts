@@ -104,7 +104,12 @@ async function send (copy: Writable, chunk: string): Promise<void> {
   })
 }
 
-async function streamRows (crypto: RowCrypto, importId: string, input: { body: Readable, maxBytes: number, encoding?: ContentEncoding }, copy: Writable): Promise<{ rows: number, bytes: number }> {
+async function streamRows (
+  crypto: RowCrypto,
+  importId: string,
+  input: { body: Readable, maxBytes: number, encoding?: ContentEncoding },
+  copy: Writable
+): Promise<{ rows: number, bytes: number }> {
   const tooLarge = new DomainError('payload_too_large', `The file is larger than the limit of ${input.maxBytes} bytes`)
   const encoding = input.encoding ?? 'identity'
   const decoder = new TextDecoder('utf-8') // strips a leading BOM

@@ -14,7 +14,9 @@ function withOutstanding (db: Handle) {
   return db.selectFrom('debts').selectAll('debts').select(sql<bigint>`coalesce(${outstandingSql(sql.ref('debts.id'))}, 0)`.as('outstanding'))
 }
 
-export async function findDebtByKey (db: Handle, contractNumberNormalized: string, iinIndex: string): Promise<DebtRow | undefined> {
+export async function findDebtByKey (
+  db: Handle, contractNumberNormalized: string, iinIndex: string
+): Promise<DebtRow | undefined> {
   return await withOutstanding(db)
     .where('contract_number_normalized', '=', contractNumberNormalized)
     .where('debtor_iin_index', '=', iinIndex)
@@ -42,7 +44,9 @@ function lookupTargetSql (db: Handle): string {
 }
 let lookupTargetText: string | null = null
 
-export async function findLookupTarget (db: Handle, contractKey: string, contractNumberNormalized: string, iinIndex: string): Promise<LookupTarget> {
+export async function findLookupTarget (
+  db: Handle, contractKey: string, contractNumberNormalized: string, iinIndex: string
+): Promise<LookupTarget> {
   // compiled once (and prepared once per connection, db/database.ts): the public endpoint under load, where building
   // the query each time was measurable
   const result = await db.executeQuery<{ locked: boolean, id: string | null, contract_number: string, creditor: string, debtor_name_encrypted: string, status: DebtRow['status'], outstanding: bigint | null }>(
@@ -62,7 +66,9 @@ const LOOKUP_FAILURES: FailureWindow = { table: 'lookup_contract_failures', keyC
  * the first one; the one that reaches `threshold` locks the contract for
  * `seconds` (db/failure-window.ts).
  */
-export async function recordLookupFailure (db: Handle, contractKey: string, threshold: number, seconds: number): Promise<void> {
+export async function recordLookupFailure (
+  db: Handle, contractKey: string, threshold: number, seconds: number
+): Promise<void> {
   await recordFailure(db, LOOKUP_FAILURES, contractKey, threshold, seconds)
 }
 
@@ -75,7 +81,9 @@ export async function purgeLookupFailures (db: Handle): Promise<number> {
  * a second statement: a statement that waited for the lock would otherwise
  * read the balance from before the lock holder's postings.
  */
-export async function findDebt (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<DebtRow | undefined> {
+export async function findDebt (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<DebtRow | undefined> {
   if (options.forUpdate !== true) return await withOutstanding(db).where('id', '=', id).executeTakeFirst()
   const row = await db.selectFrom('debts').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
   if (row === undefined) return undefined
@@ -90,7 +98,10 @@ export async function listDebts (db: Handle, filter: { contractNumberNormalized?
   return await query.execute()
 }
 
-/** Debts of these creditors (`null`: every creditor), with their outstanding amounts: the partner API's and debt.closed's reading. */
+/**
+ * Debts of these creditors (`null`: every creditor), with their outstanding amounts: the partner API's and
+ * debt.closed's reading.
+ */
 export async function listCreditorDebts (db: Handle, creditors: string[] | null, filter: { ids?: string[], contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
   let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
   if (creditors !== null) query = query.where('creditor', 'in', creditors.length > 0 ? creditors : [''])
@@ -125,7 +136,9 @@ export async function setDebtStatus (db: Handle, id: string, status: DebtRow['st
 
 // --- imports ---------------------------------------------------------------
 
-export async function insertImport (db: Handle, row: { id: string, file_name: string | null, file_bytes: bigint, created_by_key_id: string | null }): Promise<void> {
+export async function insertImport (
+  db: Handle, row: { id: string, file_name: string | null, file_bytes: bigint, created_by_key_id: string | null }
+): Promise<void> {
   await db.insertInto('debt_imports').values(row).execute()
 }
 
@@ -180,7 +193,10 @@ export async function rejectDuplicates (db: Handle, importId: string): Promise<v
 /** A batch of valid staged rows: a range of lines of one import, and how many valid rows it holds. */
 export interface StagedBatch { importId: string, fromLine: number, toLine: number, rows: number }
 
-/** The valid rows still staged, cut by line into batches of at most `size` rows, in line order (one pass over the import's rows). */
+/**
+ * The valid rows still staged, cut by line into batches of at most `size` rows, in line order (one pass over the
+ * import's rows).
+ */
 export async function stagedBatches (db: Handle, importId: string, size: number): Promise<StagedBatch[]> {
   const result = await sql<{ from_line: number, to_line: number, rows: number }>`
     select min(line) as from_line, max(line) as to_line, count(*)::int as rows
@@ -222,7 +238,9 @@ export interface StagedChange { id: string, status: DebtRow['status'], claimChan
  * order after the payments of those whose claim changes (lock order:
  * payments, debts, ledger; the payments lock theirs). Unchanged rows are not locked: nothing is written.
  */
-export async function lockStagedChanges (db: Trx, batch: StagedBatch, payments: ClaimPayments): Promise<StagedChange[]> {
+export async function lockStagedChanges (
+  db: Trx, batch: StagedBatch, payments: ClaimPayments
+): Promise<StagedChange[]> {
   await payments.lockPaymentsOfSelectedDebts(db, sql`select d.id from debt_import_rows s join debts d on ${SAME_KEY}
     where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount`)
   const result = await sql<{ id: string, status: DebtRow['status'], claim_changed: boolean, creditor: string, claim_amount: bigint }>`
@@ -230,7 +248,13 @@ export async function lockStagedChanges (db: Trx, batch: StagedBatch, payments: 
       from debt_import_rows s join debts d on ${SAME_KEY}
      where ${inBatch(batch)} and d.source_hash <> s.source_hash
      order by d.id for update of d`.execute(db)
-  return result.rows.map((r) => ({ id: r.id, status: r.status, claimChanged: r.claim_changed, creditor: r.creditor, claimAmount: r.claim_amount }))
+  return result.rows.map((r) => ({
+    id: r.id,
+    status: r.status,
+    claimChanged: r.claim_changed,
+    creditor: r.creditor,
+    claimAmount: r.claim_amount
+  }))
 }
 
 /** How many rows of the batch match no debt yet, and how many match one with the same fingerprint. */
@@ -282,7 +306,9 @@ export async function updateStagedStatements (db: Handle, batch: StagedBatch): P
 }
 
 /** The batch is done: its valid rows go, and the import counts them (one transaction with the batch's writes). */
-export async function completeStagedBatch (db: Handle, batch: StagedBatch, counts: { imported: number, unchanged: number, adjusted: number }): Promise<void> {
+export async function completeStagedBatch (
+  db: Handle, batch: StagedBatch, counts: { imported: number, unchanged: number, adjusted: number }
+): Promise<void> {
   await sql`delete from debt_import_rows s where ${inBatch(batch)}`.execute(db)
   await db.updateTable('debt_imports').set((eb) => ({
     rows_imported: eb('rows_imported', '+', counts.imported),
@@ -295,7 +321,9 @@ export type DebtInsert = Insertable<DebtsTable>
 export type ExistingDebt = Pick<Selectable<DebtsTable>, 'id' | 'contract_number_normalized' | 'debtor_iin_index' | 'source_hash' | 'claim_amount' | 'creditor' | 'status'>
 
 /** Debts already known by these (contract, IIN) keys; with `lock`, locked in id order. */
-export async function existingDebts (db: Handle, keys: Array<{ contract_number_normalized: string, debtor_iin_index: string }>, lock: boolean): Promise<ExistingDebt[]> {
+export async function existingDebts (
+  db: Handle, keys: Array<{ contract_number_normalized: string, debtor_iin_index: string }>, lock: boolean
+): Promise<ExistingDebt[]> {
   if (keys.length === 0) return []
   let query = db.selectFrom('debts').select(['id', 'contract_number_normalized', 'debtor_iin_index', 'source_hash', 'claim_amount', 'creditor', 'status'])
     .where(sql<boolean>`(contract_number_normalized, debtor_iin_index) in (${sql.join(keys.map((k) => sql`(${k.contract_number_normalized}, ${k.debtor_iin_index})`))})`)

@@ -57,7 +57,9 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
   if (!iin.ok) throw new DomainError('invalid_iin', 'The IIN is not valid: 12 digits with a correct check digit', { errors: [{ path: 'body.iin', message: `invalid (${iin.reason})` }] })
   const contractNumber = normalizeContractNumber(input.contractNumber)
   const contractKey = lookupContractKey(deps.pii, contractNumber)
-  const { locked, debt: row } = await findLookupTarget(deps.db, contractKey, contractNumber, iinIndex(deps.pii, iin.iin))
+  const { locked, debt: row } = await findLookupTarget(
+    deps.db, contractKey, contractNumber, iinIndex(deps.pii, iin.iin)
+  )
   if (locked || row === null || row.status !== 'active') {
     await recordLookupFailure(deps.db, contractKey, throttle.failuresPerContract, throttle.seconds)
     throw debtNotFound()
@@ -79,7 +81,9 @@ export function debtNotFound (): DomainError {
 export async function listDebtsPage (deps: Deps, query: { contractNumber?: string, status?: DebtRow['status'], limit?: number, startingAfter?: string }): Promise<{ data: Debt[], hasMore: boolean, nextCursor: string | null }> {
   const limit = query.limit ?? 20
   const rows = await listDebts(deps.db, {
-    contractNumberNormalized: query.contractNumber === undefined ? undefined : normalizeContractNumber(query.contractNumber),
+    contractNumberNormalized: query.contractNumber === undefined
+      ? undefined
+      : normalizeContractNumber(query.contractNumber),
     status: query.status,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
@@ -112,7 +116,12 @@ export async function changeDebtStatus (
       await setDebtStatus(trx, id, 'recalled')
       details = { recalled: recalled.toString() }
     } else if (before.status === 'recalled') {
-      const change = await restateClaim(trx, { debtId: id, creditor: before.creditor, claim: before.claim_amount, reference })
+      const change = await restateClaim(trx, {
+        debtId: id,
+        creditor: before.creditor,
+        claim: before.claim_amount,
+        reference
+      })
       const outstanding = change?.outstanding ?? before.outstanding
       await setDebtStatus(trx, id, statusFor('active', outstanding))
       if (outstanding === 0n) await publishDebtClosed(trx, id)

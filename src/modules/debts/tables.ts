@@ -12,7 +12,9 @@ export interface DebtImportsTable {
   rows_unchanged: ColumnType<number, number | undefined, number>
   rows_adjusted: ColumnType<number, number | undefined, number>
   rows_rejected: ColumnType<number, number | undefined, number>
-  errors: ColumnType<Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string>
+  errors: ColumnType<
+    Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string
+  >
   failure_reason: string | null
   created_by_key_id: string | null
   created_at: Timestamp
@@ -20,7 +22,10 @@ export interface DebtImportsTable {
   finished_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
 }
 
-/** Unlogged staging of an upload (migration 0021): a valid row holds what the debt's write needs, PII encrypted; a rejected one only its error. */
+/**
+ * Unlogged staging of an upload (migration 0021): a valid row holds what the debt's write needs, PII encrypted; a
+ * rejected one only its error.
+ */
 export interface DebtImportRowsTable {
   import_id: string
   line: number
@@ -46,7 +51,9 @@ export interface DebtsTable {
   debtor_name_encrypted: string
   creditor: string
   currency: ColumnType<string, string | undefined, string>
-  /** The claim as the creditor last stated it (descriptive); the outstanding amount is the ledger's receivable balance. */
+  /**
+   * The claim as the creditor last stated it (descriptive); the outstanding amount is the ledger's receivable balance.
+   */
   claim_amount: bigint
   status: ColumnType<'active' | 'closed' | 'recalled', 'active' | 'closed' | 'recalled' | undefined, 'active' | 'closed' | 'recalled'>
   source_hash: string

@@ -40,7 +40,8 @@ const SYSTEM = { keyId: null, requestId: 'webhook-worker', ip: 'local' }
 
 function secretsOf (pii: PiiCipher, endpoint: EndpointRow, now: Date): string[] {
   const secrets = [pii.decrypt(endpoint.secret_encrypted)]
-  if (endpoint.previous_secret_encrypted !== null && endpoint.previous_secret_expires_at !== null && endpoint.previous_secret_expires_at > now) {
+  if (endpoint.previous_secret_encrypted !== null && endpoint.previous_secret_expires_at !== null &&
+    endpoint.previous_secret_expires_at > now) {
     secrets.push(pii.decrypt(endpoint.previous_secret_encrypted))
   }
   return secrets
@@ -50,7 +51,9 @@ function secretsOf (pii: PiiCipher, endpoint: EndpointRow, now: Date): string[] 
 export function nextDelaySeconds (schedule: number[], failures: number, result: Pick<SendResult, 'statusCode' | 'retryAfterSeconds'>): number | null {
   const step = schedule[failures - 1]
   if (step === undefined) return null
-  if (result.statusCode === 429 && result.retryAfterSeconds !== null) return Math.max(step, Math.min(result.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS))
+  if (result.statusCode === 429 && result.retryAfterSeconds !== null) {
+    return Math.max(step, Math.min(result.retryAfterSeconds, MAX_RETRY_AFTER_SECONDS))
+  }
   return step
 }
 
@@ -76,11 +79,17 @@ export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): P
     'webhook-timestamp': String(timestamp),
     'webhook-signature': signatureHeader(secretsOf(deps.pii, endpoint, attemptedAt), view.id, timestamp, body)
   }
-  const result = await postWebhook(endpoint.url, headers, body, { timeoutMs: deps.config.timeoutMs, allowPrivate: deps.config.allowPrivateUrls })
+  const result = await postWebhook(endpoint.url, headers, body, {
+    timeoutMs: deps.config.timeoutMs,
+    allowPrivate: deps.config.allowPrivateUrls
+  })
   await recordOutcome(deps, { deliveryId: delivery.id, endpointId: endpoint.id, eventId: view.id, attemptedAt, result })
 }
 
-async function recordOutcome (deps: DeliveryDeps, attempt: { deliveryId: string, endpointId: string, eventId: string, attemptedAt: Date, result: SendResult }): Promise<void> {
+async function recordOutcome (
+  deps: DeliveryDeps,
+  attempt: { deliveryId: string, endpointId: string, eventId: string, attemptedAt: Date, result: SendResult }
+): Promise<void> {
   const { result, attemptedAt } = attempt
   const endpointPublicId = toPublicId('webhookEndpoint', attempt.endpointId)
   await deps.db.transaction().execute(async (trx) => {

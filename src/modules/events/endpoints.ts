@@ -63,14 +63,18 @@ function checkUrl (deps: WebhookDeps, url: string): string {
   return parsed.toString()
 }
 
-async function ownedEndpoint (deps: WebhookDeps, owner: EndpointOwner, publicId: string, db = deps.db): Promise<EndpointRow> {
+async function ownedEndpoint (
+  deps: WebhookDeps, owner: EndpointOwner, publicId: string, db = deps.db
+): Promise<EndpointRow> {
   const id = fromPublicId('webhookEndpoint', publicId)
   const row = id === null ? undefined : await findOwnedEndpoint(db, owner, id, { forUpdate: db !== deps.db })
   if (row === undefined) throw endpointNotFound()
   return row
 }
 
-export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, input: CreateEndpointInput): Promise<WebhookEndpointWithSecret> {
+export async function createEndpoint (
+  deps: WebhookDeps, owner: EndpointOwner, actor: Actor, input: CreateEndpointInput
+): Promise<WebhookEndpointWithSecret> {
   const url = checkUrl(deps, input.url)
   const secret = generateSecret()
   return await deps.db.transaction().execute(async (trx) => {
@@ -89,17 +93,23 @@ export async function createEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
   })
 }
 
-export async function listEndpoints (deps: WebhookDeps, owner: EndpointOwner, page: { limit?: number, startingAfter?: string }) {
+export async function listEndpoints (
+  deps: WebhookDeps, owner: EndpointOwner, page: { limit?: number, startingAfter?: string }
+) {
   const limit = page.limit ?? 20
   const rows = await listOwnedEndpoints(deps.db, owner, { limit, startingAfter: page.startingAfter === undefined ? null : fromPublicId('webhookEndpoint', page.startingAfter) })
   return toPage(rows, limit, (shown) => shown.map(toEndpoint))
 }
 
-export async function getEndpoint (deps: WebhookDeps, owner: EndpointOwner, publicId: string): Promise<WebhookEndpoint> {
+export async function getEndpoint (
+  deps: WebhookDeps, owner: EndpointOwner, publicId: string
+): Promise<WebhookEndpoint> {
   return toEndpoint(await ownedEndpoint(deps, owner, publicId))
 }
 
-export async function changeEndpoint (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string, input: UpdateEndpointInput): Promise<WebhookEndpoint> {
+export async function changeEndpoint (
+  deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string, input: UpdateEndpointInput
+): Promise<WebhookEndpoint> {
   const url = input.url === undefined ? undefined : checkUrl(deps, input.url)
   return await deps.db.transaction().execute(async (trx) => {
     const before = await ownedEndpoint(deps, owner, publicId, trx)
@@ -118,7 +128,9 @@ export async function changeEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
   })
 }
 
-export async function removeEndpoint (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string): Promise<WebhookEndpoint> {
+export async function removeEndpoint (
+  deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string
+): Promise<WebhookEndpoint> {
   return await deps.db.transaction().execute(async (trx) => {
     const row = await ownedEndpoint(deps, owner, publicId, trx)
     await deleteEndpoint(trx, row.id)
@@ -128,7 +140,9 @@ export async function removeEndpoint (deps: WebhookDeps, owner: EndpointOwner, a
 }
 
 /** A new secret, shown once; the old one keeps signing beside it for 24 hours. */
-export async function rotateSecret (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string): Promise<WebhookEndpointWithSecret> {
+export async function rotateSecret (
+  deps: WebhookDeps, owner: EndpointOwner, actor: Actor, publicId: string
+): Promise<WebhookEndpointWithSecret> {
   const secret = generateSecret()
   return await deps.db.transaction().execute(async (trx) => {
     const before = await ownedEndpoint(deps, owner, publicId, trx)
@@ -172,7 +186,9 @@ function toDelivery (row: DeliveryWithEvent, attempts: AttemptRow[]): WebhookDel
   }
 }
 
-export async function listEndpointDeliveries (deps: WebhookDeps, owner: EndpointOwner, publicId: string, page: { limit?: number, startingAfter?: string }) {
+export async function listEndpointDeliveries (
+  deps: WebhookDeps, owner: EndpointOwner, publicId: string, page: { limit?: number, startingAfter?: string }
+) {
   const endpoint = await ownedEndpoint(deps, owner, publicId)
   const limit = page.limit ?? 20
   const db = deps.db
@@ -184,7 +200,9 @@ export async function listEndpointDeliveries (deps: WebhookDeps, owner: Endpoint
 }
 
 /** The same event again (same `webhook-id`), at once; a delivery that succeeded may be sent again too. */
-export async function retryDelivery (deps: WebhookDeps, owner: EndpointOwner, actor: Actor, endpointPublicId: string, deliveryPublicId: string): Promise<WebhookDelivery> {
+export async function retryDelivery (
+  deps: WebhookDeps, owner: EndpointOwner, actor: Actor, endpointPublicId: string, deliveryPublicId: string
+): Promise<WebhookDelivery> {
   return await deps.db.transaction().execute(async (trx) => {
     const endpoint = await ownedEndpoint(deps, owner, endpointPublicId, trx)
     const id = fromPublicId('webhookDelivery', deliveryPublicId)
@@ -195,6 +213,8 @@ export async function retryDelivery (deps: WebhookDeps, owner: EndpointOwner, ac
     await updateDelivery(db, delivery.id, { status: 'pending', next_attempt_at: new Date(), completed_at: null })
     await queueAttempt(trx, delivery.id)
     await recordAudit(trx, actor, { action: 'webhook_delivery.retried', entityType: 'webhook_delivery', entityId: deliveryPublicId, details: { endpointId: endpointPublicId } })
-    return toDelivery(await findDeliveryWithEvent(db, delivery.id) as DeliveryWithEvent, await attemptsOf(db, [delivery.id]))
+    return toDelivery(
+      await findDeliveryWithEvent(db, delivery.id) as DeliveryWithEvent, await attemptsOf(db, [delivery.id])
+    )
   })
 }

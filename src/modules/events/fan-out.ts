@@ -17,8 +17,15 @@ export function deliveryJobKey (deliveryId: string): string {
  * replaces a waiting job, and the delivery's own queue keeps two attempts
  * (a manual retry while one runs) from overlapping.
  */
-export async function queueAttempt (db: Parameters<typeof enqueueJob>[0], deliveryId: string, runAt?: Date): Promise<void> {
-  await enqueueJob(db, WEBHOOK_DELIVERY_TASK, { deliveryId }, { maxAttempts: JOB_MAX_ATTEMPTS, jobKey: deliveryJobKey(deliveryId), queueName: deliveryJobKey(deliveryId), ...(runAt !== undefined ? { runAt } : {}) })
+export async function queueAttempt (
+  db: Parameters<typeof enqueueJob>[0], deliveryId: string, runAt?: Date
+): Promise<void> {
+  await enqueueJob(db, WEBHOOK_DELIVERY_TASK, { deliveryId }, {
+    maxAttempts: JOB_MAX_ATTEMPTS,
+    jobKey: deliveryJobKey(deliveryId),
+    queueName: deliveryJobKey(deliveryId),
+    ...(runAt !== undefined ? { runAt } : {})
+  })
 }
 
 /**
@@ -26,7 +33,9 @@ export async function queueAttempt (db: Parameters<typeof enqueueJob>[0], delive
  * endpoint that wants this event. A partner's endpoint receives only its
  * creditors' events; the agency's own endpoints (no creditors) receive all.
  */
-export async function queueDeliveries (trx: Trx, event: { id: string, type: string, creditor: string | null }): Promise<number> {
+export async function queueDeliveries (
+  trx: Trx, event: { id: string, type: string, creditor: string | null }
+): Promise<number> {
   const endpoints = await endpointsFor(trx, event)
   for (const endpointId of endpoints) {
     const id = uuidv7()

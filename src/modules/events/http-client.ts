@@ -56,7 +56,9 @@ function retryAfter (header: string | string[] | undefined): number | null {
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000))
 }
 
-export async function postWebhook (target: string, headers: Record<string, string>, body: string, options: { timeoutMs: number, allowPrivate: boolean }): Promise<SendResult> {
+export async function postWebhook (
+  target: string, headers: Record<string, string>, body: string, options: { timeoutMs: number, allowPrivate: boolean }
+): Promise<SendResult> {
   const started = performance.now()
   const elapsed = (): number => Math.round(performance.now() - started)
   let url: URL

@@ -22,7 +22,9 @@ const OBJECTS: Record<EventType, { partner: string, admin: string, about: string
 export function webhooksSection (): Record<string, unknown> {
   return Object.fromEntries(EVENT_TYPES.map((type) => {
     const object = OBJECTS[type]
-    const shapes = object.partner === object.admin ? ref(object.partner) : { oneOf: [ref(object.partner), ref(object.admin)] }
+    const shapes = object.partner === object.admin
+      ? ref(object.partner)
+      : { oneOf: [ref(object.partner), ref(object.admin)] }
     return [type, {
       post: {
         operationId: `webhook_${type.replace('.', '_')}`,

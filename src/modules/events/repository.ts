@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely'
 import type {
-  AttemptRow, DeliveryRow, EndpointRow, EventRow, EventType, EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable, WebhookEndpointsTable
+  AttemptRow, DeliveryRow, EndpointRow, EventRow, EventType, EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable,
+  WebhookEndpointsTable
 } from './tables.js'
 import type { Handle } from '../../db/database.js'
 import { ERASED } from '../../lib/erasure.js'
@@ -31,7 +32,9 @@ export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicI
 }
 
 /** Newest first (ids are UUIDv7); `creditors` null: every event (the admin). */
-export async function listEvents (db: Handle, filter: { creditors: string[] | null, type?: EventType, limit: number, startingBefore: string | null }): Promise<EventRow[]> {
+export async function listEvents (
+  db: Handle, filter: { creditors: string[] | null, type?: EventType, limit: number, startingBefore: string | null }
+): Promise<EventRow[]> {
   let query = db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
   if (filter.creditors !== null) query = query.where('creditor', 'in', filter.creditors.length > 0 ? filter.creditors : [''])
   if (filter.type !== undefined) query = query.where('type', '=', filter.type)
@@ -54,25 +57,33 @@ export async function insertEndpoint (db: Handle, row: Insertable<WebhookEndpoin
   return await db.insertInto('webhook_endpoints').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findOwnedEndpoint (db: Handle, owner: EndpointOwner, id: string, options: { forUpdate?: boolean } = {}): Promise<EndpointRow | undefined> {
+export async function findOwnedEndpoint (
+  db: Handle, owner: EndpointOwner, id: string, options: { forUpdate?: boolean } = {}
+): Promise<EndpointRow | undefined> {
   let query = owned(db, owner).where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
 
-export async function findEndpoint (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<EndpointRow | undefined> {
+export async function findEndpoint (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<EndpointRow | undefined> {
   let query = db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
 
-export async function listOwnedEndpoints (db: Handle, owner: EndpointOwner, page: { limit: number, startingAfter: string | null }): Promise<EndpointRow[]> {
+export async function listOwnedEndpoints (
+  db: Handle, owner: EndpointOwner, page: { limit: number, startingAfter: string | null }
+): Promise<EndpointRow[]> {
   let query = owned(db, owner).orderBy('id', 'asc').limit(page.limit + 1)
   if (page.startingAfter !== null) query = query.where('id', '>', page.startingAfter)
   return await query.execute()
 }
 
-export async function updateEndpoint (db: Handle, id: string, changes: Updateable<WebhookEndpointsTable>): Promise<EndpointRow> {
+export async function updateEndpoint (
+  db: Handle, id: string, changes: Updateable<WebhookEndpointsTable>
+): Promise<EndpointRow> {
   return await db.updateTable('webhook_endpoints').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -80,13 +91,17 @@ export async function deleteEndpoint (db: Handle, id: string): Promise<void> {
   await db.deleteFrom('webhook_endpoints').where('id', '=', id).execute()
 }
 
-export async function findDelivery (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<DeliveryRow | undefined> {
+export async function findDelivery (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<DeliveryRow | undefined> {
   let query = db.selectFrom('webhook_deliveries').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
 
-export async function updateDelivery (db: Handle, id: string, changes: Updateable<WebhookDeliveriesTable>): Promise<DeliveryRow> {
+export async function updateDelivery (
+  db: Handle, id: string, changes: Updateable<WebhookDeliveriesTable>
+): Promise<DeliveryRow> {
   return await db.updateTable('webhook_deliveries').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -113,7 +128,9 @@ export async function findDeliveryWithEvent (db: Handle, id: string): Promise<De
 }
 
 /** Newest first. */
-export async function listDeliveries (db: Handle, endpointId: string, page: { limit: number, startingBefore: string | null }): Promise<DeliveryWithEvent[]> {
+export async function listDeliveries (
+  db: Handle, endpointId: string, page: { limit: number, startingBefore: string | null }
+): Promise<DeliveryWithEvent[]> {
   let query = withEvent(db)
     .where('endpoint_id', '=', endpointId).orderBy('webhook_deliveries.id', 'desc').limit(page.limit + 1)
   if (page.startingBefore !== null) query = query.where('webhook_deliveries.id', '<', page.startingBefore)
@@ -141,6 +158,8 @@ export async function endpointsFor (db: Handle, event: { type: string, creditor:
   return rows.map((row) => row.id)
 }
 
-export async function insertDelivery (db: Handle, row: { id: string, endpoint_id: string, event_id: string }): Promise<void> {
+export async function insertDelivery (
+  db: Handle, row: { id: string, endpoint_id: string, event_id: string }
+): Promise<void> {
   await db.insertInto('webhook_deliveries').values({ ...row, next_attempt_at: new Date() }).execute()
 }

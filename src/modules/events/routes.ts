@@ -4,7 +4,10 @@ import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { EventParams, EventQuery, EventSchema } from './schemas.js'
 import { getEvent, listEventsPage } from './service.js'
 
-/** The back office reads every event, of every creditor and the agency's own (docs/architecture.md, partners, events and webhooks). */
+/**
+ * The back office reads every event, of every creditor and the agency's own (docs/architecture.md, partners, events and
+ * webhooks).
+ */
 const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const deps = { db: app.db, pii: app.pii, names: app.eventNames }
   const auth = AUTH_PROBLEMS

@@ -16,7 +16,11 @@ import { toPage } from '../../lib/page.js'
 
 
 /** The object an event carries, as it stood when the fact happened, in the back office's view and a partner's. */
-export interface EventObjects { creditor: string | null, data: Record<string, unknown>, partnerData: Record<string, unknown> | null }
+export interface EventObjects {
+  creditor: string | null
+  data: Record<string, unknown>
+  partnerData: Record<string, unknown> | null
+}
 
 /**
  * Writes the event and its webhook deliveries in the caller's transaction. The module where the fact happens builds
@@ -55,7 +59,9 @@ export interface EventNames {
 export interface EventReadDeps { db: Database, pii: PiiCipher, names: EventNames }
 
 /** The names an event's object shows, as initials, read now (so an erased person shows none). */
-async function withNames (deps: EventReadDeps, type: EventType, object: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function withNames (
+  deps: EventReadDeps, type: EventType, object: Record<string, unknown>
+): Promise<Record<string, unknown>> {
   if (type.startsWith('payment.') && 'payerName' in object && typeof object.id === 'string') {
     const paymentId = fromPublicId('payment', object.id)
     const name = paymentId === null ? undefined : await deps.names.payerNameOf(deps.db, paymentId)
@@ -69,7 +75,10 @@ async function withNames (deps: EventReadDeps, type: EventType, object: Record<s
   return object
 }
 
-/** A refund request event stored before partners stopped getting the agency's answer (refunds/schemas.ts) shows it no more. */
+/**
+ * A refund request event stored before partners stopped getting the agency's answer (refunds/schemas.ts) shows it no
+ * more.
+ */
 function withoutAnswer (type: EventType, object: Record<string, unknown>): Record<string, unknown> {
   if (!type.startsWith('refund_request.') || !('responseText' in object)) return object
   const { responseText: _answer, ...shown } = object
@@ -87,7 +96,9 @@ export async function eventView (deps: EventReadDeps, row: EventRow, audience: A
   }
 }
 
-export async function listEventsPage (deps: EventReadDeps, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }) {
+export async function listEventsPage (
+  deps: EventReadDeps, audience: Audience, query: { type?: EventType, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const rows = await listEvents(deps.db, {
     creditors: audience.kind === 'admin' ? null : audience.creditors,
@@ -95,7 +106,8 @@ export async function listEventsPage (deps: EventReadDeps, audience: Audience, q
     limit,
     startingBefore: query.startingAfter === undefined ? null : fromPublicId('event', query.startingAfter)
   })
-  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
+  return await toPage(rows, limit, async (shown) =>
+    await Promise.all(shown.map(async (row) => await eventView(deps, row, audience.kind))))
 }
 
 export function eventNotFound (): DomainError {

@@ -6,10 +6,12 @@ import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AUTH_PROBLEMS, type ProblemsByStatus, pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
 import { publicIdPattern } from '../../lib/ids.js'
 import {
-  CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema
+  CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema,
+  WebhookEndpointSchema, WebhookEndpointWithSecretSchema
 } from './webhook-schemas.js'
 import {
-  changeEndpoint, createEndpoint, getEndpoint, listEndpointDeliveries, listEndpoints, removeEndpoint, retryDelivery, rotateSecret, type EndpointOwner
+  changeEndpoint, createEndpoint, getEndpoint, listEndpointDeliveries, listEndpoints, removeEndpoint, retryDelivery,
+  rotateSecret, type EndpointOwner
 } from './endpoints.js'
 
 /**
@@ -17,7 +19,9 @@ import {
  * creditors' events) and for the agency's own systems (`/v1/admin`, every
  * event). The schemas are registered once by the app (see app.ts).
  */
-export const WEBHOOK_SCHEMAS = [WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookAttemptSchema, WebhookDeliverySchema]
+export const WEBHOOK_SCHEMAS = [
+  WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookAttemptSchema, WebhookDeliverySchema
+]
 
 export interface WebhookRouteOptions { audience: 'admin' | 'partner' }
 
@@ -53,7 +57,8 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
         ...problemResponses({ 400: ['validation_failed', 'malformed_json', 'invalid_idempotency_key'], ...auth, 409: ['idempotency_key_in_use'], 422: ['webhook_url_not_allowed', 'idempotency_key_reused'] })
       }
     }
-  }, async (request, reply) => await reply.code(201).send(await createEndpoint(deps, ownerOf(request), actorOf(request), request.body)))
+  }, async (request, reply) =>
+    await reply.code(201).send(await createEndpoint(deps, ownerOf(request), actorOf(request), request.body)))
 
   app.get('/webhook-endpoints', {
     preHandler: guard,
@@ -150,7 +155,9 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
         ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['webhook_endpoint_not_found', 'webhook_delivery_not_found'], 409: ['webhook_endpoint_disabled'] })
       }
     }
-  }, async (request, reply) => await reply.code(202).send(await retryDelivery(deps, ownerOf(request), actorOf(request), request.params.id, request.params.deliveryId)))
+  }, async (request, reply) => await reply.code(202).send(
+    await retryDelivery(deps, ownerOf(request), actorOf(request), request.params.id, request.params.deliveryId)
+  ))
 }
 
 export default webhookRoutes

@@ -7,7 +7,14 @@ import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 
 export interface DebtAmounts { claim: bigint, collected: bigint }
 export interface LineRow { entry_id: string, account_id: string, amount: bigint }
-export interface EntryRow { id: string, kind: EntryKind, debt_id: string, payment_id: string | null, reference_type: ReferenceType, reference_id: string }
+export interface EntryRow {
+  id: string
+  kind: EntryKind
+  debt_id: string
+  payment_id: string | null
+  reference_type: ReferenceType
+  reference_id: string
+}
 
 /** The receivable balance of a debt, as an expression over a debt id (a cheap indexed subquery). */
 export function receivableBalance (debtId: Expression<string>): RawBuilder<bigint> {
@@ -64,7 +71,9 @@ export async function ensureClaimsAccounts (db: Handle, creditors: string[]): Pr
   return await known()
 }
 
-export async function insertReceivables (db: Handle, debts: Array<{ debtId: string, key: string }>): Promise<Map<string, string>> {
+export async function insertReceivables (
+  db: Handle, debts: Array<{ debtId: string, key: string }>
+): Promise<Map<string, string>> {
   if (debts.length === 0) return new Map()
   const rows = await db.insertInto('ledger_accounts')
     .values(debts.map((d) => ({ key: d.key, kind: 'receivable' as const, debt_id: d.debtId })))
@@ -93,7 +102,9 @@ function receivableKeySql (debtId: RawBuilder<unknown>): RawBuilder<string> {
  * moves the balances, the entries trigger proves every entry balanced when the statement ends). The
  * creditors' claims accounts must exist. Returns the number of debts.
  */
-export async function insertClaimAssignments (db: Handle, source: RawBuilder<unknown>, reference: { type: ReferenceType, id: string }): Promise<number> {
+export async function insertClaimAssignments (
+  db: Handle, source: RawBuilder<unknown>, reference: { type: ReferenceType, id: string }
+): Promise<number> {
   // Ids are drawn up front, so no step joins another step's output: a
   // join between statement results is planned on guesses (the insert's
   // estimate can be one row) and a nested loop over two 50,000-row results
@@ -118,13 +129,17 @@ export async function insertClaimAssignments (db: Handle, source: RawBuilder<unk
 }
 
 /** Locks a debt's receivable: every posting on one debt takes its turn here, and reads the balance fresh. */
-export async function lockReceivable (db: Handle, debtId: string): Promise<{ id: string, balance: bigint } | undefined> {
+export async function lockReceivable (
+  db: Handle, debtId: string
+): Promise<{ id: string, balance: bigint } | undefined> {
   return await db.selectFrom('ledger_accounts').select(['id', 'balance'])
     .where('kind', '=', 'receivable').where('debt_id', '=', debtId)
     .forNoKeyUpdate().executeTakeFirst()
 }
 
-export async function ensureOverpaidAccount (db: Handle, debtId: string, paymentId: string, key: string): Promise<string> {
+export async function ensureOverpaidAccount (
+  db: Handle, debtId: string, paymentId: string, key: string
+): Promise<string> {
   await db.insertInto('ledger_accounts').values({ key, kind: 'overpaid', debt_id: debtId, payment_id: paymentId })
     .onConflict((oc) => oc.column('key').doNothing()).execute()
   const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', key).executeTakeFirstOrThrow()
@@ -155,7 +170,13 @@ export async function paymentPositions (db: Handle, debtId: string): Promise<Pay
   const byPayment = new Map(accounts.map((a) => [a.payment_id as string, a]))
   return nets.rows.map((r) => {
     const account = byPayment.get(r.payment_id)
-    return { paymentId: r.payment_id, net: BigInt(r.net), overpaid: account === undefined ? 0n : -account.balance, overpaidAccountId: account?.id ?? null, receivedAt: r.received_at }
+    return {
+      paymentId: r.payment_id,
+      net: BigInt(r.net),
+      overpaid: account === undefined ? 0n : -account.balance,
+      overpaidAccountId: account?.id ?? null,
+      receivedAt: r.received_at
+    }
   }).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.paymentId < b.paymentId ? -1 : 1))
 }
 
@@ -181,7 +202,14 @@ export async function insertEntries (db: Handle, entries: EntryRow[], lines: Lin
 
 // --- reading ---------------------------------------------------------------
 
-export interface DebtEntryRow { id: string, kind: EntryKind, reference_type: ReferenceType, reference_id: string, created_at: Date, amount: bigint }
+export interface DebtEntryRow {
+  id: string
+  kind: EntryKind
+  reference_type: ReferenceType
+  reference_id: string
+  created_at: Date
+  amount: bigint
+}
 
 export async function debtEntries (db: Handle, debtId: string): Promise<DebtEntryRow[]> {
   const rows = await sql<Omit<DebtEntryRow, 'amount'> & { amount: string }>`
@@ -194,7 +222,9 @@ export async function debtEntries (db: Handle, debtId: string): Promise<DebtEntr
   return rows.rows.map((r) => ({ ...r, amount: BigInt(r.amount) }))
 }
 
-export async function debtTotals (db: Handle, debtId: string): Promise<{ claim: bigint, collected: bigint, outstanding: bigint } | undefined> {
+export async function debtTotals (
+  db: Handle, debtId: string
+): Promise<{ claim: bigint, collected: bigint, outstanding: bigint } | undefined> {
   const rows = await sql<{ kind: AccountKind, total: string }>`
     select a.kind, sum(l.amount)::bigint as total
       from ledger_entries e
@@ -208,13 +238,17 @@ export async function debtTotals (db: Handle, debtId: string): Promise<{ claim: 
   return { claim: -total('claims'), collected: total('acquirer'), outstanding }
 }
 
-export async function balancesByKind (db: Handle): Promise<Array<{ kind: AccountKind, count: number, balance: bigint }>> {
+export async function balancesByKind (
+  db: Handle
+): Promise<Array<{ kind: AccountKind, count: number, balance: bigint }>> {
   const rows = await sql<{ kind: AccountKind, count: number, balance: string }>`
     select kind, count(*)::int as count, coalesce(sum(balance), 0)::bigint as balance from ledger_accounts group by kind order by kind`.execute(db)
   return rows.rows.map((r) => ({ kind: r.kind, count: r.count, balance: BigInt(r.balance) }))
 }
 
-/** Accounts whose materialised balance differs from the sum of their lines, and entries whose lines do not sum to zero. */
+/**
+ * Accounts whose materialised balance differs from the sum of their lines, and entries whose lines do not sum to zero.
+ */
 export async function inconsistencies (db: Handle): Promise<{ accounts: number, entries: number }> {
   const accounts = await sql<{ n: number }>`
     select count(*)::int as n

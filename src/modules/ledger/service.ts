@@ -21,8 +21,8 @@ import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
-  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable, paymentPositions, receivableBalance, receivableBalances,
-  type EntryRow, type LineRow, type PaymentPosition
+  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable,
+  paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow, type PaymentPosition
 } from './repository.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 import type { DebtLedger, TrialBalance } from './schemas.js'
@@ -31,7 +31,13 @@ export interface Reference { type: ReferenceType, id: string }
 
 export class LedgerError extends Error {}
 
-interface Posting { kind: EntryKind, debtId: string, paymentId?: string | null, reference: Reference, lines: Array<{ accountId: string, amount: bigint }> }
+interface Posting {
+  kind: EntryKind
+  debtId: string
+  paymentId?: string | null
+  reference: Reference
+  lines: Array<{ accountId: string, amount: bigint }>
+}
 
 function receivableKey (debtId: string): string { return `receivable:${toPublicId('debt', debtId)}` }
 function overpaidKey (paymentId: string): string { return `overpaid:${toPublicId('payment', paymentId)}` }
@@ -47,7 +53,14 @@ async function post (trx: Trx, postings: Posting[]): Promise<void> {
     const total = kept.reduce((sum, [, amount]) => sum + amount, 0n)
     if (kept.length < 2 || total !== 0n) throw new LedgerError(`unbalanced ${posting.kind} entry: ${kept.length} line(s) summing to ${total}`)
     const id = uuidv7()
-    entries.push({ id, kind: posting.kind, debt_id: posting.debtId, payment_id: posting.paymentId ?? null, reference_type: posting.reference.type, reference_id: posting.reference.id })
+    entries.push({
+      id,
+      kind: posting.kind,
+      debt_id: posting.debtId,
+      payment_id: posting.paymentId ?? null,
+      reference_type: posting.reference.type,
+      reference_id: posting.reference.id
+    })
     for (const [accountId, amount] of kept) lines.push({ entry_id: id, account_id: accountId, amount })
   }
   await insertEntries(trx, entries, lines)
@@ -60,7 +73,9 @@ async function receivableOf (trx: Trx, debtId: string): Promise<{ id: string, ba
 }
 
 /** Spreads `amount` over positions (in the given order), each up to its room. */
-function spread (positions: PaymentPosition[], amount: bigint, room: (p: PaymentPosition) => bigint): Array<{ position: PaymentPosition, amount: bigint }> {
+function spread (
+  positions: PaymentPosition[], amount: bigint, room: (p: PaymentPosition) => bigint
+): Array<{ position: PaymentPosition, amount: bigint }> {
   const parts: Array<{ position: PaymentPosition, amount: bigint }> = []
   let left = amount
   for (const position of positions) {
@@ -77,7 +92,8 @@ function spread (positions: PaymentPosition[], amount: bigint, room: (p: Payment
 }
 
 async function overpaidAccountOf (trx: Trx, debtId: string, position: PaymentPosition): Promise<string> {
-  return position.overpaidAccountId ?? await ensureOverpaidAccount(trx, debtId, position.paymentId, overpaidKey(position.paymentId))
+  return position.overpaidAccountId ??
+    await ensureOverpaidAccount(trx, debtId, position.paymentId, overpaidKey(position.paymentId))
 }
 
 // --- reading outstanding (for the debts module) ------------------------------
@@ -101,7 +117,10 @@ export interface ClaimAssignment { debtId: string, creditor: string, amount: big
 /** New debts: a receivable account each, and claim_assigned for the claim. Set-based, for whole import batches. */
 export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promise<void> {
   if (claims.length === 0) return
-  const receivables = await insertReceivables(trx, claims.map((c) => ({ debtId: c.debtId, key: receivableKey(c.debtId) })))
+  const receivables = await insertReceivables(trx, claims.map((c) => ({
+    debtId: c.debtId,
+    key: receivableKey(c.debtId)
+  })))
   const creditors = await ensureClaimsAccounts(trx, claims.map((c) => c.creditor))
   await post(trx, claims.map((c) => ({
     kind: 'claim_assigned' as const,
@@ -120,7 +139,9 @@ export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promis
  * creditor, amount` (the debts' own insert), and every one gets its
  * receivable and claim_assigned in the same statement. Returns how many.
  */
-export async function assignClaimsFrom (trx: Trx, input: { source: RawBuilder<unknown>, creditors: string[], reference: Reference }): Promise<number> {
+export async function assignClaimsFrom (
+  trx: Trx, input: { source: RawBuilder<unknown>, creditors: string[], reference: Reference }
+): Promise<number> {
   await ensureClaimsAccounts(trx, input.creditors)
   return await insertClaimAssignments(trx, input.source, input.reference)
 }
@@ -158,7 +179,9 @@ export interface ClaimChange {
  * cannot hold below zero moves to overpaid; a higher claim first absorbs
  * surplus held on the debt's payments. Null when the claim already is that.
  */
-export async function restateClaim (trx: Trx, input: { debtId: string, creditor: string, claim: bigint, reference: Reference }): Promise<ClaimChange | null> {
+export async function restateClaim (
+  trx: Trx, input: { debtId: string, creditor: string, claim: bigint, reference: Reference }
+): Promise<ClaimChange | null> {
   const receivable = await receivableOf(trx, input.debtId)
   const current = (await claimsOf(trx, [input.debtId])).get(input.debtId) ?? 0n
   const difference = input.claim - current
@@ -190,7 +213,9 @@ export async function restateClaim (trx: Trx, input: { debtId: string, creditor:
 }
 
 /** The creditor takes the claim back: claim_recalled for what is outstanding. Returns the amount recalled. */
-export async function recallClaim (trx: Trx, input: { debtId: string, creditor: string, reference: Reference }): Promise<bigint> {
+export async function recallClaim (
+  trx: Trx, input: { debtId: string, creditor: string, reference: Reference }
+): Promise<bigint> {
   const receivable = await receivableOf(trx, input.debtId)
   if (receivable.balance === 0n) return 0n
   const creditors = await ensureClaimsAccounts(trx, [input.creditor])
@@ -209,7 +234,9 @@ export async function recallClaim (trx: Trx, input: { debtId: string, creditor: 
 // --- money -------------------------------------------------------------------
 
 /** The bank confirmed a payment: acquirer +amount, receivable -applied, overpaid -excess. */
-export async function receivePayment (trx: Trx, input: { debtId: string, paymentId: string, amount: bigint }): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
+export async function receivePayment (
+  trx: Trx, input: { debtId: string, paymentId: string, amount: bigint }
+): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
   if (input.amount <= 0n) throw new LedgerError('a payment amount is positive')
   const receivable = await receivableOf(trx, input.debtId)
   const applied = input.amount < receivable.balance ? input.amount : receivable.balance
@@ -218,7 +245,12 @@ export async function receivePayment (trx: Trx, input: { debtId: string, payment
     { accountId: await acquirerAccount(trx), amount: input.amount },
     { accountId: receivable.id, amount: -applied }
   ]
-  if (excess > 0n) lines.push({ accountId: await ensureOverpaidAccount(trx, input.debtId, input.paymentId, overpaidKey(input.paymentId)), amount: -excess })
+  if (excess > 0n) {
+    lines.push({
+      accountId: await ensureOverpaidAccount(trx, input.debtId, input.paymentId, overpaidKey(input.paymentId)),
+      amount: -excess
+    })
+  }
   await post(trx, [{ kind: 'payment_received', debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'payment', id: input.paymentId }, lines }])
   return { applied, excess, outstanding: receivable.balance - applied }
 }
@@ -241,7 +273,9 @@ export async function payBack (trx: Trx, input: { kind: 'refund_paid' | 'payment
   const others = positions.filter((p) => p.paymentId !== input.paymentId)
   const othersHeld = others.reduce((sum, p) => sum + p.overpaid, 0n)
   const absorbed = othersHeld < rest ? othersHeld : rest
-  for (const part of spread(others, absorbed, (p) => p.overpaid)) lines.push({ accountId: part.position.overpaidAccountId as string, amount: part.amount })
+  for (const part of spread(others, absorbed, (p) => p.overpaid)) {
+    lines.push({ accountId: part.position.overpaidAccountId as string, amount: part.amount })
+  }
   const raised = rest - absorbed
   lines.push({ accountId: receivable.id, amount: raised })
   await post(trx, [{ kind: input.kind, debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'refund', id: input.refundId }, lines }])
@@ -291,7 +325,9 @@ export async function trialBalance (db: Database): Promise<TrialBalance> {
 }
 
 /** The daily check: an error-level log (an alert) on any difference. */
-export async function verifyTrialBalance (db: Database, log: { error: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }): Promise<TrialBalance> {
+export async function verifyTrialBalance (
+  db: Database, log: { error: (obj: object, msg: string) => void, info: (obj: object, msg: string) => void }
+): Promise<TrialBalance> {
   const balance = await trialBalance(db)
   if (balance.consistent) log.info({ total: balance.total }, 'ledger trial balance ties out')
   else log.error({ ledger: balance }, 'ledger trial balance does not tie out')

@@ -23,7 +23,9 @@ async function countsBy (db: Database, query: RawBuilder<{ key: string, n: strin
   return Object.fromEntries(rows.rows.map((r) => [r.key, Number(r.n)]))
 }
 
-export async function collectDatabaseFigures (db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }): Promise<DatabaseFigures> {
+export async function collectDatabaseFigures (
+  db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }
+): Promise<DatabaseFigures> {
   const stuck = await sql<{ n: string }>`select count(*) as n from payments
     where status = 'pending' and created_at < now() - make_interval(secs => ${options.paymentLifetimeSeconds + 600})`.execute(db)
   const overdue = await sql<{ n: string }>`select count(*) as n from refund_requests
@@ -47,7 +49,12 @@ export async function collectDatabaseFigures (db: Database, options: { ledger: b
     stuckPayments: Number(stuck.rows[0]?.n ?? 0),
     refunds: await countsBy(db, sql`select status::text as key, count(*) as n from refunds group by 1`),
     overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),
-    jobs: { runnable: Number(job?.runnable ?? 0), locked: Number(job?.locked ?? 0), failed: Number(job?.failed ?? 0), oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0) },
+    jobs: {
+      runnable: Number(job?.runnable ?? 0),
+      locked: Number(job?.locked ?? 0),
+      failed: Number(job?.failed ?? 0),
+      oldestRunnableAgeSeconds: Math.max(0, job?.oldest ?? 0)
+    },
     emails: await countsBy(db, sql`select status::text as key, count(*) as n from mail_outbox group by 1`),
     webhookDeliveries: await countsBy(db, sql`
       select status::text as key, count(*) as n from webhook_deliveries group by 1`),

@@ -15,7 +15,10 @@ export interface Metrics {
   registry: Registry
   /** What GET /metrics answers (routes.ts): the database figures, read or reused, then every metric as text. */
   scrape: () => Promise<string>
-  /** One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how long it took. */
+  /**
+   * One call to the bank: the script, its outcome (ok, rejected, error, timeout, unavailable, protocol_error) and how
+   * long it took.
+   */
   bankCall: (script: string, outcome: string, seconds: number) => void
   /** A bank callback answered: check or result, and our verdict (ok, rejected, error). */
   callback: (kind: string, verdict: string) => void
@@ -38,7 +41,9 @@ export function httpRequestDurations (): RequestDurations {
   return new RequestDurations(`${PREFIX}http_request_duration_seconds`, 'HTTP requests by method, route template and status', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15])
 }
 
-export default fp(async function metricsPlugin (app: FastifyInstance, { config, durations }: { config: AppConfig, durations: RequestDurations }) {
+export default fp(async function metricsPlugin (
+  app: FastifyInstance, { config, durations }: { config: AppConfig, durations: RequestDurations }
+) {
   const registry = new Registry()
   registry.setDefaultLabels({ role: config.role })
   collectDefaultMetrics({ register: registry, prefix: PREFIX })

@@ -8,7 +8,12 @@ import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import type { Registry } from 'prom-client'
 import { asArray } from '../../http/route-hooks.js'
 
-interface Series { labels: { method: string, route: string, status: string }, counts: number[], sum: number, count: number }
+interface Series {
+  labels: { method: string, route: string, status: string }
+  counts: number[]
+  sum: number
+  count: number
+}
 
 type Done = () => void
 type Recorder = (method: string, status: number, seconds: number) => void
@@ -65,7 +70,12 @@ export class RequestDurations {
       }
       let series = statuses.get(status)
       if (series === undefined) {
-        series = { labels: { method, route, status: String(status) }, counts: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 }
+        series = {
+          labels: { method, route, status: String(status) },
+          counts: new Array<number>(buckets.length + 1).fill(0),
+          sum: 0,
+          count: 0
+        }
         statuses.set(status, series)
       }
       let bucket = 0
@@ -76,8 +86,16 @@ export class RequestDurations {
     }
   }
 
-  /** prom-client's metric interface: the series as its Histogram returns them (cumulative buckets, then sum and count). */
-  get (): { name: string, help: string, type: string, aggregator: string, values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }> } {
+  /**
+   * prom-client's metric interface: the series as its Histogram returns them (cumulative buckets, then sum and count).
+   */
+  get (): {
+    name: string
+    help: string
+    type: string
+    aggregator: string
+    values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }>
+  } {
     const values: Array<{ labels: Record<string, string | number>, value: number, metricName: string }> = []
     for (const methods of this.routes.values()) {
       for (const statuses of methods.values()) {

@@ -119,15 +119,23 @@ const CODE_MASK = '••••••'
  * text (the request keeps only its HMAC). The sandbox mailbox, a
  * development tool, shows it.
  */
-function keptCopy (row: MailRow, message: RenderedMail, deps: DeliveryDeps): { subject: string, text_body: string, data?: string } {
+function keptCopy (
+  row: MailRow, message: RenderedMail, deps: DeliveryDeps
+): { subject: string, text_body: string, data?: string } {
   const code = row.data.code
   if (row.template !== 'privacy-verification-code' || deps.config.mail.mode === 'sandbox' || code === undefined || code === '') {
     return { subject: message.subject, text_body: message.text }
   }
-  return { subject: message.subject.replaceAll(code, CODE_MASK), text_body: message.text.replaceAll(code, CODE_MASK), data: JSON.stringify({ ...row.data, code: CODE_MASK }) }
+  return {
+    subject: message.subject.replaceAll(code, CODE_MASK),
+    text_body: message.text.replaceAll(code, CODE_MASK),
+    data: JSON.stringify({ ...row.data, code: CODE_MASK })
+  }
 }
 
-export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }): Promise<void> {
+export async function deliverMail (
+  deps: DeliveryDeps, mailId: string, attempt: { number: number, max: number }
+): Promise<void> {
   const db = deps.db
   const row = await findMail(db, mailId)
   if (row === undefined || row.status !== 'queued') return
@@ -136,7 +144,13 @@ export async function deliverMail (deps: DeliveryDeps, mailId: string, attempt: 
   let composed: { message: RenderedMail, to: string } | undefined
   try {
     composed = compose(row, deps)
-    await deps.transport.send({ from: deps.config.mail.from, to: composed.to, subject: composed.message.subject, text: composed.message.text, messageId: messageIdOf(row, deps.config.mail.from) })
+    await deps.transport.send({
+      from: deps.config.mail.from,
+      to: composed.to,
+      subject: composed.message.subject,
+      text: composed.message.text,
+      messageId: messageIdOf(row, deps.config.mail.from)
+    })
   } catch (error) {
     const reason = describeFailure(error)
     const final = last || error instanceof PermanentFailure

@@ -8,7 +8,9 @@ export async function insertMail (db: Handle, row: Insertable<MailOutboxTable>):
   return await db.insertInto('mail_outbox').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findMail (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<MailRow | undefined> {
+export async function findMail (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<MailRow | undefined> {
   let query = db.selectFrom('mail_outbox').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
@@ -60,7 +62,9 @@ export async function eraseMail (db: Handle, emailIndex: string, until: Date, to
 }
 
 /** Newest first (ids are UUIDv7); one more than `limit` tells whether a next page exists. */
-export async function listMail (db: Handle, filter: { status?: MailStatus, limit: number, startingBefore: string | null }): Promise<MailRow[]> {
+export async function listMail (
+  db: Handle, filter: { status?: MailStatus, limit: number, startingBefore: string | null }
+): Promise<MailRow[]> {
   let query = db.selectFrom('mail_outbox').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.startingBefore !== null) query = query.where('id', '<', filter.startingBefore)

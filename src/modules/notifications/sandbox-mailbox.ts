@@ -8,7 +8,9 @@ export async function sandboxMailbox (sandbox: FastifyInstance): Promise<void> {
   sandbox.get<{ Querystring: { limit?: number } }>('/mailbox', {
     schema: {
       hide: true,
-      querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAILBOX_LIMIT, default: 50 })) }, { additionalProperties: false })
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAILBOX_LIMIT, default: 50 }))
+      }, { additionalProperties: false })
     }
   }, async (request, reply) => {
     void reply.header('cache-control', 'no-store')

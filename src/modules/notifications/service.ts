@@ -1,10 +1,8 @@
-// The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email is
-// an outbox row written in the caller's transaction, with the job that
-// delivers it, so a message exists exactly when its fact commits. The module
-// where the fact happens composes the message (payments/mail.ts,
-// refunds/mail.ts, privacy/mail.ts: the data, the template, the recipient)
-// and hands it to queueMail; this module keeps the outbox, the templates and
-// the delivery, and reads no other module's rows.
+// The module's public surface (docs/architecture.md, notifications, side effects leave through an outbox): every email
+// is an outbox row written in the caller's transaction, with the job that delivers it, so a message exists exactly when
+// its fact commits. The module where the fact happens composes the message (payments/mail.ts, refunds/mail.ts,
+// privacy/mail.ts: the data, the template, the recipient) and hands it to queueMail; this module keeps the outbox, the
+// templates and the delivery, and reads no other module's rows.
 import type { Database, Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { maskEmail } from '../../lib/email.js'
@@ -30,7 +28,10 @@ export function recipientOf (pii: PiiCipher, email: string): MailRecipient {
 const JOB_MAX_ATTEMPTS = 25
 
 /** Queues one message: checks the data against the template, inserts the row and its delivery job. */
-export async function queueMail (trx: Trx, message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }): Promise<string> {
+export async function queueMail (
+  trx: Trx,
+  message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }
+): Promise<string> {
   const missing = placeholdersOf(message.template).filter((name) => message.data[name] === undefined)
   if (missing.length > 0) throw new Error(`mail ${message.template}: no value for ${missing.join(', ')}`)
   const row = await insertMail(trx, {
@@ -68,7 +69,9 @@ export interface OutboxEntry {
 }
 
 /** For operators: what was sent, what waits, what failed; the recipient masked. */
-export async function listOutboxPage (deps: { db: Database, pii: PiiCipher }, query: { status?: MailStatus, limit?: number, startingAfter?: string }) {
+export async function listOutboxPage (
+  deps: { db: Database, pii: PiiCipher }, query: { status?: MailStatus, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const rows = await listMail(deps.db, {
     status: query.status,

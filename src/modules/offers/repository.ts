@@ -32,6 +32,17 @@ export async function lockOfferLanguage (trx: Trx, language: string): Promise<vo
   await sql`select pg_advisory_xact_lock(hashtext(${`offers:${language}`}))`.execute(trx)
 }
 
-export async function insertOffer (db: Handle, row: { id: string, language: string, version: number, title: string, text: string, sha256: string, published_by_key_id: string | null }): Promise<OfferRow> {
+export async function insertOffer (
+  db: Handle,
+  row: {
+    id: string
+    language: string
+    version: number
+    title: string
+    text: string
+    sha256: string
+    published_by_key_id: string | null
+  }
+): Promise<OfferRow> {
   return await db.insertInto('offers').values(row).returningAll().executeTakeFirstOrThrow()
 }

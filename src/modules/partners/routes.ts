@@ -20,7 +20,10 @@ import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './serv
  * (`/admin/events`, `/admin/webhook-endpoints`, `/admin/reports`).
  */
 const partnerApi: FastifyPluginAsyncTypebox = async (app) => {
-  for (const schema of [PartnerPaymentSchema, PartnerDebtSchema, PartnerRefundSchema, PartnerRefundRequestSchema, EventSchema, ...WEBHOOK_SCHEMAS, ...REPORT_SCHEMAS]) app.addSchema(schema)
+  for (const schema of [
+    PartnerPaymentSchema, PartnerDebtSchema, PartnerRefundSchema, PartnerRefundRequestSchema, EventSchema,
+    ...WEBHOOK_SCHEMAS, ...REPORT_SCHEMAS
+  ]) app.addSchema(schema)
   await app.register(partnerRoutes, { prefix: '/partner' })
   await app.register(adminEventRoutes, { prefix: '/admin' })
   await app.register(webhookRoutes, { prefix: '/admin', audience: 'admin' })
@@ -31,7 +34,8 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const deps = { db: app.db, pii: app.pii, names: app.eventNames }
   const partner = app.requirePartner()
   const auth = AUTH_PROBLEMS
-  const creditorsOf = (request: { principal: { creditors: string[] } | null }): string[] => request.principal?.creditors ?? []
+  const creditorsOf = (request: { principal: { creditors: string[] } | null }): string[] =>
+    request.principal?.creditors ?? []
 
   // Every partner action is audit-logged (docs/architecture.md, back office): the changes in
   // their own transaction (webhook endpoints), the reads here, once answered.
@@ -42,7 +46,10 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       action: 'partner.read',
       entityType: 'partner_api',
       entityId: typeof params?.id === 'string' ? params.id : null,
-      details: { operation: request.routeOptions.schema?.operationId ?? request.routeOptions.url, statusCode: reply.statusCode }
+      details: {
+        operation: request.routeOptions.schema?.operationId ?? request.routeOptions.url,
+        statusCode: reply.statusCode
+      }
     }).catch((err: unknown) => { request.log.warn({ err }, 'could not audit a partner read') })
   })
 

@@ -15,7 +15,11 @@ export const PartnerPaymentQuery = Type.Object({
 
 export const PartnerDebtQuery = Type.Object({
   status: Type.Optional(StringEnum(['active', 'closed', 'recalled'])),
-  contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
+  contractNumber: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: CONTRACT_NUMBER_MAX_LENGTH,
+    pattern: CONTRACT_NUMBER_PATTERN
+  })),
   ...paginationQuery(publicIdPattern('debt'))
 }, { additionalProperties: false })
 

@@ -21,7 +21,11 @@ function view (deps: Deps, row: PartnerPaymentRow): PartnerPayment {
   return toPartnerPayment(row, row, initialsOf(deps.pii, row.payer_name_encrypted))
 }
 
-export async function listPartnerPayments (deps: Deps, creditors: string[], query: { status?: PaymentStatus, from?: string, to?: string, limit?: number, startingAfter?: string }) {
+export async function listPartnerPayments (
+  deps: Deps,
+  creditors: string[],
+  query: { status?: PaymentStatus, from?: string, to?: string, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const rows = await listCreditorPayments(deps.db, creditors, {
     status: query.status,
@@ -44,12 +48,16 @@ export async function listPartnerDebts (deps: Deps, creditors: string[], query: 
   const limit = query.limit ?? 20
   const rows = await listCreditorDebts(deps.db, creditors, {
     status: query.status,
-    contractNumberNormalized: query.contractNumber === undefined ? undefined : normalizeContractNumber(query.contractNumber),
+    contractNumberNormalized: query.contractNumber === undefined
+      ? undefined
+      : normalizeContractNumber(query.contractNumber),
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
   })
   return await toPage(rows, limit, async (shown): Promise<PartnerDebt[]> => {
     const amounts = await amountsOfDebts(deps.db, shown.map((r) => r.id))
-    return shown.map((row) => toPartnerDebt(row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)))
+    return shown.map((row) => toPartnerDebt(
+      row, amounts.get(row.id) ?? { claim: 0n, collected: 0n }, initialsOf(deps.pii, row.debtor_name_encrypted)
+    ))
   })
 }

@@ -20,7 +20,18 @@ function toAdminPayment (row: PaymentRow, contractNumber: string) {
   }
 }
 
-export async function listAdminPayments (db: Database, query: { status?: PaymentStatus, from?: string, to?: string, contractNumber?: string, needsReview?: boolean, limit?: number, startingAfter?: string }) {
+export async function listAdminPayments (
+  db: Database,
+  query: {
+    status?: PaymentStatus
+    from?: string
+    to?: string
+    contractNumber?: string
+    needsReview?: boolean
+    limit?: number
+    startingAfter?: string
+  }
+) {
   const limit = query.limit ?? 20
   let debtIds: string[] | undefined
   if (query.contractNumber !== undefined) {

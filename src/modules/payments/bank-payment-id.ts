@@ -10,7 +10,8 @@ import type { Trx } from '../../db/database.js'
 
 export async function flagBankPaymentIdMismatch (trx: Trx, paymentId: string, bankPaymentId: string | null, source: 'callback' | 'reconciliation'): Promise<boolean> {
   const payment = await findPayment(trx, paymentId, { forUpdate: true })
-  if (payment === undefined || bankPaymentId === null || payment.bank_payment_id === null || payment.bank_payment_id === bankPaymentId) return false
+  if (payment === undefined || bankPaymentId === null || payment.bank_payment_id === null ||
+    payment.bank_payment_id === bankPaymentId) return false
   await updatePayment(trx, payment.id, [payment.status], { needs_review: true, review_reason: 'bank_payment_id_mismatch' })
   await recordEvent(trx, payment.id, 'bank_payment_id_mismatch', { source, bankPaymentId: bankPaymentId.slice(0, 100), ours: payment.bank_payment_id })
   await publishPaymentEvent(trx, 'payment.needs_review', payment.id)

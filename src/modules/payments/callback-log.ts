@@ -70,7 +70,9 @@ export interface InvalidCallback {
 }
 
 /** Logs an invalid callback within the bounds; false when the hour's quota is spent (not stored). */
-export async function logInvalidCallback (deps: { db: Database, pii: PiiCipher }, callback: InvalidCallback): Promise<boolean> {
+export async function logInvalidCallback (
+  deps: { db: Database, pii: PiiCipher }, callback: InvalidCallback
+): Promise<boolean> {
   await purgeOldInvalidCallbacks(deps.db, INVALID_RETENTION_SECONDS)
   if (await countRecentInvalidCallbacks(deps.db, 3600) >= INVALID_PER_HOUR) return false
   const digest = callbackDigest(callback.params)

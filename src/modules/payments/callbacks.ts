@@ -132,7 +132,9 @@ async function decide (trx: Trx, payment: PaymentRow, event: CallbackEvent, word
  * that is now refused keeps the hold it had: the bank may be charging on
  * the first answer, and the hold ends with the payment's result anyway.
  */
-async function decideCheck (trx: Trx, payment: PaymentRow, check: { amount: bigint | null, currency: string | null }): Promise<Decision> {
+async function decideCheck (
+  trx: Trx, payment: PaymentRow, check: { amount: bigint | null, currency: string | null }
+): Promise<Decision> {
   if (payment.status !== 'pending') return { status: 'rejected', description: `payment is ${payment.status}` }
   if (check.amount !== payment.amount || check.currency !== payment.currency) return { status: 'rejected', description: 'amount or currency does not match the order' }
   const debt = await findDebt(trx, payment.debt_id, { forUpdate: true })

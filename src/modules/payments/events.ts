@@ -10,7 +10,13 @@ async function paymentObjects (trx: Trx, paymentId: string): Promise<EventObject
   if (row === undefined) throw new Error(`event of an unknown payment ${paymentId}`)
   return {
     creditor: row.creditor,
-    data: { ...toPayment(row), contractNumber: row.contract_number, bankPaymentId: row.bank_payment_id, needsReview: row.needs_review, reviewReason: row.review_reason },
+    data: {
+      ...toPayment(row),
+      contractNumber: row.contract_number,
+      bankPaymentId: row.bank_payment_id,
+      needsReview: row.needs_review,
+      reviewReason: row.review_reason
+    },
     partnerData: toPartnerPayment(row, row, null)
   }
 }

@@ -40,7 +40,10 @@ export interface BankReportedRefunds {
   completePending: (db: Database, limit: number) => Promise<number>
 }
 
-/** `signal`: aborted when the process stops; the scan ends after the payment in hand (the rest are asked at their next check). */
+/**
+ * `signal`: aborted when the process stops; the scan ends after the payment in hand (the rest are asked at their next
+ * check).
+ */
 export interface ReconcileDeps {
   db: Database
   bank: BankProvider
@@ -49,13 +52,25 @@ export interface ReconcileDeps {
   reconcileAfterSeconds?: number
   signal?: AbortSignal
 }
-export interface ReconcileResult { checked: number, succeeded: number, failed: number, expired: number, flagged: number, skipped: number }
+export interface ReconcileResult {
+  checked: number
+  succeeded: number
+  failed: number
+  expired: number
+  flagged: number
+  skipped: number
+}
 type Outcome = 'succeeded' | 'failed' | 'expired' | 'flagged' | 'skipped'
 
-export async function reconcilePayments (deps: ReconcileDeps, now = new Date(), batch = BATCH): Promise<ReconcileResult> {
+export async function reconcilePayments (
+  deps: ReconcileDeps, now = new Date(), batch = BATCH
+): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, succeeded: 0, failed: 0, expired: 0, flagged: 0, skipped: 0 }
   await deps.refunds.completePending(deps.db, batch)
-  const schedule = { firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS, maxSeconds: MAX_WAIT_SECONDS }
+  const schedule = {
+    firstSeconds: deps.reconcileAfterSeconds ?? DEFAULT_RECONCILE_AFTER_SECONDS,
+    maxSeconds: MAX_WAIT_SECONDS
+  }
   const started = performance.now()
   const stopping = (): boolean => deps.signal?.aborted === true
   while (result.checked < batch && performance.now() - started < RUN_BUDGET_MS && !stopping()) {
@@ -129,7 +144,10 @@ async function reconcileOne (deps: ReconcileDeps, claimed: PaymentRow, now: Date
  * bank reports it, and flagged: an operator finds out why.
  */
 async function refundedAtBank (
-  trx: Parameters<typeof settleSuccess>[0], refunds: BankReportedRefunds, payment: PaymentRow, status: PaymentStatusResult
+  trx: Parameters<typeof settleSuccess>[0],
+  refunds: BankReportedRefunds,
+  payment: PaymentRow,
+  status: PaymentStatusResult
 ): Promise<string> {
   // the database refuses refunds beyond the payment; a bank reporting more is flagged all the same
   const amount = status.refundedAmount < payment.amount ? status.refundedAmount : payment.amount

@@ -10,20 +10,26 @@ export async function insertPayment (db: Handle, row: Insertable<PaymentsTable>)
   return await db.insertInto('payments').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findPayment (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<PaymentRow | undefined> {
+export async function findPayment (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<PaymentRow | undefined> {
   let query = db.selectFrom('payments').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
 
 /** Changes a payment only if it is still in one of the expected states. */
-export async function updatePayment (db: Handle, id: string, expected: PaymentStatus[], changes: Updateable<PaymentsTable>): Promise<PaymentRow | undefined> {
+export async function updatePayment (
+  db: Handle, id: string, expected: PaymentStatus[], changes: Updateable<PaymentsTable>
+): Promise<PaymentRow | undefined> {
   return await db.updateTable('payments').set({ ...changes, updated_at: new Date() })
     .where('id', '=', id).where('status', 'in', expected)
     .returningAll().executeTakeFirst()
 }
 
-export async function recordEvent (db: Handle, paymentId: string, type: string, details: Record<string, unknown> = {}): Promise<void> {
+export async function recordEvent (
+  db: Handle, paymentId: string, type: string, details: Record<string, unknown> = {}
+): Promise<void> {
   await db.insertInto('payment_events').values({ payment_id: paymentId, type, details: JSON.stringify(details) }).execute()
 }
 
@@ -45,7 +51,17 @@ export async function countPaymentsSince (db: Handle, column: 'ip_index' | 'iin_
   return Number(n)
 }
 
-export async function recordRefusal (db: Handle, row: { acceptance_id: string, reason: string, amount: bigint, ip_index: string, iin_index: string, email_index: string }): Promise<void> {
+export async function recordRefusal (
+  db: Handle,
+  row: {
+    acceptance_id: string
+    reason: string
+    amount: bigint
+    ip_index: string
+    iin_index: string
+    email_index: string
+  }
+): Promise<void> {
   await db.insertInto('payment_refusals').values(row).execute()
 }
 
@@ -148,7 +164,11 @@ function paymentsOfCreditors (db: Handle, creditors: string[]) {
   return db.selectFrom('payments').selectAll('payments').where(debtOfCreditorsSql(sql.ref('payments.debt_id'), creditors))
 }
 
-export async function listCreditorPayments (db: Handle, creditors: string[], filter: { status?: PaymentStatus, from?: Date, to?: Date, limit: number, startingAfter: string | null }): Promise<PaymentRow[]> {
+export async function listCreditorPayments (
+  db: Handle,
+  creditors: string[],
+  filter: { status?: PaymentStatus, from?: Date, to?: Date, limit: number, startingAfter: string | null }
+): Promise<PaymentRow[]> {
   let query = paymentsOfCreditors(db, creditors).orderBy('payments.id', 'desc').limit(filter.limit + 1)
   if (filter.status !== undefined) query = query.where('payments.status', '=', filter.status)
   if (filter.from !== undefined) query = query.where('payments.created_at', '>=', filter.from)
@@ -157,7 +177,9 @@ export async function listCreditorPayments (db: Handle, creditors: string[], fil
   return await query.execute()
 }
 
-export async function findCreditorPayment (db: Handle, creditors: string[], id: string): Promise<PaymentRow | undefined> {
+export async function findCreditorPayment (
+  db: Handle, creditors: string[], id: string
+): Promise<PaymentRow | undefined> {
   return await paymentsOfCreditors(db, creditors).where('payments.id', '=', id).executeTakeFirst()
 }
 
@@ -193,7 +215,9 @@ export interface ReconcileSchedule {
  * goes behind the others instead of starving them. Flagged payments
  * (needsReview) are an operator's and are not claimed.
  */
-export async function claimPaymentsToReconcile (db: Handle, now: Date, limit: number, schedule: ReconcileSchedule): Promise<PaymentRow[]> {
+export async function claimPaymentsToReconcile (
+  db: Handle, now: Date, limit: number, schedule: ReconcileSchedule
+): Promise<PaymentRow[]> {
   const due = db.selectFrom('payments').select('id')
     .where('status', '=', 'pending').where('needs_review', '=', false)
     .where('next_check_at', 'is not', null).where('next_check_at', '<=', now)

@@ -11,7 +11,10 @@ import { createPayment, findPaymentByPublicId, getReceipt, getResultPage, toPaym
 import { RESULT_PAGE_CSP } from './result-page.js'
 
 const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  for (const schema of [CreatedPaymentSchema, PaymentSchema, ReceiptSchema, TimelineEntrySchema, AdminPaymentSchema, AdminPaymentDetailSchema]) app.addSchema(schema)
+  for (const schema of [
+    CreatedPaymentSchema, PaymentSchema, ReceiptSchema, TimelineEntrySchema, AdminPaymentSchema,
+    AdminPaymentDetailSchema
+  ]) app.addSchema(schema)
   const deps = { db: app.db, pii: app.pii, bank: app.bank, config: app.config, log: app.log }
 
   app.post('/payments', {

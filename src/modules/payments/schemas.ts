@@ -65,7 +65,15 @@ export type Payment = Static<typeof PaymentSchema>
 export const ReceiptSchema = Type.Object({
   paymentId: PaymentId,
   status: PaymentStatusSchema,
-  agency: Type.Object({ name: Type.String(), bin: Type.String(), iban: Type.String(), bank: Type.String(), bic: Type.String(), address: Type.String(), supportEmail: Type.String() }, { additionalProperties: false }),
+  agency: Type.Object({
+    name: Type.String(),
+    bin: Type.String(),
+    iban: Type.String(),
+    bank: Type.String(),
+    bic: Type.String(),
+    address: Type.String(),
+    supportEmail: Type.String()
+  }, { additionalProperties: false }),
   payerName: Type.String(),
   contractNumber: Type.String(),
   creditor: Type.String(),
@@ -175,7 +183,11 @@ export const AdminPaymentQuery = Type.Object({
   status: Type.Optional(PaymentStatusSchema),
   from: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after' })),
   to: Type.Optional(Type.String({ format: 'date-time', description: 'Created before' })),
-  contractNumber: Type.Optional(Type.String({ minLength: 1, maxLength: CONTRACT_NUMBER_MAX_LENGTH, pattern: CONTRACT_NUMBER_PATTERN })),
+  contractNumber: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: CONTRACT_NUMBER_MAX_LENGTH,
+    pattern: CONTRACT_NUMBER_PATTERN
+  })),
   needsReview: Type.Optional(Type.Boolean()),
   ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })

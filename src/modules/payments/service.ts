@@ -40,7 +40,9 @@ export async function findPaymentByPublicId (db: Database, publicId: string): Pr
  * page (a small human page, never raw JSON), always allowed; a caller's
  * returnUrl must be on an allowed host.
  */
-function returnUrls (config: Config, paymentId: string, returnUrl: string | undefined): { success: string, failure: string } {
+function returnUrls (
+  config: Config, paymentId: string, returnUrl: string | undefined
+): { success: string, failure: string } {
   const url = new URL(returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}/result`)
   if (returnUrl !== undefined && (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol))) {
     throw new DomainError('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, { errors: [{ path: 'body.returnUrl', message: 'host not allowed' }] })
@@ -60,7 +62,9 @@ function returnUrls (config: Config, paymentId: string, returnUrl: string | unde
  * record is written before the bank is called, so it is never lost: a bank
  * error leaves it failed, a timeout leaves it pending for reconciliation.
  */
-export async function createPayment (deps: PaymentDeps, input: CreatePaymentInput, ctx: { ip: string }): Promise<CreatedPayment> {
+export async function createPayment (
+  deps: PaymentDeps, input: CreatePaymentInput, ctx: { ip: string }
+): Promise<CreatedPayment> {
   const acceptance = await findFreshAcceptance(deps.db, input.acceptanceId)
   const debt = await findDebt(deps.db, acceptance.debt_id)
   if (debt === undefined || debt.status !== 'active') throw new DomainError('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')
@@ -82,7 +86,14 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
   }
   const refusal = await assessRisk(deps.db, deps.config.risk, subject)
   if (refusal !== null) {
-    await recordRefusal(deps.db, { acceptance_id: acceptance.id, reason: refusal, amount, ip_index: subject.ipIndex, iin_index: subject.iinIndex, email_index: subject.emailIndex })
+    await recordRefusal(deps.db, {
+      acceptance_id: acceptance.id,
+      reason: refusal,
+      amount,
+      ip_index: subject.ipIndex,
+      iin_index: subject.iinIndex,
+      email_index: subject.emailIndex
+    })
     deps.log.warn({ reason: refusal }, 'payment refused by a risk rule')
     throw new DomainError('payment_refused', 'The agency cannot accept this payment now (offer cl. 8). Contact support if you believe this is a mistake.', { facts: { reason: refusal } })
   }
@@ -161,7 +172,9 @@ export async function createPayment (deps: PaymentDeps, input: CreatePaymentInpu
 export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config'>, publicId: string, presentedSecret: string | undefined): Promise<Receipt> {
   const id = fromPublicId('payment', publicId)
   const payment = id === null ? undefined : await findPayment(deps.db, id)
-  if (!clientSecretMatches(payment?.client_secret_hash, presentedSecret) || payment === undefined) throw paymentNotFound()
+  if (!clientSecretMatches(payment?.client_secret_hash, presentedSecret) || payment === undefined) {
+    throw paymentNotFound()
+  }
   if ((payment.status !== 'succeeded' && payment.status !== 'returned') || payment.paid_at === null) {
     throw new DomainError('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
   }

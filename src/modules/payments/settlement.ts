@@ -35,11 +35,16 @@ export async function settleSuccess (trx: Trx, paymentId: string, success: BankS
     await publishPaymentEvent(trx, 'payment.needs_review', payment.id)
     return 'mismatch'
   }
-  const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as NonNullable<Awaited<ReturnType<typeof findDebt>>>
+  const debt = await findDebt(trx, payment.debt_id, { forUpdate: true }) as
+    NonNullable<Awaited<ReturnType<typeof findDebt>>>
   // The ledger applies what the debt can absorb; the rest stays on the
   // payment's overpaid account (mirrored in overpaid_amount) and is flagged,
   // so no money leaves the books.
-  const { applied, excess: overpaid, outstanding } = await receivePayment(trx, { debtId: debt.id, paymentId: payment.id, amount: payment.amount })
+  const { applied, excess: overpaid, outstanding } = await receivePayment(trx, {
+    debtId: debt.id,
+    paymentId: payment.id,
+    amount: payment.amount
+  })
   await followOutstanding(trx, debt, outstanding)
   // The bank holds the money: a success after our expiry, or after we gave
   // up on a failed init, still counts.

@@ -26,7 +26,9 @@ export function toPayment (row: PaymentRow): Payment {
 
 export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: string | null): PartnerPayment {
   // the payment as the API shows it, less what is the agency's own (expiry, overpayment), plus what a creditor needs
-  const { id, status, amount, currency, refundedAmount, debtId, createdAt, paidAt, cardMask, failureCode } = toPayment(row)
+  const {
+    id, status, amount, currency, refundedAmount, debtId, createdAt, paidAt, cardMask, failureCode
+  } = toPayment(row)
   return {
     id,
     status,

@@ -22,8 +22,8 @@ import { eraseMail } from '../notifications/erasure.js'
 import { eraseCallbacks, erasePayments, lockPaymentsOf } from '../payments/erasure.js'
 import { eraseRefundReasons, eraseReturnReasons } from '../refunds/erasure.js'
 import {
-  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished, nextConfirmationNumber,
-  refundRequestIdsOf, requestIdsOf, updatePrivacyRequest
+  eraseUnverifiedRequests, expireLapsed, findPrivacyRequest, hasRefundInProgress, listUnfinished,
+  nextConfirmationNumber, refundRequestIdsOf, requestIdsOf, updatePrivacyRequest
 } from './repository.js'
 import type { PrivacyStatus } from './schemas.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
@@ -101,7 +101,9 @@ async function processOne (deps: Deps, requestId: string): Promise<PrivacyStatus
  * phone, IIN or IP, in clear or decryptable form, nor a blind index that
  * matches them. Financial facts stay: amounts, dates, statuses, the ledger.
  */
-async function erase (trx: Trx, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]): Promise<void> {
+async function erase (
+  trx: Trx, deps: Deps, request: PrivacyRequestRow, acceptanceIds: string[], paymentIds: string[]
+): Promise<void> {
   const { pii } = deps
   const requestId = request.id
   // Unique per request: the tombstoned indexes match no email, IP or other erasure.

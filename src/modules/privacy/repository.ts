@@ -5,21 +5,30 @@ import type { PrivacyStatus } from './schemas.js'
 import type { PrivacyRequestRow, PrivacyRequestsTable } from './tables.js'
 
 
-export async function insertPrivacyRequest (db: Handle, row: Insertable<PrivacyRequestsTable>): Promise<PrivacyRequestRow> {
+export async function insertPrivacyRequest (
+  db: Handle, row: Insertable<PrivacyRequestsTable>
+): Promise<PrivacyRequestRow> {
   return await db.insertInto('privacy_requests').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findPrivacyRequest (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<PrivacyRequestRow | undefined> {
+export async function findPrivacyRequest (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<PrivacyRequestRow | undefined> {
   let query = db.selectFrom('privacy_requests').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
 }
 
-export async function updatePrivacyRequest (db: Handle, id: string, changes: Updateable<PrivacyRequestsTable>): Promise<PrivacyRequestRow> {
+export async function updatePrivacyRequest (
+  db: Handle, id: string, changes: Updateable<PrivacyRequestsTable>
+): Promise<PrivacyRequestRow> {
   return await db.updateTable('privacy_requests').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function listPrivacyRequests (db: Handle, filter: { status?: PrivacyStatus, overdueBefore?: string, limit: number, startingAfter: string | null, now: Date }): Promise<PrivacyRequestRow[]> {
+export async function listPrivacyRequests (
+  db: Handle,
+  filter: { status?: PrivacyStatus, overdueBefore?: string, limit: number, startingAfter: string | null, now: Date }
+): Promise<PrivacyRequestRow[]> {
   let query = db.selectFrom('privacy_requests').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
   const now = filter.now
   if (filter.status === 'expired') {
@@ -79,7 +88,9 @@ export async function nextConfirmationNumber (db: Handle): Promise<bigint> {
  * The same email's other requests that never became an act of the person
  * (unverified or expired): they hold the name and email someone typed.
  */
-export async function eraseUnverifiedRequests (db: Handle, emailIndex: string, exceptId: string, tombstone: Tombstone): Promise<number> {
+export async function eraseUnverifiedRequests (
+  db: Handle, emailIndex: string, exceptId: string, tombstone: Tombstone
+): Promise<number> {
   const result = await db.updateTable('privacy_requests')
     .set({ status: 'expired', full_name_encrypted: tombstone.encrypted, email_encrypted: null, email_index: tombstone.index, iin_index: null })
     .where('email_index', '=', emailIndex).where('id', '<>', exceptId).where('status', 'in', ['pending_verification', 'expired'])

@@ -3,15 +3,20 @@ import { Type } from '@sinclair/typebox'
 import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import {
-  AdminPrivacyRequestSchema, CreatedPrivacyRequestSchema, CreatePrivacyRequestBody, DestructionConfirmationSchema, PrivacyRequestParams,
-  PrivacyRequestQuery, PrivacyRequestSchema, VerifiedPrivacyRequestSchema, VerifyPrivacyRequestBody
+  AdminPrivacyRequestSchema, CreatedPrivacyRequestSchema, CreatePrivacyRequestBody, DestructionConfirmationSchema,
+  PrivacyRequestParams, PrivacyRequestQuery, PrivacyRequestSchema, VerifiedPrivacyRequestSchema,
+  VerifyPrivacyRequestBody
 } from './schemas.js'
 import {
-  getAdminPrivacyRequest, getDestructionConfirmation, getPrivacyRequest, listPrivacyRequestsPage, submitPrivacyRequest, verifyPrivacyRequest
+  getAdminPrivacyRequest, getDestructionConfirmation, getPrivacyRequest, listPrivacyRequestsPage, submitPrivacyRequest,
+  verifyPrivacyRequest
 } from './service.js'
 
 const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  for (const schema of [CreatedPrivacyRequestSchema, VerifiedPrivacyRequestSchema, PrivacyRequestSchema, AdminPrivacyRequestSchema, DestructionConfirmationSchema]) app.addSchema(schema)
+  for (const schema of [
+    CreatedPrivacyRequestSchema, VerifiedPrivacyRequestSchema, PrivacyRequestSchema, AdminPrivacyRequestSchema,
+    DestructionConfirmationSchema
+  ]) app.addSchema(schema)
   const operator = app.requireScopes('operator')
   const auth = AUTH_PROBLEMS
 
@@ -43,7 +48,11 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         })
       }
     }
-  }, async (request, reply) => await reply.code(201).send(await submitPrivacyRequest({ db: app.db, pii: app.pii, limits: app.config.privacyRequests }, request.body)))
+  }, async (request, reply) => await reply.code(201).send(await submitPrivacyRequest({
+    db: app.db,
+    pii: app.pii,
+    limits: app.config.privacyRequests
+  }, request.body)))
 
   app.post('/privacy-requests/:id/verify', {
     config: { rateLimit: perIp },

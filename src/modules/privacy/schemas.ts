@@ -126,7 +126,17 @@ export const DestructionConfirmationSchema = Type.Object({
     dueAt: '2027-01-13',
     controller: { name: 'ТОО «Коллекторское агентство «Эксперт Плюс»', bin: '151040003422', address: 'РК, г. Алматы, Ауэзовский район, ул. Толе би 298/2' },
     statement: 'ТОО «Коллекторское агентство «Эксперт Плюс» (БИН 151040003422) подтверждает, что персональные данные … уничтожены 25.11.2026 …',
-    erased: { acceptances: 1, callbacks: 2, refundRequests: 0, payments: 1, refunds: 0, emails: 3, bankRecords: 1, idempotencyRecords: 2, privacyRequests: 0 }
+    erased: {
+      acceptances: 1,
+      callbacks: 2,
+      refundRequests: 0,
+      payments: 1,
+      refunds: 0,
+      emails: 3,
+      bankRecords: 1,
+      idempotencyRecords: 2,
+      privacyRequests: 0
+    }
   }]
 })
 export type DestructionConfirmation = Static<typeof DestructionConfirmationSchema>

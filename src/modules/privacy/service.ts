@@ -22,8 +22,8 @@ import { withdrawConsent } from '../acceptances/erasure.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 import type {
-  AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest, PrivacyRequestQueryInput,
-  PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
+  AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest,
+  PrivacyRequestQueryInput, PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
 } from './schemas.js'
 
 // offer cl. 16: processing stops and the data is destroyed within 30 business days of the (verified) request.
@@ -67,7 +67,17 @@ export function toAdminPrivacyRequest (row: PrivacyRequestRow, now = new Date())
   }
 }
 // Requests completed before an erasure counted these kept only the first three counts.
-const NO_COUNTS: ErasedCounts = { acceptances: 0, callbacks: 0, refundRequests: 0, payments: 0, refunds: 0, emails: 0, bankRecords: 0, idempotencyRecords: 0, privacyRequests: 0 }
+const NO_COUNTS: ErasedCounts = {
+  acceptances: 0,
+  callbacks: 0,
+  refundRequests: 0,
+  payments: 0,
+  refunds: 0,
+  emails: 0,
+  bankRecords: 0,
+  idempotencyRecords: 0,
+  privacyRequests: 0
+}
 
 export function privacyRequestNotFound (): DomainError {
   return new DomainError('privacy_request_not_found', 'No privacy request with this id')
@@ -86,7 +96,9 @@ function newCode (): string {
  * email sent, are the same whether or not the email is known, so the
  * endpoint tells nobody who paid; a stranger's request expires unused.
  */
-export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePrivacyRequestInput, now = new Date()): Promise<CreatedPrivacyRequest> {
+export async function submitPrivacyRequest (
+  deps: SubmitDeps, input: CreatePrivacyRequestInput, now = new Date()
+): Promise<CreatedPrivacyRequest> {
   const email = normalizeEmail(input.email)
   if (!email.ok) throw new DomainError('invalid_email', 'The email address is not valid', { errors: [{ path: 'body.email', message: 'not a valid email address' }] })
   let iin: string | null = null
@@ -110,7 +122,8 @@ export async function submitPrivacyRequest (deps: SubmitDeps, input: CreatePriva
     const row = await insertPrivacyRequest(trx, {
       id,
       email_index: index,
-      // The written notice names the person (cl. 16); the IIN helps an operator tell them apart. Destroyed with the rest.
+      // The written notice names the person (cl. 16); the IIN helps an operator tell them apart. Destroyed with the
+      // rest.
       iin_index: iin === null ? null : iinIndex(deps.pii, iin),
       full_name_encrypted: deps.pii.encrypt(fullName),
       email_encrypted: deps.pii.encrypt(email.email),
@@ -136,7 +149,9 @@ type Verdict =
  * parallel guesses cannot exceed five; the fifth, or the 30 minutes, end it.
  * A repeat of a successful verification answers the same again.
  */
-export async function verifyPrivacyRequest (deps: Deps, publicId: string, input: VerifyPrivacyRequestInput, now = new Date()): Promise<VerifiedPrivacyRequest> {
+export async function verifyPrivacyRequest (
+  deps: Deps, publicId: string, input: VerifyPrivacyRequestInput, now = new Date()
+): Promise<VerifiedPrivacyRequest> {
   const id = fromPublicId('privacyRequest', publicId)
   if (id === null) throw privacyRequestNotFound()
   const code = input.code.trim()
@@ -144,7 +159,8 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
   const verdict = await deps.db.transaction().execute(async (trx): Promise<Verdict> => {
     const row = await findPrivacyRequest(trx, id, { forUpdate: true })
     if (row === undefined) throw privacyRequestNotFound()
-    const right = row.verification_code_hash !== null && equalInConstantTime(row.verification_code_hash, privacyCodeHash(deps.pii, row.id, code))
+    const right = row.verification_code_hash !== null &&
+      equalInConstantTime(row.verification_code_hash, privacyCodeHash(deps.pii, row.id, code))
     if (row.verified_at !== null && row.due_at !== null && (row.status === 'received' || row.status === 'on_legal_hold' || row.status === 'completed')) {
       if (!right) return { outcome: 'wrong', attemptsLeft: 0 }
       return { outcome: 'verified', answer: { id: publicId, status: row.status, dueAt: row.due_at } }
@@ -157,7 +173,10 @@ export async function verifyPrivacyRequest (deps: Deps, publicId: string, input:
     }
     if (!right) {
       const attempts = row.verification_attempts + 1
-      await updatePrivacyRequest(trx, row.id, { verification_attempts: attempts, ...(attempts >= MAX_WRONG_CODES ? expire : {}) })
+      await updatePrivacyRequest(trx, row.id, {
+        verification_attempts: attempts,
+        ...(attempts >= MAX_WRONG_CODES ? expire : {})
+      })
       return { outcome: 'wrong', attemptsLeft: Math.max(0, MAX_WRONG_CODES - attempts) }
     }
     await updatePrivacyRequest(trx, row.id, { status: 'received', verified_at: now, due_at: dueAt })
@@ -207,7 +226,9 @@ export async function listPrivacyRequestsPage (db: Database, query: PrivacyReque
 }
 
 /** offer cl. 16: the written confirmation of destruction, once it happened. */
-export async function getDestructionConfirmation (deps: { db: Database, agency: AgencyRequisites }, publicId: string): Promise<DestructionConfirmation> {
+export async function getDestructionConfirmation (
+  deps: { db: Database, agency: AgencyRequisites }, publicId: string
+): Promise<DestructionConfirmation> {
   const row = await findByPublicId(deps.db, publicId)
   if (row.status !== 'completed' || row.completed_at === null || row.confirmation_number === null || row.erased_counts === null || row.due_at === null) {
     throw new DomainError('confirmation_not_available', row.due_at === null
@@ -221,7 +242,13 @@ export async function getDestructionConfirmation (deps: { db: Database, agency: 
     completedAt: row.completed_at.toISOString(),
     dueAt: row.due_at,
     controller: { name, bin, address },
-    statement: destructionStatement({ name, bin, requestId: publicId, receivedAt: row.verified_at ?? row.received_at, completedAt: row.completed_at }),
+    statement: destructionStatement({
+      name,
+      bin,
+      requestId: publicId,
+      receivedAt: row.verified_at ?? row.received_at,
+      completedAt: row.completed_at
+    }),
     erased: { ...NO_COUNTS, ...row.erased_counts }
   }
 }
@@ -230,7 +257,9 @@ function russianDate (instant: Date): string {
   return almatyDate(instant).split('-').reverse().join('.')
 }
 
-function destructionStatement (facts: { name: string, bin: string, requestId: string, receivedAt: Date, completedAt: Date }): string {
+function destructionStatement (
+  facts: { name: string, bin: string, requestId: string, receivedAt: Date, completedAt: Date }
+): string {
   return `${facts.name} (БИН ${facts.bin}) подтверждает, что по заявлению об отзыве согласия на обработку персональных данных ` +
     `№ ${facts.requestId}, полученному ${russianDate(facts.receivedAt)}, персональные данные заявителя (фамилия, имя, отчество, ` +
     'адрес электронной почты, номер телефона, IP-адрес, сведения о браузере, тексты обращений и сообщений банка) уничтожены ' +

@@ -15,12 +15,20 @@ async function creditorOfPayment (trx: Trx, paymentId: string): Promise<string> 
 export async function publishRefundEvent (trx: Trx, type: 'refund.succeeded' | 'refund.failed', refundId: string): Promise<void> {
   const row = await findRefund(trx, refundId)
   if (row === undefined) throw new Error(`event of an unknown refund ${refundId}`)
-  await publishEvent(trx, type, { creditor: await creditorOfPayment(trx, row.payment_id), data: toAdminRefund(row), partnerData: toPartnerRefund(row) })
+  await publishEvent(trx, type, {
+    creditor: await creditorOfPayment(trx, row.payment_id),
+    data: toAdminRefund(row),
+    partnerData: toPartnerRefund(row)
+  })
 }
 
 export async function publishRefundRequestEvent (trx: Trx, type: 'refund_request.submitted' | 'refund_request.decided', requestId: string): Promise<void> {
   const row = await findRefundRequest(trx, requestId)
   if (row === undefined) throw new Error(`event of an unknown refund request ${requestId}`)
   const request = toRefundRequest(row, await findRefundOfRequest(trx, row.id))
-  await publishEvent(trx, type, { creditor: await creditorOfPayment(trx, row.payment_id), data: request, partnerData: toPartnerRefundRequest(request) })
+  await publishEvent(trx, type, {
+    creditor: await creditorOfPayment(trx, row.payment_id),
+    data: request,
+    partnerData: toPartnerRefundRequest(request)
+  })
 }

@@ -40,7 +40,9 @@ export type RefundDecision = 'send' | 'covered' | 'review'
  *   was done (a lost answer, a crash), complete it without calling again;
  * - anything else (less than ours, or a total we cannot attribute): review.
  */
-export function decideRefund (input: { bankRefunded: bigint, succeeded: bigint, amount: bigint, inDoubt: bigint }): RefundDecision {
+export function decideRefund (
+  input: { bankRefunded: bigint, succeeded: bigint, amount: bigint, inDoubt: bigint }
+): RefundDecision {
   if (input.bankRefunded === input.succeeded) return 'send'
   if (input.bankRefunded >= input.succeeded + input.amount + input.inDoubt) return 'covered'
   return 'review'
@@ -55,7 +57,9 @@ function waitDelayMs (waits: number): number {
   return Math.min(60, 2 ** Math.min(waits, 6)) * 1000
 }
 
-export async function executeRefund (deps: Deps, refundId: string, attempt: { number: number, last: boolean, waits?: number }): Promise<void> {
+export async function executeRefund (
+  deps: Deps, refundId: string, attempt: { number: number, last: boolean, waits?: number }
+): Promise<void> {
   const refund = await findRefund(deps.db, refundId)
   if (refund === undefined || refund.status !== 'pending') return
   const payment = await findPayment(deps.db, refund.payment_id) as PaymentRow
@@ -66,7 +70,11 @@ export async function executeRefund (deps: Deps, refundId: string, attempt: { nu
   if (inFlight !== undefined) {
     const waits = attempt.waits ?? 0
     deps.log.info({ refundId: toPublicId('refund', refund.id), waitingFor: toPublicId('refund', inFlight.id) }, 'refund waits for another refund of its payment')
-    await queueRefund(deps.db, refund, { maxAttempts: deps.maxAttempts, runAt: new Date(Date.now() + waitDelayMs(waits)), waits: waits + 1 })
+    await queueRefund(deps.db, refund, {
+      maxAttempts: deps.maxAttempts,
+      runAt: new Date(Date.now() + waitDelayMs(waits)),
+      waits: waits + 1
+    })
     return
   }
   await updateRefund(deps.db, refund.id, { attempts: refund.attempts + 1 })

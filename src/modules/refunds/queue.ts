@@ -22,7 +22,10 @@ export async function queueRefund (
   refund: { id: string, payment_id: string },
   options: { maxAttempts: number, runAt?: Date, waits?: number }
 ): Promise<void> {
-  await enqueueJob(db, REFUND_TASK, { refundId: refund.id, ...(options.waits === undefined ? {} : { waits: options.waits }) }, {
+  await enqueueJob(db, REFUND_TASK, {
+    refundId: refund.id,
+    ...(options.waits === undefined ? {} : { waits: options.waits })
+  }, {
     maxAttempts: options.maxAttempts,
     queueName: refundQueueName(refund.payment_id),
     jobKey: refundJobKey(refund.id),

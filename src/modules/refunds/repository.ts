@@ -5,11 +5,15 @@ import { isLocked, purgeFailures, recordFailure, type FailureWindow } from '../.
 import type { RefundRequestRow, RefundRequestsTable, RefundRow, RefundStatus, RefundsTable } from './tables.js'
 
 
-export async function insertRefundRequest (db: Handle, row: Insertable<RefundRequestsTable>): Promise<RefundRequestRow> {
+export async function insertRefundRequest (
+  db: Handle, row: Insertable<RefundRequestsTable>
+): Promise<RefundRequestRow> {
   return await db.insertInto('refund_requests').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findRefundRequest (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<RefundRequestRow | undefined> {
+export async function findRefundRequest (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<RefundRequestRow | undefined> {
   let query = db.selectFrom('refund_requests').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
@@ -19,7 +23,9 @@ export async function findOpenRequest (db: Handle, paymentId: string): Promise<R
   return await db.selectFrom('refund_requests').selectAll().where('payment_id', '=', paymentId).where('open', '=', true).executeTakeFirst()
 }
 
-export async function updateRefundRequest (db: Handle, id: string, changes: Updateable<RefundRequestsTable>): Promise<RefundRequestRow> {
+export async function updateRefundRequest (
+  db: Handle, id: string, changes: Updateable<RefundRequestsTable>
+): Promise<RefundRequestRow> {
   return await db.updateTable('refund_requests').set(changes).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
 
@@ -45,7 +51,9 @@ export async function insertRefund (db: Handle, row: Insertable<RefundsTable>): 
   return await db.insertInto('refunds').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
-export async function findRefund (db: Handle, id: string, options: { forUpdate?: boolean } = {}): Promise<RefundRow | undefined> {
+export async function findRefund (
+  db: Handle, id: string, options: { forUpdate?: boolean } = {}
+): Promise<RefundRow | undefined> {
   let query = db.selectFrom('refunds').selectAll().where('id', '=', id)
   if (options.forUpdate === true) query = query.forUpdate()
   return await query.executeTakeFirst()
@@ -87,7 +95,9 @@ export async function refundsOfPayment (db: Handle, paymentId: string): Promise<
   return await db.selectFrom('refunds').selectAll().where('payment_id', '=', paymentId).orderBy('id', 'asc').execute()
 }
 
-export async function listRefunds (db: Handle, filter: { status?: RefundStatus, paymentId?: string, limit: number, startingAfter: string | null }): Promise<RefundRow[]> {
+export async function listRefunds (
+  db: Handle, filter: { status?: RefundStatus, paymentId?: string, limit: number, startingAfter: string | null }
+): Promise<RefundRow[]> {
   let query = db.selectFrom('refunds').selectAll().orderBy('id', 'asc').limit(filter.limit + 1)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.paymentId !== undefined) query = query.where('payment_id', '=', filter.paymentId)

@@ -6,7 +6,8 @@ import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
 import {
-  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
+  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams,
+  RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
 } from './schemas.js'
 import { decideRefundRequest, getAdminRefund, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
 
@@ -96,7 +97,8 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       body: ReturnBody,
       response: { 202: Type.Ref(RefundSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...auth, 404: ['payment_not_found'], 409: ['payment_not_returnable'] }) }
     }
-  }, async (request, reply) => await reply.code(202).send(await returnPayment(deps, actorOf(request), request.params.id, request.body.reason)))
+  }, async (request, reply) =>
+    await reply.code(202).send(await returnPayment(deps, actorOf(request), request.params.id, request.body.reason)))
 
   app.get('/admin/refunds', {
     preHandler: operator,

@@ -124,6 +124,7 @@ export const PartnerRefundSchema = Type.Object({
 export const PartnerRefundRequestSchema = Type.Omit(RefundRequestSchema, ['responseText'], {
   $id: 'PartnerRefundRequest',
   additionalProperties: false,
-  examples: (RefundRequestSchema.examples as Array<Record<string, unknown>>).map(({ responseText: _answer, ...shown }) => shown)
+  examples: (RefundRequestSchema.examples as Array<Record<string, unknown>>)
+    .map(({ responseText: _answer, ...shown }) => shown)
 })
 export type PartnerRefundRequest = Static<typeof PartnerRefundRequestSchema>

@@ -31,7 +31,9 @@ interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
 
 
-export async function listAdminRefunds (db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }) {
+export async function listAdminRefunds (
+  db: Database, query: { status?: RefundStatus, paymentId?: string, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   const paymentId = query.paymentId === undefined ? undefined : fromPublicId('payment', query.paymentId)
   if (paymentId === null) return EMPTY_PAGE
@@ -90,7 +92,12 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     if (remainder <= 0n) throw new DomainError('payment_not_refundable', 'This payment has been refunded in full')
     const amount = input.amount === undefined ? remainder : BigInt(input.amount)
     if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) }, errors: [{ path: 'body.amount', message: `must be at most ${remainder}` }] })
-    const row = await insertRefundRequest(trx, { id: uuidv7(), payment_id: locked.id, amount, reason_encrypted: deps.pii.encrypt(input.reason) })
+    const row = await insertRefundRequest(trx, {
+      id: uuidv7(),
+      payment_id: locked.id,
+      amount,
+      reason_encrypted: deps.pii.encrypt(input.reason)
+    })
     await recordPaymentEvent(trx, locked.id, 'refund_requested', { refundRequestId: toPublicId('refundRequest', row.id), amount: amount.toString() })
     await queueRefundRequestReceived(trx, row, locked)
     await publishRefundRequestEvent(trx, 'refund_request.submitted', row.id)
@@ -113,7 +120,8 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
   })
-  return await toPage(rows, limit, async (shown) => await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
+  return await toPage(rows, limit, async (shown) =>
+    await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
 }
 
 /**
@@ -121,7 +129,9 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
  * days, Kazakhstan calendar) and queues the refund, under a lock on the
  * payment so concurrent decisions can never refund more than it took.
  */
-export async function decideRefundRequest (deps: Deps, actor: Actor, publicId: string, input: DecisionInput): Promise<RefundRequest> {
+export async function decideRefundRequest (
+  deps: Deps, actor: Actor, publicId: string, input: DecisionInput
+): Promise<RefundRequest> {
   const id = fromPublicId('refundRequest', publicId)
   if (id === null) throw new DomainError('refund_request_not_found', 'No refund request with this id')
   const decidedAt = new Date()

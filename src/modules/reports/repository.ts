@@ -14,7 +14,9 @@ export interface ReportLineRow {
 }
 
 /** The day's money entries of the ledger (payments in, refunds and returns out), in time order. */
-export async function moneyEntries (db: Database, range: { from: Date, to: Date, creditors: string[] | null }): Promise<ReportLineRow[]> {
+export async function moneyEntries (
+  db: Database, range: { from: Date, to: Date, creditors: string[] | null }
+): Promise<ReportLineRow[]> {
   const { rows } = await sql<ReportLineRow>`
     select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, p.bank_payment_id,
            l.amount::text as acquirer_amount

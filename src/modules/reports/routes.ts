@@ -48,7 +48,8 @@ export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       headers: ReportHeaders,
       response: responses()
     }
-  }, async (request, reply) => answer(request, reply, await dailyReport(app.db, request.query.date, request.principal?.creditors ?? [])))
+  }, async (request, reply) =>
+    answer(request, reply, await dailyReport(app.db, request.query.date, request.principal?.creditors ?? [])))
 }
 
 /** `/v1/admin/reports/daily`: every creditor, or one. */
@@ -62,9 +63,15 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Every payment received, refund paid and return of one Asia/Almaty day, one line each, and totals per creditor that tie to the ledger\'s ' +
         'entries of that day; `creditor` narrows it to one. ' + CSV_DESCRIPTION + ' Scopes: operator, admin.',
       security: [{ apiKey: [] }],
-      querystring: Type.Object({ date: ReportDate, creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }, { additionalProperties: false }),
+      querystring: Type.Object({
+        date: ReportDate,
+        creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
+      }, { additionalProperties: false }),
       headers: ReportHeaders,
       response: responses()
     }
-  }, async (request, reply) => answer(request, reply, await dailyReport(app.db, request.query.date, request.query.creditor === undefined ? null : [request.query.creditor])))
+  }, async (request, reply) => {
+    const creditors = request.query.creditor === undefined ? null : [request.query.creditor]
+    return answer(request, reply, await dailyReport(app.db, request.query.date, creditors))
+  })
 }

@@ -76,7 +76,11 @@ export async function dailyReport (db: Database, date: string, creditors: string
     currency: CURRENCY,
     lines,
     totals: [...totals].sort(([a], [b]) => a.localeCompare(b, 'ru')).map(([creditor, t]) => ({
-      creditor, received: Number(t.received), refunded: Number(t.refunded), returned: Number(t.returned), net: Number(t.net)
+      creditor,
+      received: Number(t.received),
+      refunded: Number(t.refunded),
+      returned: Number(t.returned),
+      net: Number(t.net)
     }))
   }
 }
