@@ -20,7 +20,10 @@ const services = compose.services
 t.test('the services name each other correctly', async (t) => {
   t.same(Object.keys(services).sort(), ['api', 'postgres', 'prometheus', 'worker'])
   for (const [name, service] of Object.entries(services)) {
-    for (const dependency of Object.keys(Array.isArray(service.depends_on) ? Object.fromEntries(service.depends_on.map((d: string) => [d, {}])) : service.depends_on ?? {})) {
+    const dependsOn = Array.isArray(service.depends_on)
+      ? Object.fromEntries(service.depends_on.map((d: string) => [d, {}]))
+      : service.depends_on ?? {}
+    for (const dependency of Object.keys(dependsOn)) {
       t.ok(dependency in services, `${name} depends on ${dependency}, which exists`)
     }
     for (const volume of service.volumes ?? []) {

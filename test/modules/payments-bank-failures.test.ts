@@ -51,11 +51,12 @@ t.test('the bank does not answer in time: 502, the payment stays pending, reconc
   t.match(body, { code: 'bank_unavailable', paymentStatus: 'pending', clientSecret: new RegExp(`^${body.paymentId as string}_secret_`) }, 'the payment may still succeed: the payer gets the key to its receipt')
   t.equal((await paymentState(base, body.paymentId)).status, 'pending', 'kept for reconciliation')
 
-  const soon = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds }, new Date(Date.now() + 5 * 60_000))
+  const reconcileDeps = { db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds }
+  const soon = await reconcilePayments(reconcileDeps, new Date(Date.now() + 5 * 60_000))
   t.equal(soon.checked, 1, 'an init without a bank id is checked after a grace period')
   t.equal((await paymentState(base, body.paymentId)).status, 'pending', 'the bank does not know it yet, and it has not expired')
   t.ok(bank.requests.some((r) => r.script === 'get_status3.php' && r.params.get('pg_order_id') === body.paymentId), 'asked by order id')
-  await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds }, new Date(Date.now() + 3 * 3600_000))
+  await reconcilePayments(reconcileDeps, new Date(Date.now() + 3 * 3600_000))
   t.equal((await paymentState(base, body.paymentId)).status, 'expired')
 })
 
@@ -83,12 +84,13 @@ t.test('the result never reached us: reconciliation finds the money at the bank;
   t.equal((await paymentState(base, paid.id)).status, 'pending', 'we do not know yet')
   t.equal(await outstandingOf(app, debt.id), 1_000_000n)
 
-  const result = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds }, new Date(Date.now() + 3600_000))
+  const reconcileDeps = { db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds }
+  const result = await reconcilePayments(reconcileDeps, new Date(Date.now() + 3600_000))
   t.match(result, { checked: 2, succeeded: 1, expired: 1 })
   t.match(await paymentState(base, paid.id), { status: 'succeeded', cardMask: '4111-11XX-XXXX-1111' })
   t.equal((await paymentState(base, unpaid.id)).status, 'expired', 'never paid: expired only after asking the bank')
   t.equal(await outstandingOf(app, debt.id), 700_000n, 'lowered once, by the paid one')
 
-  const again = await reconcilePayments({ db: app.db, bank: app.bank, log: app.log, refunds: bankReportedRefunds }, new Date(Date.now() + 3600_000))
+  const again = await reconcilePayments(reconcileDeps, new Date(Date.now() + 3600_000))
   t.equal(again.checked, 0, 'settled payments are not asked about again')
 })
