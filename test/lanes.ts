@@ -4,7 +4,7 @@ import { parse } from 'yaml'
 /**
  * Two lanes over one suite. `npm test` is the fast lane: what .taprc includes minus what it excludes, with
  * coverage enforced. `npm run test:slow` is the slow lane: exactly the files .taprc excludes (the fault tests,
- * the 100k import, fuzzing and the browser tests). .taprc is the one list; this reads it
+ * the 100k import, fuzzing, the browser tests and the hostile-client sweeps). .taprc is the one list; this reads it
  * for test/run.ts and test/lanes.test.ts.
  *
  * An exclude entry is a test file's path or `folder/**`: nothing a reader must run a glob in their head for.
