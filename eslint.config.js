@@ -25,6 +25,15 @@ export default tseslint.config(
       }]
     }
   },
+  // CommonJS where a tool can only require(): the test processes' transpiler for ts-node
+  {
+    files: ['**/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', exports: 'writable', module: 'writable', __dirname: 'readonly', process: 'readonly' }
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' }
+  },
   // Module boundaries (docs/architecture.md): no import cycles, and a module's repository is private to it.
   // test/lint-fixtures holds code that breaks both on purpose: test/lint.test.ts lints it and expects the errors.
   {
