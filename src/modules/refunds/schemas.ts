@@ -119,7 +119,7 @@ export const PartnerRefundSchema = Type.Object({
 
 /**
  * A refund request as a partner sees it (in events and webhooks): the agency's answer to the payer is left out,
- * since it names people as often as not (privacy/repository.ts erases it with them).
+ * since it names people as often as not (refunds/repository.ts erases it with them, for privacy's erasure).
  */
 export const PartnerRefundRequestSchema = Type.Omit(RefundRequestSchema, ['responseText'], {
   $id: 'PartnerRefundRequest',
