@@ -14,13 +14,15 @@ import { slowLane } from './lanes.js'
  * tap over the fast lane (.taprc), coverage enforced. Each test file clones
  * the template. `npm run test:slow` (--slow): the same, over the files .taprc
  * excludes (test/lanes.ts), without coverage: its thresholds are the fast
- * lane's. Files named on the command line run whichever lane they are in.
+ * lane's, and two files at a time, not .taprc's three: the fault tests run
+ * several processes of the service each and wait on them under deadlines.
+ * Files named on the command line run whichever lane they are in.
  */
 const TEMPLATE = 'app_template'
 
 const args = process.argv.slice(2)
 const tapArgs = args.includes('--slow')
-  ? [...slowLane(), '--disable-coverage', ...args.filter((arg) => arg !== '--slow')]
+  ? [...slowLane(), '--disable-coverage', '--jobs=2', ...args.filter((arg) => arg !== '--slow')]
   : args
 
 async function adminQuery (url: string, text: string): Promise<void> {
