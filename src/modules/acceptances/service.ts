@@ -110,5 +110,5 @@ export async function payerEmailOf (
   return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
 }
 
-export { findAcceptance } from './repository.js'
-export { payerNamesOf } from './facts.js'
+// What other modules read of an acceptance: the row, and the payer's name (encrypted) a partner view shows as initials
+export { findAcceptance, payerNamesOf } from './repository.js'

@@ -1,8 +1,8 @@
 // A payment as its creditor sees it (the partner API, the payment events): the payment with its debt's contract and
 // creditor, the payer's name (encrypted, shown as initials). Payments own this view; partners scope it by key.
 import type { Handle } from '../../db/database.js'
-import { payerNamesOf } from '../acceptances/facts.js'
-import { debtFactsOf, type DebtFacts } from '../debts/facts.js'
+import { payerNamesOf } from '../acceptances/service.js'
+import { debtFactsOf, type DebtFacts } from '../debts/service.js'
 import {
   findCreditorPayment as findCreditorPaymentRow, findPayment, listCreditorPayments as listCreditorPaymentRows
 } from './repository.js'

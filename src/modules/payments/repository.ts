@@ -2,7 +2,7 @@ import { sql, type Insertable, type RawBuilder, type Updateable } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
 import type { Tombstone } from '../../lib/erasure.js'
 import { toPublicId } from '../../lib/ids.js'
-import { debtOfCreditorsSql } from '../debts/facts.js'
+import { debtOfCreditorsSql } from '../debts/service.js'
 import type { BankCallbackRow, BankCallbacksTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable } from './tables.js'
 
 

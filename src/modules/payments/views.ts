@@ -3,7 +3,7 @@
 import { CURRENCY } from '../../lib/money.js'
 import { DomainError } from '../../lib/errors.js'
 import { toPublicId } from '../../lib/ids.js'
-import type { DebtFacts } from '../debts/facts.js'
+import type { DebtFacts } from '../debts/service.js'
 import type { PartnerPayment, Payment } from './schemas.js'
 import type { PaymentRow } from './tables.js'
 
