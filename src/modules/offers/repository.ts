@@ -2,8 +2,7 @@ import { sql } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
 import { toPublicId } from '../../lib/ids.js'
 import type { Offer } from './schemas.js'
-import type { OfferRow } from './tables.js'
-
+import type { OfferRow, OffersTable } from './tables.js'
 
 export function toOffer (row: OfferRow): Offer {
   return {
@@ -32,17 +31,6 @@ export async function lockOfferLanguage (trx: Trx, language: string): Promise<vo
   await sql`select pg_advisory_xact_lock(hashtext(${`offers:${language}`}))`.execute(trx)
 }
 
-export async function insertOffer (
-  db: Handle,
-  row: {
-    id: string
-    language: string
-    version: number
-    title: string
-    text: string
-    sha256: string
-    published_by_key_id: string | null
-  }
-): Promise<OfferRow> {
+export async function insertOffer (db: Handle, row: Omit<OffersTable, 'published_at'>): Promise<OfferRow> {
   return await db.insertInto('offers').values(row).returningAll().executeTakeFirstOrThrow()
 }
