@@ -1,10 +1,10 @@
 // Local ESLint rules for the layers of src (docs/architecture.md, "Layers"; DESIGN 21):
 //
-// - `local/folder-order`: every folder of src has a rank (RANKS below); a file imports only from its own folder or
+// - `layers/folder-order`: every folder of src has a rank (RANKS below); a file imports only from its own folder or
 //   from a folder of a lower rank. Folders of the same rank do not import each other. Type-only imports count (a
 //   module that knows another's row shape depends on it), with one exception: `db/types.ts` composes the one `DB`
 //   type from every owner's table declarations, so its `import type` lines point up by design.
-// - `local/table-owner`: a table belongs to the folder whose table declarations name it (the files `db/types.ts`
+// - `layers/table-owner`: a table belongs to the folder whose table declarations name it (the files `db/types.ts`
 //   composes: `modules/X/tables.ts`, `http/idempotency-tables.ts`, `bank/sandbox/types.ts`). Only the owner writes
 //   or locks its tables (insert, update, delete, merge, copy, `for update`/`for share`); another folder may read them
 //   only when it ranks above the owner (a read is a dependency like an import). Checked on kysely's builder calls
