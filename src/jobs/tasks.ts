@@ -84,7 +84,10 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     })
   }
   const webhookDeliver: Task = async (payload) => {
-    await deliverWebhook({ db: app.db, pii: app.pii, names: app.eventNames, log: app.log, config: app.config.webhooks }, payloadId(payload, 'deliveryId'))
+    await deliverWebhook(
+      { db: app.db, pii: app.pii, names: app.eventNames, log: app.log, config: app.config.webhooks },
+      payloadId(payload, 'deliveryId')
+    )
   }
   const purgeIdempotency: Task = async () => { await purgeExpiredIdempotencyKeys(app.db) }
   const purgeLookups: Task = async () => {

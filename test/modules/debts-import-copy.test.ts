@@ -126,7 +126,10 @@ t.test('batches applied side by side: a re-import restating claims of several cr
   const claims = (row: { outstanding: string }) => BigInt(row.outstanding.replace('.', ''))
   const run = async (rows: typeof first) => {
     const queued = await upload(staging, makeCsv(rows), { authorization: stagingOperator.authorization })
-    await processImport({ db: staging.db, pii: staging.pii, payments: claimPayments }, fromPublicId('debtImport', queued.json().id) as string, undefined, 4)
+    await processImport(
+      { db: staging.db, pii: staging.pii, payments: claimPayments },
+      fromPublicId('debtImport', queued.json().id) as string, undefined, 4
+    )
     return await report(staging, queued.json().id, stagingOperator.authorization)
   }
   t.match(await run(first), { status: 'completed', rowsImported: 30 })

@@ -102,7 +102,17 @@ export async function listDebts (db: Handle, filter: { contractNumberNormalized?
  * Debts of these creditors (`null`: every creditor), with their outstanding amounts: the partner API's and
  * debt.closed's reading.
  */
-export async function listCreditorDebts (db: Handle, creditors: string[] | null, filter: { ids?: string[], contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
+export async function listCreditorDebts (
+  db: Handle,
+  creditors: string[] | null,
+  filter: {
+    ids?: string[]
+    contractNumberNormalized?: string
+    status?: DebtRow['status']
+    limit: number
+    startingAfter: string | null
+  }
+): Promise<DebtRow[]> {
   let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
   if (creditors !== null) query = query.where('creditor', 'in', creditors.length > 0 ? creditors : [''])
   if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : ['00000000-0000-0000-0000-000000000000'])

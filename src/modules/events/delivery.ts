@@ -18,7 +18,9 @@ import { recordAudit } from '../audit/service.js'
 import { queueAttempt } from './fan-out.js'
 import { postWebhook, type SendResult } from './http-client.js'
 import { signatureHeader } from './signature.js'
-import { failPendingDeliveries, findDelivery, findEndpoint, findEvent, insertAttempt, updateDelivery, updateEndpoint } from './repository.js'
+import {
+  failPendingDeliveries, findDelivery, findEndpoint, findEvent, insertAttempt, updateDelivery, updateEndpoint
+} from './repository.js'
 import { eventView, type EventNames } from './service.js'
 import type { EndpointRow } from './tables.js'
 

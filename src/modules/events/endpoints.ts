@@ -10,7 +10,9 @@ import { queueAttempt } from './fan-out.js'
 import { destinationProblem } from './http-client.js'
 import { generateSecret } from './signature.js'
 import { attemptsOf, deleteEndpoint, enabledEndpointsOfKey, failPendingDeliveries, findDelivery, findDeliveryWithEvent, findOwnedEndpoint, insertEndpoint, listDeliveries, listOwnedEndpoints, updateDelivery, updateEndpoint, type DeliveryWithEvent, type EndpointOwner } from './repository.js'
-import type { CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret } from './webhook-schemas.js'
+import type {
+  CreateEndpointInput, UpdateEndpointInput, WebhookDelivery, WebhookEndpoint, WebhookEndpointWithSecret
+} from './webhook-schemas.js'
 import type { AttemptRow, EndpointRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 

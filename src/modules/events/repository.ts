@@ -84,7 +84,8 @@ export async function listOwnedEndpoints (
 export async function updateEndpoint (
   db: Handle, id: string, changes: Updateable<WebhookEndpointsTable>
 ): Promise<EndpointRow> {
-  return await db.updateTable('webhook_endpoints').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+  return await db.updateTable('webhook_endpoints').set({ ...changes, updated_at: new Date() }).where('id', '=', id)
+    .returningAll().executeTakeFirstOrThrow()
 }
 
 export async function deleteEndpoint (db: Handle, id: string): Promise<void> {

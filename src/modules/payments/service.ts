@@ -70,9 +70,17 @@ export async function createPayment (
   if (debt === undefined || debt.status !== 'active') throw new DomainError('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')
   const amount = BigInt(input.amount)
   const min = deps.config.payments.minAmount
-  if (amount < min) throw new DomainError('amount_below_minimum', `The minimum payment is ${min} tiyn`, { facts: { minimumAmount: Number(min) }, errors: [{ path: 'body.amount', message: `must be at least ${min}` }] })
+  if (amount < min) {
+    throw new DomainError('amount_below_minimum', `The minimum payment is ${min} tiyn`, {
+      facts: { minimumAmount: Number(min) },
+      errors: [{ path: 'body.amount', message: `must be at least ${min}` }]
+    })
+  }
   if (amount > debt.outstanding) {
-    throw new DomainError('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', { facts: { outstanding: moneyOf(debt.outstanding) }, errors: [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }] })
+    throw new DomainError('amount_exceeds_outstanding', 'The amount is more than the outstanding balance', {
+      facts: { outstanding: moneyOf(debt.outstanding) },
+      errors: [{ path: 'body.amount', message: `must be at most ${debt.outstanding}` }]
+    })
   }
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
@@ -148,14 +156,19 @@ export async function createPayment (
         await recordEvent(trx, id, 'init_timeout', {})
         await checkSoon(trx, id, new Date())
       })
-      throw new DomainError('bank_unavailable', 'The bank did not answer in time; the payment stays pending and will be reconciled. Check its status before paying again.', { facts: { paymentId: publicId, paymentStatus: 'pending', clientSecret: clientSecret.secret } })
+      throw new DomainError('bank_unavailable',
+        'The bank did not answer in time; the payment stays pending and will be reconciled. ' +
+        'Check its status before paying again.',
+        { facts: { paymentId: publicId, paymentStatus: 'pending', clientSecret: clientSecret.secret } })
     }
     await deps.db.transaction().execute(async (trx) => {
       await updatePayment(trx, id, ['pending'], { status: 'failed', failure_code: 'bank_unavailable' })
       await recordEvent(trx, id, 'init_failed', { code })
       await publishPaymentEvent(trx, 'payment.failed', id)
     })
-    throw new DomainError('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', { facts: { paymentId: publicId, paymentStatus: 'failed', clientSecret: clientSecret.secret } })
+    throw new DomainError('bank_unavailable', 'The bank could not start the payment; nothing was charged. Try again later.', {
+      facts: { paymentId: publicId, paymentStatus: 'failed', clientSecret: clientSecret.secret }
+    })
   }
   await deps.db.transaction().execute(async (trx) => {
     await updatePayment(trx, id, ['pending', 'succeeded', 'failed', 'expired'], { bank_payment_id: init.bankPaymentId, redirect_url: init.redirectUrl })

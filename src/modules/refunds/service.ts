@@ -91,7 +91,12 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
     const remainder = await refundable(trx, locked)
     if (remainder <= 0n) throw new DomainError('payment_not_refundable', 'This payment has been refunded in full')
     const amount = input.amount === undefined ? remainder : BigInt(input.amount)
-    if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) }, errors: [{ path: 'body.amount', message: `must be at most ${remainder}` }] })
+    if (amount > remainder) {
+      throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', {
+        facts: { refundable: Number(remainder) },
+        errors: [{ path: 'body.amount', message: `must be at most ${remainder}` }]
+      })
+    }
     const row = await insertRefundRequest(trx, {
       id: uuidv7(),
       payment_id: locked.id,
@@ -155,7 +160,11 @@ export async function decideRefundRequest (
     if (payment.status !== 'succeeded') throw new DomainError('payment_not_refundable', `The payment is ${payment.status}`)
     const amount = input.amount === undefined ? request.amount : BigInt(input.amount)
     const remainder = await refundable(trx, payment)
-    if (amount > remainder) throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', { facts: { refundable: Number(remainder) } })
+    if (amount > remainder) {
+      throw new DomainError('amount_exceeds_refundable', 'The amount is more than can still be refunded', {
+        facts: { refundable: Number(remainder) }
+      })
+    }
     const row = await updateRefundRequest(trx, id, { ...decided, status: 'approved', amount, due_at: dueAt })
     const refund = await insertRefund(trx, { id: uuidv7(), payment_id: payment.id, refund_request_id: id, kind: 'refund', amount })
     await queueRefund(trx, refund, { maxAttempts: deps.refundMaxAttempts })
