@@ -122,7 +122,7 @@ try {
     const debt = await seedDebt(app, { outstanding: '100000000.00' })
     const acceptance = await accept(base, debt.id)
     const debtId = fromPublicId('debt', debt.id) as string
-    const kept = await app.db.selectFrom('ledger_accounts').select('id').where((eb) => eb.or([eb('debt_id', '=', debtId), eb('kind', 'in', ['acquirer', 'claims'])])).execute()
+    const kept = await app.db.selectFrom('ledger_accounts').select('id').where((eb) => eb.or([eb('debt_id', '=', debtId), eb('kind', 'in', ['clearing', 'claims'])])).execute()
     const offers = await app.db.selectFrom('offers').select('id').execute()
     const keep = new Set([debtId, fromPublicId('acceptance', acceptance.id) as string, ...kept.map((a) => a.id), ...offers.map((o) => o.id)])
     fixtures.push({ debtId, acceptanceId: acceptance.id, keep })

@@ -153,8 +153,8 @@ t.test('after import, pay, refund and return the trial balance is zero and consi
   const refundKinds = ((await get(`/v1/admin/debts/${first.id as string}/ledger`)).body.entries as Array<Record<string, any>>).map((e) => [e.kind, e.reference.type])
   t.same(refundKinds, [['claim_assigned', 'import'], ['payment_received', 'payment'], ['refund_paid', 'refund']])
   const balance = await assertTiesOut(t, 'after the full flow')
-  const acquirer = (balance.accounts as Array<Record<string, any>>).find((a) => a.kind === 'acquirer')
-  t.ok(acquirer !== undefined && acquirer.balance > 0, 'the bank holds what was collected and not given back')
+  const clearing = (balance.accounts as Array<Record<string, any>>).find((a) => a.kind === 'clearing')
+  t.ok(clearing !== undefined && clearing.balance > 0, 'the channels hold what was collected and not given back')
 })
 
 t.test('the reading endpoints: operator scope, unknown debts 404', async (t) => {
@@ -174,7 +174,7 @@ t.test('the database guards the books', async (t) => {
   const debtId = fromPublicId('debt', (await debtOf(row)).id as string) as string
   const receivable = await app.db.selectFrom('ledger_accounts').select(['id', 'balance']).where('debt_id', '=', debtId).where('kind', '=', 'receivable').executeTakeFirstOrThrow()
   const claims = await app.db.selectFrom('ledger_accounts').select('id').where('key', '=', `claims:${row.creditor}`).executeTakeFirstOrThrow()
-  const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'acquirer').executeTakeFirstOrThrow()
+  const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('key', '=', 'clearing:card').executeTakeFirstOrThrow()
 
   await t.rejects(sql`update ledger_lines set amount = amount + 1`.execute(app.db), /append-only: UPDATE refused/, 'lines are never updated')
   await t.rejects(sql`delete from ledger_lines`.execute(app.db), /append-only: DELETE refused/, 'nor deleted')
@@ -270,7 +270,7 @@ t.test('the daily check logs at error level when a balance differs from its line
   t.same(logged, [{ level: 'info', msg: 'ledger trial balance ties out' }])
 
   // Corrupt one balance behind the ledger's back (the guard trigger off, as only a superuser could).
-  const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'acquirer').executeTakeFirstOrThrow()
+  const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('key', '=', 'clearing:card').executeTakeFirstOrThrow()
   await app.db.transaction().execute(async (trx) => {
     await sql`alter table ledger_accounts disable trigger ledger_accounts_guard`.execute(trx)
     await sql`update ledger_accounts set balance = balance + 1 where id = ${acquirer.id}`.execute(trx)

@@ -47,10 +47,10 @@ t.test('JSON: the partner\'s day lists its payment, totals tie to the ledger, no
   const { from, to } = almatyDay(day)
   const { rows } = await sql<{ total: string }>`
     select coalesce(sum(l.amount), 0)::text as total from ledger_lines l
-      join ledger_accounts a on a.id = l.account_id and a.kind = 'acquirer'
+      join ledger_accounts a on a.id = l.account_id and a.kind = 'clearing'
       join ledger_entries e on e.id = l.entry_id
      where e.created_at >= ${from} and e.created_at < ${to}`.execute(app.db)
-  t.equal(all.totals.reduce((sum: number, x: any) => sum + x.net, 0), Number(rows[0]?.total), 'the totals are the day\'s acquirer movement in the ledger')
+  t.equal(all.totals.reduce((sum: number, x: any) => sum + x.net, 0), Number(rows[0]?.total), 'the totals are the day\'s clearing movement in the ledger')
   t.equal(all.lines.length, 2)
   const one = await (await fetch(`${base}/v1/admin/reports/daily?date=${day}&creditor=${encodeURIComponent(CREDITOR_A)}`, { headers: { authorization: admin.authorization } })).json() as any
   t.same(one.lines.map((l: any) => l.paymentId), [paymentA.id])

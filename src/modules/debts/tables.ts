@@ -50,6 +50,8 @@ export interface DebtsTable {
   debtor_iin_index: string
   debtor_name_encrypted: string
   creditor: string
+  /** 10 random digits + a Luhn check digit (migration 0029): drawn by the column's default, never changed. */
+  payment_code: ColumnType<string, string | undefined, never>
   currency: ColumnType<string, string | undefined, string>
   /**
    * The claim as the creditor last stated it (descriptive); the outstanding amount is the ledger's receivable balance.

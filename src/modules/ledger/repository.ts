@@ -30,7 +30,7 @@ export async function amountsOfDebts (db: Handle, debtIds: string[]): Promise<Ma
       from ledger_entries e
       join ledger_lines l on l.entry_id = e.id
       join ledger_accounts a on a.id = l.account_id
-     where e.debt_id = any(${debtIds}::uuid[]) and a.kind in ('claims', 'acquirer')
+     where e.debt_id = any(${debtIds}::uuid[]) and a.kind in ('claims', 'clearing')
      group by e.debt_id, a.kind`.execute(db)
   for (const row of rows) {
     const entry = amounts.get(row.debt_id) as DebtAmounts
@@ -47,8 +47,10 @@ export async function receivableBalances (db: Handle, debtIds: string[]): Promis
   return new Map(rows.map((r) => [r.debt_id as string, r.balance]))
 }
 
-export async function acquirerAccount (db: Handle): Promise<string> {
-  const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', 'acquirer').executeTakeFirstOrThrow()
+/** What a channel (the card acquirer, Kaspi) holds for us until it pays out: `clearing:<channel>` (migration 0029). */
+export async function clearingAccount (db: Handle, channel: 'card' | 'kaspi'): Promise<string> {
+  const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', `clearing:${channel}`)
+    .executeTakeFirstOrThrow()
   return row.id
 }
 
@@ -148,7 +150,7 @@ export async function ensureOverpaidAccount (
 
 export interface PaymentPosition {
   paymentId: string
-  /** Received net of what went back to the card (the acquirer side of its entries). */
+  /** Received net of what went back to the payer (the clearing side of its entries). */
   net: bigint
   /** What its overpaid account holds (>= 0, i.e. minus the credit balance). */
   overpaid: bigint
@@ -162,7 +164,7 @@ export async function paymentPositions (db: Handle, debtId: string): Promise<Pay
     select e.payment_id, sum(l.amount)::bigint as net, min(e.created_at) as received_at
       from ledger_entries e
       join ledger_lines l on l.entry_id = e.id
-      join ledger_accounts a on a.id = l.account_id and a.kind = 'acquirer'
+      join ledger_accounts a on a.id = l.account_id and a.kind = 'clearing'
      where e.debt_id = ${debtId} and e.payment_id is not null
      group by e.payment_id`.execute(db)
   const accounts = await db.selectFrom('ledger_accounts').select(['id', 'payment_id', 'balance'])
@@ -235,7 +237,7 @@ export async function debtTotals (
   const outstanding = (await receivableBalances(db, [debtId])).get(debtId)
   if (outstanding === undefined) return undefined
   const total = (kind: AccountKind): bigint => BigInt(rows.rows.find((r) => r.kind === kind)?.total ?? 0)
-  return { claim: -total('claims'), collected: total('acquirer'), outstanding }
+  return { claim: -total('claims'), collected: total('clearing'), outstanding }
 }
 
 export async function balancesByKind (

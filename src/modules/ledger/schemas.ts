@@ -6,7 +6,7 @@ const SignedAmount = (description: string) => Type.Integer({ minimum: -MAX_AMOUN
 const Amount = (description: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description })
 
 export const ENTRY_KINDS = ['claim_assigned', 'claim_adjusted', 'claim_recalled', 'payment_received', 'refund_paid', 'payment_returned'] as const
-export const ACCOUNT_KINDS = ['acquirer', 'claims', 'overpaid', 'receivable'] as const
+export const ACCOUNT_KINDS = ['claims', 'clearing', 'overpaid', 'receivable'] as const
 
 export const LedgerEntrySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('ledgerEntry') }),
@@ -47,7 +47,7 @@ export const TrialBalanceSchema = Type.Object({
   accounts: Type.Array(Type.Object({
     kind: StringEnum(ACCOUNT_KINDS),
     count: Type.Integer({ minimum: 0, description: 'Accounts of this kind' }),
-    balance: SignedAmount('Sum of their balances, debit-positive: receivable and acquirer >= 0, claims and overpaid <= 0 normally')
+    balance: SignedAmount('Sum of their balances, debit-positive: receivable and clearing >= 0, claims and overpaid <= 0 normally')
   }, { additionalProperties: false })),
   total: SignedAmount('Sum of every balance: 0 when the books balance'),
   consistent: Type.Boolean({ description: 'The total is 0, every materialised balance equals the sum of its lines, and every entry\'s lines sum to 0' }),
@@ -55,7 +55,7 @@ export const TrialBalanceSchema = Type.Object({
 }, {
   $id: 'TrialBalance',
   additionalProperties: false,
-  examples: [{ currency: 'KZT', accounts: [{ kind: 'acquirer', count: 1, balance: 5000000 }, { kind: 'claims', count: 2, balance: -12000000 }, { kind: 'overpaid', count: 0, balance: 0 }, { kind: 'receivable', count: 1, balance: 7000000 }], total: 0, consistent: true, checkedAt: '2026-11-27T10:00:00.000Z' }]
+  examples: [{ currency: 'KZT', accounts: [{ kind: 'claims', count: 2, balance: -12000000 }, { kind: 'clearing', count: 2, balance: 5000000 }, { kind: 'overpaid', count: 0, balance: 0 }, { kind: 'receivable', count: 1, balance: 7000000 }], total: 0, consistent: true, checkedAt: '2026-11-27T10:00:00.000Z' }]
 })
 export type TrialBalance = Static<typeof TrialBalanceSchema>
 

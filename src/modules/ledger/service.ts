@@ -5,7 +5,7 @@
 // read their balances fresh.
 //
 // Sign convention: debit-positive. receivable (what the debtor owes) and
-// acquirer (what the bank holds for us) are debit-normal, >= 0; claims
+// clearing (what a channel holds for us: clearing:card, clearing:kaspi) are debit-normal, >= 0; claims
 // (the creditors' side of assigned claims) and overpaid (what a payer sent
 // beyond the claim: owed back) are credit-normal, overpaid <= 0.
 //
@@ -20,7 +20,7 @@ import type { Expression, RawBuilder } from 'kysely'
 import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
-  acquirerAccount, balancesByKind, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
+  balancesByKind, clearingAccount, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
   inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable,
   paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow, type PaymentPosition
 } from './repository.js'
@@ -233,16 +233,16 @@ export async function recallClaim (
 
 // --- money -------------------------------------------------------------------
 
-/** The bank confirmed a payment: acquirer +amount, receivable -applied, overpaid -excess. */
+/** The channel confirmed a payment: clearing:<channel> +amount, receivable -applied, overpaid -excess. */
 export async function receivePayment (
-  trx: Trx, input: { debtId: string, paymentId: string, amount: bigint }
+  trx: Trx, input: { debtId: string, paymentId: string, amount: bigint, channel: 'card' | 'kaspi' }
 ): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
   if (input.amount <= 0n) throw new LedgerError('a payment amount is positive')
   const receivable = await receivableOf(trx, input.debtId)
   const applied = input.amount < receivable.balance ? input.amount : receivable.balance
   const excess = input.amount - applied
   const lines = [
-    { accountId: await acquirerAccount(trx), amount: input.amount },
+    { accountId: await clearingAccount(trx, input.channel), amount: input.amount },
     { accountId: receivable.id, amount: -applied }
   ]
   if (excess > 0n) {
@@ -256,18 +256,21 @@ export async function receivePayment (
 }
 
 /**
- * The bank confirmed a refund or a return: acquirer -amount; the payment's
+ * The channel confirmed a refund or a return: clearing:<channel> -amount; the payment's
  * own overpaid first, then surplus the debt holds on other payments (oldest
  * first), and only the rest raises the receivable.
  */
-export async function payBack (trx: Trx, input: { kind: 'refund_paid' | 'payment_returned', debtId: string, paymentId: string, refundId: string, amount: bigint }): Promise<{ fromOverpaid: bigint, raised: bigint, outstanding: bigint }> {
+export async function payBack (trx: Trx, input: {
+  kind: 'refund_paid' | 'payment_returned', debtId: string, paymentId: string, refundId: string, amount: bigint,
+  channel: 'card' | 'kaspi'
+}): Promise<{ fromOverpaid: bigint, raised: bigint, outstanding: bigint }> {
   if (input.amount <= 0n) throw new LedgerError('a refund amount is positive')
   const receivable = await receivableOf(trx, input.debtId)
   const positions = await paymentPositions(trx, input.debtId)
   const own = positions.find((p) => p.paymentId === input.paymentId)
   if (own === undefined || own.net < input.amount) throw new LedgerError('a refund never exceeds what its payment brought in')
   const first = own.overpaid < input.amount ? own.overpaid : input.amount
-  const lines = [{ accountId: await acquirerAccount(trx), amount: -input.amount }]
+  const lines = [{ accountId: await clearingAccount(trx, input.channel), amount: -input.amount }]
   if (first > 0n) lines.push({ accountId: own.overpaidAccountId as string, amount: first })
   const rest = input.amount - first
   const others = positions.filter((p) => p.paymentId !== input.paymentId)
@@ -305,7 +308,7 @@ export async function debtLedger (db: Database, debtId: string): Promise<DebtLed
   }
 }
 
-const ACCOUNT_KINDS: AccountKind[] = ['acquirer', 'claims', 'overpaid', 'receivable']
+const ACCOUNT_KINDS: AccountKind[] = ['claims', 'clearing', 'overpaid', 'receivable']
 
 export async function trialBalance (db: Database): Promise<TrialBalance> {
   const checkedAt = new Date()

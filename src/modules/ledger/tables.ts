@@ -1,7 +1,7 @@
 import type { ColumnType } from 'kysely'
 
 /** The ledger's tables (migration 0012). Balances are written only by the database's line trigger. */
-export type AccountKind = 'receivable' | 'claims' | 'acquirer' | 'overpaid'
+export type AccountKind = 'receivable' | 'claims' | 'clearing' | 'overpaid'
 export type EntryKind = 'claim_assigned' | 'claim_adjusted' | 'claim_recalled' | 'payment_received' | 'refund_paid' | 'payment_returned'
 export type ReferenceType = 'debt' | 'import' | 'payment' | 'refund'
 

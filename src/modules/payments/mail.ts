@@ -11,6 +11,8 @@ import type { PaymentRow } from './tables.js'
 export async function queuePaymentReceipt (
   trx: Trx, payment: PaymentRow, debt: { contract_number: string, creditor: string } | undefined
 ): Promise<void> {
+  // a Kaspi payment has no payer with us: Kaspi's app gives its own receipt
+  if (payment.acceptance_id === null) return
   const to = await payerEmailOf(trx, payment.acceptance_id)
   if (to === undefined) throw new Error(`payment ${payment.id} has no acceptance`)
   await queueMail(trx, {

@@ -12,11 +12,12 @@ export type PartnerPaymentRow = PaymentRow & DebtFacts & { payer_name_encrypted:
 
 async function withDebtAndPayer (db: Handle, payments: PaymentRow[]): Promise<PartnerPaymentRow[]> {
   const debts = await debtFactsOf(db, [...new Set(payments.map((payment) => payment.debt_id))])
-  const names = await payerNamesOf(db, [...new Set(payments.map((payment) => payment.acceptance_id))])
+  const acceptances = payments.flatMap((payment) => payment.acceptance_id ?? [])
+  const names = await payerNamesOf(db, [...new Set(acceptances)])
   return payments.map((payment) => ({
     ...payment,
     ...(debts.get(payment.debt_id) as DebtFacts),
-    payer_name_encrypted: names.get(payment.acceptance_id) ?? null
+    payer_name_encrypted: payment.acceptance_id === null ? null : names.get(payment.acceptance_id) ?? null
   }))
 }
 
@@ -53,6 +54,6 @@ export async function findPaymentWithDebt (db: Handle, id: string): Promise<(Pay
 /** The payer's name (encrypted) of a payment, for the initials an event shows when it is read. */
 export async function payerNameOf (db: Handle, paymentId: string): Promise<string | undefined> {
   const payment = await findPayment(db, paymentId)
-  if (payment === undefined) return undefined
+  if (payment === undefined || payment.acceptance_id === null) return undefined
   return (await payerNamesOf(db, [payment.acceptance_id])).get(payment.acceptance_id)
 }

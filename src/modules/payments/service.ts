@@ -191,7 +191,7 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
   if ((payment.status !== 'succeeded' && payment.status !== 'returned') || payment.paid_at === null) {
     throw new DomainError('receipt_not_available', `A receipt exists only for a paid payment; this one is ${payment.status}`)
   }
-  const acceptance = await findAcceptance(deps.db, payment.acceptance_id)
+  const acceptance = payment.acceptance_id === null ? undefined : await findAcceptance(deps.db, payment.acceptance_id)
   const debt = await findDebt(deps.db, payment.debt_id)
   if (acceptance === undefined || debt === undefined) throw paymentNotFound()
   const { name, bin, iban, bank, bic, address, supportEmail } = deps.config.agency

@@ -43,7 +43,8 @@ export async function settleSuccess (trx: Trx, paymentId: string, success: BankS
   const { applied, excess: overpaid, outstanding } = await receivePayment(trx, {
     debtId: debt.id,
     paymentId: payment.id,
-    amount: payment.amount
+    amount: payment.amount,
+    channel: payment.channel
   })
   await followOutstanding(trx, debt, outstanding)
   // The bank holds the money: a success after our expiry, or after we gave

@@ -4,9 +4,15 @@ import type { Timestamp, Nullable, Defaulted } from '../../db/columns.js'
 
 export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'expired' | 'returned'
 
+export type PaymentChannel = 'card' | 'kaspi'
+
 export interface PaymentsTable {
   id: string
-  acceptance_id: string
+  /** Card payments only: a Kaspi payment has no acceptance (migration 0029). */
+  acceptance_id: string | null
+  channel: Defaulted<PaymentChannel>
+  /** Kaspi's transaction id: set exactly on Kaspi payments, unique. */
+  kaspi_txn_id: Nullable<string>
   debt_id: string
   amount: bigint
   currency: string
@@ -20,9 +26,10 @@ export interface PaymentsTable {
   failure_code: Nullable<string>
   needs_review: Defaulted<boolean>
   review_reason: Nullable<string>
-  ip_index: string
-  iin_index: string
-  email_index: string
+  /** The payer's blind indexes: card payments only (Kaspi does not tell us who paid). */
+  ip_index: string | null
+  iin_index: string | null
+  email_index: string | null
   created_at: Timestamp
   updated_at: Timestamp
   expires_at: ColumnType<Date, Date | string, Date | string>
@@ -69,11 +76,24 @@ export interface PaymentRefusalsTable {
   created_at: Timestamp
 }
 
+/** Kaspi's check/pay protocol: one row per paid transaction id, with the answer every repetition receives. */
+export interface KaspiTransactionsTable {
+  txn_id: string
+  account: string
+  sum: bigint
+  txn_date: Nullable<Date>
+  payment_id: Nullable<string>
+  result: number
+  answer: string
+  created_at: Timestamp
+}
+
 export interface PaymentsTables {
   payments: PaymentsTable
   payment_events: PaymentEventsTable
   bank_callbacks: BankCallbacksTable
   payment_refusals: PaymentRefusalsTable
+  kaspi_transactions: KaspiTransactionsTable
 }
 
 export type PaymentRow = Selectable<PaymentsTable>

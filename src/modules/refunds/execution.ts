@@ -131,7 +131,7 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
     const debt = await findDebt(trx, payment.debt_id, { forUpdate: true })
     let raise = 0n
     if (debt !== undefined) {
-      const moved = await payBack(trx, { kind: refund.kind === 'return' ? 'payment_returned' : 'refund_paid', debtId: debt.id, paymentId: payment.id, refundId: refund.id, amount: refund.amount })
+      const moved = await payBack(trx, { kind: refund.kind === 'return' ? 'payment_returned' : 'refund_paid', debtId: debt.id, paymentId: payment.id, refundId: refund.id, amount: refund.amount, channel: payment.channel })
       await followOutstanding(trx, debt, moved.outstanding)
       raise = moved.raised
     }

@@ -10,7 +10,7 @@ import type { PaymentRow } from '../payments/tables.js'
 import type { RefundRequestRow, RefundRow } from './tables.js'
 
 async function payerOf (trx: Trx, payment: PaymentRow): Promise<MailRecipient> {
-  const to = await payerEmailOf(trx, payment.acceptance_id)
+  const to = payment.acceptance_id === null ? undefined : await payerEmailOf(trx, payment.acceptance_id)
   if (to === undefined) throw new Error(`payment ${payment.id} has no acceptance`)
   return to
 }

@@ -74,7 +74,9 @@ export async function purgeExpiredEmailFailures (db: Database): Promise<number> 
 export async function submitRefundRequest (deps: Deps, input: CreateRefundRequestInput): Promise<RefundRequest> {
   const paymentId = fromPublicId('payment', input.paymentId)
   const payment = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
-  const acceptance = payment === undefined ? undefined : await findAcceptance(deps.db, payment.acceptance_id)
+  // a Kaspi payment has no acceptance, so no payer email to prove: it is refunded in Kaspi's cabinet (external-refunds)
+  const acceptanceId = payment?.acceptance_id ?? null
+  const acceptance = acceptanceId === null ? undefined : await findAcceptance(deps.db, acceptanceId)
   const email = normalizeEmail(input.email)
   if (payment === undefined || acceptance === undefined) throw paymentNotFound()
   // DESIGN 16: EMAIL_FAILURES_PER_HOUR wrong emails lock the payment for the hour, the right email included

@@ -9,8 +9,8 @@ export interface ReportLineRow {
   contract_number: string
   creditor: string
   bank_payment_id: string | null
-  /** The entry's line on the acquirer account: + money in, - money back. */
-  acquirer_amount: string
+  /** The entry's line on the channel's clearing account: + money in, - money back. */
+  clearing_amount: string
 }
 
 /** The day's money entries of the ledger (payments in, refunds and returns out), in time order. */
@@ -19,12 +19,12 @@ export async function moneyEntries (
 ): Promise<ReportLineRow[]> {
   const { rows } = await sql<ReportLineRow>`
     select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, p.bank_payment_id,
-           l.amount::text as acquirer_amount
+           l.amount::text as clearing_amount
       from ledger_entries e
       join debts d on d.id = e.debt_id
       join payments p on p.id = e.payment_id
       join ledger_lines l on l.entry_id = e.id
-      join ledger_accounts a on a.id = l.account_id and a.kind = 'acquirer'
+      join ledger_accounts a on a.id = l.account_id and a.kind = 'clearing'
      where e.kind in ('payment_received', 'refund_paid', 'payment_returned')
        and e.created_at >= ${range.from} and e.created_at < ${range.to}
        ${range.creditors === null ? sql`` : sql`and d.creditor = any(${range.creditors}::text[])`}

@@ -21,7 +21,7 @@ export const ReportTotalSchema = Type.Object({
   received: Type.Integer({ description: 'Tiyn: payments received' }),
   refunded: Type.Integer({ description: 'Tiyn: refunds paid' }),
   returned: Type.Integer({ description: 'Tiyn: payments returned' }),
-  net: Type.Integer({ description: 'received - refunded - returned: the day\'s movement of the ledger\'s acquirer account for this creditor' })
+  net: Type.Integer({ description: 'received - refunded - returned: the day\'s movement of the ledger\'s clearing accounts for this creditor' })
 }, { $id: 'DailyReportTotal', additionalProperties: false })
 
 export const DailyReportSchema = Type.Object({

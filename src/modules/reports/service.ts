@@ -1,7 +1,7 @@
 // The daily reconciliation report (docs/architecture.md, partners, events and webhooks): every payment
 // received, refund paid and return of one Asia/Almaty day, one line per
 // ledger entry, and totals per creditor made of the same entries' lines on
-// the acquirer account, so they tie to the ledger by construction.
+// the channels' clearing accounts, so they tie to the ledger by construction.
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { toPublicId } from '../../lib/ids.js'
@@ -49,7 +49,7 @@ export async function dailyReport (db: Database, date: string, creditors: string
   const rows = await moneyEntries(db, { from, to, creditors })
   const totals = new Map<string, { received: bigint, refunded: bigint, returned: bigint, net: bigint }>()
   const lines = rows.map((row) => {
-    const signed = BigInt(row.acquirer_amount)
+    const signed = BigInt(row.clearing_amount)
     const total = totals.get(row.creditor) ?? { received: 0n, refunded: 0n, returned: 0n, net: 0n }
     const amount = signed < 0n ? -signed : signed
     if (row.kind === 'payment_received') total.received += amount
