@@ -84,13 +84,16 @@ export async function up (db: Kysely<any>): Promise<void> {
 
   // One row per Kaspi transaction id, written in the transaction that credits it: the stored answer is what every
   // repetition of that pay receives.
+  // prv_txn_id: our id of the transaction as Kaspi stores it (digits, at most 20), from a sequence of its own
+  await sql`create sequence kaspi_prv_txn_id start 1000001`.execute(db)
   await sql`
     create table kaspi_transactions (
       txn_id text primary key check (length(txn_id) between 1 and 64),
+      prv_txn_id bigint not null unique default nextval('kaspi_prv_txn_id'),
       account text not null,
       sum bigint not null check (sum > 0),
       txn_date timestamptz,
-      payment_id uuid references payments (id),
+      payment_id uuid not null unique references payments (id),
       result smallint not null,
       answer text not null,
       created_at timestamptz not null default now()

@@ -81,6 +81,11 @@ export async function purgeLookupFailures (db: Handle): Promise<number> {
  * a second statement: a statement that waited for the lock would otherwise
  * read the balance from before the lock holder's postings.
  */
+/** The debt a payment code names (DESIGN 17), with its outstanding amount. */
+export async function findDebtByPaymentCode (db: Handle, paymentCode: string): Promise<DebtRow | undefined> {
+  return await withOutstanding(db).where('payment_code', '=', paymentCode).executeTakeFirst()
+}
+
 export async function findDebt (
   db: Handle, id: string, options: { forUpdate?: boolean } = {}
 ): Promise<DebtRow | undefined> {

@@ -141,7 +141,7 @@ export async function purgeExpiredLookupFailures (db: Database): Promise<number>
 }
 
 // What other modules read of a debt (the payer's flow, settlement, refunds, receipts).
-export { contractNumbersOf, findDebt } from './repository.js'
+export { contractNumbersOf, findDebt, findDebtByPaymentCode } from './repository.js'
 // What the partner API, the payments' partner view and the events read of debts (a debt's view is built here).
 export { debtFactsOf, debtOfCreditorsSql, debtorNameOf, listCreditorDebts, type DebtFacts } from './repository.js'
 export { toPartnerDebt } from './views.js'

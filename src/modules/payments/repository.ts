@@ -3,7 +3,9 @@ import type { Handle, Trx } from '../../db/database.js'
 import type { Tombstone } from '../../lib/erasure.js'
 import { toPublicId } from '../../lib/ids.js'
 import { debtOfCreditorsSql } from '../debts/service.js'
-import type { BankCallbackRow, BankCallbacksTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable } from './tables.js'
+import type {
+  BankCallbackRow, BankCallbacksTable, KaspiTransactionsTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable
+} from './tables.js'
 
 
 export async function insertPayment (db: Handle, row: Insertable<PaymentsTable>): Promise<PaymentRow> {
@@ -253,4 +255,27 @@ export async function lockPaymentRowsOfSelectedDebts (trx: Trx, debtIds: RawBuil
 /** Sets the payment aside for an operator, whatever its status. */
 export async function flagForReview (trx: Trx, id: string, reason: string): Promise<void> {
   await trx.updateTable('payments').set({ needs_review: true, review_reason: reason, updated_at: new Date() }).where('id', '=', id).execute()
+}
+
+// --- Kaspi transactions --------------------------------------------------------
+
+/** Holds a Kaspi transaction id until the transaction ends; waits at most the transaction's lock_timeout. */
+export async function lockKaspiTxn (trx: Trx, txnId: string, lockTimeout: string): Promise<void> {
+  await sql`set local lock_timeout = ${sql.lit(lockTimeout)}`.execute(trx)
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`kaspi:${txnId}`}, 0))`.execute(trx)
+}
+
+export async function findKaspiAnswer (db: Handle, txnId: string): Promise<string | undefined> {
+  return (await db.selectFrom('kaspi_transactions').select('answer').where('txn_id', '=', txnId).executeTakeFirst())
+    ?.answer
+}
+
+/** Our next transaction id for Kaspi (digits). */
+export async function nextKaspiPrvTxnId (trx: Trx): Promise<string> {
+  const { rows } = await sql<{ id: string }>`select nextval('kaspi_prv_txn_id')::text as id`.execute(trx)
+  return (rows[0] as { id: string }).id
+}
+
+export async function insertKaspiTransaction (trx: Trx, row: Insertable<KaspiTransactionsTable>): Promise<void> {
+  await trx.insertInto('kaspi_transactions').values(row).execute()
 }

@@ -79,10 +79,12 @@ export interface PaymentRefusalsTable {
 /** Kaspi's check/pay protocol: one row per paid transaction id, with the answer every repetition receives. */
 export interface KaspiTransactionsTable {
   txn_id: string
+  /** Our id of the transaction, as Kaspi keeps it (from the sequence kaspi_prv_txn_id). */
+  prv_txn_id: ColumnType<bigint, bigint | undefined, never>
   account: string
   sum: bigint
   txn_date: Nullable<Date>
-  payment_id: Nullable<string>
+  payment_id: string
   result: number
   answer: string
   created_at: Timestamp
