@@ -2,15 +2,12 @@ import t from 'tap'
 import { createHash } from 'node:crypto'
 import { sql } from 'kysely'
 import { createKey } from '../helpers/app.js'
-import { makeIin, makeRow } from '../helpers/portfolio.js'
-import { createListeningApp, outstandingOf, postJson, seedDebt, startPayment, submitAtBank, PAYER } from '../helpers/payments.js'
+import { makeIin } from '../helpers/portfolio.js'
+import {
+  createListeningApp, outstandingOf, postJson, seedDebt, seedDebts, startPayment, submitAtBank, PAYER
+} from '../helpers/payments.js'
 import { isPaymentCode } from '../../src/lib/payment-code.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../src/lib/ids.js'
-import { normalizeContractNumber } from '../../src/lib/names.js'
-import { parseMajorUnits } from '../../src/lib/money.js'
-import { iinIndex } from '../../src/lib/blind-index.js'
-import { applyDebtRows } from '../../src/modules/debts/import-service.js'
-import { claimPayments } from '../../src/modules/payments/claims.js'
 import { pathWithoutPaymentLinkTokens } from '../../src/modules/payment-links/token.js'
 
 /**
@@ -29,7 +26,9 @@ const partnerA = await createKey(app, ['partner'], 'Bank A', [CREDITOR_A])
 
 type Json = Record<string, any>
 
-async function call (method: string, path: string, authorization?: string, body?: unknown): Promise<{ status: number, body: Json }> {
+async function call (
+  method: string, path: string, authorization?: string, body?: unknown
+): Promise<{ status: number, body: Json }> {
   const headers: Record<string, string> = authorization === undefined ? {} : { authorization }
   if (body !== undefined) headers['content-type'] = 'application/json'
   const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
@@ -234,27 +233,8 @@ t.test('what a link refuses at creation', async (t) => {
   t.equal(partner.status, 403, 'a partner key is not the back office')
 })
 
-/** Many debts at once, written the way the import writes them. */
-async function seedDebts (count: number, creditor: string): Promise<string[]> {
-  const rows = Array.from({ length: count }, (_, i) => ({ id: uuidv7(), row: makeRow(700_000 + i, { creditor }) }))
-  await app.db.transaction().execute(async (trx) => await applyDebtRows(trx, rows.map(({ id, row }) => ({
-    id,
-    contract_number: row.contract,
-    contract_number_normalized: normalizeContractNumber(row.contract),
-    debtor_iin_encrypted: app.pii.encrypt(row.iin),
-    debtor_iin_index: iinIndex(app.pii, row.iin),
-    debtor_name_encrypted: app.pii.encrypt(row.name),
-    creditor,
-    currency: 'KZT',
-    claim_amount: parseMajorUnits(row.outstanding) as bigint,
-    source_hash: `seed-${id}`,
-    import_id: null
-  })), { type: 'debt', id: uuidv7() }, claimPayments))
-  return rows.map(({ id }) => toPublicId('debt', id))
-}
-
 t.test('a batch for a mailing: up to 1000 debts, all or nothing', async (t) => {
-  const ids = await seedDebts(1000, 'ТОО «Рассылка»')
+  const ids = (await seedDebts(app, 1000, { creditor: 'ТОО «Рассылка»' })).map((debt) => debt.id)
   const count = async (): Promise<number> => Number((await sql<{ n: string }>`select count(*) as n from payment_links`.execute(app.db)).rows[0]?.n)
   const before = await count()
 
