@@ -32,6 +32,7 @@ export const RANKS = [
   ['modules/audit', 'modules/ledger', 'modules/notifications', 'modules/health', 'modules/agency'],
   ['modules/events', 'modules/calendar', 'modules/offers', 'modules/creditors'],
   ['modules/debts'],
+  ['modules/payment-links'],
   ['modules/api-keys', 'modules/acceptances'],
   ['modules/payments'],
   ['modules/refunds'],

@@ -152,6 +152,7 @@ export function paymentRefusalText (code: StartPaymentRefusal, detail: string): 
       return 'This debt can no longer be paid online.'
     case 'amount_below_minimum':
     case 'amount_exceeds_outstanding':
+    case 'amount_differs_from_link':
       return detail
     case 'return_url_not_allowed':
     case 'idempotency_key_reused':

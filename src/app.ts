@@ -41,6 +41,8 @@ import notificationsPlugin from './modules/notifications/plugin.js'
 import { sandboxMailbox } from './modules/notifications/sandbox-mailbox.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
 import partnerApi from './modules/partners/routes.js'
+import { publicPaymentLinkRoutes } from './modules/payment-links/routes.js'
+import { pathWithoutPaymentLinkTokens } from './modules/payment-links/token.js'
 import { WEBHOOKS_DESCRIPTION, webhooksSection } from './modules/events/openapi.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
@@ -63,7 +65,7 @@ function trustHops (hops: number): (address: string, hop: number) => boolean {
 const SECRET_KEYS = [
   'clientSecret', 'iin', 'email', 'phone', 'fullName', 'debtorName', 'payer', 'ip',
   'password', 'secret', 'secretKey', 'key', 'card_number', 'pg_user_phone', 'pg_user_contact_email', 'pg_user_ip',
-  'to', 'recipient', 'smtpUrl', 'auth', 'pass'
+  'to', 'recipient', 'smtpUrl', 'auth', 'pass', 'token', 'paymentLinkToken'
 ]
 
 /** Where: a line's own keys (`log.info({ email })`) and those of the objects it holds (`{ body: { email } }`). */
@@ -79,10 +81,10 @@ export function loggerOptions (level: string): FastifyServerOptions['logger'] {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
       // Only the path: query strings and client addresses are personal data,
-      // and a path holding a card number (refused by the card guard) is not printed.
+      // and a path holding a card number (refused by the card guard) is not printed, nor a payment link's token.
       req: (req: { method: string, url: string, id: string }) => ({
         method: req.method,
-        path: pathWithoutCardData(req.url),
+        path: pathWithoutPaymentLinkTokens(pathWithoutCardData(req.url)),
         requestId: req.id
       }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode })
@@ -223,6 +225,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(debtRoutes, { prefix: '/v1', payments: claimPayments })
   await app.register(ledgerRoutes, { prefix: '/v1' })
   await app.register(acceptanceRoutes, { prefix: '/v1' })
+  await app.register(publicPaymentLinkRoutes, { prefix: '/v1' })
   await app.register(paymentRoutes, { prefix: '/v1' })
   await app.register(callbackRoutes, { prefix: '/v1' })
   await app.register(refundRoutes, { prefix: '/v1' })

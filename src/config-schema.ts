@@ -178,7 +178,7 @@ export const EnvSchema = Type.Object({
   })),
   LOOKUP_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({
     minimum: 1,
-    description: 'per-IP limit of `POST /v1/debts/lookup` (enumeration)'
+    description: 'per-IP limit of `POST /v1/debts/lookup` (enumeration), and of `GET /v1/payment-links/{token}`'
   })),
   LOOKUP_FAILURES_PER_CONTRACT: Type.Optional(Type.Integer({
     minimum: 1,

@@ -8,6 +8,7 @@ import type { EventsTables } from '../modules/events/tables.js'
 import type { LedgerTables } from '../modules/ledger/tables.js'
 import type { NotificationsTables } from '../modules/notifications/tables.js'
 import type { OffersTables } from '../modules/offers/tables.js'
+import type { PaymentLinksTables } from '../modules/payment-links/tables.js'
 import type { PaymentsTables } from '../modules/payments/tables.js'
 import type { PrivacyTables } from '../modules/privacy/tables.js'
 import type { RefundsTables } from '../modules/refunds/tables.js'
@@ -21,5 +22,5 @@ import type { SandboxBankTables } from '../bank/sandbox/types.js'
  */
 export interface DB extends
   AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
-  NotificationsTables, OffersTables, PaymentsTables, PrivacyTables, RefundsTables,
+  NotificationsTables, OffersTables, PaymentLinksTables, PaymentsTables, PrivacyTables, RefundsTables,
   IdempotencyTables, SandboxBankTables {}

@@ -111,7 +111,35 @@ export const PROBLEM_CODES = {
   webhook_endpoint_not_found: { status: 404, detail: 'No webhook endpoint with this id' },
   webhook_delivery_not_found: { status: 404, detail: 'No delivery with this id at this endpoint' },
   webhook_endpoint_disabled: { status: 409, detail: 'The endpoint is disabled: enable it first (PATCH status: enabled)' },
-  webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } }
+  webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } },
+
+  // payment links
+  payment_link_not_found: { status: 404, detail: 'No active payment link with this token' },
+  amount_differs_from_link: {
+    status: 422,
+    detail: 'The payment link fixes the amount at 5000000 tiyn',
+    extra: { linkAmount: 5000000, errors: [{ path: 'body.amount', message: 'must be 5000000' }] },
+    fields: { linkAmount: Type.Integer({ minimum: 1, description: 'The amount the link fixes, in tiyn' }) }
+  },
+  invalid_debt_reference: {
+    status: 422,
+    detail: 'Name the debt once: either debtId (from the lookup) or paymentLinkToken (from a letter)',
+    extra: { errors: [{ path: 'body.paymentLinkToken', message: 'give exactly one of debtId and paymentLinkToken' }] }
+  },
+  invalid_expiry: {
+    status: 422,
+    detail: 'A link expires in the future, at most 365 days from now',
+    extra: { errors: [{ path: 'body.expiresAt', message: 'must be in the future, at most 365 days ahead' }] }
+  },
+  debts_not_linkable: {
+    status: 422,
+    detail: '1 of the debts are unknown or no longer payable: no link was made',
+    extra: {
+      debtIds: ['debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'],
+      errors: [{ path: 'body.debtIds.3', message: 'not payable (closed)' }]
+    },
+    fields: { debtIds: Type.Array(Type.String(), { description: 'The debts that cannot have a link, as sent' }) }
+  }
 } as const satisfies Record<string, ProblemDefinition> & Record<DomainErrorCode, ProblemDefinition>
 
 interface ProblemDefinition {

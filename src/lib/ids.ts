@@ -17,7 +17,8 @@ export const ID_PREFIXES = {
   event: 'evt',
   apiKey: 'key',
   ledgerEntry: 'le',
-  mail: 'msg'
+  mail: 'msg',
+  paymentLink: 'plk'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

@@ -31,9 +31,16 @@ let seeds = 500_000
 export async function seedDebt (
   app: FastifyInstance, overrides: Partial<PortfolioRow> = {}
 ): Promise<PortfolioRow & { id: string }> {
-  const row = makeRow(seeds++, overrides)
-  const id = uuidv7()
-  await app.db.transaction().execute(async (trx) => await applyDebtRows(trx, [{
+  return (await seedDebts(app, 1, overrides))[0] as PortfolioRow & { id: string }
+}
+
+/** Many debts at once, in one transaction, as seedDebt writes one. */
+export async function seedDebts (
+  app: FastifyInstance, count: number, overrides: Partial<PortfolioRow> = {}
+): Promise<Array<PortfolioRow & { id: string }>> {
+  const seeded = Array.from({ length: count }, () => ({ id: uuidv7(), row: makeRow(seeds++, overrides) }))
+  const reference = { type: 'debt' as const, id: count === 1 ? (seeded[0] as { id: string }).id : uuidv7() }
+  await app.db.transaction().execute(async (trx) => await applyDebtRows(trx, seeded.map(({ id, row }) => ({
     id,
     contract_number: row.contract,
     contract_number_normalized: normalizeContractNumber(row.contract),
@@ -45,8 +52,8 @@ export async function seedDebt (
     claim_amount: parseMajorUnits(row.outstanding) as bigint,
     source_hash: `seed-${id}`,
     import_id: null
-  }], { type: 'debt', id }, claimPayments))
-  return { ...row, id: toPublicId('debt', id) }
+  })), reference, claimPayments))
+  return seeded.map(({ id, row }) => ({ ...row, id: toPublicId('debt', id) }))
 }
 
 export async function postJson (url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

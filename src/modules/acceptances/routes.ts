@@ -16,6 +16,8 @@ const acceptanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The client accepts the current offer for a debt and consents to the processing of personal data (offer cl. 2, 3, 14, 15). ' +
         'Send the `version` and `sha256` of the offer shown; if it changed meanwhile, 409 `offer_outdated` carries `currentVersion`. ' +
         'The acceptance may start payments for 24 hours. The evidence (offer version and hash, time, IP, user agent) is kept; personal data is encrypted. ' +
+        'Name the debt with the lookup\'s `debtId` or with a payment link\'s `paymentLinkToken` (exactly one: otherwise 422 `invalid_debt_reference`); ' +
+        'an unknown, revoked or expired link, or its debt no longer payable, is 404 `payment_link_not_found`, and a link that fixes an amount holds the payment to it. ' +
         'Honours `Idempotency-Key`.',
       security: [],
       headers: idempotencyHeaders(false),
@@ -24,9 +26,12 @@ const acceptanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         201: Type.Ref(AcceptanceSchema),
         ...problemResponses({
           400: ['validation_failed', 'malformed_json', 'card_data_forbidden', 'invalid_idempotency_key'],
-          404: ['debt_not_found'],
+          404: ['debt_not_found', 'payment_link_not_found'],
           409: ['offer_outdated', 'idempotency_key_in_use'],
-          422: ['consent_required', 'invalid_email', 'invalid_phone', 'invalid_full_name', 'idempotency_key_reused'],
+          422: [
+            'consent_required', 'invalid_email', 'invalid_phone', 'invalid_full_name', 'invalid_debt_reference',
+            'idempotency_key_reused'
+          ],
           429: ['rate_limited']
         })
       }

@@ -6,7 +6,16 @@ export const AcceptanceBody = Type.Object({
   offerVersion: Type.Integer({ minimum: 1, description: 'The `version` of the offer the client read' }),
   offerSha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The `sha256` of the offer the client read' }),
   offerLanguage: Type.Optional(Type.String({ pattern: '^[a-z]{2}$', default: 'ru' })),
-  debtId: Type.String({ pattern: publicIdPattern('debt') }),
+  debtId: Type.Optional(Type.String({
+    pattern: publicIdPattern('debt'),
+    description: 'The `debtId` of the lookup; or give `paymentLinkToken` instead (exactly one of the two)'
+  })),
+  paymentLinkToken: Type.Optional(Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: 'The token of a payment link (`plt_…`, from a letter) instead of `debtId`: the link names the debt, ' +
+      'and a link that fixes the amount holds the payment to it'
+  })),
   payer: Type.Object({
     fullName: Type.String({ minLength: 1, maxLength: 300 }),
     email: Type.String({ minLength: 3, maxLength: 254 }),
@@ -19,6 +28,12 @@ export const AcceptanceBody = Type.Object({
     offerVersion: 1,
     offerSha256: 'b51c2b44993bc26d673ac4ed558341a351154dc9f650a2eaa172c700469907d1',
     debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
+    payer: { fullName: 'Иванов Иван Иванович', email: 'ivanov@example.kz', phone: '+7 701 234 56 78' },
+    personalDataConsent: true
+  }, {
+    offerVersion: 1,
+    offerSha256: 'b51c2b44993bc26d673ac4ed558341a351154dc9f650a2eaa172c700469907d1',
+    paymentLinkToken: 'plt_q3Xk9ZpL0c2Vb7NwR4tYh8Ua1Ds6Fg5J',
     payer: { fullName: 'Иванов Иван Иванович', email: 'ivanov@example.kz', phone: '+7 701 234 56 78' },
     personalDataConsent: true
   }]

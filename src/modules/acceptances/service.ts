@@ -9,12 +9,37 @@ import { DomainError } from '../../lib/errors.js'
 import { findDebt } from '../debts/service.js'
 import { debtNotFound } from '../debts/service.js'
 import { findCurrentOffer } from '../offers/service.js'
+import { paymentLinkNotFound, resolvePaymentLink } from '../payment-links/service.js'
+import type { DebtRow } from '../debts/tables.js'
 import { findAcceptance, insertAcceptance } from './repository.js'
 import type { Acceptance, AcceptanceInput } from './schemas.js'
 import type { AcceptanceRow } from './tables.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface RequestEvidence { ip: string, userAgent: string | null }
+
+/**
+ * The debt accepted for: the lookup's `debtId`, or a payment link's token (DESIGN 17; the letter proves possession,
+ * so the contract's lookup lock does not apply). Exactly one of the two. A debt no longer payable answers as the
+ * way it was named does: the lookup's 404, or the link's.
+ */
+async function debtToAccept (
+  db: Database, input: AcceptanceInput
+): Promise<{ debt: DebtRow, paymentLinkId: string | null }> {
+  if ((input.debtId === undefined) === (input.paymentLinkToken === undefined)) {
+    throw new DomainError('invalid_debt_reference', 'Name the debt once: either debtId (from the lookup) or paymentLinkToken (from a letter)', { errors: [{ path: 'body.paymentLinkToken', message: 'give exactly one of debtId and paymentLinkToken' }] })
+  }
+  if (input.paymentLinkToken !== undefined) {
+    const link = await resolvePaymentLink(db, input.paymentLinkToken)
+    const debt = await findDebt(db, link.debtId)
+    if (debt === undefined || debt.status !== 'active') throw paymentLinkNotFound()
+    return { debt, paymentLinkId: link.id }
+  }
+  const debtId = fromPublicId('debt', input.debtId as string)
+  const debt = debtId === null ? undefined : await findDebt(db, debtId)
+  if (debt === undefined || debt.status !== 'active') throw debtNotFound()
+  return { debt, paymentLinkId: null }
+}
 
 // offer cl. 15: consent for ten years; a started payment must follow soon after reading.
 const CONSENT_YEARS = 10
@@ -56,9 +81,7 @@ export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence:
       facts: { currentVersion: offer?.version ?? null, currentSha256: offer?.sha256 ?? null }
     })
   }
-  const debtId = fromPublicId('debt', input.debtId)
-  const debt = debtId === null ? undefined : await findDebt(deps.db, debtId)
-  if (debt === undefined || debt.status !== 'active') throw debtNotFound()
+  const { debt, paymentLinkId } = await debtToAccept(deps.db, input)
 
   const now = new Date()
   const consentExpiresAt = new Date(now)
@@ -69,6 +92,7 @@ export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence:
     offer_version: offer.version,
     offer_sha256: offer.sha256,
     debt_id: debt.id,
+    payment_link_id: paymentLinkId,
     payer_full_name_encrypted: deps.pii.encrypt(fullName),
     payer_email_encrypted: deps.pii.encrypt(email.email),
     payer_email_index: emailIndex(deps.pii, email.email),

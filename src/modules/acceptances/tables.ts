@@ -20,6 +20,8 @@ export interface AcceptancesTable {
   consent_expires_at: Timestamp
   payable_until: Timestamp
   consent_withdrawn_at: Nullable<Date>
+  /** The payment link the acceptance was made through (migration 0030): its payment pays what the link fixes. */
+  payment_link_id: Nullable<string>
 }
 
 export interface AcceptancesTables {

@@ -24,7 +24,12 @@ export async function findDebtByKey (
 }
 
 /** What a lookup shows of a debt, read in the same statement as the contract's lock. */
-export interface LookupTarget { locked: boolean, debt: Pick<DebtRow, 'id' | 'contract_number' | 'creditor' | 'debtor_name_encrypted' | 'status' | 'outstanding'> | null }
+export interface LookupTarget {
+  locked: boolean
+  debt: Pick<
+    DebtRow, 'id' | 'payment_code' | 'contract_number' | 'creditor' | 'debtor_name_encrypted' | 'status' | 'outstanding'
+  > | null
+}
 
 /**
  * The lookup's one round trip: is the contract locked by wrong lookups (the
@@ -37,7 +42,7 @@ function lookupTargetSql (db: Handle): string {
   const [contractKey, contractNumber, iinIndex] = [sql.raw('$1'), sql.raw('$2'), sql.raw('$3')]
   return sql`
     select exists (select 1 from lookup_contract_failures f where f.contract_key = ${contractKey} and f.locked_until > now()) as locked,
-           d.id, d.contract_number, d.creditor, d.debtor_name_encrypted, d.status,
+           d.id, d.payment_code, d.contract_number, d.creditor, d.debtor_name_encrypted, d.status,
            coalesce(${outstandingSql(sql.ref('d.id'))}, 0) as outstanding
       from (select 1) one
       left join debts d on d.contract_number_normalized = ${contractNumber} and d.debtor_iin_index = ${iinIndex}`.compile(db).sql
@@ -49,7 +54,7 @@ export async function findLookupTarget (
 ): Promise<LookupTarget> {
   // compiled once (and prepared once per connection, db/database.ts): the public endpoint under load, where building
   // the query each time was measurable
-  const result = await db.executeQuery<{ locked: boolean, id: string | null, contract_number: string, creditor: string, debtor_name_encrypted: string, status: DebtRow['status'], outstanding: bigint | null }>(
+  const result = await db.executeQuery<{ locked: boolean, id: string | null, payment_code: string, contract_number: string, creditor: string, debtor_name_encrypted: string, status: DebtRow['status'], outstanding: bigint | null }>(
     CompiledQuery.raw(lookupTargetText ??= lookupTargetSql(db), [contractKey, contractNumberNormalized, iinIndex]))
   const row = result.rows[0]
   if (row === undefined) return { locked: false, debt: null }
@@ -95,9 +100,19 @@ export async function findDebt (
   return { ...row, outstanding: (await outstandingOf(db, [id])).get(id) ?? 0n }
 }
 
-export async function listDebts (db: Handle, filter: { contractNumberNormalized?: string, status?: DebtRow['status'], limit: number, startingAfter: string | null }): Promise<DebtRow[]> {
+export async function listDebts (
+  db: Handle,
+  filter: {
+    contractNumberNormalized?: string
+    paymentCode?: string
+    status?: DebtRow['status']
+    limit: number
+    startingAfter: string | null
+  }
+): Promise<DebtRow[]> {
   let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
   if (filter.contractNumberNormalized !== undefined) query = query.where('contract_number_normalized', '=', filter.contractNumberNormalized)
+  if (filter.paymentCode !== undefined) query = query.where('payment_code', '=', filter.paymentCode)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
   return await query.execute()

@@ -147,7 +147,8 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
       operationId: 'listDebts',
       tags: ['Admin: debts'],
       summary: 'List debts',
-      description: 'Filter by contract number (compared case- and space-insensitively) and status; cursor pagination. Scopes: operator, admin.',
+      description: 'Filter by contract number (compared case- and space-insensitively), payment code (the 11 digits ' +
+        'printed in letters and used by Kaspi) and status; cursor pagination. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: DebtListQuery,
       response: { 200: pageOf(Type.Ref(DebtSchema), 'A page of debts'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }

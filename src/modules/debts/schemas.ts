@@ -8,6 +8,14 @@ export const DebtStatus = StringEnum(DEBT_STATUSES, { description: 'active: paya
 export const IMPORT_STATUSES = ['queued', 'running', 'completed', 'failed'] as const
 
 const DebtId = Type.String({ pattern: publicIdPattern('debt'), examples: ['debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
+/** DESIGN 17: the debt's account in every channel that cannot ask for an IIN (Kaspi), printed in letters. */
+export const PaymentCode = Type.String({
+  pattern: '^[0-9]{11}$',
+  description: 'The debt\'s payment code: 10 random digits and a Luhn check digit, unique, never changed. It is the ' +
+    'debt\'s account where no IIN can be asked (Kaspi) and is printed in letters; it reveals neither the IIN nor the ' +
+    'contract number',
+  examples: ['79927398713', '12345678903']
+})
 const Iin = Type.String({ minLength: 1, maxLength: 20, description: 'Debtor\'s IIN, 12 digits', examples: ['871008401427'] })
 const ContractNumber = Type.String({
   minLength: 1,
@@ -25,6 +33,7 @@ export type LookupInput = Static<typeof LookupBody>
 
 export const DebtLookupSchema = Type.Object({
   debtId: DebtId,
+  paymentCode: PaymentCode,
   contractNumber: Type.String(),
   creditor: Type.String({ description: 'The original lender' }),
   debtorName: Type.String({ description: 'Masked: first letter of each part', examples: ['И*** И*** И***'] }),
@@ -33,12 +42,13 @@ export const DebtLookupSchema = Type.Object({
 }, {
   $id: 'DebtLookup',
   additionalProperties: false,
-  examples: [{ debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'И*** И*** И***', outstanding: { amount: 12500050, currency: 'KZT' }, status: 'active' }]
+  examples: [{ debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '79927398713', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'И*** И*** И***', outstanding: { amount: 12500050, currency: 'KZT' }, status: 'active' }]
 })
 export type DebtLookup = Static<typeof DebtLookupSchema>
 
 export const DebtSchema = Type.Object({
   id: DebtId,
+  paymentCode: PaymentCode,
   contractNumber: Type.String(),
   creditor: Type.String(),
   debtorName: Type.String(),
@@ -52,12 +62,13 @@ export const DebtSchema = Type.Object({
 }, {
   $id: 'Debt',
   additionalProperties: false,
-  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, claimAmount: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '79927398713', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, claimAmount: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
 })
 export type Debt = Static<typeof DebtSchema>
 
 export const DebtListQuery = Type.Object({
   contractNumber: Type.Optional(ContractNumber),
+  paymentCode: Type.Optional(PaymentCode),
   status: Type.Optional(DebtStatus),
   ...paginationQuery(publicIdPattern('debt'))
 }, { additionalProperties: false })
@@ -103,6 +114,7 @@ export const ImportParams = Type.Object({ id: Type.String({ pattern: publicIdPat
 /** A debt as a partner (and any event) sees it: amounts from the ledger, the debtor reduced to initials. */
 export const PartnerDebtSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('debt') }),
+  paymentCode: PaymentCode,
   contractNumber: Type.String(),
   creditor: Type.String(),
   debtorName: Type.String({ description: 'Initials only ("И. И.")' }),
@@ -115,6 +127,6 @@ export const PartnerDebtSchema = Type.Object({
 }, {
   $id: 'PartnerDebt',
   additionalProperties: false,
-  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', debtorName: 'И. И.', status: 'active', claimAmount: { amount: 12500050, currency: 'KZT' }, collectedAmount: { amount: 150000, currency: 'KZT' }, outstanding: { amount: 12350050, currency: 'KZT' }, createdAt: '2026-11-20T08:00:00.000Z', updatedAt: '2026-11-25T10:02:11.000Z' }]
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '12345678903', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', debtorName: 'И. И.', status: 'active', claimAmount: { amount: 12500050, currency: 'KZT' }, collectedAmount: { amount: 150000, currency: 'KZT' }, outstanding: { amount: 12350050, currency: 'KZT' }, createdAt: '2026-11-20T08:00:00.000Z', updatedAt: '2026-11-25T10:02:11.000Z' }]
 })
 export type PartnerDebt = Static<typeof PartnerDebtSchema>

@@ -11,7 +11,10 @@ import { statusFor } from './status.js'
 import { publishDebtClosed } from './events.js'
 import { recordAudit, type Actor } from '../audit/service.js'
 import { iinIndex, lookupContractKey } from '../../lib/blind-index.js'
-import { debtIdsOfContract as debtIdsOfNormalizedContract, findDebt, findLookupTarget, listDebts, purgeLookupFailures, recordLookupFailure, setDebtStatus } from './repository.js'
+import {
+  debtIdsOfContract as debtIdsOfNormalizedContract, findDebt, findLookupTarget, listDebts, purgeLookupFailures,
+  recordLookupFailure, setDebtStatus, type LookupTarget
+} from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 import type { DebtRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
@@ -26,6 +29,7 @@ function maskIin (iin: string): string {
 export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
   return {
     id: toPublicId('debt', row.id),
+    paymentCode: row.payment_code,
     contractNumber: row.contract_number,
     creditor: row.creditor,
     debtorName: pii.decrypt(row.debtor_name_encrypted),
@@ -64,26 +68,47 @@ export async function lookupDebt (deps: Deps, throttle: LookupThrottle, input: L
     await recordLookupFailure(deps.db, contractKey, throttle.failuresPerContract, throttle.seconds)
     throw debtNotFound()
   }
+  return toDebtLookup(deps.pii, row)
+}
+
+/** What the payer is shown of a payable debt: the lookup's answer (a payment link's too). */
+function toDebtLookup (pii: PiiCipher, row: NonNullable<LookupTarget['debt']>): DebtLookup {
   return {
     debtId: toPublicId('debt', row.id),
+    paymentCode: row.payment_code,
     contractNumber: row.contract_number,
     creditor: row.creditor,
-    debtorName: maskName(deps.pii.decrypt(row.debtor_name_encrypted)),
+    debtorName: maskName(pii.decrypt(row.debtor_name_encrypted)),
     outstanding: moneyOf(row.outstanding),
     status: 'active'
   }
+}
+
+/**
+ * The lookup's answer for a debt already identified otherwise (a payment link: the letter proves possession, so no
+ * IIN is asked and the contract's lookup lock does not apply); null when the debt is unknown or no longer payable.
+ */
+export async function payableDebtLookup (deps: Deps, debtId: string): Promise<DebtLookup | null> {
+  const row = await findDebt(deps.db, debtId)
+  return row === undefined || row.status !== 'active' ? null : toDebtLookup(deps.pii, row)
 }
 
 export function debtNotFound (): DomainError {
   return new DomainError('debt_not_found', 'No payable debt matches this contract number and IIN')
 }
 
-export async function listDebtsPage (deps: Deps, query: { contractNumber?: string, status?: DebtRow['status'], limit?: number, startingAfter?: string }): Promise<{ data: Debt[], hasMore: boolean, nextCursor: string | null }> {
+export async function listDebtsPage (
+  deps: Deps,
+  query: {
+    contractNumber?: string, paymentCode?: string, status?: DebtRow['status'], limit?: number, startingAfter?: string
+  }
+): Promise<{ data: Debt[], hasMore: boolean, nextCursor: string | null }> {
   const limit = query.limit ?? 20
   const rows = await listDebts(deps.db, {
     contractNumberNormalized: query.contractNumber === undefined
       ? undefined
       : normalizeContractNumber(query.contractNumber),
+    paymentCode: query.paymentCode,
     status: query.status,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)

@@ -25,6 +25,7 @@ export function toDebtImport (row: DebtImportRow): DebtImport {
 export function toPartnerDebt (row: DebtRow, amounts: DebtAmounts, debtorName: string | null): PartnerDebt {
   return {
     id: toPublicId('debt', row.id),
+    paymentCode: row.payment_code,
     contractNumber: row.contract_number,
     creditor: row.creditor,
     debtorName: debtorName ?? '',

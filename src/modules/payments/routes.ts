@@ -28,6 +28,7 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '`clientSecret` opens the receipt (GET /v1/payments/{id}/receipt, header `X-Client-Secret`): keep it for the payer, it is never shown again. ' +
         'Without `returnUrl` the bank sends the payer back to our result page (GET /v1/payments/{id}/result). ' +
         'The amount is at least PAYMENT_MIN_AMOUNT and at most the outstanding balance. Risk rules may refuse it: 403 `payment_refused` with a `reason` (offer cl. 8). ' +
+        'From an acceptance made through a payment link: the link must still be active (revoked or expired: 404 `payment_link_not_found`), and a link that fixes an amount takes that amount alone (422 `amount_differs_from_link`). ' +
         'If the bank fails: 502 `bank_unavailable` with `paymentId`, `clientSecret` and `paymentStatus` (failed, or pending when the bank did not answer in time and the payment will be reconciled).',
       security: [],
       headers: idempotencyHeaders(true),
@@ -37,8 +38,9 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...problemResponses({
           400: ['validation_failed', 'malformed_json', 'card_data_forbidden', 'idempotency_key_required', 'invalid_idempotency_key'],
           403: ['payment_refused'],
+          404: ['payment_link_not_found'],
           409: ['idempotency_key_in_use'],
-          422: ['acceptance_not_found', 'acceptance_expired', 'consent_withdrawn', 'debt_not_payable', 'amount_below_minimum', 'amount_exceeds_outstanding', 'return_url_not_allowed', 'idempotency_key_reused'],
+          422: ['acceptance_not_found', 'acceptance_expired', 'consent_withdrawn', 'debt_not_payable', 'amount_below_minimum', 'amount_exceeds_outstanding', 'amount_differs_from_link', 'return_url_not_allowed', 'idempotency_key_reused'],
           429: ['rate_limited'],
           502: ['bank_unavailable']
         })

@@ -9,6 +9,7 @@ import { DomainError } from '../../lib/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
 import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
 import { findDebt } from '../debts/service.js'
+import { assertPaymentFitsLink } from '../payment-links/service.js'
 import { checkSoon, findPayment, insertPayment, recordEvent, recordRefusal, updatePayment } from './repository.js'
 import { assessRisk } from './risk.js'
 import { publishPaymentEvent } from './events.js'
@@ -69,6 +70,8 @@ export async function createPayment (
   const debt = await findDebt(deps.db, acceptance.debt_id)
   if (debt === undefined || debt.status !== 'active') throw new DomainError('debt_not_payable', 'This debt can no longer be paid (settled or recalled)')
   const amount = BigInt(input.amount)
+  // DESIGN 17: an acceptance made through a payment link pays while the link lives, and what it fixes, if anything
+  if (acceptance.payment_link_id !== null) await assertPaymentFitsLink(deps.db, acceptance.payment_link_id, amount)
   const min = deps.config.payments.minAmount
   if (amount < min) {
     throw new DomainError('amount_below_minimum', `The minimum payment is ${min} tiyn`, {
