@@ -13,6 +13,7 @@ import type { PrivacyTables } from '../modules/privacy/tables.js'
 import type { RefundsTables } from '../modules/refunds/tables.js'
 import type { IdempotencyTables } from '../http/idempotency-tables.js'
 import type { SandboxBankTables } from '../bank/sandbox/types.js'
+import type { SandboxKaspiTables } from '../bank/kaspi-sandbox/types.js'
 
 /**
  * The sandbox bank's tables are part of it: migration 0003 creates them in every database, where in live mode they
@@ -22,4 +23,4 @@ import type { SandboxBankTables } from '../bank/sandbox/types.js'
 export interface DB extends
   AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
   NotificationsTables, OffersTables, PaymentsTables, PrivacyTables, RefundsTables,
-  IdempotencyTables, SandboxBankTables {}
+  IdempotencyTables, SandboxBankTables, SandboxKaspiTables {}

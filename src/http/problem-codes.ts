@@ -111,7 +111,14 @@ export const PROBLEM_CODES = {
   webhook_endpoint_not_found: { status: 404, detail: 'No webhook endpoint with this id' },
   webhook_delivery_not_found: { status: 404, detail: 'No delivery with this id at this endpoint' },
   webhook_endpoint_disabled: { status: 409, detail: 'The endpoint is disabled: enable it first (PATCH status: enabled)' },
-  webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } }
+  webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } },
+
+  // the sandboxes (outside the API document)
+  kaspi_channel_unavailable: {
+    status: 502,
+    detail: 'The Kaspi sandbox got no protocol answer from http://127.0.0.1:3000/v1/channels/kaspi (HTTP 403: is ' +
+      'this address in KASPI_ALLOWED_IPS?)'
+  }
 } as const satisfies Record<string, ProblemDefinition> & Record<DomainErrorCode, ProblemDefinition>
 
 interface ProblemDefinition {

@@ -26,7 +26,9 @@ export const DOMAIN_ERROR_CODES = [
   // back office and partners
   'api_key_not_found', 'partner_creditors_required', 'partner_scope_exclusive', 'creditors_need_partner_scope',
   'invalid_date', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
-  'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed'
+  'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed',
+  // the sandboxes (outside the API document)
+  'kaspi_channel_unavailable'
 ] as const
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number]
