@@ -242,6 +242,18 @@ t.test('KASPI_MODE=off: no channel, no sandbox', async (t) => {
   t.equal(sandbox.statusCode, 404)
 })
 
+t.test('no database: a check is result 5, a pay 4 (its outcome unknown, Kaspi repeats it), never a 500', async (t) => {
+  const config = testConfig('postgres://unused@127.0.0.1:1/unused', { KASPI_MODE: 'sandbox' })
+  const down = await buildApp(config, { logger: false })
+  t.teardown(async () => { await down.close() })
+  const check = await down.inject({ method: 'GET', url: '/v1/channels/kaspi?command=check&txn_id=1&account=12345678903' })
+  t.equal(check.statusCode, 200)
+  t.same(check.json(), { txn_id: '1', result: 5, sum: '0.00', comment: 'Temporarily unavailable, try again' })
+  const pay = await down.inject({ method: 'GET', url: '/v1/channels/kaspi?command=pay&txn_id=2&account=12345678903&sum=10' })
+  t.equal(pay.statusCode, 200)
+  t.same(pay.json(), { txn_id: '2', result: 4, sum: '10.00', comment: 'In progress, repeat the request' })
+})
+
 t.test('the books tie out', async (t) => {
   t.match(await trialBalance(app.db), { total: 0, consistent: true })
 })

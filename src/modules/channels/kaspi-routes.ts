@@ -26,6 +26,11 @@ function unfinished (request: KaspiRequest): string {
     : kaspiAnswerText({ txn_id: request.txnId, result: KASPI_RESULT.other, sum: '0.00', comment: 'Temporarily unavailable, try again' })
 }
 
+/** What a failure may say in the log: its SQLSTATE or errno and message, never a statement's parameters. */
+function causeOf (err: unknown): { code: unknown, message: string } {
+  return { code: (err as { code?: unknown }).code, message: err instanceof Error ? err.message : String(err) }
+}
+
 /**
  * The answer to a valid request, within `deadlineMs`: a pay still running then is answered `in progress` and left to
  * finish (its transaction commits, and Kaspi's repeat gets the stored answer, or waits for it and gets it).
@@ -40,11 +45,12 @@ async function answer (
     const text = await Promise.race([work, deadline])
     if (text !== null) return { text, late: false }
     // the work goes on unwatched: its failure is logged, never an unhandled rejection
-    work.catch((err: unknown) => { deps.log.warn({ err, txnId: request.txnId }, 'kaspi: a late pay failed') })
+    work.catch((err: unknown) => { deps.log.warn({ cause: causeOf(err), txnId: request.txnId }, 'kaspi: a late pay failed') })
     return { text: unfinished(request), late: true }
   } catch (err) {
     // the database, most likely: nothing a parameter could cause, and never a 500 to Kaspi
-    deps.log.error({ err, command: request.command, txnId: request.txnId }, 'kaspi: the request could not be served')
+    deps.log.error({ cause: causeOf(err), command: request.command, txnId: request.txnId },
+      'kaspi: the request could not be served')
     return { text: unfinished(request), late: false }
   } finally {
     clearTimeout(timer)
