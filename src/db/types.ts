@@ -18,7 +18,8 @@ import type { SandboxKaspiTables } from '../bank/kaspi-sandbox/types.js'
 /**
  * The sandbox bank's tables are part of it: migration 0003 creates them in every database, where in live mode they
  * stay empty (nothing mounts the sandbox, and an erasure's delete there finds nothing). One forward-only migration
- * history for every mode is simpler to reason about than tables that exist in some databases only.
+ * history for every mode is simpler to reason about than tables that exist in some databases only. So is the Kaspi
+ * sandbox's (migration 0032), empty unless KASPI_MODE=sandbox.
  */
 export interface DB extends
   AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
