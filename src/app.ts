@@ -29,6 +29,7 @@ import ledgerRoutes from './modules/ledger/routes.js'
 import acceptanceRoutes from './modules/acceptances/routes.js'
 import paymentRoutes from './modules/payments/routes.js'
 import callbackRoutes from './modules/payments/callback-routes.js'
+import kaspiChannelRoutes from './modules/channels/kaspi-routes.js'
 import { claimPayments } from './modules/payments/claims.js'
 import refundRoutes from './modules/refunds/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
@@ -37,6 +38,7 @@ import metricsPlugin, { httpRequestDurations } from './modules/metrics/plugin.js
 import metricsRoutes from './modules/metrics/routes.js'
 import bankPlugin from './bank/plugin.js'
 import { sandboxBank } from './bank/sandbox/plugin.js'
+import { kaspiSandbox } from './bank/kaspi-sandbox/plugin.js'
 import notificationsPlugin from './modules/notifications/plugin.js'
 import { sandboxMailbox } from './modules/notifications/sandbox-mailbox.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
@@ -228,6 +230,15 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(publicPaymentLinkRoutes, { prefix: '/v1' })
   await app.register(paymentRoutes, { prefix: '/v1' })
   await app.register(callbackRoutes, { prefix: '/v1' })
+  // Kaspi's check/pay (DESIGN 17): not mounted at all when off, so it is a 404 like any unknown path
+  if (config.kaspi.mode !== 'off') await app.register(kaspiChannelRoutes, { prefix: '/v1' })
+  // the Kaspi app played against that channel over real HTTP, at our public address as Kaspi would call it; after the
+  // rate limiter, since its caller is whoever plays the payer
+  if (config.kaspi.mode === 'sandbox') {
+    await app.register(kaspiSandbox, {
+      prefix: '/sandbox/kaspi', db: app.db, channelUrl: `${config.publicBaseUrl}/v1/channels/kaspi`
+    })
+  }
   await app.register(refundRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1/admin' })
   await app.register(privacyRoutes, { prefix: '/v1' })

@@ -106,6 +106,29 @@ export const EnvSchema = Type.Object({
     maximum: 120000,
     description: 'timeout of one call to the bank'
   })),
+  KASPI_MODE: Type.Optional(Type.Union([Type.Literal('live'), Type.Literal('sandbox'), Type.Literal('off')], {
+    description: 'Kaspi\'s check/pay channel `GET /v1/channels/kaspi` ([Kaspi](kaspi.md)). `live`: Kaspi calls it ' +
+      '(needs `KASPI_ALLOWED_IPS`). `sandbox`: the same channel, and `POST /sandbox/kaspi/payments` plays the Kaspi ' +
+      'app against it (anyone can credit a debt with money nobody paid: never with `BANK_MODE=live`; a deployment ' +
+      'logs a warning at start). `off`: neither is mounted (404). `KASPI_ALLOWED_IPS` without `KASPI_MODE` stops ' +
+      'the process'
+  })),
+  KASPI_ALLOWED_IPS: Type.Optional(Type.String({
+    pattern: '^[0-9a-fA-F.:/,\\s]+$',
+    description: 'comma-separated addresses and CIDRs the channel answers (`203.0.113.0/24, 2001:db8::/32`: the ' +
+      'addresses Kaspi gives); any other client address (after `TRUST_PROXY`) gets 403 `forbidden`'
+  })),
+  KASPI_RATE_LIMIT_PER_MINUTE: Type.Optional(Type.Integer({
+    minimum: 1,
+    description: 'per-IP limit of `GET /v1/channels/kaspi` (429 `rate_limited`), instead of ' +
+      '`RATE_LIMIT_PER_MINUTE`: generous, since all of Kaspi\'s traffic comes from its few addresses'
+  })),
+  KASPI_DEADLINE_MS: Type.Optional(Type.Integer({
+    minimum: 100,
+    maximum: 14_000,
+    description: 'the channel answers within this (Kaspi waits 15 s): a pay still running then is answered ' +
+      '`result` 4 (in progress) and completes; Kaspi\'s repeat gets its stored answer'
+  })),
   MAIL_MODE: Type.Optional(Type.Union([Type.Literal('sandbox'), Type.Literal('smtp')], {
     description: '`smtp`: the worker delivers emails over `SMTP_URL` from `MAIL_FROM` (both required). ' +
       '`sandbox`: nothing is sent, messages are kept in the development mailbox `GET /sandbox/mailbox`; in a ' +
@@ -344,6 +367,8 @@ export const ENV_DEFAULTS = {
   BANK_MERCHANT_ID: 'sandbox-merchant',
   BANK_SECRET_KEY: 'sandbox-secret-key',
   BANK_TIMEOUT_MS: 15000,
+  KASPI_RATE_LIMIT_PER_MINUTE: 6000,
+  KASPI_DEADLINE_MS: 10_000,
   MAIL_MAX_ATTEMPTS: 10,
   REFUND_MAX_ATTEMPTS: 5,
   WEBHOOK_RETRY_SCHEDULE: DEFAULT_WEBHOOK_RETRY_SCHEDULE.join(','),
@@ -402,6 +427,8 @@ export const ENV_DEFAULT_NOTES: Partial<Record<keyof Env, string>> = {
   MAIL_MODE: `\`sandbox\` on a developer machine; **required** ${DEPLOYMENT}, and \`smtp\` with ` +
     '`BANK_MODE=live` (the sandbox mailbox is a public page)',
   SMTP_URL: 'unset',
+  KASPI_MODE: `\`sandbox\` on a developer machine; \`off\` ${DEPLOYMENT}`,
+  KASPI_ALLOWED_IPS: 'loopback (`127.0.0.0/8`, `::1`) in sandbox; **required** with `KASPI_MODE=live`',
   MAIL_FROM: '`noreply@<PUBLIC_BASE_URL host>` in sandbox',
   WEBHOOK_ALLOW_PRIVATE_URLS: `\`true\` on a developer machine, \`false\` ${DEPLOYMENT}`,
   METRICS_TOKEN: 'unset; **required** in a deployment unless `METRICS_PUBLIC=true`',

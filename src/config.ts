@@ -3,6 +3,7 @@
 // missing value stops the process at boot with one line naming it.
 import { Value } from '@sinclair/typebox/value'
 import type { PiiKeys } from './lib/crypto.js'
+import { formatAddressRange, parseAddressRange } from './lib/ip.js'
 import {
   AGENCY_DEFAULTS, DEFAULT_WEBHOOK_RETRY_SCHEDULE, ENV_DEFAULTS, EnvSchema, type AgencyRequisites, type Env
 } from './config-schema.js'
@@ -45,6 +46,16 @@ export interface Config {
     merchantId: string
     secretKey: string
     timeoutMs: number
+  }
+  /** Kaspi's check/pay channel (DESIGN 17, docs/kaspi.md). */
+  kaspi: {
+    /** `off`: neither the channel nor the Kaspi sandbox is mounted. */
+    mode: 'live' | 'sandbox' | 'off'
+    /** Addresses and CIDRs (canonical `a.b.c.d/n`) the channel answers; another gets 403. */
+    allowedIps: string[]
+    rateLimitPerMinute: number
+    /** Every answer leaves within this; a pay still running is answered `in progress` and completes. */
+    deadlineMs: number
   }
   mail: {
     mode: 'sandbox' | 'smtp'
@@ -215,6 +226,41 @@ function refuseSandboxMailbox (): never {
 }
 
 /**
+ * Kaspi's channel, like the bank, is never guessed outside a developer's machine: there it is `off` unless asked for
+ * (and the Kaspi sandbox is the default only on a developer's machine). An allowlist without a mode stops the process,
+ * so an operator who meant to turn Kaspi on never finds it silently off. The sandbox lets anyone credit a debt with
+ * money nobody paid: never beside a live bank, whose debts are real.
+ */
+function resolveKaspiMode (e: Env, bankMode: 'sandbox' | 'live', deployment: string | null): 'live' | 'sandbox' | 'off' {
+  if (e.KASPI_MODE === undefined && e.KASPI_ALLOWED_IPS !== undefined) {
+    throw new ConfigError('KASPI_MODE', 'is required when KASPI_ALLOWED_IPS is set: live, sandbox or off')
+  }
+  const mode = e.KASPI_MODE ?? (deployment === null && bankMode === 'sandbox' ? 'sandbox' : 'off')
+  if (mode === 'live' && e.KASPI_ALLOWED_IPS === undefined) {
+    throw new ConfigError('KASPI_ALLOWED_IPS', 'is required when KASPI_MODE=live: the addresses Kaspi calls from ' +
+      '(addresses or CIDRs, comma-separated)')
+  }
+  if (mode === 'sandbox' && bankMode === 'live') {
+    throw new ConfigError('KASPI_MODE', 'must be live or off when BANK_MODE=live: the Kaspi sandbox lets anyone ' +
+      'credit a real debt with money nobody paid')
+  }
+  return mode
+}
+
+/** KASPI_ALLOWED_IPS as canonical ranges; loopback by default (the sandbox calls the channel from this machine). */
+function kaspiAllowedIps (e: Env): string[] {
+  const entries = (e.KASPI_ALLOWED_IPS ?? '127.0.0.0/8,::1').split(',').map((a) => a.trim()).filter((a) => a !== '')
+  if (entries.length === 0) throw new ConfigError('KASPI_ALLOWED_IPS', 'names no address')
+  return entries.map((entry) => {
+    const range = parseAddressRange(entry)
+    if (range === null) {
+      throw new ConfigError('KASPI_ALLOWED_IPS', `${JSON.stringify(entry)} is not an IP address or CIDR`)
+    }
+    return formatAddressRange(range)
+  })
+}
+
+/**
  * /metrics shows payment volumes, the job queue and the ledger's health: open only on a developer's machine,
  * or where the operator says so (METRICS_PUBLIC=true: the network keeps it private); otherwise it needs
  * METRICS_TOKEN. Both at once would leave a reader unsure which holds, so that stops the process too.
@@ -271,6 +317,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   }
   const bankMode = resolveBankMode(e, deployment)
   const mailMode = resolveMailMode(e, bankMode, deployment)
+  const kaspiMode = resolveKaspiMode(e, bankMode, deployment)
   const metricsToken = resolveMetricsToken(e, deployment)
 
   const port = e.PORT ?? ENV_DEFAULTS.PORT
@@ -311,6 +358,12 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       merchantId: e.BANK_MERCHANT_ID ?? ENV_DEFAULTS.BANK_MERCHANT_ID,
       secretKey: e.BANK_SECRET_KEY ?? ENV_DEFAULTS.BANK_SECRET_KEY,
       timeoutMs: e.BANK_TIMEOUT_MS ?? ENV_DEFAULTS.BANK_TIMEOUT_MS
+    },
+    kaspi: {
+      mode: kaspiMode,
+      allowedIps: kaspiAllowedIps(e),
+      rateLimitPerMinute: e.KASPI_RATE_LIMIT_PER_MINUTE ?? ENV_DEFAULTS.KASPI_RATE_LIMIT_PER_MINUTE,
+      deadlineMs: e.KASPI_DEADLINE_MS ?? ENV_DEFAULTS.KASPI_DEADLINE_MS
     },
     mail: {
       mode: mailMode,

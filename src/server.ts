@@ -55,6 +55,15 @@ if (config.mail.mode === 'sandbox') {
   log.warn('MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ' +
     `${config.publicBaseUrl}/sandbox/mailbox${staging}`)
 }
+if (config.kaspi.mode === 'live') {
+  log.info({ allowedIps: config.kaspi.allowedIps }, 'KASPI_MODE=live: Kaspi\'s check/pay channel answers at ' +
+    `${config.publicBaseUrl}/v1/channels/kaspi, to KASPI_ALLOWED_IPS only`)
+}
+if (config.kaspi.mode === 'sandbox') {
+  const staging = config.deployed ? '. Staging only, never production (set KASPI_MODE=live or off)' : ''
+  log.warn('KASPI_MODE=sandbox: the Kaspi sandbox plays the Kaspi app against GET /v1/channels/kaspi at ' +
+    `${config.publicBaseUrl}/sandbox/kaspi/payments, crediting debts with money nobody paid${staging}`)
+}
 if (config.deployed && config.metricsToken === null) {
   log.warn('METRICS_PUBLIC=true: GET /metrics answers anyone who reaches it; keep it off the public internet ' +
     '(or set METRICS_TOKEN instead)')

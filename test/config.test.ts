@@ -100,6 +100,32 @@ function refuses (t: Test, env: Record<string, string>, variable: string, messag
   t.throws(() => loadConfig(env), { name: 'Error', variable, message: message ?? new RegExp(`^${variable}: `) }, story)
 }
 
+t.test('Kaspi\'s channel is never inferred in a deployment, and live needs the addresses Kaspi calls from', async (t) => {
+  t.match(loadConfig({}).kaspi, { mode: 'sandbox', allowedIps: ['127.0.0.0/8', '::1/128'], deadlineMs: 10_000, rateLimitPerMinute: 6000 },
+    'a developer machine plays Kaspi against itself, answering loopback only')
+  const database = { ...DATABASE, BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', ...OPEN_METRICS }
+  t.equal(loadConfig(database).kaspi.mode, 'off', 'DATABASE_URL: off unless asked for')
+  t.equal(loadConfig({ NODE_ENV: 'production', ...database }).kaspi.mode, 'off', 'NODE_ENV=production: off too')
+  t.equal(loadConfig({ ...database, KASPI_MODE: 'sandbox' }).kaspi.mode, 'sandbox', 'asked for: staging')
+  t.equal(loadConfig({ BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's', MAIL_MODE: 'smtp', SMTP_URL: 'smtp://mail.example.kz', MAIL_FROM: 'noreply@explus.kz' }).kaspi.mode,
+    'off', 'beside a live bank a developer machine plays no Kaspi either')
+  refuses(t, { ...database, KASPI_MODE: 'live' }, 'KASPI_ALLOWED_IPS', /^KASPI_ALLOWED_IPS: is required when KASPI_MODE=live/, 'live answers only Kaspi')
+  refuses(t, { ...database, KASPI_ALLOWED_IPS: '203.0.113.7' }, 'KASPI_MODE', /^KASPI_MODE: is required when KASPI_ALLOWED_IPS is set/,
+    'an allowlist without a mode would leave Kaspi silently off')
+  refuses(t, { ...database, KASPI_MODE: 'sandbox', BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's', MAIL_MODE: 'smtp', SMTP_URL: 'smtp://mail.example.kz', MAIL_FROM: 'noreply@explus.kz' },
+    'KASPI_MODE', /^KASPI_MODE: must be live or off when BANK_MODE=live/, 'no money from nowhere beside real debts')
+  const live = loadConfig({ ...database, KASPI_MODE: 'live', KASPI_ALLOWED_IPS: ' 203.0.113.7, 198.51.100.0/24 ,2001:DB8::/32,::ffff:192.0.2.1', KASPI_DEADLINE_MS: '8000' })
+  t.same(live.kaspi, {
+    mode: 'live', allowedIps: ['203.0.113.7/32', '198.51.100.0/24', '2001:db8::/32', '192.0.2.1/32'], rateLimitPerMinute: 6000, deadlineMs: 8000
+  }, 'addresses and CIDRs, in canonical form')
+  for (const bad of ['203.0.113', '203.0.113.0/33', '2001:db8::/129', '1.2.3.4/24/1', ',', '0x7f.0.0.1', '203.0.113.0/']) {
+    refuses(t, { ...database, KASPI_MODE: 'live', KASPI_ALLOWED_IPS: bad }, 'KASPI_ALLOWED_IPS', null, `${JSON.stringify(bad)} is refused`)
+  }
+  refuses(t, { KASPI_MODE: 'on' }, 'KASPI_MODE', null, 'live, sandbox or off')
+  refuses(t, { KASPI_DEADLINE_MS: '15000' }, 'KASPI_DEADLINE_MS', null, 'an answer after Kaspi stopped waiting is no answer')
+  t.equal(loadConfig({ KASPI_MODE: 'off', KASPI_ALLOWED_IPS: '203.0.113.7' }).kaspi.mode, 'off', 'off with an allowlist kept: fine')
+})
+
 t.test('NODE_ENV=production is a deployment, as DATABASE_URL is', async (t) => {
   const production = { NODE_ENV: 'production' }
   refuses(t, production, 'DATABASE_URL', /^DATABASE_URL: is required when NODE_ENV=production: the embedded Postgres/,

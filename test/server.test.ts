@@ -51,6 +51,12 @@ t.test('a restart reuses the data: a published offer is still current', async (t
     'the owner (the embedded superuser) migrated; the service serves as a login that owns nothing (DESIGN 16)')
   t.match(first.output(), `MAIL_MODE=sandbox: no email leaves this machine; messages are kept in the development mailbox at ${base}/sandbox/mailbox`, 'the sandbox mailbox says so in the log')
   t.same(await (await fetch(`${base}/sandbox/mailbox`)).json(), { messages: [] }, 'and is there on a fresh machine')
+  t.match(first.output(), `KASPI_MODE=sandbox: the Kaspi sandbox plays the Kaspi app against GET /v1/channels/kaspi at ${base}/sandbox/kaspi/payments`,
+    'so does the Kaspi sandbox')
+  const played = await fetch(`${base}/sandbox/kaspi/payments`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ account: '12345678903', amount: 100 })
+  })
+  t.match(await played.json(), { check: { result: 1 }, pay: null }, 'which reaches the channel over real HTTP on a fresh machine')
   const published = await fetch(`${base}/v1/admin/offers`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },

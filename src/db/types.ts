@@ -14,13 +14,15 @@ import type { PrivacyTables } from '../modules/privacy/tables.js'
 import type { RefundsTables } from '../modules/refunds/tables.js'
 import type { IdempotencyTables } from '../http/idempotency-tables.js'
 import type { SandboxBankTables } from '../bank/sandbox/types.js'
+import type { SandboxKaspiTables } from '../bank/kaspi-sandbox/types.js'
 
 /**
  * The sandbox bank's tables are part of it: migration 0003 creates them in every database, where in live mode they
  * stay empty (nothing mounts the sandbox, and an erasure's delete there finds nothing). One forward-only migration
- * history for every mode is simpler to reason about than tables that exist in some databases only.
+ * history for every mode is simpler to reason about than tables that exist in some databases only. So is the Kaspi
+ * sandbox's (migration 0032), empty unless KASPI_MODE=sandbox.
  */
 export interface DB extends
   AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
   NotificationsTables, OffersTables, PaymentLinksTables, PaymentsTables, PrivacyTables, RefundsTables,
-  IdempotencyTables, SandboxBankTables {}
+  IdempotencyTables, SandboxBankTables, SandboxKaspiTables {}

@@ -10,7 +10,11 @@
 // schema constrains it to the same format.
 //
 // The bank's callbacks (`/v1/callbacks/`) are exempt: the bank protocol
-// governs them and they carry only masked PANs.
+// governs them and they carry only masked PANs. So are the payment channels
+// (`/v1/channels/`, Kaspi's check/pay): their protocol governs them, they
+// answer allowlisted addresses only, and carry a payment code, the channel's
+// own transaction id (digits, which may well pass Luhn) and a sum, never a
+// card; a refusal there is the protocol's answer, never a problem document.
 //
 // Each guarded route gets the check as its first preValidation hook when it is
 // added (onRoute), with its formatted fields at hand: nothing is looked up per
@@ -34,8 +38,8 @@ export function cardDataForbidden (): BadRequest {
 
 // The route's pattern, not the raw URL: the router decodes percent-escapes,
 // so `/%761/payments` reaches `/v1/payments` without starting with `/v1/`.
-function isGuarded (routeUrl: string): boolean {
-  return routeUrl.startsWith('/v1/') && !routeUrl.startsWith('/v1/callbacks/')
+export function isCardGuarded (routeUrl: string): boolean {
+  return routeUrl.startsWith('/v1/') && !routeUrl.startsWith('/v1/callbacks/') && !routeUrl.startsWith('/v1/channels/')
 }
 
 // Streamed uploads (portfolio CSV) are not parsed here; reading them would
@@ -58,7 +62,7 @@ function guardFor (formatted: readonly FormattedField[]): Hook {
 
 export default fp(async function cardGuardPlugin (app: FastifyInstance) {
   app.addHook('onRoute', (route: RouteOptions) => {
-    if (!isGuarded(route.url)) return
+    if (!isCardGuarded(route.url)) return
     const hooks = asArray(route.preValidation) as Hook[]
     // fastify may copy a GET route's options for its HEAD route: one guard each
     if (hooks.some((hook) => GUARD in hook)) return

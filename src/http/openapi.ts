@@ -24,6 +24,7 @@ export const API_TAGS = [
   { name: 'Admin: webhooks', description: 'Endpoints of the agency\'s own systems, receiving every event' },
   { name: 'Admin: reports', description: 'Daily reconciliation reports that tie to the ledger' },
   { name: 'Bank callbacks', description: 'Called by the acquiring bank only (signed with pg_sig)' },
+  { name: 'Channels', description: 'Called by payment channels only (Kaspi check/pay: the debt\'s payment code; answered to the channel\'s addresses only)' },
   { name: 'Admin: audit', description: 'Append-only record of every back-office action' },
   { name: 'Admin: offers', description: 'Publishing offer versions' },
   { name: 'Health', description: 'Liveness and readiness probes' }

@@ -139,6 +139,13 @@ export const PROBLEM_CODES = {
       errors: [{ path: 'body.debtIds.3', message: 'not payable (closed)' }]
     },
     fields: { debtIds: Type.Array(Type.String(), { description: 'The debts that cannot have a link, as sent' }) }
+  },
+
+  // the sandboxes (outside the API document)
+  kaspi_channel_unavailable: {
+    status: 502,
+    detail: 'The Kaspi sandbox got no protocol answer from http://127.0.0.1:3000/v1/channels/kaspi (HTTP 403: is ' +
+      'this address in KASPI_ALLOWED_IPS?)'
   }
 } as const satisfies Record<string, ProblemDefinition> & Record<DomainErrorCode, ProblemDefinition>
 

@@ -1,6 +1,7 @@
 import { Type, type TSchema, type Static } from '@sinclair/typebox'
 import { PROBLEM_TYPE_BASE } from './errors.js'
 import { acceptedMediaTypes, takesBody } from './media-types.js'
+import { isCardGuarded } from './card-guard.js'
 import { PROBLEM_CODES, PROBLEM_TITLES, type ProblemCode, type ProblemCodeOf, type ProblemStatus } from './problem-codes.js'
 
 /**
@@ -167,6 +168,14 @@ interface RouteShape {
     response?: Record<string | number, unknown>
   }
   config?: { rateLimit?: unknown, database?: boolean }
+  /** The handler reads the validation's verdict itself (Kaspi's channel answers its own protocol): never a 400 */
+  attachValidation?: boolean
+}
+
+function validated (route: RouteShape): boolean {
+  const schema = route.schema ?? {}
+  const parts = [schema.body, schema.querystring, schema.params, schema.headers]
+  return route.attachValidation !== true && parts.some((part) => part !== undefined)
 }
 
 /**
@@ -176,13 +185,12 @@ interface RouteShape {
  * so the OpenAPI document lists every code an operation can answer under its status.
  */
 export function commonProblems (route: RouteShape): Record<number, ProblemCode[]> {
-  const schema = route.schema ?? {}
   const body = takesBody(route.method)
   const json = body && acceptedMediaTypes(route).includes('application/json')
-  const guarded = route.url.startsWith('/v1/') && !route.url.startsWith('/v1/callbacks/')
+  const guarded = isCardGuarded(route.url)
   const common: Record<number, ProblemCode[]> = { 500: ['internal_error'], 501: ['unsupported_transfer_encoding'] }
   common[400] = [
-    ...(schema.body !== undefined || schema.querystring !== undefined || schema.params !== undefined || schema.headers !== undefined ? ['validation_failed' as const] : []),
+    ...(validated(route) ? ['validation_failed' as const] : []),
     ...(json ? ['malformed_json' as const] : []),
     ...(body ? ['bad_request' as const] : []),
     // a percent-escape that does not decode, anywhere in the path

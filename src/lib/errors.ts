@@ -29,7 +29,9 @@ export const DOMAIN_ERROR_CODES = [
   'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed',
   // payment links
   'payment_link_not_found', 'amount_differs_from_link', 'invalid_debt_reference', 'invalid_expiry',
-  'debts_not_linkable'
+  'debts_not_linkable',
+  // the sandboxes (outside the API document)
+  'kaspi_channel_unavailable'
 ] as const
 
 export type DomainErrorCode = (typeof DOMAIN_ERROR_CODES)[number]

@@ -2,7 +2,11 @@
 // client gets a whole /64 from its provider (RFC 6177) and can pick any of
 // its 2^64 addresses per request, so the /64 is counted, not the address.
 // An IPv4-mapped IPv6 address (`::ffff:203.0.113.7`) is its IPv4 address.
-import { isIPv4, isIPv6 } from 'node:net'
+//
+// An allowlist (KASPI_ALLOWED_IPS) is addresses and CIDRs; an address is in it when one of them holds it, an
+// IPv4-mapped IPv6 address judged as the IPv4 address it carries (a server listening on `::` sees IPv4 clients so).
+import { isIP, isIPv4, isIPv6 } from 'node:net'
+import ipaddr from 'ipaddr.js'
 
 export function clientKey (address: string): string {
   if (isIPv4(address)) return address
@@ -29,4 +33,52 @@ export function expandIPv6 (address: string): number[] {
   const right = tail === undefined || tail === '' ? [] : tail.split(':')
   const zeros = tail === undefined ? [] : new Array<string>(8 - left.length - right.length).fill('0')
   return [...left, ...zeros, ...right].map((h) => Number.parseInt(h, 16))
+}
+
+/** An address and its prefix length: `10.0.0.0/8`, or a single address as `/32` (`/128`). */
+export type AddressRange = [ipaddr.IPv4 | ipaddr.IPv6, number]
+
+/**
+ * A valid address (as `isIP` says) in ipaddr.js's form, from its eight groups for IPv6: ipaddr.js itself reads any
+ * dotted tail as IPv4-mapped (`::203.0.113.7` would be `::ffff:203.0.113.7`).
+ */
+function parsed (address: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  return isIPv4(address) ? ipaddr.IPv4.parse(address) : new ipaddr.IPv6(expandIPv6(address))
+}
+
+/** An IPv4-mapped IPv6 address as its IPv4 address; any other as it is. */
+function unmapped (address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()
+    ? (address as ipaddr.IPv6).toIPv4Address()
+    : address
+}
+
+/**
+ * One entry of an allowlist: an address (`203.0.113.7`, `2001:db8::1`) or a CIDR (`203.0.113.0/24`,
+ * `2001:db8::/32`), written as resolvers and proxies write them (never ipaddr.js's legacy forms such as `1.2.3`);
+ * null when it is not one.
+ */
+export function parseAddressRange (entry: string): AddressRange | null {
+  const [address, bits, extra] = entry.trim().split('/')
+  if (address === undefined || extra !== undefined || isIP(address) === 0) return null
+  const range = parsed(address)
+  if (bits === undefined) {
+    const single = unmapped(range)
+    return [single, single.kind() === 'ipv4' ? 32 : 128]
+  }
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > (range.kind() === 'ipv4' ? 32 : 128)) return null
+  return [range, Number(bits)]
+}
+
+/** An allowlist's entries in the canonical text of each (`203.0.113.0/24`), for the log and the docs. */
+export function formatAddressRange ([address, bits]: AddressRange): string {
+  return `${address.toString()}/${bits}`
+}
+
+/** Whether a client's address (as `request.ip` gives it) is in one of the ranges. */
+export function inAddressRanges (ranges: readonly AddressRange[], address: string): boolean {
+  const bare = address.replace(/%.*$/, '')
+  if (isIP(bare) === 0) return false
+  const client = unmapped(parsed(bare))
+  return ranges.some(([range, bits]) => client.kind() === range.kind() && client.match(range, bits))
 }

@@ -9,7 +9,7 @@ import { mediaTypeOf } from '../../src/http/media-types.js'
  * type it does not declare with 415 before reading the body, and the service keeps answering after each; what is
  * refused before routing carries the headers of every answer; a coding nobody decodes is refused.
  */
-const { app, base } = await createListeningApp(t, { RATE_LIMIT_PER_MINUTE: '100000', BODY_LIMIT_BYTES: '4096' })
+const { app, base } = await createListeningApp(t, { RATE_LIMIT_PER_MINUTE: '100000', BODY_LIMIT_BYTES: '4096', KASPI_MODE: 'sandbox' })
 
 type Schema = Record<string, any>
 const doc = app.swagger() as Schema
@@ -64,6 +64,7 @@ function writingOperations (): WritingOperation[] {
   }
   operations.push({ method: 'POST', path: '/sandbox/bank/faults', declared: ['application/json'], spec: null })
   operations.push({ method: 'DELETE', path: '/sandbox/bank/faults', declared: ['application/json'], spec: null })
+  operations.push({ method: 'POST', path: '/sandbox/kaspi/payments', declared: ['application/json'], spec: null })
   return operations
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import fc from 'fast-check'
-import { clientKey, expandIPv6 } from '../../src/lib/ip.js'
+import { clientKey, expandIPv6, formatAddressRange, inAddressRanges, parseAddressRange, type AddressRange } from '../../src/lib/ip.js'
 
 t.test('an IPv4 client is its address', async (t) => {
   t.equal(clientKey('203.0.113.7'), '203.0.113.7')
@@ -41,4 +41,19 @@ t.test('any two addresses of one /64 share a key; different /64s never do', asyn
   ), { seed: 42, numRuns: 500 })
   fc.assert(fc.property(fc.array(hextet, { minLength: 8, maxLength: 8 }), (groups) =>
     expandIPv6(write(groups)).join() === groups.join()), { seed: 42, numRuns: 500 })
+})
+
+t.test('an allowlist holds addresses and CIDRs, an IPv4-mapped client judged as its IPv4 address', async (t) => {
+  const ranges = ['203.0.113.7', '198.51.100.0/24', '2001:db8::/32', '::ffff:192.0.2.1']
+    .map((entry) => parseAddressRange(entry) as AddressRange)
+  t.same(ranges.map(formatAddressRange), ['203.0.113.7/32', '198.51.100.0/24', '2001:db8::/32', '192.0.2.1/32'])
+  for (const inside of ['203.0.113.7', '198.51.100.255', '::ffff:198.51.100.1', '2001:db8:ffff::1', '192.0.2.1', '2001:db8::1%eth0']) {
+    t.ok(inAddressRanges(ranges, inside), `${inside} is in`)
+  }
+  for (const outside of ['203.0.113.8', '198.51.101.0', '2001:db9::1', '::ffff:203.0.113.8', '127.0.0.1', '', 'x', '::203.0.113.7']) {
+    t.notOk(inAddressRanges(ranges, outside), `${JSON.stringify(outside)} is out`)
+  }
+  for (const bad of ['', '1.2.3', '1.2.3.4/33', '::/129', '1.2.3.4/x', '1.2.3.4/24/1', 'localhost']) {
+    t.equal(parseAddressRange(bad), null, `${JSON.stringify(bad)} is no range`)
+  }
 })

@@ -22,6 +22,8 @@ export interface Metrics {
   bankCall: (script: string, outcome: string, seconds: number) => void
   /** A bank callback answered: check or result, and our verdict (ok, rejected, error). */
   callback: (kind: string, verdict: string) => void
+  /** A call of Kaspi's channel answered: its command (check, pay, or unknown) and the protocol's `result` (0-5). */
+  kaspiRequest: (command: string, result: number) => void
 }
 
 declare module 'fastify' {
@@ -58,6 +60,13 @@ export default fp(async function metricsPlugin (
     registers: [registry]
   })
   const callbacks = new Counter({ name: `${PREFIX}bank_callbacks_total`, help: 'Bank callbacks by kind and our verdict', labelNames: ['kind', 'verdict'] as const, registers: [registry] })
+  const kaspiRequests = new Counter({
+    name: `${PREFIX}kaspi_requests_total`,
+    help: 'Calls of Kaspi\'s check/pay channel by command and the result answered (0 ok, 1-3 refusals, 4 in progress, ' +
+      '5 error)',
+    labelNames: ['command', 'result'] as const,
+    registers: [registry]
+  })
 
   // Read from the database at scrape time (figures.ts): one gauge per figure, set by the collect of the first.
   const payments = new Gauge({ name: `${PREFIX}payments`, help: 'Payments by status', labelNames: ['status'] as const, registers: [registry] })
@@ -137,6 +146,7 @@ export default fp(async function metricsPlugin (
       bankCalls.inc({ script, outcome })
       bankDuration.observe({ script, outcome }, seconds)
     },
-    callback: (kind, verdict) => { callbacks.inc({ kind, verdict }) }
+    callback: (kind, verdict) => { callbacks.inc({ kind, verdict }) },
+    kaspiRequest: (command, result) => { kaspiRequests.inc({ command, result: String(result) }) }
   } satisfies Metrics)
 }, { name: 'metrics', dependencies: ['database'] })
