@@ -34,7 +34,7 @@ export const RANKS = [
   ['modules/debts'],
   ['modules/api-keys', 'modules/acceptances'],
   ['modules/payments'],
-  ['modules/refunds'],
+  ['modules/refunds', 'modules/channels'],
   ['modules/privacy', 'modules/reports', 'modules/metrics'],
   ['modules/partners'],
   ['jobs', 'app-context.ts'],

@@ -3,6 +3,7 @@ import type { AcceptancesTables } from '../modules/acceptances/tables.js'
 import type { ApiKeysTables } from '../modules/api-keys/tables.js'
 import type { AuditTables } from '../modules/audit/tables.js'
 import type { CalendarTables } from '../modules/calendar/tables.js'
+import type { ChannelsTables } from '../modules/channels/tables.js'
 import type { DebtsTables } from '../modules/debts/tables.js'
 import type { EventsTables } from '../modules/events/tables.js'
 import type { LedgerTables } from '../modules/ledger/tables.js'
@@ -20,6 +21,6 @@ import type { SandboxBankTables } from '../bank/sandbox/types.js'
  * history for every mode is simpler to reason about than tables that exist in some databases only.
  */
 export interface DB extends
-  AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
-  NotificationsTables, OffersTables, PaymentsTables, PrivacyTables, RefundsTables,
+  AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, ChannelsTables, DebtsTables, EventsTables,
+  LedgerTables, NotificationsTables, OffersTables, PaymentsTables, PrivacyTables, RefundsTables,
   IdempotencyTables, SandboxBankTables {}

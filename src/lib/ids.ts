@@ -17,7 +17,8 @@ export const ID_PREFIXES = {
   event: 'evt',
   apiKey: 'key',
   ledgerEntry: 'le',
-  mail: 'msg'
+  mail: 'msg',
+  channelRegistry: 'creg'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES
