@@ -24,7 +24,8 @@ async function codeOf (debtId: string): Promise<string> {
 async function kaspiPayment (txnId: string, sum: bigint, txnDate: Date): Promise<{ id: string, code: string }> {
   const debt = await seedDebt(app, { outstanding: '50000.00' })
   const code = await codeOf(debt.id)
-  const answer = JSON.parse(await kaspiPay({ db: app.db, pii: app.pii }, { txnId, account: code, sum, txnDate })) as { result: number }
+  const answer = JSON.parse(await kaspiPay({ db: app.db, pii: app.pii }, { txnId, account: code, sum, txnDate })) as
+    { result: number }
   if (answer.result !== 0) throw new Error(`pay refused: ${JSON.stringify(answer)}`)
   const row = await app.db.selectFrom('payments').select('id').where('kaspi_txn_id', '=', txnId).executeTakeFirstOrThrow()
   return { id: toPublicId('payment', row.id), code }
