@@ -168,6 +168,21 @@ t.test('the upload is bounded and typed', async (t) => {
   t.equal(long.body.code, 'payload_too_large')
   const large = await upload('channel=kaspi&date=2026-06-01', `${HEADER}\n${'a'.repeat(5000)}`)
   t.equal(large.status, 413, 'more bytes than CHANNEL_REGISTRY_MAX_BYTES')
+  const chunks = [HEADER + '\n', 'a'.repeat(3000), 'a'.repeat(3000)]
+  const streamed = await fetch(`${base}/v1/admin/channel-registries?channel=kaspi&date=2026-06-01`, {
+    method: 'POST',
+    headers: { authorization: operator.authorization, 'content-type': 'text/csv' },
+    body: new ReadableStream({
+      pull (controller) {
+        const next = chunks.shift()
+        if (next === undefined) controller.close()
+        else controller.enqueue(new TextEncoder().encode(next))
+      }
+    }),
+    duplex: 'half'
+  } as RequestInit)
+  t.equal(streamed.status, 413, 'and when it comes chunked, without a length')
+  t.equal((await streamed.json() as { code: string }).code, 'payload_too_large')
 
   const json = await upload('channel=kaspi&date=2026-06-01', JSON.stringify({ txn_id: 'x' }), { 'content-type': 'application/json' })
   t.equal(json.status, 415)
