@@ -305,6 +305,17 @@ export const EnvSchema = Type.Object({
     description: 'each byte that arrives earns back 1/this of a second of the idle allowance: an upload slower ' +
       'than this rate is cut with 408 `request_timeout`, nothing imported'
   })),
+  CHANNEL_REGISTRY_MAX_BYTES: Type.Optional(Type.Integer({
+    minimum: 1024,
+    maximum: 1024 * 1024 * 1024,
+    description: 'largest daily registry CSV a channel (Kaspi) sends to `POST /v1/admin/channel-registries`; ' +
+      'larger uploads get 413 `payload_too_large` (the default: 8 MiB, about 150,000 lines)'
+  })),
+  CHANNEL_REGISTRY_MAX_LINES: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 10_000_000,
+    description: 'most payment lines in one daily registry; more get 413 `payload_too_large`'
+  })),
   AGENCY_NAME: Type.Optional(Type.String({ minLength: 1, description: 'the agency\'s name (requisites)' })),
   AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$', description: 'its BIN (requisites)' })),
   AGENCY_IBAN: Type.Optional(Type.String({ pattern: '^KZ[0-9A-Z]{18}$', description: 'its IBAN (requisites)' })),
@@ -398,6 +409,8 @@ export const ENV_DEFAULTS = {
   DEBT_IMPORT_CONCURRENCY: 2,
   DEBT_IMPORT_IDLE_TIMEOUT_MS: 15_000,
   DEBT_IMPORT_MIN_BYTES_PER_SECOND: 1024,
+  CHANNEL_REGISTRY_MAX_BYTES: 8 * 1024 * 1024,
+  CHANNEL_REGISTRY_MAX_LINES: 100_000,
   AGENCY_NAME: AGENCY_DEFAULTS.name,
   AGENCY_BIN: AGENCY_DEFAULTS.bin,
   AGENCY_IBAN: AGENCY_DEFAULTS.iban,

@@ -115,6 +115,8 @@ export interface Config {
     bodyTimeoutMs: number
   }
   debtImportMaxBytes: number
+  /** A channel's daily registry upload (DESIGN 17): its largest file and most lines. */
+  channelRegistries: { maxBytes: number, maxLines: number }
   /** Portfolio uploads (DESIGN 16): slow ones never hold the service. */
   debtImports: {
     /** Imports at once in this process, each on a connection of the imports' own pool; one more is 429 import_busy. */
@@ -423,6 +425,10 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS ?? ENV_DEFAULTS.HTTP_BODY_TIMEOUT_MS
     },
     debtImportMaxBytes: e.DEBT_IMPORT_MAX_BYTES ?? ENV_DEFAULTS.DEBT_IMPORT_MAX_BYTES,
+    channelRegistries: {
+      maxBytes: e.CHANNEL_REGISTRY_MAX_BYTES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_BYTES,
+      maxLines: e.CHANNEL_REGISTRY_MAX_LINES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_LINES
+    },
     debtImports: {
       concurrency: e.DEBT_IMPORT_CONCURRENCY ?? ENV_DEFAULTS.DEBT_IMPORT_CONCURRENCY,
       idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? ENV_DEFAULTS.DEBT_IMPORT_IDLE_TIMEOUT_MS,

@@ -3,6 +3,7 @@ import type { AcceptancesTables } from '../modules/acceptances/tables.js'
 import type { ApiKeysTables } from '../modules/api-keys/tables.js'
 import type { AuditTables } from '../modules/audit/tables.js'
 import type { CalendarTables } from '../modules/calendar/tables.js'
+import type { ChannelsTables } from '../modules/channels/tables.js'
 import type { DebtsTables } from '../modules/debts/tables.js'
 import type { EventsTables } from '../modules/events/tables.js'
 import type { LedgerTables } from '../modules/ledger/tables.js'
@@ -23,6 +24,6 @@ import type { SandboxKaspiTables } from '../bank/kaspi-sandbox/types.js'
  * sandbox's (migration 0032), empty unless KASPI_MODE=sandbox.
  */
 export interface DB extends
-  AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, DebtsTables, EventsTables, LedgerTables,
-  NotificationsTables, OffersTables, PaymentLinksTables, PaymentsTables, PrivacyTables, RefundsTables,
+  AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, ChannelsTables, DebtsTables, EventsTables,
+  LedgerTables, NotificationsTables, OffersTables, PaymentLinksTables, PaymentsTables, PrivacyTables, RefundsTables,
   IdempotencyTables, SandboxBankTables, SandboxKaspiTables {}

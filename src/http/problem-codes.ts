@@ -88,6 +88,11 @@ export const PROBLEM_CODES = {
   payment_not_returnable: { status: 409, detail: 'A return of this payment is already under way' },
   refund_not_found: { status: 404, detail: 'No refund with this id' },
   refund_not_failed: { status: 409, detail: 'Only a failed or needs_review refund can be retried; this one is pending' },
+  payment_not_external: { status: 409, detail: 'A card payment is refunded through the bank (a refund request, or POST /v1/admin/payments/{id}/return), never recorded as made elsewhere' },
+  external_refund_already_recorded: { status: 409, detail: 'A refund with the reference "KASPI-RET-20261125-000183" is already recorded for this payment' },
+
+  // channels
+  channel_registry_not_found: { status: 404, detail: 'No channel registry with this id' },
 
   // personal data
   privacy_request_not_found: { status: 404, detail: 'No privacy request with this id' },

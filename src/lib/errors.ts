@@ -21,6 +21,9 @@ export const DOMAIN_ERROR_CODES = [
   // refunds and returns
   'payment_not_refundable', 'refund_request_already_open', 'amount_exceeds_refundable', 'refund_request_not_found',
   'refund_request_already_decided', 'payment_not_returnable', 'refund_not_found', 'refund_not_failed',
+  'payment_not_external', 'external_refund_already_recorded',
+  // channels
+  'channel_registry_not_found',
   // personal data
   'privacy_request_not_found', 'invalid_verification_code', 'verification_expired', 'confirmation_not_available',
   // back office and partners

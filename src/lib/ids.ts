@@ -18,7 +18,8 @@ export const ID_PREFIXES = {
   apiKey: 'key',
   ledgerEntry: 'le',
   mail: 'msg',
-  paymentLink: 'plk'
+  paymentLink: 'plk',
+  channelRegistry: 'creg'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

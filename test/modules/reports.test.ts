@@ -40,7 +40,15 @@ t.test('JSON: the partner\'s day lists its payment, totals tie to the ledger, no
   t.match(report, { date: day, timezone: 'Asia/Almaty', currency: 'KZT' })
   t.same(report.lines.map((l: any) => l.paymentId), [paymentA.id])
   t.match(report.lines[0], { contractNumber: paymentA.contract, creditor: CREDITOR_A, kind: 'payment_received', amount: 150_000, bankPaymentId: /^\d+$/, ledgerEntryId: /^le_/ })
-  t.same(report.totals, [{ creditor: CREDITOR_A, received: 150_000, refunded: 0, returned: 0, net: 150_000 }])
+  t.same(report.totals, [{
+    creditor: CREDITOR_A,
+    received: 150_000,
+    refunded: 0,
+    returned: 0,
+    net: 150_000,
+    channels: [{ channel: 'card', received: 150_000, refunded: 0, returned: 0, net: 150_000 }]
+  }])
+  t.match(report.lines[0], { channel: 'card', kaspiTxnId: null, paymentCode: /^\d{11}$/ }, 'the channel and the payment code')
   t.notOk(JSON.stringify(report).includes(paymentB.contract), 'B\'s contract is not in A\'s report')
 
   const all = await (await fetch(`${base}/v1/admin/reports/daily?date=${day}`, { headers: { authorization: admin.authorization } })).json() as any
@@ -68,11 +76,13 @@ t.test('CSV with Accept: text/csv: BOM, RFC 4180, formulas escaped', async (t) =
   const text = bytes.toString('utf8').slice(1)
   const lines = text.split('\r\n')
   t.equal(lines.at(-1), '', 'CRLF after every record')
-  t.equal(lines[0], 'record,time,creditor,contract_number,payment_id,kind,amount_tiyn,amount_kzt,bank_payment_id')
+  t.equal(lines[0], 'record,time,creditor,contract_number,payment_id,kind,amount_tiyn,amount_kzt,bank_payment_id,' +
+    'channel,payment_code,kaspi_txn_id', 'columns are added at the end only')
   t.ok(lines.some((l) => l.startsWith('line,') && l.includes(paymentA.id) && l.includes(',150000,1500.00,')))
   t.ok(text.includes('"\'=HYPERLINK(""http://evil.example"",""Б"")"'), 'the hostile creditor is text, quoted, its quotes doubled')
   t.notOk(/(^|,)=/.test(text.replaceAll('\r\n', '\n').split('\n').join(',')), 'no cell begins with =')
-  t.ok(lines.includes(`total,${day},${CREDITOR_A},,,net,150000,1500.00,`))
+  t.ok(lines.includes(`total,${day},${CREDITOR_A},,,net,150000,1500.00,,,,`))
+  t.ok(lines.includes(`channel_total,${day},${CREDITOR_A},,,net,150000,1500.00,,card,,`), 'and per channel')
 
   const partner = await (await fetch(`${base}/v1/partner/reports/daily?date=${day}`, { headers: { authorization: partnerA, accept: 'text/csv' } })).text()
   t.ok(partner.includes(paymentA.contract))

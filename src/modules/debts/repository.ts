@@ -6,7 +6,7 @@ import type { ClaimPayments } from './claim-payments.js'
 import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
 /** What a payment shows of its debt. */
-export interface DebtFacts { contract_number: string, creditor: string }
+export interface DebtFacts { contract_number: string, creditor: string, payment_code: string }
 
 /** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
 
@@ -142,11 +142,14 @@ export async function listCreditorDebts (
   return await query.execute()
 }
 
-/** What a payment shows of its debt (contract and creditor), for each of these debts. */
+/** What a payment shows of its debt (contract, creditor, payment code), for each of these debts. */
 export async function debtFactsOf (db: Handle, ids: string[]): Promise<Map<string, DebtFacts>> {
   if (ids.length === 0) return new Map()
-  const rows = await db.selectFrom('debts').select(['id', 'contract_number', 'creditor']).where('id', 'in', ids).execute()
-  return new Map(rows.map((row) => [row.id, { contract_number: row.contract_number, creditor: row.creditor }]))
+  const rows = await db.selectFrom('debts').select(['id', 'contract_number', 'creditor', 'payment_code'])
+    .where('id', 'in', ids).execute()
+  return new Map(rows.map((row) => [row.id, {
+    contract_number: row.contract_number, creditor: row.creditor, payment_code: row.payment_code
+  }]))
 }
 
 /** Whether the debt behind `debtId` is one of these creditors': a condition another module's query may hold. */

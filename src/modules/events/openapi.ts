@@ -11,7 +11,7 @@ const OBJECTS: Record<EventType, { partner: string, admin: string, about: string
   'payment.expired': { partner: 'PartnerPayment', admin: 'AdminPayment', about: 'The payment was not paid within its lifetime (the bank confirmed it never was).' },
   'payment.returned': { partner: 'PartnerPayment', admin: 'AdminPayment', about: 'The agency refused a suspicious payment and the bank returned it in full (offer cl. 8).' },
   'payment.needs_review': { partner: 'PartnerPayment', admin: 'AdminPayment', about: 'The bank\'s facts do not fit (amount, bank payment id, an overpayment, a refund made at the bank): an operator looks at it.' },
-  'refund.succeeded': { partner: 'PartnerRefund', admin: 'AdminRefund', about: 'A refund or return reached the card; the debt\'s balance rose by what it had absorbed.' },
+  'refund.succeeded': { partner: 'PartnerRefund', admin: 'AdminRefund', about: 'A refund or return reached the card, or an operator recorded a cancellation made in Kaspi\'s cabinet (kind `external`); the debt\'s balance rose by what it had absorbed.' },
   'refund.failed': { partner: 'PartnerRefund', admin: 'AdminRefund', about: 'The bank refused the refund with a signed answer; nothing moved.' },
   'refund_request.submitted': { partner: 'PartnerRefundRequest', admin: 'RefundRequest', about: 'A payer asked for a refund in writing (offer cl. 5).' },
   'refund_request.decided': { partner: 'PartnerRefundRequest', admin: 'RefundRequest', about: 'The agency answered a refund request: approved (with its due date) or rejected.' },

@@ -6,7 +6,8 @@ import { almatyDate } from '../../lib/calendar.js'
 import { trialBalance } from '../ledger/service.js'
 
 export interface DatabaseFigures {
-  payments: Record<string, number>
+  /** Payments by status and channel. */
+  payments: Array<{ status: string, channel: string, count: number }>
   stuckPayments: number
   refunds: Record<string, number>
   overdueRefundRequests: number
@@ -45,7 +46,9 @@ export async function collectDatabaseFigures (
     ledger = { consistent: balance.consistent, total: balance.total }
   }
   return {
-    payments: await countsBy(db, sql`select status::text as key, count(*) as n from payments group by 1`),
+    payments: (await sql<{ status: string, channel: string, n: string }>`
+      select status::text as status, channel::text as channel, count(*) as n from payments group by 1, 2`.execute(db))
+      .rows.map((r) => ({ status: r.status, channel: r.channel, count: Number(r.n) })),
     stuckPayments: Number(stuck.rows[0]?.n ?? 0),
     refunds: await countsBy(db, sql`select status::text as key, count(*) as n from refunds group by 1`),
     overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),

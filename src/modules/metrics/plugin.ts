@@ -69,7 +69,7 @@ export default fp(async function metricsPlugin (
   })
 
   // Read from the database at scrape time (figures.ts): one gauge per figure, set by the collect of the first.
-  const payments = new Gauge({ name: `${PREFIX}payments`, help: 'Payments by status', labelNames: ['status'] as const, registers: [registry] })
+  const payments = new Gauge({ name: `${PREFIX}payments`, help: 'Payments by status and channel (card, kaspi)', labelNames: ['status', 'channel'] as const, registers: [registry] })
   const stuckPayments = new Gauge({ name: `${PREFIX}payments_pending_past_lifetime`, help: 'Pending payments older than their lifetime plus 10 minutes (reconciliation is behind)', registers: [registry] })
   const refunds = new Gauge({ name: `${PREFIX}refunds`, help: 'Refunds and returns by status', labelNames: ['status'] as const, registers: [registry] })
   const overdue = new Gauge({ name: `${PREFIX}refund_requests_overdue`, help: 'Approved refund requests past their due date (offer cl. 5)', registers: [registry] })
@@ -112,7 +112,8 @@ export default fp(async function metricsPlugin (
         ledger: startedAt - ledgerReadAt >= LEDGER_FRESH_MS,
         paymentLifetimeSeconds: config.payments.lifetimeSeconds
       })
-      set(payments, 'status', figures.payments)
+      payments.reset()
+      for (const { status, channel, count } of figures.payments) payments.set({ status, channel }, count)
       stuckPayments.set(figures.stuckPayments)
       set(refunds, 'status', figures.refunds)
       overdue.set(figures.overdueRefundRequests)

@@ -15,8 +15,8 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getMetrics',
       tags: ['Health'],
       summary: 'Prometheus metrics',
-      description: 'Prometheus text format: HTTP request durations by route template and status; payments, ' +
-        'refunds and emails by status; overdue refund requests; bank calls by script and outcome with durations; ' +
+      description: 'Prometheus text format: HTTP request durations by route template and status; payments by ' +
+        'status and channel; refunds and emails by status; overdue refund requests; bank calls by script and outcome with durations; ' +
         'callbacks by kind and verdict; job queue depth and the oldest runnable job\'s age; webhook deliveries by ' +
         'outcome; ledger consistency. The database figures are read once for concurrent scrapes and reused for 5 s ' +
         '(the ledger\'s for 60 s). With `METRICS_TOKEN` set, it must be sent as `Authorization: Bearer <token>` ' +

@@ -1,23 +1,19 @@
 import type { Database } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
-import { contractNumbersOf, debtIdsOfContract } from '../debts/service.js'
+import { debtFactsOf, debtIdsOfContract, type DebtFacts } from '../debts/service.js'
 import { listCallbacks, listEvents, listPayments } from './repository.js'
-import { findPaymentByPublicId, toPayment } from './service.js'
+import { findPaymentByPublicId } from './service.js'
+import { toAdminPayment } from './views.js'
 import { isCallbackDigest } from './callback-log.js'
 import { timelineDetails } from './schemas.js'
-import type { PaymentRow, PaymentStatus } from './tables.js'
+import type { PaymentChannel, PaymentRow, PaymentStatus } from './tables.js'
 import { toPage } from '../../lib/page.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
-function toAdminPayment (row: PaymentRow, contractNumber: string) {
-  return {
-    ...toPayment(row),
-    contractNumber,
-    bankPaymentId: row.bank_payment_id,
-    needsReview: row.needs_review,
-    reviewReason: row.review_reason
-  }
+async function withDebts (db: Database, rows: PaymentRow[]) {
+  const debts = await debtFactsOf(db, [...new Set(rows.map((row) => row.debt_id))])
+  return rows.map((row) => toAdminPayment(row, debts.get(row.debt_id) as DebtFacts))
 }
 
 export async function listAdminPayments (
@@ -28,6 +24,7 @@ export async function listAdminPayments (
     to?: string
     contractNumber?: string
     needsReview?: boolean
+    channel?: PaymentChannel
     limit?: number
     startingAfter?: string
   }
@@ -43,13 +40,11 @@ export async function listAdminPayments (
     to: query.to === undefined ? undefined : new Date(query.to),
     debtIds,
     needsReview: query.needsReview,
+    channel: query.channel,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
   })
-  return await toPage(rows, limit, async (shown) => {
-    const contracts = await contractNumbersOf(db, [...new Set(shown.map((r) => r.debt_id))])
-    return shown.map((row) => toAdminPayment(row, contracts.get(row.debt_id) ?? ''))
-  })
+  return await toPage(rows, limit, async (shown) => await withDebts(db, shown))
 }
 
 /**
@@ -78,7 +73,7 @@ function callbackDetails (replyDescription: string, stored: unknown): Record<str
 
 export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, publicId: string) {
   const row = await findPaymentByPublicId(deps.db, publicId)
-  const contracts = await contractNumbersOf(deps.db, [row.debt_id])
+  const [payment] = await withDebts(deps.db, [row]) as [ReturnType<typeof toAdminPayment>]
   const events = (await listEvents(deps.db, row.id)).map((e) => ({ at: e.created_at, kind: 'event' as const, type: e.type, details: timelineDetails(e.details) }))
   const callbacks = (await listCallbacks(deps.db, row.id)).map((c) => ({
     at: c.received_at,
@@ -90,6 +85,6 @@ export async function getAdminPayment (deps: { db: Database, pii: PiiCipher }, p
   }))
   const timeline = [...events, ...callbacks].sort((a, b) => a.at.getTime() - b.at.getTime())
     .map((entry) => ({ ...entry, at: entry.at.toISOString() }))
-  return { ...toAdminPayment(row, contracts.get(row.debt_id) ?? ''), timeline }
+  return { ...payment, timeline }
 }
 

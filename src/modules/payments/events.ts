@@ -3,20 +3,14 @@
 import type { Trx } from '../../db/database.js'
 import { publishEvent, type EventObjects, type PaymentEventType } from '../events/service.js'
 import { findPaymentWithDebt } from './partner-view.js'
-import { toPartnerPayment, toPayment } from './views.js'
+import { toAdminPayment, toPartnerPayment } from './views.js'
 
 async function paymentObjects (trx: Trx, paymentId: string): Promise<EventObjects> {
   const row = await findPaymentWithDebt(trx, paymentId)
   if (row === undefined) throw new Error(`event of an unknown payment ${paymentId}`)
   return {
     creditor: row.creditor,
-    data: {
-      ...toPayment(row),
-      contractNumber: row.contract_number,
-      bankPaymentId: row.bank_payment_id,
-      needsReview: row.needs_review,
-      reviewReason: row.review_reason
-    },
+    data: toAdminPayment(row, row),
     partnerData: toPartnerPayment(row, row, null)
   }
 }

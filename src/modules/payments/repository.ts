@@ -4,7 +4,8 @@ import type { Tombstone } from '../../lib/erasure.js'
 import { toPublicId } from '../../lib/ids.js'
 import { debtOfCreditorsSql } from '../debts/service.js'
 import type {
-  BankCallbackRow, BankCallbacksTable, KaspiTransactionsTable, PaymentEventRow, PaymentRow, PaymentStatus, PaymentsTable
+  BankCallbackRow, BankCallbacksTable, KaspiTransactionsTable, PaymentChannel, PaymentEventRow, PaymentRow,
+  PaymentStatus, PaymentsTable
 } from './tables.js'
 
 
@@ -143,6 +144,7 @@ export interface PaymentFilter {
   to?: Date
   debtIds?: string[]
   needsReview?: boolean
+  channel?: PaymentChannel
   limit: number
   startingAfter: string | null
 }
@@ -154,6 +156,7 @@ export async function listPayments (db: Handle, filter: PaymentFilter): Promise<
   if (filter.to !== undefined) query = query.where('created_at', '<', filter.to)
   if (filter.debtIds !== undefined) query = query.where('debt_id', 'in', filter.debtIds.length > 0 ? filter.debtIds : ['00000000-0000-0000-0000-000000000000'])
   if (filter.needsReview !== undefined) query = query.where('needs_review', '=', filter.needsReview)
+  if (filter.channel !== undefined) query = query.where('channel', '=', filter.channel)
   if (filter.startingAfter !== null) query = query.where('id', '<', filter.startingAfter)
   return await query.execute()
 }

@@ -109,7 +109,8 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listPayments',
       tags: ['Admin: payments'],
       summary: 'List payments',
-      description: 'Newest first; filter by status, creation time range, contract number and `needsReview` (overpaid or mismatched payments). Scopes: operator, admin.',
+      description: 'Newest first; filter by status, creation time range, contract number, `needsReview` (overpaid or mismatched payments) and `channel` (`card`, `kaspi`). ' +
+        'Each payment names its channel, Kaspi\'s transaction id (Kaspi payments) and its debt\'s payment code. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: AdminPaymentQuery,
       response: { 200: pageOf(Type.Ref(AdminPaymentSchema), 'A page of payments'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }

@@ -4,6 +4,22 @@ import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, 
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
+export const PAYMENT_CHANNELS = ['card', 'kaspi'] as const
+export const PaymentChannelSchema = StringEnum(PAYMENT_CHANNELS, {
+  description: 'How the money came: `card` (the bank\'s card page, after an acceptance of the offer) or `kaspi` ' +
+    '(Kaspi\'s app paying the debt\'s payment code: no acceptance, no payer data)'
+})
+/** What a back-office or partner view adds to say how the payment came and whose debt it pays. */
+const channelFields = {
+  channel: PaymentChannelSchema,
+  kaspiTxnId: Type.Union([Type.String(), Type.Null()], {
+    description: 'Kaspi\'s transaction id (`txn_id` of its pay) for a Kaspi payment; null for a card payment'
+  }),
+  paymentCode: Type.String({
+    pattern: '^[0-9]{11}$',
+    description: 'The debt\'s payment code (10 digits and a Luhn check digit): its account in every channel'
+  })
+}
 export const PaymentStatusSchema = StringEnum(PAYMENT_STATUSES, {
   description: 'pending -> succeeded | failed | expired; returned: a succeeded payment the agency refused as suspicious and refunded in full (offer cl. 8)'
 })
@@ -54,11 +70,12 @@ export const PaymentSchema = Type.Object({
   expiresAt: Timestamp,
   paidAt: NullableTimestamp,
   cardMask: Type.Union([Type.String(), Type.Null()], { examples: ['4111-11XX-XXXX-1111'] }),
-  failureCode: NullableString
+  failureCode: NullableString,
+  channel: PaymentChannelSchema
 }, {
   $id: 'Payment',
   additionalProperties: false,
-  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, overpaidAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', createdAt: '2026-11-25T10:00:00.000Z', expiresAt: '2026-11-25T10:30:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', failureCode: null }]
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, overpaidAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', createdAt: '2026-11-25T10:00:00.000Z', expiresAt: '2026-11-25T10:30:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', failureCode: null, channel: 'card' }]
 })
 export type Payment = Static<typeof PaymentSchema>
 
@@ -122,7 +139,7 @@ export const ResultPageQuery = Type.Object({
 }, { additionalProperties: true, description: 'The bank may add its own parameters; they are ignored' })
 
 /** The details of payment events that are amounts (tiyn): `claimDifference` may be negative. */
-export const TIMELINE_AMOUNT_FIELDS = ['amount', 'applied', 'overpaid', 'bankAmount', 'debtRaisedBy', 'bankRefundedAmount', 'claimDifference'] as const
+export const TIMELINE_AMOUNT_FIELDS = ['amount', 'applied', 'overpaid', 'bankAmount', 'debtRaisedBy', 'bankRefundedAmount', 'claimDifference', 'registrySum'] as const
 
 const TimelineAmount = Type.Optional(Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT, description: 'Integer tiyn' }))
 
@@ -142,7 +159,8 @@ export const TimelineEntrySchema = Type.Object({
     bankAmount: TimelineAmount,
     debtRaisedBy: TimelineAmount,
     bankRefundedAmount: TimelineAmount,
-    claimDifference: TimelineAmount
+    claimDifference: TimelineAmount,
+    registrySum: TimelineAmount
   } satisfies Record<typeof TIMELINE_AMOUNT_FIELDS[number], unknown>, {
     additionalProperties: true,
     description: 'An event\'s facts, its amounts (`amount`, `applied`, `overpaid`, …) in integer tiyn; ' +
@@ -168,6 +186,7 @@ export function timelineDetails (details: Record<string, unknown>): Record<strin
 
 export const AdminPaymentSchema = Type.Object({
   ...PaymentSchema.properties,
+  ...channelFields,
   contractNumber: Type.String(),
   bankPaymentId: NullableString,
   needsReview: Type.Boolean(),
@@ -189,6 +208,7 @@ export const AdminPaymentQuery = Type.Object({
     pattern: CONTRACT_NUMBER_PATTERN
   })),
   needsReview: Type.Optional(Type.Boolean()),
+  channel: Type.Optional(PaymentChannelSchema),
   ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })
 
@@ -202,16 +222,17 @@ export const PartnerPaymentSchema = Type.Object({
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
   contractNumber: Type.String(),
   creditor: Type.String(),
-  payerName: Type.Union([Type.String(), Type.Null()], { description: 'The payer\'s initials only ("И. И."); null once erased' }),
+  payerName: Type.Union([Type.String(), Type.Null()], { description: 'The payer\'s initials only ("И. И."); null once erased, and for a Kaspi payment (Kaspi does not tell us who paid)' }),
   createdAt: Timestamp,
   paidAt: NullableTimestamp,
   cardMask: NullableString,
   bankPaymentId: NullableString,
   failureCode: NullableString,
-  needsReview: Type.Boolean({ description: 'The agency is looking at it (a mismatch or an overpayment)' })
+  needsReview: Type.Boolean({ description: 'The agency is looking at it (a mismatch or an overpayment)' }),
+  ...channelFields
 }, {
   $id: 'PartnerPayment',
   additionalProperties: false,
-  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', payerName: 'И. И.', createdAt: '2026-11-25T10:00:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', bankPaymentId: '1000001', failureCode: null, needsReview: false }]
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', payerName: 'И. И.', createdAt: '2026-11-25T10:00:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', bankPaymentId: '1000001', failureCode: null, needsReview: false, channel: 'card', kaspiTxnId: null, paymentCode: '12345678903' }]
 })
 export type PartnerPayment = Static<typeof PartnerPaymentSchema>

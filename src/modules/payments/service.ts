@@ -234,11 +234,19 @@ export { toPartnerPayment } from './views.js'
 // A payment as its creditor sees it, for the partner API and the events (payments own this view).
 export { findCreditorPayment, findPaymentWithDebt, listCreditorPayments, payerNameOf, type PartnerPaymentRow } from './partner-view.js'
 
+// A channel's registry disagrees with a payment (the channels module compares them).
+export { flagRegistryDisagreement, type RegistryDisagreement } from './registry-review.js'
+
 // What other modules read and record of a payment (refunds, receipts): the row, and a line in its own history.
 export { findPayment, recordEvent as recordPaymentEvent } from './repository.js'
 
+/** The kinds of refund (the refunds module's): only a return changes the payment's status. */
+type RefundKindPaid = 'refund' | 'return' | 'bank_reported' | 'external'
+
 /** A refund or a return was paid out: the payment's refunded total grows; a return also marks it returned. */
-export async function recordRefundPaid (trx: Trx, payment: PaymentRow, amount: bigint, kind: 'refund' | 'return' | 'bank_reported'): Promise<void> {
+export async function recordRefundPaid (
+  trx: Trx, payment: PaymentRow, amount: bigint, kind: RefundKindPaid
+): Promise<void> {
   await updatePayment(trx, payment.id, [payment.status], {
     refunded_amount: payment.refunded_amount + amount,
     ...(kind === 'return' ? { status: 'returned' } : {})

@@ -20,7 +20,25 @@ export function toPayment (row: PaymentRow): Payment {
     expiresAt: row.expires_at.toISOString(),
     paidAt: row.paid_at?.toISOString() ?? null,
     cardMask: row.card_mask,
-    failureCode: row.failure_code
+    failureCode: row.failure_code,
+    channel: row.channel
+  }
+}
+
+/** How the payment came and whose debt it pays, as the back office and partners see it. */
+function channelOf (row: PaymentRow, debt: DebtFacts) {
+  return { channel: row.channel, kaspiTxnId: row.kaspi_txn_id, paymentCode: debt.payment_code }
+}
+
+/** The back office's view (the list, the detail, the payment events' `data`). */
+export function toAdminPayment (row: PaymentRow, debt: DebtFacts) {
+  return {
+    ...toPayment(row),
+    ...channelOf(row, debt),
+    contractNumber: debt.contract_number,
+    bankPaymentId: row.bank_payment_id,
+    needsReview: row.needs_review,
+    reviewReason: row.review_reason
   }
 }
 
@@ -44,7 +62,8 @@ export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: s
     cardMask,
     bankPaymentId: row.bank_payment_id,
     failureCode,
-    needsReview: row.needs_review
+    needsReview: row.needs_review,
+    ...channelOf(row, debt)
   }
 }
 

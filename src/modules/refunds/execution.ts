@@ -8,7 +8,7 @@
 // whose revoke.php got no definite answer holds the others back until it is
 // settled, so at most one refund per payment is in flight at the bank.
 import type { FastifyBaseLogger } from 'fastify'
-import type { Database } from '../../db/database.js'
+import type { Database, Trx } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
@@ -127,22 +127,35 @@ export async function completeRefund (db: Database, refundId: string, bankRefund
     const refund = await findRefund(trx, refundId, { forUpdate: true }) as RefundRow
     const payment = await findPayment(trx, refund.payment_id, { forUpdate: true }) as PaymentRow
     if (refund.status !== 'pending') return
-    // The ledger gives back overpaid money first; only the rest raises the debt.
-    const debt = await findDebt(trx, payment.debt_id, { forUpdate: true })
-    let raise = 0n
-    if (debt !== undefined) {
-      const moved = await payBack(trx, { kind: refund.kind === 'return' ? 'payment_returned' : 'refund_paid', debtId: debt.id, paymentId: payment.id, refundId: refund.id, amount: refund.amount, channel: payment.channel })
-      await followOutstanding(trx, debt, moved.outstanding)
-      raise = moved.raised
-    }
-    await updateRefund(trx, refund.id, { status: 'succeeded', completed_at: new Date(), bank_refund_id: bankRefundId, last_error: null })
-    await recordRefundPaid(trx, payment, refund.amount, refund.kind)
-    if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false, status: 'completed' })
-    await queueRefundPaid(trx, refund, payment)
-    await recordPaymentEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString() })
-    await publishRefundEvent(trx, 'refund.succeeded', refund.id)
-    if (refund.kind === 'return') await publishPaymentEvent(trx, 'payment.returned', payment.id)
+    await payOut(trx, refund, payment, bankRefundId)
   })
+}
+
+/**
+ * A pending refund's money has left (the bank's, or the channel's cabinet): the ledger entry, the refund succeeded,
+ * the payment's refunded total, the payer's email, the timeline and the events, in the caller's transaction with the
+ * refund and its payment locked.
+ */
+export async function payOut (
+  trx: Trx, refund: RefundRow, payment: PaymentRow, bankRefundId: string | null
+): Promise<RefundRow> {
+  // The ledger gives back overpaid money first; only the rest raises the debt.
+  const debt = await findDebt(trx, payment.debt_id, { forUpdate: true })
+  let raise = 0n
+  if (debt !== undefined) {
+    const moved = await payBack(trx, { kind: refund.kind === 'return' ? 'payment_returned' : 'refund_paid', debtId: debt.id, paymentId: payment.id, refundId: refund.id, amount: refund.amount, channel: payment.channel })
+    await followOutstanding(trx, debt, moved.outstanding)
+    raise = moved.raised
+  }
+  const paid = await updateRefund(trx, refund.id, { status: 'succeeded', completed_at: new Date(), bank_refund_id: bankRefundId, last_error: null })
+  await recordRefundPaid(trx, payment, refund.amount, refund.kind)
+  if (refund.refund_request_id !== null) await updateRefundRequest(trx, refund.refund_request_id, { open: false, status: 'completed' })
+  // a Kaspi payer is Kaspi's customer: we have no email, and Kaspi tells its own customer
+  if (payment.acceptance_id !== null) await queueRefundPaid(trx, refund, payment)
+  await recordPaymentEvent(trx, payment.id, refund.kind === 'return' ? 'returned' : 'refunded', { refundId: toPublicId('refund', refund.id), amount: refund.amount.toString(), debtRaisedBy: raise.toString(), ...(refund.reference === null ? {} : { reference: refund.reference }) })
+  await publishRefundEvent(trx, 'refund.succeeded', refund.id)
+  if (refund.kind === 'return') await publishPaymentEvent(trx, 'payment.returned', payment.id)
+  return paid
 }
 
 /** The bank's signed refusal: nothing moved, so the amount is free again. */

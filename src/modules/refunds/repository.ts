@@ -166,3 +166,11 @@ export async function emailFailuresLocked (db: Handle, paymentId: string): Promi
 export async function purgeEmailFailures (db: Handle): Promise<number> {
   return await purgeFailures(db, EMAIL_FAILURES)
 }
+
+/** An external refund of this payment with this reference (recorded once: migration 0031). */
+export async function findExternalRefund (
+  db: Handle, paymentId: string, reference: string
+): Promise<{ id: string } | undefined> {
+  return await db.selectFrom('refunds').select('id').where('payment_id', '=', paymentId)
+    .where('kind', '=', 'external').where('reference', '=', reference).executeTakeFirst()
+}

@@ -6,9 +6,10 @@ import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
 import {
-  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, RefundParams, RefundRequestParams,
-  RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
+  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, ExternalRefundBody, RefundParams,
+  RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
 } from './schemas.js'
+import { recordExternalRefund } from './external.js'
 import { decideRefundRequest, getAdminRefund, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
 
 const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -91,7 +92,8 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'returnPayment',
       tags: ['Admin: refunds'],
       summary: 'Return a suspicious payment',
-      description: 'offer cl. 8: refunds everything not yet refunded to the original card; the payment ends `returned` when the bank confirms, and the debt\'s balance is restored. Undecided refund requests are closed. Audit-logged. Scopes: operator, admin.',
+      description: 'offer cl. 8: refunds everything not yet refunded to the original card; the payment ends `returned` when the bank confirms, and the debt\'s balance is restored. Undecided refund requests are closed. ' +
+        'A Kaspi payment is 409 `payment_not_returnable`: the card bank never had it; cancel it in Kaspi\'s cabinet and record that with `POST /v1/admin/payments/{id}/external-refunds`. Audit-logged. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       params: PaymentParams,
       body: ReturnBody,
@@ -99,6 +101,39 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
   }, async (request, reply) =>
     await reply.code(202).send(await returnPayment(deps, actorOf(request), request.params.id, request.body.reason)))
+
+  app.post('/admin/payments/:id/external-refunds', {
+    preHandler: operator,
+    config: { idempotency: 'optional' },
+    schema: {
+      operationId: 'recordExternalRefund',
+      tags: ['Admin: refunds'],
+      summary: 'Record a refund made in the channel\'s cabinet (Kaspi)',
+      description: 'DESIGN 17: a Kaspi payment is cancelled in Kaspi\'s partner cabinet, never through the card bank; ' +
+        'this records that cancellation. Nothing is sent anywhere: the refund (kind `external`, with the cabinet\'s ' +
+        '`reference`) is `succeeded` at once, the ledger posts `refund_paid` on `clearing:kaspi` (overpaid money ' +
+        'first, then the debt is raised back), the payment\'s `refundedAmount` grows and `refund.succeeded` is ' +
+        'published. Never above what is refundable (the payment\'s amount less every refund not failed): 422 ' +
+        '`amount_exceeds_refundable`; a card payment is 409 `payment_not_external`; the same `reference` twice for ' +
+        'one payment is 409 `external_refund_already_recorded`. Honours `Idempotency-Key`. Audit-logged. ' +
+        'Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      headers: idempotencyHeaders(false),
+      params: PaymentParams,
+      body: ExternalRefundBody,
+      response: {
+        201: Type.Ref(AdminRefundSchema),
+        ...problemResponses({
+          400: ['validation_failed', 'malformed_json', 'card_data_forbidden', 'invalid_idempotency_key'],
+          ...auth,
+          404: ['payment_not_found'],
+          409: ['payment_not_external', 'payment_not_refundable', 'external_refund_already_recorded', 'idempotency_key_in_use'],
+          422: ['amount_exceeds_refundable', 'idempotency_key_reused']
+        })
+      }
+    }
+  }, async (request, reply) =>
+    await reply.code(201).send(await recordExternalRefund(deps, actorOf(request), request.params.id, request.body)))
 
   app.get('/admin/refunds', {
     preHandler: operator,

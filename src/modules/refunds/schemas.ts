@@ -4,6 +4,10 @@ import { AmountInput, StringEnum, Timestamp, paginationQuery, NullableTimestamp,
 
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed', 'needs_review'] as const
 export const REFUND_REQUEST_STATUSES = ['submitted', 'approved', 'rejected', 'completed'] as const
+export const REFUND_KINDS = ['refund', 'return', 'bank_reported', 'external'] as const
+const KIND_DESCRIPTION = '`refund`: on a client\'s request; `return`: the agency refused the payment; ' +
+  '`bank_reported`: made at the bank, found by reconciliation; `external`: made in the channel\'s own cabinet ' +
+  '(a Kaspi cancellation) and recorded by an operator, never sent by us'
 
 const RequestId = Type.String({ pattern: publicIdPattern('refundRequest'), examples: ['rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23'] })
 const PaymentId = Type.String({ pattern: publicIdPattern('payment') })
@@ -21,7 +25,7 @@ export type CreateRefundRequestInput = Static<typeof CreateRefundRequestBody>
 
 export const RefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: StringEnum(['refund', 'return', 'bank_reported'], { description: '`refund`: on a client\'s request; `return`: the agency refused the payment; `bank_reported`: made at the bank, found by reconciliation' }),
+  kind: StringEnum(REFUND_KINDS, { description: KIND_DESCRIPTION }),
   status: StringEnum(REFUND_STATUSES, {
     description: '`pending` while the worker settles it with the bank; `failed` only when the bank refused with a signed answer (nothing moved); ' +
       '`needs_review` when the outcome is unknown after the last attempt or the bank\'s refunded total does not fit ours (an operator retries it; its amount stays reserved)'
@@ -74,7 +78,7 @@ export const ReturnBody = Type.Object({
 
 export const AdminRefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: StringEnum(['refund', 'return', 'bank_reported']),
+  kind: StringEnum(REFUND_KINDS, { description: KIND_DESCRIPTION }),
   status: StringEnum(REFUND_STATUSES),
   amount: Type.Integer({ description: 'Tiyn' }),
   attempts: Type.Integer(),
@@ -85,6 +89,9 @@ export const AdminRefundSchema = Type.Object({
   lastError: NullableString,
   sentAt: Type.Union([Timestamp, Type.Null()], { description: 'When revoke.php was last sent without a recorded answer (null once the bank refused)' }),
   bankRefundId: NullableString,
+  reference: Type.Union([Type.String(), Type.Null()], {
+    description: 'An `external` refund\'s reference in the channel (the Kaspi cabinet\'s cancellation); null for the others'
+  }),
   createdAt: Timestamp
 }, {
   $id: 'AdminRefund',
@@ -93,7 +100,7 @@ export const AdminRefundSchema = Type.Object({
     id: 'ref_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', kind: 'refund', status: 'needs_review', amount: 50000, attempts: 5, completedAt: null,
     paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', refundRequestId: 'rfr_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
     reviewReason: 'outcome unknown after the last attempt: revoke.php: no answer in time', lastError: 'outcome unknown after the last attempt: revoke.php: no answer in time',
-    sentAt: '2026-03-19T10:00:05.000Z', bankRefundId: null, createdAt: '2026-03-19T10:00:00.000Z'
+    sentAt: '2026-03-19T10:00:05.000Z', bankRefundId: null, reference: null, createdAt: '2026-03-19T10:00:00.000Z'
   }]
 })
 
@@ -103,12 +110,24 @@ export const AdminRefundQuery = Type.Object({
   ...paginationQuery(publicIdPattern('refund'))
 }, { additionalProperties: false })
 
+/** An operator records a cancellation made in the channel's own cabinet (DESIGN 17). */
+export const ExternalRefundBody = Type.Object({
+  amount: AmountInput('Tiyn cancelled in the channel\'s cabinet; at most what is still refundable'),
+  reference: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    pattern: '\\S',
+    description: 'The cancellation\'s reference in Kaspi\'s partner cabinet; recorded once per payment'
+  })
+}, { additionalProperties: false, examples: [{ amount: 50000, reference: 'KASPI-RET-20261125-000183' }] })
+export type ExternalRefundInput = Static<typeof ExternalRefundBody>
+
 export const RefundParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('refund') }) }, { additionalProperties: false })
 
 /** A refund or return as a partner sees it. */
 export const PartnerRefundSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('refund') }),
-  kind: StringEnum(['refund', 'return', 'bank_reported']),
+  kind: StringEnum(REFUND_KINDS, { description: KIND_DESCRIPTION }),
   status: StringEnum(['pending', 'succeeded', 'failed', 'needs_review']),
   amount: Type.Integer({ description: 'Tiyn' }),
   paymentId: Type.String({ pattern: publicIdPattern('payment') }),

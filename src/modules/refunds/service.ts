@@ -29,6 +29,12 @@ const RETURN_CLOSES_REQUEST = 'Платёж возвращается агент�
 
 interface Deps { db: Database, pii: PiiCipher, refundMaxAttempts: number }
 
+/** Why a payment of another channel than the card is never refunded through the card bank. */
+function notThroughTheBank (channel: string): string {
+  return `This is a ${channel} payment: the bank that took cards never had it. Cancel it in ` +
+    'the channel\'s own cabinet, then record that with POST /v1/admin/payments/{id}/external-refunds'
+}
+
 
 
 export async function listAdminRefunds (
@@ -160,6 +166,7 @@ export async function decideRefundRequest (
       return toRefundRequest(row, undefined)
     }
     if (payment.status !== 'succeeded') throw new DomainError('payment_not_refundable', `The payment is ${payment.status}`)
+    if (payment.channel !== 'card') throw new DomainError('payment_not_refundable', notThroughTheBank(payment.channel))
     const amount = input.amount === undefined ? request.amount : BigInt(input.amount)
     const remainder = await refundable(trx, payment)
     if (amount > remainder) {
@@ -190,6 +197,8 @@ export async function returnPayment (deps: Deps, actor: Actor, publicId: string,
     const payment = await findPayment(trx, paymentId, { forUpdate: true })
     if (payment === undefined) throw paymentNotFound()
     if (payment.status !== 'succeeded') throw new DomainError('payment_not_returnable', `Only a succeeded payment can be returned; this one is ${payment.status}`)
+    // DESIGN 17: the card bank never sees a Kaspi payment; Kaspi's cabinet cancels it, and an operator records that
+    if (payment.channel !== 'card') throw new DomainError('payment_not_returnable', notThroughTheBank(payment.channel))
     const pendingReturn = await findLiveReturn(trx, payment.id)
     if (pendingReturn !== undefined) throw new DomainError('payment_not_returnable', 'A return of this payment is already under way')
     const remainder = await refundable(trx, payment)

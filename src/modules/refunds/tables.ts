@@ -5,6 +5,8 @@ import type { Timestamp, Nullable, Defaulted } from '../../db/columns.js'
 export type RefundRequestStatus = 'submitted' | 'approved' | 'rejected' | 'completed'
 /** `failed` only on the bank's signed refusal; an outcome we do not know is `needs_review`. */
 export type RefundStatus = 'pending' | 'succeeded' | 'failed' | 'needs_review'
+/** `external`: made in the channel's own cabinet (Kaspi) and recorded by an operator, never sent by us. */
+export type RefundKind = 'refund' | 'return' | 'bank_reported' | 'external'
 
 export interface RefundRequestsTable {
   id: string
@@ -25,7 +27,7 @@ export interface RefundsTable {
   id: string
   payment_id: string
   refund_request_id: string | null
-  kind: 'refund' | 'return' | 'bank_reported'
+  kind: RefundKind
   amount: bigint
   status: Defaulted<RefundStatus>
   attempts: Defaulted<number>
@@ -36,6 +38,8 @@ export interface RefundsTable {
   review_reason: Nullable<string>
   /** offer cl. 8: a return's written reason (migration 0016), encrypted: reasons name people. */
   reason_encrypted: Nullable<string>
+  /** An external refund's reference in the channel (a Kaspi cabinet cancellation), set exactly on those (0031). */
+  reference: Nullable<string>
   created_at: Timestamp
   completed_at: Nullable<Date>
 }

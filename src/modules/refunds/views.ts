@@ -26,6 +26,7 @@ export function toAdminRefund (row: RefundRow) {
     lastError: row.last_error,
     sentAt: row.sent_at?.toISOString() ?? null,
     bankRefundId: row.bank_refund_id,
+    reference: row.reference,
     createdAt: row.created_at.toISOString()
   }
 }

@@ -9,6 +9,9 @@ export interface ReportLineRow {
   contract_number: string
   creditor: string
   bank_payment_id: string | null
+  channel: 'card' | 'kaspi'
+  kaspi_txn_id: string | null
+  payment_code: string
   /** The entry's line on the channel's clearing account: + money in, - money back. */
   clearing_amount: string
 }
@@ -19,7 +22,7 @@ export async function moneyEntries (
 ): Promise<ReportLineRow[]> {
   const { rows } = await sql<ReportLineRow>`
     select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, p.bank_payment_id,
-           l.amount::text as clearing_amount
+           p.channel, p.kaspi_txn_id, d.payment_code, l.amount::text as clearing_amount
       from ledger_entries e
       join debts d on d.id = e.debt_id
       join payments p on p.id = e.payment_id

@@ -8,7 +8,8 @@ import { dailyReport, reportCsv } from './service.js'
 export const REPORT_SCHEMAS = [ReportLineSchema, ReportTotalSchema, DailyReportSchema]
 
 const CSV_DESCRIPTION = 'With `Accept: text/csv`: RFC 4180 (CRLF, quoted fields), UTF-8 with a BOM (Excel reads Cyrillic), one table of `line` records ' +
-  '(one per entry) then `total` records (per creditor: received, refunded, returned, net); a text cell beginning with `=`, `+`, `-` or `@` is prefixed with `\'`.'
+  '(one per entry) then `total` records (per creditor: received, refunded, returned, net) and `channel_total` records (the same per creditor and channel); ' +
+  'the last columns are `channel`, `payment_code` and `kaspi_txn_id`; a text cell beginning with `=`, `+`, `-` or `@` is prefixed with `\'`.'
 
 function responses () {
   return {
@@ -41,7 +42,7 @@ export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getPartnerDailyReport',
       tags: ['Partner'],
       summary: 'Daily reconciliation report',
-      description: 'Every payment received, refund paid and return of one Asia/Almaty day on the key\'s creditors\' debts, one line each, and totals per creditor ' +
+      description: 'Every payment received, refund paid and return of one Asia/Almaty day on the key\'s creditors\' debts, one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel ' +
         'that tie to the ledger\'s entries of that day. ' + CSV_DESCRIPTION + ' Scope: partner.',
       security: [{ apiKey: [] }],
       querystring: Type.Object({ date: ReportDate }, { additionalProperties: false }),
@@ -60,7 +61,7 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getAdminDailyReport',
       tags: ['Admin: reports'],
       summary: 'Daily reconciliation report',
-      description: 'Every payment received, refund paid and return of one Asia/Almaty day, one line each, and totals per creditor that tie to the ledger\'s ' +
+      description: 'Every payment received, refund paid and return of one Asia/Almaty day, one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel that tie to the ledger\'s ' +
         'entries of that day; `creditor` narrows it to one. ' + CSV_DESCRIPTION + ' Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: Type.Object({

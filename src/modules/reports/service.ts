@@ -3,59 +3,51 @@
 // ledger entry, and totals per creditor made of the same entries' lines on
 // the channels' clearing accounts, so they tie to the ledger by construction.
 import type { Database } from '../../db/database.js'
-import { almatyDate } from '../../lib/calendar.js'
+import { almatyDay } from '../../lib/almaty-day.js'
 import { toPublicId } from '../../lib/ids.js'
 import { CURRENCY, formatMinorUnits } from '../../lib/money.js'
-import { DomainError } from '../../lib/errors.js'
-import { moneyEntries } from './repository.js'
+import { moneyEntries, type ReportLineRow } from './repository.js'
 import { toCsv, type CsvCell } from './csv.js'
 import { CSV_COLUMNS, type DailyReport } from './schemas.js'
 
-const HOUR_MS = 3_600_000
+export { almatyDay }
 
-/** The first day a report may be asked for: long before the service, after Almaty's last change of offset rules. */
-const FIRST_REPORT_DAY = '2000-01-01'
+interface Figures { received: bigint, refunded: bigint, returned: bigint, net: bigint }
 
-/** The first instant of an Almaty calendar day (UTC+5 since 2024-03-01, UTC+6 before, UTC+7 in summers to 2004). */
-function almatyDayStart (date: string): Date | null {
-  const midnightUtc = Date.parse(`${date}T00:00:00.000Z`)
-  for (const offsetHours of [5, 6, 7]) {
-    const start = new Date(midnightUtc - offsetHours * HOUR_MS)
-    if (almatyDate(start) === date && almatyDate(new Date(start.getTime() - 1)) !== date) return start
-  }
-  return null
+const CHANNELS = ['card', 'kaspi'] as const
+
+function noFigures (): Figures {
+  return { received: 0n, refunded: 0n, returned: 0n, net: 0n }
 }
 
-function nextDay (date: string): string {
-  return new Date(Date.parse(`${date}T00:00:00.000Z`) + 24 * HOUR_MS).toISOString().slice(0, 10)
+function add (figures: Figures, kind: ReportLineRow['kind'], signed: bigint): void {
+  const amount = signed < 0n ? -signed : signed
+  if (kind === 'payment_received') figures.received += amount
+  else if (kind === 'refund_paid') figures.refunded += amount
+  else figures.returned += amount
+  figures.net += signed
 }
 
-/** An Almaty calendar day as instants; 422 `invalid_date` for anything but a real day from 2000-01-01 to 9999-12-30. */
-export function almatyDay (date: string): { from: Date, to: Date } {
-  const real = /^\d{4}-\d{2}-\d{2}$/.test(date) && !Number.isNaN(Date.parse(`${date}T00:00:00.000Z`)) &&
-    new Date(`${date}T00:00:00.000Z`).toISOString().slice(0, 10) === date
-  const from = real && date >= FIRST_REPORT_DAY && date < '9999-12-31' ? almatyDayStart(date) : null
-  const to = from === null ? null : almatyDayStart(nextDay(date))
-  if (from === null || to === null) {
-    const detail = `The date must be a real calendar day, YYYY-MM-DD, from ${FIRST_REPORT_DAY} to 9999-12-30`
-    const errors = [{ path: 'querystring.date', message: 'not a calendar day in range' }]
-    throw new DomainError('invalid_date', detail, { errors })
+function shown (figures: Figures) {
+  return {
+    received: Number(figures.received),
+    refunded: Number(figures.refunded),
+    returned: Number(figures.returned),
+    net: Number(figures.net)
   }
-  return { from, to }
 }
 
 export async function dailyReport (db: Database, date: string, creditors: string[] | null): Promise<DailyReport> {
   const { from, to } = almatyDay(date)
   const rows = await moneyEntries(db, { from, to, creditors })
-  const totals = new Map<string, { received: bigint, refunded: bigint, returned: bigint, net: bigint }>()
+  const totals = new Map<string, { all: Figures, channels: Map<string, Figures> }>()
   const lines = rows.map((row) => {
     const signed = BigInt(row.clearing_amount)
-    const total = totals.get(row.creditor) ?? { received: 0n, refunded: 0n, returned: 0n, net: 0n }
-    const amount = signed < 0n ? -signed : signed
-    if (row.kind === 'payment_received') total.received += amount
-    else if (row.kind === 'refund_paid') total.refunded += amount
-    else total.returned += amount
-    total.net += signed
+    const total = totals.get(row.creditor) ?? { all: noFigures(), channels: new Map<string, Figures>() }
+    const ofChannel = total.channels.get(row.channel) ?? noFigures()
+    add(total.all, row.kind, signed)
+    add(ofChannel, row.kind, signed)
+    total.channels.set(row.channel, ofChannel)
     totals.set(row.creditor, total)
     return {
       time: row.created_at.toISOString(),
@@ -63,9 +55,12 @@ export async function dailyReport (db: Database, date: string, creditors: string
       contractNumber: row.contract_number,
       creditor: row.creditor,
       kind: row.kind,
-      amount: Number(amount),
+      amount: Number(signed < 0n ? -signed : signed),
       bankPaymentId: row.bank_payment_id,
-      ledgerEntryId: toPublicId('ledgerEntry', row.entry_id)
+      ledgerEntryId: toPublicId('ledgerEntry', row.entry_id),
+      channel: row.channel,
+      kaspiTxnId: row.kaspi_txn_id,
+      paymentCode: row.payment_code
     }
   })
   return {
@@ -77,23 +72,35 @@ export async function dailyReport (db: Database, date: string, creditors: string
     lines,
     totals: [...totals].sort(([a], [b]) => a.localeCompare(b, 'ru')).map(([creditor, t]) => ({
       creditor,
-      received: Number(t.received),
-      refunded: Number(t.refunded),
-      returned: Number(t.returned),
-      net: Number(t.net)
+      ...shown(t.all),
+      channels: CHANNELS.flatMap((channel) => {
+        const figures = t.channels.get(channel)
+        return figures === undefined ? [] : [{ channel, ...shown(figures) }]
+      })
     }))
   }
 }
 
-/** One table: a `line` record per entry, then a `total` record per creditor and figure. */
+/**
+ * One table: a `line` record per entry, then a `total` record per creditor and figure (all channels, `channel` empty),
+ * then a `channel_total` record per creditor, channel and figure.
+ */
 export function reportCsv (report: DailyReport): string {
   const rows: CsvCell[][] = [[...CSV_COLUMNS]]
   for (const line of report.lines) {
-    rows.push(['line', line.time, line.creditor, line.contractNumber, line.paymentId, line.kind, line.amount, formatMinorUnits(BigInt(line.amount)), line.bankPaymentId])
+    rows.push(['line', line.time, line.creditor, line.contractNumber, line.paymentId, line.kind, line.amount, formatMinorUnits(BigInt(line.amount)), line.bankPaymentId, line.channel, line.paymentCode, line.kaspiTxnId])
+  }
+  const FIGURES = ['received', 'refunded', 'returned', 'net'] as const
+  for (const total of report.totals) {
+    for (const figure of FIGURES) {
+      rows.push(['total', report.date, total.creditor, null, null, figure, total[figure], formatMinorUnits(BigInt(total[figure])), null, null, null, null])
+    }
   }
   for (const total of report.totals) {
-    for (const figure of ['received', 'refunded', 'returned', 'net'] as const) {
-      rows.push(['total', report.date, total.creditor, null, null, figure, total[figure], formatMinorUnits(BigInt(total[figure])), null])
+    for (const channel of total.channels) {
+      for (const figure of FIGURES) {
+        rows.push(['channel_total', report.date, total.creditor, null, null, figure, channel[figure], formatMinorUnits(BigInt(channel[figure])), null, channel.channel, null, null])
+      }
     }
   }
   return toCsv(rows)
