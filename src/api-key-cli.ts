@@ -7,7 +7,7 @@ import { resolveDatabase } from './database-and-keys.js'
 import { createApiKey } from './modules/api-keys/service.js'
 import { SCOPES, type Scope } from './modules/api-keys/keys.js'
 
-const USAGE = 'usage: npm run api-key -- create --name NAME --scopes admin|operator|partner[,…] [--creditors "Creditor A|Creditor B"] (creditors: required with partner)'
+const USAGE = 'usage: npm run api-key -- create --name NAME --scopes admin|operator|partner[,…] [--creditors "Creditor A|cred_…"] (creditors, names or ids: required with partner)'
 
 function fail (message: string, code = 2): never {
   process.stderr.write(`${message}\n`)

@@ -44,6 +44,7 @@ import notificationsPlugin from './modules/notifications/plugin.js'
 import { sandboxMailbox } from './modules/notifications/sandbox-mailbox.js'
 import mailOutboxRoutes from './modules/notifications/routes.js'
 import partnerApi from './modules/partners/routes.js'
+import creditorRoutes from './modules/creditors/routes.js'
 import { publicPaymentLinkRoutes } from './modules/payment-links/routes.js'
 import { pathWithoutPaymentLinkTokens } from './modules/payment-links/token.js'
 import { WEBHOOKS_DESCRIPTION, webhooksSection } from './modules/events/openapi.js'
@@ -225,6 +226,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(agencyRoutes, { prefix: '/v1' })
   await app.register(apiKeyRoutes, { prefix: '/v1/admin' })
   await app.register(auditRoutes, { prefix: '/v1/admin' })
+  await app.register(creditorRoutes, { prefix: '/v1/admin' })
   await app.register(debtRoutes, { prefix: '/v1', payments: claimPayments })
   await app.register(ledgerRoutes, { prefix: '/v1' })
   await app.register(acceptanceRoutes, { prefix: '/v1' })

@@ -4,6 +4,7 @@ import type { ApiKeysTables } from '../modules/api-keys/tables.js'
 import type { AuditTables } from '../modules/audit/tables.js'
 import type { CalendarTables } from '../modules/calendar/tables.js'
 import type { ChannelsTables } from '../modules/channels/tables.js'
+import type { CreditorsTables } from '../modules/creditors/tables.js'
 import type { DebtsTables } from '../modules/debts/tables.js'
 import type { EventsTables } from '../modules/events/tables.js'
 import type { LedgerTables } from '../modules/ledger/tables.js'
@@ -24,6 +25,7 @@ import type { SandboxKaspiTables } from '../bank/kaspi-sandbox/types.js'
  * sandbox's (migration 0032), empty unless KASPI_MODE=sandbox.
  */
 export interface DB extends
-  AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, ChannelsTables, DebtsTables, EventsTables,
+  AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, ChannelsTables, CreditorsTables, DebtsTables,
+  EventsTables,
   LedgerTables, NotificationsTables, OffersTables, PaymentLinksTables, PaymentsTables, PrivacyTables, RefundsTables,
   IdempotencyTables, SandboxBankTables, SandboxKaspiTables {}

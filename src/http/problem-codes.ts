@@ -102,6 +102,12 @@ export const PROBLEM_CODES = {
 
   // back office and partners
   api_key_not_found: { status: 404, detail: 'No API key with this id' },
+  creditor_exists: { status: 409, detail: 'Another creditor already has this name or alias: ао банк центркредит' },
+  creditor_not_found: { status: 422, detail: 'No creditor has this name, alias or id: АО Банк', extra: { errors: [{ path: 'body.creditors', message: 'matches no creditor' }] } },
+  invalid_creditor_name: { status: 422, detail: 'A name or alias is only quotes and spaces', extra: { errors: [{ path: 'body.name', message: 'must hold a letter or digit' }] } },
+  unknown_creditor: { status: 404, detail: 'No creditor with this id' },
+  invalid_bin: { status: 422, detail: 'The BIN\'s check digit is wrong', extra: { errors: [{ path: 'body.bin', message: 'not a valid BIN (check digit)' }] } },
+  invalid_agreement: { status: 422, detail: 'Under assignment the agency takes no commission', extra: { errors: [{ path: 'body.agreement.commissionBps', message: 'must be 0 under assignment' }] } },
   partner_creditors_required: { status: 422, detail: 'A partner key must be bound to at least one creditor: `creditors`, the names as they appear in portfolios', extra: { errors: [{ path: 'body.creditors', message: 'at least one creditor is required with the partner scope' }] } },
   partner_scope_exclusive: {
     status: 422,

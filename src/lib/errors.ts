@@ -30,6 +30,9 @@ export const DOMAIN_ERROR_CODES = [
   'api_key_not_found', 'partner_creditors_required', 'partner_scope_exclusive', 'creditors_need_partner_scope',
   'invalid_date', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
   'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed',
+  // creditors
+  'creditor_exists', 'creditor_not_found', 'unknown_creditor', 'invalid_bin', 'invalid_agreement',
+  'invalid_creditor_name',
   // payment links
   'payment_link_not_found', 'amount_differs_from_link', 'invalid_debt_reference', 'invalid_expiry',
   'debts_not_linkable',

@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js'
 import { generateKey } from '../../src/lib/crypto.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
 import type { Scope } from '../../src/modules/api-keys/keys.js'
+import { resolveImportCreditors } from '../../src/modules/creditors/service.js'
 import { SERVICE_ROLE } from '../../src/db/service-role.js'
 
 /**
@@ -143,6 +144,8 @@ function withLogin (url: string, user: string, password: string): string {
 
 /** A real key in the database, as an operator would get it (a partner key bound to `creditors`). */
 export async function createKey (app: FastifyInstance, scopes: Scope[], name = `test ${scopes.join('+')}`, creditors = ['Test creditor']): Promise<{ id: string, key: string, authorization: string }> {
+  // the creditors exist as records (DESIGN 18: a key naming none is refused), as a portfolio naming them makes them
+  if (scopes.includes('partner')) await resolveImportCreditors(app.db, creditors.filter((c) => !c.startsWith('cred_')))
   const created = await createApiKey(app.db, null, { name, scopes, ...(scopes.includes('partner') ? { creditors } : {}) })
   return { id: created.id, key: created.key, authorization: `Bearer ${created.key}` }
 }

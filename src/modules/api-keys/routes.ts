@@ -19,10 +19,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: API keys'],
       summary: 'Create an API key',
       description: 'Creates a key with the given scopes. The key is in this response only; the service keeps its SHA-256. ' +
-        'A `partner` key is bound to `creditors` (the names as they appear in portfolios) and sees only their debts, payments, events and reports. Audit-logged. Scope: admin.',
+        'A `partner` key is bound to `creditors` (ids or names; it stores the ids, so a rename changes nothing) and sees only their debts, payments, events and reports. Audit-logged. Scope: admin.',
       security: [{ apiKey: [] }],
       body: CreateApiKeyBody,
-      response: { 201: Type.Ref(CreatedApiKeySchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 422: ['partner_creditors_required', 'creditors_need_partner_scope', 'partner_scope_exclusive'] }) }
+      response: { 201: Type.Ref(CreatedApiKeySchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 422: ['creditor_not_found', 'partner_creditors_required', 'creditors_need_partner_scope', 'partner_scope_exclusive'] }) }
     }
   }, async (request, reply) => await reply.code(201).send(await createApiKey(app.db, actorOf(request), request.body)))
 

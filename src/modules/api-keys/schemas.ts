@@ -10,14 +10,15 @@ export const ApiKeySchema = Type.Object({
   name: Type.String(),
   prefix: Type.String({ description: 'First characters of the key, to recognise it' }),
   scopes: Type.Array(ScopeSchema),
-  creditors: Type.Array(Type.String(), { description: 'A partner key\'s creditors (as named in portfolios): it sees only their debts, payments, events and reports. Empty for other keys.' }),
+  creditors: Type.Array(Type.String(), { description: 'A partner key\'s creditors, their current names (beside `creditorIds`, in the same order): it sees only their debts, payments, events and reports. Empty for other keys.' }),
+  creditorIds: Type.Array(Type.String({ pattern: publicIdPattern('creditor') }), { description: 'The same creditors\' ids: what the key is bound to (a rename changes nothing)' }),
   createdAt: Timestamp,
   revokedAt: NullableTimestamp,
   lastUsedAt: NullableTimestamp
 }, {
   $id: 'ApiKey',
   additionalProperties: false,
-  examples: [{ id: 'key_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', name: 'Operator Aigerim', prefix: 'kap_Xy12ab', scopes: ['operator'], creditors: [], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null }]
+  examples: [{ id: 'key_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', name: 'Operator Aigerim', prefix: 'kap_Xy12ab', scopes: ['operator'], creditors: [], creditorIds: [], createdAt: '2026-11-25T10:00:00.000Z', revokedAt: null, lastUsedAt: null }]
 })
 export type ApiKey = Static<typeof ApiKeySchema>
 
@@ -33,7 +34,7 @@ export const CreateApiKeyBody = Type.Object({
   creditors: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
     maxItems: 100,
     uniqueItems: true,
-    description: 'Required with the partner scope (422 `partner_creditors_required` without it), refused without it (422 `creditors_need_partner_scope`): the creditors exactly as named in the portfolios'
+    description: 'Required with the partner scope (422 `partner_creditors_required` without it), refused without it (422 `creditors_need_partner_scope`): creditor ids (`cred_…`) or names, a name matching a creditor\'s name or alias with NFKC, case, quote marks and spaces folded; one matching no creditor is 422 `creditor_not_found`. The key stores the ids.'
   }))
 }, { additionalProperties: false, examples: [{ name: 'Operator Aigerim', scopes: ['operator'] }, { name: 'Bank CenterCredit integration', scopes: ['partner'], creditors: ['АО «Банк ЦентрКредит»'] }] })
 export type CreateApiKeyInput = Static<typeof CreateApiKeyBody>

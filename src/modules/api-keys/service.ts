@@ -11,14 +11,17 @@ import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 import { disableEndpointsOfRevokedKey } from '../events/endpoints.js'
+import { creditorNames, resolveCreditorRefs } from '../creditors/service.js'
 
-export function toApiKey (row: ApiKeyRow): ApiKey {
+/** `names`: the creditors' current names by id (creditorNames). */
+export function toApiKey (row: ApiKeyRow, names: Map<string, string>): ApiKey {
   return {
     id: toPublicId('apiKey', row.id),
     name: row.name,
     prefix: row.prefix,
     scopes: row.scopes as Scope[],
-    creditors: row.creditors,
+    creditors: row.creditors.map((id) => names.get(id) ?? ''),
+    creditorIds: row.creditors.map((id) => toPublicId('creditor', id)),
     createdAt: row.created_at.toISOString(),
     revokedAt: row.revoked_at?.toISOString() ?? null,
     lastUsedAt: row.last_used_at?.toISOString() ?? null
@@ -30,7 +33,7 @@ export function toApiKey (row: ApiKeyRow): ApiKey {
  * only, so it cannot exist without them; creditors on any other key would
  * suggest a restriction that does not apply, so they are refused too.
  */
-function partnerCreditors (input: CreateApiKeyInput): string[] {
+function partnerCreditorRefs (input: CreateApiKeyInput): string[] {
   const creditors = (input.creditors ?? []).map((c) => c.trim())
   if (input.scopes.includes('partner')) {
     // a partner key sees its creditors' business only: with operator or admin beside it, it would read everyone's
@@ -54,9 +57,12 @@ function partnerCreditors (input: CreateApiKeyInput): string[] {
 export async function createApiKey (
   db: Database, actor: Actor | null, input: CreateApiKeyInput
 ): Promise<CreatedApiKey> {
-  const creditors = partnerCreditors(input)
+  const refs = partnerCreditorRefs(input)
   const key = generateApiKey()
   return await db.transaction().execute(async (trx) => {
+    // names (any spelling that folds to a creditor's name or alias) or cred_ ids; one matching none is 422
+    const creditors = await resolveCreditorRefs(trx, refs)
+    const names = await creditorNames(trx, creditors)
     const row = await insertKey(trx, {
       id: uuidv7(),
       name: input.name,
@@ -66,9 +72,9 @@ export async function createApiKey (
       creditors
     })
     await recordAudit(trx, actor ?? { keyId: null, requestId: 'cli', ip: 'local' }, {
-      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes, creditors: row.creditors }
+      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes, creditors: toApiKey(row, names).creditorIds }
     })
-    return { ...toApiKey(row), key }
+    return { ...toApiKey(row, names), key }
   })
 }
 
@@ -137,7 +143,8 @@ export async function listApiKeys (
 ): Promise<{ data: ApiKey[], hasMore: boolean, nextCursor: string | null }> {
   const after = page.startingAfter === undefined ? null : fromPublicId('apiKey', page.startingAfter)
   const rows = await listKeys(db, { limit: page.limit, startingAfter: after })
-  return toPage(rows, page.limit, (shown) => shown.map(toApiKey))
+  const names = await creditorNames(db, rows.flatMap((r) => r.creditors))
+  return toPage(rows, page.limit, (shown) => shown.map((row) => toApiKey(row, names)))
 }
 
 export async function revokeApiKey (db: Database, actor: Actor, publicId: string): Promise<ApiKey> {
@@ -148,7 +155,8 @@ export async function revokeApiKey (db: Database, actor: Actor, publicId: string
     const existing = await findKey(trx, id)
     if (existing === undefined) throw notFound
     if (existing.revoked_at === null) await revokeWithin(trx, actor, id)
-    return toApiKey(await findKey(trx, id) as ApiKeyRow)
+    const row = await findKey(trx, id) as ApiKeyRow
+    return toApiKey(row, await creditorNames(trx, row.creditors))
   })
 }
 

@@ -12,12 +12,12 @@ export async function publishDebtClosed (trx: Trx, debtId: string): Promise<void
   const amounts = (await amountsOfDebts(trx, [debtId])).get(debtId) ?? { claim: 0n, collected: 0n }
   // the debtor is named by initials in both views; filled in when read
   const debt = toPartnerDebt(row, amounts, null)
-  await publishEvent(trx, 'debt.closed', { creditor: row.creditor, data: debt, partnerData: debt })
+  await publishEvent(trx, 'debt.closed', { creditor: row.creditor, creditorId: row.creditor_id, data: debt, partnerData: debt })
 }
 
 export async function publishImportCompleted (trx: Trx, importId: string): Promise<void> {
   const row = await findImport(trx, importId)
   if (row === undefined) throw new Error(`event of an unknown import ${importId}`)
   const report = toDebtImport(row)
-  await publishEvent(trx, 'debt_import.completed', { creditor: null, data: { ...report, errors: report.errors.slice(0, 100) }, partnerData: null })
+  await publishEvent(trx, 'debt_import.completed', { creditor: null, creditorId: null, data: { ...report, errors: report.errors.slice(0, 100) }, partnerData: null })
 }

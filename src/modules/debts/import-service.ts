@@ -4,7 +4,8 @@ import { fromPublicId } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
 import { assignClaims, assignClaimsFrom, holdClaimsAccounts, openClaimsAccounts, restateClaim, type Reference } from '../ledger/service.js'
 import type { ClaimPayments } from './claim-payments.js'
-import { claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
+import { resolveImportCreditors } from '../creditors/service.js'
+import { addCreditorsCreated, claimImport, completeStagedBatch, countStagedRows, existingDebts, failImport, findImport, finishImport, importCreditors, insertDebts, insertStagedDebts, lockStagedChanges, missingStagedRows, planBatchAsKeyLookups, rejectDuplicates, setDebtStatus, stagedBatches, stagedCreditors, updateDebtStatements, updateStagedStatements, type DebtInsert, type StagedBatch } from './repository.js'
 import { statusFor } from './status.js'
 import { enqueueJob, JobInterrupted } from '../../db/jobs.js'
 import { DEBT_IMPORT_TASK, IMPORT_MAX_ATTEMPTS } from './import-upload.js'
@@ -37,7 +38,7 @@ export async function getImport (db: Database, publicId: string): Promise<DebtIm
 }
 
 export type RowOutcome = 'imported' | 'adjusted' | 'unchanged'
-type NewDebt = DebtInsert & { id: string, claim_amount: bigint }
+type NewDebt = Omit<DebtInsert, 'creditor_id'> & { id: string, claim_amount: bigint }
 
 function keyOf (row: { contract_number_normalized: string, debtor_iin_index: string }): string {
   return `${row.contract_number_normalized}\u0000${row.debtor_iin_index}`
@@ -58,6 +59,8 @@ export async function applyDebtRows (
   trx: Trx, rows: NewDebt[], reference: Reference, payments: ClaimPayments
 ): Promise<Map<string, RowOutcome>> {
   const outcomes = new Map<string, RowOutcome>()
+  const creditorIds = (await resolveImportCreditors(trx, [...new Set(rows.map((r) => r.creditor))])).ids
+  const creditorIdOf = (row: NewDebt): string => creditorIds.get(row.creditor) as string
   const seen = await existingDebts(trx, rows, false)
   const claimChanged = (before: { claim_amount: bigint, source_hash: string }, row: NewDebt): boolean =>
     before.source_hash !== row.source_hash && before.claim_amount !== row.claim_amount
@@ -71,13 +74,17 @@ export async function applyDebtRows (
   const existing = new Map(seen.length === 0 ? [] : (await existingDebts(trx, rows, true)).map((d) => [keyOf(d), d]))
 
   const fresh = rows.filter((r) => !existing.has(keyOf(r)))
-  const inserted = new Set(await insertDebts(trx, fresh.map((r) => ({ ...r, status: r.claim_amount === 0n ? 'closed' as const : 'active' as const }))))
+  const inserted = new Set(await insertDebts(trx, fresh.map((r) => ({
+    ...r, creditor_id: creditorIdOf(r), status: r.claim_amount === 0n ? 'closed' as const : 'active' as const
+  }))))
   // another import inserted one of these keys meanwhile: the job's retry sees it as known
   if (inserted.size !== fresh.length) throw new Error('a debt of this batch was inserted concurrently; retrying')
-  await assignClaims(trx, fresh.map((r) => ({ debtId: r.id, creditor: r.creditor, amount: r.claim_amount, reference })))
+  await assignClaims(trx, fresh.map((r) => ({
+    debtId: r.id, creditorId: creditorIdOf(r), amount: r.claim_amount, reference
+  })))
   for (const r of fresh) outcomes.set(keyOf(r), 'imported')
 
-  const changed: Array<NewDebt & { id: string }> = []
+  const changed: Array<DebtInsert & { id: string }> = []
   const adjusted: Array<{ id: string, status: 'active' | 'closed' | 'recalled', row: NewDebt }> = []
   for (const row of rows) {
     const before = existing.get(keyOf(row))
@@ -86,7 +93,7 @@ export async function applyDebtRows (
       outcomes.set(keyOf(row), 'unchanged')
       continue
     }
-    changed.push({ ...row, id: before.id })
+    changed.push({ ...row, creditor_id: creditorIdOf(row), id: before.id })
     if (before.claim_amount !== row.claim_amount) {
       adjusted.push({ id: before.id, status: before.status, row })
       outcomes.set(keyOf(row), 'adjusted')
@@ -99,7 +106,7 @@ export async function applyDebtRows (
     if (debt.status === 'recalled') continue
     const change = await restateClaim(trx, {
       debtId: debt.id,
-      creditor: debt.row.creditor,
+      creditorId: creditorIdOf(debt.row),
       claim: debt.row.claim_amount,
       reference
     })
@@ -147,7 +154,7 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
     if (debt.status === 'recalled') continue
     const change = await restateClaim(trx, {
       debtId: debt.id,
-      creditor: debt.creditor,
+      creditorId: debt.creditorId,
       claim: debt.claimAmount,
       reference
     })
@@ -184,8 +191,9 @@ export async function processImport (
     return
   }
   await rejectDuplicates(deps.db, importId)
-  await openClaimsAccounts(deps.db, await importCreditors(deps.db, importId))
-  const batches = await stagedBatches(deps.db, importId, batchSize)
+  const creditorIds = await resolveStagedCreditors(deps.db, importId)
+  await openClaimsAccounts(deps.db, Object.values(creditorIds))
+  const batches = (await stagedBatches(deps.db, importId, batchSize)).map((b) => ({ ...b, creditorIds }))
   let failed = false
   // each runner takes the next batch until none is left, the process stops, or a batch failed
   const runner = async (): Promise<void> => {
@@ -208,6 +216,20 @@ export async function processImport (
   await deps.db.transaction().execute(async (trx) => {
     await finishImport(trx, importId)
     await publishImportCompleted(trx, importId)
+  })
+}
+
+/**
+ * The creditor of every name among the import's valid rows (DESIGN 18): matched by folded name or alias, one query
+ * for the distinct names; a name no creditor has makes one, recorded on the import (`creditorsCreated`) in the same
+ * transaction. A retried job finds them made and the record kept.
+ */
+export async function resolveStagedCreditors (db: Database, importId: string): Promise<Record<string, string>> {
+  const names = await importCreditors(db, importId)
+  return await db.transaction().execute(async (trx) => {
+    const { ids, created } = await resolveImportCreditors(trx, names)
+    await addCreditorsCreated(trx, importId, created)
+    return Object.fromEntries(ids)
   })
 }
 

@@ -6,7 +6,7 @@ import type { ClaimPayments } from './claim-payments.js'
 import type { DebtImportRow, DebtRow, DebtsTable } from './tables.js'
 
 /** What a payment shows of its debt. */
-export interface DebtFacts { contract_number: string, creditor: string, payment_code: string }
+export interface DebtFacts { contract_number: string, creditor: string, creditor_id: string, payment_code: string }
 
 /** A debt with its outstanding amount: the balance of its receivable account in the ledger. */
 
@@ -134,7 +134,7 @@ export async function listCreditorDebts (
   }
 ): Promise<DebtRow[]> {
   let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
-  if (creditors !== null) query = query.where('creditor', 'in', creditors.length > 0 ? creditors : [''])
+  if (creditors !== null) query = query.where('creditor_id', 'in', creditors.length > 0 ? creditors : [NO_ID])
   if (filter.ids !== undefined) query = query.where('id', 'in', filter.ids.length > 0 ? filter.ids : ['00000000-0000-0000-0000-000000000000'])
   if (filter.contractNumberNormalized !== undefined) query = query.where('contract_number_normalized', '=', filter.contractNumberNormalized)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
@@ -145,16 +145,23 @@ export async function listCreditorDebts (
 /** What a payment shows of its debt (contract, creditor, payment code), for each of these debts. */
 export async function debtFactsOf (db: Handle, ids: string[]): Promise<Map<string, DebtFacts>> {
   if (ids.length === 0) return new Map()
-  const rows = await db.selectFrom('debts').select(['id', 'contract_number', 'creditor', 'payment_code'])
+  const rows = await db.selectFrom('debts').select(['id', 'contract_number', 'creditor', 'creditor_id', 'payment_code'])
     .where('id', 'in', ids).execute()
   return new Map(rows.map((row) => [row.id, {
-    contract_number: row.contract_number, creditor: row.creditor, payment_code: row.payment_code
+    contract_number: row.contract_number,
+    creditor: row.creditor,
+    creditor_id: row.creditor_id,
+    payment_code: row.payment_code
   }]))
 }
 
-/** Whether the debt behind `debtId` is one of these creditors': a condition another module's query may hold. */
+const NO_ID = '00000000-0000-0000-0000-000000000000'
+
+/**
+ * Whether the debt behind `debtId` is one of these creditors' (ids): a condition another module's query may hold.
+ */
 export function debtOfCreditorsSql (debtId: Expression<string>, creditors: string[]): RawBuilder<boolean> {
-  return sql<boolean>`${debtId} in (select d.id from debts d where d.creditor = any(${creditors.length > 0 ? creditors : ['']}::text[]))`
+  return sql<boolean>`${debtId} in (select d.id from debts d where d.creditor_id = any(${creditors}::uuid[]))`
 }
 
 /** The debtor's name (encrypted), for the initials an event shows when it is read. */
@@ -224,7 +231,14 @@ export async function rejectDuplicates (db: Handle, importId: string): Promise<v
 }
 
 /** A batch of valid staged rows: a range of lines of one import, and how many valid rows it holds. */
-export interface StagedBatch { importId: string, fromLine: number, toLine: number, rows: number }
+export interface StagedBatch {
+  importId: string
+  fromLine: number
+  toLine: number
+  rows: number
+  /** Each creditor name of the import's rows, as written, to its creditor's id (set before the batches run). */
+  creditorIds: Record<string, string>
+}
 
 /**
  * The valid rows still staged, cut by line into batches of at most `size` rows, in line order (one pass over the
@@ -236,7 +250,7 @@ export async function stagedBatches (db: Handle, importId: string, size: number)
       from (select line, (row_number() over (order by line) - 1) / ${size} as batch
               from debt_import_rows where import_id = ${importId} and error_code is null) b
      group by batch order by batch`.execute(db)
-  return result.rows.map((r) => ({ importId, fromLine: r.from_line, toLine: r.to_line, rows: r.rows }))
+  return result.rows.map((r) => ({ importId, fromLine: r.from_line, toLine: r.to_line, rows: r.rows, creditorIds: {} }))
 }
 
 /**
@@ -262,9 +276,15 @@ export async function planBatchAsKeyLookups (db: Handle): Promise<void> {
 function inBatch (batch: StagedBatch): RawBuilder<unknown> {
   return sql`s.import_id = ${batch.importId} and s.line between ${batch.fromLine} and ${batch.toLine} and s.error_code is null`
 }
+/** The creditor id of the staged row's name: a key lookup in the batch's map, no join. */
+function stagedCreditorId (batch: StagedBatch): RawBuilder<string> {
+  return sql<string>`(${JSON.stringify(batch.creditorIds)}::jsonb ->> s.creditor)::uuid`
+}
 const SAME_KEY = sql`d.contract_number_normalized = s.contract_number_normalized and d.debtor_iin_index = s.debtor_iin_index`
 
-export interface StagedChange { id: string, status: DebtRow['status'], claimChanged: boolean, creditor: string, claimAmount: bigint }
+export interface StagedChange {
+  id: string, status: DebtRow['status'], claimChanged: boolean, creditorId: string, claimAmount: bigint
+}
 
 /**
  * The known debts this batch restates (another fingerprint), locked in id
@@ -276,8 +296,9 @@ export async function lockStagedChanges (
 ): Promise<StagedChange[]> {
   await payments.lockPaymentsOfSelectedDebts(db, sql`select d.id from debt_import_rows s join debts d on ${SAME_KEY}
     where ${inBatch(batch)} and d.source_hash <> s.source_hash and d.claim_amount <> s.claim_amount`)
-  const result = await sql<{ id: string, status: DebtRow['status'], claim_changed: boolean, creditor: string, claim_amount: bigint }>`
-    select d.id, d.status, d.claim_amount <> s.claim_amount as claim_changed, s.creditor, s.claim_amount
+  const result = await sql<{ id: string, status: DebtRow['status'], claim_changed: boolean, creditor_id: string, claim_amount: bigint }>`
+    select d.id, d.status, d.claim_amount <> s.claim_amount as claim_changed, ${stagedCreditorId(batch)} as creditor_id,
+           s.claim_amount
       from debt_import_rows s join debts d on ${SAME_KEY}
      where ${inBatch(batch)} and d.source_hash <> s.source_hash
      order by d.id for update of d`.execute(db)
@@ -285,7 +306,7 @@ export async function lockStagedChanges (
     id: r.id,
     status: r.status,
     claimChanged: r.claim_changed,
-    creditor: r.creditor,
+    creditorId: r.creditor_id,
     claimAmount: r.claim_amount
   }))
 }
@@ -305,14 +326,31 @@ export async function importCreditors (db: Handle, importId: string): Promise<st
   return result.rows.map((r) => r.creditor)
 }
 
+/** The creditor ids of the batch's rows. */
 export async function stagedCreditors (db: Handle, batch: StagedBatch): Promise<string[]> {
   const result = await sql<{ creditor: string }>`select distinct s.creditor from debt_import_rows s where ${inBatch(batch)}`.execute(db)
-  return result.rows.map((r) => r.creditor)
+  return result.rows.map((r) => creditorIdOf(batch, r.creditor))
+}
+
+function creditorIdOf (batch: StagedBatch, name: string): string {
+  const id = batch.creditorIds[name]
+  if (id === undefined) throw new Error('a staged creditor name was not resolved before the batch')
+  return id
+}
+
+/** Records the creditors an import created (one transaction with their creation). */
+export async function addCreditorsCreated (
+  db: Handle, importId: string, created: Array<{ id: string, name: string }>
+): Promise<void> {
+  if (created.length === 0) return
+  await db.updateTable('debt_imports')
+    .set({ creditors_created: sql`creditors_created || ${JSON.stringify(created)}::jsonb` })
+    .where('id', '=', importId).execute()
 }
 
 /**
  * The insert of the batch's new debts, as a statement yielding `debt_id,
- * creditor, amount` for the ledger to assign their claims in the same
+ * creditor_id, amount` for the ledger to assign their claims in the same
  * statement. A key another import inserts meanwhile fails the statement
  * (unique violation: a plain insert, not the slower speculative one of ON
  * CONFLICT), and the batch is retried.
@@ -320,19 +358,20 @@ export async function stagedCreditors (db: Handle, batch: StagedBatch): Promise<
 export function insertStagedDebts (batch: StagedBatch): RawBuilder<unknown> {
   return sql`
     insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted,
-                       creditor, currency, claim_amount, status, source_hash, import_id)
+                       creditor, creditor_id, currency, claim_amount, status, source_hash, import_id)
     select uuid_generate_v7(), s.contract_number, s.contract_number_normalized, s.debtor_iin_encrypted, s.debtor_iin_index, s.debtor_name_encrypted,
-           s.creditor, 'KZT', s.claim_amount, case when s.claim_amount = 0 then 'closed' else 'active' end, s.source_hash, s.import_id
+           s.creditor, ${stagedCreditorId(batch)}, 'KZT', s.claim_amount, case when s.claim_amount = 0 then 'closed' else 'active' end, s.source_hash, s.import_id
       from debt_import_rows s
      where ${inBatch(batch)} and not exists (select 1 from debts d where ${SAME_KEY})
      order by s.line
-    returning id as debt_id, creditor, claim_amount as amount`
+    returning id as debt_id, creditor_id, claim_amount as amount`
 }
 
 /** The creditor's statement of known debts: descriptive fields and the claim as stated, set-based. */
 export async function updateStagedStatements (db: Handle, batch: StagedBatch): Promise<void> {
   await sql`
     update debts d set contract_number = s.contract_number, debtor_name_encrypted = s.debtor_name_encrypted, creditor = s.creditor,
+           creditor_id = ${stagedCreditorId(batch)},
            claim_amount = s.claim_amount, source_hash = s.source_hash, import_id = s.import_id, updated_at = now()
       from debt_import_rows s
      where ${inBatch(batch)} and ${SAME_KEY} and d.source_hash <> s.source_hash`.execute(db)
@@ -351,14 +390,14 @@ export async function completeStagedBatch (
 }
 
 export type DebtInsert = Insertable<DebtsTable>
-export type ExistingDebt = Pick<Selectable<DebtsTable>, 'id' | 'contract_number_normalized' | 'debtor_iin_index' | 'source_hash' | 'claim_amount' | 'creditor' | 'status'>
+export type ExistingDebt = Pick<Selectable<DebtsTable>, 'id' | 'contract_number_normalized' | 'debtor_iin_index' | 'source_hash' | 'claim_amount' | 'creditor' | 'creditor_id' | 'status'>
 
 /** Debts already known by these (contract, IIN) keys; with `lock`, locked in id order. */
 export async function existingDebts (
   db: Handle, keys: Array<{ contract_number_normalized: string, debtor_iin_index: string }>, lock: boolean
 ): Promise<ExistingDebt[]> {
   if (keys.length === 0) return []
-  let query = db.selectFrom('debts').select(['id', 'contract_number_normalized', 'debtor_iin_index', 'source_hash', 'claim_amount', 'creditor', 'status'])
+  let query = db.selectFrom('debts').select(['id', 'contract_number_normalized', 'debtor_iin_index', 'source_hash', 'claim_amount', 'creditor', 'creditor_id', 'status'])
     .where(sql<boolean>`(contract_number_normalized, debtor_iin_index) in (${sql.join(keys.map((k) => sql`(${k.contract_number_normalized}, ${k.debtor_iin_index})`))})`)
     .orderBy('id')
   if (lock) query = query.forUpdate()
@@ -379,9 +418,10 @@ export async function updateDebtStatements (db: Handle, rows: Array<DebtInsert &
   if (rows.length === 0) return
   await sql`
     update debts d set contract_number = v.contract_number, debtor_name_encrypted = v.debtor_name_encrypted, creditor = v.creditor,
+           creditor_id = v.creditor_id::uuid,
            currency = v.currency, claim_amount = v.claim_amount::bigint, source_hash = v.source_hash, import_id = v.import_id::uuid, updated_at = now()
-      from (values ${sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.contract_number}, ${r.debtor_name_encrypted}, ${r.creditor}, ${r.currency ?? 'KZT'}, ${r.claim_amount}, ${r.source_hash}, ${r.import_id ?? null})`))})
-        as v (id, contract_number, debtor_name_encrypted, creditor, currency, claim_amount, source_hash, import_id)
+      from (values ${sql.join(rows.map((r) => sql`(${r.id}::uuid, ${r.contract_number}, ${r.debtor_name_encrypted}, ${r.creditor}, ${r.creditor_id}, ${r.currency ?? 'KZT'}, ${r.claim_amount}, ${r.source_hash}, ${r.import_id ?? null})`))})
+        as v (id, contract_number, debtor_name_encrypted, creditor, creditor_id, currency, claim_amount, source_hash, import_id)
      where d.id = v.id`.execute(db)
 }
 

@@ -51,6 +51,7 @@ export const DebtSchema = Type.Object({
   paymentCode: PaymentCode,
   contractNumber: Type.String(),
   creditor: Type.String(),
+  creditorId: Type.String({ pattern: publicIdPattern('creditor'), description: 'The creditor\'s record (`/v1/admin/creditors`)' }),
   debtorName: Type.String(),
   debtorIinMasked: Type.String({ examples: ['8710******27'] }),
   outstanding: Type.Ref(MoneySchema),
@@ -62,7 +63,7 @@ export const DebtSchema = Type.Object({
 }, {
   $id: 'Debt',
   additionalProperties: false,
-  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '79927398713', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, claimAmount: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '79927398713', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк»', creditorId: 'cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', debtorName: 'Иванов Иван Иванович', debtorIinMasked: '8710******27', outstanding: { amount: 12500050, currency: 'KZT' }, claimAmount: { amount: 12500050, currency: 'KZT' }, status: 'active', importId: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
 })
 export type Debt = Static<typeof DebtSchema>
 
@@ -92,6 +93,10 @@ export const DebtImportSchema = Type.Object({
   rowsAdjusted: Type.Integer({ description: 'Known debts whose claim changed: a claim_adjusted ledger entry for the difference (collections are kept)' }),
   rowsRejected: Type.Integer(),
   errors: Type.Array(Type.Ref(ImportErrorSchema), { description: 'The first 1000 rejected rows' }),
+  creditorsCreated: Type.Array(Type.Object({
+    id: Type.String({ pattern: publicIdPattern('creditor') }),
+    name: Type.String()
+  }, { additionalProperties: false }), { description: 'Creditors made for names no creditor had (matched folded: NFKC, case, quotes, spaces)' }),
   failureReason: NullableString,
   createdAt: Timestamp,
   startedAt: NullableTimestamp,
@@ -99,7 +104,7 @@ export const DebtImportSchema = Type.Object({
 }, {
   $id: 'DebtImport',
   additionalProperties: false,
-  examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'completed', rowsTotal: 3, rowsImported: 2, rowsUnchanged: 0, rowsAdjusted: 0, rowsRejected: 1, errors: [{ line: 3, column: 'debtor_iin', code: 'invalid_iin', message: 'not a valid IIN (checksum)' }], failureReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: '2026-11-25T10:00:01.000Z', finishedAt: '2026-11-25T10:00:09.000Z' }]
+  examples: [{ id: 'imp_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'completed', rowsTotal: 3, rowsImported: 2, rowsUnchanged: 0, rowsAdjusted: 0, rowsRejected: 1, errors: [{ line: 3, column: 'debtor_iin', code: 'invalid_iin', message: 'not a valid IIN (checksum)' }], creditorsCreated: [], failureReason: null, createdAt: '2026-11-25T10:00:00.000Z', startedAt: '2026-11-25T10:00:01.000Z', finishedAt: '2026-11-25T10:00:09.000Z' }]
 })
 export type DebtImport = Static<typeof DebtImportSchema>
 
@@ -117,6 +122,7 @@ export const PartnerDebtSchema = Type.Object({
   paymentCode: PaymentCode,
   contractNumber: Type.String(),
   creditor: Type.String(),
+  creditorId: Type.String({ pattern: publicIdPattern('creditor'), description: 'The creditor\'s record (`/v1/admin/creditors`)' }),
   debtorName: Type.String({ description: 'Initials only ("И. И.")' }),
   status: StringEnum(['active', 'closed', 'recalled']),
   claimAmount: Type.Ref(MoneySchema, { description: 'The claim: what the creditor assigned, with its adjustments (ledger)' }),
@@ -127,6 +133,6 @@ export const PartnerDebtSchema = Type.Object({
 }, {
   $id: 'PartnerDebt',
   additionalProperties: false,
-  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '12345678903', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', debtorName: 'И. И.', status: 'active', claimAmount: { amount: 12500050, currency: 'KZT' }, collectedAmount: { amount: 150000, currency: 'KZT' }, outstanding: { amount: 12350050, currency: 'KZT' }, createdAt: '2026-11-20T08:00:00.000Z', updatedAt: '2026-11-25T10:02:11.000Z' }]
+  examples: [{ id: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', paymentCode: '12345678903', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', creditorId: 'cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', debtorName: 'И. И.', status: 'active', claimAmount: { amount: 12500050, currency: 'KZT' }, collectedAmount: { amount: 150000, currency: 'KZT' }, outstanding: { amount: 12350050, currency: 'KZT' }, createdAt: '2026-11-20T08:00:00.000Z', updatedAt: '2026-11-25T10:02:11.000Z' }]
 })
 export type PartnerDebt = Static<typeof PartnerDebtSchema>

@@ -32,6 +32,7 @@ export function toDebt (pii: PiiCipher, row: DebtRow): Debt {
     paymentCode: row.payment_code,
     contractNumber: row.contract_number,
     creditor: row.creditor,
+    creditorId: toPublicId('creditor', row.creditor_id),
     debtorName: pii.decrypt(row.debtor_name_encrypted),
     debtorIinMasked: maskIin(pii.decrypt(row.debtor_iin_encrypted)),
     outstanding: moneyOf(row.outstanding),
@@ -137,13 +138,13 @@ export async function changeDebtStatus (
     const reference = { type: 'debt' as const, id }
     let details: Record<string, unknown> = {}
     if (status === 'recalled') {
-      const recalled = await recallClaim(trx, { debtId: id, creditor: before.creditor, reference })
+      const recalled = await recallClaim(trx, { debtId: id, creditorId: before.creditor_id, reference })
       await setDebtStatus(trx, id, 'recalled')
       details = { recalled: recalled.toString() }
     } else if (before.status === 'recalled') {
       const change = await restateClaim(trx, {
         debtId: id,
-        creditor: before.creditor,
+        creditorId: before.creditor_id,
         claim: before.claim_amount,
         reference
       })

@@ -15,6 +15,8 @@ export interface DebtImportsTable {
   errors: ColumnType<
     Array<{ line: number, column: string | null, code: string, message: string }>, string | undefined, string
   >
+  /** Creditors this import created for names no creditor had (migration 0033), ids as uuids. */
+  creditors_created: ColumnType<Array<{ id: string, name: string }>, string | undefined, string>
   failure_reason: string | null
   created_by_key_id: string | null
   created_at: Timestamp
@@ -49,7 +51,10 @@ export interface DebtsTable {
   debtor_iin_encrypted: string
   debtor_iin_index: string
   debtor_name_encrypted: string
+  /** The creditor as the portfolio row wrote it (descriptive). */
   creditor: string
+  /** The creditor's record (migration 0033): the partner scoping's and the ledger's key. */
+  creditor_id: string
   /** 10 random digits + a Luhn check digit (migration 0029): drawn by the column's default, never changed. */
   payment_code: ColumnType<string, string | undefined, never>
   currency: ColumnType<string, string | undefined, string>

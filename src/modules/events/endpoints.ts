@@ -30,7 +30,7 @@ export function toEndpoint (row: EndpointRow): WebhookEndpoint {
     enabledEvents: row.enabled_events,
     status: row.status,
     disabledReason: row.disabled_reason,
-    creditors: row.creditors,
+    creditors: row.creditors === null ? null : row.creditors.map((id) => toPublicId('creditor', id)),
     previousSecretExpiresAt: row.previous_secret_expires_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()

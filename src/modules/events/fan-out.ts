@@ -34,7 +34,7 @@ export async function queueAttempt (
  * creditors' events; the agency's own endpoints (no creditors) receive all.
  */
 export async function queueDeliveries (
-  trx: Trx, event: { id: string, type: string, creditor: string | null }
+  trx: Trx, event: { id: string, type: string, creditorId: string | null }
 ): Promise<number> {
   const endpoints = await endpointsFor(trx, event)
   for (const endpointId of endpoints) {

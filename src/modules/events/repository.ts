@@ -31,12 +31,14 @@ export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicI
       and jsonb_typeof(data->'responseText') = 'string'`.execute(db)
 }
 
+const NO_ID = '00000000-0000-0000-0000-000000000000'
+
 /** Newest first (ids are UUIDv7); `creditors` null: every event (the admin). */
 export async function listEvents (
   db: Handle, filter: { creditors: string[] | null, type?: EventType, limit: number, startingBefore: string | null }
 ): Promise<EventRow[]> {
   let query = db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
-  if (filter.creditors !== null) query = query.where('creditor', 'in', filter.creditors.length > 0 ? filter.creditors : [''])
+  if (filter.creditors !== null) query = query.where('creditor_id', 'in', filter.creditors.length > 0 ? filter.creditors : [NO_ID])
   if (filter.type !== undefined) query = query.where('type', '=', filter.type)
   if (filter.startingBefore !== null) query = query.where('id', '<', filter.startingBefore)
   return await query.execute()
@@ -50,7 +52,7 @@ function owned (db: Handle, owner: EndpointOwner) {
   const query = db.selectFrom('webhook_endpoints').selectAll()
   return owner.kind === 'admin'
     ? query.where('creditors', 'is', null)
-    : query.where('creditors', 'is not', null).where(sql<boolean>`creditors <@ ${owner.creditors}::text[]`)
+    : query.where('creditors', 'is not', null).where(sql<boolean>`creditors <@ ${owner.creditors}::uuid[]`)
 }
 
 export async function insertEndpoint (db: Handle, row: Insertable<WebhookEndpointsTable>): Promise<EndpointRow> {
@@ -148,12 +150,12 @@ export async function attemptsOf (db: Handle, deliveryIds: string[]): Promise<At
 }
 
 /** The enabled endpoints that want this event: a partner's only its creditors' events, the agency's own all. */
-export async function endpointsFor (db: Handle, event: { type: string, creditor: string | null }): Promise<string[]> {
+export async function endpointsFor (db: Handle, event: { type: string, creditorId: string | null }): Promise<string[]> {
   const rows = await db.selectFrom('webhook_endpoints').select('id')
     .where('status', '=', 'enabled')
-    .where((eb) => event.creditor === null
+    .where((eb) => event.creditorId === null
       ? eb('creditors', 'is', null)
-      : eb.or([eb('creditors', 'is', null), sql<boolean>`${event.creditor}::text = any(creditors)`]))
+      : eb.or([eb('creditors', 'is', null), sql<boolean>`${event.creditorId}::uuid = any(creditors)`]))
     .where((eb) => eb.or([sql<boolean>`'*' = any(enabled_events)`, sql<boolean>`${event.type}::text = any(enabled_events)`]))
     .execute()
   return rows.map((row) => row.id)

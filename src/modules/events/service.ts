@@ -17,7 +17,9 @@ import { toPage } from '../../lib/page.js'
 
 /** The object an event carries, as it stood when the fact happened, in the back office's view and a partner's. */
 export interface EventObjects {
+  /** Whose debt (the name as the debt holds it, and the creditor's id, a uuid); null: the agency's own fact. */
   creditor: string | null
+  creditorId: string | null
   data: Record<string, unknown>
   partnerData: Record<string, unknown> | null
 }
@@ -32,10 +34,11 @@ export async function publishEvent (trx: Trx, type: EventType, objects: EventObj
     id: uuidv7(),
     type,
     creditor: objects.creditor,
+    creditor_id: objects.creditorId,
     data: JSON.stringify(objects.data),
     partner_data: objects.partnerData === null ? null : JSON.stringify(objects.partnerData)
   })
-  await queueDeliveries(trx, { id: row.id, type, creditor: row.creditor })
+  await queueDeliveries(trx, { id: row.id, type, creditorId: row.creditor_id })
   return row.id
 }
 
@@ -43,6 +46,7 @@ export type PaymentEventType = 'payment.succeeded' | 'payment.failed' | 'payment
 
 // --- reading -------------------------------------------------------------------
 
+/** A partner's: its key's creditor ids. */
 export type Audience = { kind: 'admin' } | { kind: 'partner', creditors: string[] }
 export interface EventView { id: string, type: EventType, createdAt: string, data: { object: Record<string, unknown> } }
 
@@ -119,7 +123,7 @@ export async function getEvent (deps: EventReadDeps, audience: Audience, publicI
   const id = fromPublicId('event', publicId)
   const row = id === null ? undefined : await findEvent(deps.db, id)
   if (row === undefined) throw eventNotFound()
-  if (audience.kind === 'partner' && (row.creditor === null || !audience.creditors.includes(row.creditor))) throw eventNotFound()
+  if (audience.kind === 'partner' && (row.creditor_id === null || !audience.creditors.includes(row.creditor_id))) throw eventNotFound()
   return await eventView(deps, row, audience.kind)
 }
 

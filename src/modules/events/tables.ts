@@ -17,6 +17,8 @@ export interface EventsTable {
   type: EventType
   /** Whose debt the fact concerns; null: the agency's own (an import), seen by the admin only. */
   creditor: string | null
+  /** The same creditor's id (migration 0033): what partner keys and endpoints are scoped by. */
+  creditor_id: string | null
   /** The object as the back office sees it. */
   data: Json
   /** The object as a partner sees it (payer data masked); null when no partner sees it. */
@@ -36,7 +38,7 @@ export interface WebhookEndpointsTable {
   id: string
   /** The partner key that registered it; null: the agency's own systems (every creditor). */
   owner_key_id: string | null
-  /** The creditors whose events it receives; null: all, with the agency's own events. */
+  /** The creditor ids whose events it receives (migration 0033); null: all, with the agency's own events. */
   creditors: string[] | null
   url: string
   description: Nullable<string>

@@ -23,14 +23,14 @@ export const WebhookEndpointSchema = Type.Object({
   enabledEvents: Type.Array(Type.String()),
   status: StringEnum(['enabled', 'disabled'], { description: '`disabled` by its owner, on a 410 answer, or after 5 days of failures' }),
   disabledReason: NullableString,
-  creditors: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Whose events it receives; null: every creditor and the agency\'s own events (an admin endpoint)' }),
+  creditors: Type.Union([Type.Array(Type.String()), Type.Null()], { description: 'Whose events it receives, creditor ids (`cred_…`, the key\'s); null: every creditor and the agency\'s own events (an admin endpoint)' }),
   previousSecretExpiresAt: Type.Union([Timestamp, Type.Null()], { description: 'After a rotation: until then the previous secret signs too' }),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }, {
   $id: 'WebhookEndpoint',
   additionalProperties: false,
-  examples: [{ id: 'whe_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', url: 'https://partner.example.kz/webhooks/explus', description: null, enabledEvents: ['*'], status: 'enabled', disabledReason: null, creditors: ['АО «Банк ЦентрКредит»'], previousSecretExpiresAt: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
+  examples: [{ id: 'whe_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', url: 'https://partner.example.kz/webhooks/explus', description: null, enabledEvents: ['*'], status: 'enabled', disabledReason: null, creditors: ['cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f24'], previousSecretExpiresAt: null, createdAt: '2026-11-25T10:00:00.000Z', updatedAt: '2026-11-25T10:00:00.000Z' }]
 })
 export type WebhookEndpoint = Static<typeof WebhookEndpointSchema>
 

@@ -2,6 +2,7 @@
 // changed; the database moves each account's balance in the statement that
 // inserts its lines and refuses every other write to a balance.
 import { sql, type Expression, type RawBuilder } from 'kysely'
+import { toPublicId } from '../../lib/ids.js'
 import type { Handle } from '../../db/database.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 
@@ -54,13 +55,19 @@ export async function clearingAccount (db: Handle, channel: 'card' | 'kaspi'): P
   return row.id
 }
 
-export async function ensureClaimsAccounts (db: Handle, creditors: string[]): Promise<Map<string, string>> {
-  const unique = [...new Set(creditors)]
+/** A creditor's claims account (migration 0033): by its id, so a rename renames nothing in the books. */
+export function claimsKey (creditorId: string): string {
+  return `claims:${toPublicId('creditor', creditorId)}`
+}
+
+/** The claims accounts of these creditors (ids), opened when missing; by creditor id. */
+export async function ensureClaimsAccounts (db: Handle, creditorIds: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(creditorIds)]
   if (unique.length === 0) return new Map()
   const known = async (): Promise<Map<string, string>> => {
-    const rows = await db.selectFrom('ledger_accounts').select(['id', 'creditor'])
-      .where('kind', '=', 'claims').where('creditor', 'in', unique).execute()
-    return new Map(rows.map((r) => [r.creditor as string, r.id]))
+    const rows = await db.selectFrom('ledger_accounts').select(['id', 'creditor_id'])
+      .where('key', 'in', unique.map(claimsKey)).execute()
+    return new Map(rows.map((r) => [r.creditor_id as string, r.id]))
   }
   const found = await known()
   const missing = unique.filter((creditor) => !found.has(creditor))
@@ -68,7 +75,7 @@ export async function ensureClaimsAccounts (db: Handle, creditors: string[]): Pr
   // only what is missing: an insert meeting an existing account another
   // transaction is posting on would wait for that transaction to end
   await db.insertInto('ledger_accounts')
-    .values(missing.map((creditor) => ({ key: `claims:${creditor}`, kind: 'claims' as const, creditor })))
+    .values(missing.map((id) => ({ key: claimsKey(id), kind: 'claims' as const, creditor_id: id })))
     .onConflict((oc) => oc.column('key').doNothing()).execute()
   return await known()
 }
@@ -83,10 +90,10 @@ export async function insertReceivables (
   return new Map(rows.map((r) => [r.debt_id as string, r.id]))
 }
 
-/** Locks these creditors' claims accounts in id order (the order of every lock on accounts). */
+/** Locks these creditors' (ids) claims accounts in id order (the order of every lock on accounts). */
 export async function lockClaimsAccounts (db: Handle, creditors: string[]): Promise<void> {
   if (creditors.length === 0) return
-  await db.selectFrom('ledger_accounts').select('id').where('kind', '=', 'claims').where('creditor', 'in', [...new Set(creditors)])
+  await db.selectFrom('ledger_accounts').select('id').where('key', 'in', [...new Set(creditors)].map(claimsKey))
     .orderBy('id').forNoKeyUpdate().execute()
 }
 
@@ -97,9 +104,9 @@ function receivableKeySql (debtId: RawBuilder<unknown>): RawBuilder<string> {
 
 /**
  * claim_assigned for a whole set of new debts in one statement: `source` is
- * a statement (or query) yielding `debt_id, creditor, amount`, for instance
+ * a statement (or query) yielding `debt_id, creditor_id, amount`, for instance
  * the insert of the debts themselves. Each debt gets its receivable; each
- * positive claim an entry with receivable +amount and claims:<creditor>
+ * positive claim an entry with receivable +amount and claims:cred_<creditor id>
  * -amount, whose lines the database books as any other (the lines trigger
  * moves the balances, the entries trigger proves every entry balanced when the statement ends). The
  * creditors' claims accounts must exist. Returns the number of debts.
@@ -114,7 +121,7 @@ export async function insertClaimAssignments (
   const result = await sql<{ debts: number }>`
     with src as (${source}),
     booked as materialized (
-      select debt_id, creditor, amount, uuid_generate_v7() as receivable_id, uuid_generate_v7() as entry_id from src),
+      select debt_id, creditor_id, amount, uuid_generate_v7() as receivable_id, uuid_generate_v7() as entry_id from src),
     receivables as (
       insert into ledger_accounts (id, key, kind, debt_id)
       select receivable_id, ${receivableKeySql(sql.ref('booked.debt_id'))}, 'receivable', debt_id from booked),
@@ -125,7 +132,8 @@ export async function insertClaimAssignments (
       insert into ledger_lines (entry_id, account_id, amount)
       select entry_id, receivable_id, amount from booked where amount > 0
       union all
-      select b.entry_id, c.id, -b.amount from booked b join ledger_accounts c on c.key = 'claims:' || b.creditor where b.amount > 0)
+      select b.entry_id, c.id, -b.amount from booked b join ledger_accounts c
+        on c.key = 'claims:cred_' || replace(b.creditor_id::text, '-', '') where b.amount > 0)
     select count(*)::int as debts from booked`.execute(db)
   return result.rows[0]?.debts ?? 0
 }

@@ -112,7 +112,8 @@ export { amountsOfDebts, type DebtAmounts } from './repository.js'
 
 // --- claims ------------------------------------------------------------------
 
-export interface ClaimAssignment { debtId: string, creditor: string, amount: bigint, reference: Reference }
+/** `creditorId`: the creditor's id (uuid); its claims account is `claims:cred_<hex>`. */
+export interface ClaimAssignment { debtId: string, creditorId: string, amount: bigint, reference: Reference }
 
 /** New debts: a receivable account each, and claim_assigned for the claim. Set-based, for whole import batches. */
 export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promise<void> {
@@ -121,14 +122,14 @@ export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promis
     debtId: c.debtId,
     key: receivableKey(c.debtId)
   })))
-  const creditors = await ensureClaimsAccounts(trx, claims.map((c) => c.creditor))
+  const creditors = await ensureClaimsAccounts(trx, claims.map((c) => c.creditorId))
   await post(trx, claims.map((c) => ({
     kind: 'claim_assigned' as const,
     debtId: c.debtId,
     reference: c.reference,
     lines: [
       { accountId: receivables.get(c.debtId) as string, amount: c.amount },
-      { accountId: creditors.get(c.creditor) as string, amount: -c.amount }
+      { accountId: creditors.get(c.creditorId) as string, amount: -c.amount }
     ]
   })))
 }
@@ -136,7 +137,7 @@ export async function assignClaims (trx: Trx, claims: ClaimAssignment[]): Promis
 /**
  * The set-based form of assignClaims, for a portfolio import's batch: the
  * new debts come from `source`, an SQL statement yielding `debt_id,
- * creditor, amount` (the debts' own insert), and every one gets its
+ * creditor_id, amount` (the debts' own insert), and every one gets its
  * receivable and claim_assigned in the same statement. Returns how many.
  */
 export async function assignClaimsFrom (
@@ -180,7 +181,7 @@ export interface ClaimChange {
  * surplus held on the debt's payments. Null when the claim already is that.
  */
 export async function restateClaim (
-  trx: Trx, input: { debtId: string, creditor: string, claim: bigint, reference: Reference }
+  trx: Trx, input: { debtId: string, creditorId: string, claim: bigint, reference: Reference }
 ): Promise<ClaimChange | null> {
   const receivable = await receivableOf(trx, input.debtId)
   const current = (await claimsOf(trx, [input.debtId])).get(input.debtId) ?? 0n
@@ -192,10 +193,10 @@ export async function restateClaim (
   const net = receivable.balance - held + difference
   const outstanding = net > 0n ? net : 0n
   const heldAfter = net < 0n ? -net : 0n
-  const creditors = await ensureClaimsAccounts(trx, [input.creditor])
+  const creditors = await ensureClaimsAccounts(trx, [input.creditorId])
   const lines = [
     { accountId: receivable.id, amount: outstanding - receivable.balance },
-    { accountId: creditors.get(input.creditor) as string, amount: -difference }
+    { accountId: creditors.get(input.creditorId) as string, amount: -difference }
   ]
   const overpaidPayments: string[] = []
   if (heldAfter > held) {
@@ -214,18 +215,18 @@ export async function restateClaim (
 
 /** The creditor takes the claim back: claim_recalled for what is outstanding. Returns the amount recalled. */
 export async function recallClaim (
-  trx: Trx, input: { debtId: string, creditor: string, reference: Reference }
+  trx: Trx, input: { debtId: string, creditorId: string, reference: Reference }
 ): Promise<bigint> {
   const receivable = await receivableOf(trx, input.debtId)
   if (receivable.balance === 0n) return 0n
-  const creditors = await ensureClaimsAccounts(trx, [input.creditor])
+  const creditors = await ensureClaimsAccounts(trx, [input.creditorId])
   await post(trx, [{
     kind: 'claim_recalled',
     debtId: input.debtId,
     reference: input.reference,
     lines: [
       { accountId: receivable.id, amount: -receivable.balance },
-      { accountId: creditors.get(input.creditor) as string, amount: receivable.balance }
+      { accountId: creditors.get(input.creditorId) as string, amount: receivable.balance }
     ]
   }])
   return receivable.balance

@@ -12,7 +12,10 @@ export interface LedgerAccountsTable {
   currency: ColumnType<string, string | undefined, never>
   debt_id: ColumnType<string | null, string | null | undefined, never>
   payment_id: ColumnType<string | null, string | null | undefined, never>
+  /** The creditor's name before migration 0033 (claims accounts from before it); null on later accounts. */
   creditor: ColumnType<string | null, string | null | undefined, never>
+  /** A claims account's creditor (migration 0033): its key is `claims:cred_<hex>`. */
+  creditor_id: ColumnType<string | null, string | null | undefined, never>
   balance: ColumnType<bigint, never, never>
   created_at: ColumnType<Date, never, never>
 }

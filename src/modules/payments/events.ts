@@ -10,6 +10,7 @@ async function paymentObjects (trx: Trx, paymentId: string): Promise<EventObject
   if (row === undefined) throw new Error(`event of an unknown payment ${paymentId}`)
   return {
     creditor: row.creditor,
+    creditorId: row.creditor_id,
     data: toAdminPayment(row, row),
     partnerData: toPartnerPayment(row, row, null)
   }

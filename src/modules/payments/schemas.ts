@@ -188,6 +188,8 @@ export const AdminPaymentSchema = Type.Object({
   ...PaymentSchema.properties,
   ...channelFields,
   contractNumber: Type.String(),
+  creditor: Type.String({ description: 'The creditor as the debt\'s portfolio row names it' }),
+  creditorId: Type.String({ pattern: publicIdPattern('creditor'), description: 'The creditor\'s record (`/v1/admin/creditors`)' }),
   bankPaymentId: NullableString,
   needsReview: Type.Boolean(),
   reviewReason: NullableString
@@ -222,6 +224,7 @@ export const PartnerPaymentSchema = Type.Object({
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
   contractNumber: Type.String(),
   creditor: Type.String(),
+  creditorId: Type.String({ pattern: publicIdPattern('creditor'), description: 'The creditor\'s record (`/v1/admin/creditors`)' }),
   payerName: Type.Union([Type.String(), Type.Null()], { description: 'The payer\'s initials only ("И. И."); null once erased, and for a Kaspi payment (Kaspi does not tell us who paid)' }),
   createdAt: Timestamp,
   paidAt: NullableTimestamp,
@@ -233,6 +236,6 @@ export const PartnerPaymentSchema = Type.Object({
 }, {
   $id: 'PartnerPayment',
   additionalProperties: false,
-  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', payerName: 'И. И.', createdAt: '2026-11-25T10:00:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', bankPaymentId: '1000001', failureCode: null, needsReview: false, channel: 'card', kaspiTxnId: null, paymentCode: '12345678903' }]
+  examples: [{ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', status: 'succeeded', amount: 150000, currency: 'KZT', refundedAmount: 0, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', creditorId: 'cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', payerName: 'И. И.', createdAt: '2026-11-25T10:00:00.000Z', paidAt: '2026-11-25T10:02:11.000Z', cardMask: '4111-11XX-XXXX-1111', bankPaymentId: '1000001', failureCode: null, needsReview: false, channel: 'card', kaspiTxnId: null, paymentCode: '12345678903' }]
 })
 export type PartnerPayment = Static<typeof PartnerPaymentSchema>

@@ -36,6 +36,8 @@ export function toAdminPayment (row: PaymentRow, debt: DebtFacts) {
     ...toPayment(row),
     ...channelOf(row, debt),
     contractNumber: debt.contract_number,
+    creditor: debt.creditor,
+    creditorId: toPublicId('creditor', debt.creditor_id),
     bankPaymentId: row.bank_payment_id,
     needsReview: row.needs_review,
     reviewReason: row.review_reason
@@ -56,6 +58,7 @@ export function toPartnerPayment (row: PaymentRow, debt: DebtFacts, payerName: s
     debtId,
     contractNumber: debt.contract_number,
     creditor: debt.creditor,
+    creditorId: toPublicId('creditor', debt.creditor_id),
     payerName,
     createdAt,
     paidAt,

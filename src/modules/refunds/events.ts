@@ -6,17 +6,17 @@ import { findPaymentWithDebt } from '../payments/service.js'
 import { findRefund, findRefundOfRequest, findRefundRequest } from './repository.js'
 import { toAdminRefund, toPartnerRefund, toPartnerRefundRequest, toRefundRequest } from './views.js'
 
-async function creditorOfPayment (trx: Trx, paymentId: string): Promise<string> {
+async function creditorOfPayment (trx: Trx, paymentId: string): Promise<{ creditor: string, creditorId: string }> {
   const row = await findPaymentWithDebt(trx, paymentId)
   if (row === undefined) throw new Error(`event of an unknown payment ${paymentId}`)
-  return row.creditor
+  return { creditor: row.creditor, creditorId: row.creditor_id }
 }
 
 export async function publishRefundEvent (trx: Trx, type: 'refund.succeeded' | 'refund.failed', refundId: string): Promise<void> {
   const row = await findRefund(trx, refundId)
   if (row === undefined) throw new Error(`event of an unknown refund ${refundId}`)
   await publishEvent(trx, type, {
-    creditor: await creditorOfPayment(trx, row.payment_id),
+    ...await creditorOfPayment(trx, row.payment_id),
     data: toAdminRefund(row),
     partnerData: toPartnerRefund(row)
   })
@@ -27,7 +27,7 @@ export async function publishRefundRequestEvent (trx: Trx, type: 'refund_request
   if (row === undefined) throw new Error(`event of an unknown refund request ${requestId}`)
   const request = toRefundRequest(row, await findRefundOfRequest(trx, row.id))
   await publishEvent(trx, type, {
-    creditor: await creditorOfPayment(trx, row.payment_id),
+    ...await creditorOfPayment(trx, row.payment_id),
     data: request,
     partnerData: toPartnerRefundRequest(request)
   })

@@ -8,6 +8,7 @@ export interface ReportLineRow {
   payment_id: string
   contract_number: string
   creditor: string
+  creditor_id: string
   bank_payment_id: string | null
   channel: 'card' | 'kaspi'
   kaspi_txn_id: string | null
@@ -16,12 +17,13 @@ export interface ReportLineRow {
   clearing_amount: string
 }
 
+/** `creditors`: creditor ids (uuids); null: every creditor. */
 /** The day's money entries of the ledger (payments in, refunds and returns out), in time order. */
 export async function moneyEntries (
   db: Database, range: { from: Date, to: Date, creditors: string[] | null }
 ): Promise<ReportLineRow[]> {
   const { rows } = await sql<ReportLineRow>`
-    select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, p.bank_payment_id,
+    select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, d.creditor_id, p.bank_payment_id,
            p.channel, p.kaspi_txn_id, d.payment_code, l.amount::text as clearing_amount
       from ledger_entries e
       join debts d on d.id = e.debt_id
@@ -30,7 +32,7 @@ export async function moneyEntries (
       join ledger_accounts a on a.id = l.account_id and a.kind = 'clearing'
      where e.kind in ('payment_received', 'refund_paid', 'payment_returned')
        and e.created_at >= ${range.from} and e.created_at < ${range.to}
-       ${range.creditors === null ? sql`` : sql`and d.creditor = any(${range.creditors}::text[])`}
+       ${range.creditors === null ? sql`` : sql`and d.creditor_id = any(${range.creditors}::uuid[])`}
      order by e.created_at, e.id`.execute(db)
   return rows
 }

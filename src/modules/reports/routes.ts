@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { problemResponses } from '../../http/schemas.js'
 import { DailyReportSchema, ReportDate, ReportHeaders, ReportLineSchema, ReportTotalSchema, type DailyReport } from './schemas.js'
+import { findCreditorByRef } from '../creditors/service.js'
 import { dailyReport, reportCsv } from './service.js'
 
 export const REPORT_SCHEMAS = [ReportLineSchema, ReportTotalSchema, DailyReportSchema]
@@ -62,7 +63,7 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: reports'],
       summary: 'Daily reconciliation report',
       description: 'Every payment received, refund paid and return of one Asia/Almaty day, one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel that tie to the ledger\'s ' +
-        'entries of that day; `creditor` narrows it to one. ' + CSV_DESCRIPTION + ' Scopes: operator, admin.',
+        'entries of that day; `creditor` (a creditor id, or a name or alias in any spelling that folds alike) narrows it to one. ' + CSV_DESCRIPTION + ' Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: Type.Object({
         date: ReportDate,
@@ -72,7 +73,10 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: responses()
     }
   }, async (request, reply) => {
-    const creditors = request.query.creditor === undefined ? null : [request.query.creditor]
+    // a name (any spelling of its name or an alias) or a cred_ id; one naming no creditor: an empty report
+    const named = request.query.creditor
+    const creditor = named === undefined ? null : await findCreditorByRef(app.db, named)
+    const creditors = named === undefined ? null : creditor === null ? [] : [creditor]
     return answer(request, reply, await dailyReport(app.db, request.query.date, creditors))
   })
 }

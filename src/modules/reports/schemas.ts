@@ -12,6 +12,7 @@ export const ReportLineSchema = Type.Object({
   paymentId: Type.String(),
   contractNumber: Type.String(),
   creditor: Type.String(),
+  creditorId: Type.String({ description: 'The creditor\'s record (`cred_…`)' }),
   kind: Kind,
   amount: Type.Integer({ minimum: 0, description: 'Tiyn, positive for every kind' }),
   bankPaymentId: NullableString,
@@ -29,6 +30,7 @@ const figures = {
 
 export const ReportTotalSchema = Type.Object({
   creditor: Type.String(),
+  creditorId: Type.String({ description: 'The creditor\'s record (`cred_…`)' }),
   ...figures,
   net: Type.Integer({ description: 'received - refunded - returned: the day\'s movement of the ledger\'s clearing accounts for this creditor' }),
   channels: Type.Array(Type.Object({
@@ -55,8 +57,8 @@ export const DailyReportSchema = Type.Object({
     from: '2026-11-24T19:00:00.000Z',
     to: '2026-11-25T19:00:00.000Z',
     currency: 'KZT',
-    lines: [{ time: '2026-11-25T10:02:11.000Z', paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', kind: 'payment_received', amount: 150000, bankPaymentId: '1000001', ledgerEntryId: 'le_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', channel: 'card', kaspiTxnId: null, paymentCode: '12345678903' }],
-    totals: [{ creditor: 'АО «Банк ЦентрКредит»', received: 150000, refunded: 0, returned: 0, net: 150000, channels: [{ channel: 'card', received: 150000, refunded: 0, returned: 0, net: 150000 }] }]
+    lines: [{ time: '2026-11-25T10:02:11.000Z', paymentId: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', contractNumber: 'КД-2024/0015', creditor: 'АО «Банк ЦентрКредит»', creditorId: 'cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', kind: 'payment_received', amount: 150000, bankPaymentId: '1000001', ledgerEntryId: 'le_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', channel: 'card', kaspiTxnId: null, paymentCode: '12345678903' }],
+    totals: [{ creditor: 'АО «Банк ЦентрКредит»', creditorId: 'cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', received: 150000, refunded: 0, returned: 0, net: 150000, channels: [{ channel: 'card', received: 150000, refunded: 0, returned: 0, net: 150000 }] }]
   }]
 })
 export type DailyReport = Static<typeof DailyReportSchema>

@@ -40,10 +40,11 @@ function shown (figures: Figures) {
 export async function dailyReport (db: Database, date: string, creditors: string[] | null): Promise<DailyReport> {
   const { from, to } = almatyDay(date)
   const rows = await moneyEntries(db, { from, to, creditors })
-  const totals = new Map<string, { all: Figures, channels: Map<string, Figures> }>()
+  const totals = new Map<string, { creditorId: string, all: Figures, channels: Map<string, Figures> }>()
   const lines = rows.map((row) => {
     const signed = BigInt(row.clearing_amount)
-    const total = totals.get(row.creditor) ?? { all: noFigures(), channels: new Map<string, Figures>() }
+    const total = totals.get(row.creditor) ??
+      { creditorId: toPublicId('creditor', row.creditor_id), all: noFigures(), channels: new Map<string, Figures>() }
     const ofChannel = total.channels.get(row.channel) ?? noFigures()
     add(total.all, row.kind, signed)
     add(ofChannel, row.kind, signed)
@@ -54,6 +55,7 @@ export async function dailyReport (db: Database, date: string, creditors: string
       paymentId: toPublicId('payment', row.payment_id),
       contractNumber: row.contract_number,
       creditor: row.creditor,
+      creditorId: toPublicId('creditor', row.creditor_id),
       kind: row.kind,
       amount: Number(signed < 0n ? -signed : signed),
       bankPaymentId: row.bank_payment_id,
@@ -72,6 +74,7 @@ export async function dailyReport (db: Database, date: string, creditors: string
     lines,
     totals: [...totals].sort(([a], [b]) => a.localeCompare(b, 'ru')).map(([creditor, t]) => ({
       creditor,
+      creditorId: t.creditorId,
       ...shown(t.all),
       channels: CHANNELS.flatMap((channel) => {
         const figures = t.channels.get(channel)
