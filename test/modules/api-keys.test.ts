@@ -133,6 +133,8 @@ t.test('a new ADMIN_API_KEY value revokes the previous key, audit-logged; issued
 })
 
 t.test('every authenticated mutation is in the audit log, which cannot be changed', async (t) => {
+  // a partner key names a creditor on record (DESIGN 18)
+  await app.inject({ method: 'POST', url: '/v1/admin/creditors', headers: { authorization: admin.authorization }, payload: { name: 'АО «Банк»' } })
   const created = await app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: { authorization: admin.authorization, 'x-request-id': 'audit-test-1' }, payload: { name: 'audited', scopes: ['partner'], creditors: ['АО «Банк»'] } })
   const log = await app.inject({ method: 'GET', url: `/v1/admin/audit-log?entityType=api_key&entityId=${created.json().id}`, headers: { authorization: admin.authorization } })
   t.match(log.json().data, [{ action: 'api_key.created', actorKeyId: admin.id, entityId: created.json().id, requestId: 'audit-test-1', ip: '127.0.0.1' }])

@@ -34,11 +34,12 @@ async function paidPayment (debtId: string, amount: number): Promise<{ id: strin
   return payment
 }
 
-const partnerA = await partnerKey([CREDITOR_A], 'Bank A')
-const partnerB = await partnerKey([CREDITOR_B], 'Creditor B')
+// the debts first: their portfolio rows make the creditors the keys name (DESIGN 18)
 const debtA = await seedDebt(app, { creditor: CREDITOR_A, outstanding: '1000.00' })
 const debtA2 = await seedDebt(app, { creditor: CREDITOR_A, outstanding: '9000.00' })
 const debtB = await seedDebt(app, { creditor: CREDITOR_B, outstanding: '5000.00' })
+const partnerA = await partnerKey([CREDITOR_A], 'Bank A')
+const partnerB = await partnerKey([CREDITOR_B], 'Creditor B')
 const paymentA = await paidPayment(debtA.id, 100_000)
 const paymentA2 = await paidPayment(debtA2.id, 200_000)
 const paymentB = await paidPayment(debtB.id, 300_000)
