@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib'
 import { sql } from 'kysely'
 import { createKey, createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { makeCsv, makeRow } from '../helpers/portfolio.js'
-import { applyStagedBatch, processImport } from '../../src/modules/debts/import-service.js'
+import { applyStagedBatch, processImport, resolveStagedCreditors } from '../../src/modules/debts/import-service.js'
 import { claimPayments } from '../../src/modules/payments/claims.js'
 import { claimImport, rejectDuplicates, stagedBatches } from '../../src/modules/debts/repository.js'
 import { fromPublicId } from '../../src/lib/ids.js'
@@ -86,7 +86,10 @@ t.test('a worker that stopped after a batch resumes after it: every row counted 
   await rejectDuplicates(staging.db, importId)
   const batches = await stagedBatches(staging.db, importId, 3)
   t.same(batches.map((b) => b.rows), [3, 3, 1], 'the seven valid rows in batches of three, in line order')
-  await staging.db.transaction().execute(async (trx) => { await applyStagedBatch(trx, batches[1]!, claimPayments) })
+  const creditorIds = await resolveStagedCreditors(staging.db, importId)
+  await staging.db.transaction().execute(async (trx) => {
+    await applyStagedBatch(trx, { ...batches[1]!, creditorIds }, claimPayments)
+  })
   t.match(await report(staging, queued.json().id, stagingOperator.authorization), { status: 'running', rowsImported: 3 })
 
   await processImport({ db: staging.db, pii: staging.pii, payments: claimPayments }, importId) // the retry

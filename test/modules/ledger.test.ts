@@ -4,6 +4,7 @@ import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, outstandingOf, PAYER, postJson, startPayment, submitAtBank } from '../helpers/payments.js'
 import { importPortfolio, makeRow, type PortfolioRow } from '../helpers/portfolio.js'
 import { fromPublicId } from '../../src/lib/ids.js'
+import { foldCreditorName } from '../../src/lib/creditor-names.js'
 import { verifyTrialBalance } from '../../src/modules/ledger/service.js'
 
 /**
@@ -168,12 +169,18 @@ t.test('the reading endpoints: operator scope, unknown debts 404', async (t) => 
   t.equal(missing.body.code, 'debt_not_found')
 })
 
+/** The claims accounts of the creditors these names (any spelling) stand for (DESIGN 18: keyed by creditor id). */
+function claimsAccounts (creditors: string[]) {
+  return app.db.selectFrom('ledger_accounts').innerJoin('creditor_names', 'creditor_names.creditor_id', 'ledger_accounts.creditor_id')
+    .select('ledger_accounts.id').where('ledger_accounts.kind', '=', 'claims').where('creditor_names.key', 'in', creditors.map(foldCreditorName))
+}
+
 t.test('the database guards the books', async (t) => {
   const row = makeRow(4646, { outstanding: '1000.00' })
   await importPortfolio(app, operator.authorization, [row])
   const debtId = fromPublicId('debt', (await debtOf(row)).id as string) as string
   const receivable = await app.db.selectFrom('ledger_accounts').select(['id', 'balance']).where('debt_id', '=', debtId).where('kind', '=', 'receivable').executeTakeFirstOrThrow()
-  const claims = await app.db.selectFrom('ledger_accounts').select('id').where('key', '=', `claims:${row.creditor}`).executeTakeFirstOrThrow()
+  const claims = await claimsAccounts([row.creditor]).executeTakeFirstOrThrow()
   const acquirer = await app.db.selectFrom('ledger_accounts').select('id').where('key', '=', 'clearing:card').executeTakeFirstOrThrow()
 
   await t.rejects(sql`update ledger_lines set amount = amount + 1`.execute(app.db), /append-only: UPDATE refused/, 'lines are never updated')
@@ -206,8 +213,8 @@ t.test('the database guards the books', async (t) => {
   await t.rejects(sql`update debts set import_id = ${nowhere}::uuid where id = ${debtId}`.execute(app.db),
     { code: '23503' }, 'a debt restated to an import that does not exist is refused as a foreign-key violation')
   await t.rejects(sql`
-    insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted, creditor, claim_amount, source_hash, import_id)
-    select gen_random_uuid(), contract_number, contract_number_normalized || '-other', debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted, creditor, claim_amount, source_hash, ${nowhere}::uuid
+    insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted, creditor, creditor_id, claim_amount, source_hash, import_id)
+    select gen_random_uuid(), contract_number, contract_number_normalized || '-other', debtor_iin_encrypted, debtor_iin_index, debtor_name_encrypted, creditor, creditor_id, claim_amount, source_hash, ${nowhere}::uuid
       from debts where id = ${debtId}`.execute(app.db), { code: '23503' }, 'and so is a new debt naming one')
   await t.rejects(sql`delete from debts where id = ${debtId}`.execute(app.db), /never deleted/, 'a debt is never deleted: the books keep it')
   await t.rejects(sql`delete from debt_imports`.execute(app.db), /never deleted/, 'nor is an import')
@@ -228,7 +235,7 @@ t.test('postings take the accounts others can write in id order, so two writers 
   const rows = [0, 1, 2, 3].map((i) => makeRow(4701 + i, { outstanding: '1000.00', creditor: `ТОО «Кредитор ${i}»` }))
   await importPortfolio(app, operator.authorization, rows)
   const debtId = fromPublicId('debt', (await debtOf(rows[0] as PortfolioRow)).id as string) as string
-  const claims = (await app.db.selectFrom('ledger_accounts').select('id').where('key', 'in', rows.map((r) => `claims:${r.creditor}`)).orderBy('id').execute()).map((c) => c.id)
+  const claims = (await claimsAccounts(rows.map((r) => r.creditor)).orderBy('ledger_accounts.id').execute()).map((c) => c.id)
   t.equal(claims.length, 4)
   const [first, second, third] = await Promise.all([app.dbPool.connect(), app.dbPool.connect(), app.dbPool.connect()])
   t.teardown(() => { for (const client of [first, second, third]) client.release(true) })

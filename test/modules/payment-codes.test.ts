@@ -28,8 +28,9 @@ t.test('debts from before get a valid, distinct payment code each; new ones draw
 
   const fresh = await sql<{ payment_code: string }>`
     insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index,
-                       debtor_name_encrypted, creditor, claim_amount, status, source_hash)
-    values (gen_random_uuid(), 'NEW', 'NEW', 'x', 'inew', 'x', 'Банк', 100000, 'active', 'hnew')
+                       debtor_name_encrypted, creditor, creditor_id, claim_amount, status, source_hash)
+    values (gen_random_uuid(), 'NEW', 'NEW', 'x', 'inew', 'x', 'Банк', (select id from creditors limit 1), 100000, 'active',
+            'hnew')
     returning payment_code`.execute(db)
   t.ok(isPaymentCode(fresh.rows[0]?.payment_code ?? ''), 'a new debt draws its code from the default')
   await t.rejects(sql`update debts set payment_code = ${codes[0]} where contract_number = 'NEW'`.execute(db),
