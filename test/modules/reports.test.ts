@@ -25,6 +25,8 @@ async function pay (creditor: string, amount: number): Promise<{ id: string, con
   return { id: payment.id, contract: debt.contract }
 }
 
+// the creditor on record first (DESIGN 18: a key naming no creditor is refused)
+await postJson(`${base}/v1/admin/creditors`, { name: CREDITOR_A }, { authorization: admin.authorization })
 const keyResponse = await postJson(`${base}/v1/admin/api-keys`, { name: 'A', scopes: ['partner'], creditors: [CREDITOR_A] }, { authorization: admin.authorization })
 const partnerA = `Bearer ${(await keyResponse.json() as { key: string }).key}`
 const paymentA = await pay(CREDITOR_A, 150_000)
@@ -40,8 +42,10 @@ t.test('JSON: the partner\'s day lists its payment, totals tie to the ledger, no
   t.match(report, { date: day, timezone: 'Asia/Almaty', currency: 'KZT' })
   t.same(report.lines.map((l: any) => l.paymentId), [paymentA.id])
   t.match(report.lines[0], { contractNumber: paymentA.contract, creditor: CREDITOR_A, kind: 'payment_received', amount: 150_000, bankPaymentId: /^\d+$/, ledgerEntryId: /^le_/ })
+  t.match(report.lines[0].creditorId, /^cred_[0-9a-f]{32}$/)
   t.same(report.totals, [{
     creditor: CREDITOR_A,
+    creditorId: report.lines[0].creditorId,
     received: 150_000,
     refunded: 0,
     returned: 0,
