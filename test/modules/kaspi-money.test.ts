@@ -190,6 +190,7 @@ t.test('the daily report and the metrics carry the channel', async (t) => {
   ])
   t.same(report.body.totals, [{
     creditor,
+    creditorId: report.body.lines[0].creditorId,
     received: 120_000,
     refunded: 20_000,
     returned: 0,
