@@ -11,7 +11,8 @@ const admin = await createKey(app, ['admin'])
 const operator = await createKey(app, ['operator'])
 
 async function call (method: 'GET' | 'POST' | 'PATCH', url: string, payload?: unknown, authorization = admin.authorization) {
-  const response = await app.inject({ method, url, headers: { authorization }, ...(payload === undefined ? {} : { payload: payload as object }) })
+  const body = payload === undefined ? {} : { payload: payload as object }
+  const response = await app.inject({ method, url, headers: { authorization }, ...body })
   return { status: response.statusCode, body: response.json() }
 }
 
