@@ -246,6 +246,13 @@ function resolveKaspiMode (e: Env, bankMode: 'sandbox' | 'live', deployment: str
     throw new ConfigError('KASPI_MODE', 'must be live or off when BANK_MODE=live: the Kaspi sandbox lets anyone ' +
       'credit a real debt with money nobody paid')
   }
+  // TRUST_PROXY=true believes every X-Forwarded-For hop, the first of which the client writes: anyone could name a
+  // Kaspi address and pass the allowlist. The live channel needs the proxies named (a hop count or their addresses).
+  if (mode === 'live' && (e.TRUST_PROXY ?? ENV_DEFAULTS.TRUST_PROXY) === 'true') {
+    throw new ConfigError('TRUST_PROXY', 'must not be true when KASPI_MODE=live: a client writes the first ' +
+      'X-Forwarded-For hop and would pass KASPI_ALLOWED_IPS; name the proxies (their number of hops, or their ' +
+      'addresses or CIDRs)')
+  }
   return mode
 }
 

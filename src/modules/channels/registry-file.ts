@@ -10,12 +10,12 @@ import { containsCardNumber } from '../../lib/card-data.js'
 import { DomainError, type FieldError } from '../../lib/errors.js'
 import { parseMajorUnits } from '../../lib/money.js'
 import { isPaymentCode } from '../../lib/payment-code.js'
+import { KASPI_TOKEN } from './kaspi-request.js'
 
 export const REGISTRY_COLUMNS = ['txn_id', 'txn_date', 'account', 'sum'] as const
 const FIELD_MAX = 64
 const HEADER_MAX = 200
 const ERRORS_SHOWN = 100
-const TXN_ID = /^[0-9A-Za-z._-]{1,64}$/
 const TXN_DATE = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/
 /** A sum above this (tiyn) is no payment: the API's largest amount. */
 const MAX_SUM = 1_000_000_000_000_000n
@@ -49,7 +49,8 @@ function readLine (record: CsvRecord): RegistryLine | string {
   }
   const [txnId, txnDate, account, sumText] = record.fields.map((field) => field.trim()) as
     [string, string, string, string]
-  if (!TXN_ID.test(txnId)) return 'txn_id must be 1-64 letters, digits, dots, dashes or underscores'
+  // the channel's own rule: a txn_id it credited is never a line error here
+  if (!KASPI_TOKEN.test(txnId)) return 'txn_id must be 1-64 printable ASCII characters'
   if (!isTxnDate(txnDate)) return 'txn_date must be a date and time, YYYYMMDDHHMMSS'
   if (account === '') return 'account is empty'
   // the payer typed the account into Kaspi's app: whatever it is, a card number is never kept
