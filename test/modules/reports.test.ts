@@ -282,3 +282,15 @@ t.test('a range is read by the index of money entries by time, not by a scan of 
   })
   t.match(plan, /ledger_entries_money_by_time/)
 })
+
+t.test('XLSX: a hostile creditor\'s name is a text cell, never a formula', async (t) => {
+  const response = await getReport(`/v1/admin/reports/daily?date=${day}`, admin.authorization, XLSX_MEDIA_TYPE)
+  t.match(response.headers.get('content-disposition'), `filename="report-${day}.xlsx"`)
+  t.match(response.headers.get('vary'), /Accept/)
+  const workbook = new ExcelJS.Workbook()
+  await workbook.xlsx.load(Buffer.from(await response.arrayBuffer()) as any)
+  const cells: unknown[] = []
+  workbook.worksheets[0]?.eachRow((row) => { row.eachCell((cell) => { cells.push(cell.value) }) })
+  t.ok(cells.includes(CREDITOR_B), 'the name as text')
+  t.notOk(cells.some((value) => typeof value === 'object' && value !== null && 'formula' in value), 'no formula')
+})
