@@ -117,6 +117,8 @@ export interface Config {
   debtImportMaxBytes: number
   /** A channel's daily registry upload (DESIGN 17): its largest file and most lines. */
   channelRegistries: { maxBytes: number, maxLines: number }
+  /** The reconciliation reports (DESIGN 18): most lines in one, what bounds its memory. */
+  reportMaxLines: number
   /** Portfolio uploads (DESIGN 16): slow ones never hold the service. */
   debtImports: {
     /** Imports at once in this process, each on a connection of the imports' own pool; one more is 429 import_busy. */
@@ -436,6 +438,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.CHANNEL_REGISTRY_MAX_BYTES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_BYTES,
       maxLines: e.CHANNEL_REGISTRY_MAX_LINES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_LINES
     },
+    reportMaxLines: e.REPORT_MAX_LINES ?? ENV_DEFAULTS.REPORT_MAX_LINES,
     debtImports: {
       concurrency: e.DEBT_IMPORT_CONCURRENCY ?? ENV_DEFAULTS.DEBT_IMPORT_CONCURRENCY,
       idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? ENV_DEFAULTS.DEBT_IMPORT_IDLE_TIMEOUT_MS,

@@ -28,7 +28,7 @@ export const DOMAIN_ERROR_CODES = [
   'privacy_request_not_found', 'invalid_verification_code', 'verification_expired', 'confirmation_not_available',
   // back office and partners
   'api_key_not_found', 'partner_creditors_required', 'partner_scope_exclusive', 'creditors_need_partner_scope',
-  'invalid_date', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
+  'invalid_date', 'invalid_date_range', 'report_too_large', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
   'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed',
   // payment links
   'payment_link_not_found', 'amount_differs_from_link', 'invalid_debt_reference', 'invalid_expiry',
