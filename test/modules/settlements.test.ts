@@ -4,7 +4,7 @@ import { operatorClient } from '../helpers/csv-upload.js'
 import { accept, bankPaymentIdOf, createListeningApp, seedDebt, seedDebts, startPayment, submitAtBank } from '../helpers/payments.js'
 import { fromPublicId, toPublicId } from '../../src/lib/ids.js'
 import { kaspiPay } from '../../src/modules/payments/kaspi.js'
-import { listOverduePage, overdueCounts, verifySettlements } from '../../src/modules/settlements/service.js'
+import { listOverduePage, overdueCounts, verifySettlements } from '../../src/modules/settlements/overdue.js'
 
 /**
  * Settlement (DESIGN 18) over real HTTP: an acquirer's payout registry booked once as one `settlement` entry

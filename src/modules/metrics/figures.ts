@@ -4,7 +4,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { trialBalance } from '../ledger/service.js'
-import { overdueCounts } from '../settlements/service.js'
+import { overdueCounts } from '../settlements/overdue.js'
 
 export interface DatabaseFigures {
   /** Payments by status and channel. */

@@ -10,7 +10,8 @@ import {
   OverdueListQuery, OverduePaymentSchema, SettlementListQuery, SettlementParams, SettlementSchema,
   SettlementSummarySchema, SettlementUploadQuery
 } from './schemas.js'
-import { getSettlement, listOverduePage, listSettlementsPage, uploadSettlement } from './service.js'
+import { listOverduePage } from './overdue.js'
+import { getSettlement, listSettlementsPage, uploadSettlement } from './service.js'
 
 const PAYOUT_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
 
