@@ -119,6 +119,8 @@ export interface Config {
   channelRegistries: { maxBytes: number, maxLines: number }
   /** The reconciliation reports (DESIGN 18): most lines in one, what bounds its memory. */
   reportMaxLines: number
+  /** Acquirers' payouts (DESIGN 18): business days a succeeded payment may wait for its payout. */
+  settlements: { overdueDays: number }
   /** Portfolio uploads (DESIGN 16): slow ones never hold the service. */
   debtImports: {
     /** Imports at once in this process, each on a connection of the imports' own pool; one more is 429 import_busy. */
@@ -439,6 +441,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxLines: e.CHANNEL_REGISTRY_MAX_LINES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_LINES
     },
     reportMaxLines: e.REPORT_MAX_LINES ?? ENV_DEFAULTS.REPORT_MAX_LINES,
+    settlements: { overdueDays: e.SETTLEMENT_OVERDUE_DAYS ?? ENV_DEFAULTS.SETTLEMENT_OVERDUE_DAYS },
     debtImports: {
       concurrency: e.DEBT_IMPORT_CONCURRENCY ?? ENV_DEFAULTS.DEBT_IMPORT_CONCURRENCY,
       idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? ENV_DEFAULTS.DEBT_IMPORT_IDLE_TIMEOUT_MS,

@@ -94,6 +94,12 @@ export const PROBLEM_CODES = {
   // channels
   channel_registry_not_found: { status: 404, detail: 'No channel registry with this id' },
 
+  // settlements
+  settlement_not_found: { status: 404, detail: 'No settlement with this id' },
+  settlement_exceeds_clearing: {
+    status: 409, detail: 'The payout\'s matched gross is more than the channel\'s clearing account holds'
+  },
+
   // personal data
   privacy_request_not_found: { status: 404, detail: 'No privacy request with this id' },
   invalid_verification_code: { status: 422, detail: 'The code is not the one emailed: 4 tries left', extra: { attemptsLeft: 4 }, fields: { attemptsLeft: Type.Integer({ minimum: 0 }) } },

@@ -24,6 +24,8 @@ export const DOMAIN_ERROR_CODES = [
   'payment_not_external', 'external_refund_already_recorded',
   // channels
   'channel_registry_not_found',
+  // settlements
+  'settlement_not_found', 'settlement_exceeds_clearing',
   // personal data
   'privacy_request_not_found', 'invalid_verification_code', 'verification_expired', 'confirmation_not_available',
   // back office and partners

@@ -19,7 +19,8 @@ export const ID_PREFIXES = {
   ledgerEntry: 'le',
   mail: 'msg',
   paymentLink: 'plk',
-  channelRegistry: 'creg'
+  channelRegistry: 'creg',
+  settlement: 'stl'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

@@ -10,7 +10,7 @@ export interface LineRow { entry_id: string, account_id: string, amount: bigint 
 export interface EntryRow {
   id: string
   kind: EntryKind
-  debt_id: string
+  debt_id: string | null
   payment_id: string | null
   reference_type: ReferenceType
   reference_id: string
@@ -52,6 +52,12 @@ export async function clearingAccount (db: Handle, channel: 'card' | 'kaspi'): P
   const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', `clearing:${channel}`)
     .executeTakeFirstOrThrow()
   return row.id
+}
+
+/** An account of the agency's own (clearing, bank, fees), locked and read fresh: it must exist (migration 0034). */
+export async function lockSharedAccount (db: Handle, key: string): Promise<{ id: string, balance: bigint }> {
+  return await db.selectFrom('ledger_accounts').select(['id', 'balance']).where('key', '=', key)
+    .forNoKeyUpdate().executeTakeFirstOrThrow()
 }
 
 export async function ensureClaimsAccounts (db: Handle, creditors: string[]): Promise<Map<string, string>> {
