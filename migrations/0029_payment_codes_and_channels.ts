@@ -51,17 +51,34 @@ export async function up (db: Kysely<any>): Promise<void> {
     end $$`.execute(db)
 
   await sql`alter table debts add column payment_code text`.execute(db)
-  // one by one through the function, so a backfill never draws a code twice
+  // The unique index first: the function's check for a code already taken is then one index probe, not a scan. The
+  // backfill goes in batches of 10,000 debts in id order; within one statement a code drawn twice is not seen by the
+  // check (it reads before the statement's own writes) but by the index, and that batch is drawn again.
+  await sql`create unique index debts_payment_code on debts (payment_code)`.execute(db)
   await sql`
-    do $$ declare r record; begin
-      for r in select id from debts where payment_code is null loop
-        update debts set payment_code = new_payment_code() where id = r.id;
+    do $$
+    declare
+      last_id uuid := '00000000-0000-0000-0000-000000000000';
+      upto uuid;
+    begin
+      loop
+        select id into upto
+          from (select id from debts where id > last_id order by id limit 10000) batch order by id desc limit 1;
+        exit when upto is null;
+        loop
+          begin
+            update debts set payment_code = new_payment_code() where id > last_id and id <= upto;
+            exit;
+          exception when unique_violation then
+            null;
+          end;
+        end loop;
+        last_id := upto;
       end loop;
     end $$`.execute(db)
   await sql`alter table debts alter column payment_code set default new_payment_code()`.execute(db)
   await sql`alter table debts alter column payment_code set not null`.execute(db)
   await sql`alter table debts add constraint debts_payment_code_format check (payment_code ~ '^[0-9]{11}$')`.execute(db)
-  await sql`create unique index debts_payment_code on debts (payment_code)`.execute(db)
 
   await sql`
     alter table payments

@@ -33,6 +33,7 @@ import kaspiChannelRoutes from './modules/channels/kaspi-routes.js'
 import { claimPayments } from './modules/payments/claims.js'
 import refundRoutes from './modules/refunds/routes.js'
 import channelRegistryRoutes from './modules/channels/registry-routes.js'
+import settlementRoutes from './modules/settlements/routes.js'
 import calendarRoutes from './modules/calendar/routes.js'
 import privacyRoutes from './modules/privacy/routes.js'
 import metricsPlugin, { httpRequestDurations } from './modules/metrics/plugin.js'
@@ -244,6 +245,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   }
   await app.register(refundRoutes, { prefix: '/v1' })
   await app.register(channelRegistryRoutes, { prefix: '/v1' })
+  await app.register(settlementRoutes, { prefix: '/v1' })
   await app.register(calendarRoutes, { prefix: '/v1/admin' })
   await app.register(privacyRoutes, { prefix: '/v1' })
   await app.register(mailOutboxRoutes, { prefix: '/v1/admin' })

@@ -316,6 +316,19 @@ export const EnvSchema = Type.Object({
     maximum: 10_000_000,
     description: 'most payment lines in one daily registry; more get 413 `payload_too_large`'
   })),
+  REPORT_MAX_LINES: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    description: 'most lines in one reconciliation report (`/v1/admin/reports/daily`, `/v1/partner/reports/daily`); ' +
+      'a date range with more is 422 `report_too_large` (narrow the range or the creditor)'
+  })),
+  SETTLEMENT_OVERDUE_DAYS: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 60,
+    description: 'Kazakhstan business days after the Asia/Almaty day a payment succeeded by which its acquirer\'s ' +
+      'payout must have settled it; later it is listed at `GET /v1/admin/settlements/overdue`, counted in ' +
+      '`debt_payments_settlements_overdue` and logged at error level by the daily check'
+  })),
   AGENCY_NAME: Type.Optional(Type.String({ minLength: 1, description: 'the agency\'s name (requisites)' })),
   AGENCY_BIN: Type.Optional(Type.String({ pattern: '^\\d{12}$', description: 'its BIN (requisites)' })),
   AGENCY_IBAN: Type.Optional(Type.String({ pattern: '^KZ[0-9A-Z]{18}$', description: 'its IBAN (requisites)' })),
@@ -411,6 +424,8 @@ export const ENV_DEFAULTS = {
   DEBT_IMPORT_MIN_BYTES_PER_SECOND: 1024,
   CHANNEL_REGISTRY_MAX_BYTES: 8 * 1024 * 1024,
   CHANNEL_REGISTRY_MAX_LINES: 100_000,
+  REPORT_MAX_LINES: 100_000,
+  SETTLEMENT_OVERDUE_DAYS: 3,
   AGENCY_NAME: AGENCY_DEFAULTS.name,
   AGENCY_BIN: AGENCY_DEFAULTS.bin,
   AGENCY_IBAN: AGENCY_DEFAULTS.iban,

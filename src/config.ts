@@ -117,6 +117,10 @@ export interface Config {
   debtImportMaxBytes: number
   /** A channel's daily registry upload (DESIGN 17): its largest file and most lines. */
   channelRegistries: { maxBytes: number, maxLines: number }
+  /** The reconciliation reports (DESIGN 18): most lines in one, what bounds its memory. */
+  reportMaxLines: number
+  /** Acquirers' payouts (DESIGN 18): business days a succeeded payment may wait for its payout. */
+  settlements: { overdueDays: number }
   /** Portfolio uploads (DESIGN 16): slow ones never hold the service. */
   debtImports: {
     /** Imports at once in this process, each on a connection of the imports' own pool; one more is 429 import_busy. */
@@ -245,6 +249,13 @@ function resolveKaspiMode (e: Env, bankMode: 'sandbox' | 'live', deployment: str
   if (mode === 'sandbox' && bankMode === 'live') {
     throw new ConfigError('KASPI_MODE', 'must be live or off when BANK_MODE=live: the Kaspi sandbox lets anyone ' +
       'credit a real debt with money nobody paid')
+  }
+  // TRUST_PROXY=true believes every X-Forwarded-For hop, the first of which the client writes: anyone could name a
+  // Kaspi address and pass the allowlist. The live channel needs the proxies named (a hop count or their addresses).
+  if (mode === 'live' && (e.TRUST_PROXY ?? ENV_DEFAULTS.TRUST_PROXY) === 'true') {
+    throw new ConfigError('TRUST_PROXY', 'must not be true when KASPI_MODE=live: a client writes the first ' +
+      'X-Forwarded-For hop and would pass KASPI_ALLOWED_IPS; name the proxies (their number of hops, or their ' +
+      'addresses or CIDRs)')
   }
   return mode
 }
@@ -429,6 +440,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
       maxBytes: e.CHANNEL_REGISTRY_MAX_BYTES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_BYTES,
       maxLines: e.CHANNEL_REGISTRY_MAX_LINES ?? ENV_DEFAULTS.CHANNEL_REGISTRY_MAX_LINES
     },
+    reportMaxLines: e.REPORT_MAX_LINES ?? ENV_DEFAULTS.REPORT_MAX_LINES,
+    settlements: { overdueDays: e.SETTLEMENT_OVERDUE_DAYS ?? ENV_DEFAULTS.SETTLEMENT_OVERDUE_DAYS },
     debtImports: {
       concurrency: e.DEBT_IMPORT_CONCURRENCY ?? ENV_DEFAULTS.DEBT_IMPORT_CONCURRENCY,
       idleTimeoutMs: e.DEBT_IMPORT_IDLE_TIMEOUT_MS ?? ENV_DEFAULTS.DEBT_IMPORT_IDLE_TIMEOUT_MS,

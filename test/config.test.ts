@@ -114,6 +114,11 @@ t.test('Kaspi\'s channel is never inferred in a deployment, and live needs the a
     'an allowlist without a mode would leave Kaspi silently off')
   refuses(t, { ...database, KASPI_MODE: 'sandbox', BANK_MODE: 'live', BANK_BASE_URL: 'https://api.freedompay.kz', BANK_MERCHANT_ID: '545', BANK_SECRET_KEY: 's', MAIL_MODE: 'smtp', SMTP_URL: 'smtp://mail.example.kz', MAIL_FROM: 'noreply@explus.kz' },
     'KASPI_MODE', /^KASPI_MODE: must be live or off when BANK_MODE=live/, 'no money from nowhere beside real debts')
+  // a client writes the first X-Forwarded-For hop: trusting every hop would let anyone pass the allowlist and credit
+  refuses(t, { ...database, KASPI_MODE: 'live', KASPI_ALLOWED_IPS: '203.0.113.7', TRUST_PROXY: 'true' },
+    'TRUST_PROXY', /^TRUST_PROXY: must not be true when KASPI_MODE=live/, 'no spoofable client address for the channel')
+  t.equal(loadConfig({ ...database, KASPI_MODE: 'live', KASPI_ALLOWED_IPS: '203.0.113.7', TRUST_PROXY: '1' }).trustProxy, 1,
+    'a hop count is fine')
   const live = loadConfig({ ...database, KASPI_MODE: 'live', KASPI_ALLOWED_IPS: ' 203.0.113.7, 198.51.100.0/24 ,2001:DB8::/32,::ffff:192.0.2.1', KASPI_DEADLINE_MS: '8000' })
   t.same(live.kaspi, {
     mode: 'live', allowedIps: ['203.0.113.7/32', '198.51.100.0/24', '2001:db8::/32', '192.0.2.1/32'], rateLimitPerMinute: 6000, deadlineMs: 8000

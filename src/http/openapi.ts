@@ -16,6 +16,7 @@ export const API_TAGS = [
   { name: 'Admin: payments', description: 'Payments with their timelines' },
   { name: 'Admin: refunds', description: 'Official answers, refunds and returns of suspicious payments (offer cl. 5, 8)' },
   { name: 'Admin: channels', description: 'The payment channels besides the card page (Kaspi): their daily registries compared with our payments' },
+  { name: 'Admin: settlements', description: 'The acquirers\' payouts booked against our payments, and the payments still waiting for theirs' },
   { name: 'Admin: calendar', description: 'Kazakhstan non-working days (holidays, decree transfers) behind every business-day deadline' },
   { name: 'Admin: privacy', description: 'Consent withdrawals, legal holds and overdue destructions (offer cl. 16)' },
   { name: 'Admin: notifications', description: 'The emails the service sends (receipts, official answers, privacy messages) and their delivery' },

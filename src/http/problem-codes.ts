@@ -94,6 +94,12 @@ export const PROBLEM_CODES = {
   // channels
   channel_registry_not_found: { status: 404, detail: 'No channel registry with this id' },
 
+  // settlements
+  settlement_not_found: { status: 404, detail: 'No settlement with this id' },
+  settlement_exceeds_clearing: {
+    status: 409, detail: 'The payout\'s matched gross is more than the channel\'s clearing account holds'
+  },
+
   // personal data
   privacy_request_not_found: { status: 404, detail: 'No privacy request with this id' },
   invalid_verification_code: { status: 422, detail: 'The code is not the one emailed: 4 tries left', extra: { attemptsLeft: 4 }, fields: { attemptsLeft: Type.Integer({ minimum: 0 }) } },
@@ -116,6 +122,17 @@ export const PROBLEM_CODES = {
   },
   creditors_need_partner_scope: { status: 422, detail: 'Only a partner key is bound to creditors', extra: { errors: [{ path: 'body.creditors', message: 'allowed only with the partner scope' }] } },
   invalid_date: { status: 422, detail: 'The date must be a real calendar day, YYYY-MM-DD', extra: { errors: [{ path: 'querystring.date', message: 'not a calendar day' }] } },
+  invalid_date_range: {
+    status: 422,
+    detail: 'A report covers `from` to `to`, both Asia/Almaty days, from <= to, at most 366 days, and not with `date`',
+    extra: { errors: [{ path: 'querystring.to', message: 'more than 366 days after from' }] }
+  },
+  report_too_large: {
+    status: 422,
+    detail: 'The report would hold more than 100000 lines: narrow the date range (or the creditor)',
+    extra: { maxLines: 100000 },
+    fields: { maxLines: Type.Integer({ minimum: 1, description: 'The most lines a report holds (REPORT_MAX_LINES)' }) }
+  },
   non_working_day_not_found: { status: 404, detail: '2026-03-09 is not in the calendar of non-working days' },
   working_day_not_weekend: { status: 422, detail: '2026-03-10 is a weekday, already a working day; kind \'working\' is for a Saturday or Sunday a decree made a working day' },
   event_not_found: { status: 404, detail: 'No event with this id' },

@@ -12,6 +12,7 @@ import { purgeExpiredIdempotencyKeys } from '../http/idempotency.js'
 import { executeRefund, flagOverdueRefunds, sweepOrphanedRefunds } from '../modules/refunds/execution.js'
 import { purgeExpiredEmailFailures, REFUND_TASK } from '../modules/refunds/service.js'
 import { verifyTrialBalance } from '../modules/ledger/service.js'
+import { verifySettlements } from '../modules/settlements/overdue.js'
 import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } from '../modules/privacy/erasure.js'
 import { deliverMail } from '../modules/notifications/delivery.js'
 import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
@@ -95,10 +96,14 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     await purgeExpiredEmailFailures(app.db)
   }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
+  const settlementsVerify: Task = async () => {
+    await verifySettlements(app.db, app.config.settlements.overdueDays, app.log)
+  }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }
 
 export const LEDGER_VERIFY_TASK = 'ledger-verify'
+export const SETTLEMENTS_VERIFY_TASK = 'settlements-verify'
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
@@ -110,5 +115,7 @@ export const CRONTAB = [
   '5 19 * * * refunds-overdue ?max=3',
   '15 19 * * * privacy-sweep ?max=3',
   // the daily trial balance: an error-level log on any difference
-  '35 19 * * * ledger-verify ?max=3'
+  '35 19 * * * ledger-verify ?max=3',
+  // the daily payout check: an error-level log when succeeded payments wait past SETTLEMENT_OVERDUE_DAYS
+  '45 19 * * * settlements-verify ?max=3'
 ].join('\n')

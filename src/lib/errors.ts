@@ -24,11 +24,13 @@ export const DOMAIN_ERROR_CODES = [
   'payment_not_external', 'external_refund_already_recorded',
   // channels
   'channel_registry_not_found',
+  // settlements
+  'settlement_not_found', 'settlement_exceeds_clearing',
   // personal data
   'privacy_request_not_found', 'invalid_verification_code', 'verification_expired', 'confirmation_not_available',
   // back office and partners
   'api_key_not_found', 'partner_creditors_required', 'partner_scope_exclusive', 'creditors_need_partner_scope',
-  'invalid_date', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
+  'invalid_date', 'invalid_date_range', 'report_too_large', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
   'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed',
   // creditors
   'creditor_exists', 'creditor_not_found', 'unknown_creditor', 'invalid_bin', 'invalid_agreement',

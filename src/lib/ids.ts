@@ -20,7 +20,8 @@ export const ID_PREFIXES = {
   mail: 'msg',
   paymentLink: 'plk',
   channelRegistry: 'creg',
-  creditor: 'cred'
+  creditor: 'cred',
+  settlement: 'stl'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

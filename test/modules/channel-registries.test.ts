@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createKey } from '../helpers/app.js'
+import { operatorClient } from '../helpers/csv-upload.js'
 import { createListeningApp, seedDebt } from '../helpers/payments.js'
 import { fromPublicId, toPublicId } from '../../src/lib/ids.js'
 import { kaspiPay } from '../../src/modules/payments/kaspi.js'
@@ -31,20 +32,12 @@ async function kaspiPayment (txnId: string, sum: bigint, txnDate: Date): Promise
   return { id: toPublicId('payment', row.id), code }
 }
 
+const client = operatorClient(base, operator.authorization)
+const get = client.get
 async function upload (
   query: string, body: string, headers: Record<string, string> = {}
 ): Promise<{ status: number, body: any }> {
-  const response = await fetch(`${base}/v1/admin/channel-registries?${query}`, {
-    method: 'POST',
-    headers: { authorization: operator.authorization, 'content-type': 'text/csv', ...headers },
-    body
-  })
-  return { status: response.status, body: await response.json() }
-}
-
-async function get (path: string): Promise<{ status: number, body: any }> {
-  const response = await fetch(`${base}${path}`, { headers: { authorization: operator.authorization } })
-  return { status: response.status, body: await response.json() }
+  return await client.postCsv(`/v1/admin/channel-registries?${query}`, body, headers)
 }
 
 async function recorded (): Promise<{ registries: number, differences: number, reviewEvents: number }> {

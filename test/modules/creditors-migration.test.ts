@@ -60,7 +60,10 @@ t.test('two spellings of one bank become one creditor; the books tie out as befo
   }
   const after = await trialBalance(db)
   t.match(after, { total: 0, consistent: true })
-  t.same(after.accounts, before.accounts, 'every kind\'s balance as before')
+  // later migrations open accounts of their own (0034: bank, fees), empty: the balances are what must not move
+  const balances = (accounts: typeof after.accounts): Array<[string, number]> =>
+    accounts.map((a) => [a.kind, a.balance])
+  t.same(balances(after.accounts), balances(before.accounts), 'every kind\'s balance as before')
 
   const key = (await sql<{ creditors: string[] }>`select creditors from api_keys`.execute(db)).rows[0]
   t.same(key?.creditors, [bank, nobody], 'the key holds creditor ids, in its order')

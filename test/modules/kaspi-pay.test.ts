@@ -89,3 +89,16 @@ t.test('an unknown code credits nothing', async (t) => {
 t.test('the books tie out', async (t) => {
   t.match(await trialBalance(app.db), { total: 0, consistent: true })
 })
+
+t.test('Kaspi\'s txn_date dates the payment only when it is near our clock', async (t) => {
+  const { paidAtOf } = await import('../../src/modules/payments/kaspi.js')
+  const now = new Date('2026-12-07T10:00:00Z')
+  const earlier = new Date('2026-12-06T10:00:00Z')
+  t.same(paidAtOf(earlier, now), earlier, 'a day before: Kaspi\'s time, as its registry dates it')
+  const monthsAgo = new Date('2026-03-10T10:00:00Z')
+  t.same(paidAtOf(monthsAgo, now), monthsAgo, 'months before (a registry test\'s day): still Kaspi\'s')
+  t.same(paidAtOf(null, now), now, 'none: ours')
+  t.same(paidAtOf(new Date('1970-01-01T00:00:00Z'), now), now, 'long ago: ours')
+  t.same(paidAtOf(new Date('2026-12-07T10:10:00Z'), now), now, 'ten minutes ahead: ours')
+  t.same(paidAtOf(new Date('2026-12-07T10:04:00Z'), now), new Date('2026-12-07T10:04:00Z'), 'a clock a little ahead')
+})

@@ -43,7 +43,10 @@ t.test('history before the ledger gets its entries and ties out', async (t) => {
 
   const balance = await trialBalance(db)
   t.match(balance, { total: 0, consistent: true })
-  t.match(balance.accounts, [{ kind: 'claims', count: 2 }, { kind: 'clearing', count: 2, balance: 5_500_000 }, { kind: 'overpaid', count: 1, balance: 0 }, { kind: 'receivable', count: 3, balance: 6_500_000 }])
+  t.match(balance.accounts, [
+    { kind: 'bank', count: 1, balance: 0 }, { kind: 'claims', count: 2 }, { kind: 'clearing', count: 2, balance: 5_500_000 },
+    { kind: 'fees', count: 2, balance: 0 }, { kind: 'overpaid', count: 1, balance: 0 }, { kind: 'receivable', count: 3, balance: 6_500_000 }
+  ])
   const ledgerA = await debtLedger(db, a)
   t.match(ledgerA, { claimAmount: 10_000_000, collectedAmount: 4_000_000, outstanding: 6_000_000 })
   t.same(ledgerA?.entries.map((e) => [e.kind, e.amount]), [['claim_assigned', 10_000_000], ['payment_received', -5_000_000], ['payment_returned', 1_000_000]])

@@ -17,14 +17,14 @@ t.test('debts from before get a valid, distinct payment code each; new ones draw
     insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index,
                        debtor_name_encrypted, creditor, claim_amount, status, source_hash)
     select gen_random_uuid(), 'C-' || n, 'C-' || n, 'x', 'i' || n, 'x', 'Банк', 100000, 'active', 'h' || n
-      from generate_series(1, 500) n`.execute(db)
+      from generate_series(1, 25000) n`.execute(db)
   await migrateToLatest(db)
 
   const codes = (await sql<{ payment_code: string }>`select payment_code from debts`.execute(db)).rows
     .map((r) => r.payment_code)
-  t.equal(codes.length, 500)
+  t.equal(codes.length, 25000, 'three batches of the backfill')
   t.ok(codes.every(isPaymentCode), 'every code is 10 digits and a Luhn check digit')
-  t.equal(new Set(codes).size, 500, 'no two debts share a code')
+  t.equal(new Set(codes).size, 25000, 'no two debts share a code')
 
   const fresh = await sql<{ payment_code: string }>`
     insert into debts (id, contract_number, contract_number_normalized, debtor_iin_encrypted, debtor_iin_index,
@@ -42,7 +42,11 @@ t.test('debts from before get a valid, distinct payment code each; new ones draw
 t.test('the acquirer account is clearing:card, clearing:kaspi beside it, the books still tie out', async (t) => {
   const accounts = (await sql<{ key: string, kind: string }>`
     select key, kind from ledger_accounts where kind not in ('receivable', 'claims') order by key`.execute(db)).rows
-  t.same(accounts, [{ key: 'clearing:card', kind: 'clearing' }, { key: 'clearing:kaspi', kind: 'clearing' }])
+  // bank and fees: the settlement's accounts (migration 0034)
+  t.same(accounts, [
+    { key: 'bank', kind: 'bank' }, { key: 'clearing:card', kind: 'clearing' }, { key: 'clearing:kaspi', kind: 'clearing' },
+    { key: 'fees:card', kind: 'fees' }, { key: 'fees:kaspi', kind: 'fees' }
+  ])
   t.match(await trialBalance(db), { total: 0, consistent: true })
 })
 

@@ -296,6 +296,9 @@ t.test('a partner makes, lists and revokes links on its creditors\' debts only',
 t.test('a token never reaches the log: the path is withheld', async (t) => {
   t.equal(pathWithoutPaymentLinkTokens('/v1/payment-links/plt_abcDEF123'), '/v1/payment-links/[withheld]')
   t.equal(pathWithoutPaymentLinkTokens('/v1/payment-links/%70lt_abc'), '/v1/payment-links/[withheld]')
+  t.equal(pathWithoutPaymentLinkTokens('/v1/payment%2Dlinks/plt_abcDEF123'), '/v1/payment-links/[withheld]',
+    'an escaped path, as the router decodes it')
+  t.notMatch(pathWithoutPaymentLinkTokens('/v1/x/plt_abcDEF123456'), /plt_abcDEF/, 'a token anywhere')
   const id = toPublicId('paymentLink', uuidv7())
   t.equal(pathWithoutPaymentLinkTokens(`/v1/admin/payment-links/${id}`), `/v1/admin/payment-links/${id}`)
   t.equal(pathWithoutPaymentLinkTokens('/v1/admin/payment-links/batch'), '/v1/admin/payment-links/batch')

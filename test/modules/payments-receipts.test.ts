@@ -82,7 +82,7 @@ t.test('GET /v1/payments/{id} carries no personal data', async (t) => {
   const response = await fetch(`${base}/v1/payments/${payment.id}`)
   const text = await response.text()
   const body = JSON.parse(text) as Record<string, unknown>
-  t.same(Object.keys(body).sort(), ['amount', 'cardMask', 'createdAt', 'currency', 'debtId', 'expiresAt', 'failureCode', 'id', 'overpaidAmount', 'paidAt', 'refundedAmount', 'status'])
+  t.same(Object.keys(body).sort(), ['amount', 'cardMask', 'channel', 'createdAt', 'currency', 'debtId', 'expiresAt', 'failureCode', 'id', 'overpaidAmount', 'paidAt', 'refundedAmount', 'status'])
   for (const personal of [PAYER.fullName, PAYER.email, PAYER.email.toLowerCase(), '7012345678', debt.iin, debt.name, debt.contract, '127.0.0.1', payment.clientSecret]) {
     t.notOk(text.includes(personal), `does not contain ${personal === payment.clientSecret ? 'the client secret' : 'a personal value'}`)
   }

@@ -9,7 +9,7 @@ export const KASPI_COMMANDS = ['check', 'pay'] as const
 export type KaspiCommand = typeof KASPI_COMMANDS[number]
 
 /** Kaspi's transaction id and the account: 1-64 printable ASCII characters (the stored id's bound, migration 0029). */
-const TOKEN = /^[\x21-\x7e]{1,64}$/
+export const KASPI_TOKEN = /^[\x21-\x7e]{1,64}$/
 /** The largest sum a pay may carry, in tiyn: 10 trillion tenge, as every amount of the API (MAX_AMOUNT). */
 export const KASPI_MAX_SUM = 1_000_000_000_000_000n
 
@@ -34,7 +34,7 @@ export function readKaspiRequest (query: unknown): KaspiRequest | KaspiRefusal {
     ? rawCommand as KaspiCommand
     : 'unknown'
   const rawTxnId = single(params, 'txn_id')
-  const txnId = typeof rawTxnId === 'string' && TOKEN.test(rawTxnId) ? rawTxnId : ''
+  const txnId = typeof rawTxnId === 'string' && KASPI_TOKEN.test(rawTxnId) ? rawTxnId : ''
   const refuse = (comment: string, sum = '0.00'): KaspiRefusal => ({
     command,
     txnId,
@@ -50,7 +50,7 @@ export function readKaspiRequest (query: unknown): KaspiRequest | KaspiRefusal {
   if (txnId === '') return refuse('txn_id must be 1-64 printable ASCII characters')
   const account = single(params, 'account')
   if (account === undefined) return refuse('account is missing: the payment code')
-  if (typeof account !== 'string' || !TOKEN.test(account)) return refuse('account must be 1-64 printable ASCII characters')
+  if (typeof account !== 'string' || !KASPI_TOKEN.test(account)) return refuse('account must be 1-64 printable ASCII characters')
   if (command === 'check') return { command, txnId, account }
 
   const rawSum = single(params, 'sum')

@@ -5,17 +5,16 @@
 // one is cut by the reader and is a line error), a line at most four fields, and at most CHANNEL_REGISTRY_MAX_LINES
 // lines. Every line is checked: a file with any bad line is refused whole (422, the bad lines named, at most 100),
 // since a registry is compared as one fact and a half-read one would report payments missing that are not.
-import { CsvHeaderTooLong, CsvReader, CsvSyntaxError, type CsvRecord } from '../../lib/csv.js'
+import type { CsvRecord } from '../../lib/csv.js'
+import { readCsvUpload, shapeProblem } from '../../lib/csv-upload.js'
 import { containsCardNumber } from '../../lib/card-data.js'
-import { DomainError, type FieldError } from '../../lib/errors.js'
 import { parseMajorUnits } from '../../lib/money.js'
 import { isPaymentCode } from '../../lib/payment-code.js'
+import { KASPI_TOKEN } from './kaspi-request.js'
 
 export const REGISTRY_COLUMNS = ['txn_id', 'txn_date', 'account', 'sum'] as const
 const FIELD_MAX = 64
 const HEADER_MAX = 200
-const ERRORS_SHOWN = 100
-const TXN_ID = /^[0-9A-Za-z._-]{1,64}$/
 const TXN_DATE = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/
 /** A sum above this (tiyn) is no payment: the API's largest amount. */
 const MAX_SUM = 1_000_000_000_000_000n
@@ -41,15 +40,12 @@ function isTxnDate (text: string): boolean {
 
 /** What is wrong with a line, or its payment. */
 function readLine (record: CsvRecord): RegistryLine | string {
-  if (record.tooWide === true || record.fields.length !== REGISTRY_COLUMNS.length) {
-    return `expected ${REGISTRY_COLUMNS.length} fields (${REGISTRY_COLUMNS.join(',')})`
-  }
-  if (record.longField !== undefined) {
-    return `${REGISTRY_COLUMNS[record.longField] ?? 'a field'} is longer than ${FIELD_MAX} characters`
-  }
+  const shape = shapeProblem(record, { columns: REGISTRY_COLUMNS, fieldMax: FIELD_MAX })
+  if (shape !== null) return shape
   const [txnId, txnDate, account, sumText] = record.fields.map((field) => field.trim()) as
     [string, string, string, string]
-  if (!TXN_ID.test(txnId)) return 'txn_id must be 1-64 letters, digits, dots, dashes or underscores'
+  // the channel's own rule: a txn_id it credited is never a line error here
+  if (!KASPI_TOKEN.test(txnId)) return 'txn_id must be 1-64 printable ASCII characters'
   if (!isTxnDate(txnDate)) return 'txn_date must be a date and time, YYYYMMDDHHMMSS'
   if (account === '') return 'account is empty'
   // the payer typed the account into Kaspi's app: whatever it is, a card number is never kept
@@ -59,63 +55,20 @@ function readLine (record: CsvRecord): RegistryLine | string {
   return { line: record.line, txnId, account, sum }
 }
 
-function invalid (detail: string, errors?: FieldError[]): DomainError {
-  return new DomainError('invalid_csv', detail, errors === undefined ? {} : { errors })
-}
-
 /**
  * The file's payment lines, each checked, a txn_id at most once. Throws 422 `invalid_csv_header`, 422 `invalid_csv`
  * (with the bad lines) or 413 `payload_too_large` (more than `maxLines` lines).
  */
 export function readRegistryFile (file: Buffer, maxLines: number): RegistryLine[] {
-  let text: string
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(file) // a leading BOM is dropped
-  } catch {
-    throw invalid('The file is not valid UTF-8')
-  }
-  const reader = new CsvReader({ delimiter: ',', maxFieldLength: FIELD_MAX, maxHeaderLength: HEADER_MAX })
-  let records: CsvRecord[]
-  try {
-    records = [...reader.push(text), ...reader.end()]
-  } catch (error) {
-    if (error instanceof CsvHeaderTooLong) throw headerError()
-    if (error instanceof CsvSyntaxError) throw invalid(`The file is not valid CSV: ${error.message}`)
-    throw error
-  }
-  const [header, ...rows] = records
-  if (header === undefined || header.fields.map((f) => f.trim().toLowerCase()).join(',') !== REGISTRY_COLUMNS.join(',')) {
-    throw headerError()
-  }
-  if (rows.length > maxLines) {
-    throw new DomainError('payload_too_large', `The registry has ${rows.length} lines; at most ${maxLines} are read`)
-  }
-  const lines: RegistryLine[] = []
-  const errors: FieldError[] = []
   const seen = new Map<string, number>()
-  let bad = 0
-  for (const record of rows) {
+  return readCsvUpload(file, {
+    columns: REGISTRY_COLUMNS, fieldMax: FIELD_MAX, headerMax: HEADER_MAX, maxLines, what: 'registry'
+  }, (record) => {
     const read = readLine(record)
-    let problem = typeof read === 'string' ? read : undefined
-    if (typeof read !== 'string') {
-      const first = seen.get(read.txnId)
-      if (first !== undefined) problem = `txn_id ${read.txnId} is on line ${first} already`
-      else {
-        seen.set(read.txnId, read.line)
-        lines.push(read)
-      }
-    }
-    if (problem === undefined) continue
-    bad++
-    if (errors.length < ERRORS_SHOWN) errors.push({ path: `body.line[${record.line}]`, message: problem })
-  }
-  if (bad > 0) {
-    const shown = bad > ERRORS_SHOWN ? ` (the first ${ERRORS_SHOWN} listed)` : ''
-    throw invalid(`${bad} line(s) of the registry are not valid${shown}; nothing was recorded`, errors)
-  }
-  return lines
-}
-
-function headerError (): DomainError {
-  return new DomainError('invalid_csv_header', `The header row is not usable. Expected: ${REGISTRY_COLUMNS.join(',')}`)
+    if (typeof read === 'string') return read
+    const first = seen.get(read.txnId)
+    if (first !== undefined) return `txn_id ${read.txnId} is on line ${first} already`
+    seen.set(read.txnId, read.line)
+    return read
+  })
 }

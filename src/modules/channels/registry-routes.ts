@@ -4,29 +4,13 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
-import { DomainError } from '../../lib/errors.js'
+import { readBoundedBody } from '../../http/bounded-body.js'
 import {
   ChannelRegistrySchema, ChannelRegistrySummarySchema, RegistryListQuery, RegistryParams, RegistryUploadQuery
 } from './registry-schemas.js'
 import { getRegistry, importRegistry, listRegistriesPage } from './registry-service.js'
 
 const REGISTRY_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
-
-function tooLarge (maxBytes: number): DomainError {
-  return new DomainError('payload_too_large', `The registry is larger than the limit of ${maxBytes} bytes`)
-}
-
-/** The whole body, refused as soon as it passes `maxBytes` (a registry is one day's payments: it fits in memory). */
-async function readFile (body: Readable, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length
-    if (size > maxBytes) throw tooLarge(maxBytes)
-    chunks.push(chunk as Buffer)
-  }
-  return Buffer.concat(chunks, size)
-}
 
 const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(ChannelRegistrySchema)
@@ -72,8 +56,7 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         }
       }
     }, async (request, reply) => {
-      if (Number(request.headers['content-length'] ?? 0) > limits.maxBytes) throw tooLarge(limits.maxBytes)
-      const file = await readFile(request.body as unknown as Readable, limits.maxBytes)
+      const file = await readBoundedBody(request.headers, request.body as unknown as Readable, limits.maxBytes, 'registry')
       const { registry, created } = await importRegistry({ db: app.db }, actorOf(request), {
         channel: request.query.channel, date: request.query.date, file, maxLines: limits.maxLines
       })

@@ -11,7 +11,7 @@ export interface LineRow { entry_id: string, account_id: string, amount: bigint 
 export interface EntryRow {
   id: string
   kind: EntryKind
-  debt_id: string
+  debt_id: string | null
   payment_id: string | null
   reference_type: ReferenceType
   reference_id: string
@@ -53,6 +53,12 @@ export async function clearingAccount (db: Handle, channel: 'card' | 'kaspi'): P
   const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', `clearing:${channel}`)
     .executeTakeFirstOrThrow()
   return row.id
+}
+
+/** An account of the agency's own (clearing, bank, fees), locked and read fresh: it must exist (migration 0034). */
+export async function lockSharedAccount (db: Handle, key: string): Promise<{ id: string, balance: bigint }> {
+  return await db.selectFrom('ledger_accounts').select(['id', 'balance']).where('key', '=', key)
+    .forNoKeyUpdate().executeTakeFirstOrThrow()
 }
 
 /** A creditor's claims account (migration 0033): by its id, so a rename renames nothing in the books. */

@@ -5,8 +5,11 @@ import { MAX_AMOUNT, StringEnum, Currency, Timestamp } from '../../http/schemas.
 const SignedAmount = (description: string) => Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT, description })
 const Amount = (description: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description })
 
-export const ENTRY_KINDS = ['claim_assigned', 'claim_adjusted', 'claim_recalled', 'payment_received', 'refund_paid', 'payment_returned'] as const
-export const ACCOUNT_KINDS = ['claims', 'clearing', 'overpaid', 'receivable'] as const
+/** A debt's ledger never shows `settlement` (a payout names no debt); the enum is the ledger's whole vocabulary. */
+export const ENTRY_KINDS = [
+  'claim_assigned', 'claim_adjusted', 'claim_recalled', 'payment_received', 'refund_paid', 'payment_returned', 'settlement'
+] as const
+export const ACCOUNT_KINDS = ['bank', 'claims', 'clearing', 'fees', 'overpaid', 'receivable'] as const
 
 export const LedgerEntrySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('ledgerEntry') }),
@@ -14,7 +17,7 @@ export const LedgerEntrySchema = Type.Object({
   amount: SignedAmount('Integer tiyn, signed from the receivable\'s side: + raises what the debtor owes, - lowers it; 0 when the entry did not touch it (e.g. a payment wholly overpaid)'),
   createdAt: Timestamp,
   reference: Type.Object({
-    type: StringEnum(['debt', 'import', 'payment', 'refund']),
+    type: StringEnum(['debt', 'import', 'payment', 'refund', 'settlement']),
     id: Type.String({ description: 'Public id of the referenced object: `debt_…`, `imp_…`, `pay_…` or `ref_…`' })
   }, { additionalProperties: false })
 }, { $id: 'LedgerEntry', additionalProperties: false })
@@ -47,7 +50,8 @@ export const TrialBalanceSchema = Type.Object({
   accounts: Type.Array(Type.Object({
     kind: StringEnum(ACCOUNT_KINDS),
     count: Type.Integer({ minimum: 0, description: 'Accounts of this kind' }),
-    balance: SignedAmount('Sum of their balances, debit-positive: receivable and clearing >= 0, claims and overpaid <= 0 normally')
+    balance: SignedAmount('Sum of their balances, debit-positive: receivable, clearing, bank and fees >= 0, ' +
+      'claims and overpaid <= 0 normally')
   }, { additionalProperties: false })),
   total: SignedAmount('Sum of every balance: 0 when the books balance'),
   consistent: Type.Boolean({ description: 'The total is 0, every materialised balance equals the sum of its lines, and every entry\'s lines sum to 0' }),
@@ -55,7 +59,17 @@ export const TrialBalanceSchema = Type.Object({
 }, {
   $id: 'TrialBalance',
   additionalProperties: false,
-  examples: [{ currency: 'KZT', accounts: [{ kind: 'claims', count: 2, balance: -12000000 }, { kind: 'clearing', count: 2, balance: 5000000 }, { kind: 'overpaid', count: 0, balance: 0 }, { kind: 'receivable', count: 1, balance: 7000000 }], total: 0, consistent: true, checkedAt: '2026-11-27T10:00:00.000Z' }]
+  examples: [{
+    currency: 'KZT',
+    accounts: [
+      { kind: 'bank', count: 1, balance: 2940000 }, { kind: 'claims', count: 2, balance: -12000000 },
+      { kind: 'clearing', count: 2, balance: 2000000 }, { kind: 'fees', count: 2, balance: 60000 },
+      { kind: 'overpaid', count: 0, balance: 0 }, { kind: 'receivable', count: 1, balance: 7000000 }
+    ],
+    total: 0,
+    consistent: true,
+    checkedAt: '2026-11-27T10:00:00.000Z'
+  }]
 })
 export type TrialBalance = Static<typeof TrialBalanceSchema>
 

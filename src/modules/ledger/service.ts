@@ -7,7 +7,9 @@
 // Sign convention: debit-positive. receivable (what the debtor owes) and
 // clearing (what a channel holds for us: clearing:card, clearing:kaspi) are debit-normal, >= 0; claims
 // (the creditors' side of assigned claims) and overpaid (what a payer sent
-// beyond the claim: owed back) are credit-normal, overpaid <= 0.
+// beyond the claim: owed back) are credit-normal, overpaid <= 0. bank (the
+// agency's own account: what the channels paid out) and fees (fees:card,
+// fees:kaspi: what they kept, an expense) are debit-normal (migration 0034).
 //
 // Invariant per debt, kept by every posting: outstanding = max(0, claim -
 // net collected) and overpaid held = max(0, net collected - claim). Money
@@ -16,12 +18,14 @@
 // again (a higher claim, a refund of another payment) the oldest surplus
 // is absorbed first.
 import { CURRENCY } from '../../lib/money.js'
+import { DomainError } from '../../lib/errors.js'
 import type { Expression, RawBuilder } from 'kysely'
 import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
   balancesByKind, clearingAccount, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
   inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable,
+  lockSharedAccount,
   paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow, type PaymentPosition
 } from './repository.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
@@ -33,7 +37,8 @@ export class LedgerError extends Error {}
 
 interface Posting {
   kind: EntryKind
-  debtId: string
+  /** Null only for a settlement: a payout spans many debts. */
+  debtId: string | null
   paymentId?: string | null
   reference: Reference
   lines: Array<{ accountId: string, amount: bigint }>
@@ -42,7 +47,7 @@ interface Posting {
 function receivableKey (debtId: string): string { return `receivable:${toPublicId('debt', debtId)}` }
 function overpaidKey (paymentId: string): string { return `overpaid:${toPublicId('payment', paymentId)}` }
 
-async function post (trx: Trx, postings: Posting[]): Promise<void> {
+async function post (trx: Trx, postings: Posting[], firstId?: string): Promise<void> {
   const entries: EntryRow[] = []
   const lines: LineRow[] = []
   for (const posting of postings) {
@@ -52,7 +57,7 @@ async function post (trx: Trx, postings: Posting[]): Promise<void> {
     if (kept.length === 0) continue
     const total = kept.reduce((sum, [, amount]) => sum + amount, 0n)
     if (kept.length < 2 || total !== 0n) throw new LedgerError(`unbalanced ${posting.kind} entry: ${kept.length} line(s) summing to ${total}`)
-    const id = uuidv7()
+    const id = entries.length === 0 && firstId !== undefined ? firstId : uuidv7()
     entries.push({
       id,
       kind: posting.kind,
@@ -286,9 +291,47 @@ export async function payBack (trx: Trx, input: {
   return { fromOverpaid: first + absorbed, raised, outstanding: receivable.balance + raised }
 }
 
+// --- settlement ----------------------------------------------------------------
+
+/**
+ * A channel paid out a payout (DESIGN 18): one `settlement` entry, clearing:<channel> -gross, bank +net,
+ * fees:<channel> +fee, with net = gross - fee exactly. The channel's clearing account is locked first and must hold
+ * the gross: a payout of payments refunded before it pays out more than the channel still holds for us, and is
+ * refused (409 `settlement_exceeds_clearing`) rather than leaving clearing below zero. Nothing is posted for a gross
+ * of 0. Returns the entry's id, or null.
+ */
+export async function settlePayout (
+  trx: Trx, input: { channel: 'card' | 'kaspi', gross: bigint, fee: bigint, settlementId: string }
+): Promise<string | null> {
+  if (input.gross < 0n || input.fee < 0n || input.fee > input.gross) {
+    throw new LedgerError('a payout has 0 <= fee <= gross')
+  }
+  if (input.gross === 0n) return null
+  const clearing = await lockSharedAccount(trx, `clearing:${input.channel}`)
+  if (clearing.balance < input.gross) {
+    throw new DomainError('settlement_exceeds_clearing', `The payout's matched gross (${input.gross} tiyn) is more ` +
+      `than clearing:${input.channel} holds (${clearing.balance} tiyn): payments in it were refunded or returned ` +
+      'since; nothing was booked')
+  }
+  const id = uuidv7()
+  await post(trx, [{
+    kind: 'settlement',
+    debtId: null,
+    reference: { type: 'settlement', id: input.settlementId },
+    lines: [
+      { accountId: clearing.id, amount: -input.gross },
+      { accountId: (await lockSharedAccount(trx, 'bank')).id, amount: input.gross - input.fee },
+      { accountId: (await lockSharedAccount(trx, `fees:${input.channel}`)).id, amount: input.fee }
+    ]
+  }], id)
+  return id
+}
+
 // --- reading -----------------------------------------------------------------
 
-const REFERENCE_KINDS = { debt: 'debt', import: 'debtImport', payment: 'payment', refund: 'refund' } as const
+const REFERENCE_KINDS = {
+  debt: 'debt', import: 'debtImport', payment: 'payment', refund: 'refund', settlement: 'settlement'
+} as const
 
 export async function debtLedger (db: Database, debtId: string): Promise<DebtLedger | undefined> {
   const totals = await debtTotals(db, debtId)
@@ -309,7 +352,7 @@ export async function debtLedger (db: Database, debtId: string): Promise<DebtLed
   }
 }
 
-const ACCOUNT_KINDS: AccountKind[] = ['claims', 'clearing', 'overpaid', 'receivable']
+const ACCOUNT_KINDS: AccountKind[] = ['bank', 'claims', 'clearing', 'fees', 'overpaid', 'receivable']
 
 export async function trialBalance (db: Database): Promise<TrialBalance> {
   const checkedAt = new Date()

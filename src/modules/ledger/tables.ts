@@ -1,9 +1,10 @@
 import type { ColumnType } from 'kysely'
 
 /** The ledger's tables (migration 0012). Balances are written only by the database's line trigger. */
-export type AccountKind = 'receivable' | 'claims' | 'clearing' | 'overpaid'
-export type EntryKind = 'claim_assigned' | 'claim_adjusted' | 'claim_recalled' | 'payment_received' | 'refund_paid' | 'payment_returned'
-export type ReferenceType = 'debt' | 'import' | 'payment' | 'refund'
+export type AccountKind = 'receivable' | 'claims' | 'clearing' | 'overpaid' | 'bank' | 'fees'
+export type EntryKind = 'claim_assigned' | 'claim_adjusted' | 'claim_recalled' | 'payment_received' | 'refund_paid' |
+  'payment_returned' | 'settlement'
+export type ReferenceType = 'debt' | 'import' | 'payment' | 'refund' | 'settlement'
 
 export interface LedgerAccountsTable {
   id: ColumnType<string, string | undefined, never>
@@ -23,7 +24,8 @@ export interface LedgerAccountsTable {
 export interface LedgerEntriesTable {
   id: ColumnType<string, string, never>
   kind: ColumnType<EntryKind, EntryKind, never>
-  debt_id: ColumnType<string, string, never>
+  /** Null exactly for a `settlement`: a payout spans many debts (migration 0034). */
+  debt_id: ColumnType<string | null, string | null, never>
   payment_id: ColumnType<string | null, string | null | undefined, never>
   reference_type: ColumnType<ReferenceType, ReferenceType, never>
   reference_id: ColumnType<string, string, never>

@@ -4,6 +4,7 @@ import { sql, type RawBuilder } from 'kysely'
 import type { Database } from '../../db/database.js'
 import { almatyDate } from '../../lib/calendar.js'
 import { trialBalance } from '../ledger/service.js'
+import { overdueCounts } from '../settlements/overdue.js'
 
 export interface DatabaseFigures {
   /** Payments by status and channel. */
@@ -16,6 +17,8 @@ export interface DatabaseFigures {
   webhookDeliveries: Record<string, number>
   webhookEndpointsDisabled: number
   ledger: { consistent: boolean, total: number } | null
+  /** Succeeded payments past SETTLEMENT_OVERDUE_DAYS with no payout, by channel. */
+  settlementsOverdue: Record<string, number>
 }
 
 /** Rows per status; each query names its table in its text, where the table-owner lint reads it. */
@@ -25,7 +28,7 @@ async function countsBy (db: Database, query: RawBuilder<{ key: string, n: strin
 }
 
 export async function collectDatabaseFigures (
-  db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number }
+  db: Database, options: { ledger: boolean, paymentLifetimeSeconds: number, settlementOverdueDays: number }
 ): Promise<DatabaseFigures> {
   const stuck = await sql<{ n: string }>`select count(*) as n from payments
     where status = 'pending' and created_at < now() - make_interval(secs => ${options.paymentLifetimeSeconds + 600})`.execute(db)
@@ -62,6 +65,7 @@ export async function collectDatabaseFigures (
     webhookDeliveries: await countsBy(db, sql`
       select status::text as key, count(*) as n from webhook_deliveries group by 1`),
     webhookEndpointsDisabled: Number(disabled.rows[0]?.n ?? 0),
-    ledger
+    ledger,
+    settlementsOverdue: await overdueCounts(db, options.settlementOverdueDays)
   }
 }

@@ -80,6 +80,12 @@ export default fp(async function metricsPlugin (
   const emails = new Gauge({ name: `${PREFIX}emails`, help: 'Emails in the outbox by status', labelNames: ['status'] as const, registers: [registry] })
   const webhooks = new Gauge({ name: `${PREFIX}webhook_deliveries`, help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'] as const, registers: [registry] })
   const webhookEndpointsDisabled = new Gauge({ name: `${PREFIX}webhook_endpoints_disabled`, help: 'Webhook endpoints disabled (410 or failing for 5 days)', registers: [registry] })
+  const settlementsOverdue = new Gauge({
+    name: `${PREFIX}settlements_overdue`,
+    help: 'Succeeded payments no acquirer payout settled within SETTLEMENT_OVERDUE_DAYS business days, by channel',
+    labelNames: ['channel'] as const,
+    registers: [registry]
+  })
   const ledger = new Gauge({ name: `${PREFIX}ledger_consistent`, help: '1 when the trial balance ties out (checked at most once a minute), 0 otherwise', registers: [registry] })
   const ledgerTotal = new Gauge({ name: `${PREFIX}ledger_trial_balance_tiyn`, help: 'Sum of all ledger balances: 0 when consistent', registers: [registry] })
   const databaseUp = new Gauge({
@@ -110,7 +116,8 @@ export default fp(async function metricsPlugin (
       const startedAt = Date.now()
       const figures = await collectDatabaseFigures(app.db, {
         ledger: startedAt - ledgerReadAt >= LEDGER_FRESH_MS,
-        paymentLifetimeSeconds: config.payments.lifetimeSeconds
+        paymentLifetimeSeconds: config.payments.lifetimeSeconds,
+        settlementOverdueDays: config.settlements.overdueDays
       })
       payments.reset()
       for (const { status, channel, count } of figures.payments) payments.set({ status, channel }, count)
@@ -124,6 +131,10 @@ export default fp(async function metricsPlugin (
       set(emails, 'status', figures.emails)
       set(webhooks, 'outcome', figures.webhookDeliveries)
       webhookEndpointsDisabled.set(figures.webhookEndpointsDisabled)
+      settlementsOverdue.reset()
+      for (const [channel, count] of Object.entries(figures.settlementsOverdue)) {
+        settlementsOverdue.set({ channel }, count)
+      }
       if (figures.ledger !== null) {
         ledger.set(figures.ledger.consistent ? 1 : 0)
         ledgerTotal.set(figures.ledger.total)

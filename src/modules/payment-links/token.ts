@@ -18,7 +18,18 @@ export function paymentLinkTokenHash (token: string): string {
 /** The segment after `/payment-links/` that is neither a link's id nor the batch: a token, however it is spelt. */
 const TOKEN_SEGMENT = /\/payment-links\/(?!plk_[0-9a-f]{32}(?:[/?#]|$)|batch(?:[/?#]|$))[^/?#]+/g
 
-/** A path with every payment-link token withheld: a token in a log line would open the link to its reader. */
+/** Anything shaped like a token, wherever it stands. */
+const TOKEN_ANYWHERE = /plt_[A-Za-z0-9_-]{8,}/g
+
+/**
+ * A path with every payment-link token withheld: a token in a log line would open the link to its reader. The path
+ * is read as the router reads it (percent-escapes decoded), so `/v1/payment%2Dlinks/plt_…` is withheld too.
+ */
 export function pathWithoutPaymentLinkTokens (path: string): string {
-  return path.includes('/payment-links/') ? path.replace(TOKEN_SEGMENT, '/payment-links/[withheld]') : path
+  let decoded = path
+  if (path.includes('%')) {
+    try { decoded = decodeURIComponent(path) } catch { /* a malformed escape: read it as sent */ }
+  }
+  if (!decoded.includes('/payment-links/') && !decoded.includes(TOKEN_PREFIX)) return path
+  return decoded.replace(TOKEN_SEGMENT, '/payment-links/[withheld]').replace(TOKEN_ANYWHERE, '[withheld]')
 }

@@ -98,6 +98,21 @@ export interface KaspiPayInput {
   txnDate: Date | null
 }
 
+/**
+ * When the payment counts as paid (which day's registry and report hold it): Kaspi's txn_date, as Kaspi's own
+ * registry dates it (a pay that reaches us after midnight for a transaction of the evening before belongs to that
+ * evening's registry), unless it is nonsense: ahead of our clock by more than a few minutes, or years old. Then it is
+ * the moment we credit it; kaspi_transactions keeps Kaspi's date as sent all the same.
+ */
+const PAID_AT_WINDOW_BEFORE_MS = 5 * 366 * 24 * 60 * 60 * 1000
+const PAID_AT_WINDOW_AFTER_MS = 5 * 60 * 1000
+
+export function paidAtOf (txnDate: Date | null, now: Date): Date {
+  if (txnDate === null) return now
+  const offset = txnDate.getTime() - now.getTime()
+  return offset >= -PAID_AT_WINDOW_BEFORE_MS && offset <= PAID_AT_WINDOW_AFTER_MS ? txnDate : now
+}
+
 /** A lock wait longer than this answers `result` 4 (in progress): Kaspi asks again, well within its deadline. */
 const LOCK_TIMEOUT = '5s'
 
@@ -144,7 +159,7 @@ async function payOnce (trx: Trx, input: KaspiPayInput): Promise<string> {
     iin_index: null,
     email_index: null,
     expires_at: now,
-    paid_at: input.txnDate ?? now
+    paid_at: paidAtOf(input.txnDate, now)
   })
   const debt = await findDebt(trx, found.id, { forUpdate: true }) as DebtRow
   const { applied, excess, outstanding } = await receivePayment(trx, {

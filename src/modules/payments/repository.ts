@@ -256,6 +256,13 @@ export async function lockPaymentRowsOfSelectedDebts (trx: Trx, debtIds: RawBuil
 }
 
 /** Sets the payment aside for an operator, whatever its status. */
+/** Sets settled_at on succeeded payments not settled yet; the number set. */
+export async function markSettled (trx: Trx, ids: string[], at: Date): Promise<number> {
+  const result = await trx.updateTable('payments').set({ settled_at: at, updated_at: new Date() })
+    .where('id', 'in', ids).where('status', '=', 'succeeded').where('settled_at', 'is', null).executeTakeFirst()
+  return Number(result.numUpdatedRows)
+}
+
 export async function flagForReview (trx: Trx, id: string, reason: string): Promise<void> {
   await trx.updateTable('payments').set({ needs_review: true, review_reason: reason, updated_at: new Date() }).where('id', '=', id).execute()
 }

@@ -235,7 +235,10 @@ export { toPartnerPayment } from './views.js'
 export { findCreditorPayment, findPaymentWithDebt, listCreditorPayments, payerNameOf, type PartnerPaymentRow } from './partner-view.js'
 
 // A channel's registry disagrees with a payment (the channels module compares them).
-export { flagRegistryDisagreement, type RegistryDisagreement } from './registry-review.js'
+export {
+  flagPayoutDisagreement, flagRegistryDisagreement, markPaymentsSettled, type PayoutDisagreement,
+  type RegistryDisagreement
+} from './registry-review.js'
 
 // What other modules read and record of a payment (refunds, receipts): the row, and a line in its own history.
 export { findPayment, recordEvent as recordPaymentEvent } from './repository.js'

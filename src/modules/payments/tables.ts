@@ -41,6 +41,8 @@ export interface PaymentsTable {
   /** When reconciliation next asks the bank; how many times it has asked. */
   next_check_at: Nullable<Date>
   check_attempts: Defaulted<number>
+  /** When the channel's payout of it was booked (the settlements module's payment_settlements row; migration 0034). */
+  settled_at: Nullable<Date>
 }
 
 export interface PaymentEventsTable {

@@ -18,9 +18,12 @@ export interface ReportLineRow {
 }
 
 /** `creditors`: creditor ids (uuids); null: every creditor. */
-/** The day's money entries of the ledger (payments in, refunds and returns out), in time order. */
+/**
+ * The money entries of the ledger (payments in, refunds and returns out) from `from` to `to` (exclusive), in time
+ * order, at most `limit`: read by the index `ledger_entries_money_by_time` (migration 0035), never a scan of history.
+ */
 export async function moneyEntries (
-  db: Database, range: { from: Date, to: Date, creditors: string[] | null }
+  db: Database, range: { from: Date, to: Date, creditors: string[] | null, limit: number }
 ): Promise<ReportLineRow[]> {
   const { rows } = await sql<ReportLineRow>`
     select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, d.creditor_id, p.bank_payment_id,
@@ -33,6 +36,7 @@ export async function moneyEntries (
      where e.kind in ('payment_received', 'refund_paid', 'payment_returned')
        and e.created_at >= ${range.from} and e.created_at < ${range.to}
        ${range.creditors === null ? sql`` : sql`and d.creditor_id = any(${range.creditors}::uuid[])`}
-     order by e.created_at, e.id`.execute(db)
+     order by e.created_at, e.id
+     limit ${range.limit}`.execute(db)
   return rows
 }
