@@ -22,15 +22,22 @@ import {
 } from './repository.js'
 import type { ChannelRegistryRow, RegistryChannel, RegistryDifferenceRow } from './tables.js'
 
-function toRegistry (row: ChannelRegistryRow, differences: RegistryDifferenceRow[]): ChannelRegistry {
-  const of = (kind: RegistryDifferenceRow['kind']) => differences.filter((d) => d.kind === kind)
-  const payment = (d: RegistryDifferenceRow) => toPublicId('payment', d.payment_id as string)
+/** What a registry and its summary both show. */
+function headOf (row: ChannelRegistryRow) {
   return {
     id: toPublicId('channelRegistry', row.id),
     channel: row.channel,
     date: row.date,
     lines: row.lines,
-    matched: row.matched,
+    matched: row.matched
+  }
+}
+
+function toRegistry (row: ChannelRegistryRow, differences: RegistryDifferenceRow[]): ChannelRegistry {
+  const of = (kind: RegistryDifferenceRow['kind']) => differences.filter((d) => d.kind === kind)
+  const payment = (d: RegistryDifferenceRow) => toPublicId('payment', d.payment_id as string)
+  return {
+    ...headOf(row),
     missingHere: of('missing_here').map((d) => ({ txnId: d.txn_id, account: d.account as string, sum: Number(d.theirs) })),
     missingThere: of('missing_there').map((d) => ({ paymentId: payment(d), txnId: d.txn_id, amount: Number(d.ours) })),
     amountMismatches: of('amount_mismatch').map((d) => ({
@@ -42,11 +49,7 @@ function toRegistry (row: ChannelRegistryRow, differences: RegistryDifferenceRow
 
 function toSummary (row: ChannelRegistryRow) {
   return {
-    id: toPublicId('channelRegistry', row.id),
-    channel: row.channel,
-    date: row.date,
-    lines: row.lines,
-    matched: row.matched,
+    ...headOf(row),
     missingHereCount: row.missing_here,
     missingThereCount: row.missing_there,
     amountMismatchCount: row.amount_mismatches,
