@@ -14,6 +14,7 @@ import { checkBodyHeaders } from './http/media-types.js'
 import { setCacheControl } from './http/cache-control.js'
 import { limitBodyTime } from './http/body-time.js'
 import { buildValidator } from './http/validation.js'
+import { buildSerializer } from './http/serialization.js'
 import { registerOpenApi } from './http/openapi.js'
 import { lazyRequestLogger, RequestLog } from './http/request-log.js'
 import { helmetHeaders } from './http/security-headers.js'
@@ -141,8 +142,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
     frameworkErrors: frameworkErrorHandler(edgeHeaders),
     clientErrorHandler: clientErrorHandler(edgeHeaders),
     // one validator configuration for every plugin context (see http/validation.ts)
-    // (typed for Ajv's own compile functions; ours returns Fastify's `{ value }` result, which Fastify accepts)
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } }
+    // (typed for Ajv's own compile functions; ours returns Fastify's `{ value }` result, which Fastify accepts);
+    // what both compile is kept for the next app this process builds (http/compiled-schemas.ts)
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never, buildSerializer } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   // connections past this are refused at accept: the pool, the worker and outbound calls keep their descriptors

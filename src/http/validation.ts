@@ -24,6 +24,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
 import { isParsedContainer, isStream, MAX_NESTING, MAX_VALUES, ValueBudget } from '../lib/request-data.js'
+import { CompiledCache, schemaText } from './compiled-schemas.js'
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -175,11 +176,24 @@ function rawBodyValidator (): Validator {
   return validator
 }
 
+/** Validators by shared schemas, part and schema, for every app of the process (http/compiled-schemas.ts). */
+const validators = new CompiledCache<Validator>()
+
 export function buildValidator (externalSchemas: Record<string, unknown> = {}): FastifySchemaCompiler<FastifySchema> {
-  const ajv = makeAjv(externalSchemas)
+  // the Ajv instance is made only when a schema is not compiled yet
+  let ajv: Ajv | null = null
+  const context = schemaText(externalSchemas)
   return ({ schema, httpPart }) => {
     if (isRawBody(schema as JsonSchema, httpPart)) return rawBodyValidator()
-    const compiled: ValidateFunction = ajv.compile(schema as JsonSchema)
+    return validators.get(`${context}\n${String(httpPart)}\n${schemaText(schema)}`, () => {
+      ajv ??= makeAjv(externalSchemas)
+      return compileValidator(ajv, schema as JsonSchema, httpPart)
+    })
+  }
+}
+
+function compileValidator (ajv: Ajv, schema: JsonSchema, httpPart: string | undefined): Validator {
+    const compiled: ValidateFunction = ajv.compile(schema)
     const types = httpPart === 'body' ? null : propertyTypes(schema as JsonSchema)
     const validator: Validator = (data: unknown) => {
       const value = types === null ? data : readTextPart(types, data)
@@ -197,5 +211,4 @@ export function buildValidator (externalSchemas: Record<string, unknown> = {}): 
       return value === data ? true : { value }
     }
     return validator
-  }
 }

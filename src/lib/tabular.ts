@@ -2,7 +2,6 @@
 // exceljs's streaming writer. The reports write through it, and so will the creditors' statements: a caller says
 // what each column holds, this file says how each format writes it.
 import { PassThrough, type Readable } from 'node:stream'
-import ExcelJS from 'exceljs'
 import { formatMinorUnits } from './money.js'
 
 /**
@@ -102,8 +101,10 @@ function xlsxValue (type: ColumnType, value: TableCell): string | number | null 
  */
 export function tableXlsx (table: Table): Readable {
   const stream = new PassThrough()
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false })
   const write = async (): Promise<void> => {
+    // loaded when a workbook is first asked for: a large library most processes never use (0.4 s to load)
+    const { default: ExcelJS } = await import('exceljs')
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false })
     const sheet = workbook.addWorksheet(table.sheet.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] })
     sheet.columns = table.columns.map((column) => ({
       key: column.name,
