@@ -3,6 +3,7 @@
  * (docs/bank-protocol.md): signed form POSTs, signed XML answers. Every failure is
  * translated here, once, into the port's errors.
  */
+import type { Language } from '../lib/i18n.js'
 import { formatMinorUnits, parseMajorUnits } from '../lib/money.js'
 import { toBankPaymentStatus } from './payment-status.js'
 import { parseBankTime } from './time.js'
@@ -68,6 +69,9 @@ function amountOf (script: string, name: string, text: string): bigint {
 function nonEmpty (text: string | undefined): string | null {
   return text === undefined || text === '' ? null : text
 }
+
+/** pg_language, "language of the payment pages" (ISO 639-1 as Freedom Pay spells it: ru, en, kz, kg, uz). */
+const BANK_LANGUAGES: Record<Language, string> = { kk: 'kz', ru: 'ru', en: 'en' }
 
 /** Parameters without the optional ones left out or empty: the bank signs exactly what it receives. */
 function presentParams (params: Record<string, string | undefined>): Record<string, string> {
@@ -144,6 +148,7 @@ export function createAcquirer (options: AcquirerOptions): BankProvider {
       pg_failure_url: req.failureUrl,
       // our callbacks are form POSTs
       pg_request_method: 'POST',
+      pg_language: req.language === undefined ? undefined : BANK_LANGUAGES[req.language],
       // the bank's examples carry phones as bare digits ('77011234567')
       pg_user_phone: req.userPhone?.replace(/\D/g, ''),
       pg_user_contact_email: req.userEmail,

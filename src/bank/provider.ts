@@ -4,6 +4,7 @@
  * protocol behind it (docs/bank-protocol.md); the sandbox bank is the other side
  * of the same protocol. Money is tiyn here; tenge strings exist only on the wire.
  */
+import type { Language } from '../lib/i18n.js'
 import type { CallbackKind, CallbackReplyStatus, IncomingCallback } from './callbacks.js'
 
 export { BankError, BankProtocolError, BankRejectedError, BankTimeoutError, BankUnavailableError } from './errors.js'
@@ -20,6 +21,8 @@ export interface InitPaymentRequest {
   resultUrl: string
   successUrl: string
   failureUrl: string
+  /** The card page's language (pg_language); the bank's default (ru) when absent. */
+  language?: Language
   userPhone?: string
   userEmail?: string
   userIp?: string

@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream'
 import { pathWithoutCardData } from '../lib/card-data.js'
 import { databaseUnavailable, DomainError, type FieldError } from '../lib/errors.js'
 import { PROBLEM_CODES, PROBLEM_TITLES } from './problem-codes.js'
+import { localizedProblem } from './problem-language.js'
+import type { Values } from '../lib/i18n.js'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 export class AppError extends Error {
@@ -18,7 +20,9 @@ export class AppError extends Error {
     readonly title: string,
     message: string,
     readonly extra: Record<string, unknown> = {},
-    readonly errors?: FieldError[]
+    readonly errors?: FieldError[],
+    /** What a translated detail's placeholders take besides `extra` (src/locales/<language>/problems.json). */
+    readonly values: Values = {}
   ) {
     super(message)
   }
@@ -59,12 +63,16 @@ export interface Problem {
 
 export const PROBLEM_TYPE_BASE = 'https://docs.explus.kz/problems/'
 
-export function problemOf (error: AppError, requestId: string): Problem {
+export function problemOf (
+  error: AppError,
+  requestId: string,
+  words: { title: string, detail: string } = { title: error.title, detail: error.message }
+): Problem {
   return {
     type: `${PROBLEM_TYPE_BASE}${error.code}`,
-    title: error.title,
+    title: words.title,
     status: error.statusCode,
-    detail: error.message,
+    detail: words.detail,
     code: error.code,
     ...(error.errors !== undefined ? { errors: error.errors } : {}),
     ...error.extra,
@@ -76,7 +84,9 @@ export function problemOf (error: AppError, requestId: string): Problem {
 const CLOSES_CONNECTION = new Set([408, 413, 415, 501])
 
 export function sendProblem (reply: FastifyReply, error: AppError): FastifyReply {
-  const body = problemOf(error, String(reply.request.id))
+  const { language, title, detail } = localizedProblem(error, reply.request.headers['accept-language'])
+  const body = problemOf(error, String(reply.request.id), { title, detail })
+  void reply.header('content-language', language)
   if ((error.statusCode === 429 || error.statusCode === 503) && typeof error.extra.retryAfterSeconds === 'number') {
     void reply.header('retry-after', String(error.extra.retryAfterSeconds))
   }
@@ -238,6 +248,9 @@ export function registerErrorHandling (app: FastifyInstance): void {
     return sendProblem(reply, appError)
   })
   app.setNotFoundHandler((request, reply) => {
-    return sendProblem(reply, new NotFound('route_not_found', `No route ${request.method} ${pathWithoutCardData(request.url)}`))
+    const path = pathWithoutCardData(request.url)
+    return sendProblem(reply, new AppError(404, 'route_not_found', 'Not found', `No route ${request.method} ${path}`, {}, undefined, {
+      method: request.method, path
+    }))
   })
 }

@@ -9,7 +9,7 @@ import { parseXmlResponse } from '../../src/bank/xml.js'
 import { signedParamsOfXml, verifyXmlSignature } from '../../src/bank/xml-signature.js'
 import { attemptCallback } from '../../src/bank/sandbox/callbacks.js'
 import { cardBrand, maskCard, readCard } from '../../src/bank/sandbox/card.js'
-import { formatTenge } from '../../src/bank/sandbox/page.js'
+import { formatTenge } from '../../src/lib/i18n.js'
 import { closedPortUrl, startFakeBank } from './bank-fixtures.js'
 
 const SECRET = 'merchant-secret'
@@ -96,12 +96,12 @@ t.test('the card as the bank shows it', async (t) => {
   const now = new Date('2026-05-15T00:00:00Z')
   const form = { card_number: '4111-1111-1111-1111', card_expiry: '05/26', card_holder: 'A', card_cvv: '1234' }
   t.same(readCard(form, now), { card: { digits: '4111111111111111', mask: '4111-11XX-XXXX-1111', brand: 'VI' } }, 'this month still counts')
-  t.match(readCard({ ...form, card_expiry: '04/2026' }, now), { error: /Срок/ })
-  t.match(readCard({ ...form, card_expiry: '13/30' }, now), { error: /Срок/ })
-  t.match(readCard({ ...form, card_number: '' }, now), { error: /Номер/ })
-  t.match(readCard({}, now), { error: /Номер/ })
-  t.equal(formatTenge(123456789n), '1\u00a0234\u00a0567,89\u00a0₸')
-  t.equal(formatTenge(5n), '0,05\u00a0₸')
+  t.match(readCard({ ...form, card_expiry: '04/2026' }, now), { error: 'bank.card.expiry' })
+  t.match(readCard({ ...form, card_expiry: '13/30' }, now), { error: 'bank.card.expiry' })
+  t.match(readCard({ ...form, card_number: '' }, now), { error: 'bank.card.number' })
+  t.match(readCard({}, now), { error: 'bank.card.number' })
+  t.equal(formatTenge('ru', 123456789n), '1\u00a0234\u00a0567,89\u00a0₸')
+  t.equal(formatTenge('ru', 5n), '0,05\u00a0₸')
 })
 
 t.test('one callback attempt: a refused connection is logged without the query string or the parameters', async (t) => {

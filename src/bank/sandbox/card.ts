@@ -38,13 +38,13 @@ function expiryValid (text: string, now: Date): boolean {
   return year * 12 + month >= now.getUTCFullYear() * 12 + now.getUTCMonth() + 1
 }
 
-/** The card form read and checked, or the one message the page shows (which never repeats the number). */
+/** The card form read and checked, or the key (pages.json) of the one message the page shows (never the number). */
 export function readCard (form: Record<string, string>, now = new Date()): { card: EnteredCard } | { error: string } {
   const digits = (form.card_number ?? '').replace(/[\s-]/g, '')
-  if (!/^\d{13,19}$/.test(digits) || !luhnValid(digits)) return { error: 'Номер карты введён неверно' }
-  if (!expiryValid(form.card_expiry ?? '', now)) return { error: 'Срок действия карты указан неверно или истёк' }
+  if (!/^\d{13,19}$/.test(digits) || !luhnValid(digits)) return { error: 'bank.card.number' }
+  if (!expiryValid(form.card_expiry ?? '', now)) return { error: 'bank.card.expiry' }
   const holder = (form.card_holder ?? '').trim()
-  if (holder.length === 0 || holder.length > 100) return { error: 'Укажите имя владельца карты' }
-  if (!/^\d{3,4}$/.test((form.card_cvv ?? '').trim())) return { error: 'CVV — три или четыре цифры с обратной стороны карты' }
+  if (holder.length === 0 || holder.length > 100) return { error: 'bank.card.holder' }
+  if (!/^\d{3,4}$/.test((form.card_cvv ?? '').trim())) return { error: 'bank.card.cvv' }
   return { card: { digits, mask: maskCard(digits), brand: cardBrand(digits) } }
 }

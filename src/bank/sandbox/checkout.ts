@@ -12,6 +12,7 @@ import { expireIfDue } from './expiry.js'
 import { checkParams, resultParams, type ResultOutcome } from './merchant-params.js'
 import { finishedPage, notFoundPage, paymentPage, processingPage } from './page.js'
 import { findPayment, transitionPayment } from './repository.js'
+import { DEFAULT_LANGUAGE, languageOfTag, type Language } from '../../lib/i18n.js'
 import { atReturnOrigin, formParams, type BankSide } from './scripts.js'
 import type { SandboxPayment, SandboxPaymentStatus } from './types.js'
 
@@ -45,6 +46,11 @@ function merchantOrigins (side: CheckoutSide, payment: SandboxPayment): string[]
     .map((url) => new URL(url).origin)
 }
 
+/** The page's language: the real bank's pg_language (ru, en, kz...), ours where we have it, else ru. */
+export function pageLanguage (payment: SandboxPayment): Language {
+  return languageOfTag(payment.params.pg_language ?? '') ?? DEFAULT_LANGUAGE
+}
+
 function formPage (
   side: CheckoutSide, payment: SandboxPayment, path: string, statusCode: number, error?: string
 ): PageResult {
@@ -55,18 +61,19 @@ function formPage (
     orderId: payment.orderId,
     action: path
   }
-  return page(statusCode, paymentPage(error === undefined ? view : { ...view, error }), merchantOrigins(side, payment))
+  const html = paymentPage(pageLanguage(payment), error === undefined ? view : { ...view, error })
+  return page(statusCode, html, merchantOrigins(side, payment))
 }
 
 /** Where the customer goes now that the payment is as it is. */
 function settled (side: CheckoutSide, payment: SandboxPayment, path: string): PageResult {
   if (payment.status === 'pending') return formPage(side, payment, path, 200)
-  if (payment.status === 'processing') return page(200, processingPage(path))
+  if (payment.status === 'processing') return page(200, processingPage(pageLanguage(payment), path))
   const paid = payment.status === 'paid'
   const target = returnUrl(side, payment, paid)
   // normalised: a Location header carries no raw non-ASCII
   if (target !== undefined) return { kind: 'redirect', location: new URL(target).href }
-  return page(200, finishedPage(paid, side.merchantName, payment.failureDescription))
+  return page(200, finishedPage(pageLanguage(payment), paid, side.merchantName, payment.failureDescription))
 }
 
 async function notifyResult (side: CheckoutSide, payment: SandboxPayment, outcome: ResultOutcome): Promise<void> {
@@ -130,7 +137,7 @@ async function finish (
 
 export async function showPaymentPage (side: CheckoutSide, id: string, path: string): Promise<PageResult> {
   const payment = await currentPayment(side, id)
-  return payment === null ? page(404, notFoundPage()) : settled(side, payment, path)
+  return payment === null ? page(404, notFoundPage(DEFAULT_LANGUAGE)) : settled(side, payment, path)
 }
 
 /**
@@ -142,13 +149,13 @@ export async function submitPaymentForm (
   side: CheckoutSide, id: string, body: unknown, path: string
 ): Promise<PageResult> {
   const payment = await currentPayment(side, id)
-  if (payment === null) return page(404, notFoundPage())
+  if (payment === null) return page(404, notFoundPage(DEFAULT_LANGUAGE))
   if (payment.status !== 'pending') return settled(side, payment, path)
   const form = formParams(body) ?? {}
   if (form.action === 'decline') {
     return await finish(side, payment, 'pending', { paid: false, failure: PAYMENT_FAILURES.customerDeclined, card: null }, path)
   }
-  if (form.action !== 'pay') return formPage(side, payment, path, 400, 'Выберите «Оплатить» или «Отказаться от оплаты»')
+  if (form.action !== 'pay') return formPage(side, payment, path, 400, 'bank.pay.chooseAction')
   const entered = readCard(form)
   if ('error' in entered) return formPage(side, payment, path, 422, entered.error)
   const taken = await transitionPayment(side.db, payment.id, ['pending'], { status: 'processing' })

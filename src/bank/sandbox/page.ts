@@ -5,7 +5,7 @@
  * escaped; the card number is never written back into a page.
  */
 import { createHash } from 'node:crypto'
-import { formatMinorUnits } from '../../lib/money.js'
+import { formatTenge, translator, type Language } from '../../lib/i18n.js'
 
 const STYLE = [
   'body{margin:0;background:#f3f5f8;color:#1d2430;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}',
@@ -31,12 +31,6 @@ export function escapeHtml (text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] as string)
 }
 
-/** 150000n -> '1 500,00 ₸' (no-break spaces), as a Kazakh receipt writes it. */
-export function formatTenge (amount: bigint): string {
-  const [whole, fraction] = formatMinorUnits(amount).split('.') as [string, string]
-  return `${whole.replace(/\B(?=(\d{3})+$)/g, '\u00a0')},${fraction}\u00a0₸`
-}
-
 /**
  * The page's policy: no script, its own stylesheet, and forms posting to
  * itself; the merchant's origins too, because the browser checks the 303
@@ -48,14 +42,14 @@ export function contentSecurityPolicy (formActionOrigins: string[]): string {
 }
 
 // Every page says what it is, in its tab too: anyone holding the public sandbox secret can put a payment's text on
-// our address, so no page may pass for a real bank's, nor invite a real card.
-const SANDBOX_NOTICE = 'Тестовый банк (sandbox): деньги не списываются. Не вводите данные настоящей карты.'
-
-function layout (title: string, body: string, head = ''): string {
-  return '<!doctype html>\n<html lang="ru"><head><meta charset="utf-8">' +
+// our address, so no page may pass for a real bank's, nor invite a real card. Its words: `bank.*` of
+// src/locales/<language>/pages.json, in the payment's pg_language.
+function layout (language: Language, title: string, body: string, head = ''): string {
+  const t = translator(language, 'pages')
+  return `<!doctype html>\n<html lang="${language}"><head><meta charset="utf-8">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">' +
-    `${head}<title>${escapeHtml(title)} — тестовый банк</title><style>${STYLE}</style></head>` +
-    `<body><main><p class="sandbox" role="note">${SANDBOX_NOTICE}</p>${body}</main></body></html>\n`
+    `${head}<title>${escapeHtml(t('bank.title', { page: title }))}</title><style>${STYLE}</style></head>` +
+    `<body><main><p class="sandbox" role="note">${escapeHtml(t('bank.notice'))}</p>${body}</main></body></html>\n`
 }
 
 export interface PaymentPageView {
@@ -65,46 +59,56 @@ export interface PaymentPageView {
   orderId: string
   /** Where the form posts: this page's own path. */
   action: string
+  /** A key of pages.json (`bank.card.*`, `bank.pay.chooseAction`): what was wrong with the form. */
   error?: string
 }
 
-export function paymentPage (view: PaymentPageView): string {
-  const amount = escapeHtml(formatTenge(view.amount))
-  const error = view.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(view.error)}</p>`
-  return layout(`Оплата картой — ${view.merchantName}`,
+export function paymentPage (language: Language, view: PaymentPageView): string {
+  const t = translator(language, 'pages')
+  const amount = escapeHtml(formatTenge(language, view.amount))
+  const error = view.error === undefined ? '' : `<p class="error" role="alert">${escapeHtml(t(view.error))}</p>`
+  const label = (key: string): string => escapeHtml(t(key))
+  return layout(language, t('bank.pay.title', { merchant: view.merchantName }),
     `<h1>${escapeHtml(view.merchantName)}</h1>` +
-    `<dl><dt>К оплате</dt><dd class="amount">${amount}</dd>` +
-    `<dt>Назначение</dt><dd>${escapeHtml(view.description)}</dd>` +
-    `<dt>Заказ</dt><dd>${escapeHtml(view.orderId)}</dd></dl>` +
+    `<dl><dt>${label('bank.pay.amount')}</dt><dd class="amount">${amount}</dd>` +
+    `<dt>${label('bank.pay.description')}</dt><dd>${escapeHtml(view.description)}</dd>` +
+    `<dt>${label('bank.pay.order')}</dt><dd>${escapeHtml(view.orderId)}</dd></dl>` +
     error +
     `<form method="post" action="${escapeHtml(view.action)}">` +
-    '<label>Номер карты<input name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="0000 0000 0000 0000" maxlength="23" required></label>' +
-    '<div class="row"><label>Срок действия<input name="card_expiry" autocomplete="cc-exp" placeholder="ММ/ГГ" maxlength="7" required></label>' +
+    `<label>${label('bank.pay.cardNumber')}<input name="card_number" inputmode="numeric" autocomplete="cc-number" ` +
+    'placeholder="0000 0000 0000 0000" maxlength="23" required></label>' +
+    `<div class="row"><label>${label('bank.pay.expiry')}<input name="card_expiry" autocomplete="cc-exp" ` +
+    `placeholder="${label('bank.pay.expiryPlaceholder')}" maxlength="7" required></label>` +
     '<label>CVV<input name="card_cvv" type="password" inputmode="numeric" autocomplete="cc-csc" maxlength="4" required></label></div>' +
-    '<label>Владелец карты<input name="card_holder" autocomplete="cc-name" placeholder="IVAN IVANOV" maxlength="100" required></label>' +
-    `<div class="actions"><button type="submit" name="action" value="pay">Оплатить ${amount}</button>` +
-    '<button type="submit" name="action" value="decline" class="secondary" formnovalidate>Отказаться от оплаты</button></div>' +
+    `<label>${label('bank.pay.holder')}<input name="card_holder" autocomplete="cc-name" placeholder="IVAN IVANOV" ` +
+    'maxlength="100" required></label>' +
+    `<div class="actions"><button type="submit" name="action" value="pay">${escapeHtml(t('bank.pay.submit', { amount: formatTenge(language, view.amount) }))}</button>` +
+    `<button type="submit" name="action" value="decline" class="secondary" formnovalidate>${label('bank.pay.decline')}</button></div>` +
     '</form>' +
-    '<section class="test-cards"><h2>Тестовые карты</h2><ul>' +
-    '<li><code>4111 1111 1111 1111</code> — оплата проходит</li>' +
-    '<li><code>4000 0000 0000 0002</code> — банк отклоняет</li></ul>' +
-    '<p>Срок действия — любой в будущем, CVV — любые три цифры, владелец — любое имя.</p></section>')
+    `<section class="test-cards"><h2>${label('bank.pay.testCards')}</h2><ul>` +
+    `<li><code>4111 1111 1111 1111</code> — ${label('bank.pay.approves')}</li>` +
+    `<li><code>4000 0000 0000 0002</code> — ${label('bank.pay.declines')}</li></ul>` +
+    `<p>${label('bank.pay.testCardsHint')}</p></section>`)
 }
 
 /** Another request is paying this payment right now: look again in a moment. */
-export function processingPage (path: string): string {
-  return layout('Платеж обрабатывается',
-    '<h1>Платеж обрабатывается</h1><p>Страница обновится сама через несколько секунд.</p>',
+export function processingPage (language: Language, path: string): string {
+  const t = translator(language, 'pages')
+  return layout(language, t('bank.processing.title'),
+    `<h1>${escapeHtml(t('bank.processing.title'))}</h1><p>${escapeHtml(t('bank.processing.text'))}</p>`,
     `<meta http-equiv="refresh" content="2;url=${escapeHtml(path)}">`)
 }
 
-/** Shown when the merchant gave no success or failure URL. */
-export function finishedPage (paid: boolean, merchantName: string, reason: string | null): string {
-  const title = paid ? 'Оплата прошла' : 'Платеж не прошел'
-  const detail = paid ? `Деньги получит ${merchantName}.` : (reason ?? 'Деньги не списаны.')
-  return layout(title, `<h1>${title}</h1><p>${escapeHtml(detail)}</p>`)
+/** Shown when the merchant gave no success or failure URL; `reason`: the bank's failure description, as recorded. */
+export function finishedPage (language: Language, paid: boolean, merchantName: string, reason: string | null): string {
+  const t = translator(language, 'pages')
+  const title = t(paid ? 'bank.paid.title' : 'bank.failed.title')
+  const detail = paid ? t('bank.paid.text', { merchant: merchantName }) : (reason ?? t('bank.failed.text'))
+  return layout(language, title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p>`)
 }
 
-export function notFoundPage (): string {
-  return layout('Платеж не найден', '<h1>Платеж не найден</h1><p>Проверьте ссылку, которую дал магазин.</p>')
+export function notFoundPage (language: Language): string {
+  const t = translator(language, 'pages')
+  return layout(language, t('bank.notFound.title'),
+    `<h1>${escapeHtml(t('bank.notFound.title'))}</h1><p>${escapeHtml(t('bank.notFound.text'))}</p>`)
 }

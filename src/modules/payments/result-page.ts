@@ -1,13 +1,14 @@
 /**
  * The page a payer lands on after the bank's card page when the site gave
- * no returnUrl: what happened, in Russian, for a person rather than a
- * program. It shows our own record, never what the URL claims, and nothing
+ * no returnUrl: what happened, in the payer's language (kk, ru, en: its
+ * words are src/locales/<language>/pages.json, `result.*`), for a person
+ * rather than a program. It shows our own record, never what the URL claims, and nothing
  * personal (the URL holds only the payment id, and anyone may open it):
  * the status, the amount, the date, a way back to the agency's site.
  * No script; one stylesheet allowed by its hash.
  */
 import { createHash } from 'node:crypto'
-import { formatMinorUnits } from '../../lib/money.js'
+import { formatAlmatyDateTime, formatTenge, translator, type Language } from '../../lib/i18n.js'
 import type { PaymentStatus } from './tables.js'
 
 export interface ResultView {
@@ -40,40 +41,27 @@ function escapeHtml (text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] as string)
 }
 
-/** 150000n -> '1 500,00 ₸' with no-break spaces. */
-function formatTenge (amount: bigint): string {
-  const [whole, fraction] = formatMinorUnits(amount).split('.') as [string, string]
-  return `${whole.replace(/\B(?=(\d{3})+$)/g, '\u00a0')},${fraction}\u00a0₸`
+const TONES: Record<PaymentStatus, 'ok' | 'failed' | 'pending'> = {
+  succeeded: 'ok', returned: 'failed', failed: 'failed', expired: 'failed', pending: 'pending'
 }
 
-/** Almaty time (UTC+5, no daylight saving): '25.11.2026, 15:02'. */
-function formatAlmaty (at: Date): string {
-  const local = new Date(at.getTime() + 5 * 3600_000).toISOString()
-  return `${local.slice(8, 10)}.${local.slice(5, 7)}.${local.slice(0, 4)}, ${local.slice(11, 16)}`
-}
-
-const VERDICTS: Record<PaymentStatus, { title: string, tone: 'ok' | 'failed' | 'pending', text: string }> = {
-  succeeded: { title: 'Платёж выполнен', tone: 'ok', text: 'Спасибо! Деньги получены, задолженность уменьшена на эту сумму.' },
-  returned: { title: 'Платёж возвращён', tone: 'failed', text: 'Агентство вернуло этот платёж на карту. По вопросам обратитесь в поддержку агентства.' },
-  failed: { title: 'Платёж не прошёл', tone: 'failed', text: 'Банк отклонил оплату, деньги не списаны. Вы можете попробовать ещё раз на сайте агентства.' },
-  expired: { title: 'Время оплаты истекло', tone: 'failed', text: 'Оплата не была завершена вовремя, деньги не списаны. Начните оплату заново на сайте агентства.' },
-  pending: { title: 'Платёж обрабатывается', tone: 'pending', text: `Банк ещё не сообщил результат. Страница обновится сама через ${PENDING_REFRESH_SECONDS} секунд; повторно оплачивать не нужно.` }
-}
-
-export function resultPage (view: ResultView): string {
-  const verdict = VERDICTS[view.status]
+export function resultPage (language: Language, view: ResultView): string {
+  const t = translator(language, 'pages')
+  const title = t(`result.${view.status}.title`)
+  const text = t(`result.${view.status}.text`, { seconds: PENDING_REFRESH_SECONDS })
+  const label = (key: string): string => escapeHtml(t(key))
   const refresh = view.status === 'pending' ? `<meta http-equiv="refresh" content="${PENDING_REFRESH_SECONDS}">` : ''
   const paidAt = view.paidAt === null || (view.status !== 'succeeded' && view.status !== 'returned')
     ? ''
-    : `<dt>Дата оплаты</dt><dd>${escapeHtml(formatAlmaty(view.paidAt))}</dd>`
-  return '<!doctype html>\n<html lang="ru"><head><meta charset="utf-8">' +
+    : `<dt>${label('result.paidAt')}</dt><dd>${escapeHtml(formatAlmatyDateTime(language, view.paidAt))}</dd>`
+  return `<!doctype html>\n<html lang="${language}"><head><meta charset="utf-8">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex">' +
-    `${refresh}<title>${escapeHtml(verdict.title)} — ${escapeHtml(view.agencyName)}</title><style>${STYLE}</style></head>` +
-    `<body><main><h1 class="${verdict.tone}">${escapeHtml(verdict.title)}</h1>` +
-    `<p>${escapeHtml(verdict.text)}</p>` +
-    `<dl><dt>Сумма</dt><dd>${escapeHtml(formatTenge(view.amount))}</dd>${paidAt}` +
-    `<dt>Номер платежа</dt><dd>${escapeHtml(view.paymentId)}</dd>` +
-    `<dt>Получатель</dt><dd>${escapeHtml(view.agencyName)}</dd></dl>` +
-    `<a class="back" href="${escapeHtml(view.website)}">Вернуться на сайт агентства</a>` +
+    `${refresh}<title>${escapeHtml(title)} — ${escapeHtml(view.agencyName)}</title><style>${STYLE}</style></head>` +
+    `<body><main><h1 class="${TONES[view.status]}">${escapeHtml(title)}</h1>` +
+    `<p>${escapeHtml(text)}</p>` +
+    `<dl><dt>${label('result.amount')}</dt><dd>${escapeHtml(formatTenge(language, view.amount))}</dd>${paidAt}` +
+    `<dt>${label('result.paymentId')}</dt><dd>${escapeHtml(view.paymentId)}</dd>` +
+    `<dt>${label('result.recipient')}</dt><dd>${escapeHtml(view.agencyName)}</dd></dl>` +
+    `<a class="back" href="${escapeHtml(view.website)}">${label('result.back')}</a>` +
     '</main></body></html>\n'
 }

@@ -8,6 +8,7 @@ import {
   PaymentParams, PaymentSchema, ReceiptHeaders, ReceiptSchema, ResultPageQuery, TimelineEntrySchema
 } from './schemas.js'
 import { createPayment, findPaymentByPublicId, getReceipt, getResultPage, toPayment } from './service.js'
+import { negotiateLanguage } from '../../lib/i18n.js'
 import { RESULT_PAGE_CSP } from './result-page.js'
 
 const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -81,21 +82,24 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getPaymentResultPage',
       tags: ['Payments'],
       summary: 'The payer\'s result page (HTML)',
-      description: 'Where the bank sends the payer back when the payment was created without `returnUrl`: a small page in Russian with the recorded status ' +
+      description: 'Where the bank sends the payer back when the payment was created without `returnUrl`: a small page in Kazakh, Russian or English (`lang`, else Accept-Language, else ru) with the recorded status ' +
         '(paid, declined, expired, or still processing: then it reloads itself every few seconds), the amount, and a link to the agency\'s website (AGENCY_WEBSITE). ' +
         'It shows our own record, never what the URL says, and no personal data. No script, a strict Content-Security-Policy, `Cache-Control: no-store`.',
       security: [],
       params: PaymentParams,
       querystring: ResultPageQuery,
       response: {
-        200: { description: 'The result page', content: { 'text/html': { schema: Type.String({ description: 'HTML document (lang="ru")', examples: ['<!doctype html>\n<html lang="ru">…<h1 class="ok">Платёж выполнен</h1>…<dt>Сумма</dt><dd>1 500,00 ₸</dd>…<a class="back" href="https://www.explus.kz/">Вернуться на сайт агентства</a>…</html>'] }) } } },
+        200: { description: 'The result page', content: { 'text/html': { schema: Type.String({ description: 'HTML document (lang="kk", "ru" or "en")', examples: ['<!doctype html>\n<html lang="ru">…<h1 class="ok">Платёж выполнен</h1>…<dt>Сумма</dt><dd>1 500,00 ₸</dd>…<a class="back" href="https://www.explus.kz/">Вернуться на сайт агентства</a>…</html>'] }) } } },
         ...problemResponses({ 400: ['validation_failed'], 404: ['payment_not_found'], 429: ['rate_limited'] })
       }
     }
   }, async (request, reply) => {
-    const html = await getResultPage(deps, request.params.id)
+    const language = negotiateLanguage(request.headers['accept-language'], request.query.lang)
+    const html = await getResultPage(deps, request.params.id, language)
     return await reply
       .header('cache-control', 'no-store')
+      .header('content-language', language)
+      .header('vary', 'accept-language')
       .header('content-security-policy', RESULT_PAGE_CSP)
       .type('text/html; charset=utf-8')
       .send(html)

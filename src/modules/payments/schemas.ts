@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
+import { LANGUAGES } from '../../lib/i18n.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
@@ -30,7 +31,11 @@ export const CreatePaymentBody = Type.Object({
   acceptanceId: Type.String({ pattern: publicIdPattern('acceptance') }),
   amount: AmountInput('Tiyn (minor units): 150000 = 1 500.00 KZT'),
   currency: Currency,
-  returnUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'Where the bank sends the payer back; its host must be allowed (RETURN_URL_ALLOWED_HOSTS)' }))
+  returnUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'Where the bank sends the payer back; its host must be allowed (RETURN_URL_ALLOWED_HOSTS)' })),
+  language: Type.Optional(StringEnum(LANGUAGES, {
+    description: 'The language of the bank\'s card page (sent as the bank\'s `pg_language`: kk as `kz`) and of our ' +
+      'result page (without `returnUrl`). Default `ru`.'
+  }))
 }, {
   additionalProperties: false,
   examples: [{ acceptanceId: 'acc_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', amount: 150000, currency: 'KZT', returnUrl: 'https://www.explus.kz/pay/done' }]
@@ -135,7 +140,13 @@ export const ReceiptHeaders = Type.Object({
 /** What the bank appends to the return URL; the page trusts none of it and shows our own record. */
 export const ResultPageQuery = Type.Object({
   paymentId: Type.Optional(Type.String({ maxLength: 100, description: 'Set by us in the URL given to the bank; ignored' })),
-  result: Type.Optional(StringEnum(['success', 'failure'], { description: 'Which of our URLs the bank used; ignored: the page shows the payment\'s recorded status' }))
+  result: Type.Optional(StringEnum(['success', 'failure'], { description: 'Which of our URLs the bank used; ignored: the page shows the payment\'s recorded status' })),
+  lang: Type.Optional(Type.String({
+    maxLength: 35,
+    description: 'The page\'s language: `kk`, `ru` or `en` (a tag such as `kk-KZ` too); before Accept-Language. ' +
+      'Anything else is ignored (the header, then ru). Set by us from the payment start\'s `language`.',
+    examples: ['kk']
+  }))
 }, { additionalProperties: true, description: 'The bank may add its own parameters; they are ignored' })
 
 /** The details of payment events that are amounts (tiyn): `claimDifference` may be negative. */

@@ -6,6 +6,7 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { ipIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
+import { DEFAULT_LANGUAGE, type Language } from '../../lib/i18n.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
 import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
 import { findDebt } from '../debts/service.js'
@@ -42,9 +43,11 @@ export async function findPaymentByPublicId (db: Database, publicId: string): Pr
  * returnUrl must be on an allowed host.
  */
 function returnUrls (
-  config: Config, paymentId: string, returnUrl: string | undefined
+  config: Config, paymentId: string, returnUrl: string | undefined, language: Language
 ): { success: string, failure: string } {
   const url = new URL(returnUrl ?? `${config.publicBaseUrl}/v1/payments/${paymentId}/result`)
+  // our page speaks the payer's language; a caller's page keeps its own URL
+  if (returnUrl === undefined && language !== DEFAULT_LANGUAGE) url.searchParams.set('lang', language)
   if (returnUrl !== undefined && (!config.payments.returnUrlAllowedHosts.includes(url.hostname.toLowerCase()) || !/^https?:$/.test(url.protocol))) {
     throw new DomainError('return_url_not_allowed', `The return URL's host is not allowed; allowed: ${config.payments.returnUrlAllowedHosts.join(', ')}`, { errors: [{ path: 'body.returnUrl', message: 'host not allowed' }] })
   }
@@ -87,7 +90,8 @@ export async function createPayment (
   }
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
-  const urls = returnUrls(deps.config, publicId, input.returnUrl)
+  const language = input.language ?? DEFAULT_LANGUAGE
+  const urls = returnUrls(deps.config, publicId, input.returnUrl, language)
   const clientSecret = newClientSecret(publicId)
   const subject = {
     ipIndex: ipIndex(deps.pii, ctx.ip),
@@ -146,6 +150,7 @@ export async function createPayment (
       resultUrl: `${deps.config.publicBaseUrl}/v1/callbacks/bank/result`,
       successUrl: urls.success,
       failureUrl: urls.failure,
+      language,
       userPhone: deps.pii.decrypt(acceptance.payer_phone_encrypted).replace('+', ''),
       userEmail: deps.pii.decrypt(acceptance.payer_email_encrypted),
       userIp: ctx.ip
@@ -216,9 +221,11 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
 }
 
 /** The human page behind our default return URL (no personal data: anyone with the id may open it). */
-export async function getResultPage (deps: Pick<PaymentDeps, 'db' | 'config'>, publicId: string): Promise<string> {
+export async function getResultPage (
+  deps: Pick<PaymentDeps, 'db' | 'config'>, publicId: string, language: Language
+): Promise<string> {
   const payment = await findPaymentByPublicId(deps.db, publicId)
-  return resultPage({
+  return resultPage(language, {
     paymentId: publicId,
     status: payment.status,
     amount: payment.amount,

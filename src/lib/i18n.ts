@@ -1,0 +1,121 @@
+/**
+ * What a person reads, in kk, ru or en (DESIGN 19): the words are data, one JSON file per language per surface under
+ * src/locales/<language>/<surface>.json (flat: key -> text with `{{placeholder}}`s), never strings in code.
+ * test/lib/i18n.test.ts holds every language to the same keys and placeholders.
+ *
+ * Hand-written rather than i18next: thirty lines, no shared dependency to install, a missing value is an error (never
+ * an empty hole, i18next's default), and the files stay plain key -> text a translator edits without knowing a library.
+ */
+import { readdirSync, readFileSync } from 'node:fs'
+
+export const LANGUAGES = ['kk', 'ru', 'en'] as const
+export type Language = typeof LANGUAGES[number]
+export const DEFAULT_LANGUAGE: Language = 'ru'
+
+/** BCP 47 tags as the web writes them: kk-KZ, ru-RU, en-GB; `kz` is a country, often used for the language. */
+const ALIASES: Record<string, Language> = { kk: 'kk', kz: 'kk', ru: 'ru', en: 'en' }
+
+export function isLanguage (value: unknown): value is Language {
+  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value)
+}
+
+/** A tag's language if it is one of ours: 'kk-KZ' -> 'kk', 'EN' -> 'en', 'de' -> undefined. */
+export function languageOfTag (tag: string): Language | undefined {
+  return ALIASES[tag.trim().toLowerCase().split(/[-_]/)[0] ?? '']
+}
+
+/**
+ * The language of an Accept-Language header (RFC 9110 12.5.4): the highest q among ours, the first listed on a tie;
+ * q=0 means "not this". undefined when the header names none of ours (or there is none).
+ */
+export function preferredLanguage (acceptLanguage: string | string[] | undefined): Language | undefined {
+  const header = Array.isArray(acceptLanguage) ? acceptLanguage.join(',') : acceptLanguage
+  if (header === undefined) return undefined
+  let best: { language: Language, q: number } | undefined
+  for (const range of header.slice(0, 1000).split(',')) {
+    const [tag = '', ...params] = range.split(';')
+    const qParam = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='))
+    const q = qParam === undefined ? 1 : Number(qParam.slice(2))
+    if (!Number.isFinite(q) || q <= 0 || q > 1) continue
+    const language = languageOfTag(tag)
+    if (language !== undefined && (best === undefined || q > best.q)) best = { language, q }
+  }
+  return best?.language
+}
+
+/** An explicit choice (`?lang=`, a body's `language`) first, then the header, then ru. */
+export function negotiateLanguage (acceptLanguage: string | string[] | undefined, explicit?: unknown): Language {
+  if (typeof explicit === 'string') {
+    const chosen = languageOfTag(explicit)
+    if (chosen !== undefined) return chosen
+  }
+  return preferredLanguage(acceptLanguage) ?? DEFAULT_LANGUAGE
+}
+
+export const LOCALES_DIRECTORY = new URL('../locales/', import.meta.url)
+
+type Catalog = Record<string, string>
+/** language -> surface -> key -> text, read once at start. */
+const catalogs = new Map<string, Map<string, Catalog>>()
+
+function catalog (language: Language, surface: string): Catalog {
+  let surfaces = catalogs.get(language)
+  if (surfaces === undefined) {
+    surfaces = new Map()
+    const directory = new URL(`${language}/`, LOCALES_DIRECTORY)
+    for (const file of readdirSync(directory).filter((name) => name.endsWith('.json'))) {
+      surfaces.set(file.slice(0, -'.json'.length), JSON.parse(readFileSync(new URL(file, directory), 'utf8')) as Catalog)
+    }
+    catalogs.set(language, surfaces)
+  }
+  const found = surfaces.get(surface)
+  if (found === undefined) throw new Error(`No locale file ${language}/${surface}.json`)
+  return found
+}
+
+export type Values = Readonly<Record<string, string | number | bigint>>
+
+/** The placeholders of a text: 'Осталось {{n}} попыток' -> ['n']. */
+export function placeholdersOf (text: string): string[] {
+  return [...text.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g)].map((match) => match[1] as string)
+}
+
+export function hasTranslation (language: Language, surface: string, key: string): boolean {
+  return Object.hasOwn(catalog(language, surface), key)
+}
+
+/** The text of a key with its placeholders filled; a key or a value missing is an error, never an empty hole. */
+export function translate (language: Language, surface: string, key: string, values: Values = {}): string {
+  const texts = catalog(language, surface)
+  if (!Object.hasOwn(texts, key)) throw new Error(`No text ${key} in ${language}/${surface}.json`)
+  return (texts[key] as string).replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (_whole, name: string) => {
+    if (!Object.hasOwn(values, name)) throw new Error(`${language}/${surface}.json ${key}: no value for {{${name}}}`)
+    return String(values[name])
+  })
+}
+
+/** A translator bound to one language and surface: `t('title')`. */
+export function translator (language: Language, surface: string): (key: string, values?: Values) => string {
+  return (key, values) => translate(language, surface, key, values)
+}
+
+/** Intl's locale for a language: Kazakh as written in Kazakhstan. */
+const LOCALES: Record<Language, string> = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }
+const ALMATY = 'Asia/Almaty'
+
+/** 150000n tiyn -> '1 500,00 ₸' (ru, kk) or '₸1,500.00' (en), as Intl writes tenge in that language. */
+export function formatTenge (language: Language, tiyn: bigint): string {
+  const negative = tiyn < 0n
+  const abs = negative ? -tiyn : tiyn
+  const major = `${negative ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
+  const format = new Intl.NumberFormat(LOCALES[language], { style: 'currency', currency: 'KZT', currencyDisplay: 'narrowSymbol' })
+  // a decimal string keeps every tiyn of an amount too large for a double (Intl takes strings, ES2023)
+  return format.format(major as unknown as number)
+}
+
+/** A moment as Almaty reads it: '25.11.2026, 15:02' (ru), '25/11/2026, 15:02' (en). */
+export function formatAlmatyDateTime (language: Language, at: Date): string {
+  return new Intl.DateTimeFormat(LOCALES[language], {
+    timeZone: ALMATY, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false
+  }).format(at)
+}
