@@ -25,13 +25,16 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 # rootDir is '.', so tsc writes dist/src/** and dist/migrations/**; the
-# migrations read seeds/ relative to their own file, so the seeds go beside them.
+# migrations read seeds/ relative to their own file, so the seeds go beside them,
+# and src/lib/i18n.ts reads src/locales/ (the translations) beside itself.
 RUN npm run build \
  && cp -R migrations/seeds dist/migrations/seeds \
  && cp -R src/modules/notifications/templates dist/src/modules/notifications/templates \
+ && cp -R src/locales dist/src/locales \
  && test -f dist/src/server.js \
  && test -f dist/migrations/seeds/public-offer.ru.txt \
- && test -f dist/src/modules/notifications/templates/_footer.txt
+ && test -f dist/src/modules/notifications/templates/_footer.txt \
+ && test -f dist/src/locales/ru/problems.json
 
 # --- runtime: production dependencies only, compiled code, non-root ----------
 FROM ${NODE_IMAGE} AS runtime

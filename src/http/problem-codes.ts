@@ -63,7 +63,12 @@ export const PROBLEM_CODES = {
   acceptance_expired: { status: 422, detail: 'This acceptance is older than 24 hours: read and accept the current offer again' },
   consent_withdrawn: { status: 422, detail: 'Consent to the processing of personal data was withdrawn: accept the offer again to pay' },
   debt_not_payable: { status: 422, detail: 'This debt can no longer be paid (settled or recalled)' },
-  amount_below_minimum: { status: 422, detail: 'The minimum payment is 10000 tiyn', extra: { errors: [{ path: 'body.amount', message: 'must be at least 10000' }] } },
+  amount_below_minimum: {
+    status: 422,
+    detail: 'The minimum payment is 10000 tiyn',
+    extra: { minimumAmount: 10000, errors: [{ path: 'body.amount', message: 'must be at least 10000' }] },
+    fields: { minimumAmount: Type.Integer({ minimum: 1, description: 'The smallest payment, in tiyn (PAYMENT_MIN_AMOUNT)' }) }
+  },
   amount_exceeds_outstanding: { status: 422, detail: 'The amount is more than the outstanding balance', extra: { errors: [{ path: 'body.amount', message: 'must be at most 150000' }] } },
   return_url_not_allowed: { status: 422, detail: 'The return URL\'s host is not allowed; allowed: www.explus.kz, localhost, 127.0.0.1', extra: { errors: [{ path: 'body.returnUrl', message: 'host not allowed' }] } },
   bank_unavailable: {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { sql } from 'kysely'
 import { accept, createListeningApp, PAYER, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
@@ -140,4 +141,62 @@ t.test('our result page is used even when RETURN_URL_ALLOWED_HOSTS names only th
   t.match(back.headers.get('location'), `${strict.base}/v1/payments/${payment.id}/result?`)
   const refused = await startPayment(strict.base, acceptance.id, 500_000, undefined, { returnUrl: `${strict.base}/elsewhere` })
   t.equal(refused.status, 422, 'a caller\'s returnUrl is still checked')
+})
+
+/** The Russian words of our pages (src/locales/ru/pages.json): none may show on a page in another language. */
+const ruPages = JSON.parse(readFileSync('src/locales/ru/pages.json', 'utf8')) as Record<string, string>
+const russianWords = Object.values(ruPages).map((text) => text.split('{{')[0]?.trim() ?? '').filter((w) => w.length >= 6)
+function noRussian (test: typeof t, html: string, label: string) {
+  for (const words of russianWords) test.notOk(html.includes(words), `${label}: no Russian "${words}"`)
+}
+
+t.test('a payment started in Kazakh: the bank hears pg_language kz, its page and our result page speak Kazakh', async (t) => {
+  const { payment } = await started('50000.00', 1_500_000, { language: 'kk' })
+  const [row] = (await sql<{ params: Record<string, string> }>`
+    select request_params as params from sandbox_bank_payments where order_id = ${payment.id}`.execute(app.db)).rows
+  t.equal(row?.params.pg_language, 'kz', 'Freedom Pay\'s code for Kazakh')
+  t.match(row?.params.pg_success_url, /[?&]lang=kk(&|$)/, 'our result page is asked for in Kazakh too')
+
+  const bankPage = await (await fetch(payment.redirectUrl)).text()
+  t.match(bankPage, /<html lang="kk">/)
+  t.match(bankPage, 'Сынақ банкі (sandbox): ақша есептен шығарылмайды.')
+  t.match(bankPage, /Карта нөмірі/)
+  t.match(bankPage, /15\u00a0000,00\u00a0₸ төлеу/, 'the amount as Kazakh writes it, in the button')
+  noRussian(t, bankPage, 'the bank\'s page')
+  const wrongCard = await (await fetch(payment.redirectUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ action: 'pay', card_number: '1234', card_expiry: '12/39', card_holder: 'A', card_cvv: '123' }).toString()
+  })).text()
+  t.match(wrongCard, /Карта нөмірі қате енгізілді/, 'the form\'s error too')
+
+  const back = await submitAtBank(payment.redirectUrl)
+  const location = back.headers.get('location') as string
+  t.match(new URL(location).searchParams.get('lang'), 'kk')
+  await eventually(async () => (await (await fetch(`${base}/v1/payments/${payment.id}`)).json() as { status: string }).status === 'succeeded')
+  const result = await fetch(location, { headers: { 'accept-language': 'en' } })
+  t.equal(result.headers.get('content-language'), 'kk', '?lang before Accept-Language')
+  t.match(result.headers.get('vary'), /accept-language/i)
+  const html = await result.text()
+  t.match(html, /<html lang="kk">/)
+  t.match(html, /Төлем орындалды/)
+  t.match(html, /<dt>Сома<\/dt><dd>15\u00a0000,00\u00a0₸<\/dd>/)
+  t.match(html, /<dt>Төленген күні<\/dt><dd>\d\d\.\d\d\.\d{4}, \d\d:\d\d<\/dd>/, 'the date in Almaty time')
+  noRussian(t, html, 'the result page')
+})
+
+t.test('the result page in English by Accept-Language; without either, Russian as before', async (t) => {
+  const { payment } = await paid()
+  const page = await fetch(`${base}/v1/payments/${payment.id}/result`, { headers: { 'accept-language': 'en-GB,en;q=0.9,ru;q=0.5' } })
+  t.equal(page.headers.get('content-language'), 'en')
+  const html = await page.text()
+  t.match(html, /<html lang="en">/)
+  t.match(html, /Payment complete/)
+  t.match(html, /<dt>Amount<\/dt><dd>₸15,000.00<\/dd>/)
+  noRussian(t, html, 'the English result page')
+  const ru = await fetch(`${base}/v1/payments/${payment.id}/result?lang=de`, { headers: { 'accept-language': 'de' } })
+  t.equal(ru.headers.get('content-language'), 'ru', 'neither names one of ours: ru')
+  t.match(await ru.text(), /<html lang="ru">.*Платёж выполнен/s)
+  const kk = await fetch(`${base}/v1/payments/${payment.id}/result?lang=kk-KZ`)
+  t.match(await kk.text(), /Төлем орындалды/, 'a regional tag in ?lang')
 })
