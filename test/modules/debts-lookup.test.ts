@@ -65,6 +65,63 @@ t.test('an IIN with a wrong check digit is 422 invalid_iin', async (t) => {
   t.match(bad.json().errors, [{ path: 'body.iin' }])
 })
 
+t.test('a problem\'s title and detail follow Accept-Language; its code, type, status and fields never change', async (t) => {
+  const refused = (acceptLanguage?: string) => app.inject({
+    method: 'POST',
+    url: '/v1/debts/lookup',
+    headers: acceptLanguage === undefined ? {} : { 'accept-language': acceptLanguage },
+    payload: { contractNumber: payable.contract, iin: '871008401428' }
+  })
+  const plain = await refused()
+  t.equal(plain.headers['content-language'], 'en', 'without Accept-Language: as always, in the words of the code')
+  t.match(plain.json(), { title: 'Unprocessable content', detail: 'The IIN is not valid: 12 digits with a correct check digit' })
+  const kk = await refused('kk-KZ,kk;q=0.9,ru;q=0.8')
+  t.equal(kk.headers['content-language'], 'kk')
+  t.match(kk.json(), { title: 'Өңдеуге болмайтын деректер', detail: /^ЖСН жарамсыз/ })
+  const ru = await refused('ru-RU')
+  t.equal(ru.headers['content-language'], 'ru')
+  t.match(ru.json(), { title: 'Данные не могут быть обработаны', detail: /^ИИН неверен/ })
+  const en = await refused('en-US,en;q=0.9')
+  t.equal(en.headers['content-language'], 'en')
+  t.match(en.json(), { title: 'Unprocessable content', detail: 'The IIN is not valid: 12 digits with a correct check digit' })
+  t.equal((await refused('de-DE')).body.replace(/"requestId":"[^"]+"/, ''), plain.body.replace(/"requestId":"[^"]+"/, ''),
+    'a language not ours: the document as without the header')
+  for (const answer of [plain, kk, ru, en]) {
+    const { title: _title, detail: _detail, requestId: _id, ...rest } = answer.json()
+    t.same(rest, {
+      type: 'https://docs.explus.kz/problems/invalid_iin',
+      status: 422,
+      code: 'invalid_iin',
+      errors: [{ path: 'body.iin', message: 'invalid (checksum)' }]
+    }, 'the same code, type, status and field errors')
+    t.equal(answer.statusCode, 422)
+  }
+
+  const invalid = await app.inject({
+    method: 'POST', url: '/v1/debts/lookup', headers: { 'accept-language': 'kk' }, payload: { contractNumber: payable.contract }
+  })
+  t.equal(invalid.statusCode, 400)
+  t.match(invalid.json(), {
+    code: 'validation_failed', title: 'Қате сұрау', detail: /^Сұрау сипаттамаға сәйкес келмейді/, errors: [{ path: 'body.iin' }]
+  }, 'a validation error: the sentence translated, the field errors as they are')
+  const noRoute = await app.inject({ method: 'GET', url: '/v1/nothing-here?x=1', headers: { 'accept-language': 'kk' } })
+  t.match(noRoute.json(), { code: 'route_not_found', title: 'Табылмады', detail: 'GET /v1/nothing-here маршруты жоқ' })
+  const mediaType = await app.inject({
+    method: 'POST', url: '/v1/debts/lookup', headers: { 'accept-language': 'en', 'content-type': 'text/plain' }, payload: 'x'
+  })
+  t.match(mediaType.json(), { code: 'unsupported_media_type', title: 'Unsupported media type', detail: 'This Content-Type is not accepted here' })
+  const ruMediaType = await app.inject({
+    method: 'POST', url: '/v1/debts/lookup', headers: { 'accept-language': 'ru', 'content-type': 'text/plain' }, payload: 'x'
+  })
+  t.match(ruMediaType.json(), { code: 'unsupported_media_type', title: 'Неподдерживаемый тип данных', detail: /^Здесь такой Content-Type/ })
+  const missing = await lookup('NO-SUCH-CONTRACT', payable.iin)
+  t.equal(missing.statusCode, 404)
+  const missingKk = await app.inject({
+    method: 'POST', url: '/v1/debts/lookup', headers: { 'accept-language': 'kk' }, payload: { contractNumber: 'NO-SUCH-CONTRACT', iin: payable.iin }
+  })
+  t.match(missingKk.json(), { code: 'debt_not_found', title: 'Табылмады', detail: /^Бұл шарт нөмірі мен ЖСН бойынша/ })
+})
+
 t.test('status changes are audit-logged; active and closed follow the outstanding amount', async (t) => {
   t.equal(recalling.statusCode, 200)
   t.match(recalling.json(), { status: 'recalled', outstanding: { amount: 0 } })
