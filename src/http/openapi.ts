@@ -48,6 +48,14 @@ export function packageVersion (from: URL = new URL('.', import.meta.url)): stri
   }
 }
 
+/** DESIGN 19: a problem's title and detail are in the language the request asked for. */
+const CONTENT_LANGUAGE = {
+  description: 'The language of `title` and `detail`: the first of kk, ru, en the request\'s Accept-Language names ' +
+    '(RFC 9110 q-values; kk-KZ is kk); without one, en: the words of the code, as before languages. ' +
+    '`code`, `type`, `status` and the other fields are the same in every language.',
+  schema: { type: 'string' as const, enum: ['kk', 'ru', 'en'] }
+}
+
 const SUCCESS_TEXT: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' }
 
 /**
@@ -61,6 +69,7 @@ function problemMediaTypes (doc: OpenApiDoc): OpenApiDoc {
       for (const [status, response] of Object.entries(operation.responses ?? {}) as Array<[string, OpenApiDoc]>) {
         if (Number(status) >= 400 && response.content?.['application/json'] !== undefined) {
           response.content = { 'application/problem+json': response.content['application/json'] }
+          response.headers = { ...response.headers, 'Content-Language': { $ref: '#/components/headers/ContentLanguage' } }
         }
         if (response.description === 'Default Response') response.description = SUCCESS_TEXT[status] ?? 'Success'
       }
@@ -89,12 +98,14 @@ export async function registerOpenApi (
         version: packageVersion(),
         description: 'Payments API of a Kazakhstan debt-collection agency (ТОО «Коллекторское агентство «Эксперт Плюс»). ' +
           'Clients read and accept the public offer, find their debt, and pay by card on the acquiring bank\'s hosted page (FFIN Payments / Freedom Pay). ' +
-          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`.' + webhooks.description,
+          'Money is always integer minor units (tiyn) with currency KZT. Errors are RFC 9457 problem documents with a stable `code`; their `title` and `detail` follow ' +
+          'Accept-Language (kk, ru or en, said in Content-Language), the `code` never does.' + webhooks.description,
         contact: { name: 'Support', email: config.agency.supportEmail }
       },
       servers: [{ url: config.publicBaseUrl }],
       tags: API_TAGS,
       components: {
+        headers: { ContentLanguage: CONTENT_LANGUAGE },
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`), scopes admin, operator or partner' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, required by GET /metrics when it is set' }

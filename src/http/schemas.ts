@@ -34,9 +34,9 @@ export const FieldErrorSchema = Type.Object({
 
 export const ProblemSchema = Type.Object({
   type: Type.String({ format: 'uri', description: 'Documentation URI of this problem type' }),
-  title: Type.String(),
+  title: Type.String({ description: 'For a person, in the language of Content-Language (Accept-Language: kk, ru, en)' }),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
-  detail: Type.String(),
+  detail: Type.String({ description: 'For a person, in the language of Content-Language; never parse it: branch on `code`' }),
   code: Type.String({ pattern: '^[a-z][a-z0-9_]*$', description: 'Stable machine-readable code; branch on this, not on the text' }),
   errors: Type.Optional(Type.Array(Type.Ref(FieldErrorSchema))),
   requestId: Type.String({ description: 'Echo of X-Request-Id; quote it to support' })

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { sql } from 'kysely'
 import { accept, createListeningApp, PAYER, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 import { eventually } from '../helpers/app.js'
@@ -146,7 +146,7 @@ t.test('our result page is used even when RETURN_URL_ALLOWED_HOSTS names only th
 /** The Russian words of our pages (src/locales/ru/pages.json): none may show on a page in another language. */
 const ruPages = JSON.parse(readFileSync('src/locales/ru/pages.json', 'utf8')) as Record<string, string>
 const russianWords = Object.values(ruPages).map((text) => text.split('{{')[0]?.trim() ?? '').filter((w) => w.length >= 6)
-function noRussian (test: typeof t, html: string, label: string) {
+function noRussian (test: Test, html: string, label: string) {
   for (const words of russianWords) test.notOk(html.includes(words), `${label}: no Russian "${words}"`)
 }
 
