@@ -76,6 +76,19 @@ t.test('init_payment.php is signed as the documented example: script, values by 
   t.not(requests[1]?.params.get('pg_salt'), requests[0]?.params.get('pg_salt'), 'a fresh salt every time')
 })
 
+t.test('the card page\'s language is pg_language, in Freedom Pay\'s codes: kk is kz; none sent, none signed', async (t) => {
+  const { acquirer, requests } = await acquirerAgainst(t, () => ({ body: initOk() }))
+  for (const [language, code] of [['kk', 'kz'], ['ru', 'ru'], ['en', 'en']] as const) {
+    await acquirer.initPayment({ ...request, language })
+    const sent = Object.fromEntries(requests.at(-1)?.params ?? [])
+    t.equal(sent.pg_language, code, `${language} -> ${code}`)
+    const { pg_sig: signature, ...signed } = sent
+    t.equal(signature, signParams('init_payment.php', signed, SECRET), 'and it is signed')
+  }
+  await acquirer.initPayment(request)
+  t.notOk(requests.at(-1)?.params.has('pg_language'), 'without a language the bank\'s default (ru)')
+})
+
 t.test('an answer whose signature does not verify is a BankProtocolError', async (t) => {
   const tampered = initOk().replace('4567788', '4567789')
   const { acquirer } = await acquirerAgainst(t, () => ({ body: tampered }))

@@ -432,6 +432,33 @@ t.test('every page says it is a test bank and shows the merchant\'s text only as
   t.notMatch(html, /<a |<script/i, 'no link and no script of the merchant\'s')
 })
 
+t.test('the page speaks pg_language: kz is Kazakh, en English; one it does not speak, Russian', async (t) => {
+  const sandbox = await startSandbox(t)
+  const pageIn = async (language: string | undefined, orderId: string) => {
+    const params = { pg_order_id: orderId, pg_amount: '1500', pg_description: 'Debt', ...(language === undefined ? {} : { pg_language: language }) }
+    const answer = await signedPost(sandbox, 'init_payment.php', params)
+    return { url: answer.pg_redirect_url as string, html: await (await fetch(answer.pg_redirect_url as string)).text() }
+  }
+  const kk = await pageIn('kz', 'pay_kk')
+  t.match(kk.html, /<html lang="kk">/)
+  t.match(kk.html, /<title>Картамен төлеу — [^<]* — сынақ банкі<\/title>/)
+  t.match(kk.html, '1\u00a0500,00\u00a0₸ төлеу')
+  t.notMatch(kk.html, /Тестовый банк|Номер карты|Оплатить/)
+  const en = await pageIn('en', 'pay_en')
+  t.match(en.html, /<html lang="en">/)
+  t.match(en.html, 'Test bank (sandbox): no money is charged. Do not enter a real card&#39;s details.')
+  t.match(en.html, 'Pay ₸1,500.00')
+  t.notMatch(en.html, /Тестовый банк|Номер карты|Оплатить/)
+  const declined = await submitForm(en.url, { action: 'decline' })
+  const final = await declined.text()
+  t.match(final, /<h1>Payment failed<\/h1><p>Nothing was charged.<\/p>/, 'its final page too')
+  t.notMatch(final, /[а-яё]{4}/i, 'not the protocol\'s Russian failure description')
+  for (const [language, id] of [['uz', 'pay_uz'], [undefined, 'pay_none']] as const) {
+    const ru = await pageIn(language, id)
+    t.match(ru.html, /<html lang="ru">.*Оплатить 1\u00a0500,00\u00a0₸/s, `${language ?? 'none'}: ru`)
+  }
+})
+
 t.test('a merchant without success or failure URLs gets the bank\'s own final page', async (t) => {
   const sandbox = await startSandbox(t)
   const answer = await signedPost(sandbox, 'init_payment.php', { pg_order_id: 'pay_2', pg_amount: '10', pg_description: '<b>Долг</b>', custom_field: 'echoed' })

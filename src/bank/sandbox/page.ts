@@ -99,11 +99,15 @@ export function processingPage (language: Language, path: string): string {
     `<meta http-equiv="refresh" content="2;url=${escapeHtml(path)}">`)
 }
 
-/** Shown when the merchant gave no success or failure URL; `reason`: the bank's failure description, as recorded. */
+/**
+ * Shown when the merchant gave no success or failure URL. `reason`: the failure's description as the protocol records
+ * it, in Russian as the live bank words it (or as the merchant's check answer did): shown on a Russian page only.
+ */
 export function finishedPage (language: Language, paid: boolean, merchantName: string, reason: string | null): string {
   const t = translator(language, 'pages')
   const title = t(paid ? 'bank.paid.title' : 'bank.failed.title')
-  const detail = paid ? t('bank.paid.text', { merchant: merchantName }) : (reason ?? t('bank.failed.text'))
+  const failure = language === 'ru' && reason !== null ? reason : t('bank.failed.text')
+  const detail = paid ? t('bank.paid.text', { merchant: merchantName }) : failure
   return layout(language, title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p>`)
 }
 
