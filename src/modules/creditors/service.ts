@@ -10,6 +10,7 @@ import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { isValidBin } from '../../lib/iin.js'
 import { toPage, type Page } from '../../lib/page.js'
 import { recordAudit } from '../audit/service.js'
+import type { AgencyTerms } from '../ledger/service.js'
 import {
   claimNames, createMissingCreditors, creditorIdsByKeys, creditorsByIds, findCreditor, insertCreditor,
   listCreditorRows, releaseNames, updateCreditor
@@ -166,6 +167,21 @@ export async function findCreditorByRef (db: Handle, ref: string): Promise<strin
     if (error instanceof DomainError && error.code === 'creditor_not_found') return null
     throw error
   }
+}
+
+/**
+ * The creditor's agreement as the ledger books a payment under it (DESIGN 18): its terms when it is `agency` (the
+ * payment owes the creditor its share, less the commission), null under assignment. Read when the payment is booked.
+ */
+export async function agencyTermsOf (db: Handle, creditorId: string): Promise<AgencyTerms | null> {
+  const row = await findCreditor(db, creditorId)
+  if (row === undefined || row.agreement_kind !== 'agency') return null
+  return { creditorId: row.id, commissionBps: row.commission_bps }
+}
+
+/** A creditor's row by its id (uuid), for modules ranked above (remittances, statements). */
+export async function findCreditorRow (db: Handle, id: string): Promise<CreditorRow | undefined> {
+  return await findCreditor(db, id)
 }
 
 /** Names (current) of these creditor ids. */
