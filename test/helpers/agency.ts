@@ -7,7 +7,8 @@ import { kaspiPay } from '../../src/modules/payments/kaspi.js'
 import { postJson, seedDebt } from './payments.js'
 
 export interface Caller {
-  (method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number, body: any }>
+  (method: string, path: string, body?: unknown, headers?: Record<string, string>):
+  Promise<{ status: number, body: any }>
 }
 
 export function caller (base: string, authorization: string): Caller {
@@ -39,8 +40,8 @@ export async function debtOf (
 /** Kaspi pays `sum` tiyn on the debt with this payment code: the payment's public id. */
 export async function kaspiPaid (app: FastifyInstance, code: string, sum: bigint): Promise<string> {
   const txnId = `agency-${process.pid}-${++txns}`
-  const answer = JSON.parse(await kaspiPay({ db: app.db, pii: app.pii }, { txnId, account: code, sum, txnDate: null })) as
-    { result: number }
+  const text = await kaspiPay({ db: app.db, pii: app.pii }, { txnId, account: code, sum, txnDate: null })
+  const answer = JSON.parse(text) as { result: number }
   if (answer.result !== 0) throw new Error(`pay refused: ${JSON.stringify(answer)}`)
   const row = await app.db.selectFrom('payments').select('id').where('kaspi_txn_id', '=', txnId).executeTakeFirstOrThrow()
   return toPublicId('payment', row.id)

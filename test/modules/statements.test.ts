@@ -196,7 +196,9 @@ function figuresOfJson (body: any): Array<Array<string | number>> {
   ]
 }
 
-function figuresOfTable (t: Test, rows: Array<Record<string, any>>, kzt: (v: any) => number): Array<Array<string | number>> {
+function figuresOfTable (
+  t: Test, rows: Array<Record<string, any>>, kzt: (v: any) => number
+): Array<Array<string | number>> {
   return rows.map((row) => {
     t.equal(Math.round(kzt(row.amount_kzt) * 100), Number(row.amount_tiyn), 'tenge and tiyn agree')
     const which = row.record === 'line' ? row.ledger_entry_id : `${String(row.period_from)}..${String(row.period_to)}`
@@ -233,7 +235,8 @@ t.test('CSV in the excel-ru dialect and XLSX hold the JSON\'s figures', async (t
   const values: any[][] = []
   sheet.eachRow((row) => { values.push((row.values as any[]).slice(1)) })
   const [xHeader, ...xRecords] = values
-  const xRows = xRecords.map((cells) => Object.fromEntries((xHeader ?? []).map((name: string, i: number) => [name, cells[i] ?? null])))
+  const xRows = xRecords.map((cells) =>
+    Object.fromEntries((xHeader ?? []).map((name: string, i: number) => [name, cells[i] ?? null])))
   t.equal(typeof xRows[0]?.amount_kzt, 'number', 'an amount is a number')
   t.same(figuresOfTable(t, xRows, (v: number) => v), figuresOfJson(json), 'the workbook read back holds the JSON\'s figures')
 })
