@@ -122,6 +122,10 @@ t.test('remittances: within the payable, audit-logged, idempotent; above it 422;
   t.match(await caller(base, operator.authorization)('POST', `/v1/admin/creditors/${id}/remittances`, body),
     { status: 403 }, 'an operator key may not pay a creditor')
 
+  t.match(await call('GET', `/v1/admin/creditors/${id}`), { status: 200, body: { id, payable: 60_000 } },
+    'the creditor\'s view shows what it is owed now')
+  const page = await call('GET', '/v1/admin/creditors?limit=100')
+  t.equal(page.body.data.find((c: { id: string }) => c.id === id)?.payable, 60_000)
   const list = await call('GET', `/v1/admin/creditors/${id}/remittances`)
   t.match(list, { status: 200, body: { data: [{ id: first.body.id }], hasMore: false } })
   const audit = await app.db.selectFrom('audit_log').select(['action', 'entity_id'])
