@@ -2,7 +2,8 @@ import t, { type Test } from 'tap'
 import { createKey, eventually } from '../helpers/app.js'
 import { accept, createListeningApp, startPayment, submitAtBank } from '../helpers/payments.js'
 import { caller, debtOf, kaspiPaid, kaspiRefunded, owedTo, payableLines } from '../helpers/agency.js'
-import { commissionOn } from '../../src/modules/ledger/service.js'
+import { commissionOn, restateClaim } from '../../src/modules/ledger/service.js'
+import { fromPublicId } from '../../src/lib/ids.js'
 import { almatyDate } from '../../src/lib/calendar.js'
 
 /**
@@ -171,5 +172,19 @@ t.test('the agreement when the payment is booked decides: a later switch to agen
   await kaspiRefunded(call, before, 40_000n)
   t.same(await payableLines(app, id), { payable: -19_000n, commission: -1_000n, claims: 20_000n },
     'a refund of a payment booked under assignment reverses nothing')
+  await trialBalanceTies(t)
+})
+
+t.test('a restated claim of an agency debt reads the claim, not the collections posted on the claims account', async (t) => {
+  const id = await creditor('ТОО Агент Пересчёт', { kind: 'agency', commissionBps: 1000 })
+  const debt = await debtOf(app, 'ТОО Агент Пересчёт', 100_000n)
+  await kaspiPaid(app, debt.code, 40_000n)
+  const debtId = fromPublicId('debt', debt.id) as string
+  const change = await app.db.transaction().execute(async (trx) => await restateClaim(trx, {
+    debtId, creditorId: fromPublicId('creditor', id) as string, claim: 120_000n, reference: { type: 'debt', id: debtId }
+  }))
+  t.match(change, { difference: 20_000n, outstanding: 80_000n })
+  t.match((await call('GET', `/v1/admin/debts/${debt.id}/ledger`)).body,
+    { claimAmount: 120_000, collectedAmount: 40_000, outstanding: 80_000 })
   await trialBalanceTies(t)
 })
