@@ -124,7 +124,8 @@ t.test('an acceptance names the language and the sha256 of the text read', async
 async function paidIn (language: Language, text: string) {
   const accepted = await acceptIn(language, sha(text))
   if (accepted.response.status !== 201) throw new Error(`acceptance refused: ${JSON.stringify(accepted.body)}`)
-  const payment = await (await startPayment(base, accepted.body.id as string, 1_500_000)).json() as { id: string, redirectUrl: string }
+  const started = await startPayment(base, accepted.body.id as string, 1_500_000)
+  const payment = await started.json() as { id: string, redirectUrl: string }
   await submitAtBank(payment.redirectUrl)
   return { ...accepted, payment }
 }

@@ -7,7 +7,7 @@ export interface AcceptancesTable {
   offer_id: string
   offer_version: number
   offer_sha256: string
-  /** migration 0037: the language of the offer text read (kk, ru, en; a legacy line's own); the payer's emails use it */
+  /** migration 0037: the language of the offer text read (kk, ru, en); the payer's emails use it */
   offer_language: ColumnType<string, string | undefined, string>
   debt_id: string
   payer_full_name_encrypted: string
