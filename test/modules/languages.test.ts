@@ -178,10 +178,18 @@ t.test('a privacy request\'s emails are in its language', async (t) => {
   t.match(code.text, /The code is valid until \d\d\/\d\d\/\d{4} \d\d:\d\d \(Almaty time\)\./)
   assertNoRussian(t, code, 'privacy-verification-code')
 
-  await postJson(`${base}/v1/privacy-requests`, { email: 'privacy.kk@example.kz', fullName: 'Асқар Омаров', language: 'kk' })
+  const kkRequest = await postJson(`${base}/v1/privacy-requests`, { email: 'privacy.kk@example.kz', fullName: 'Асқар Омаров', language: 'kk' })
   const kk = await mailTo('privacy.kk@example.kz', 'privacy-verification-code')
   t.match(kk.subject, /^Растау коды \d{6}:/)
   assertNoRussian(t, kk, 'privacy-verification-code')
+  // verified, the data is destroyed and the confirmation comes in the request's language too
+  const { id } = await kkRequest.json() as { id: string }
+  const kkCode = /(\d{6})/.exec(kk.subject)?.[1] as string
+  t.equal((await postJson(`${base}/v1/privacy-requests/${id}/verify`, { code: kkCode })).status, 200)
+  const confirmation = await mailTo('privacy.kk@example.kz', 'privacy-destruction-confirmation')
+  t.match(confirmation.subject, /^Дербес деректердің жойылғанын растау № /)
+  t.match(confirmation.text, /Жойылған күні: \d\d\.\d\d\.\d{4} \d\d:\d\d \(Алматы уақыты\)/)
+  assertNoRussian(t, confirmation, 'privacy-destruction-confirmation')
 
   await postJson(`${base}/v1/privacy-requests`, { email: 'privacy.ru@example.kz', fullName: 'Иванов Иван' })
   t.match((await mailTo('privacy.ru@example.kz', 'privacy-verification-code')).subject, /^Код подтверждения \d{6}:/, 'ru by default')
