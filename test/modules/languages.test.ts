@@ -184,6 +184,8 @@ t.test('a privacy request\'s emails are in its language', async (t) => {
   assertNoRussian(t, kk, 'privacy-verification-code')
   // verified, the data is destroyed and the confirmation comes in the request's language too
   const { id } = await kkRequest.json() as { id: string }
+  const view = await fetch(`${base}/v1/admin/privacy-requests/${id}`, { headers: { authorization: admin.authorization } })
+  t.match(await view.json(), { id, language: 'kk' }, 'operators see the request\'s language')
   const kkCode = /(\d{6})/.exec(kk.subject)?.[1] as string
   t.equal((await postJson(`${base}/v1/privacy-requests/${id}/verify`, { code: kkCode })).status, 200)
   const confirmation = await mailTo('privacy.kk@example.kz', 'privacy-destruction-confirmation')

@@ -100,11 +100,12 @@ export const AdminPrivacyRequestSchema = Type.Object({
   overdue: Type.Boolean({ description: 'Verified, not completed and `dueAt` has passed (Almaty date)' }),
   verificationAttempts: Type.Integer({ minimum: 0, description: 'Wrong codes entered (5 expire the request)' }),
   confirmationNumber: NullableString,
-  erased: Type.Union([ErasedCounts, Type.Null()])
+  erased: Type.Union([ErasedCounts, Type.Null()]),
+  language: StringEnum(LANGUAGES, { description: 'The language of the request\'s emails' })
 }, {
   $id: 'AdminPrivacyRequest',
   additionalProperties: false,
-  examples: [{ ...progressExample, overdue: false, verificationAttempts: 0, confirmationNumber: 'PD-2026-000001', erased: { acceptances: 2, callbacks: 3, refundRequests: 0, payments: 2, refunds: 0, emails: 4, bankRecords: 2, idempotencyRecords: 3, privacyRequests: 0 } }]
+  examples: [{ ...progressExample, overdue: false, verificationAttempts: 0, confirmationNumber: 'PD-2026-000001', erased: { acceptances: 2, callbacks: 3, refundRequests: 0, payments: 2, refunds: 0, emails: 4, bankRecords: 2, idempotencyRecords: 3, privacyRequests: 0 }, language: 'ru' }]
 })
 export type AdminPrivacyRequest = Static<typeof AdminPrivacyRequestSchema>
 

@@ -21,7 +21,7 @@ import {
 import { withdrawConsent } from '../acceptances/erasure.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
-import { DEFAULT_LANGUAGE } from '../../lib/languages.js'
+import { DEFAULT_LANGUAGE, languageOr } from '../../lib/languages.js'
 import type {
   AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest,
   PrivacyRequestQueryInput, PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
@@ -64,7 +64,8 @@ export function toAdminPrivacyRequest (row: PrivacyRequestRow, now = new Date())
     overdue: (progress.status === 'received' || progress.status === 'on_legal_hold') && row.due_at !== null && row.due_at < almatyDate(now),
     verificationAttempts: row.verification_attempts,
     confirmationNumber: row.confirmation_number,
-    erased: row.erased_counts === null ? null : { ...NO_COUNTS, ...row.erased_counts }
+    erased: row.erased_counts === null ? null : { ...NO_COUNTS, ...row.erased_counts },
+    language: languageOr(row.language)
   }
 }
 // Requests completed before an erasure counted these kept only the first three counts.
