@@ -3,7 +3,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
-import { JobInterrupted } from '../db/jobs.js'
+import { collectIdleQueues, JobInterrupted } from '../db/jobs.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { claimPayments } from '../modules/payments/claims.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
@@ -96,18 +96,22 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     await purgeExpiredEmailFailures(app.db)
   }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
+  const queuesCollect: Task = async () => { await collectIdleQueues(app.db) }
   const settlementsVerify: Task = async () => {
     await verifySettlements(app.db, app.config.settlements.overdueDays, app.log)
   }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [QUEUES_COLLECT_TASK]: queuesCollect, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }
 
 export const LEDGER_VERIFY_TASK = 'ledger-verify'
 export const SETTLEMENTS_VERIFY_TASK = 'settlements-verify'
+export const QUEUES_COLLECT_TASK = 'job-queues-collect'
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
+  // the ordering queues that emptied (each payment's refunds have one): gone within a minute (db/jobs.ts)
+  '* * * * * job-queues-collect ?max=1',
   '17 * * * * idempotency-purge ?max=1',
   '23 * * * * lookup-failures-purge ?max=1',
   '*/10 * * * * refunds-sweep ?max=1',
