@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { extname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -9,13 +9,12 @@ import { destination, pino } from 'pino'
 import { sql } from 'kysely'
 import { buildApp, loggerOptions } from '../../src/app.js'
 import { startBackground } from '../../src/worker-role.js'
-import { startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { migrateDatabase } from '../../src/migrate-database.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
-import { testConfig } from '../helpers/app.js'
 import { makeRow } from '../helpers/portfolio.js'
 import { accept, freePort, PAYER, postJson, seedDebt } from '../helpers/payments.js'
 import { cpuNow, cpuSince } from './cpu.js'
+import { benchConfig, benchDatabase } from './setup.js'
 import { importThroughService, writePortfolio } from './import.js'
 import type { MinuteLine, SoakChildInput } from './soak-child.js'
 
@@ -33,16 +32,8 @@ const LOOKUP_DEBTS = 2_000
 const PAYERS = 8
 const say = (line: string): void => { process.stderr.write(`soak: ${line}\n`) }
 
-let url = process.env.SOAK_DATABASE_URL
-let stopDatabase = async (): Promise<void> => {}
-const dir = mkdtempSync(join(tmpdir(), 'debt-payments-soak-'))
-chmodSync(dir, 0o755)
-if (url === undefined || url === '') {
-  const embedded = await startEmbeddedPostgres({ baseDir: join(dir, 'pg') })
-  url = embedded.url('postgres')
-  stopDatabase = async () => { await embedded.stop() }
-}
-const databaseUrl = url
+const database = await benchDatabase('soak', 'SOAK_DATABASE_URL')
+const { dir, url: databaseUrl } = database
 
 let delivered = 0
 const receiver = createServer((request, response) => {
@@ -57,18 +48,7 @@ try {
   await migrateDatabase(databaseUrl, pino({ level: 'warn' }))
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const unlimited = String(1_000_000_000)
-  const config = testConfig(databaseUrl, {
-    PUBLIC_BASE_URL: base,
-    LOG_LEVEL: 'info',
-    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-    RATE_LIMIT_PER_MINUTE: unlimited,
-    LOOKUP_RATE_LIMIT_PER_MINUTE: unlimited,
-    CALLBACK_RATE_LIMIT_PER_MINUTE: unlimited,
-    RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: unlimited,
-    RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: unlimited,
-    RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL: unlimited
-  })
+  const config = benchConfig(databaseUrl, base, { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' })
   const app = await buildApp(config, {
     logger: { ...(loggerOptions('info') as object), stream: destination({ dest: '/dev/null', sync: true }) }
   })
@@ -161,6 +141,5 @@ try {
   await app.close()
 } finally {
   receiver.close()
-  await stopDatabase()
-  rmSync(dir, { recursive: true, force: true })
+  await database.close()
 }
