@@ -31,7 +31,7 @@ RUN npm run build \
  && cp -R src/modules/notifications/templates dist/src/modules/notifications/templates \
  && test -f dist/src/server.js \
  && test -f dist/migrations/seeds/public-offer.ru.txt \
- && test -f dist/src/modules/notifications/templates/_footer.txt
+ && test -f dist/src/modules/notifications/templates/ru/_footer.txt
 
 # --- runtime: production dependencies only, compiled code, non-root ----------
 FROM ${NODE_IMAGE} AS runtime
