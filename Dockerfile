@@ -33,7 +33,7 @@ RUN npm run build \
  && cp -R src/locales dist/src/locales \
  && test -f dist/src/server.js \
  && test -f dist/migrations/seeds/public-offer.ru.txt \
- && test -f dist/src/modules/notifications/templates/_footer.txt \
+ && test -f dist/src/modules/notifications/templates/ru/_footer.txt \
  && test -f dist/src/locales/ru/problems.json
 
 # --- runtime: production dependencies only, compiled code, non-root ----------

@@ -35,7 +35,7 @@ export const RANKS = [
   ['modules/payment-links'],
   ['modules/api-keys', 'modules/acceptances'],
   ['modules/payments'],
-  ['modules/refunds', 'modules/channels', 'modules/settlements'],
+  ['modules/refunds', 'modules/channels', 'modules/settlements', 'modules/remittances'],
   ['modules/privacy', 'modules/reports', 'modules/metrics'],
   ['modules/partners'],
   ['jobs', 'app-context.ts'],

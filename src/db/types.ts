@@ -14,6 +14,7 @@ import type { PaymentLinksTables } from '../modules/payment-links/tables.js'
 import type { PaymentsTables } from '../modules/payments/tables.js'
 import type { PrivacyTables } from '../modules/privacy/tables.js'
 import type { RefundsTables } from '../modules/refunds/tables.js'
+import type { RemittancesTables } from '../modules/remittances/tables.js'
 import type { SettlementsTables } from '../modules/settlements/tables.js'
 import type { IdempotencyTables } from '../http/idempotency-tables.js'
 import type { SandboxBankTables } from '../bank/sandbox/types.js'
@@ -29,4 +30,4 @@ export interface DB extends
   AcceptancesTables, ApiKeysTables, AuditTables, CalendarTables, ChannelsTables, CreditorsTables, DebtsTables,
   EventsTables,
   LedgerTables, NotificationsTables, OffersTables, PaymentLinksTables, PaymentsTables, PrivacyTables, RefundsTables,
-  SettlementsTables, IdempotencyTables, SandboxBankTables, SandboxKaspiTables {}
+  RemittancesTables, SettlementsTables, IdempotencyTables, SandboxBankTables, SandboxKaspiTables {}

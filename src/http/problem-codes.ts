@@ -105,6 +105,18 @@ export const PROBLEM_CODES = {
     status: 409, detail: 'The payout\'s matched gross is more than the channel\'s clearing account holds'
   },
 
+  // remittances and statements
+  remittance_exceeds_payable: {
+    status: 422,
+    detail: 'The remittance (500000 tiyn) is more than the agency owes this creditor (120000 tiyn); nothing was booked',
+    extra: { payable: 120000 }, fields: { payable: Type.Integer({ minimum: 0, description: 'What is owed now, tiyn' }) }
+  },
+  statement_creditor_required: {
+    status: 422,
+    detail: 'This key is bound to several creditors: name one with `creditorId`',
+    extra: { errors: [{ path: 'querystring.creditorId', message: 'required: the key has several creditors' }] }
+  },
+
   // personal data
   privacy_request_not_found: { status: 404, detail: 'No privacy request with this id' },
   invalid_verification_code: { status: 422, detail: 'The code is not the one emailed: 4 tries left', extra: { attemptsLeft: 4 }, fields: { attemptsLeft: Type.Integer({ minimum: 0 }) } },

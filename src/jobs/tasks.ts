@@ -3,7 +3,7 @@
 import type { Task, TaskList } from 'graphile-worker'
 import type { FastifyInstance } from 'fastify'
 import { abandonImport, DEBT_IMPORT_TASK, processImport, requeueImport } from '../modules/debts/import-service.js'
-import { JobInterrupted } from '../db/jobs.js'
+import { collectIdleQueues, JobInterrupted } from '../db/jobs.js'
 import { purgeExpiredLookupFailures } from '../modules/debts/service.js'
 import { claimPayments } from '../modules/payments/claims.js'
 import { reconcilePayments } from '../modules/payments/reconcile.js'
@@ -17,6 +17,8 @@ import { PRIVACY_ERASURE_TASK, processPrivacyRequest, sweepPrivacyRequests } fro
 import { deliverMail } from '../modules/notifications/delivery.js'
 import { MAIL_DELIVERY_TASK } from '../modules/notifications/service.js'
 import { deliverWebhook } from '../modules/events/delivery.js'
+import { purgeSandboxOrders } from '../bank/sandbox/retention.js'
+import { purgeKaspiTransactionsBefore } from '../bank/kaspi-sandbox/repository.js'
 import { WEBHOOK_DELIVERY_TASK } from '../modules/events/fan-out.js'
 
 function payloadId (payload: unknown, key: string): string {
@@ -96,18 +98,31 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
     await purgeExpiredEmailFailures(app.db)
   }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
+  const queuesCollect: Task = async () => { await collectIdleQueues(app.db) }
+  const sandboxPurge: Task = async () => {
+    const before = new Date(Date.now() - SANDBOX_RETENTION_DAYS * 86_400_000)
+    const orders = await purgeSandboxOrders(app.db, before)
+    const kaspi = await purgeKaspiTransactionsBefore(app.db, before)
+    if (orders + kaspi > 0) app.log.info({ orders, kaspi }, 'sandbox banks: old orders forgotten')
+  }
   const settlementsVerify: Task = async () => {
     await verifySettlements(app.db, app.config.settlements.overdueDays, app.log)
   }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [QUEUES_COLLECT_TASK]: queuesCollect, [SANDBOX_PURGE_TASK]: sandboxPurge, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }
 
 export const LEDGER_VERIFY_TASK = 'ledger-verify'
 export const SETTLEMENTS_VERIFY_TASK = 'settlements-verify'
+export const QUEUES_COLLECT_TASK = 'job-queues-collect'
+export const SANDBOX_PURGE_TASK = 'sandbox-purge'
+/** How long the sandbox banks (card and Kaspi) remember an order (docs/operations.md#retention). */
+export const SANDBOX_RETENTION_DAYS = 90
 
 /** Recurring tasks (graphile-worker crontab syntax). */
 export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
+  // the ordering queues that emptied (each payment's refunds have one): gone within a minute (db/jobs.ts)
+  '* * * * * job-queues-collect ?max=1',
   '17 * * * * idempotency-purge ?max=1',
   '23 * * * * lookup-failures-purge ?max=1',
   '*/10 * * * * refunds-sweep ?max=1',
@@ -117,5 +132,7 @@ export const CRONTAB = [
   // the daily trial balance: an error-level log on any difference
   '35 19 * * * ledger-verify ?max=3',
   // the daily payout check: an error-level log when succeeded payments wait past SETTLEMENT_OVERDUE_DAYS
-  '45 19 * * * settlements-verify ?max=3'
+  '45 19 * * * settlements-verify ?max=3',
+  // the sandbox banks forget orders older than SANDBOX_RETENTION_DAYS (staging; nothing to do in live mode)
+  '55 19 * * * sandbox-purge ?max=3'
 ].join('\n')

@@ -21,7 +21,8 @@ export const ID_PREFIXES = {
   paymentLink: 'plk',
   channelRegistry: 'creg',
   creditor: 'cred',
-  settlement: 'stl'
+  settlement: 'stl',
+  remittance: 'rem'
 } as const
 
 export type IdKind = keyof typeof ID_PREFIXES

@@ -1,20 +1,19 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { rmSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { destination, pino } from 'pino'
 import fc from 'fast-check'
 import { sql } from 'kysely'
 import { buildApp, loggerOptions } from '../../src/app.js'
 import { startBackground } from '../../src/worker-role.js'
-import { startEmbeddedPostgres } from '../../src/db/embedded.js'
 import { migrateDatabase } from '../../src/migrate-database.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { testConfig } from '../helpers/app.js'
 import { makeRow } from '../helpers/portfolio.js'
 import { accept, freePort, seedDebt } from '../helpers/payments.js'
 import { startBareLookup } from './bare.js'
 import type { CpuSeconds } from './cpu.js'
+import { benchConfig, benchDatabase } from './setup.js'
 import { importThroughCopy, importThroughService, writePortfolio } from './import.js'
 import { runLoadInTurns, type LoadResult } from './load.js'
 import { benchPayCycle, capturePool, type PayFixture } from './pay.js'
@@ -41,34 +40,15 @@ const PAY_LOOPS = 4
 const say = (line: string): void => { process.stderr.write(`bench: ${line}\n`) }
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
 
-let url = process.env.BENCH_DATABASE_URL
-let stopDatabase = async (): Promise<void> => {}
-const dir = mkdtempSync(join(tmpdir(), 'debt-payments-bench-'))
-chmodSync(dir, 0o755)
-if (url === undefined || url === '') {
-  const embedded = await startEmbeddedPostgres({ baseDir: join(dir, 'pg') })
-  url = embedded.url('postgres')
-  stopDatabase = async () => { await embedded.stop() }
-}
-const databaseUrl = url
+const database = await benchDatabase('bench', 'BENCH_DATABASE_URL')
+const { dir, url: databaseUrl } = database
 const loadAtStart = load()
 
 try {
   await migrateDatabase(databaseUrl, pino({ level: 'warn' }))
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const unlimited = String(1_000_000_000)
-  const config = testConfig(databaseUrl, {
-    PUBLIC_BASE_URL: base,
-    LOG_LEVEL: 'info',
-    // the guards run as always; their limits are out of the way of one client sending everything
-    RATE_LIMIT_PER_MINUTE: unlimited,
-    LOOKUP_RATE_LIMIT_PER_MINUTE: unlimited,
-    CALLBACK_RATE_LIMIT_PER_MINUTE: unlimited,
-    RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: unlimited,
-    RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: unlimited,
-    RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL: unlimited
-  })
+  const config = benchConfig(databaseUrl, base)
   // production logging (info, redaction, serialisers), written to /dev/null
   const app = await buildApp(config, { logger: { ...(loggerOptions('info') as object), stream: destination({ dest: '/dev/null', sync: true }) } })
   const capture = capturePool(app.dbPool)
@@ -124,7 +104,12 @@ try {
     const debtId = fromPublicId('debt', debt.id) as string
     const kept = await app.db.selectFrom('ledger_accounts').select('id').where((eb) => eb.or([eb('debt_id', '=', debtId), eb('kind', 'in', ['clearing', 'claims'])])).execute()
     const offers = await app.db.selectFrom('offers').select('id').execute()
-    const keep = new Set([debtId, fromPublicId('acceptance', acceptance.id) as string, ...kept.map((a) => a.id), ...offers.map((o) => o.id)])
+    // the debt's creditor is a record the events name (DESIGN 18): kept, not replaced by a fresh id
+    const creditors = await app.db.selectFrom('creditors').select('id').execute()
+    const keep = new Set([
+      debtId, fromPublicId('acceptance', acceptance.id) as string,
+      ...[...kept, ...offers, ...creditors].map((row) => row.id)
+    ])
     fixtures.push({ debtId, acceptanceId: acceptance.id, keep })
   }
   const pay = await benchPayCycle(app, base, fixtures, SECONDS, capture, databaseUrl, join(dir, 'pay.json'))
@@ -165,6 +150,5 @@ try {
   process.stdout.write(`${line(rows[0]!)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`)
   process.stdout.write(`\nimport report: ${JSON.stringify({ rowsImported: serviceImport.report.rowsImported, rowsRejected: serviceImport.report.rowsRejected })}; lookups at ${f(SMALL + ROWS)} debts: ${f(serviceBig.requestsPerSecond)} req/s, p99 ${f(serviceBig.p99, 1)} ms\n`)
 } finally {
-  await stopDatabase()
-  rmSync(dir, { recursive: true, force: true })
+  await database.close()
 }

@@ -45,6 +45,7 @@ t.test('history before the ledger gets its entries and ties out', async (t) => {
   t.match(balance, { total: 0, consistent: true })
   t.match(balance.accounts, [
     { kind: 'bank', count: 1, balance: 0 }, { kind: 'claims', count: 2 }, { kind: 'clearing', count: 2, balance: 5_500_000 },
+    { kind: 'commission', count: 1, balance: 0 }, { kind: 'creditor_payable', count: 0, balance: 0 },
     { kind: 'fees', count: 2, balance: 0 }, { kind: 'overpaid', count: 1, balance: 0 }, { kind: 'receivable', count: 3, balance: 6_500_000 }
   ])
   const ledgerA = await debtLedger(db, a)

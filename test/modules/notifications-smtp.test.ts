@@ -128,9 +128,9 @@ t.test('deciding a refund request sends the agency\'s answer to the payer\'s ema
 t.test('the privacy code and the destruction confirmation', async (t) => {
   const expiresAt = new Date('2026-03-19T10:30:00Z')
   await app.db.transaction().execute(async (trx) => {
-    await queuePrivacyVerificationCode(trx, app.pii, { email: 'subject@example.kz', code: '482913', expiresAt })
+    await queuePrivacyVerificationCode(trx, app.pii, { email: 'subject@example.kz', code: '482913', expiresAt, language: 'ru' })
     await queueDestructionConfirmation(trx, recipientOf(app.pii, 'subject@example.kz'), {
-      requestId: '0193b3f2-a4c0-7d1e-8b5a-2f6c9d0e1f23', confirmationNumber: 'PD-2026-000007', completedAt: new Date('2026-04-01T06:00:00Z'), confirmationUrl: `${base}/v1/privacy-requests/prv_x/confirmation`
+      requestId: '0193b3f2-a4c0-7d1e-8b5a-2f6c9d0e1f23', confirmationNumber: 'PD-2026-000007', completedAt: new Date('2026-04-01T06:00:00Z'), confirmationUrl: `${base}/v1/privacy-requests/prv_x/confirmation`, language: 'ru'
     })
   })
   const code = await mailTo('subject@example.kz', /Код подтверждения/)
@@ -156,7 +156,7 @@ t.test('a refusing mail server: retried with backoff, then shown to operators as
   await mailTo(email, /Квитанция/)
   sink.refuse('refused@example.kz')
   await app.db.transaction().execute(async (trx) => {
-    await queuePrivacyVerificationCode(trx, app.pii, { email: 'refused@example.kz', code: '111222', expiresAt: new Date() })
+    await queuePrivacyVerificationCode(trx, app.pii, { email: 'refused@example.kz', code: '111222', expiresAt: new Date(), language: 'ru' })
   })
   const failed = await eventually(async () => {
     const page = await (await fetch(`${base}/v1/admin/mail-outbox?status=failed`, { headers: asOperator })).json() as { data: Array<Record<string, any>> }
@@ -171,7 +171,7 @@ t.test('a refusing mail server: retried with backoff, then shown to operators as
 t.test('a refusal once: the retry delivers it', async (t) => {
   sink.refuse('once@example.kz', 1)
   await app.db.transaction().execute(async (trx) => {
-    await queuePrivacyVerificationCode(trx, app.pii, { email: 'once@example.kz', code: '333444', expiresAt: new Date() })
+    await queuePrivacyVerificationCode(trx, app.pii, { email: 'once@example.kz', code: '333444', expiresAt: new Date(), language: 'ru' })
   })
   await mailTo('once@example.kz', /333444/)
   const row = await eventually(async () => {
@@ -188,7 +188,7 @@ t.test('a mail server that is down: the attempt fails, is kept for a retry, and 
   t.teardown(() => { transport.close() })
   // not delivered by the app's worker: its job is taken away first
   const mailId = await app.db.transaction().execute(async (trx) => {
-    await queuePrivacyVerificationCode(trx, app.pii, { email: 'down@example.kz', code: '555666', expiresAt: new Date() })
+    await queuePrivacyVerificationCode(trx, app.pii, { email: 'down@example.kz', code: '555666', expiresAt: new Date(), language: 'ru' })
     const row = await trx.selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'down@example.kz').index).executeTakeFirstOrThrow()
     await sql`select graphile_worker.remove_job(${`mail:${row.id}`})`.execute(trx)
     return row.id
@@ -216,7 +216,7 @@ t.test('the log names no address and no SMTP credentials', async (t) => {
   t.teardown(() => { transport.close() })
   sink.refuse('logged@example.kz', 1)
   const mailId = await app.db.transaction().execute(async (trx) => {
-    await queuePrivacyVerificationCode(trx, app.pii, { email: 'logged@example.kz', code: '777888', expiresAt: new Date() })
+    await queuePrivacyVerificationCode(trx, app.pii, { email: 'logged@example.kz', code: '777888', expiresAt: new Date(), language: 'ru' })
     const row = await trx.selectFrom('mail_outbox').select('id').where('recipient_index', '=', recipientOf(app.pii, 'logged@example.kz').index).executeTakeFirstOrThrow()
     await sql`select graphile_worker.remove_job(${`mail:${row.id}`})`.execute(trx)
     return row.id

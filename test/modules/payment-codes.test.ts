@@ -42,9 +42,10 @@ t.test('debts from before get a valid, distinct payment code each; new ones draw
 t.test('the acquirer account is clearing:card, clearing:kaspi beside it, the books still tie out', async (t) => {
   const accounts = (await sql<{ key: string, kind: string }>`
     select key, kind from ledger_accounts where kind not in ('receivable', 'claims') order by key`.execute(db)).rows
-  // bank and fees: the settlement's accounts (migration 0034)
+  // bank and fees: the settlement's accounts (migration 0034); commission: the agency's (0036)
   t.same(accounts, [
     { key: 'bank', kind: 'bank' }, { key: 'clearing:card', kind: 'clearing' }, { key: 'clearing:kaspi', kind: 'clearing' },
+    { key: 'commission', kind: 'commission' },
     { key: 'fees:card', kind: 'fees' }, { key: 'fees:kaspi', kind: 'fees' }
   ])
   t.match(await trialBalance(db), { total: 0, consistent: true })

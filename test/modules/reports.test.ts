@@ -298,3 +298,15 @@ t.test('XLSX: a hostile creditor\'s name is a text cell, never a formula', async
   t.ok(cells.includes(CREDITOR_B), 'the name as text')
   t.notOk(cells.some((value) => typeof value === 'object' && value !== null && 'formula' in value), 'no formula')
 })
+
+t.test('one total per creditor, whatever the spellings of its debts: named as on record', async (t) => {
+  await pay(CREDITOR_A, 11_111)
+  await pay('ао "Банк  А"', 22_222)
+  await moveEntry(11_111n, '2025-04-01T10:00:00Z')
+  await moveEntry(22_222n, '2025-04-01T11:00:00Z')
+  const report = await (await getReport('/v1/admin/reports/daily?date=2025-04-01', admin.authorization)).json() as any
+  t.same(report.lines.map((l: any) => [l.creditor, l.amount]), [[CREDITOR_A, 11_111], ['ао "Банк  А"', 22_222]],
+    'each line as its debt spells the creditor')
+  t.same(new Set(report.lines.map((l: any) => l.creditorId)).size, 1, 'one creditor')
+  t.same(report.totals.map((x: any) => [x.creditor, x.received, x.net]), [[CREDITOR_A, 33_333, 33_333]])
+})

@@ -107,7 +107,8 @@ t.test('a payout of ten card payments with fees books one settlement entry that 
 
   const trial = await get('/v1/admin/ledger/trial-balance')
   t.match(trial.body, { total: 0, consistent: true })
-  t.same(trial.body.accounts.map((a: { kind: string }) => a.kind), ['bank', 'claims', 'clearing', 'fees', 'overpaid', 'receivable'])
+  t.same(trial.body.accounts.map((a: { kind: string }) => a.kind),
+    ['bank', 'claims', 'clearing', 'commission', 'creditor_payable', 'fees', 'overpaid', 'receivable'])
   t.match(trial.body.accounts.find((a: { kind: string }) => a.kind === 'fees'), { count: 2, balance: fees })
 
   // each payment's own ledger is untouched by the payout (a settlement names no debt); its timeline says settled

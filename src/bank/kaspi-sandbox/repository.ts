@@ -23,3 +23,9 @@ export async function kaspiTransactionsBetween (db: Handle, from: Date, to: Date
     .execute()
   return rows.map((row) => ({ txnId: row.txn_id, txnDate: row.txn_date, account: row.account, sum: BigInt(row.sum) }))
 }
+
+/** Forgets the transactions dated before `before` (through the table's date index); the number forgotten. */
+export async function purgeKaspiTransactionsBefore (db: Handle, before: Date): Promise<number> {
+  const result = await db.deleteFrom('sandbox_kaspi_payments').where('txn_date', '<', before).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

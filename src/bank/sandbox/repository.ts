@@ -220,3 +220,25 @@ export async function eraseOrderRecords (db: Handle, orderIds: string[]): Promis
     .executeTakeFirst()
   return Number(result.numUpdatedRows)
 }
+
+/**
+ * Forgets the oldest orders created before `before`, with their refunds and callbacks, at most `batch` of them: the
+ * statement reads the first `batch` orders by id (ids grow with time) and takes those old enough, so it costs the
+ * batch whatever the table holds. The number forgotten; fewer than `batch` when no older order is left at the head.
+ */
+export async function purgeOrdersBefore (db: Handle, before: Date, batch: number): Promise<number> {
+  const { rows } = await sql<{ count: string }>`
+    with head as (
+      select id, created_at from sandbox_bank_payments order by id limit ${batch}
+    ), gone as (
+      select id from head where created_at < ${before}
+    ), refunds as (
+      delete from sandbox_bank_refunds where payment_id in (select id from gone)
+    ), callbacks as (
+      delete from sandbox_bank_callbacks where payment_id in (select id from gone)
+    ), forgotten as (
+      delete from sandbox_bank_payments where id in (select id from gone) returning 1
+    )
+    select count(*)::text as count from forgotten`.execute(db)
+  return Number(rows[0]?.count ?? 0)
+}

@@ -1,11 +1,21 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
-import { Timestamp } from '../../http/schemas.js'
+import { StringEnum, Timestamp } from '../../http/schemas.js'
+import { LANGUAGES } from '../../lib/languages.js'
+
+const OfferLanguage = StringEnum(LANGUAGES, {
+  description: 'The language of the offer text read: kk, ru or en'
+})
 
 export const AcceptanceBody = Type.Object({
   offerVersion: Type.Integer({ minimum: 1, description: 'The `version` of the offer the client read' }),
-  offerSha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The `sha256` of the offer the client read' }),
-  offerLanguage: Type.Optional(Type.String({ pattern: '^[a-z]{2}$', default: 'ru' })),
+  offerSha256: Type.String({
+    pattern: '^[0-9a-f]{64}$', description: 'The `sha256` of the offer text the client read (of its `offerLanguage`)'
+  }),
+  offerLanguage: Type.Optional(StringEnum(LANGUAGES, {
+    default: 'ru',
+    description: 'The `language` of the offer text the client read (ru by default); the payer\'s emails are in it'
+  })),
   debtId: Type.Optional(Type.String({
     pattern: publicIdPattern('debt'),
     description: 'The `debtId` of the lookup; or give `paymentLinkToken` instead (exactly one of the two)'
@@ -43,6 +53,7 @@ export type AcceptanceInput = Static<typeof AcceptanceBody>
 export const AcceptanceSchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('acceptance') }),
   offerVersion: Type.Integer(),
+  offerLanguage: OfferLanguage,
   debtId: Type.String({ pattern: publicIdPattern('debt') }),
   acceptedAt: Timestamp,
   consentExpiresAt: Type.String({ format: 'date-time', description: 'Ten years after acceptance (offer cl. 15)' }),
@@ -50,6 +61,6 @@ export const AcceptanceSchema = Type.Object({
 }, {
   $id: 'Acceptance',
   additionalProperties: false,
-  examples: [{ id: 'acc_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', offerVersion: 1, debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', acceptedAt: '2026-11-25T10:00:00.000Z', consentExpiresAt: '2036-11-25T10:00:00.000Z', payableUntil: '2026-11-26T10:00:00.000Z' }]
+  examples: [{ id: 'acc_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', offerVersion: 1, offerLanguage: 'ru', debtId: 'debt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', acceptedAt: '2026-11-25T10:00:00.000Z', consentExpiresAt: '2036-11-25T10:00:00.000Z', payableUntil: '2026-11-26T10:00:00.000Z' }]
 })
 export type Acceptance = Static<typeof AcceptanceSchema>

@@ -8,7 +8,8 @@ import { normalizeKzPhone } from '../../lib/phone.js'
 import { DomainError } from '../../lib/errors.js'
 import { findDebt } from '../debts/service.js'
 import { debtNotFound } from '../debts/service.js'
-import { findCurrentOffer } from '../offers/service.js'
+import { currentOfferIn } from '../offers/service.js'
+import { languageOr, type Language } from '../../lib/languages.js'
 import { paymentLinkNotFound, resolvePaymentLink } from '../payment-links/service.js'
 import type { DebtRow } from '../debts/tables.js'
 import { findAcceptance, insertAcceptance } from './repository.js'
@@ -49,6 +50,7 @@ export function toAcceptance (row: AcceptanceRow): Acceptance {
   return {
     id: toPublicId('acceptance', row.id),
     offerVersion: row.offer_version,
+    offerLanguage: languageOr(row.offer_language),
     debtId: toPublicId('debt', row.debt_id),
     acceptedAt: row.accepted_at.toISOString(),
     consentExpiresAt: row.consent_expires_at.toISOString(),
@@ -74,11 +76,12 @@ export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence:
   const fullName = normalizeName(input.payer.fullName)
   if (fullName === '') throw new DomainError('invalid_full_name', 'The full name is empty', { errors: [{ path: 'body.payer.fullName', message: 'must not be blank' }] })
 
+  // DESIGN 19: the pair (language, sha256) must be a text of the current version
   const language = input.offerLanguage ?? 'ru'
-  const offer = await findCurrentOffer(deps.db, language)
+  const { version: currentVersion, row: offer } = await currentOfferIn(deps.db, language)
   if (offer === undefined || offer.version !== input.offerVersion || offer.sha256 !== input.offerSha256) {
     throw new DomainError('offer_outdated', 'The offer has changed since it was read: show the current version and ask again', {
-      facts: { currentVersion: offer?.version ?? null, currentSha256: offer?.sha256 ?? null }
+      facts: { currentVersion: currentVersion ?? null, currentSha256: offer?.sha256 ?? null }
     })
   }
   const { debt, paymentLinkId } = await debtToAccept(deps.db, input)
@@ -91,6 +94,7 @@ export async function acceptOffer (deps: Deps, input: AcceptanceInput, evidence:
     offer_id: offer.id,
     offer_version: offer.version,
     offer_sha256: offer.sha256,
+    offer_language: language,
     debt_id: debt.id,
     payment_link_id: paymentLinkId,
     payer_full_name_encrypted: deps.pii.encrypt(fullName),
@@ -125,13 +129,16 @@ export async function findFreshAcceptance (db: Database, publicId: string): Prom
 /**
  * Where to write to the payer of an acceptance: the email as stored
  * (encrypted) with its blind index, so a message can be queued without the
- * address ever being in clear; undefined for an unknown acceptance.
+ * address ever being in clear, and the language the payer read the offer in
+ * (DESIGN 19: their emails are in it); undefined for an unknown acceptance.
  */
 export async function payerEmailOf (
   db: Handle, acceptanceId: string
-): Promise<{ encrypted: string, index: string } | undefined> {
+): Promise<{ encrypted: string, index: string, language: Language } | undefined> {
   const row = await findAcceptance(db, acceptanceId)
-  return row === undefined ? undefined : { encrypted: row.payer_email_encrypted, index: row.payer_email_index }
+  return row === undefined
+    ? undefined
+    : { encrypted: row.payer_email_encrypted, index: row.payer_email_index, language: languageOr(row.offer_language) }
 }
 
 // What other modules read of an acceptance: the row, and the payer's name (encrypted) a partner view shows as initials

@@ -1,5 +1,5 @@
 // The acceptances module's tables, as its migrations leave them; composed into the one DB in src/db/types.ts.
-import type { Selectable } from 'kysely'
+import type { ColumnType, Selectable } from 'kysely'
 import type { Timestamp, Nullable } from '../../db/columns.js'
 
 export interface AcceptancesTable {
@@ -7,6 +7,8 @@ export interface AcceptancesTable {
   offer_id: string
   offer_version: number
   offer_sha256: string
+  /** migration 0037: the language of the offer text read (kk, ru, en); the payer's emails use it */
+  offer_language: ColumnType<string, string | undefined, string>
   debt_id: string
   payer_full_name_encrypted: string
   payer_email_encrypted: string

@@ -19,6 +19,10 @@ export const CreditorSchema = Type.Object({
   aliases: Type.Array(Type.String(), { description: 'Other spellings a portfolio may use; matched folded, like the name' }),
   bin: Type.Union([Type.String(), Type.Null()], { description: 'Business identification number, 12 digits' }),
   agreement: AgreementSchema,
+  payable: Type.Integer({
+    description: 'Tiyn the agency owes the creditor now under its agency agreement (the ledger\'s ' +
+      '`creditor_payable` account, less remittances); 0 for a creditor never owed anything'
+  }),
   createdAt: Timestamp,
   updatedAt: Timestamp
 }, {
@@ -26,7 +30,7 @@ export const CreditorSchema = Type.Object({
   additionalProperties: false,
   examples: [{
     id: 'cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', name: 'АО «Банк ЦентрКредит»', aliases: ['BCC'], bin: '940140000385',
-    agreement: { kind: 'agency', commissionBps: 1500 }, createdAt: '2026-11-25T10:00:00.000Z',
+    agreement: { kind: 'agency', commissionBps: 1500 }, payable: 4375000, createdAt: '2026-11-25T10:00:00.000Z',
     updatedAt: '2026-11-25T10:00:00.000Z'
   }]
 })

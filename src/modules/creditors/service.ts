@@ -10,6 +10,7 @@ import { fromPublicId, toPublicId } from '../../lib/ids.js'
 import { isValidBin } from '../../lib/iin.js'
 import { toPage, type Page } from '../../lib/page.js'
 import { recordAudit } from '../audit/service.js'
+import { payableOf, type AgencyTerms } from '../ledger/service.js'
 import {
   claimNames, createMissingCreditors, creditorIdsByKeys, creditorsByIds, findCreditor, insertCreditor,
   listCreditorRows, releaseNames, updateCreditor
@@ -17,13 +18,15 @@ import {
 import type { Creditor, CreateCreditorInput, PatchCreditorInput } from './schemas.js'
 import type { CreditorRow } from './tables.js'
 
-export function toCreditor (row: CreditorRow): Creditor {
+/** `payable`: what the agency owes the creditor now (the ledger's payable account; 0 when it has none). */
+export function toCreditor (row: CreditorRow, payable = 0n): Creditor {
   return {
     id: toPublicId('creditor', row.id),
     name: row.name,
     aliases: row.aliases,
     bin: row.bin,
     agreement: { kind: row.agreement_kind, commissionBps: row.commission_bps },
+    payable: Number(payable),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString()
   }
@@ -88,7 +91,7 @@ export async function getCreditor (db: Database, publicId: string): Promise<Cred
   const id = fromPublicId('creditor', publicId)
   const row = id === null ? undefined : await findCreditor(db, id)
   if (row === undefined) throw notFound()
-  return toCreditor(row)
+  return toCreditor(row, (await payableOf(db, [row.id])).get(row.id))
 }
 
 export async function listCreditors (
@@ -96,7 +99,10 @@ export async function listCreditors (
 ): Promise<Page<Creditor>> {
   const limit = query.limit ?? 20
   const startingAfter = query.startingAfter === undefined ? null : fromPublicId('creditor', query.startingAfter)
-  return toPage(await listCreditorRows(db, { limit, startingAfter }), limit, (rows) => rows.map(toCreditor))
+  return await toPage(await listCreditorRows(db, { limit, startingAfter }), limit, async (rows) => {
+    const payable = await payableOf(db, rows.map((r) => r.id))
+    return rows.map((row) => toCreditor(row, payable.get(row.id)))
+  })
 }
 
 /** A rename or new aliases change the names that match; no debt and no ledger account changes (they hold the id). */
@@ -124,7 +130,7 @@ export async function patchCreditor (
         ? { agreement_kind: input.agreement.kind, commission_bps: input.agreement.commissionBps }
         : {})
     })
-    const view = toCreditor(row)
+    const view = toCreditor(row, (await payableOf(trx, [row.id])).get(row.id))
     await recordAudit(trx, actor, {
       action: 'creditor.updated', entityType: 'creditor', entityId: view.id,
       details: {
@@ -166,6 +172,21 @@ export async function findCreditorByRef (db: Handle, ref: string): Promise<strin
     if (error instanceof DomainError && error.code === 'creditor_not_found') return null
     throw error
   }
+}
+
+/**
+ * The creditor's agreement as the ledger books a payment under it (DESIGN 18): its terms when it is `agency` (the
+ * payment owes the creditor its share, less the commission), null under assignment. Read when the payment is booked.
+ */
+export async function agencyTermsOf (db: Handle, creditorId: string): Promise<AgencyTerms | null> {
+  const row = await findCreditor(db, creditorId)
+  if (row === undefined || row.agreement_kind !== 'agency') return null
+  return { creditorId: row.id, commissionBps: row.commission_bps }
+}
+
+/** A creditor's row by its id (uuid), for modules ranked above (remittances, statements). */
+export async function findCreditorRow (db: Handle, id: string): Promise<CreditorRow | undefined> {
+  return await findCreditor(db, id)
 }
 
 /** Names (current) of these creditor ids. */

@@ -100,6 +100,18 @@ async function recordOutcome (
     const delivery = await findDelivery(db, attempt.deliveryId, { forUpdate: true })
     if (endpoint === undefined || delivery === undefined) return
     const failures = delivery.attempts + 1
+    const recordAttempt = async (nextRetryAt: Date | null): Promise<void> => {
+      await insertAttempt(db, {
+        delivery_id: delivery.id,
+        attempted_at: attemptedAt,
+        status_code: result.statusCode,
+        duration_ms: result.durationMs,
+        error: result.error,
+        next_retry_at: nextRetryAt
+      })
+    }
+    // an attempt that overlapped another (a manual retry while one ran) and ended second: the first outcome stands
+    if (delivery.status !== 'pending') { await recordAttempt(null); return }
     let nextRetryAt: Date | null = null
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300
     const disable = async (reason: string): Promise<void> => {
@@ -129,14 +141,7 @@ async function recordOutcome (
         await queueAttempt(trx, delivery.id, nextRetryAt)
       }
     }
-    await insertAttempt(db, {
-      delivery_id: delivery.id,
-      attempted_at: attemptedAt,
-      status_code: result.statusCode,
-      duration_ms: result.durationMs,
-      error: result.error,
-      next_retry_at: nextRetryAt
-    })
+    await recordAttempt(nextRetryAt)
   })
   if (!(result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300)) {
     deps.log.info({ endpointId: endpointPublicId, eventId: attempt.eventId, statusCode: result.statusCode, error: result.error }, 'webhook attempt failed')

@@ -13,9 +13,11 @@ export function deliveryJobKey (deliveryId: string): string {
 }
 
 /**
- * Queues the attempt of a delivery at `runAt` (now by default). The same key
- * replaces a waiting job, and the delivery's own queue keeps two attempts
- * (a manual retry while one runs) from overlapping.
+ * Queues the attempt of a delivery at `runAt` (now by default). The same key replaces a waiting job. No named queue:
+ * one per delivery grew graphile-worker's queue table by a row a delivery, forever, and every job fetch paid for it
+ * (DESIGN 24). A manual retry while an attempt runs may send the event twice, with the same `webhook-id`, which is
+ * what receivers deduplicate on; the second outcome is recorded as an attempt and changes nothing else
+ * (delivery.ts).
  */
 export async function queueAttempt (
   db: Parameters<typeof enqueueJob>[0], deliveryId: string, runAt?: Date
@@ -23,7 +25,6 @@ export async function queueAttempt (
   await enqueueJob(db, WEBHOOK_DELIVERY_TASK, { deliveryId }, {
     maxAttempts: JOB_MAX_ATTEMPTS,
     jobKey: deliveryJobKey(deliveryId),
-    queueName: deliveryJobKey(deliveryId),
     ...(runAt !== undefined ? { runAt } : {})
   })
 }

@@ -17,6 +17,13 @@ export interface EntryRow {
   reference_id: string
 }
 
+/**
+ * The lines that make a debt's claim: the claims side of claim entries only. An agency payment's entry also has a
+ * claims line (+applied: the claim became money owed to the creditor, migration 0036), which is collection, not claim.
+ */
+const CLAIM_LINE = sql`(e.kind in ('claim_assigned', 'claim_adjusted', 'claim_recalled'))`
+const claimOrMoney = sql`(a.kind <> 'claims' or ${CLAIM_LINE})`
+
 /** The receivable balance of a debt, as an expression over a debt id (a cheap indexed subquery). */
 export function receivableBalance (debtId: Expression<string>): RawBuilder<bigint> {
   return sql<bigint>`(select a.balance from ledger_accounts a where a.kind = 'receivable' and a.debt_id = ${debtId})`
@@ -31,7 +38,7 @@ export async function amountsOfDebts (db: Handle, debtIds: string[]): Promise<Ma
       from ledger_entries e
       join ledger_lines l on l.entry_id = e.id
       join ledger_accounts a on a.id = l.account_id
-     where e.debt_id = any(${debtIds}::uuid[]) and a.kind in ('claims', 'clearing')
+     where e.debt_id = any(${debtIds}::uuid[]) and a.kind in ('claims', 'clearing') and ${claimOrMoney}
      group by e.debt_id, a.kind`.execute(db)
   for (const row of rows) {
     const entry = amounts.get(row.debt_id) as DebtAmounts
@@ -59,6 +66,85 @@ export async function clearingAccount (db: Handle, channel: 'card' | 'kaspi'): P
 export async function lockSharedAccount (db: Handle, key: string): Promise<{ id: string, balance: bigint }> {
   return await db.selectFrom('ledger_accounts').select(['id', 'balance']).where('key', '=', key)
     .forNoKeyUpdate().executeTakeFirstOrThrow()
+}
+
+/** What the agency owes a creditor under an agency agreement (migration 0036): by the creditor's id. */
+export function payableKey (creditorId: string): string {
+  return `creditor_payable:${toPublicId('creditor', creditorId)}`
+}
+
+/** A creditor's payable account, opened when missing; its id. */
+export async function ensurePayableAccount (db: Handle, creditorId: string): Promise<string> {
+  const key = payableKey(creditorId)
+  const found = await db.selectFrom('ledger_accounts').select('id').where('key', '=', key).executeTakeFirst()
+  if (found !== undefined) return found.id
+  await db.insertInto('ledger_accounts').values({ key, kind: 'creditor_payable', creditor_id: creditorId })
+    .onConflict((oc) => oc.column('key').doNothing()).execute()
+  const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', key).executeTakeFirstOrThrow()
+  return row.id
+}
+
+/** A creditor's payable account locked and read fresh, or undefined when nothing was ever payable to it. */
+export async function lockPayableAccount (
+  db: Handle, creditorId: string
+): Promise<{ id: string, balance: bigint } | undefined> {
+  return await db.selectFrom('ledger_accounts').select(['id', 'balance']).where('key', '=', payableKey(creditorId))
+    .forNoKeyUpdate().executeTakeFirst()
+}
+
+/** The payable balances (debit-positive) of these creditors; a creditor without the account is absent. */
+export async function payableBalances (db: Handle, creditorIds: string[]): Promise<Map<string, bigint>> {
+  if (creditorIds.length === 0) return new Map()
+  const rows = await db.selectFrom('ledger_accounts').select(['creditor_id', 'balance'])
+    .where('key', 'in', creditorIds.map(payableKey)).execute()
+  return new Map(rows.map((r) => [r.creditor_id as string, r.balance]))
+}
+
+/**
+ * What a payment's `payment_received` posted under an agency agreement, and how much of the receivable its refunds
+ * and returns restored so far: the base of the next reversal. Null when nothing was posted to a creditor's payable.
+ */
+export interface AgencyPosting {
+  applied: bigint
+  payable: bigint
+  commission: bigint
+  claimsAccountId: string
+  payableAccountId: string
+  commissionAccountId: string
+  restored: bigint
+}
+
+export async function agencyPostingOf (db: Handle, paymentId: string): Promise<AgencyPosting | null> {
+  const { rows } = await sql<{ entry_kind: EntryKind, kind: AccountKind, account_id: string, amount: string }>`
+    select e.kind as entry_kind, a.kind, l.account_id, sum(l.amount)::bigint as amount
+      from ledger_entries e
+      join ledger_lines l on l.entry_id = e.id
+      join ledger_accounts a on a.id = l.account_id
+     where e.payment_id = ${paymentId} and a.kind in ('receivable', 'claims', 'creditor_payable', 'commission')
+     group by e.kind, a.kind, l.account_id`.execute(db)
+  const received = rows.filter((r) => r.entry_kind === 'payment_received')
+  const line = (kind: AccountKind) => received.find((r) => r.kind === kind)
+  const payable = line('creditor_payable')
+  const claims = line('claims')
+  if (payable === undefined || claims === undefined) return null
+  const commission = line('commission')
+  return {
+    applied: BigInt(claims.amount),
+    payable: -BigInt(payable.amount),
+    commission: commission === undefined ? 0n : -BigInt(commission.amount),
+    claimsAccountId: claims.account_id,
+    payableAccountId: payable.account_id,
+    commissionAccountId: commission?.account_id ?? (await commissionAccount(db)),
+    restored: rows.filter((r) => r.entry_kind !== 'payment_received' && r.kind === 'receivable')
+      .reduce((sum, r) => sum + BigInt(r.amount), 0n)
+  }
+}
+
+/** The agency's commission account (migration 0036). */
+export async function commissionAccount (db: Handle): Promise<string> {
+  const row = await db.selectFrom('ledger_accounts').select('id').where('key', '=', 'commission')
+    .executeTakeFirstOrThrow()
+  return row.id
 }
 
 /** A creditor's claims account (migration 0033): by its id, so a rename renames nothing in the books. */
@@ -204,7 +290,7 @@ export async function claimsOf (db: Handle, debtIds: string[]): Promise<Map<stri
       from ledger_entries e
       join ledger_lines l on l.entry_id = e.id
       join ledger_accounts a on a.id = l.account_id and a.kind = 'claims'
-     where e.debt_id in (${sql.join(debtIds)})
+     where e.debt_id in (${sql.join(debtIds)}) and ${CLAIM_LINE}
      group by e.debt_id`.execute(db)
   return new Map(rows.rows.map((r) => [r.debt_id, BigInt(r.claim)]))
 }
@@ -246,7 +332,7 @@ export async function debtTotals (
       from ledger_entries e
       join ledger_lines l on l.entry_id = e.id
       join ledger_accounts a on a.id = l.account_id
-     where e.debt_id = ${debtId}
+     where e.debt_id = ${debtId} and ${claimOrMoney}
      group by a.kind`.execute(db)
   const outstanding = (await receivableBalances(db, [debtId])).get(debtId)
   if (outstanding === undefined) return undefined

@@ -5,11 +5,17 @@ import { MAX_AMOUNT, StringEnum, Currency, Timestamp } from '../../http/schemas.
 const SignedAmount = (description: string) => Type.Integer({ minimum: -MAX_AMOUNT, maximum: MAX_AMOUNT, description })
 const Amount = (description: string) => Type.Integer({ minimum: 0, maximum: MAX_AMOUNT, description })
 
-/** A debt's ledger never shows `settlement` (a payout names no debt); the enum is the ledger's whole vocabulary. */
+/**
+ * A debt's ledger never shows `settlement` or `remittance` (they name no debt); the enum is the ledger's whole
+ * vocabulary.
+ */
 export const ENTRY_KINDS = [
-  'claim_assigned', 'claim_adjusted', 'claim_recalled', 'payment_received', 'refund_paid', 'payment_returned', 'settlement'
+  'claim_assigned', 'claim_adjusted', 'claim_recalled', 'payment_received', 'refund_paid', 'payment_returned',
+  'settlement', 'remittance'
 ] as const
-export const ACCOUNT_KINDS = ['bank', 'claims', 'clearing', 'fees', 'overpaid', 'receivable'] as const
+export const ACCOUNT_KINDS = [
+  'bank', 'claims', 'clearing', 'commission', 'creditor_payable', 'fees', 'overpaid', 'receivable'
+] as const
 
 export const LedgerEntrySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('ledgerEntry') }),
@@ -17,7 +23,7 @@ export const LedgerEntrySchema = Type.Object({
   amount: SignedAmount('Integer tiyn, signed from the receivable\'s side: + raises what the debtor owes, - lowers it; 0 when the entry did not touch it (e.g. a payment wholly overpaid)'),
   createdAt: Timestamp,
   reference: Type.Object({
-    type: StringEnum(['debt', 'import', 'payment', 'refund', 'settlement']),
+    type: StringEnum(['debt', 'import', 'payment', 'refund', 'settlement', 'remittance']),
     id: Type.String({ description: 'Public id of the referenced object: `debt_…`, `imp_…`, `pay_…` or `ref_…`' })
   }, { additionalProperties: false })
 }, { $id: 'LedgerEntry', additionalProperties: false })
@@ -51,7 +57,7 @@ export const TrialBalanceSchema = Type.Object({
     kind: StringEnum(ACCOUNT_KINDS),
     count: Type.Integer({ minimum: 0, description: 'Accounts of this kind' }),
     balance: SignedAmount('Sum of their balances, debit-positive: receivable, clearing, bank and fees >= 0, ' +
-      'claims and overpaid <= 0 normally')
+      'claims, overpaid, creditor_payable (owed to agency-agreement creditors) and commission <= 0 normally')
   }, { additionalProperties: false })),
   total: SignedAmount('Sum of every balance: 0 when the books balance'),
   consistent: Type.Boolean({ description: 'The total is 0, every materialised balance equals the sum of its lines, and every entry\'s lines sum to 0' }),
@@ -63,7 +69,8 @@ export const TrialBalanceSchema = Type.Object({
     currency: 'KZT',
     accounts: [
       { kind: 'bank', count: 1, balance: 2940000 }, { kind: 'claims', count: 2, balance: -12000000 },
-      { kind: 'clearing', count: 2, balance: 2000000 }, { kind: 'fees', count: 2, balance: 60000 },
+      { kind: 'clearing', count: 2, balance: 2000000 }, { kind: 'commission', count: 1, balance: 0 },
+      { kind: 'creditor_payable', count: 0, balance: 0 }, { kind: 'fees', count: 2, balance: 60000 },
       { kind: 'overpaid', count: 0, balance: 0 }, { kind: 'receivable', count: 1, balance: 7000000 }
     ],
     total: 0,

@@ -9,7 +9,9 @@
 // (the creditors' side of assigned claims) and overpaid (what a payer sent
 // beyond the claim: owed back) are credit-normal, overpaid <= 0. bank (the
 // agency's own account: what the channels paid out) and fees (fees:card,
-// fees:kaspi: what they kept, an expense) are debit-normal (migration 0034).
+// fees:kaspi: what they kept, an expense) are debit-normal (migration 0034). creditor_payable:<creditor> (what
+// the agency owes an agency-agreement creditor) and commission (the agency's revenue on it) are credit-normal
+// (migration 0036).
 //
 // Invariant per debt, kept by every posting: outstanding = max(0, claim -
 // net collected) and overpaid held = max(0, net collected - claim). Money
@@ -23,10 +25,11 @@ import type { Expression, RawBuilder } from 'kysely'
 import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
-  balancesByKind, clearingAccount, claimsOf, debtEntries, debtTotals, ensureClaimsAccounts, ensureOverpaidAccount,
-  inconsistencies, insertClaimAssignments, insertEntries, insertReceivables, lockClaimsAccounts, lockReceivable,
-  lockSharedAccount,
-  paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow, type PaymentPosition
+  agencyPostingOf, balancesByKind, clearingAccount, claimsOf, commissionAccount, debtEntries, debtTotals,
+  ensureClaimsAccounts, ensureOverpaidAccount, ensurePayableAccount, inconsistencies, insertClaimAssignments,
+  insertEntries, insertReceivables, lockClaimsAccounts, lockPayableAccount, lockReceivable, lockSharedAccount,
+  payableBalances, paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow,
+  type PaymentPosition
 } from './repository.js'
 import type { AccountKind, EntryKind, ReferenceType } from './tables.js'
 import type { DebtLedger, TrialBalance } from './schemas.js'
@@ -111,6 +114,9 @@ export function outstandingSql (debtId: Expression<string>): RawBuilder<bigint> 
 export async function outstandingOf (db: Database | Trx, debtIds: string[]): Promise<Map<string, bigint>> {
   return await receivableBalances(db, debtIds)
 }
+
+// A creditor's payable account's key (`creditor_payable:cred_<hex>`), for the statements.
+export { payableKey } from './repository.js'
 
 // Claim and net collected of each debt (the debt's partner view and debt.closed event show them).
 export { amountsOfDebts, type DebtAmounts } from './repository.js'
@@ -239,9 +245,29 @@ export async function recallClaim (
 
 // --- money -------------------------------------------------------------------
 
-/** The channel confirmed a payment: clearing:<channel> +amount, receivable -applied, overpaid -excess. */
+/** The creditor's agreement when it is `agency` (DESIGN 18): what a payment received owes it, less commission. */
+export interface AgencyTerms { creditorId: string, commissionBps: number }
+
+/** `numerator / denominator` rounded half up (both >= 0, denominator > 0): 0.5 tiyn goes to the larger side. */
+function roundHalfUp (numerator: bigint, denominator: bigint): bigint {
+  return (2n * numerator + denominator) / (2n * denominator)
+}
+
+/** The agency's commission on an applied amount: round half up of applied × bps / 10000, to the tiyn. */
+export function commissionOn (applied: bigint, commissionBps: number): bigint {
+  return roundHalfUp(applied * BigInt(commissionBps), 10000n)
+}
+
+/**
+ * The channel confirmed a payment: clearing:<channel> +amount, receivable -applied, overpaid -excess. Under an
+ * agency agreement (`agency`, the creditor's agreement now) the same entry also moves the applied part from the
+ * creditor's claims account to what is owed: claims +applied, creditor_payable -(applied - commission), commission
+ * -commission (commissionOn). The excess is the payer's money and owes the creditor nothing.
+ */
 export async function receivePayment (
-  trx: Trx, input: { debtId: string, paymentId: string, amount: bigint, channel: 'card' | 'kaspi' }
+  trx: Trx, input: {
+    debtId: string, paymentId: string, amount: bigint, channel: 'card' | 'kaspi', agency?: AgencyTerms | null
+  }
 ): Promise<{ applied: bigint, excess: bigint, outstanding: bigint }> {
   if (input.amount <= 0n) throw new LedgerError('a payment amount is positive')
   const receivable = await receivableOf(trx, input.debtId)
@@ -256,6 +282,15 @@ export async function receivePayment (
       accountId: await ensureOverpaidAccount(trx, input.debtId, input.paymentId, overpaidKey(input.paymentId)),
       amount: -excess
     })
+  }
+  if (input.agency !== undefined && input.agency !== null && applied > 0n) {
+    const commission = commissionOn(applied, input.agency.commissionBps)
+    const claims = await ensureClaimsAccounts(trx, [input.agency.creditorId])
+    lines.push(
+      { accountId: claims.get(input.agency.creditorId) as string, amount: applied },
+      { accountId: await ensurePayableAccount(trx, input.agency.creditorId), amount: -(applied - commission) },
+      { accountId: await commissionAccount(trx), amount: -commission }
+    )
   }
   await post(trx, [{ kind: 'payment_received', debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'payment', id: input.paymentId }, lines }])
   return { applied, excess, outstanding: receivable.balance - applied }
@@ -287,8 +322,73 @@ export async function payBack (trx: Trx, input: {
   }
   const raised = rest - absorbed
   lines.push({ accountId: receivable.id, amount: raised })
+  lines.push(...await agencyReversal(trx, input.paymentId, raised))
   await post(trx, [{ kind: input.kind, debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'refund', id: input.refundId }, lines }])
   return { fromOverpaid: first + absorbed, raised, outstanding: receivable.balance + raised }
+}
+
+/**
+ * The lines that reverse a payment's agency posting for a refund or return restoring `raised` of the receivable: in
+ * proportion to the applied amount posted, computed on the cumulative restored amount (capped at the applied), so
+ * the parts of a payment refunded in several parts add up to exactly what was posted, to the tiyn. claims
+ * -reversed, creditor_payable +(reversed - commission part), commission +commission part. None when the payment
+ * posted nothing payable (an assignment creditor, or nothing applied).
+ */
+async function agencyReversal (
+  trx: Trx, paymentId: string, raised: bigint
+): Promise<Array<{ accountId: string, amount: bigint }>> {
+  if (raised <= 0n) return []
+  const posted = await agencyPostingOf(trx, paymentId)
+  if (posted === null || posted.applied <= 0n) return []
+  const cap = (amount: bigint): bigint => amount < posted.applied ? amount : posted.applied
+  const before = cap(posted.restored)
+  const after = cap(posted.restored + raised)
+  const commissionAt = (base: bigint): bigint => roundHalfUp(posted.commission * base, posted.applied)
+  const reversed = after - before
+  const commission = commissionAt(after) - commissionAt(before)
+  return [
+    { accountId: posted.claimsAccountId, amount: -reversed },
+    { accountId: posted.payableAccountId, amount: reversed - commission },
+    { accountId: posted.commissionAccountId, amount: commission }
+  ]
+}
+
+// --- remittance ----------------------------------------------------------------
+
+/**
+ * The agency paid a creditor what it owes (DESIGN 18): one `remittance` entry, bank -amount, creditor_payable
+ * +amount. The creditor's payable account is locked first and must owe at least the amount (422
+ * `remittance_exceeds_payable`; a creditor never owed anything has no account); two remittances racing take turns
+ * there and the second reads what the first left. Returns the entry's id.
+ */
+export async function remit (
+  trx: Trx, input: { creditorId: string, amount: bigint, remittanceId: string }
+): Promise<string> {
+  if (input.amount <= 0n) throw new LedgerError('a remittance amount is positive')
+  const payable = await lockPayableAccount(trx, input.creditorId)
+  const owed = payable === undefined ? 0n : -payable.balance
+  if (payable === undefined || owed < input.amount) {
+    throw new DomainError('remittance_exceeds_payable', `The remittance (${input.amount} tiyn) is more than the ` +
+      `agency owes this creditor (${owed > 0n ? owed : 0n} tiyn); nothing was booked`,
+    { facts: { payable: Number(owed > 0n ? owed : 0n) } })
+  }
+  const id = uuidv7()
+  await post(trx, [{
+    kind: 'remittance',
+    debtId: null,
+    reference: { type: 'remittance', id: input.remittanceId },
+    lines: [
+      { accountId: (await lockSharedAccount(trx, 'bank')).id, amount: -input.amount },
+      { accountId: payable.id, amount: input.amount }
+    ]
+  }], id)
+  return id
+}
+
+/** What the agency owes each of these creditors now (tiyn, >= 0 normally; 0 for one never owed anything). */
+export async function payableOf (db: Database | Trx, creditorIds: string[]): Promise<Map<string, bigint>> {
+  const balances = await payableBalances(db, creditorIds)
+  return new Map(creditorIds.map((id) => [id, -(balances.get(id) ?? 0n)]))
 }
 
 // --- settlement ----------------------------------------------------------------
@@ -330,7 +430,8 @@ export async function settlePayout (
 // --- reading -----------------------------------------------------------------
 
 const REFERENCE_KINDS = {
-  debt: 'debt', import: 'debtImport', payment: 'payment', refund: 'refund', settlement: 'settlement'
+  debt: 'debt', import: 'debtImport', payment: 'payment', refund: 'refund', settlement: 'settlement',
+  remittance: 'remittance'
 } as const
 
 export async function debtLedger (db: Database, debtId: string): Promise<DebtLedger | undefined> {
@@ -352,7 +453,9 @@ export async function debtLedger (db: Database, debtId: string): Promise<DebtLed
   }
 }
 
-const ACCOUNT_KINDS: AccountKind[] = ['bank', 'claims', 'clearing', 'fees', 'overpaid', 'receivable']
+const ACCOUNT_KINDS: AccountKind[] = [
+  'bank', 'claims', 'clearing', 'commission', 'creditor_payable', 'fees', 'overpaid', 'receivable'
+]
 
 export async function trialBalance (db: Database): Promise<TrialBalance> {
   const checkedAt = new Date()

@@ -13,6 +13,7 @@ import { normalizeEmail } from '../../lib/email.js'
 import { toPublicId } from '../../lib/ids.js'
 import { findMail, recordDelivery } from './repository.js'
 import { isTemplateName, renderMail, type RenderedMail } from './templates.js'
+import { languageOr } from '../../lib/languages.js'
 import type { MailRow } from './tables.js'
 
 export interface OutgoingMail {
@@ -74,7 +75,7 @@ function compose (row: MailRow, deps: DeliveryDeps): { message: RenderedMail, to
   if (!isTemplateName(row.template)) throw new PermanentFailure(`unknown template ${row.template}`)
   let message: RenderedMail
   try {
-    message = renderMail(row.template, row.data, deps.config.agency)
+    message = renderMail(row.template, row.data, deps.config.agency, languageOr(row.language))
   } catch (error) {
     throw new PermanentFailure(error instanceof Error ? error.message : String(error))
   }

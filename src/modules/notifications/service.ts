@@ -14,6 +14,7 @@ import { type MailData, type MailStatus } from './tables.js'
 import { placeholdersOf, type TemplateName } from './templates.js'
 import type { MailRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
+import type { Language } from '../../lib/languages.js'
 
 export const MAIL_DELIVERY_TASK = 'mail-deliver'
 
@@ -30,13 +31,21 @@ const JOB_MAX_ATTEMPTS = 25
 /** Queues one message: checks the data against the template, inserts the row and its delivery job. */
 export async function queueMail (
   trx: Trx,
-  message: { template: TemplateName, to: MailRecipient, data: MailData, eraseRecipientAfterDelivery?: boolean }
+  message: {
+    template: TemplateName
+    to: MailRecipient
+    /** DESIGN 19: the reader's language (the acceptance's, the privacy request's); the data is formatted for it */
+    language: Language
+    data: MailData
+    eraseRecipientAfterDelivery?: boolean
+  }
 ): Promise<string> {
-  const missing = placeholdersOf(message.template).filter((name) => message.data[name] === undefined)
+  const missing = placeholdersOf(message.template, message.language).filter((name) => message.data[name] === undefined)
   if (missing.length > 0) throw new Error(`mail ${message.template}: no value for ${missing.join(', ')}`)
   const row = await insertMail(trx, {
     id: uuidv7(),
     template: message.template,
+    language: message.language,
     recipient_encrypted: message.to.encrypted,
     recipient_index: message.to.index,
     data: JSON.stringify(message.data),

@@ -25,6 +25,8 @@ export interface MailOutboxTable {
   sent_at: Nullable<Date>
   /** migration 0016: the destruction confirmation forgets its recipient once handed over */
   erase_recipient_after_delivery: ColumnType<boolean, boolean | undefined, boolean>
+  /** migration 0037: the language the message is written in (kk, ru, en) */
+  language: ColumnType<string, string | undefined, string>
 }
 
 export type MailRow = Selectable<MailOutboxTable>

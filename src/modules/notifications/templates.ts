@@ -1,11 +1,12 @@
-// The messages, one file each in ./templates (Russian, plain text): a first
-// line `Subject: …`, a blank line, the body. `{{name}}` is replaced by the
-// message's data or by the agency's requisites (`{{agency.name}}`, …); an
-// unknown name is an error, never an empty hole. Every body ends with
-// ./templates/_footer.txt: the agency's name and support contacts (offer
-// cl. 10, 25).
+// The messages, one file each per language in ./templates/<kk|ru|en>/ (plain text; DESIGN 19): a first line
+// `Subject: …`, a blank line, the body. `{{name}}` is replaced by the message's data or by the agency's requisites
+// (`{{agency.name}}`, …); an unknown name is an error, never an empty hole. Every body ends with the language's
+// _footer.txt: the agency's name and support contacts (offer cl. 10, 25). The few phrases a message's data holds
+// (a reason, the time zone's name) are the language's _phrases.json. Amounts, dates and times are formatted for the
+// language with Intl, in Asia/Almaty (kk-KZ, ru-RU, en-GB).
 import { readFileSync } from 'node:fs'
 import type { AgencyRequisites } from '../../config.js'
+import { LANGUAGES, type Language } from '../../lib/languages.js'
 import type { MailData } from './tables.js'
 
 export const TEMPLATES = [
@@ -24,13 +25,37 @@ export interface RenderedMail { subject: string, text: string }
 const DIRECTORY = new URL('./templates/', import.meta.url)
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9.]*)\s*\}\}/g
 
+export const MAIL_LANGUAGES = LANGUAGES
+
 const sources = new Map<string, string>()
-function source (name: string): string {
-  let text = sources.get(name)
+/** The text of a template (or `_footer`) in a language; throws where the file is missing. */
+export function templateSource (name: string, language: Language): string {
+  const key = `${language}/${name}`
+  let text = sources.get(key)
   if (text === undefined) {
-    text = readFileSync(new URL(`${name}.txt`, DIRECTORY), 'utf8').replace(/\r\n/g, '\n')
-    sources.set(name, text)
+    text = readFileSync(new URL(`${key}.txt`, DIRECTORY), 'utf8').replace(/\r\n/g, '\n')
+    sources.set(key, text)
   }
+  return text
+}
+
+export const PHRASES = ['almatyTime', 'refundReasonReturn', 'refundReasonRequested'] as const
+export type Phrase = typeof PHRASES[number]
+
+const phraseBooks = new Map<Language, Record<string, unknown>>()
+/** The language's phrases file, as written (a test holds every language to the same keys). */
+export function phrasesOf (language: Language): Record<string, unknown> {
+  let book = phraseBooks.get(language)
+  if (book === undefined) {
+    book = JSON.parse(readFileSync(new URL(`${language}/_phrases.json`, DIRECTORY), 'utf8')) as Record<string, unknown>
+    phraseBooks.set(language, book)
+  }
+  return book
+}
+
+export function phrase (language: Language, key: Phrase): string {
+  const text = phrasesOf(language)[key]
+  if (typeof text !== 'string') throw new Error(`mail phrases ${language}: no ${key}`)
   return text
 }
 
@@ -46,10 +71,10 @@ function fill (text: string, values: ReadonlyMap<string, string>, template: stri
   })
 }
 
-/** The names a template (with the footer) asks for, the agency's excepted. */
-export function placeholdersOf (template: TemplateName): string[] {
+/** The names a template (with the footer) asks for in a language, the agency's excepted. */
+export function placeholdersOf (template: TemplateName, language: Language): string[] {
   const names = new Set<string>()
-  for (const text of [source(template), source('_footer')]) {
+  for (const text of [templateSource(template, language), templateSource('_footer', language)]) {
     for (const match of text.matchAll(PLACEHOLDER)) {
       if (!(match[1] as string).startsWith('agency.')) names.add(match[1] as string)
     }
@@ -57,41 +82,59 @@ export function placeholdersOf (template: TemplateName): string[] {
   return [...names]
 }
 
-export function renderMail (template: TemplateName, data: MailData, agency: AgencyRequisites): RenderedMail {
+export function renderMail (
+  template: TemplateName, data: MailData, agency: AgencyRequisites, language: Language
+): RenderedMail {
   const values = new Map<string, string>(Object.entries(data))
   for (const [key, value] of Object.entries(agency)) values.set(`agency.${key}`, value ?? '—')
   values.set('agency.contacts', [agency.supportEmail, agency.supportPhone].filter((c) => c !== null).join(', '))
-  const [first, ...rest] = source(template).split('\n')
+  const [first, ...rest] = templateSource(template, language).split('\n')
   const subjectLine = /^Subject:\s*(.+)$/.exec(first ?? '')
   if (subjectLine === null) throw new Error(`template ${template}: the first line must be "Subject: …"`)
   // a header is one line, whatever the data holds
   const subject = fill(subjectLine[1] as string, values, template).replace(/\s+/g, ' ').trim()
   const body = rest.join('\n').replace(/^\n+/, '').replace(/\n+$/, '')
-  const text = `${fill(body, values, template)}\n\n${fill(source('_footer').replace(/\n+$/, ''), values, template)}\n`
+  const footer = templateSource('_footer', language).replace(/\n+$/, '')
+  const text = `${fill(body, values, template)}\n\n${fill(footer, values, template)}\n`
   return { subject, text }
 }
 
-/** 150000n -> "1 500,00 ₸" (grouped with no-break spaces, as Russian text writes it). */
-export function formatTenge (amount: bigint): string {
+const LOCALES: Record<Language, string> = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }
+
+const TENGE = new Map(MAIL_LANGUAGES.map((language) => [language, new Intl.NumberFormat(LOCALES[language], {
+  style: 'currency', currency: 'KZT', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2, maximumFractionDigits: 2
+})]))
+
+/**
+ * 150000n -> "1 500,00 ₸" (ru, kk: grouped with no-break spaces) or "₸1,500.00" (en). Exact: the amount goes to Intl
+ * as a decimal string, never through a float.
+ */
+export function formatTenge (amount: bigint, language: Language): string {
   const negative = amount < 0n
   const abs = negative ? -amount : amount
-  const whole = (abs / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0')
-  return `${negative ? '−' : ''}${whole},${(abs % 100n).toString().padStart(2, '0')}\u00a0₸`
+  const decimal = `${(abs / 100n).toString()}.${(abs % 100n).toString().padStart(2, '0')}`
+  // a decimal string is formatted exactly (Intl.NumberFormat v3); the types still say number
+  const text = (TENGE.get(language) as Intl.NumberFormat).format(decimal as unknown as number)
+  return `${negative ? '−' : ''}${text}`
 }
 
-const ALMATY_TIME = new Intl.DateTimeFormat('ru-RU', {
+const ALMATY_TIME = new Map(MAIL_LANGUAGES.map((language) => [language, new Intl.DateTimeFormat(LOCALES[language], {
   timeZone: 'Asia/Almaty', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
-})
+})]))
 
-/** "19.03.2026 15:00 (время Алматы)" */
-export function formatAlmatyTime (instant: Date): string {
-  return `${ALMATY_TIME.format(instant).replace(',', '')} (время Алматы)`
+/** "19.03.2026 15:00 (время Алматы)"; kk "19.03.2026 15:00 (Алматы уақыты)"; en "19/03/2026 15:00 (Almaty time)" */
+export function formatAlmatyTime (instant: Date, language: Language): string {
+  const time = (ALMATY_TIME.get(language) as Intl.DateTimeFormat).format(instant).replace(',', '')
+  return `${time} (${phrase(language, 'almatyTime')})`
 }
 
-/** "2026-03-31" -> "31.03.2026" */
-export function formatDate (isoDate: string): string {
-  const [year, month, day] = isoDate.split('-')
-  return `${day ?? ''}.${month ?? ''}.${year ?? ''}`
+const CALENDAR_DATE = new Map(MAIL_LANGUAGES.map((language) => [language, new Intl.DateTimeFormat(LOCALES[language], {
+  timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit'
+})]))
+
+/** A calendar date: "2026-03-31" -> "31.03.2026" (ru, kk), "31/03/2026" (en) */
+export function formatDate (isoDate: string, language: Language): string {
+  return (CALENDAR_DATE.get(language) as Intl.DateTimeFormat).format(new Date(`${isoDate}T00:00:00Z`))
 }
 
 /** Only the last four digits of a card mask ("440043******9990" -> "•••• 9990"); never the BIN. */

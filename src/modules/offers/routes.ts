@@ -16,7 +16,9 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getCurrentOffer',
       tags: ['Offer'],
       summary: 'The current public offer',
-      description: 'The offer the client must read and accept before paying (offer cl. 1, 20). Show `text`; send `version` and `sha256` back when accepting.',
+      description: 'The offer the client must read and accept before paying (offer cl. 1, 20). Show `text`; send ' +
+        '`version`, `language` and `sha256` back when accepting. `?lang=kk|ru|en` picks the text (ru by default); ' +
+        'where the current version has none in that language, 404 `offer_not_found`: show the ru text then.',
       security: [],
       querystring: OfferQuery,
       response: { 200: OfferRef, ...problemResponses({ 400: ['validation_failed'], 404: ['offer_not_found'], 429: ['rate_limited'] }) }
@@ -30,7 +32,8 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'getOfferVersion',
       tags: ['Offer'],
       summary: 'A published offer version',
-      description: 'Any version ever published, kept unchanged as evidence of what a client accepted (offer cl. 24).',
+      description: 'Any version ever published, kept unchanged as evidence of what a client accepted (offer cl. 24). ' +
+        '`?lang=` picks the text; 404 `offer_not_found` where the version has none in that language.',
       security: [],
       params: OfferVersionParams,
       querystring: OfferQuery,
@@ -44,7 +47,10 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'publishOffer',
       tags: ['Admin: offers'],
       summary: 'Publish a new offer version',
-      description: 'Publishes the text as the next version of its language; it becomes current at once, and earlier versions stay readable. Audit-logged. Scope: admin.',
+      description: 'Publishes a new version with a text per language (`texts`: ru required, kk and en optional, ' +
+        'each with its own sha256); it becomes current at once, and earlier versions stay readable. The earlier ' +
+        'form `{title, text, language?}` publishes one text (ru by default; a kk or en text alone keeps the ' +
+        'current ru text). Answers the ru text, or the earlier form\'s language. Audit-logged. Scope: admin.',
       security: [{ apiKey: [] }],
       body: PublishOfferBody,
       response: { 201: OfferRef, ...problemResponses({ 400: ['validation_failed', 'malformed_json'], 401: ['unauthenticated'], 403: ['forbidden'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] }) }

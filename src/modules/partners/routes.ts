@@ -8,6 +8,7 @@ import { getEvent, listEventsPage } from '../events/service.js'
 import adminEventRoutes from '../events/routes.js'
 import webhookRoutes, { WEBHOOK_SCHEMAS } from '../events/webhook-routes.js'
 import { adminReportRoutes, partnerReportRoutes, REPORT_SCHEMAS } from '../reports/routes.js'
+import { adminRemittanceRoutes, partnerStatementRoutes, REMITTANCE_SCHEMAS } from '../remittances/routes.js'
 import { PAYMENT_LINK_SCHEMAS, paymentLinkRoutes } from '../payment-links/routes.js'
 import { PartnerDebtSchema } from '../debts/schemas.js'
 import { PartnerPaymentSchema } from '../payments/schemas.js'
@@ -18,17 +19,19 @@ import { getPartnerPayment, listPartnerDebts, listPartnerPayments } from './serv
 /**
  * docs/architecture.md, partners, events and webhooks under `/v1`: the partner API (`/partner/…`, a partner
  * key, its creditors only) and the back office's side of the same things
- * (`/admin/events`, `/admin/webhook-endpoints`, `/admin/reports`, `/admin/payment-links`).
+ * (`/admin/events`, `/admin/webhook-endpoints`, `/admin/reports`, `/admin/payment-links`, the creditors'
+ * `/admin/creditors/{id}/remittances` and `/statement`).
  */
 const partnerApi: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [
     PartnerPaymentSchema, PartnerDebtSchema, PartnerRefundSchema, PartnerRefundRequestSchema, EventSchema,
-    ...WEBHOOK_SCHEMAS, ...REPORT_SCHEMAS, ...PAYMENT_LINK_SCHEMAS
+    ...WEBHOOK_SCHEMAS, ...REPORT_SCHEMAS, ...PAYMENT_LINK_SCHEMAS, ...REMITTANCE_SCHEMAS
   ]) app.addSchema(schema)
   await app.register(partnerRoutes, { prefix: '/partner' })
   await app.register(adminEventRoutes, { prefix: '/admin' })
   await app.register(webhookRoutes, { prefix: '/admin', audience: 'admin' })
   await app.register(adminReportRoutes, { prefix: '/admin' })
+  await app.register(adminRemittanceRoutes, { prefix: '/admin' })
   await app.register(paymentLinkRoutes, { prefix: '/admin', audience: 'admin' })
 }
 
@@ -122,6 +125,7 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   await app.register(webhookRoutes, { audience: 'partner' })
   await app.register(partnerReportRoutes)
+  await app.register(partnerStatementRoutes)
   await app.register(paymentLinkRoutes, { audience: 'partner' })
 }
 

@@ -13,6 +13,7 @@ import { CURRENCY, formatMinorUnits } from '../../lib/money.js'
 import { isPaymentCode } from '../../lib/payment-code.js'
 import { maskName } from '../../lib/names.js'
 import { uuidv7 } from '../../lib/ids.js'
+import { agencyTermsOf } from '../creditors/service.js'
 import { findDebt, findDebtByPaymentCode } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
@@ -163,7 +164,8 @@ async function payOnce (trx: Trx, input: KaspiPayInput): Promise<string> {
   })
   const debt = await findDebt(trx, found.id, { forUpdate: true }) as DebtRow
   const { applied, excess, outstanding } = await receivePayment(trx, {
-    debtId: debt.id, paymentId: payment.id, amount: input.sum, channel: 'kaspi'
+    debtId: debt.id, paymentId: payment.id, amount: input.sum, channel: 'kaspi',
+    agency: await agencyTermsOf(trx, debt.creditor_id)
   })
   await followOutstanding(trx, debt, outstanding)
   if (excess > 0n) {

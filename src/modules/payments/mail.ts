@@ -7,7 +7,10 @@ import { queueMail } from '../notifications/service.js'
 import { cardEnding, formatAlmatyTime, formatTenge } from '../notifications/templates.js'
 import type { PaymentRow } from './tables.js'
 
-/** After a success is settled: the receipt to the payer (amount, contract, creditor, date, bank id, requisites). */
+/**
+ * After a success is settled: the receipt to the payer (amount, contract, creditor, date, bank id, requisites), in the
+ * language the payer read the offer in.
+ */
 export async function queuePaymentReceipt (
   trx: Trx, payment: PaymentRow, debt: { contract_number: string, creditor: string } | undefined
 ): Promise<void> {
@@ -18,12 +21,13 @@ export async function queuePaymentReceipt (
   await queueMail(trx, {
     template: 'payment-receipt',
     to,
+    language: to.language,
     data: {
       paymentId: toPublicId('payment', payment.id),
-      amount: formatTenge(payment.amount),
+      amount: formatTenge(payment.amount, to.language),
       contractNumber: debt?.contract_number ?? '—',
       creditor: debt?.creditor ?? '—',
-      paidAt: formatAlmatyTime(payment.paid_at ?? new Date()),
+      paidAt: formatAlmatyTime(payment.paid_at ?? new Date(), to.language),
       bankPaymentId: payment.bank_payment_id ?? '—',
       card: cardEnding(payment.card_mask)
     }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
+import { LANGUAGES } from '../../lib/languages.js'
 import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { LANGUAGES } from '../../lib/i18n.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
@@ -105,7 +106,8 @@ export const ReceiptSchema = Type.Object({
   paidAt: Timestamp,
   bankPaymentId: NullableString,
   cardMask: NullableString,
-  offerVersion: Type.Integer()
+  offerVersion: Type.Integer(),
+  offerLanguage: StringEnum(LANGUAGES, { description: 'The language of the offer text the payer accepted' })
 }, {
   $id: 'Receipt',
   additionalProperties: false,
@@ -122,7 +124,8 @@ export const ReceiptSchema = Type.Object({
     paidAt: '2026-11-25T10:02:11.000Z',
     bankPaymentId: '1000001',
     cardMask: '4111-11XX-XXXX-1111',
-    offerVersion: 1
+    offerVersion: 1,
+    offerLanguage: 'ru'
   }]
 })
 export type Receipt = Static<typeof ReceiptSchema>

@@ -18,6 +18,7 @@ import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
 import type { CreatedPayment, CreatePaymentInput, Receipt } from './schemas.js'
 import type { PaymentRow } from './tables.js'
+import { languageOr } from '../../lib/languages.js'
 import { paymentNotFound, paymentPurpose, toPayment } from './views.js'
 
 export interface PaymentDeps {
@@ -216,7 +217,8 @@ export async function getReceipt (deps: Pick<PaymentDeps, 'db' | 'pii' | 'config
     paidAt: payment.paid_at.toISOString(),
     bankPaymentId: payment.bank_payment_id,
     cardMask: payment.card_mask,
-    offerVersion: acceptance.offer_version
+    offerVersion: acceptance.offer_version,
+    offerLanguage: languageOr(acceptance.offer_language)
   }
 }
 

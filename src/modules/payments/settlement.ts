@@ -1,6 +1,7 @@
 // What the bank says happened, applied exactly once, under a row lock on the
 // payment (then the debt: always in that order). Shared by the result
 // callback and the reconciliation job, so both tell the same story.
+import { agencyTermsOf } from '../creditors/service.js'
 import { findDebt } from '../debts/service.js'
 import { followOutstanding } from '../debts/status.js'
 import { receivePayment } from '../ledger/service.js'
@@ -44,7 +45,8 @@ export async function settleSuccess (trx: Trx, paymentId: string, success: BankS
     debtId: debt.id,
     paymentId: payment.id,
     amount: payment.amount,
-    channel: payment.channel
+    channel: payment.channel,
+    agency: await agencyTermsOf(trx, debt.creditor_id)
   })
   await followOutstanding(trx, debt, outstanding)
   // The bank holds the money: a success after our expiry, or after we gave

@@ -14,6 +14,7 @@ import { toPublicId } from '../../lib/ids.js'
 import { eraseOrderRecords } from '../../bank/sandbox/erasure.js'
 import { recordAudit, SYSTEM_ACTOR } from '../audit/service.js'
 import { queueDestructionConfirmation } from './mail.js'
+import { languageOr } from '../../lib/languages.js'
 import { eraseIdempotencyRecords } from '../../http/idempotency.js'
 import { ERASED, type Tombstone } from '../../lib/erasure.js'
 import { acceptancesOf, eraseAcceptances } from '../acceptances/erasure.js'
@@ -150,7 +151,8 @@ async function erase (
       requestId,
       confirmationNumber,
       completedAt,
-      confirmationUrl: `${deps.publicBaseUrl}/v1/privacy-requests/${toPublicId('privacyRequest', requestId)}/confirmation`
+      confirmationUrl: `${deps.publicBaseUrl}/v1/privacy-requests/${toPublicId('privacyRequest', requestId)}/confirmation`,
+      language: languageOr(request.language)
     })
   }
   // The audit log records that the erasure happened, never the data.

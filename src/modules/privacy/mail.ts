@@ -5,15 +5,17 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { toPublicId } from '../../lib/ids.js'
 import { queueMail, recipientOf, type MailRecipient } from '../notifications/service.js'
 import { formatAlmatyTime } from '../notifications/templates.js'
+import type { Language } from '../../lib/languages.js'
 
-/** The one-time code of a consent withdrawal, to the address the request names. */
+/** The one-time code of a consent withdrawal, to the address the request names, in the request's language. */
 export async function queuePrivacyVerificationCode (
-  trx: Trx, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date }
+  trx: Trx, pii: PiiCipher, message: { email: string, code: string, expiresAt: Date, language: Language }
 ): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-verification-code',
     to: recipientOf(pii, message.email),
-    data: { code: message.code, expiresAt: formatAlmatyTime(message.expiresAt) }
+    language: message.language,
+    data: { code: message.code, expiresAt: formatAlmatyTime(message.expiresAt, message.language) }
   })
 }
 
@@ -25,16 +27,19 @@ export async function queuePrivacyVerificationCode (
 export async function queueDestructionConfirmation (
   trx: Trx,
   to: MailRecipient,
-  confirmation: { requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string }
+  confirmation: {
+    requestId: string, confirmationNumber: string, completedAt: Date, confirmationUrl: string, language: Language
+  }
 ): Promise<void> {
   await queueMail(trx, {
     template: 'privacy-destruction-confirmation',
     to,
+    language: confirmation.language,
     eraseRecipientAfterDelivery: true,
     data: {
       requestId: toPublicId('privacyRequest', confirmation.requestId),
       confirmationNumber: confirmation.confirmationNumber,
-      completedAt: formatAlmatyTime(confirmation.completedAt),
+      completedAt: formatAlmatyTime(confirmation.completedAt, confirmation.language),
       confirmationUrl: confirmation.confirmationUrl
     }
   })

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { StringEnum, Timestamp, paginationQuery, NullableTimestamp, NullableString } from '../../http/schemas.js'
+import { LANGUAGES } from '../../lib/languages.js'
 
 export const PRIVACY_STATUSES = ['pending_verification', 'expired', 'received', 'on_legal_hold', 'completed'] as const
 export type PrivacyStatus = typeof PRIVACY_STATUSES[number]
@@ -19,7 +20,10 @@ const VerificationCode = Type.String({ minLength: 1, maxLength: 20, description:
 export const CreatePrivacyRequestBody = Type.Object({
   email: Type.String({ minLength: 3, maxLength: 254, description: 'The email given when accepting the offer (compared case-insensitively)' }),
   fullName: Type.String({ minLength: 1, maxLength: 300 }),
-  iin: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The client\'s IIN, when known: 12 digits with a correct check digit' }))
+  iin: Type.Optional(Type.String({ minLength: 1, maxLength: 20, description: 'The client\'s IIN, when known: 12 digits with a correct check digit' })),
+  language: Type.Optional(StringEnum(LANGUAGES, {
+    default: 'ru', description: 'The language of the emails the request sends (the code, the destruction confirmation)'
+  }))
 }, {
   additionalProperties: false,
   examples: [{ email: 'ivanov@example.kz', fullName: 'Иванов Иван Иванович' }]
@@ -96,11 +100,12 @@ export const AdminPrivacyRequestSchema = Type.Object({
   overdue: Type.Boolean({ description: 'Verified, not completed and `dueAt` has passed (Almaty date)' }),
   verificationAttempts: Type.Integer({ minimum: 0, description: 'Wrong codes entered (5 expire the request)' }),
   confirmationNumber: NullableString,
-  erased: Type.Union([ErasedCounts, Type.Null()])
+  erased: Type.Union([ErasedCounts, Type.Null()]),
+  language: StringEnum(LANGUAGES, { description: 'The language of the request\'s emails' })
 }, {
   $id: 'AdminPrivacyRequest',
   additionalProperties: false,
-  examples: [{ ...progressExample, overdue: false, verificationAttempts: 0, confirmationNumber: 'PD-2026-000001', erased: { acceptances: 2, callbacks: 3, refundRequests: 0, payments: 2, refunds: 0, emails: 4, bankRecords: 2, idempotencyRecords: 3, privacyRequests: 0 } }]
+  examples: [{ ...progressExample, overdue: false, verificationAttempts: 0, confirmationNumber: 'PD-2026-000001', erased: { acceptances: 2, callbacks: 3, refundRequests: 0, payments: 2, refunds: 0, emails: 4, bankRecords: 2, idempotencyRecords: 3, privacyRequests: 0 }, language: 'ru' }]
 })
 export type AdminPrivacyRequest = Static<typeof AdminPrivacyRequestSchema>
 

@@ -21,6 +21,7 @@ import {
 import { withdrawConsent } from '../acceptances/erasure.js'
 import type { ErasedCounts, PrivacyRequestRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
+import { DEFAULT_LANGUAGE, languageOr } from '../../lib/languages.js'
 import type {
   AdminPrivacyRequest, CreatedPrivacyRequest, CreatePrivacyRequestInput, DestructionConfirmation, PrivacyRequest,
   PrivacyRequestQueryInput, PrivacyStatus, VerifiedPrivacyRequest, VerifyPrivacyRequestInput
@@ -63,7 +64,8 @@ export function toAdminPrivacyRequest (row: PrivacyRequestRow, now = new Date())
     overdue: (progress.status === 'received' || progress.status === 'on_legal_hold') && row.due_at !== null && row.due_at < almatyDate(now),
     verificationAttempts: row.verification_attempts,
     confirmationNumber: row.confirmation_number,
-    erased: row.erased_counts === null ? null : { ...NO_COUNTS, ...row.erased_counts }
+    erased: row.erased_counts === null ? null : { ...NO_COUNTS, ...row.erased_counts },
+    language: languageOr(row.language)
   }
 }
 // Requests completed before an erasure counted these kept only the first three counts.
@@ -110,6 +112,7 @@ export async function submitPrivacyRequest (
   const fullName = normalizeName(input.fullName)
   if (fullName === '') throw new DomainError('invalid_full_name', 'The full name is empty', { errors: [{ path: 'body.fullName', message: 'must not be blank' }] })
 
+  const language = input.language ?? DEFAULT_LANGUAGE
   const index = emailIndex(deps.pii, email.email)
   const id = uuidv7()
   const code = newCode()
@@ -130,9 +133,10 @@ export async function submitPrivacyRequest (
       status: 'pending_verification',
       verification_code_hash: privacyCodeHash(deps.pii, id, code),
       verification_expires_at: expiresAt,
-      received_at: now
+      received_at: now,
+      language
     })
-    await queuePrivacyVerificationCode(trx, deps.pii, { email: email.email, code, expiresAt })
+    await queuePrivacyVerificationCode(trx, deps.pii, { email: email.email, code, expiresAt, language })
     return { id: toPublicId('privacyRequest', row.id), status: 'pending_verification' as const, verificationExpiresAt: expiresAt.toISOString() }
   })
 }

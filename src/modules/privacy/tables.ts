@@ -33,6 +33,8 @@ export interface PrivacyRequestsTable {
   completed_at: Nullable<Date>
   confirmation_number: Nullable<string>
   erased_counts: ColumnType<ErasedCounts | null, string | null | undefined, string | null>
+  /** migration 0037: the language of the request's emails (kk, ru, en) */
+  language: ColumnType<string, string | undefined, string>
 }
 
 export interface PrivacyTables { privacy_requests: PrivacyRequestsTable }

@@ -7,8 +7,11 @@ export interface ReportLineRow {
   created_at: Date
   payment_id: string
   contract_number: string
+  /** The creditor as the debt's portfolio row wrote it. */
   creditor: string
   creditor_id: string
+  /** The creditor's name on record (its totals are one per creditor, whatever the spellings of its debts). */
+  creditor_name: string
   bank_payment_id: string | null
   channel: 'card' | 'kaspi'
   kaspi_txn_id: string | null
@@ -26,10 +29,12 @@ export async function moneyEntries (
   db: Database, range: { from: Date, to: Date, creditors: string[] | null, limit: number }
 ): Promise<ReportLineRow[]> {
   const { rows } = await sql<ReportLineRow>`
-    select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, d.creditor_id, p.bank_payment_id,
-           p.channel, p.kaspi_txn_id, d.payment_code, l.amount::text as clearing_amount
+    select e.id as entry_id, e.kind, e.created_at, e.payment_id, d.contract_number, d.creditor, d.creditor_id,
+           c.name as creditor_name, p.bank_payment_id, p.channel, p.kaspi_txn_id, d.payment_code,
+           l.amount::text as clearing_amount
       from ledger_entries e
       join debts d on d.id = e.debt_id
+      join creditors c on c.id = d.creditor_id
       join payments p on p.id = e.payment_id
       join ledger_lines l on l.entry_id = e.id
       join ledger_accounts a on a.id = l.account_id and a.kind = 'clearing'

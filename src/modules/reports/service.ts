@@ -75,16 +75,17 @@ export async function dailyReport (
     throw new DomainError('report_too_large', `The report would hold more than ${maxLines} lines: narrow the date ` +
       'range (or the creditor)', { facts: { maxLines } })
   }
+  // one total per creditor record, named as on record: the debts of one creditor may spell it several ways
   const totals = new Map<string, { creditorId: string, all: Figures, channels: Map<string, Figures> }>()
   const lines = rows.map((row) => {
     const signed = BigInt(row.clearing_amount)
-    const total = totals.get(row.creditor) ??
+    const total = totals.get(row.creditor_name) ??
       { creditorId: toPublicId('creditor', row.creditor_id), all: noFigures(), channels: new Map<string, Figures>() }
     const ofChannel = total.channels.get(row.channel) ?? noFigures()
     add(total.all, row.kind, signed)
     add(ofChannel, row.kind, signed)
     total.channels.set(row.channel, ofChannel)
-    totals.set(row.creditor, total)
+    totals.set(row.creditor_name, total)
     return {
       time: almatyTime(row.created_at),
       paymentId: toPublicId('payment', row.payment_id),
