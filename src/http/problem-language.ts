@@ -4,21 +4,17 @@
  * and every other field never change. A detail's placeholders take the problem's facts (`retryAfterSeconds`,
  * `minimumAmount`...) and the values the edge adds (a route's method and path).
  *
- * Without an Accept-Language naming one of ours the document stays as it always was, byte for byte: English titles and
- * the detail as the code words it (Content-Language: en), so no client that never asked sees its problems change.
- * A code with no translated detail (the back office's and partners') keeps the code's words in every language.
+ * Without an Accept-Language naming one of ours the document is in Russian, the default language of every text a
+ * person reads (DESIGN 19). A code with no translated detail (the back office's and partners') keeps the code's own
+ * words (English) in every language; its title is translated.
  */
-import { hasTranslation, preferredLanguage, translate, type Language } from '../lib/i18n.js'
+import { DEFAULT_LANGUAGE, hasTranslation, preferredLanguage, translate, type Language } from '../lib/i18n.js'
 import type { AppError } from './errors.js'
-
-/** The language of a problem read by a client that names none of ours: the words the codes are written in. */
-const UNNEGOTIATED = 'en'
 
 export function localizedProblem (
   error: AppError, acceptLanguage: string | string[] | undefined
 ): { language: Language, title: string, detail: string } {
-  const language = preferredLanguage(acceptLanguage)
-  if (language === undefined) return { language: UNNEGOTIATED, title: error.title, detail: error.message }
+  const language = preferredLanguage(acceptLanguage) ?? DEFAULT_LANGUAGE
   const titleKey = `title.${error.statusCode}`
   const detailKey = `detail.${error.code}`
   const title = hasTranslation(language, 'problems', titleKey) ? translate(language, 'problems', titleKey) : error.title

@@ -7,17 +7,12 @@
  * an empty hole, i18next's default), and the files stay plain key -> text a translator edits without knowing a library.
  */
 import { readdirSync, readFileSync } from 'node:fs'
+import { DEFAULT_LANGUAGE, type Language } from './languages.js'
 
-export const LANGUAGES = ['kk', 'ru', 'en'] as const
-export type Language = typeof LANGUAGES[number]
-export const DEFAULT_LANGUAGE: Language = 'ru'
+export { DEFAULT_LANGUAGE, isLanguage, LANGUAGES, type Language } from './languages.js'
 
 /** BCP 47 tags as the web writes them: kk-KZ, ru-RU, en-GB; `kz` is a country, often used for the language. */
 const ALIASES: Record<string, Language> = { kk: 'kk', kz: 'kk', ru: 'ru', en: 'en' }
-
-export function isLanguage (value: unknown): value is Language {
-  return typeof value === 'string' && (LANGUAGES as readonly string[]).includes(value)
-}
 
 /** A tag's language if it is one of ours: 'kk-KZ' -> 'kk', 'EN' -> 'en', 'de' -> undefined. */
 export function languageOfTag (tag: string): Language | undefined {

@@ -2,7 +2,6 @@ import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { LANGUAGES } from '../../lib/languages.js'
 import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
-import { LANGUAGES } from '../../lib/i18n.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
@@ -35,7 +34,7 @@ export const CreatePaymentBody = Type.Object({
   returnUrl: Type.Optional(Type.String({ format: 'uri', maxLength: 2000, description: 'Where the bank sends the payer back; its host must be allowed (RETURN_URL_ALLOWED_HOSTS)' })),
   language: Type.Optional(StringEnum(LANGUAGES, {
     description: 'The language of the bank\'s card page (sent as the bank\'s `pg_language`: kk as `kz`) and of our ' +
-      'result page (without `returnUrl`). Default `ru`.'
+      'result page (without `returnUrl`). Default: the acceptance\'s `offerLanguage`.'
   }))
 }, {
   additionalProperties: false,

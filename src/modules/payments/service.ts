@@ -6,7 +6,6 @@ import type { PiiCipher } from '../../lib/crypto.js'
 import { ipIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
-import { DEFAULT_LANGUAGE, type Language } from '../../lib/i18n.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
 import { assertConsentActive, findAcceptance, findFreshAcceptance } from '../acceptances/service.js'
 import { findDebt } from '../debts/service.js'
@@ -18,7 +17,7 @@ import { clientSecretMatches, newClientSecret } from './client-secret.js'
 import { resultPage } from './result-page.js'
 import type { CreatedPayment, CreatePaymentInput, Receipt } from './schemas.js'
 import type { PaymentRow } from './tables.js'
-import { languageOr } from '../../lib/languages.js'
+import { DEFAULT_LANGUAGE, languageOr, type Language } from '../../lib/languages.js'
 import { paymentNotFound, paymentPurpose, toPayment } from './views.js'
 
 export interface PaymentDeps {
@@ -91,7 +90,8 @@ export async function createPayment (
   }
   const id = uuidv7()
   const publicId = toPublicId('payment', id)
-  const language = input.language ?? DEFAULT_LANGUAGE
+  // the language the payer chose here, else the one they read the offer in
+  const language = input.language ?? languageOr(acceptance.offer_language)
   const urls = returnUrls(deps.config, publicId, input.returnUrl, language)
   const clientSecret = newClientSecret(publicId)
   const subject = {
