@@ -51,7 +51,7 @@ export function packageVersion (from: URL = new URL('.', import.meta.url)): stri
 /** DESIGN 19: a problem's title and detail are in the language the request asked for. */
 const CONTENT_LANGUAGE = {
   description: 'The language of `title` and `detail`: the first of kk, ru, en the request\'s Accept-Language names ' +
-    '(RFC 9110 q-values; kk-KZ is kk); without one, en: the words of the code, as before languages. ' +
+    '(RFC 9110 q-values; kk-KZ is kk); without one, ru. ' +
     '`code`, `type`, `status` and the other fields are the same in every language.',
   schema: { type: 'string' as const, enum: ['kk', 'ru', 'en'] }
 }

@@ -105,7 +105,7 @@ t.test('retryAfterSeconds is the Retry-After header of a 429 or a 503', async (t
   const database = await app.inject({ method: 'GET', url: '/database' })
   t.equal(database.statusCode, 503)
   t.equal(database.headers['retry-after'], '5')
-  t.match(database.json(), { code: 'database_unavailable', title: 'Service unavailable', retryAfterSeconds: 5 })
+  t.match(database.json(), { code: 'database_unavailable', title: 'Сервис недоступен', retryAfterSeconds: 5 })
   const other = await app.inject({ method: 'GET', url: '/domain/payment_not_found' })
   t.equal(other.headers['retry-after'], undefined, 'not on other answers')
 })
@@ -124,7 +124,7 @@ t.test('a code with no row does not compile, and is answered as a 500 that says 
   t.equal(fromDomainError(new DomainError('no_such_code' as DomainErrorCode, 'x')), undefined)
   const response = await app.inject({ method: 'GET', url: '/unknown' })
   t.equal(response.statusCode, 500)
-  t.match(response.json(), { code: 'internal_error', title: 'Internal server error', status: 500 })
+  t.match(response.json(), { code: 'internal_error', title: 'Внутренняя ошибка сервера', status: 500 })
   t.notMatch(response.body, /no_such_code|debts_staging|4400/, 'neither the code nor the detail leaks')
 })
 
