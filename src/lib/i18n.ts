@@ -95,17 +95,28 @@ export function translator (language: Language, surface: string): (key: string, 
 }
 
 /** Intl's locale for a language: Kazakh as written in Kazakhstan. */
-const LOCALES: Record<Language, string> = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }
+export const INTL_LOCALES: Record<Language, string> = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }
+const LOCALES = INTL_LOCALES
 const ALMATY = 'Asia/Almaty'
 
-/** 150000n tiyn -> '1 500,00 ₸' (ru, kk) or '₸1,500.00' (en), as Intl writes tenge in that language. */
+const TENGE = new Map(Object.entries(INTL_LOCALES).map(([language, locale]) => [
+  language,
+  new Intl.NumberFormat(locale, {
+    style: 'currency', currency: 'KZT', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2, maximumFractionDigits: 2
+  })
+]))
+
+/**
+ * 150000n tiyn -> "1 500,00 ₸" (ru, kk: grouped with no-break spaces) or "₸1,500.00" (en), a negative amount with a
+ * minus sign first. Exact: the amount goes to Intl as a decimal string (Intl.NumberFormat v3), never through a float.
+ */
 export function formatTenge (language: Language, tiyn: bigint): string {
   const negative = tiyn < 0n
   const abs = negative ? -tiyn : tiyn
-  const major = `${negative ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`
-  const format = new Intl.NumberFormat(LOCALES[language], { style: 'currency', currency: 'KZT', currencyDisplay: 'narrowSymbol' })
-  // a decimal string keeps every tiyn of an amount too large for a double (Intl takes strings, ES2023)
-  return format.format(major as unknown as number)
+  const decimal = `${(abs / 100n).toString()}.${(abs % 100n).toString().padStart(2, '0')}`
+  // the types still say number
+  const text = (TENGE.get(language) as Intl.NumberFormat).format(decimal as unknown as number)
+  return `${negative ? '−' : ''}${text}`
 }
 
 /** A moment as Almaty reads it: '25.11.2026, 15:02' (ru), '25/11/2026, 15:02' (en). */

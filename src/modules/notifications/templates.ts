@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs'
 import type { AgencyRequisites } from '../../config.js'
 import { LANGUAGES, type Language } from '../../lib/languages.js'
+import { INTL_LOCALES } from '../../lib/i18n.js'
 import type { MailData } from './tables.js'
 
 export const TEMPLATES = [
@@ -99,28 +100,15 @@ export function renderMail (
   return { subject, text }
 }
 
-const LOCALES: Record<Language, string> = { kk: 'kk-KZ', ru: 'ru-RU', en: 'en-GB' }
+export { formatTenge } from '../../lib/i18n.js'
 
-const TENGE = new Map(MAIL_LANGUAGES.map((language) => [language, new Intl.NumberFormat(LOCALES[language], {
-  style: 'currency', currency: 'KZT', currencyDisplay: 'narrowSymbol', minimumFractionDigits: 2, maximumFractionDigits: 2
-})]))
-
-/**
- * 150000n -> "1 500,00 ₸" (ru, kk: grouped with no-break spaces) or "₸1,500.00" (en). Exact: the amount goes to Intl
- * as a decimal string, never through a float.
- */
-export function formatTenge (amount: bigint, language: Language): string {
-  const negative = amount < 0n
-  const abs = negative ? -amount : amount
-  const decimal = `${(abs / 100n).toString()}.${(abs % 100n).toString().padStart(2, '0')}`
-  // a decimal string is formatted exactly (Intl.NumberFormat v3); the types still say number
-  const text = (TENGE.get(language) as Intl.NumberFormat).format(decimal as unknown as number)
-  return `${negative ? '−' : ''}${text}`
-}
-
-const ALMATY_TIME = new Map(MAIL_LANGUAGES.map((language) => [language, new Intl.DateTimeFormat(LOCALES[language], {
-  timeZone: 'Asia/Almaty', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
-})]))
+const ALMATY_TIME = new Map(MAIL_LANGUAGES.map((language) => [
+  language,
+  new Intl.DateTimeFormat(INTL_LOCALES[language], {
+    timeZone: 'Asia/Almaty', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit',
+    hourCycle: 'h23'
+  })
+]))
 
 /** "19.03.2026 15:00 (время Алматы)"; kk "19.03.2026 15:00 (Алматы уақыты)"; en "19/03/2026 15:00 (Almaty time)" */
 export function formatAlmatyTime (instant: Date, language: Language): string {
@@ -128,9 +116,10 @@ export function formatAlmatyTime (instant: Date, language: Language): string {
   return `${time} (${phrase(language, 'almatyTime')})`
 }
 
-const CALENDAR_DATE = new Map(MAIL_LANGUAGES.map((language) => [language, new Intl.DateTimeFormat(LOCALES[language], {
-  timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit'
-})]))
+const CALENDAR_DATE = new Map(MAIL_LANGUAGES.map((language) => [
+  language,
+  new Intl.DateTimeFormat(INTL_LOCALES[language], { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' })
+]))
 
 /** A calendar date: "2026-03-31" -> "31.03.2026" (ru, kk), "31/03/2026" (en) */
 export function formatDate (isoDate: string, language: Language): string {

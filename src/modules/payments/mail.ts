@@ -24,7 +24,7 @@ export async function queuePaymentReceipt (
     language: to.language,
     data: {
       paymentId: toPublicId('payment', payment.id),
-      amount: formatTenge(payment.amount, to.language),
+      amount: formatTenge(to.language, payment.amount),
       contractNumber: debt?.contract_number ?? '—',
       creditor: debt?.creditor ?? '—',
       paidAt: formatAlmatyTime(payment.paid_at ?? new Date(), to.language),

@@ -32,7 +32,7 @@ async function requestFacts (
     refundRequestId: toPublicId('refundRequest', request.id),
     paymentId: toPublicId('payment', payment.id),
     contractNumber: await contractNumberOf(trx, payment),
-    amount: formatTenge(request.amount, language)
+    amount: formatTenge(language, request.amount)
   }
 }
 
@@ -82,7 +82,7 @@ export async function queueRefundPaid (
       refundId: toPublicId('refund', refund.id),
       paymentId: toPublicId('payment', payment.id),
       contractNumber: await contractNumberOf(trx, payment),
-      amount: formatTenge(refund.amount, to.language),
+      amount: formatTenge(to.language, refund.amount),
       card: cardEnding(payment.card_mask),
       completedAt: formatAlmatyTime(new Date(), to.language)
     }
