@@ -220,3 +220,23 @@ t.test('a payment the bank does not know: the refund is needs_review (not failed
   const log = await get(`/v1/admin/audit-log?entityType=refund&entityId=${started.id as string}`, asOperator)
   t.match(log.data, [{ action: 'refund.retried', details: { from: 'needs_review' } }])
 })
+
+t.test('a payer reads the refund refusals in their language (DESIGN 19)', async (t) => {
+  const { payment } = await paidPayment(100_000)
+  const refusals = [
+    ['GET', '/v1/refund-requests/rfr_00000000000000000000000000000000', undefined, 'refund_request_not_found'],
+    ['POST', '/v1/refund-requests', { paymentId: payment.id, email: PAYER.email, amount: 900_000, reason: 'x' },
+      'amount_exceeds_refundable']
+  ] as const
+  for (const [method, path, body, code] of refusals) {
+    for (const [language, detail] of [['kk', /өтініш|сома/i], ['en', /refund/i], ['ru', /возврат|Сумма/]] as const) {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { 'accept-language': language, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) })
+      })
+      t.equal(response.headers.get('content-language'), language)
+      t.match(await response.json(), { code, detail }, `${code} in ${language}`)
+    }
+  }
+})

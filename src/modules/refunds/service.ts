@@ -118,23 +118,37 @@ export async function submitRefundRequest (deps: Deps, input: CreateRefundReques
   })
 }
 
+/**
+ * A request and its refund as of one moment: read apart, a refund completing between the two reads showed
+ * `succeeded` beside a request still `approved` (the worker sets both in one transaction).
+ */
 export async function getRefundRequest (db: Database, publicId: string): Promise<RefundRequest> {
   const id = fromPublicId('refundRequest', publicId)
-  const row = id === null ? undefined : await findRefundRequest(db, id)
-  if (row === undefined) throw new DomainError('refund_request_not_found', 'No refund request with this id')
-  return toRefundRequest(row, await findRefundOfRequest(db, row.id))
+  if (id === null) throw new DomainError('refund_request_not_found', 'No refund request with this id')
+  return await db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const row = await findRefundRequest(trx, id)
+    if (row === undefined) throw new DomainError('refund_request_not_found', 'No refund request with this id')
+    return toRefundRequest(row, await findRefundOfRequest(trx, row.id))
+  })
 }
 
 export async function listRefundRequestsPage (db: Database, query: { status?: RefundRequestRow['status'], overdue?: boolean, limit?: number, startingAfter?: string }) {
   const limit = query.limit ?? 20
-  const rows = await listRefundRequests(db, {
-    status: query.status,
-    overdueBefore: query.overdue === true ? almatyDate(new Date()) : undefined,
-    limit,
-    startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
+  // one snapshot for the requests and their refunds (getRefundRequest)
+  return await db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const rows = await listRefundRequests(trx, {
+      status: query.status,
+      overdueBefore: query.overdue === true ? almatyDate(new Date()) : undefined,
+      limit,
+      startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
+    })
+    const page = toPage(rows, limit, async (shown) => {
+      const views: RefundRequest[] = []
+      for (const row of shown) views.push(toRefundRequest(row, await findRefundOfRequest(trx, row.id)))
+      return views
+    })
+    return await page
   })
-  return await toPage(rows, limit, async (shown) =>
-    await Promise.all(shown.map(async (row) => toRefundRequest(row, await findRefundOfRequest(db, row.id)))))
 }
 
 /**
