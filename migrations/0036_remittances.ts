@@ -61,6 +61,8 @@ export async function up (db: Kysely<any>): Promise<void> {
       created_at timestamptz not null default now()
     )`.execute(db)
   await sql`create index remittances_creditor on remittances (creditor_id, id)`.execute(db)
+  // a transfer has one reference: the same one twice is a retry, never a second transfer
+  await sql`create unique index remittances_reference on remittances (creditor_id, reference)`.execute(db)
   // A remittance, once booked, is a fact: the service adds remittances, it never changes or removes one.
   await sql`revoke update, delete, truncate on remittances from debt_payments_service`.execute(db)
 }

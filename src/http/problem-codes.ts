@@ -106,6 +106,9 @@ export const PROBLEM_CODES = {
   },
 
   // remittances and statements
+  remittance_already_recorded: {
+    status: 409, detail: 'A remittance with the reference "PP-2026-12-07-0042" is already recorded for this creditor'
+  },
   remittance_exceeds_payable: {
     status: 422,
     detail: 'The remittance (500000 tiyn) is more than the agency owes this creditor (120000 tiyn); nothing was booked',

@@ -36,7 +36,7 @@ export const DOMAIN_ERROR_CODES = [
   'creditor_exists', 'creditor_not_found', 'unknown_creditor', 'invalid_bin', 'invalid_agreement',
   'invalid_creditor_name',
   // remittances and statements
-  'remittance_exceeds_payable', 'statement_creditor_required',
+  'remittance_exceeds_payable', 'remittance_already_recorded', 'statement_creditor_required',
   // payment links
   'payment_link_not_found', 'amount_differs_from_link', 'invalid_debt_reference', 'invalid_expiry',
   'debts_not_linkable',

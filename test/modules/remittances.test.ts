@@ -103,8 +103,12 @@ t.test('remittances: within the payable, audit-logged, idempotent; above it 422;
   const again = await call('POST', `/v1/admin/creditors/${id}/remittances`, body, { 'idempotency-key': 'rem-1' })
   t.same(again.body, first.body, 'the same key replays the first answer')
   t.equal(await owedTo(app, id), 60_000n, 'booked once')
+  const retried = await call('POST', `/v1/admin/creditors/${id}/remittances`, body)
+  t.match(retried, { status: 409, body: { code: 'remittance_already_recorded' } },
+    'the same transfer again without the key: its reference is taken')
+  t.equal(await owedTo(app, id), 60_000n, 'still booked once')
 
-  const over = await call('POST', `/v1/admin/creditors/${id}/remittances`, { ...body, amount: 60_001 })
+  const over = await call('POST', `/v1/admin/creditors/${id}/remittances`, { ...body, amount: 60_001, reference: 'ПП-2' })
   t.match(over, { status: 422, body: { code: 'remittance_exceeds_payable', payable: 60_000 } })
   t.equal(await owedTo(app, id), 60_000n, 'nothing booked')
 
@@ -186,5 +190,32 @@ t.test('a restated claim of an agency debt reads the claim, not the collections 
   t.match(change, { difference: 20_000n, outstanding: 80_000n })
   t.match((await call('GET', `/v1/admin/debts/${debt.id}/ledger`)).body,
     { claimAmount: 120_000, collectedAmount: 40_000, outstanding: 80_000 })
+  await trialBalanceTies(t)
+})
+
+t.test('money moving between a debt\'s payments never leaves a refunded debt owing its creditor', async (t) => {
+  // a debt paid twice: the second payment applies nothing; the first is refunded out of the second's surplus, and
+  // then the second is returned: nothing stays collected, so nothing stays owed
+  const id = await creditor('ТОО Дважды', { kind: 'agency', commissionBps: 1000 })
+  const twice = await debtOf(app, 'ТОО Дважды', 100_000n)
+  const first = await kaspiPaid(app, twice.code, 100_000n)
+  const second = await kaspiPaid(app, twice.code, 100_000n)
+  t.equal(await owedTo(app, id), 90_000n, 'owed for the one payment applied')
+  await kaspiRefunded(call, first, 100_000n)
+  t.equal(await owedTo(app, id), 90_000n, 'the second payment\'s money now pays the debt: still owed')
+  await kaspiRefunded(call, second, 100_000n)
+  t.equal(await owedTo(app, id), 0n, 'both gone: nothing owed')
+  t.same(await payableLines(app, id), { payable: 0n, commission: 0n, claims: 0n })
+
+  // one payment applied in full, one in part with a surplus; each refunded in full, the first out of the surplus
+  const partly = await creditor('ТОО Частично', { kind: 'agency', commissionBps: 1000 })
+  const debt = await debtOf(app, 'ТОО Частично', 100_000n)
+  const p1 = await kaspiPaid(app, debt.code, 50_000n)
+  const p2 = await kaspiPaid(app, debt.code, 80_000n)
+  t.equal(await owedTo(app, partly), 90_000n)
+  await kaspiRefunded(call, p1, 50_000n)
+  t.equal(await owedTo(app, partly), 72_000n, '30,000 of the surplus took p1\'s place: 80,000 collected, 72,000 owed')
+  await kaspiRefunded(call, p2, 80_000n)
+  t.equal(await owedTo(app, partly), 0n, 'nothing collected, nothing owed')
   await trialBalanceTies(t)
 })

@@ -101,10 +101,57 @@ export async function payableBalances (db: Handle, creditorIds: string[]): Promi
 }
 
 /**
+ * What a debt's payments have posted to its creditor under an agency agreement, and what refunds and returns have
+ * reversed so far (DESIGN 18): the base of the next reversal. Kept per debt, not per payment: money moves between a
+ * debt's payments (a refund takes another payment's surplus first), so a reversal capped at one payment's posting
+ * could leave a fully refunded debt owing its creditor. Null when no payment of the debt posted to a creditor.
+ */
+export interface AgencyPosting {
+  /** The claims lines of the debt's payments: what became owed to the creditor, commission included. */
+  applied: bigint
+  /** The commission those payments booked. */
+  commission: bigint
+  /** What refunds and returns have reversed of each, so far. */
+  reversed: bigint
+  commissionReversed: bigint
+  claimsAccountId: string
+  payableAccountId: string
+  commissionAccountId: string
+}
+
+export async function agencyPostingOfDebt (db: Handle, debtId: string): Promise<AgencyPosting | null> {
+  const { rows } = await sql<{ received: boolean, kind: AccountKind, account_id: string, amount: string }>`
+    select e.kind = 'payment_received' as received, a.kind, l.account_id, sum(l.amount)::bigint as amount
+      from ledger_entries e
+      join ledger_lines l on l.entry_id = e.id
+      join ledger_accounts a on a.id = l.account_id
+     where e.debt_id = ${debtId}
+       and e.kind in ('payment_received', 'refund_paid', 'payment_returned')
+       and a.kind in ('claims', 'creditor_payable', 'commission')
+     group by 1, a.kind, l.account_id`.execute(db)
+  const sum = (received: boolean, kind: AccountKind): bigint => rows
+    .filter((r) => r.received === received && r.kind === kind).reduce((total, r) => total + BigInt(r.amount), 0n)
+  // a payment under an agency agreement is the only one with a claims line: claims +applied
+  const claims = rows.find((r) => r.received && r.kind === 'claims')
+  if (claims === undefined) return null
+  const account = await db.selectFrom('ledger_accounts').select('creditor_id')
+    .where('id', '=', claims.account_id).executeTakeFirstOrThrow()
+  return {
+    applied: sum(true, 'claims'),
+    commission: -sum(true, 'commission'),
+    reversed: -sum(false, 'claims'),
+    commissionReversed: sum(false, 'commission'),
+    claimsAccountId: claims.account_id,
+    payableAccountId: await ensurePayableAccount(db, account.creditor_id as string),
+    commissionAccountId: await commissionAccount(db)
+  }
+}
+
+/**
  * What a payment's `payment_received` posted under an agency agreement, and how much of the receivable its refunds
  * and returns restored so far: the base of the next reversal. Null when nothing was posted to a creditor's payable.
  */
-export interface AgencyPosting {
+export interface PaymentAgencyPosting {
   applied: bigint
   payable: bigint
   commission: bigint
@@ -114,7 +161,7 @@ export interface AgencyPosting {
   restored: bigint
 }
 
-export async function agencyPostingOf (db: Handle, paymentId: string): Promise<AgencyPosting | null> {
+export async function agencyPostingOf (db: Handle, paymentId: string): Promise<PaymentAgencyPosting | null> {
   const { rows } = await sql<{ entry_kind: EntryKind, kind: AccountKind, account_id: string, amount: string }>`
     select e.kind as entry_kind, a.kind, l.account_id, sum(l.amount)::bigint as amount
       from ledger_entries e

@@ -25,8 +25,9 @@ import type { Expression, RawBuilder } from 'kysely'
 import type { Database, Trx } from '../../db/database.js'
 import { toPublicId, uuidv7 } from '../../lib/ids.js'
 import {
-  agencyPostingOf, balancesByKind, clearingAccount, claimsOf, commissionAccount, debtEntries, debtTotals,
-  ensureClaimsAccounts, ensureOverpaidAccount, ensurePayableAccount, inconsistencies, insertClaimAssignments,
+  agencyPostingOf, agencyPostingOfDebt, balancesByKind, clearingAccount, claimsOf, commissionAccount, debtEntries,
+  debtTotals, ensureClaimsAccounts, ensureOverpaidAccount, ensurePayableAccount, inconsistencies,
+  insertClaimAssignments,
   insertEntries, insertReceivables, lockClaimsAccounts, lockPayableAccount, lockReceivable, lockSharedAccount,
   payableBalances, paymentPositions, receivableBalance, receivableBalances, type EntryRow, type LineRow,
   type PaymentPosition
@@ -322,34 +323,48 @@ export async function payBack (trx: Trx, input: {
   }
   const raised = rest - absorbed
   lines.push({ accountId: receivable.id, amount: raised })
-  lines.push(...await agencyReversal(trx, input.paymentId, raised))
+  const claim = (await claimsOf(trx, [input.debtId])).get(input.debtId) ?? 0n
+  const collectedAfter = claim - (receivable.balance + raised)
+  lines.push(...await agencyReversal(trx, { debtId: input.debtId, paymentId: input.paymentId, raised, collectedAfter }))
   await post(trx, [{ kind: input.kind, debtId: input.debtId, paymentId: input.paymentId, reference: { type: 'refund', id: input.refundId }, lines }])
   return { fromOverpaid: first + absorbed, raised, outstanding: receivable.balance + raised }
 }
 
 /**
- * The lines that reverse a payment's agency posting for a refund or return restoring `raised` of the receivable: in
- * proportion to the applied amount posted, computed on the cumulative restored amount (capped at the applied), so
- * the parts of a payment refunded in several parts add up to exactly what was posted, to the tiyn. claims
- * -reversed, creditor_payable +(reversed - commission part), commission +commission part. None when the payment
- * posted nothing payable (an assignment creditor, or nothing applied).
+ * The lines that reverse agency postings for a refund or return restoring `raised` of a debt's receivable (DESIGN 18):
+ * claims -reversed, creditor_payable +(reversed - commission part), commission +commission part.
+ *
+ * First the refunded payment's own posting, in proportion to what it posted, on its cumulative restored amount
+ * (capped at its applied amount). Then the debt as a whole: what stays owed to the creditor never exceeds what the
+ * debt keeps collected. Money moves between a debt's payments (a refund takes another payment's surplus first, a
+ * payment made twice applies nothing), so the payment refunded last may have posted nothing while its debt's other
+ * payment, refunded before out of that surplus, reversed nothing: the rest is reversed here. The commission part is
+ * the debt's posted commission in proportion, rounded on the debt's cumulative reversal, so a debt reversed in full,
+ * in any number of parts, reverses exactly what was posted, to the tiyn. None when nothing was posted to a creditor.
  */
 async function agencyReversal (
-  trx: Trx, paymentId: string, raised: bigint
+  trx: Trx, input: { debtId: string, paymentId: string, raised: bigint, collectedAfter: bigint }
 ): Promise<Array<{ accountId: string, amount: bigint }>> {
-  if (raised <= 0n) return []
-  const posted = await agencyPostingOf(trx, paymentId)
-  if (posted === null || posted.applied <= 0n) return []
-  const cap = (amount: bigint): bigint => amount < posted.applied ? amount : posted.applied
-  const before = cap(posted.restored)
-  const after = cap(posted.restored + raised)
-  const commissionAt = (base: bigint): bigint => roundHalfUp(posted.commission * base, posted.applied)
-  const reversed = after - before
-  const commission = commissionAt(after) - commissionAt(before)
+  const debt = await agencyPostingOfDebt(trx, input.debtId)
+  if (debt === null || debt.applied <= 0n) return []
+  const unreversed = debt.applied - debt.reversed
+  const min = (a: bigint, b: bigint): bigint => a < b ? a : b
+  let own = 0n
+  const posted = input.raised > 0n ? await agencyPostingOf(trx, input.paymentId) : null
+  if (posted !== null && posted.applied > 0n) {
+    own = min(posted.restored + input.raised, posted.applied) - min(posted.restored, posted.applied)
+  }
+  own = min(own, unreversed)
+  const kept = input.collectedAfter > 0n ? input.collectedAfter : 0n
+  const excess = unreversed - own - kept
+  const reversed = own + (excess > 0n ? excess : 0n)
+  if (reversed <= 0n) return []
+  const after = debt.reversed + reversed
+  const commission = roundHalfUp(debt.commission * after, debt.applied) - debt.commissionReversed
   return [
-    { accountId: posted.claimsAccountId, amount: -reversed },
-    { accountId: posted.payableAccountId, amount: reversed - commission },
-    { accountId: posted.commissionAccountId, amount: commission }
+    { accountId: debt.claimsAccountId, amount: -reversed },
+    { accountId: debt.payableAccountId, amount: reversed - commission },
+    { accountId: debt.commissionAccountId, amount: commission }
   ]
 }
 

@@ -10,6 +10,13 @@ export async function insertRemittance (db: Handle, row: Insertable<RemittancesT
   return await db.insertInto('remittances').values(row).returningAll().executeTakeFirstOrThrow()
 }
 
+export async function findRemittanceByReference (
+  db: Handle, creditorId: string, reference: string
+): Promise<RemittanceRow | undefined> {
+  return await db.selectFrom('remittances').selectAll()
+    .where('creditor_id', '=', creditorId).where('reference', '=', reference).executeTakeFirst()
+}
+
 export async function listRemittanceRows (
   db: Handle, filter: { creditorId: string, limit: number, startingAfter: string | null }
 ): Promise<RemittanceRow[]> {

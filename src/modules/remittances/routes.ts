@@ -84,7 +84,8 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'agency owes the creditor now is 422 `remittance_exceeds_payable` (`payable` says how much is owed; an ' +
         'assignment creditor is owed nothing); remittances racing take turns on the payable account and never ' +
         'together exceed it. `date`: the transfer\'s Asia/Almaty day, not in the future (422 `invalid_date`). ' +
-        'Honours `Idempotency-Key`. Audit-logged. Scope: admin.',
+        'A transfer has one `reference`: the same reference for the creditor again is 409 ' +
+        '`remittance_already_recorded`, nothing booked. Honours `Idempotency-Key`. Audit-logged. Scope: admin.',
       security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: CreditorParams,
@@ -93,7 +94,7 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         201: Type.Ref(RemittanceSchema),
         ...problemResponses({
           400: ['validation_failed', 'malformed_json', 'invalid_idempotency_key'], ...AUTH_PROBLEMS,
-          404: ['unknown_creditor'], 409: ['idempotency_key_in_use'],
+          404: ['unknown_creditor'], 409: ['idempotency_key_in_use', 'remittance_already_recorded'],
           422: ['remittance_exceeds_payable', 'invalid_date', 'idempotency_key_reused']
         })
       }

@@ -15,7 +15,8 @@ import { recordAudit } from '../audit/service.js'
 import { findCreditorRow } from '../creditors/service.js'
 import { payableKey, remit } from '../ledger/service.js'
 import {
-  collectionEntries, insertRemittance, listRemittanceRows, payableAccountOf, payableEntries, payableMovedSince,
+  collectionEntries, findRemittanceByReference, insertRemittance, listRemittanceRows, payableAccountOf, payableEntries,
+  payableMovedSince,
   type StatementEntryRow
 } from './repository.js'
 import {
@@ -69,6 +70,27 @@ export async function createRemittance (
   checkTransferDate(input.date, new Date())
   const creditor = await creditorOf(db, creditorPublicId)
   const amount = BigInt(input.amount)
+  // a transfer has one reference (a unique index holds it against a race): the same one again is a retry
+  if (await findRemittanceByReference(db, creditor.id, input.reference) !== undefined) {
+    throw alreadyRecorded(input.reference)
+  }
+  try {
+    return await book(db, actor, creditor.id, amount, input)
+  } catch (error) {
+    if ((error as { code?: string }).code === '23505') throw alreadyRecorded(input.reference)
+    throw error
+  }
+}
+
+function alreadyRecorded (reference: string): DomainError {
+  return new DomainError('remittance_already_recorded',
+    `A remittance with the reference ${JSON.stringify(reference)} is already recorded for this creditor`)
+}
+
+async function book (
+  db: Database, actor: Actor, creditorId: string, amount: bigint, input: CreateRemittanceInput
+): Promise<Remittance> {
+  const creditor = { id: creditorId }
   return await db.transaction().execute(async (trx) => {
     const id = uuidv7()
     const entryId = await remit(trx, { creditorId: creditor.id, amount, remittanceId: id })
