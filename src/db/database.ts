@@ -67,6 +67,11 @@ export async function endPool (
 }
 
 /** What to log of a connection failure: pg attaches its whole client object to the error. */
+/** Postgres refused a row a unique index already holds (SQLSTATE 23505): another writer got there first. */
+export function isUniqueViolation (error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23505'
+}
+
 export function connectionFailure (error: Error & { code?: unknown }): { code: unknown, message: string } {
   return { code: error.code, message: error.message }
 }

@@ -1,4 +1,4 @@
-import type { Database, Trx } from '../../db/database.js'
+import { isUniqueViolation, type Database, type Trx } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { fromPublicId } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
@@ -146,7 +146,7 @@ export async function applyStagedBatch (trx: Trx, batch: StagedBatch, payments: 
     source: insertStagedDebts(batch), creditors, reference
   }).catch((error: unknown) => {
     // another import inserted one of these keys meanwhile: the job's retry sees it as known
-    throw sqlState(error) === '23505' ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
+    throw isUniqueViolation(error) ? new Error('a debt of this batch was inserted concurrently; retrying', { cause: error }) : error
   })
   if (inserted !== fresh) throw new Error('a debt of this batch was inserted concurrently; retrying')
   if (changes.length > 0) await updateStagedStatements(trx, batch)
@@ -231,10 +231,6 @@ export async function resolveStagedCreditors (db: Database, importId: string): P
     await addCreditorsCreated(trx, importId, created)
     return Object.fromEntries(ids)
   })
-}
-
-function sqlState (error: unknown): string | undefined {
-  return (error as { code?: string } | null)?.code
 }
 
 /** An import interrupted on its job's last attempt gets a fresh job: a shutdown is not a failure. */

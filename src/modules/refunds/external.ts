@@ -6,7 +6,7 @@
 // Never above what is refundable: the payment is locked first, so two records at once take turns and the second sees
 // the first (refunds_within_payment, migration 0007, holds the same in the database); a reference is recorded once
 // per payment (a unique index, migration 0031).
-import type { Database } from '../../db/database.js'
+import { isUniqueViolation, type Database } from '../../db/database.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
 import { recordAudit, type Actor } from '../audit/service.js'
@@ -64,7 +64,7 @@ export async function recordExternalRefund (
     })
   } catch (error) {
     // the unique index's word, should a record of the same reference slip past the check
-    if ((error as { code?: string }).code === '23505') throw alreadyRecorded(input.reference)
+    if (isUniqueViolation(error)) throw alreadyRecorded(input.reference)
     throw error
   }
 }

@@ -2,7 +2,7 @@
 // statements that show what was owed, collected, refunded, kept as commission and remitted over a range of
 // Asia/Almaty days. Every figure is read from the ledger's lines (the creditor's payable account and the entries on
 // it), so a statement ties to the ledger by construction (docs/ledger.md).
-import type { Database } from '../../db/database.js'
+import { isUniqueViolation, type Database } from '../../db/database.js'
 import type { Actor } from '../../lib/actor.js'
 import { almatyDay, almatyDays, almatyTime } from '../../lib/almaty-day.js'
 import { almatyDate } from '../../lib/calendar.js'
@@ -77,7 +77,7 @@ export async function createRemittance (
   try {
     return await book(db, actor, creditor.id, amount, input)
   } catch (error) {
-    if ((error as { code?: string }).code === '23505') throw alreadyRecorded(input.reference)
+    if (isUniqueViolation(error)) throw alreadyRecorded(input.reference)
     throw error
   }
 }
@@ -90,13 +90,12 @@ function alreadyRecorded (reference: string): DomainError {
 async function book (
   db: Database, actor: Actor, creditorId: string, amount: bigint, input: CreateRemittanceInput
 ): Promise<Remittance> {
-  const creditor = { id: creditorId }
   return await db.transaction().execute(async (trx) => {
     const id = uuidv7()
-    const entryId = await remit(trx, { creditorId: creditor.id, amount, remittanceId: id })
+    const entryId = await remit(trx, { creditorId, amount, remittanceId: id })
     const row = await insertRemittance(trx, {
       id,
-      creditor_id: creditor.id,
+      creditor_id: creditorId,
       amount,
       reference: input.reference,
       date: input.date,
