@@ -5,12 +5,12 @@ import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { readBoundedBody } from '../../http/bounded-body.js'
+import { CSV_MEDIA_TYPES, rawBodyRoutes } from '../../http/media-types.js'
 import {
   ChannelRegistrySchema, ChannelRegistrySummarySchema, RegistryListQuery, RegistryParams, RegistryUploadQuery
 } from './registry-schemas.js'
 import { getRegistry, importRegistry, listRegistriesPage } from './registry-service.js'
 
-const REGISTRY_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
 
 const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(ChannelRegistrySchema)
@@ -18,12 +18,9 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const operator = app.requireScopes('operator')
   const limits = app.config.channelRegistries
 
-  // The file arrives as the raw body: the one route with this parser, in a context of its own (STYLE 25). The body
-  // is handed over as a stream, so neither the JSON walkers nor the card guard read it as text (a txn_date of 14
-  // digits is no card number); registry-file.ts checks each field by its own format.
-  await app.register(async (upload) => {
-    upload.removeAllContentTypeParsers()
-    upload.addContentTypeParser([...REGISTRY_MEDIA_TYPES], (_request, payload, done) => { done(null, payload) })
+  // The file arrives as the raw body (http/media-types.ts, rawBodyRoutes), so a txn_date of 14 digits is never read
+  // as a card number; registry-file.ts checks each field by its own format.
+  await rawBodyRoutes(app, CSV_MEDIA_TYPES, async (upload) => {
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/channel-registries', {
       preHandler: operator,
       schema: {
@@ -43,7 +40,7 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '`CHANNEL_REGISTRY_MAX_LINES` (413 `payload_too_large`), fields at most 64 characters. Audit-logged. ' +
           'Scopes: operator, admin.',
         security: [{ apiKey: [] }],
-        consumes: [...REGISTRY_MEDIA_TYPES],
+        consumes: [...CSV_MEDIA_TYPES],
         querystring: RegistryUploadQuery,
         body: Type.String({ format: 'binary', description: 'The registry CSV, as Kaspi sent it' }),
         response: {

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { DomainError } from '../../lib/errors.js'
+import { CSV_MEDIA_TYPES, rawBodyRoutes } from '../../http/media-types.js'
 import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
@@ -25,7 +26,6 @@ function contentEncoding (header: string | undefined): ContentEncoding {
 }
 
 /** The media types of a portfolio upload. */
-const PORTFOLIO_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
 
 /** `payments`: what an operator's recall does to the debt's payments (payments/claims.ts `claimPayments`). */
 const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async (app, { payments }) => {
@@ -55,12 +55,8 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
     }
   }, async (request) => await lookupDebt(deps, app.config.lookupThrottle, request.body))
 
-  // A portfolio arrives as the raw request body, which the import streams: the one route with a raw-body parser,
-  // in a context of its own, since a parser reaches every route of the plugin it is added to (a JSON route handed
-  // the request stream as its body once stopped the whole process). It parses nothing else, JSON included.
-  await app.register(async (upload) => {
-    upload.removeAllContentTypeParsers()
-    upload.addContentTypeParser([...PORTFOLIO_MEDIA_TYPES], (_request, payload, done) => { done(null, payload) })
+  // A portfolio arrives as the raw request body, which the import streams (http/media-types.ts, rawBodyRoutes).
+  await rawBodyRoutes(app, CSV_MEDIA_TYPES, async (upload) => {
     // its own connections: a slow upload holds none of the API's (import-pool.ts)
     const imports = importConnections(upload, app.config.databaseUrl, app.config.debtImports.concurrency)
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/debt-imports', {
@@ -90,7 +86,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
           '1/DEBT_IMPORT_MIN_BYTES_PER_SECOND s; slower, it is cut with 408 `request_timeout` and nothing is ' +
           'imported. Scopes: operator, admin.',
         security: [{ apiKey: [] }],
-        consumes: [...PORTFOLIO_MEDIA_TYPES],
+        consumes: [...CSV_MEDIA_TYPES],
         body: Type.String({ format: 'binary', description: 'The CSV file, streamed as sent (never parsed as JSON)' }),
         headers: Type.Object({
           'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })),

@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { readBoundedBody } from '../../http/bounded-body.js'
+import { CSV_MEDIA_TYPES, rawBodyRoutes } from '../../http/media-types.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import {
   OverdueListQuery, OverduePaymentSchema, SettlementListQuery, SettlementParams, SettlementSchema,
@@ -13,7 +14,6 @@ import {
 import { listOverduePage } from './overdue.js'
 import { getSettlement, listSettlementsPage, uploadSettlement } from './service.js'
 
-const PAYOUT_MEDIA_TYPES = ['text/csv', 'application/csv'] as const
 
 const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   for (const schema of [SettlementSchema, SettlementSummarySchema, OverduePaymentSchema]) app.addSchema(schema)
@@ -21,11 +21,8 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const limits = app.config.channelRegistries
   const overdueDays = app.config.settlements.overdueDays
 
-  // The file arrives as the raw body, in a context of its own (STYLE 25), handed over as a stream: neither the JSON
-  // walkers nor the card guard read it as text; file.ts checks each field by its own format.
-  await app.register(async (upload) => {
-    upload.removeAllContentTypeParsers()
-    upload.addContentTypeParser([...PAYOUT_MEDIA_TYPES], (_request, payload, done) => { done(null, payload) })
+  // The file arrives as the raw body (http/media-types.ts, rawBodyRoutes); file.ts checks each field by its format.
+  await rawBodyRoutes(app, CSV_MEDIA_TYPES, async (upload) => {
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/settlements', {
       preHandler: operator,
       schema: {
@@ -48,7 +45,7 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '`CHANNEL_REGISTRY_MAX_LINES` (413 `payload_too_large`), fields at most 64 characters. Audit-logged. ' +
           'Scopes: operator, admin.',
         security: [{ apiKey: [] }],
-        consumes: [...PAYOUT_MEDIA_TYPES],
+        consumes: [...CSV_MEDIA_TYPES],
         querystring: SettlementUploadQuery,
         body: Type.String({ format: 'binary', description: 'The payout registry CSV, as the acquirer sent it' }),
         response: {
