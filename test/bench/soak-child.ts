@@ -8,14 +8,16 @@ import { performance } from 'node:perf_hooks'
 export interface SoakChildInput {
   base: string
   lookups: Array<{ contractNumber: string, iin: string }>
-  acceptanceIds: string[]
-  email: string
+  payers: SoakPayer[]
   operator: string
   minutes: number
   /** Requests a second the client aims at, all kinds together. */
   rate: number
   seed: number
 }
+
+/** One payer: their acceptance, the email a refund request names, the address they pay from. */
+export interface SoakPayer { acceptanceId: string, email: string, ip: string }
 
 export const KINDS = ['lookup', 'offer', 'pay', 'refund', 'list'] as const
 export type Kind = typeof KINDS[number]
@@ -56,7 +58,7 @@ function json (body: unknown, headers: Record<string, string> = {}): RequestInit
 }
 
 async function run (input: SoakChildInput): Promise<void> {
-  const paid: Array<{ id: string, at: number }> = []
+  const paid: Array<{ id: string, at: number, payer: SoakPayer }> = []
   let sequence = 0
   const operations: Record<Kind, (next: () => number) => Promise<void>> = {
     lookup: async (next) => {
@@ -65,9 +67,10 @@ async function run (input: SoakChildInput): Promise<void> {
     },
     offer: async () => { await (await ok(await fetch(`${input.base}/v1/offer`))).arrayBuffer() },
     pay: async (next) => {
-      const acceptanceId = input.acceptanceIds[Math.floor(next() * input.acceptanceIds.length)]
-      const created = await ok(await fetch(`${input.base}/v1/payments`,
-        json({ acceptanceId, amount: 200_000, currency: 'KZT' }, { 'idempotency-key': `soak-${process.pid}-${sequence++}` })))
+      const payer = input.payers[Math.floor(next() * input.payers.length)] as SoakPayer
+      const created = await ok(await fetch(`${input.base}/v1/payments`, json(
+        { acceptanceId: payer.acceptanceId, amount: 200_000, currency: 'KZT' },
+        { 'idempotency-key': `soak-${process.pid}-${sequence++}`, 'x-forwarded-for': payer.ip })))
       const payment = await created.json() as { id: string, redirectUrl: string }
       const form = new URLSearchParams({
         action: 'pay', card_number: '4111 1111 1111 1111', card_expiry: '12/39', card_holder: 'SOAK', card_cvv: '123'
@@ -75,17 +78,18 @@ async function run (input: SoakChildInput): Promise<void> {
       await (await fetch(payment.redirectUrl, {
         method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form
       })).arrayBuffer()
-      paid.push({ id: payment.id, at: performance.now() })
+      paid.push({ id: payment.id, at: performance.now(), payer })
     },
     refund: async () => {
       // a payment paid some seconds ago (the bank's result callback comes on its own), refunded in part, approved
       const index = paid.findIndex((p) => performance.now() - p.at > 5_000)
       if (index < 0) { await (await ok(await fetch(`${input.base}/v1/offer`))).arrayBuffer(); return }
-      const payment = paid.splice(index, 1)[0] as { id: string }
+      const payment = paid.splice(index, 1)[0] as { id: string, payer: SoakPayer }
       const state = await (await ok(await fetch(`${input.base}/v1/payments/${payment.id}`))).json() as { status: string }
       if (state.status !== 'succeeded') return
       const request = await (await ok(await fetch(`${input.base}/v1/refund-requests`,
-        json({ paymentId: payment.id, email: input.email, amount: 50_000, reason: 'soak' })))).json() as { id: string }
+        json({ paymentId: payment.id, email: payment.payer.email, amount: 50_000, reason: 'soak' },
+          { 'x-forwarded-for': payment.payer.ip })))).json() as { id: string }
       await (await ok(await fetch(`${input.base}/v1/admin/refund-requests/${request.id}/decision`,
         json({ decision: 'approve', responseText: 'soak' }, { authorization: input.operator })))).arrayBuffer()
     },

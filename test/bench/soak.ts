@@ -12,11 +12,12 @@ import { startBackground } from '../../src/worker-role.js'
 import { migrateDatabase } from '../../src/migrate-database.js'
 import { createApiKey } from '../../src/modules/api-keys/service.js'
 import { makeRow } from '../helpers/portfolio.js'
-import { accept, freePort, PAYER, postJson, seedDebt } from '../helpers/payments.js'
+import { accept, freePort, PAYER, postJson, seedDebts } from '../helpers/payments.js'
+import { ENV_DEFAULTS } from '../../src/config-schema.js'
 import { cpuNow, cpuSince } from './cpu.js'
 import { benchConfig, benchDatabase } from './setup.js'
 import { importThroughService, writePortfolio } from './import.js'
-import type { MinuteLine, SoakChildInput } from './soak-child.js'
+import type { MinuteLine, SoakChildInput, SoakPayer } from './soak-child.js'
 
 /**
  * `npm run bench:soak` (DESIGN 24): the compiled service under a steady mixed load for SOAK_MINUTES (10) at SOAK_RATE
@@ -29,7 +30,12 @@ import type { MinuteLine, SoakChildInput } from './soak-child.js'
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10)
 const RATE = Number(process.env.SOAK_RATE ?? 100)
 const LOOKUP_DEBTS = 2_000
-const PAYERS = 8
+/**
+ * Payers as real traffic has them: each its own debt, email and address (X-Forwarded-For through TRUST_PROXY), and
+ * the risk rules at their production limits. 15 payments a second over 3,000 payers is 3 each in ten minutes, well
+ * under every hourly limit: what grows is history, never one key's.
+ */
+const PAYERS = 3_000
 const say = (line: string): void => { process.stderr.write(`soak: ${line}\n`) }
 
 const database = await benchDatabase('soak', 'SOAK_DATABASE_URL')
@@ -48,7 +54,13 @@ try {
   await migrateDatabase(databaseUrl, pino({ level: 'warn' }))
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
-  const config = benchConfig(databaseUrl, base, { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' })
+  const config = benchConfig(databaseUrl, base, {
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    TRUST_PROXY: '127.0.0.1',
+    RISK_MAX_PAYMENTS_PER_HOUR_PER_IP: String(ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_IP),
+    RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN: String(ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_IIN),
+    RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL: String(ENV_DEFAULTS.RISK_MAX_PAYMENTS_PER_HOUR_PER_EMAIL)
+  })
   const app = await buildApp(config, {
     logger: { ...(loggerOptions('info') as object), stream: destination({ dest: '/dev/null', sync: true }) }
   })
@@ -65,16 +77,21 @@ try {
     const row = makeRow(1_000_000 + i)
     return { contractNumber: row.contract, iin: row.iin }
   })
-  const acceptanceIds: string[] = []
-  for (let i = 0; i < PAYERS; i++) {
-    const debt = await seedDebt(app, { outstanding: '100000000.00' })
-    acceptanceIds.push((await accept(base, debt.id)).id)
+  const payers: SoakPayer[] = []
+  const debts = await seedDebts(app, PAYERS, { outstanding: '100000000.00' })
+  for (let i = 0; i < PAYERS; i += 25) {
+    payers.push(...await Promise.all(debts.slice(i, i + 25).map(async (debt, j) => {
+      const n = i + j
+      const email = `payer-${n}@soak.example`
+      const { id } = await accept(base, debt.id, { ...PAYER, email })
+      return { acceptanceId: id, email, ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` }
+    })))
   }
   const endpoint = await postJson(`${base}/v1/admin/webhook-endpoints`, { url: hook }, { authorization: `Bearer ${admin.key}` })
   if (endpoint.status !== 201) throw new Error(`webhook endpoint refused: ${await endpoint.text()}`)
 
   const input: SoakChildInput = {
-    base, lookups, acceptanceIds, email: PAYER.email, operator: `Bearer ${operator.key}`, minutes: MINUTES, rate: RATE, seed: 24
+    base, lookups, payers, operator: `Bearer ${operator.key}`, minutes: MINUTES, rate: RATE, seed: 24
   }
   const inputFile = join(dir, 'soak.json')
   writeFileSync(inputFile, JSON.stringify(input))

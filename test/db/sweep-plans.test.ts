@@ -4,7 +4,7 @@ import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely'
 import { createTestApp } from '../helpers/app.js'
 import { seedDebt } from '../helpers/payments.js'
 import { fromPublicId } from '../../src/lib/ids.js'
-import { claimPaymentsToReconcile } from '../../src/modules/payments/repository.js'
+import { claimPaymentsToReconcile, countPaymentsSince } from '../../src/modules/payments/repository.js'
 import { unsettledCounts, unsettledPaidBefore } from '../../src/modules/settlements/repository.js'
 
 /**
@@ -35,7 +35,8 @@ const capturing = new Kysely<any>({
 })
 
 interface PlanNode {
-  'Node Type': string, 'Relation Name'?: string, 'Index Name'?: string, 'Index Cond'?: string, Plans?: PlanNode[]
+  'Node Type': string, 'Relation Name'?: string, 'Index Name'?: string, 'Index Cond'?: string, 'Actual Rows'?: number
+  Plans?: PlanNode[]
 }
 function nodes (plan: PlanNode): PlanNode[] { return [plan, ...(plan.Plans ?? []).flatMap(nodes)] }
 
@@ -69,4 +70,25 @@ t.test('the settlement check and the overdue list read payments_unsettled', asyn
   scans = await paymentsScans()
   t.ok(scans.some((node) => node['Index Name'] === 'payments_unsettled'), JSON.stringify(scans))
   t.notOk(scans.some((node) => node['Node Type'] === 'Seq Scan'))
+})
+
+t.test('a risk rule reads at most its limit of a busy address\'s payments, however many it made', async (t) => {
+  // one address, 300 payments in the hour: the rule needs to know the limit (30) is reached, nothing more
+  await sql`
+    insert into payments (id, channel, kaspi_txn_id, debt_id, amount, currency, status, expires_at, ip_index)
+    select gen_random_uuid(), 'kaspi', (300000000000 + g)::text, ${debtId}, 100, 'KZT', 'pending', now(), 'busy-address'
+      from generate_series(1, 300) g`.execute(app.db)
+  await sql`analyze payments`.execute(app.db)
+  const hourAgo = new Date(Date.now() - 3_600_000)
+  t.equal(await countPaymentsSince(capturing, 'ip_index', 'busy-address', hourAgo, 30), 30)
+  t.equal(await countPaymentsSince(capturing, 'ip_index', 'quiet-address', hourAgo, 30), 0)
+  t.equal(await countPaymentsSince(capturing, 'ip_index', 'busy-address', hourAgo, 30, ['failed']), 0)
+  t.equal(await countPaymentsSince(capturing, 'ip_index', 'busy-address', hourAgo, 5000), 300)
+  const query = captured.at(-4) as CompiledQuery
+  const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+    `explain (analyze, format json) ${query.sql}`, query.parameters as unknown[])
+  const scans = nodes(rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode)
+    .filter((node) => node['Relation Name'] === 'payments')
+  t.ok(scans.some((node) => node['Index Name'] === 'payments_ip_created'), JSON.stringify(scans))
+  t.ok(scans.every((node) => (node['Actual Rows'] ?? 0) <= 30), JSON.stringify(scans))
 })

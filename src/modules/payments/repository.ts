@@ -46,11 +46,19 @@ export async function listCallbacks (db: Handle, paymentId: string): Promise<Ban
 
 // --- risk counters (blind indexes only) --------------------------------------
 
-export async function countPaymentsSince (db: Handle, column: 'ip_index' | 'iin_index' | 'email_index', value: string, since: Date, statuses?: PaymentStatus[]): Promise<number> {
-  let query = db.selectFrom('payments').select((eb) => eb.fn.countAll<bigint>().as('n'))
+/**
+ * How many of the subject's payments since `since`, counted up to `limit`: a rule needs to know whether the limit is
+ * reached, not by how much, so a busy address costs at most `limit` index entries however much it pays.
+ */
+export async function countPaymentsSince (
+  db: Handle, column: 'ip_index' | 'iin_index' | 'email_index', value: string, since: Date, limit: number,
+  statuses?: PaymentStatus[]
+): Promise<number> {
+  let inner = db.selectFrom('payments').select(sql<number>`1`.as('one'))
     .where(column, '=', value).where('created_at', '>=', since)
-  if (statuses !== undefined) query = query.where('status', 'in', statuses)
-  const { n } = await query.executeTakeFirstOrThrow()
+  if (statuses !== undefined) inner = inner.where('status', 'in', statuses)
+  const { n } = await db.selectFrom(inner.limit(limit).as('hits')).select((eb) => eb.fn.countAll<bigint>().as('n'))
+    .executeTakeFirstOrThrow()
   return Number(n)
 }
 

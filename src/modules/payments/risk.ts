@@ -10,13 +10,22 @@ export type RefusalReason = 'amount_over_limit' | 'too_many_payments_ip' | 'too_
 
 const HOUR = 60 * 60 * 1000
 
-export async function assessRisk (db: Database, limits: Config['risk'], subject: RiskSubject, now = new Date()): Promise<RefusalReason | null> {
+export async function assessRisk (
+  db: Database, limits: Config['risk'], subject: RiskSubject, now = new Date()
+): Promise<RefusalReason | null> {
   if (subject.amount > limits.maxPaymentAmount) return 'amount_over_limit'
   const hourAgo = new Date(now.getTime() - HOUR)
-  if (await countPaymentsSince(db, 'ip_index', subject.ipIndex, hourAgo) >= limits.maxPaymentsPerHourPerIp) return 'too_many_payments_ip'
-  if (await countPaymentsSince(db, 'iin_index', subject.iinIndex, hourAgo) >= limits.maxPaymentsPerHourPerIin) return 'too_many_payments_iin'
-  if (await countPaymentsSince(db, 'email_index', subject.emailIndex, hourAgo) >= limits.maxPaymentsPerHourPerEmail) return 'too_many_payments_email'
   const dayAgo = new Date(now.getTime() - 24 * HOUR)
-  if (await countPaymentsSince(db, 'iin_index', subject.iinIndex, dayAgo, ['failed']) >= limits.maxFailedPaymentsPerDayPerIin) return 'too_many_failed_attempts'
+  const reached = async (
+    column: 'ip_index' | 'iin_index' | 'email_index', value: string, since: Date, limit: number, statuses?: ['failed']
+  ): Promise<boolean> => await countPaymentsSince(db, column, value, since, limit, statuses) >= limit
+  if (await reached('ip_index', subject.ipIndex, hourAgo, limits.maxPaymentsPerHourPerIp)) return 'too_many_payments_ip'
+  if (await reached('iin_index', subject.iinIndex, hourAgo, limits.maxPaymentsPerHourPerIin)) return 'too_many_payments_iin'
+  if (await reached('email_index', subject.emailIndex, hourAgo, limits.maxPaymentsPerHourPerEmail)) {
+    return 'too_many_payments_email'
+  }
+  if (await reached('iin_index', subject.iinIndex, dayAgo, limits.maxFailedPaymentsPerDayPerIin, ['failed'])) {
+    return 'too_many_failed_attempts'
+  }
   return null
 }
