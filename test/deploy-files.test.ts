@@ -145,7 +145,8 @@ t.test('Prometheus scrapes both roles and loads the alert rules', async (t) => {
 t.test('the image runs its documented CLIs as compiled code', async (t) => {
   const dockerfile = readFileSync('Dockerfile', 'utf8')
   const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
-  for (const [script, file] of [['start', 'server'], ['migrate', 'db/migrate-cli'], ['api-key', 'api-key-cli']]) {
+  for (const [script, file] of [['start', 'server'], ['migrate', 'db/migrate-cli'], ['api-key', 'api-key-cli'],
+    ['pii:rotate', 'pii-rotate-cli']]) {
     t.match(runtime, new RegExp(`scripts\\.${script}="node dist/src/${file}\\.js"`), `npm run ${script} runs dist/src/${file}.js`)
     t.ok(existsSync(`src/${file as string}.ts`), `which the build compiles from src/${file as string}.ts`)
   }
