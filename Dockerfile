@@ -49,11 +49,12 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
  && npm cache clean --force \
  && npm pkg set scripts.start="node dist/src/server.js" scripts.migrate="node dist/src/db/migrate-cli.js" \
-      scripts.api-key="node dist/src/api-key-cli.js"
+      scripts.api-key="node dist/src/api-key-cli.js" scripts.pii:rotate="node dist/src/pii-rotate-cli.js"
 # Above: the documented commands run the compiled code in the image (tsx needs
 # esbuild's platform binary, which --omit=optional leaves out):
 #   docker compose run --rm api npm run migrate
 #   docker compose run --rm api npm run api-key -- create --name ops --scopes admin
+#   docker compose run --rm api npm run pii:rotate
 # Owned by root: the app user (node) can read its code but not change it.
 COPY --from=build /app/dist ./dist
 USER node

@@ -18,7 +18,7 @@ const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true 
 const services = compose.services
 
 t.test('the services name each other correctly', async (t) => {
-  t.same(Object.keys(services).sort(), ['api', 'postgres', 'prometheus', 'worker'])
+  t.same(Object.keys(services).sort(), ['alertmanager', 'api', 'grafana', 'postgres', 'prometheus', 'proxy', 'worker'])
   for (const [name, service] of Object.entries(services)) {
     const dependsOn = Array.isArray(service.depends_on)
       ? Object.fromEntries(service.depends_on.map((d: string) => [d, {}]))
@@ -41,8 +41,7 @@ t.test('the worker reaches the sandbox bank through the api', async (t) => {
   const sandbox = /^\$\{BANK_BASE_URL:-(http:\/\/([a-z]+):(\d+)\/sandbox\/bank)\}$/.exec(bank)
   t.ok(sandbox !== null, 'BANK_BASE_URL from .env (live), else the api\'s sandbox')
   t.equal(sandbox?.[2], 'api', 'by the api\'s service name')
-  const published = String(services.api.ports[0]).split(':').at(-1)
-  t.equal(sandbox?.[3], published, 'on the port the api listens on')
+  t.equal(sandbox?.[3], String(services.api.expose[0]), 'on the port the api listens on')
   t.equal(services.api.environment.ROLE, 'api', 'and the api mounts the sandbox bank (it is not a worker)')
 })
 
@@ -130,14 +129,83 @@ t.test('the owner migrates; the api and the worker connect as a login that owns 
   }
 })
 
-t.test('Prometheus scrapes both roles and loads the alert rules', async (t) => {
+/** Where compose mounts a file of the repository in a service: the target path, or undefined. */
+function mountOf (service: string, file: string): string | undefined {
+  return (services[service].volumes as string[]).map((v) => v.split(':')).find(([source]) => source === file)?.[1]
+}
+
+t.test('only the TLS proxy is published; it reaches the api by service name', async (t) => {
+  for (const [name, service] of Object.entries(services)) {
+    if (name !== 'proxy') t.notOk('ports' in service, `${name} publishes no port`)
+  }
+  t.same(services.proxy.ports, ['80:80', '443:443', '443:443/udp'], 'the proxy publishes 80 and 443')
+  t.equal(mountOf('proxy', './deploy/Caddyfile'), '/etc/caddy/Caddyfile')
+  const caddyfile = readFileSync('deploy/Caddyfile', 'utf8')
+  t.match(caddyfile, new RegExp(`reverse_proxy api:${String(services.api.expose[0])} `), 'to the port the api exposes')
+  t.match(caddyfile, /reverse_proxy grafana:3000\b/)
+  for (const name of [...caddyfile.matchAll(/\{\$([A-Z_]+)\}/g)].map((m) => m[1] as string)) {
+    t.equal(services.proxy.environment[name], `\${${name}:?set ${name} in .env}`, `the proxy requires ${name}`)
+    t.match(readFileSync('.env.example', 'utf8'), new RegExp(`^${name}=`, 'm'), `.env.example gives ${name}`)
+  }
+  t.match(caddyfile, /@metrics path \/metrics\n\s+respond @metrics 404/, '/metrics stays inside')
+  t.equal(services.api.environment.TRUST_PROXY, '1', 'the api trusts the one hop in front of it')
+})
+
+interface AlertRule { alert: string, expr: string, labels: { severity: string }, annotations: Record<string, string> }
+const rules = (parse(readFileSync('src/modules/metrics/ops/prometheus-alerts.yml', 'utf8')) as { groups: Array<{ rules: AlertRule[] }> })
+  .groups.flatMap((g) => g.rules)
+
+/** GitHub's anchors of the runbook's headings (test/docs.test.ts reads them the same way). */
+const runbookAnchors = new Set(readFileSync('docs/operations.md', 'utf8').split('\n')
+  .filter((line) => /^#{1,6} /.test(line))
+  .map((line) => line.replace(/^#+ /, '').trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')))
+
+t.test('every alert rule has a runbook section', async (t) => {
+  for (const rule of rules) {
+    const anchor = /^docs\/operations\.md#([a-z0-9-]+)$/.exec(rule.annotations.runbook_url ?? '')?.[1]
+    t.ok(anchor !== undefined && runbookAnchors.has(anchor), `${rule.alert}: runbook_url ${rule.annotations.runbook_url} names a section of docs/operations.md`)
+    t.ok(['page', 'ticket'].includes(rule.labels.severity), `${rule.alert} pages or files a ticket`)
+    t.ok(rule.annotations.summary, `${rule.alert} has a summary`)
+  }
+  const alerts = rules.map((r) => r.alert)
+  for (const alert of ['HttpErrorRate', 'InstanceDown', 'PaymentsFlaggedForReview', 'BankCallbacksRefused', 'SettlementsOverdue']) {
+    t.ok(alerts.includes(alert), `alert ${alert}`)
+  }
+  t.match(rules.find((r) => r.alert === 'InstanceDown')?.expr, /^up\{job="debt-payments"\} == 0$/, 'on the scrape job below')
+})
+
+t.test('Prometheus scrapes both roles, loads the alert rules and sends them to Alertmanager', async (t) => {
   const prometheus = parse(readFileSync('src/modules/metrics/ops/prometheus.yml', 'utf8')) as Record<string, any>
+  t.equal(mountOf('prometheus', './src/modules/metrics/ops/prometheus.yml'), '/etc/prometheus/prometheus.yml')
+  t.ok((services.prometheus.command as string[]).includes('--config.file=/etc/prometheus/prometheus.yml'))
   const targets: string[] = prometheus.scrape_configs[0].static_configs[0].targets
   t.same(targets.map((target) => target.split(':')[0]).sort(), ['api', 'worker'])
+  t.equal(prometheus.scrape_configs[0].job_name, 'debt-payments')
   t.equal(prometheus.scrape_configs[0].metrics_path, '/metrics')
-  const rules = parse(readFileSync('src/modules/metrics/ops/prometheus-alerts.yml', 'utf8')) as { groups: Array<{ rules: Array<{ alert: string, expr: string }> }> }
-  const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.alert))
-  for (const alert of ['PaymentsStuckPending', 'RefundRequestsOverdue', 'LedgerInconsistent', 'JobBacklog', 'WebhookEndpointsDisabled']) t.ok(alerts.includes(alert), `alert ${alert}`)
+  t.same(prometheus.rule_files, [mountOf('prometheus', './src/modules/metrics/ops/prometheus-alerts.yml')],
+    'the rules file, where compose mounts it')
+  t.equal(prometheus.scrape_configs[0].authorization.credentials_file, '/run/secrets/metrics_token', 'with METRICS_TOKEN')
+  t.same(services.prometheus.secrets, ['metrics_token'])
+  t.same((compose as any).secrets.metrics_token, { environment: 'METRICS_TOKEN' })
+  t.same(prometheus.alerting.alertmanagers[0].static_configs[0].targets, ['alertmanager:9093'], 'alerts go to Alertmanager')
+  t.equal(mountOf('alertmanager', './src/modules/metrics/ops/alertmanager.yml'), '/etc/alertmanager/alertmanager.yml')
+  t.ok((services.alertmanager.command as string[]).includes('--config.file=/etc/alertmanager/alertmanager.yml'))
+  const alertmanager = parse(readFileSync('src/modules/metrics/ops/alertmanager.yml', 'utf8')) as Record<string, any>
+  const receivers = new Set((alertmanager.receivers as Array<{ name: string }>).map((r) => r.name))
+  for (const route of [alertmanager.route, ...(alertmanager.route.routes ?? [])]) {
+    t.ok(receivers.has(route.receiver), `route to ${route.receiver as string}, a receiver that exists`)
+  }
+})
+
+t.test('Grafana is provisioned with the data source and the dashboard that exist', async (t) => {
+  const datasources = parse(readFileSync('src/modules/metrics/ops/grafana/datasources.yml', 'utf8')) as Record<string, any>
+  t.match(datasources.datasources, [{ type: 'prometheus', url: 'http://prometheus:9090', isDefault: true }])
+  t.equal(mountOf('grafana', './src/modules/metrics/ops/grafana/datasources.yml'), '/etc/grafana/provisioning/datasources/debt-payments.yml')
+  const dashboards = parse(readFileSync('src/modules/metrics/ops/grafana/dashboards.yml', 'utf8')) as Record<string, any>
+  t.equal(mountOf('grafana', './src/modules/metrics/ops/grafana/dashboards.yml'), '/etc/grafana/provisioning/dashboards/debt-payments.yml')
+  const mounted = mountOf('grafana', './src/modules/metrics/ops/grafana-dashboard.json')
+  t.equal(mounted?.slice(0, mounted.lastIndexOf('/')), dashboards.providers[0].options.path, 'the dashboard is in the provider\'s folder')
+  t.match(services.grafana.environment.GF_SECURITY_ADMIN_PASSWORD, /^\$\{GRAFANA_ADMIN_PASSWORD:\?/, 'behind a password')
   const dashboard = JSON.parse(readFileSync('src/modules/metrics/ops/grafana-dashboard.json', 'utf8')) as { panels: Array<{ targets: Array<{ expr: string }> }> }
   t.ok(dashboard.panels.length >= 10, 'a Grafana dashboard')
 })
@@ -145,7 +213,8 @@ t.test('Prometheus scrapes both roles and loads the alert rules', async (t) => {
 t.test('the image runs its documented CLIs as compiled code', async (t) => {
   const dockerfile = readFileSync('Dockerfile', 'utf8')
   const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'))
-  for (const [script, file] of [['start', 'server'], ['migrate', 'db/migrate-cli'], ['api-key', 'api-key-cli']]) {
+  for (const [script, file] of [['start', 'server'], ['migrate', 'db/migrate-cli'], ['api-key', 'api-key-cli'],
+    ['pii:rotate', 'pii-rotate-cli']]) {
     t.match(runtime, new RegExp(`scripts\\.${script}="node dist/src/${file}\\.js"`), `npm run ${script} runs dist/src/${file}.js`)
     t.ok(existsSync(`src/${file as string}.ts`), `which the build compiles from src/${file as string}.ts`)
   }

@@ -3,8 +3,11 @@ import pg from 'pg'
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { createTestApp, eventually, startTestWorker } from '../helpers/app.js'
-import { accept, createListeningApp, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
+import {
+  accept, createListeningApp, resultParams, seedDebt, signedCallback, startPayment, submitAtBank
+} from '../helpers/payments.js'
 import { enqueueJob } from '../../src/db/jobs.js'
+import { fromPublicId } from '../../src/lib/ids.js'
 
 /**
  * GET /metrics speaks Prometheus text, with the figures
@@ -63,6 +66,36 @@ t.test('a payment shows in the figures', async (t) => {
   const names = new Set([...shipped.matchAll(/debt_payments_[a-z_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')))
   t.ok(names.size >= 12)
   for (const name of names) t.ok(text.includes(`# TYPE ${name} `), `${name} is exported`)
+})
+
+t.test('a callback that is not the bank\'s and a payment flagged for review show (their alerts\' figures)', async (t) => {
+  const { app: fresh } = await createTestApp(t)
+  const before = (await fresh.inject({ method: 'GET', url: '/metrics' })).body
+  t.equal(sample(before, 'debt_payments_payments_needs_review', { channel: 'card' }), 0, 'none flagged: a zero, not no series')
+  const forged = signedCallback('result', 'not-the-bank-secret', resultParams({ id: 'pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f24', amount: 1000 }))
+  const answer = await fresh.inject({
+    method: 'POST', url: '/v1/callbacks/bank/result', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: forged.toString()
+  })
+  t.match(answer.body, /<pg_status>error<\/pg_status>/)
+  const unknown = new URLSearchParams({ ...Object.fromEntries(forged), pg_extra: '1' })
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  await fresh.inject({ method: 'POST', url: '/v1/callbacks/bank/check', headers: form, payload: unknown.toString() })
+
+  const other = await createListeningApp(t, { METRICS_RATE_LIMIT_PER_MINUTE: '1000' })
+  const debt = await seedDebt(other.app)
+  const acceptance = await accept(other.base, debt.id)
+  const started = await startPayment(other.base, acceptance.id, 50_000)
+  const payment = await started.json() as { id: string }
+  t.equal(started.status, 201, JSON.stringify(payment))
+  // flagged as the settlement or a registry flags one (their own tests show when)
+  await other.app.db.updateTable('payments').set({ needs_review: true, review_reason: 'amount_mismatch' })
+    .where('id', '=', fromPublicId('payment', payment.id) as string).execute()
+  const flagged = (await other.app.inject({ method: 'GET', url: '/metrics' })).body
+  t.equal(sample(flagged, 'debt_payments_payments_needs_review', { channel: 'card' }), 1, 'the flagged payment')
+
+  const text = (await fresh.inject({ method: 'GET', url: '/metrics' })).body
+  t.equal(sample(text, 'debt_payments_bank_callbacks_refused_total', { kind: 'result', reason: 'signature' }), 1, 'a bad signature')
+  t.equal(sample(text, 'debt_payments_bank_callbacks_refused_total', { kind: 'check', reason: 'unknown_parameter' }), 1, 'an unknown name')
 })
 
 t.test('a backlog shows as depth and age', async (t) => {

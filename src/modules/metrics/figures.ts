@@ -7,8 +7,8 @@ import { trialBalance } from '../ledger/service.js'
 import { overdueCounts } from '../settlements/overdue.js'
 
 export interface DatabaseFigures {
-  /** Payments by status and channel. */
-  payments: Array<{ status: string, channel: string, count: number }>
+  /** Payments by status and channel, and how many of them are flagged for review (`needsReview`). */
+  payments: Array<{ status: string, channel: string, count: number, needsReview: number }>
   stuckPayments: number
   refunds: Record<string, number>
   overdueRefundRequests: number
@@ -49,9 +49,11 @@ export async function collectDatabaseFigures (
     ledger = { consistent: balance.consistent, total: balance.total }
   }
   return {
-    payments: (await sql<{ status: string, channel: string, n: string }>`
-      select status::text as status, channel::text as channel, count(*) as n from payments group by 1, 2`.execute(db))
-      .rows.map((r) => ({ status: r.status, channel: r.channel, count: Number(r.n) })),
+    payments: (await sql<{ status: string, channel: string, n: string, review: string }>`
+      select status::text as status, channel::text as channel, count(*) as n,
+        count(*) filter (where needs_review) as review
+      from payments group by 1, 2`.execute(db))
+      .rows.map((r) => ({ status: r.status, channel: r.channel, count: Number(r.n), needsReview: Number(r.review) })),
     stuckPayments: Number(stuck.rows[0]?.n ?? 0),
     refunds: await countsBy(db, sql`select status::text as key, count(*) as n from refunds group by 1`),
     overdueRefundRequests: Number(overdue.rows[0]?.n ?? 0),

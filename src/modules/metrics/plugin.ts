@@ -22,6 +22,8 @@ export interface Metrics {
   bankCall: (script: string, outcome: string, seconds: number) => void
   /** A bank callback answered: check or result, and our verdict (ok, rejected, error). */
   callback: (kind: string, verdict: string) => void
+  /** A callback refused as not the bank's: a bad signature, or a parameter name its script does not take. */
+  refusedCallback: (kind: string, reason: 'signature' | 'unknown_parameter') => void
   /** A call of Kaspi's channel answered: its command (check, pay, or unknown) and the protocol's `result` (0-5). */
   kaspiRequest: (command: string, result: number) => void
 }
@@ -60,6 +62,12 @@ export default fp(async function metricsPlugin (
     registers: [registry]
   })
   const callbacks = new Counter({ name: `${PREFIX}bank_callbacks_total`, help: 'Bank callbacks by kind and our verdict', labelNames: ['kind', 'verdict'] as const, registers: [registry] })
+  const refusedCallbacks = new Counter({
+    name: `${PREFIX}bank_callbacks_refused_total`,
+    help: 'Bank callbacks refused as not the bank\'s, by kind and reason (signature, unknown_parameter)',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [registry]
+  })
   const kaspiRequests = new Counter({
     name: `${PREFIX}kaspi_requests_total`,
     help: 'Calls of Kaspi\'s check/pay channel by command and the result answered (0 ok, 1-3 refusals, 4 in progress, ' +
@@ -70,6 +78,12 @@ export default fp(async function metricsPlugin (
 
   // Read from the database at scrape time (figures.ts): one gauge per figure, set by the collect of the first.
   const payments = new Gauge({ name: `${PREFIX}payments`, help: 'Payments by status and channel (card, kaspi)', labelNames: ['status', 'channel'] as const, registers: [registry] })
+  const paymentsNeedingReview = new Gauge({
+    name: `${PREFIX}payments_needs_review`,
+    help: 'Payments flagged for review (needsReview: the bank\'s facts do not fit ours), by channel',
+    labelNames: ['channel'] as const,
+    registers: [registry]
+  })
   const stuckPayments = new Gauge({ name: `${PREFIX}payments_pending_past_lifetime`, help: 'Pending payments older than their lifetime plus 10 minutes (reconciliation is behind)', registers: [registry] })
   const refunds = new Gauge({ name: `${PREFIX}refunds`, help: 'Refunds and returns by status', labelNames: ['status'] as const, registers: [registry] })
   const overdue = new Gauge({ name: `${PREFIX}refund_requests_overdue`, help: 'Approved refund requests past their due date (offer cl. 5)', registers: [registry] })
@@ -121,6 +135,10 @@ export default fp(async function metricsPlugin (
       })
       payments.reset()
       for (const { status, channel, count } of figures.payments) payments.set({ status, channel }, count)
+      paymentsNeedingReview.reset()
+      const review: Record<string, number> = { card: 0, kaspi: 0 }
+      for (const { channel, needsReview } of figures.payments) review[channel] = (review[channel] ?? 0) + needsReview
+      for (const [channel, count] of Object.entries(review)) paymentsNeedingReview.set({ channel }, count)
       stuckPayments.set(figures.stuckPayments)
       set(refunds, 'status', figures.refunds)
       overdue.set(figures.overdueRefundRequests)
@@ -159,6 +177,7 @@ export default fp(async function metricsPlugin (
       bankDuration.observe({ script, outcome }, seconds)
     },
     callback: (kind, verdict) => { callbacks.inc({ kind, verdict }) },
+    refusedCallback: (kind, reason) => { refusedCallbacks.inc({ kind, reason }) },
     kaspiRequest: (command, result) => { kaspiRequests.inc({ command, result: String(result) }) }
   } satisfies Metrics)
 }, { name: 'metrics', dependencies: ['database'] })

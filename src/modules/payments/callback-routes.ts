@@ -2,7 +2,7 @@ import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { problemResponses } from '../../http/schemas.js'
-import { handleBankCallback, type CallbackKind } from './callbacks.js'
+import { handleBankCallback, type CallbackDeps, type CallbackKind } from './callbacks.js'
 
 /**
  * The acquirer's callbacks: form-encoded in, signed XML out, 200 with the
@@ -34,7 +34,13 @@ const VERDICTS: Record<CallbackKind, string> = {
 
 const callbackRoutes: FastifyPluginAsyncTypebox = async (app) => {
   await app.register(formbody)
-  const deps = { db: app.db, pii: app.pii, bank: app.bank, log: app.log }
+  const deps: CallbackDeps = {
+    db: app.db,
+    pii: app.pii,
+    bank: app.bank,
+    log: app.log,
+    refused: (kind, reason) => { app.metrics.refusedCallback(kind, reason) }
+  }
   const Xml = Type.String({ description: '`<response><pg_status>ok|rejected|error</pg_status><pg_description/><pg_salt/><pg_sig/></response>`, signed' })
 
   for (const kind of ['check', 'result'] as CallbackKind[]) {

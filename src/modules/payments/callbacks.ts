@@ -25,6 +25,8 @@ export interface CallbackDeps {
   pii: PiiCipher
   bank: Pick<BankProvider, 'readCallback' | 'callbackReply' | 'getStatus'>
   log: FastifyBaseLogger
+  /** Told of every callback refused as not the bank's (metrics: bank_callbacks_refused_total). */
+  refused?: (kind: CallbackKind, reason: 'signature' | 'unknown_parameter') => void
 }
 
 interface Decision { status: CallbackReplyStatus, description: string }
@@ -41,6 +43,7 @@ export async function handleBankCallback (deps: CallbackDeps, kind: CallbackKind
     const known = paymentId === null ? undefined : await findPayment(deps.db, paymentId)
     const invalid = { kind, reason, valuesSigned, paymentId: known?.id ?? null, orderId, params, replyXml: reply }
     const facts = { kind, reason, orderId: orderId?.slice(0, 100), logged: await logInvalidCallback(deps, invalid) }
+    deps.refused?.(kind, reason === 'invalid signature' ? 'signature' : 'unknown_parameter')
     // A genuine pg_sig under names the script does not take: a replay by someone who holds the bank's callbacks,
     // or a name the live bank added (docs/bank-protocol.md). Either way a person must look.
     if (valuesSigned) {
