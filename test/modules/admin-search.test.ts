@@ -49,13 +49,13 @@ async function get (path: string): Promise<{ status: number, body: Record<string
 
 async function paymentIds (query: Record<string, string>): Promise<string[]> {
   const found = await get(`/v1/admin/payments?${new URLSearchParams({ limit: '100', ...query }).toString()}`)
-  t.equal(found.status, 200, JSON.stringify(found.body))
+  if (found.status !== 200) throw new Error(`the search failed: ${JSON.stringify(found.body)}`)
   return (found.body.data as Array<{ id: string }>).map((p) => p.id)
 }
 
 async function debtIds (query: Record<string, string>): Promise<string[]> {
   const found = await get(`/v1/admin/debts?${new URLSearchParams({ limit: '100', ...query }).toString()}`)
-  t.equal(found.status, 200, JSON.stringify(found.body))
+  if (found.status !== 200) throw new Error(`the search failed: ${JSON.stringify(found.body)}`)
   return (found.body.data as Array<{ id: string }>).map((d) => d.id)
 }
 
@@ -69,7 +69,6 @@ const UNKNOWN_CREDITOR = 'cred_00000000000000000000000000000000'
 t.test('payments by the debtor\'s IIN: card and Kaspi payments of the debt', async (t) => {
   t.same(await paymentIds({ iin: IIN_A }), [kaspiA, cardA], 'both of debt A, newest first')
   t.same(await paymentIds({ iin: IIN_B }), [cardB])
-  t.same(await paymentIds({ iin: ` ${IIN_A} `.trim() }), [kaspiA, cardA])
   t.same(await paymentIds({ iin: UNUSED_IIN }), [], 'a valid IIN nobody paid for finds nothing')
 })
 
