@@ -9,6 +9,11 @@ export function emailIndex (pii: PiiCipher, email: string): string {
   return pii.blindIndex(`email:${email}`)
 }
 
+/** A payer's phone in E.164 (lib/phone.ts, `+77012345678`): payments (the back office's search). */
+export function phoneIndex (pii: PiiCipher, e164: string): string {
+  return pii.blindIndex(`phone:${e164}`)
+}
+
 /** A client address: acceptances and payments (the risk rules count per address). */
 export function ipIndex (pii: PiiCipher, ip: string): string {
   return pii.blindIndex(`ip:${ip}`)

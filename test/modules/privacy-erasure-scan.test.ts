@@ -5,7 +5,7 @@ import { createListeningApp, seedDebt, submitAtBank } from '../helpers/payments.
 import { makeIin } from '../helpers/portfolio.js'
 import { startSmtpSink } from '../helpers/smtp.js'
 import { randomSalt, signParams } from '../../src/bank/signature.js'
-import { emailIndex, iinIndex, ipIndex } from '../../src/lib/blind-index.js'
+import { emailIndex, iinIndex, ipIndex, phoneIndex } from '../../src/lib/blind-index.js'
 
 /**
  * After an erasure completes, no table holds the person's
@@ -126,8 +126,10 @@ function needlesOf (person: { fullName: string, email: string, phone: string, ip
   // the email's local part alone too: it is in the user agent and the card owner's name
   return [person.fullName, person.fullName.split(' ')[0] as string, person.email, person.email.split('@')[0] as string, person.phone, digits, digits.slice(1), person.ip, ...(person.iin === undefined ? [] : [person.iin])]
 }
-function indexesOf (person: { email: string, ip: string, iin?: string }): Map<string, string> {
-  const entries: Array<[string, string]> = [[emailIndex(app.pii, person.email), 'email'], [ipIndex(app.pii, person.ip), 'ip']]
+function indexesOf (person: { email: string, ip: string, phone: string, iin?: string }): Map<string, string> {
+  const entries: Array<[string, string]> = [
+    [emailIndex(app.pii, person.email), 'email'], [ipIndex(app.pii, person.ip), 'ip'], [phoneIndex(app.pii, person.phone), 'phone']
+  ]
   if (person.iin !== undefined) entries.push([iinIndex(app.pii, person.iin), 'iin'])
   return new Map(entries)
 }

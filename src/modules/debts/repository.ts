@@ -105,6 +105,10 @@ export async function listDebts (
   filter: {
     contractNumberNormalized?: string
     paymentCode?: string
+    /** The debtor's IIN as its blind index (served by debts_iin). */
+    iinIndex?: string
+    /** The creditor's record, a uuid (served by debts_creditor). */
+    creditorId?: string
     status?: DebtRow['status']
     limit: number
     startingAfter: string | null
@@ -113,6 +117,8 @@ export async function listDebts (
   let query = withOutstanding(db).orderBy('id', 'asc').limit(filter.limit + 1)
   if (filter.contractNumberNormalized !== undefined) query = query.where('contract_number_normalized', '=', filter.contractNumberNormalized)
   if (filter.paymentCode !== undefined) query = query.where('payment_code', '=', filter.paymentCode)
+  if (filter.iinIndex !== undefined) query = query.where('debtor_iin_index', '=', filter.iinIndex)
+  if (filter.creditorId !== undefined) query = query.where('creditor_id', '=', filter.creditorId)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   if (filter.startingAfter !== null) query = query.where('id', '>', filter.startingAfter)
   return await query.execute()
@@ -162,6 +168,23 @@ const NO_ID = '00000000-0000-0000-0000-000000000000'
  */
 export function debtOfCreditorsSql (debtId: Expression<string>, creditors: string[]): RawBuilder<boolean> {
   return sql<boolean>`${debtId} in (select d.id from debts d where d.creditor_id = any(${creditors}::uuid[]))`
+}
+
+/** What a search may ask of a payment's debt (DESIGN 20): each given member must hold (AND). */
+export interface DebtMatch { iinIndex?: string, paymentCode?: string, creditorId?: string }
+
+/**
+ * Whether the debt behind `debtId` matches: a condition another module's query may hold. The debts are found
+ * through debts_iin, debts_payment_code or debts_creditor, their payments through payments_debt.
+ */
+export function debtMatchingSql (debtId: Expression<string>, match: DebtMatch): RawBuilder<boolean> {
+  const conditions = [
+    ...(match.iinIndex === undefined ? [] : [sql`d.debtor_iin_index = ${match.iinIndex}`]),
+    ...(match.paymentCode === undefined ? [] : [sql`d.payment_code = ${match.paymentCode}`]),
+    ...(match.creditorId === undefined ? [] : [sql`d.creditor_id = ${match.creditorId}::uuid`])
+  ]
+  if (conditions.length === 0) return sql<boolean>`true`
+  return sql<boolean>`${debtId} in (select d.id from debts d where ${sql.join(conditions, sql` and `)})`
 }
 
 /** The debtor's name (encrypted), for the initials an event shows when it is read. */

@@ -7,6 +7,7 @@ import { CSV_MEDIA_TYPES, rawBodyRoutes } from '../../http/media-types.js'
 import { cardDataForbidden } from '../../http/card-guard.js'
 import { containsCardNumber } from '../../lib/card-data.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
+import { searchIndexes } from '../../http/search.js'
 import { getImport } from './import-service.js'
 import { importConnections } from './import-pool.js'
 import { stageImport, type ContentEncoding } from './import-upload.js'
@@ -144,12 +145,17 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
       tags: ['Admin: debts'],
       summary: 'List debts',
       description: 'Filter by contract number (compared case- and space-insensitively), payment code (the 11 digits ' +
-        'printed in letters and used by Kaspi) and status; cursor pagination. Scopes: operator, admin.',
+        'printed in letters and used by Kaspi), the debtor\'s `iin` (matched by its blind index: the IIN is never ' +
+        'stored in clear), `creditorId` and status; filters combine with AND; cursor pagination. ' +
+        'Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: DebtListQuery,
       response: { 200: pageOf(Type.Ref(DebtSchema), 'A page of debts'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
     }
-  }, async (request) => await listDebtsPage(deps, request.query))
+  }, async (request) => {
+    const { iin, ...query } = request.query
+    return await listDebtsPage(deps, { ...query, ...searchIndexes(app.pii, { iin }) })
+  })
 
   app.patch('/admin/debts/:id', {
     preHandler: app.requireScopes('operator'),

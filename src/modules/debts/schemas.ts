@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { MoneySchema, StringEnum, paginationQuery, Timestamp, NullableTimestamp, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
+import { IinSearch } from '../../http/search.js'
 
 export const DEBT_STATUSES = ['active', 'closed', 'recalled'] as const
 export const DebtStatus = StringEnum(DEBT_STATUSES, { description: 'active: payable; closed: settled; recalled: taken back by the creditor' })
@@ -70,6 +71,12 @@ export type Debt = Static<typeof DebtSchema>
 export const DebtListQuery = Type.Object({
   contractNumber: Type.Optional(ContractNumber),
   paymentCode: Type.Optional(PaymentCode),
+  iin: Type.Optional(IinSearch),
+  creditorId: Type.Optional(Type.String({
+    pattern: publicIdPattern('creditor'),
+    description: 'The creditor\'s record (`/v1/admin/creditors`)',
+    examples: ['cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f23']
+  })),
   status: Type.Optional(DebtStatus),
   ...paginationQuery(publicIdPattern('debt'))
 }, { additionalProperties: false })

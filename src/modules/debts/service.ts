@@ -17,7 +17,7 @@ import {
 } from './repository.js'
 import type { Debt, DebtLookup, LookupInput } from './schemas.js'
 import type { DebtRow } from './tables.js'
-import { toPage } from '../../lib/page.js'
+import { EMPTY_PAGE, toPage } from '../../lib/page.js'
 
 interface Deps { db: Database, pii: PiiCipher }
 export interface LookupThrottle { failuresPerContract: number, seconds: number }
@@ -101,15 +101,26 @@ export function debtNotFound (): DomainError {
 export async function listDebtsPage (
   deps: Deps,
   query: {
-    contractNumber?: string, paymentCode?: string, status?: DebtRow['status'], limit?: number, startingAfter?: string
+    contractNumber?: string
+    paymentCode?: string
+    /** The debtor's IIN as its blind index (http/search.ts validated and computed it) */
+    iinIndex?: string
+    creditorId?: string
+    status?: DebtRow['status']
+    limit?: number
+    startingAfter?: string
   }
 ): Promise<{ data: Debt[], hasMore: boolean, nextCursor: string | null }> {
   const limit = query.limit ?? 20
+  const creditorId = query.creditorId === undefined ? undefined : fromPublicId('creditor', query.creditorId)
+  if (creditorId === null) return EMPTY_PAGE
   const rows = await listDebts(deps.db, {
     contractNumberNormalized: query.contractNumber === undefined
       ? undefined
       : normalizeContractNumber(query.contractNumber),
     paymentCode: query.paymentCode,
+    iinIndex: query.iinIndex,
+    creditorId,
     status: query.status,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('debt', query.startingAfter)
@@ -169,7 +180,7 @@ export async function purgeExpiredLookupFailures (db: Database): Promise<number>
 // What other modules read of a debt (the payer's flow, settlement, refunds, receipts).
 export { contractNumbersOf, findDebt, findDebtByPaymentCode } from './repository.js'
 // What the partner API, the payments' partner view and the events read of debts (a debt's view is built here).
-export { debtFactsOf, debtOfCreditorsSql, debtorNameOf, listCreditorDebts, type DebtFacts } from './repository.js'
+export { debtFactsOf, debtMatchingSql, debtOfCreditorsSql, debtorNameOf, listCreditorDebts, type DebtFacts, type DebtMatch } from './repository.js'
 export { toPartnerDebt } from './views.js'
 
 /** The debts under a contract number, as the back office types it. */

@@ -8,7 +8,7 @@ import { toAdminPayment } from './views.js'
 import { isCallbackDigest } from './callback-log.js'
 import { timelineDetails } from './schemas.js'
 import type { PaymentChannel, PaymentRow, PaymentStatus } from './tables.js'
-import { toPage } from '../../lib/page.js'
+import { EMPTY_PAGE, toPage } from '../../lib/page.js'
 
 /** The back office's view of payments: filters, and each payment's full timeline. */
 async function withDebts (db: Database, rows: PaymentRow[]) {
@@ -25,6 +25,12 @@ export async function listAdminPayments (
     contractNumber?: string
     needsReview?: boolean
     channel?: PaymentChannel
+    /** Blind indexes of the debtor's IIN and the payer's email and phone (http/search.ts computed them) */
+    iinIndex?: string
+    emailIndex?: string
+    phoneIndex?: string
+    paymentCode?: string
+    creditorId?: string
     limit?: number
     startingAfter?: string
   }
@@ -34,6 +40,10 @@ export async function listAdminPayments (
   if (query.contractNumber !== undefined) {
     debtIds = await debtIdsOfContract(db, query.contractNumber)
   }
+  const creditorId = query.creditorId === undefined ? undefined : fromPublicId('creditor', query.creditorId)
+  if (creditorId === null) return EMPTY_PAGE
+  const debt = { iinIndex: query.iinIndex, paymentCode: query.paymentCode, creditorId }
+  const debtAsked = Object.values(debt).some((value) => value !== undefined)
   const rows = await listPayments(db, {
     status: query.status,
     from: query.from === undefined ? undefined : new Date(query.from),
@@ -41,6 +51,9 @@ export async function listAdminPayments (
     debtIds,
     needsReview: query.needsReview,
     channel: query.channel,
+    emailIndex: query.emailIndex,
+    phoneIndex: query.phoneIndex,
+    debt: debtAsked ? debt : undefined,
     limit,
     startingAfter: query.startingAfter === undefined ? null : fromPublicId('payment', query.startingAfter)
   })

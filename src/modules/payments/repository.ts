@@ -2,7 +2,7 @@ import { sql, type Insertable, type RawBuilder, type Updateable } from 'kysely'
 import type { Handle, Trx } from '../../db/database.js'
 import type { Tombstone } from '../../lib/erasure.js'
 import { toPublicId } from '../../lib/ids.js'
-import { debtOfCreditorsSql } from '../debts/service.js'
+import { debtMatchingSql, debtOfCreditorsSql, type DebtMatch } from '../debts/service.js'
 import type {
   BankCallbackRow, BankCallbacksTable, KaspiTransactionsTable, PaymentChannel, PaymentEventRow, PaymentRow,
   PaymentStatus, PaymentsTable
@@ -106,7 +106,7 @@ export async function eraseCallbacks (db: Handle, paymentIds: string[], tombston
 export async function erasePayments (db: Handle, acceptanceIds: string[], tombstone: Tombstone): Promise<number> {
   if (acceptanceIds.length === 0) return 0
   const result = await db.updateTable('payments')
-    .set({ email_index: tombstone.index, ip_index: tombstone.index, return_url: null })
+    .set({ email_index: tombstone.index, ip_index: tombstone.index, phone_index: tombstone.index, return_url: null })
     .where('acceptance_id', 'in', acceptanceIds).executeTakeFirst()
   await db.updateTable('payment_refusals').set({ email_index: tombstone.index, ip_index: tombstone.index })
     .where('acceptance_id', 'in', acceptanceIds).execute()
@@ -153,6 +153,11 @@ export interface PaymentFilter {
   debtIds?: string[]
   needsReview?: boolean
   channel?: PaymentChannel
+  /** The payer's blind indexes (card payments; the phone's since migration 0038) */
+  emailIndex?: string
+  phoneIndex?: string
+  /** What the payment's debt must match: the debtor's IIN, the payment code, the creditor */
+  debt?: DebtMatch
   limit: number
   startingAfter: string | null
 }
@@ -165,6 +170,9 @@ export async function listPayments (db: Handle, filter: PaymentFilter): Promise<
   if (filter.debtIds !== undefined) query = query.where('debt_id', 'in', filter.debtIds.length > 0 ? filter.debtIds : ['00000000-0000-0000-0000-000000000000'])
   if (filter.needsReview !== undefined) query = query.where('needs_review', '=', filter.needsReview)
   if (filter.channel !== undefined) query = query.where('channel', '=', filter.channel)
+  if (filter.emailIndex !== undefined) query = query.where('email_index', '=', filter.emailIndex)
+  if (filter.phoneIndex !== undefined) query = query.where('phone_index', '=', filter.phoneIndex)
+  if (filter.debt !== undefined) query = query.where(debtMatchingSql(sql.ref('debt_id'), filter.debt))
   if (filter.startingAfter !== null) query = query.where('id', '<', filter.startingAfter)
   return await query.execute()
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { idempotencyHeaders } from '../../http/idempotency.js'
 import { pageOf, problemResponses } from '../../http/schemas.js'
+import { searchIndexes } from '../../http/search.js'
 import { getAdminPayment, listAdminPayments } from './back-office.js'
 import {
   AdminPaymentDetailSchema, AdminPaymentQuery, AdminPaymentSchema, CreatedPaymentSchema, CreatePaymentBody,
@@ -114,12 +115,18 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: payments'],
       summary: 'List payments',
       description: 'Newest first; filter by status, creation time range, contract number, `needsReview` (overpaid or mismatched payments) and `channel` (`card`, `kaspi`). ' +
+        'Search (DESIGN 20): the debt\'s `iin` (the debtor\'s), `paymentCode` and `creditorId`, and the payer\'s ' +
+        '`email` and `phone` (card payments; the phone on payments made since migration 0038); personal data is ' +
+        'normalised as stored and matched by its blind index, never kept or logged in clear. Filters combine with AND. ' +
         'Each payment names its channel, Kaspi\'s transaction id (Kaspi payments) and its debt\'s payment code. Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: AdminPaymentQuery,
       response: { 200: pageOf(Type.Ref(AdminPaymentSchema), 'A page of payments'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }
     }
-  }, async (request) => await listAdminPayments(app.db, request.query))
+  }, async (request) => {
+    const { iin, email, phone, ...query } = request.query
+    return await listAdminPayments(app.db, { ...query, ...searchIndexes(app.pii, { iin, email, phone }) })
+  })
 
   app.get('/admin/payments/:id', {
     preHandler: operator,

@@ -3,6 +3,8 @@ import { publicIdPattern } from '../../lib/ids.js'
 import { LANGUAGES } from '../../lib/languages.js'
 import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
+import { EmailSearch, IinSearch, PhoneSearch } from '../../http/search.js'
+import { PaymentCode } from '../debts/schemas.js'
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'expired', 'returned'] as const
 export const PAYMENT_CHANNELS = ['card', 'kaspi'] as const
@@ -224,6 +226,15 @@ export const AdminPaymentQuery = Type.Object({
   })),
   needsReview: Type.Optional(Type.Boolean()),
   channel: Type.Optional(PaymentChannelSchema),
+  iin: Type.Optional(IinSearch),
+  email: Type.Optional(EmailSearch),
+  phone: Type.Optional(PhoneSearch),
+  paymentCode: Type.Optional(PaymentCode),
+  creditorId: Type.Optional(Type.String({
+    pattern: publicIdPattern('creditor'),
+    description: 'The creditor of the payment\'s debt (`/v1/admin/creditors`)',
+    examples: ['cred_0193b3f2a4c07d1e8b5a2f6c9d0e1f23']
+  })),
   ...paginationQuery(publicIdPattern('payment'))
 }, { additionalProperties: false })
 

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Database, Trx } from '../../db/database.js'
 import type { Config } from '../../config.js'
 import type { PiiCipher } from '../../lib/crypto.js'
-import { ipIndex } from '../../lib/blind-index.js'
+import { ipIndex, phoneIndex } from '../../lib/blind-index.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { DomainError } from '../../lib/errors.js'
 import { BankTimeoutError, type BankProvider } from '../../bank/provider.js'
@@ -131,6 +131,7 @@ export async function createPayment (
       ip_index: subject.ipIndex,
       iin_index: subject.iinIndex,
       email_index: subject.emailIndex,
+      phone_index: phoneIndex(deps.pii, deps.pii.decrypt(locked.payer_phone_encrypted)),
       expires_at: expiresAt,
       // if no result reaches us by then, reconciliation asks the bank
       next_check_at: new Date(startedAt + deps.config.payments.reconcileAfterSeconds * 1000),

@@ -30,6 +30,8 @@ export interface PaymentsTable {
   ip_index: string | null
   iin_index: string | null
   email_index: string | null
+  /** The payer's phone (E.164), card payments made after migration 0038; the back office searches by it. */
+  phone_index: Nullable<string>
   created_at: Timestamp
   updated_at: Timestamp
   expires_at: ColumnType<Date, Date | string, Date | string>

@@ -38,6 +38,20 @@ export async function listRefundRequests (db: Handle, filter: { status?: RefundR
   return await query.execute()
 }
 
+/** The payer of each request's payment as its acceptance recorded them (encrypted); Kaspi payments have none. */
+export interface EncryptedPayer { fullName: string | null, email: string | null, phone: string | null }
+
+export async function payersOfRequests (db: Handle, ids: string[]): Promise<Map<string, EncryptedPayer>> {
+  if (ids.length === 0) return new Map()
+  const rows = await db.selectFrom('refund_requests as r')
+    .innerJoin('payments as p', 'p.id', 'r.payment_id')
+    .leftJoin('acceptances as a', 'a.id', 'p.acceptance_id')
+    .select(['r.id', 'a.payer_full_name_encrypted as fullName', 'a.payer_email_encrypted as email',
+      'a.payer_phone_encrypted as phone'])
+    .where('r.id', 'in', ids).execute()
+  return new Map(rows.map((row) => [row.id, { fullName: row.fullName, email: row.email, phone: row.phone }]))
+}
+
 /** Tiyn refunded or being refunded: every refund that has not failed. */
 export async function committedRefunds (db: Handle, paymentId: string): Promise<bigint> {
   const { total } = await db.selectFrom('refunds')

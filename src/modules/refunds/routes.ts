@@ -6,16 +6,18 @@ import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
 import {
-  AdminRefundQuery, AdminRefundSchema, CreateRefundRequestBody, DecisionBody, ExternalRefundBody, RefundParams,
+  AdminRefundQuery, AdminRefundRequestSchema, AdminRefundSchema, CreateRefundRequestBody, DecisionBody,
+  ExternalRefundBody, RefundParams,
   RefundRequestParams, RefundRequestQuery, RefundRequestSchema, RefundSchema, ReturnBody
 } from './schemas.js'
 import { recordExternalRefund } from './external.js'
-import { decideRefundRequest, getAdminRefund, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
+import { decideRefundRequest, getAdminRefund, getAdminRefundRequest, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
 
 const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(RefundSchema)
   app.addSchema(RefundRequestSchema)
   app.addSchema(AdminRefundSchema)
+  app.addSchema(AdminRefundRequestSchema)
   const deps = { db: app.db, pii: app.pii, refundMaxAttempts: app.config.refunds.maxAttempts }
   const operator = app.requireScopes('operator')
   const auth = AUTH_PROBLEMS
@@ -62,12 +64,35 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       operationId: 'listRefundRequests',
       tags: ['Admin: refunds'],
       summary: 'List refund requests',
-      description: 'Filter by status; `overdue=true` lists approved requests whose refund is not done by `dueAt`. Scopes: operator, admin.',
+      description: 'Filter by status; `overdue=true` lists approved requests whose refund is not done by `dueAt`. ' +
+        'Each request shows the payer\'s written `reason` and the `payer` (name, email, phone), decrypted: every ' +
+        'request shown is audit-logged as `refund_request.payer_read` (one audit row per request). Scopes: operator, admin.',
       security: [{ apiKey: [] }],
       querystring: RefundRequestQuery,
-      response: { 200: pageOf(Type.Ref(RefundRequestSchema), 'A page of refund requests'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
+      response: {
+        200: pageOf(Type.Ref(AdminRefundRequestSchema), 'A page of refund requests'),
+        ...problemResponses({ 400: ['validation_failed'], ...auth })
+      }
     }
-  }, async (request) => await listRefundRequestsPage(app.db, request.query))
+  }, async (request) => await listRefundRequestsPage(deps, actorOf(request), request.query))
+
+  app.get('/admin/refund-requests/:id', {
+    preHandler: operator,
+    schema: {
+      operationId: 'getAdminRefundRequest',
+      tags: ['Admin: refunds'],
+      summary: 'A refund request with the payer\'s reason',
+      description: 'The request as `GET /v1/refund-requests/{id}` shows it, plus the payer\'s written `reason` and the ' +
+        '`payer` (name, email, phone as the acceptance of the offer recorded them; null members when the payment ' +
+        'had no acceptance), decrypted. The read is audit-logged as `refund_request.payer_read`. Scopes: operator, admin.',
+      security: [{ apiKey: [] }],
+      params: RefundRequestParams,
+      response: {
+        200: Type.Ref(AdminRefundRequestSchema),
+        ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_request_not_found'] })
+      }
+    }
+  }, async (request) => await getAdminRefundRequest(deps, actorOf(request), request.params.id))
 
   app.post('/admin/refund-requests/:id/decision', {
     preHandler: operator,

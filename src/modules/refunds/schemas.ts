@@ -57,6 +57,34 @@ export const RefundRequestSchema = Type.Object({
 })
 export type RefundRequest = Static<typeof RefundRequestSchema>
 
+/** The payer as the acceptance of the offer recorded them (decrypted); Kaspi payments have none. */
+const RefundRequestPayer = Type.Object({
+  fullName: Type.Union([Type.String(), Type.Null()], { description: 'As typed on acceptance; null when the payment had no acceptance (Kaspi)' }),
+  email: Type.Union([Type.String(), Type.Null()], { description: 'Normalised (lowercase); null when not given' }),
+  phone: Type.Union([Type.String(), Type.Null()], { description: 'E.164 (`+77012345678`); null when not given' })
+}, {
+  additionalProperties: false,
+  description: 'Who paid, decrypted for the operator deciding the request; after an erasure each member reads `[erased]`'
+})
+
+/** The back office's view of a request: the public one plus the payer's written reason and who the payer is. */
+export const AdminRefundRequestSchema = Type.Object({
+  ...RefundRequestSchema.properties,
+  reason: Type.String({ description: 'The payer\'s written request (offer cl. 5), decrypted; `[erased]` after an erasure' }),
+  payer: RefundRequestPayer
+}, {
+  $id: 'AdminRefundRequest',
+  additionalProperties: false,
+  description: 'A refund request as an operator decides it. Every response that shows one is audit-logged as ' +
+    '`refund_request.payer_read` (one audit row per request shown)',
+  examples: [{
+    ...RefundRequestSchema.examples[0],
+    reason: 'Оплатил дважды по ошибке',
+    payer: { fullName: 'Иванов Иван Иванович', email: 'ivanov@example.kz', phone: '+77012345678' }
+  }]
+})
+export type AdminRefundRequest = Static<typeof AdminRefundRequestSchema>
+
 export const RefundRequestParams = Type.Object({ id: RequestId }, { additionalProperties: false })
 
 export const DecisionBody = Type.Object({

@@ -1,4 +1,4 @@
-import type { Database } from '../../db/database.js'
+import type { Database, Handle } from '../../db/database.js'
 import type { PiiCipher } from '../../lib/crypto.js'
 import { normalizeEmail } from '../../lib/email.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
@@ -13,11 +13,11 @@ import { findPayment, recordPaymentEvent } from '../payments/service.js'
 import { paymentNotFound } from '../payments/views.js'
 import { queueRefundAnswer, queueRefundRequestReceived } from './mail.js'
 import { publishRefundRequestEvent } from './events.js'
-import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, updateRefundRequest, findLiveReturn, emailFailuresLocked, recordEmailFailure, purgeEmailFailures } from './repository.js'
-import type { CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
+import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, findRefundRequest, insertRefund, insertRefundRequest, listRefundRequests, listRefunds, payersOfRequests, updateRefundRequest, findLiveReturn, emailFailuresLocked, recordEmailFailure, purgeEmailFailures } from './repository.js'
+import type { AdminRefundRequest, CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
 import type { RefundRequestRow, RefundStatus } from './tables.js'
 import type { PaymentRow } from '../payments/tables.js'
-import { toAdminRefund, toRefund, toRefundRequest } from './views.js'
+import { toAdminRefund, toAdminRefundRequest, toRefund, toRefundRequest } from './views.js'
 import { EMPTY_PAGE, toPage } from '../../lib/page.js'
 
 export { REFUND_TASK } from './queue.js'
@@ -132,10 +132,38 @@ export async function getRefundRequest (db: Database, publicId: string): Promise
   })
 }
 
-export async function listRefundRequestsPage (db: Database, query: { status?: RefundRequestRow['status'], overdue?: boolean, limit?: number, startingAfter?: string }) {
+/** Each request an operator is shown with its payer's reason and identity: one audit row per request. */
+async function auditPayerReads (db: Handle, actor: Actor, rows: RefundRequestRow[]): Promise<void> {
+  for (const row of rows) {
+    await recordAudit(db, actor, {
+      action: 'refund_request.payer_read', entityType: 'refund_request', entityId: toPublicId('refundRequest', row.id)
+    })
+  }
+}
+
+/** The back office's view of one request: the payer's reason and identity, decrypted; the read is audit-logged. */
+export async function getAdminRefundRequest (
+  deps: { db: Database, pii: PiiCipher }, actor: Actor, publicId: string
+): Promise<AdminRefundRequest> {
+  const id = fromPublicId('refundRequest', publicId)
+  if (id === null) throw new DomainError('refund_request_not_found', 'No refund request with this id')
+  return await deps.db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+    const row = await findRefundRequest(trx, id)
+    if (row === undefined) throw new DomainError('refund_request_not_found', 'No refund request with this id')
+    const payers = await payersOfRequests(trx, [row.id])
+    await auditPayerReads(trx, actor, [row])
+    return toAdminRefundRequest(deps.pii, row, await findRefundOfRequest(trx, row.id), payers.get(row.id))
+  })
+}
+
+export async function listRefundRequestsPage (
+  deps: { db: Database, pii: PiiCipher },
+  actor: Actor,
+  query: { status?: RefundRequestRow['status'], overdue?: boolean, limit?: number, startingAfter?: string }
+) {
   const limit = query.limit ?? 20
   // one snapshot for the requests and their refunds (getRefundRequest)
-  return await db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
+  return await deps.db.transaction().setIsolationLevel('repeatable read').execute(async (trx) => {
     const rows = await listRefundRequests(trx, {
       status: query.status,
       overdueBefore: query.overdue === true ? almatyDate(new Date()) : undefined,
@@ -143,8 +171,12 @@ export async function listRefundRequestsPage (db: Database, query: { status?: Re
       startingAfter: query.startingAfter === undefined ? null : fromPublicId('refundRequest', query.startingAfter)
     })
     const page = toPage(rows, limit, async (shown) => {
-      const views: RefundRequest[] = []
-      for (const row of shown) views.push(toRefundRequest(row, await findRefundOfRequest(trx, row.id)))
+      const payers = await payersOfRequests(trx, shown.map((row) => row.id))
+      await auditPayerReads(trx, actor, shown)
+      const views: AdminRefundRequest[] = []
+      for (const row of shown) {
+        views.push(toAdminRefundRequest(deps.pii, row, await findRefundOfRequest(trx, row.id), payers.get(row.id)))
+      }
       return views
     })
     return await page

@@ -2,7 +2,9 @@
 // and a request with its refund.
 import { almatyDate } from '../../lib/calendar.js'
 import { toPublicId } from '../../lib/ids.js'
-import type { PartnerRefundRequest, RefundRequest } from './schemas.js'
+import type { PiiCipher } from '../../lib/crypto.js'
+import type { AdminRefundRequest, PartnerRefundRequest, RefundRequest } from './schemas.js'
+import type { EncryptedPayer } from './repository.js'
 import type { RefundRequestRow, RefundRow } from './tables.js'
 
 export function toRefund (row: RefundRow) {
@@ -43,6 +45,19 @@ export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | unde
     overdue: row.overdue || (row.open && row.status === 'approved' && row.due_at !== null && row.due_at < almatyDate(new Date())),
     refund: refund === undefined ? null : toRefund(refund),
     createdAt: row.created_at.toISOString()
+  }
+}
+
+/** The back office's view: the payer's written reason and the payer, decrypted (each read is audit-logged). */
+export function toAdminRefundRequest (
+  pii: PiiCipher, row: RefundRequestRow, refund: RefundRow | undefined, payer: EncryptedPayer | undefined
+): AdminRefundRequest {
+  const clear = (text: string | null | undefined): string | null =>
+    text === null || text === undefined ? null : pii.decrypt(text)
+  return {
+    ...toRefundRequest(row, refund),
+    reason: pii.decrypt(row.reason_encrypted),
+    payer: { fullName: clear(payer?.fullName), email: clear(payer?.email), phone: clear(payer?.phone) }
   }
 }
 
