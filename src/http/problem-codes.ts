@@ -160,6 +160,7 @@ export const PROBLEM_CODES = {
   webhook_delivery_not_found: { status: 404, detail: 'No delivery with this id at this endpoint' },
   webhook_endpoint_disabled: { status: 409, detail: 'The endpoint is disabled: enable it first (PATCH status: enabled)' },
   webhook_url_not_allowed: { status: 422, detail: 'This webhook URL is not allowed: it must be https', extra: { errors: [{ path: 'body.url', message: 'it must be https' }] } },
+  webhook_endpoint_not_subscribed: { status: 422, detail: 'The endpoint does not receive payment.succeeded events of this creditor', extra: { errors: [{ path: 'body.endpointId', message: 'does not receive this event' }] } },
 
   // payment links
   payment_link_not_found: { status: 404, detail: 'No active payment link with this token' },

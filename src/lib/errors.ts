@@ -32,6 +32,7 @@ export const DOMAIN_ERROR_CODES = [
   'api_key_not_found', 'partner_creditors_required', 'partner_scope_exclusive', 'creditors_need_partner_scope',
   'invalid_date', 'invalid_date_range', 'report_too_large', 'non_working_day_not_found', 'working_day_not_weekend', 'event_not_found',
   'webhook_endpoint_not_found', 'webhook_delivery_not_found', 'webhook_endpoint_disabled', 'webhook_url_not_allowed',
+  'webhook_endpoint_not_subscribed',
   // creditors
   'creditor_exists', 'creditor_not_found', 'unknown_creditor', 'invalid_bin', 'invalid_agreement',
   'invalid_creditor_name',

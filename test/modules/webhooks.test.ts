@@ -1,8 +1,8 @@
 import t from 'tap'
-import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { Webhook } from 'standardwebhooks'
 import { createKey, createTestApp, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
+import { startWebhookReceiver, type Received } from '../helpers/webhook-receiver.js'
 import { deliverWebhook } from '../../src/modules/events/delivery.js'
 import { guardedLookup, postWebhook } from '../../src/modules/events/http-client.js'
 import { publishDebtClosed } from '../../src/modules/debts/events.js'
@@ -13,24 +13,7 @@ import { fromPublicId } from '../../src/lib/ids.js'
  * outbox, and the reference `standardwebhooks` package as the independent
  * verifier of every signature.
  */
-interface Received { path: string, headers: IncomingHttpHeaders, body: string }
-const received: Received[] = []
-const answers = new Map<string, Array<{ status: number, headers?: Record<string, string> }>>()
-
-const receiver = createServer((req, res) => {
-  let body = ''
-  req.on('data', (chunk: Buffer) => { body += chunk.toString('utf8') })
-  req.on('end', () => {
-    const path = req.url ?? '/'
-    received.push({ path, headers: req.headers, body })
-    const next = answers.get(path)?.shift() ?? { status: 200 }
-    res.writeHead(next.status, next.headers ?? {}).end('')
-  })
-})
-await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
-t.teardown(() => { receiver.close() })
-const address = receiver.address()
-const hook = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+const { url: hook, received, answers } = await startWebhookReceiver(t)
 
 const { app, base, config } = await createListeningApp(t, { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_RETRY_SCHEDULE: '1,1,1' })
 await startTestWorker(t, app, config)

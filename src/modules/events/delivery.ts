@@ -21,7 +21,7 @@ import { signatureHeader } from './signature.js'
 import {
   failPendingDeliveries, findDelivery, findEndpoint, findEvent, insertAttempt, updateDelivery, updateEndpoint
 } from './repository.js'
-import { eventView, type EventNames } from './service.js'
+import { deliveryView, type EventNames } from './service.js'
 import type { EndpointRow } from './tables.js'
 
 export interface DeliveryDeps {
@@ -72,7 +72,7 @@ export async function deliverWebhook (deps: DeliveryDeps, deliveryId: string): P
   }
   const event = await findEvent(deps.db, delivery.event_id)
   if (event === undefined) return
-  const view = await eventView(deps, event, endpoint.creditors === null ? 'admin' : 'partner')
+  const view = await deliveryView(deps, event, endpoint.creditors === null ? 'admin' : 'partner')
   const body = JSON.stringify({ type: view.type, timestamp: view.createdAt, data: view.data })
   const attemptedAt = now()
   const timestamp = Math.floor(attemptedAt.getTime() / 1000)

@@ -54,8 +54,12 @@ export async function disableEndpointsOfRevokedKey (trx: Handle, actor: Actor, k
   return endpoints.length
 }
 
-function endpointNotFound (): DomainError {
+export function endpointNotFound (): DomainError {
   return new DomainError('webhook_endpoint_not_found', 'No webhook endpoint with this id')
+}
+
+export function endpointDisabled (): DomainError {
+  return new DomainError('webhook_endpoint_disabled', 'The endpoint is disabled: enable it first (PATCH status: enabled)')
 }
 
 function checkUrl (deps: WebhookDeps, url: string): string {
@@ -65,7 +69,7 @@ function checkUrl (deps: WebhookDeps, url: string): string {
   return parsed.toString()
 }
 
-async function ownedEndpoint (
+export async function ownedEndpoint (
   deps: WebhookDeps, owner: EndpointOwner, publicId: string, db = deps.db
 ): Promise<EndpointRow> {
   const id = fromPublicId('webhookEndpoint', publicId)
@@ -168,11 +172,12 @@ function toAttempt (row: AttemptRow) {
   }
 }
 
-function toDelivery (row: DeliveryWithEvent, attempts: AttemptRow[]): WebhookDelivery {
+export function toDelivery (row: DeliveryWithEvent, attempts: AttemptRow[]): WebhookDelivery {
   const own = attempts.filter((a) => a.delivery_id === row.id).map(toAttempt)
   const last = own.at(-1)
   return {
     id: toPublicId('webhookDelivery', row.id),
+    endpointId: toPublicId('webhookEndpoint', row.endpoint_id),
     eventId: toPublicId('event', row.event_id),
     eventType: row.event_type,
     status: row.status,
@@ -211,7 +216,7 @@ export async function retryDelivery (
     const db = trx
     const delivery = id === null ? undefined : await findDelivery(db, id, { forUpdate: true })
     if (delivery === undefined || delivery.endpoint_id !== endpoint.id) throw new DomainError('webhook_delivery_not_found', 'No delivery with this id at this endpoint')
-    if (endpoint.status !== 'enabled') throw new DomainError('webhook_endpoint_disabled', 'The endpoint is disabled: enable it first (PATCH status: enabled)')
+    if (endpoint.status !== 'enabled') throw endpointDisabled()
     await updateDelivery(db, delivery.id, { status: 'pending', next_attempt_at: new Date(), completed_at: null })
     await queueAttempt(trx, delivery.id)
     await recordAudit(trx, actor, { action: 'webhook_delivery.retried', entityType: 'webhook_delivery', entityId: deliveryPublicId, details: { endpointId: endpointPublicId } })

@@ -38,10 +38,17 @@ export async function queueDeliveries (
   trx: Trx, event: { id: string, type: string, creditorId: string | null }
 ): Promise<number> {
   const endpoints = await endpointsFor(trx, event)
-  for (const endpointId of endpoints) {
-    const id = uuidv7()
-    await insertDelivery(trx, { id, endpoint_id: endpointId, event_id: event.id })
-    await queueAttempt(trx, id)
-  }
+  for (const endpointId of endpoints) await queueDelivery(trx, endpointId, event.id)
   return endpoints.length
+}
+
+/**
+ * A new delivery of the event to the endpoint, and its first attempt's job, in the caller's transaction: the fan-out
+ * above, a test event and a redelivery (webhook-tools.ts). Returns the delivery's id.
+ */
+export async function queueDelivery (trx: Trx, endpointId: string, eventId: string): Promise<string> {
+  const id = uuidv7()
+  await insertDelivery(trx, { id, endpoint_id: endpointId, event_id: eventId })
+  await queueAttempt(trx, id)
+  return id
 }

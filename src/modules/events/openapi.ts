@@ -1,6 +1,6 @@
 // The OpenAPI 3.1 `webhooks` section (one entry per event type, with its
 // payload) and the Webhooks chapter of the document's description.
-import { EVENT_TYPES, type EventType } from './tables.js'
+import { EVENT_TYPES, WEBHOOK_TEST_EVENT, type EventType, type StoredEventType } from './tables.js'
 
 const ref = (name: string): { $ref: string } => ({ $ref: `#/components/schemas/${name}` })
 
@@ -19,48 +19,59 @@ const OBJECTS: Record<EventType, { partner: string, admin: string, about: string
   'debt_import.completed': { partner: 'DebtImport', admin: 'DebtImport', about: 'A portfolio import finished (agency endpoints only: an import spans creditors).' }
 }
 
+const TEST_ABOUT = 'Sent on request (`POST …/webhook-endpoints/{id}/test`) to that one endpoint, whatever its ' +
+  '`enabledEvents`, to check that it receives and verifies; it stands for no fact and is never listed among the ' +
+  'events. Signed and retried as every event.'
+
 export function webhooksSection (): Record<string, unknown> {
-  return Object.fromEntries(EVENT_TYPES.map((type) => {
+  const entries = EVENT_TYPES.map((type) => {
     const object = OBJECTS[type]
     const shapes = object.partner === object.admin
       ? ref(object.partner)
       : { oneOf: [ref(object.partner), ref(object.admin)] }
-    return [type, {
-      post: {
-        operationId: `webhook_${type.replace('.', '_')}`,
-        summary: type,
-        description: `${object.about} Sent to every enabled endpoint that wants \`${type}\`, signed per Standard Webhooks (see Webhooks in the description).`,
-        tags: ['Partner: webhooks'],
-        // we call the receiver: it authenticates us by the signature, not by a scheme of ours
-        security: [],
-        parameters: [
-          { name: 'webhook-id', in: 'header', required: true, description: 'The event id (`evt_…`), the same on every retry: dedupe by it', schema: { type: 'string', pattern: '^evt_[0-9a-f]{32}$' } },
-          { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds of this attempt; reject one more than 5 minutes off', schema: { type: 'string', pattern: '^\\d+$' } },
-          { name: 'webhook-signature', in: 'header', required: true, description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated when a rotation lets two secrets sign', schema: { type: 'string' } }
-        ],
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['type', 'timestamp', 'data'],
-                properties: {
-                  type: { type: 'string', const: type },
-                  timestamp: { type: 'string', format: 'date-time', description: 'When the fact happened' },
-                  data: { type: 'object', additionalProperties: false, required: ['object'], properties: { object: shapes } }
-                }
+    const about = `${object.about} Sent to every enabled endpoint that wants \`${type}\`, signed per Standard Webhooks ` +
+      '(see Webhooks in the description).'
+    return webhookOperation(type, about, shapes)
+  })
+  return Object.fromEntries([...entries, webhookOperation(WEBHOOK_TEST_EVENT, TEST_ABOUT, ref('WebhookTest'))])
+}
+
+function webhookOperation (type: StoredEventType, about: string, shapes: unknown): [string, unknown] {
+  return [type, {
+    post: {
+      operationId: `webhook_${type.replace('.', '_')}`,
+      summary: type,
+      description: about,
+      tags: ['Partner: webhooks'],
+      // we call the receiver: it authenticates us by the signature, not by a scheme of ours
+      security: [],
+      parameters: [
+        { name: 'webhook-id', in: 'header', required: true, description: 'The event id (`evt_…`), the same on every retry: dedupe by it', schema: { type: 'string', pattern: '^evt_[0-9a-f]{32}$' } },
+        { name: 'webhook-timestamp', in: 'header', required: true, description: 'Unix seconds of this attempt; reject one more than 5 minutes off', schema: { type: 'string', pattern: '^\\d+$' } },
+        { name: 'webhook-signature', in: 'header', required: true, description: '`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, space-separated when a rotation lets two secrets sign', schema: { type: 'string' } }
+      ],
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['type', 'timestamp', 'data'],
+              properties: {
+                type: { type: 'string', const: type },
+                timestamp: { type: 'string', format: 'date-time', description: 'When the fact happened' },
+                data: { type: 'object', additionalProperties: false, required: ['object'], properties: { object: shapes } }
               }
             }
           }
-        },
-        responses: {
-          200: { description: 'Any 2xx acknowledges the event. 410 disables the endpoint; 429 with Retry-After delays the retry; anything else (or no answer within WEBHOOK_TIMEOUT_MS) is retried at 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h.' }
         }
+      },
+      responses: {
+        200: { description: 'Any 2xx acknowledges the event. 410 disables the endpoint; 429 with Retry-After delays the retry; anything else (or no answer within WEBHOOK_TIMEOUT_MS) is retried at 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h.' }
       }
-    }]
-  }))
+    }
+  }]
 }
 
 export const WEBHOOKS_DESCRIPTION = `
@@ -74,6 +85,10 @@ at least once: the \`webhook-id\` header is the event id, the same on every retr
 acknowledges; retries follow 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h; \`410\` disables the endpoint,
 \`429\` with \`Retry-After\` is waited out, and an endpoint failing for 5 days in a row is disabled. Destinations must be
 https on public addresses (checked on the resolved address at every delivery).
+
+To check a receiver, \`POST …/webhook-endpoints/{id}/test\` sends it a \`webhook.test\` event (signed and retried like
+any other; never listed among the events). An event it missed is sent again with
+\`POST /v1/admin/events/{id}/redeliver\` (a new delivery, the same \`webhook-id\`).
 
 Verify every request with the secret shown when the endpoint was created (or rotated; for 24 h after a rotation both
 secrets sign, space-separated), e.g. with the reference \`standardwebhooks\` package:

@@ -1,8 +1,9 @@
 import { sql, type Insertable, type Updateable } from 'kysely'
 import type {
-  AttemptRow, DeliveryRow, EndpointRow, EventRow, EventType, EventsTable, WebhookAttemptsTable, WebhookDeliveriesTable,
-  WebhookEndpointsTable
+  AttemptRow, BusinessEventRow, DeliveryRow, EndpointRow, EventRow, EventType, EventsTable, WebhookAttemptsTable,
+  WebhookDeliveriesTable, WebhookEndpointsTable
 } from './tables.js'
+import { WEBHOOK_TEST_EVENT } from './tables.js'
 import type { Handle } from '../../db/database.js'
 import { ERASED } from '../../lib/erasure.js'
 
@@ -33,11 +34,12 @@ export async function eraseRefundRequestEvents (db: Handle, refundRequestPublicI
 
 const NO_ID = '00000000-0000-0000-0000-000000000000'
 
-/** Newest first (ids are UUIDv7); `creditors` null: every event (the admin). */
+/** Newest first (ids are UUIDv7); `creditors` null: every event (the admin). Test events are not listed. */
 export async function listEvents (
   db: Handle, filter: { creditors: string[] | null, type?: EventType, limit: number, startingBefore: string | null }
-): Promise<EventRow[]> {
-  let query = db.selectFrom('events').selectAll().orderBy('id', 'desc').limit(filter.limit + 1)
+): Promise<BusinessEventRow[]> {
+  let query = db.selectFrom('events').selectAll().where('type', '<>', WEBHOOK_TEST_EVENT).$narrowType<{ type: EventType }>()
+    .orderBy('id', 'desc').limit(filter.limit + 1)
   if (filter.creditors !== null) query = query.where('creditor_id', 'in', filter.creditors.length > 0 ? filter.creditors : [NO_ID])
   if (filter.type !== undefined) query = query.where('type', '=', filter.type)
   if (filter.startingBefore !== null) query = query.where('id', '<', filter.startingBefore)

@@ -10,8 +10,8 @@ import { DomainError } from '../../lib/errors.js'
 import { queueDeliveries } from './fan-out.js'
 import { initialsOf } from '../../lib/initials.js'
 import { findEvent, insertEvent, listEvents } from './repository.js'
-import { type EventType } from './tables.js'
-import type { EventRow } from './tables.js'
+import { isBusinessEvent, type EventType } from './tables.js'
+import type { BusinessEventRow, EventRow, StoredEventType } from './tables.js'
 import { toPage } from '../../lib/page.js'
 
 
@@ -90,7 +90,9 @@ function withoutAnswer (type: EventType, object: Record<string, unknown>): Recor
 }
 
 /** `{id: "evt_…", type, createdAt, data: {object}}`, as this audience sees it. */
-export async function eventView (deps: EventReadDeps, row: EventRow, audience: Audience['kind']): Promise<EventView> {
+export async function eventView (
+  deps: EventReadDeps, row: BusinessEventRow, audience: Audience['kind']
+): Promise<EventView> {
   const object = audience === 'admin' ? row.data : withoutAnswer(row.type, row.partner_data ?? {})
   return {
     id: toPublicId('event', row.id),
@@ -122,9 +124,17 @@ export function eventNotFound (): DomainError {
 export async function getEvent (deps: EventReadDeps, audience: Audience, publicId: string): Promise<EventView> {
   const id = fromPublicId('event', publicId)
   const row = id === null ? undefined : await findEvent(deps.db, id)
-  if (row === undefined) throw eventNotFound()
+  if (row === undefined || !isBusinessEvent(row)) throw eventNotFound()
   if (audience.kind === 'partner' && (row.creditor_id === null || !audience.creditors.includes(row.creditor_id))) throw eventNotFound()
   return await eventView(deps, row, audience.kind)
+}
+
+/** What a delivery POSTs, as the endpoint's audience sees it: an event of the API, or a test event as it was stored. */
+export async function deliveryView (
+  deps: EventReadDeps, row: EventRow, audience: Audience['kind']
+): Promise<{ id: string, type: StoredEventType, createdAt: string, data: { object: Record<string, unknown> } }> {
+  if (isBusinessEvent(row)) return await eventView(deps, row, audience)
+  return { id: toPublicId('event', row.id), type: row.type, createdAt: row.created_at.toISOString(), data: { object: row.data } }
 }
 
 export { findEvent }

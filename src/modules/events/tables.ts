@@ -11,10 +11,17 @@ export const EVENT_TYPES = [
 ] as const
 export type EventType = typeof EVENT_TYPES[number]
 
+/**
+ * Not a fact: the event `POST …/webhook-endpoints/{id}/test` sends to that one endpoint (migration 0041). Stored
+ * with no creditor so that its delivery is like any other; never listed or read as an event of the API.
+ */
+export const WEBHOOK_TEST_EVENT = 'webhook.test'
+export type StoredEventType = EventType | typeof WEBHOOK_TEST_EVENT
+
 /** migrations/0018_partner_keys_and_events.ts */
 export interface EventsTable {
   id: string
-  type: EventType
+  type: StoredEventType
   /** Whose debt the fact concerns; null: the agency's own (an import), seen by the admin only. */
   creditor: string | null
   /** The same creditor's id (migration 0033): what partner keys and endpoints are scoped by. */
@@ -27,6 +34,12 @@ export interface EventsTable {
 }
 
 export type EventRow = Selectable<EventsTable>
+/** An event of the API: a fact, not a test. */
+export type BusinessEventRow = EventRow & { type: EventType }
+
+export function isBusinessEvent (row: EventRow): row is BusinessEventRow {
+  return row.type !== WEBHOOK_TEST_EVENT
+}
 
 // --- webhooks: endpoints, and each event's deliveries to them ---------------------
 

@@ -6,9 +6,10 @@ import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AUTH_PROBLEMS, type ProblemsByStatus, pageOf, paginationQuery, problemResponses } from '../../http/schemas.js'
 import { publicIdPattern } from '../../lib/ids.js'
 import {
-  CreateEndpointBody, DeliveryParams, EndpointParams, UpdateEndpointBody, WebhookAttemptSchema, WebhookDeliverySchema,
-  WebhookEndpointSchema, WebhookEndpointWithSecretSchema
+  CreateEndpointBody, DeliveryParams, EndpointParams, EventRedeliverySchema, UpdateEndpointBody, WebhookAttemptSchema,
+  WebhookDeliverySchema, WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookTestSchema
 } from './webhook-schemas.js'
+import { sendTestEvent } from './webhook-tools.js'
 import {
   changeEndpoint, createEndpoint, getEndpoint, listEndpointDeliveries, listEndpoints, removeEndpoint, retryDelivery,
   rotateSecret, type EndpointOwner
@@ -20,7 +21,8 @@ import {
  * event). The schemas are registered once by the app (see app.ts).
  */
 export const WEBHOOK_SCHEMAS = [
-  WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookAttemptSchema, WebhookDeliverySchema
+  WebhookEndpointSchema, WebhookEndpointWithSecretSchema, WebhookAttemptSchema, WebhookDeliverySchema,
+  WebhookTestSchema, EventRedeliverySchema
 ]
 
 export interface WebhookRouteOptions { audience: 'admin' | 'partner' }
@@ -126,6 +128,30 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       response: { 200: withSecretRef, ...problemResponses({ 400: ['validation_failed'], ...auth, ...notFound }) }
     }
   }, async (request) => await rotateSecret(deps, ownerOf(request), actorOf(request), request.params.id))
+
+  app.post('/webhook-endpoints/:id/test', {
+    preHandler: guard,
+    config: { idempotency: 'optional' },
+    schema: {
+      operationId: `test${partner ? 'Partner' : 'Admin'}WebhookEndpoint`,
+      tags: [tag],
+      summary: 'Send a test event',
+      description: 'A `webhook.test` event (its object: `WebhookTest`, see the Webhooks section) is delivered to this endpoint ' +
+        'only, whatever its `enabledEvents`, through the normal path: signed with its secret per Standard Webhooks, ' +
+        'retried on the schedule, listed among its deliveries. The answer is the new delivery (pending). A test event ' +
+        'is not an event of the API: it is not listed at `…/events` and `…/events/{id}` does not find it. 409 ' +
+        '`webhook_endpoint_disabled` while the endpoint is disabled. Honours `Idempotency-Key` (without one, each ' +
+        `request sends another test event). Audit-logged (\`webhook_endpoint.tested\`). ${scope}`,
+      security: [{ apiKey: [] }],
+      headers: idempotencyHeaders(false),
+      params: EndpointParams,
+      response: {
+        202: Type.Ref(WebhookDeliverySchema),
+        ...problemResponses({ 400: ['validation_failed', 'invalid_idempotency_key'], ...auth, ...notFound, 409: ['webhook_endpoint_disabled', 'idempotency_key_in_use'], 422: ['idempotency_key_reused'] })
+      }
+    }
+  }, async (request, reply) =>
+    await reply.code(202).send(await sendTestEvent(deps, ownerOf(request), actorOf(request), request.params.id)))
 
   app.get('/webhook-endpoints/:id/deliveries', {
     preHandler: guard,

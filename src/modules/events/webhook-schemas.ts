@@ -69,6 +69,7 @@ export const WebhookAttemptSchema = Type.Object({
 
 export const WebhookDeliverySchema = Type.Object({
   id: Type.String({ pattern: publicIdPattern('webhookDelivery') }),
+  endpointId: Type.String({ pattern: publicIdPattern('webhookEndpoint'), description: 'The endpoint it is sent to' }),
   eventId: Type.String({ pattern: publicIdPattern('event'), description: 'Also the `webhook-id` header of every attempt' }),
   eventType: Type.String(),
   status: StringEnum(['pending', 'succeeded', 'failed'], { description: '`failed`: the retry schedule is exhausted, the endpoint answered 410 or was disabled' }),
@@ -86,6 +87,7 @@ export const WebhookDeliverySchema = Type.Object({
   additionalProperties: false,
   examples: [{
     id: 'whd_0193b3f2a4c07d1e8b5a2f6c9d0e1f25',
+    endpointId: 'whe_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
     eventId: 'evt_0193b3f2a4c07d1e8b5a2f6c9d0e1f24',
     eventType: 'payment.succeeded',
     status: 'succeeded',
@@ -104,6 +106,37 @@ export const WebhookDeliverySchema = Type.Object({
   }]
 })
 export type WebhookDelivery = Static<typeof WebhookDeliverySchema>
+
+/** The object of a `webhook.test` event (webhook-tools.ts). */
+export const WebhookTestSchema = Type.Object({
+  endpointId: Type.String({ pattern: publicIdPattern('webhookEndpoint'), description: 'The endpoint it was sent to' }),
+  message: Type.String({ description: 'Says that it stands for no fact' })
+}, {
+  $id: 'WebhookTest',
+  additionalProperties: false,
+  description: 'Sent by `POST …/webhook-endpoints/{id}/test` to that endpoint only; never listed among the events.',
+  examples: [{ endpointId: 'whe_0193b3f2a4c07d1e8b5a2f6c9d0e1f23', message: 'A test event sent on request: it stands for no payment or other fact. Answer 2xx.' }]
+})
+
+export const RedeliverBody = Type.Object({
+  endpointId: Type.Optional(Type.String({
+    pattern: publicIdPattern('webhookEndpoint'),
+    description: 'Only to this endpoint (it must receive the event\'s type and creditor); without it, to every enabled endpoint that does'
+  }))
+}, { additionalProperties: false, examples: [{ endpointId: 'whe_0193b3f2a4c07d1e8b5a2f6c9d0e1f23' }, {}] })
+
+export const EventRedeliverySchema = Type.Object({
+  eventId: Type.String({ pattern: publicIdPattern('event') }),
+  deliveries: Type.Array(Type.Ref(WebhookDeliverySchema), { description: 'The new deliveries, one per endpoint (none when no endpoint receives the event now)' })
+}, {
+  $id: 'EventRedelivery',
+  additionalProperties: false,
+  examples: [{
+    eventId: 'evt_0193b3f2a4c07d1e8b5a2f6c9d0e1f24',
+    deliveries: [{ ...WebhookDeliverySchema.examples[0], id: 'whd_0193b3f2a4c07d1e8b5a2f6c9d0e1f26', status: 'pending', attemptCount: 0, attemptedAt: null, statusCode: null, durationMs: null, error: null, nextRetryAt: '2026-11-26T08:00:00.000Z', attempts: [], createdAt: '2026-11-26T08:00:00.000Z', completedAt: null }]
+  }]
+})
+export type EventRedelivery = Static<typeof EventRedeliverySchema>
 
 export const EndpointParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('webhookEndpoint') }) }, { additionalProperties: false })
 export const DeliveryParams = Type.Object({
