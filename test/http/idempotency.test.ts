@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { EventEmitter, once } from 'node:events'
 import { Readable } from 'node:stream'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
@@ -25,6 +26,20 @@ import { createKey, createTestDatabase, testConfig } from '../helpers/app.js'
  */
 const logs: string[] = []
 const runs = new Map<string, number>()
+/**
+ * A request known to be in flight, without a sleep: a handler announces each run and waits at its gate, if its
+ * label has one, until the test opens it.
+ */
+const arrivals = new EventEmitter()
+const gates = new Map<string, Promise<void>>()
+async function runStarted (name: string, run: number): Promise<void> {
+  while ((runs.get(name) ?? 0) < run) await once(arrivals, 'run')
+}
+function gate (name: string): () => void {
+  let open = (): void => {}
+  gates.set(name, new Promise<void>((resolve) => { open = resolve }))
+  return () => { open() }
+}
 
 const ThingBody = Type.Object({
   label: Type.String(),
@@ -50,6 +65,8 @@ async function buildTestApp (): Promise<FastifyInstance> {
       const { label, waitMs, outcome } = request.body as Static<typeof ThingBody>
       const run = (runs.get(label) ?? 0) + 1
       runs.set(label, run)
+      arrivals.emit('run', label)
+      await gates.get(label)
       if (waitMs !== undefined) await sleep(waitMs)
       switch (outcome) {
         case 'refused': throw new Unprocessable('thing_refused', `refused on run ${run}`)
@@ -186,10 +203,12 @@ t.test('identical requests at the same moment run the handler once', async (t) =
 t.test('a different request while the first is in flight is still a reused key', async (t) => {
   const key = randomUUID()
   const name = label()
-  const slow = post('/v1/things', { label: name, waitMs: 300 }, { 'idempotency-key': key })
-  await sleep(100)
+  const open = gate(name)
+  const slow = post('/v1/things', { label: name }, { 'idempotency-key': key })
+  await runStarted(name, 1)
   const other = await post('/v1/things', { label: name, note: 'other' }, { 'idempotency-key': key })
   t.equal(other.statusCode, 422)
+  open()
   t.equal((await slow).statusCode, 201)
 })
 
@@ -281,16 +300,21 @@ t.test('an expired key is treated as absent and may be reused', async (t) => {
 t.test('a claim that never finished is abandoned after 2 minutes and taken over', async (t) => {
   const key = randomUUID()
   const name = label()
-  const stuck = post('/v1/things', { label: name, waitMs: 500 }, { 'idempotency-key': key })
-  await sleep(100)
-  t.equal((await post('/v1/things', { label: name, waitMs: 500 }, { 'idempotency-key': key })).statusCode, 409, 'in use while young')
+  const open = gate(name)
+  const stuck = post('/v1/things', { label: name }, { 'idempotency-key': key })
+  await runStarted(name, 1)
+  t.equal((await post('/v1/things', { label: name }, { 'idempotency-key': key })).statusCode, 409, 'in use while young')
   await sql`update idempotency_keys set locked_at = locked_at - interval '3 minutes' where key = ${key}`.execute(app.db)
-  const takeover = post('/v1/things', { label: name, waitMs: 500 }, { 'idempotency-key': key })
-  const [late, taken] = await Promise.all([stuck, takeover])
+  const takeover = post('/v1/things', { label: name }, { 'idempotency-key': key })
+  // both are in their handlers: the old one then answers first, after the new one has taken the key
+  await runStarted(name, 2)
+  open()
+  const late = await stuck
+  const taken = await takeover
   t.equal(late?.statusCode, 201, 'the old request still answers its own client')
   t.equal(taken?.statusCode, 201)
   t.equal(runs.get(name), 2)
-  const retry = await post('/v1/things', { label: name, waitMs: 500 }, { 'idempotency-key': key })
+  const retry = await post('/v1/things', { label: name }, { 'idempotency-key': key })
   t.equal(retry.body, taken?.body, 'the claim that took over owns the key: the late answer did not overwrite it')
   t.not(retry.body, late?.body)
 })
@@ -324,11 +348,13 @@ t.test('stored answers are encrypted at rest; one stored in clear before that is
 t.test('a fresh in-flight claim of the same request answers 409', async (t) => {
   const key = randomUUID()
   const name = label()
-  const slow = post('/v1/things', { label: name, waitMs: 400 }, { 'idempotency-key': key })
-  await sleep(150)
-  const busy = await post('/v1/things', { label: name, waitMs: 400 }, { 'idempotency-key': key })
+  const open = gate(name)
+  const slow = post('/v1/things', { label: name }, { 'idempotency-key': key })
+  await runStarted(name, 1)
+  const busy = await post('/v1/things', { label: name }, { 'idempotency-key': key })
   t.equal(busy.statusCode, 409)
   t.match(JSON.parse(busy.body), { code: 'idempotency_key_in_use', detail: String })
+  open()
   t.equal((await slow).statusCode, 201)
   t.ok(IDEMPOTENCY_PROBLEM_CODES.includes('idempotency_key_in_use'))
 })
