@@ -54,6 +54,7 @@ import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
 import { clientKey } from './lib/ip.js'
+import type { LogDestination } from './lib/log-format.js'
 
 export interface BuildOptions {
   /** Pino options or false; tests pass false. */
@@ -81,9 +82,11 @@ export const REDACT_PATHS = [
 ]
 
 
-export function loggerOptions (level: string): FastifyServerOptions['logger'] {
+export function loggerOptions (level: string, stream?: LogDestination): FastifyServerOptions['logger'] {
   return {
     level,
+    // a readable destination on a terminal (lib/log-format.ts): pino redacts and serialises before it writes there
+    ...(stream !== undefined ? { stream } : {}),
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: {
       // Only the path: query strings and client addresses are personal data,

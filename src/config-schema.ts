@@ -44,6 +44,11 @@ export const EnvSchema = Type.Object({
         '(`request completed`: request id, method, path, status, time; never the query string, headers or body)'
     }
   )),
+  LOG_FORMAT: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('pretty')], {
+    description: '`json` (one JSON object a line, what log collectors and the tests read) or `pretty` (time, level, ' +
+      'message and fields, for a person); unset: `pretty` when standard output is a terminal, `json` otherwise. ' +
+      'Personal data is redacted before either is written'
+  })),
   ROLE: Type.Optional(Type.Union([Type.Literal('api'), Type.Literal('worker'), Type.Literal('all')], {
     description: '`api` (HTTP), `worker` (background jobs, serves only `/health/*`), `all`'
   })),
@@ -443,6 +448,7 @@ export const ENV_DEFAULTS = {
 export const ENV_DEFAULT_NOTES: Partial<Record<keyof Env, string>> = {
   NODE_ENV: 'unset',
   DATABASE_URL: 'unset',
+  LOG_FORMAT: '`pretty` on a terminal, `json` otherwise',
   MIGRATION_DATABASE_URL: '`DATABASE_URL`',
   CORS_ORIGINS: 'empty (CORS off)',
   PUBLIC_BASE_URL: '`http://HOST:PORT`',

@@ -25,6 +25,8 @@ export interface Config {
   migrationDatabaseUrl: string | null
   databasePoolMax: number
   logLevel: NonNullable<Env['LOG_LEVEL']>
+  /** null: pretty on a terminal, JSON otherwise (lib/log-format.ts). */
+  logFormat: NonNullable<Env['LOG_FORMAT']> | null
   role: 'api' | 'worker' | 'all'
   migrateOnStart: boolean
   /** SIGTERM: how long in-flight requests and jobs get; running jobs are asked to stop at half of it. */
@@ -347,6 +349,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
     migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL ?? null,
     databasePoolMax: e.DATABASE_POOL_MAX ?? ENV_DEFAULTS.DATABASE_POOL_MAX,
     logLevel: e.LOG_LEVEL ?? ENV_DEFAULTS.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? null,
     role: e.ROLE ?? ENV_DEFAULTS.ROLE,
     migrateOnStart: e.MIGRATE_ON_START ?? ENV_DEFAULTS.MIGRATE_ON_START,
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? ENV_DEFAULTS.SHUTDOWN_TIMEOUT_SECONDS,

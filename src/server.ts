@@ -1,5 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
+import { chooseLogFormat, prettyDestination } from './lib/log-format.js'
+import { APPROVING_CARD, DECLINING_CARD } from './bank/sandbox/card.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { buildApp, loggerOptions } from './app.js'
 import { resolveDatabase, resolvePiiKeys } from './database-and-keys.js'
@@ -41,7 +43,13 @@ try {
   fail(error)
 }
 
-const log = pino(loggerOptions(config.logLevel) as object)
+// JSON for collectors and tests; readable lines when a person watches a terminal (LOG_FORMAT overrides)
+const logDestination = chooseLogFormat(config.logFormat, process.stdout.isTTY === true) === 'pretty'
+  ? prettyDestination()
+  : undefined
+const log = logDestination === undefined
+  ? pino(loggerOptions(config.logLevel) as object)
+  : pino(loggerOptions(config.logLevel) as object, logDestination)
 const say = { info: (m: string) => { log.info(m) }, warn: (m: string) => { log.warn(m) } }
 
 // STYLE 17: in a deployment (DATABASE_URL, NODE_ENV=production) whatever fakes the world was asked for explicitly,
@@ -93,7 +101,7 @@ if (config.migrateOnStart) {
 }
 const app = await buildApp(
   { ...config, databaseUrl: database.url, piiKeys },
-  { logger: loggerOptions(config.logLevel) }
+  { logger: loggerOptions(config.logLevel, logDestination) }
 )
 // a database not reachable yet is the readiness check's to report, not a reason to stop
 await tellDatabaseRole(app.db).catch((err: unknown) => {
@@ -125,5 +133,29 @@ closeWithGrace({ delay: config.shutdownTimeoutSeconds * 1000 }, async ({ signal,
   log.info('stopped')
 })
 
-await app.listen({ port: config.port, host: config.host })
+try {
+  await app.listen({ port: config.port, host: config.host })
+} catch (error) {
+  // the same start twice on one machine: said plainly, and what this process started is stopped, Postgres last
+  const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE'
+  if (inUse) log.error(`port ${config.port} on ${config.host} is in use by another process: stop it or set PORT`)
+  else log.error({ err: error }, 'the server could not listen')
+  await app.close().catch(() => {})
+  await database.embedded?.stop()
+  process.exit(1)
+}
 log.info(`Debt payments API (role ${config.role}) listening on ${config.publicBaseUrl} (docs: ${config.publicBaseUrl}/docs)`)
+announceSandboxes()
+
+/** What a developer tries first on a fresh machine: where the fakes of the world answer, and how to pay there. */
+function announceSandboxes (): void {
+  if (config.role === 'worker') return
+  const base = config.publicBaseUrl
+  if (config.bank.mode === 'sandbox') {
+    const group = (card: string): string => card.replace(/(\d{4})(?=\d)/g, '$1 ')
+    log.info(`sandbox bank at ${base}/sandbox/bank: pay with the test card ${group(APPROVING_CARD)} (approved) or ` +
+      `${group(DECLINING_CARD)} (declined), any future expiry (12/30), any CVC (123), any name`)
+  }
+  log.info(`Swagger UI: ${base}/docs (OpenAPI document: ${base}/openapi.json)`)
+  if (config.mail.mode === 'sandbox') log.info(`development mailbox: ${base}/sandbox/mailbox`)
+}

@@ -1,10 +1,12 @@
 import t from 'tap'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { connect } from 'node:net'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { freePort } from '../src/lib/free-port.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fallbackBaseDir, reachableByOtherUsers } from '../src/db/embedded.js'
+import { eventually } from './helpers/app.js'
 
 /**
  * The real process, as `npm start` runs it on a machine without Postgres:
@@ -101,4 +103,94 @@ t.test('a data directory the postgres user cannot reach is noticed', async (t) =
   t.equal(reachableByOtherUsers(inside), true)
   t.equal(fallbackBaseDir(inside), fallbackBaseDir(inside), 'the fallback is stable across restarts')
   t.ok(fallbackBaseDir(inside).startsWith(tmpdir()))
+})
+
+/** This process's environment without a database: the embedded one is started. */
+function withoutDatabase (): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _ignored, TEST_DATABASE_URL: _also, ...inherited } = process.env
+  return inherited
+}
+
+/** Alive, as another user too (the postgres user when the tests run as root). */
+function alive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM' }
+}
+
+async function portOpen (port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' })
+    socket.once('connect', () => { socket.destroy(); resolve(true) })
+    socket.once('error', () => { resolve(false) })
+  })
+}
+
+interface NpmStart {
+  npm: ChildProcess
+  server: number
+  postmaster: number
+  exited: Promise<number | null>
+  output: () => string
+}
+
+/** `npm start` exactly as package.json has it, ready once /health/ready answers 200. */
+async function npmStart (env: Record<string, string>, dataDir: string, port: number): Promise<NpmStart> {
+  const npm = spawn('npm', ['start'], { env: { ...withoutDatabase(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  npm.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  npm.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => { npm.on('exit', (code) => { resolve(code) }) })
+  await eventually(async () => {
+    if (npm.exitCode !== null) throw new Error(`npm start exited with ${npm.exitCode}: ${output}`)
+    return await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.status === 200, () => false)
+  }, 120_000)
+  const children = execFileSync('pgrep', ['-P', String(npm.pid)], { encoding: 'utf8' }).trim().split('\n')
+  const postmaster = Number(readFileSync(join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0])
+  return { npm, server: Number(children[0]), postmaster, exited, output: () => output }
+}
+
+t.test('npm start is one process: SIGTERM and SIGINT to npm stop the server and Postgres, nothing left', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'debt-payments-npm-start-'))
+  chmodSync(dataDir, 0o755)
+  t.teardown(() => { rmSync(dataDir, { recursive: true, force: true }) })
+  const port = await freePort()
+  const env = { DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'info' }
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const started = await npmStart(env, dataDir, port)
+    t.teardown(() => { for (const pid of [started.server, started.npm.pid]) if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL') })
+    const command = readFileSync(`/proc/${started.server}/cmdline`, 'utf8').split('\0').join(' ')
+    t.match(command, /src\/server\.ts/, `${signal}: npm's one child is the server itself, no shell or tsx between`)
+    t.equal(execFileSync('pgrep', ['-P', String(started.server)], { encoding: 'utf8' }).trim(),
+      String(started.postmaster), 'whose one child is the embedded Postgres')
+    t.match(started.output(), /sandbox bank at http:\/\/127\.0\.0\.1:\d+\/sandbox\/bank: pay with the test card 4111 1111 1111 1111 \(approved\)/,
+      'the start announces the sandbox bank and its test cards')
+    t.match(started.output(), /"msg":"Swagger UI: http:\/\/127\.0\.0\.1:\d+\/docs/, 'where Swagger UI is, as JSON off a terminal')
+
+    if (signal === 'SIGTERM') {
+      // a second start on the same data directory says so plainly
+      const second = spawn(process.execPath, [...process.execArgv, 'src/server.ts'], {
+        env: { ...withoutDatabase(), ...env, PORT: String(await freePort()) }, stdio: ['ignore', 'pipe', 'pipe']
+      })
+      let output = ''
+      second.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+      second.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+      const code = await new Promise<number | null>((resolve) => { second.on('exit', (c) => { resolve(c) }) })
+      t.equal(code, 1, 'the second start exits 1')
+      t.match(output, `the data directory ${dataDir} (DATA_DIR) is in use by another process (pid ${started.server}): ` +
+        'stop it or set DATA_DIR', 'naming the first server\'s pid')
+      t.notMatch(output, /did not start/)
+      t.equal((await fetch(`http://127.0.0.1:${port}/health/ready`)).status, 200, 'and the first one serves on')
+    }
+
+    started.npm.kill(signal)
+    t.equal(await started.exited, 0, `${signal} to npm: it exits 0`)
+    const lines = started.output().split('\n')
+    const shutdown = lines.slice(lines.findIndex((line) => line.includes('shutting down'))).join('\n')
+    t.match(shutdown, `"signal":"${signal}"`, 'the server got the signal once, through npm')
+    t.notMatch(shutdown, /"level":(50|60)/, 'and stopped without an error (not the forced path)')
+    await eventually(async () => !alive(started.server) && !alive(started.postmaster), 10_000)
+    t.pass('neither the server nor Postgres is left running')
+    t.equal(await portOpen(port), false, 'the port is closed')
+    t.equal(existsSync(join(dataDir, 'postgres', 'postmaster.pid')), false, 'Postgres removed its postmaster.pid')
+  }
 })

@@ -51,6 +51,46 @@ export function fallbackBaseDir (dataDir: string): string {
   return join(tmpdir(), `debt-payments-api-${tag}`)
 }
 
+/** Another process runs a Postgres on this data directory: said plainly instead of "did not start". */
+export class DataDirInUseError extends Error {
+  constructor (readonly baseDir: string, readonly pid: number) {
+    super(`the data directory ${baseDir} (DATA_DIR) is in use by another process (pid ${pid}): ` +
+      'stop it or set DATA_DIR to another directory')
+    this.name = 'DataDirInUseError'
+  }
+}
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    // EPERM: it exists, as another user (the postgres user when this runs as root)
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * The process holding `dataDir`, or null: postmaster.pid's first line names the postmaster, when it is alive. What
+ * started that postmaster (its parent: another `npm start`, `npm run seed` or the API key CLI) is the process to
+ * stop, named when the system says (Linux /proc) and still alive; the postmaster otherwise.
+ */
+export function dataDirHolder (dataDir: string): number | null {
+  const file = join(dataDir, 'postmaster.pid')
+  if (!existsSync(file)) return null
+  const pid = Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10)
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return null
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ppid …", comm may hold spaces and parentheses
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const parent = Number.parseInt(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? '', 10)
+    if (Number.isSafeInteger(parent) && parent > 1 && parent !== process.pid && alive(parent)) return parent
+  } catch {
+    // not Linux, or gone meanwhile: the postmaster is named
+  }
+  return pid
+}
+
 export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const log = options.log ?? (() => {})
   let EmbeddedPostgres
@@ -95,9 +135,14 @@ export async function startEmbeddedPostgres (options: EmbeddedOptions): Promise<
   if (!initialised || stored.servicePassword === undefined) {
     writeFileSync(credentialsFile, JSON.stringify({ password, servicePassword }), { mode: 0o600 })
   }
+  const holder = dataDirHolder(dataDir)
+  if (holder !== null) throw new DataDirInUseError(baseDir, holder)
   try {
     await server.start()
   } catch (error) {
+    // a start that raced another one to the directory
+    const racer = dataDirHolder(dataDir)
+    if (racer !== null) throw new DataDirInUseError(baseDir, racer)
     throw new Error(`embedded Postgres did not start in ${dataDir}${error instanceof Error ? `: ${error.message}` : ''}`)
   }
   const connect = (user: string, secret: string) => (database = 'postgres'): string =>
