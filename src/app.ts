@@ -55,13 +55,25 @@ import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
 import { clientKey } from './lib/ip.js'
 import type { LogDestination } from './lib/log-format.js'
+import { formatDuration } from './lib/i18n.js'
 
 export interface BuildOptions {
   /** Pino options or false; tests pass false. */
   logger?: FastifyServerOptions['logger']
 }
 
+/** The rate limit of every route that names none of its own (RATE_LIMIT_PER_MINUTE). */
+const GLOBAL_RATE_LIMIT_WINDOW_MS = 60_000
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** The window of a route's rate limit in ms: its own `timeWindow` when it is a number, else the default minute. */
+function rateLimitWindowMs (routeLimit: unknown): number {
+  const window = typeof routeLimit === 'object' && routeLimit !== null
+    ? (routeLimit as { timeWindow?: unknown }).timeWindow
+    : undefined
+  return typeof window === 'number' && window > 0 ? window : GLOBAL_RATE_LIMIT_WINDOW_MS
+}
 
 /** TRUST_PROXY as a hop count: believe that many proxies in front of us. */
 function trustHops (hops: number): (address: string, hop: number) => boolean {
@@ -213,11 +225,18 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   await app.register(rateLimit, {
     max: config.rateLimitPerMinute,
-    timeWindow: 60_000,
+    timeWindow: GLOBAL_RATE_LIMIT_WINDOW_MS,
     // per IPv4 address, per IPv6 /64 (one subscriber's allocation); route limits inherit it
     keyGenerator: (request) => clientKey(request.ip),
-    errorResponseBuilder: (_request, context) =>
-      new AppError(429, 'rate_limited', 'Too many requests', `Too many requests: at most ${context.max} per ${context.after}`, { retryAfterSeconds: Math.ceil(context.ttl / 1000) })
+    // the route's own window (its rateLimit config, else this default), never the plugin's `after`: that is the time
+    // left until the window resets, which read as "at most 10 per 37 seconds"
+    errorResponseBuilder: (request, context) => {
+      const windowSeconds = Math.max(1, Math.round(rateLimitWindowMs(request.routeOptions.config.rateLimit) / 1000))
+      const retryAfterSeconds = Math.max(1, Math.ceil(context.ttl / 1000))
+      return new AppError(429, 'rate_limited', 'Too many requests',
+        `Too many requests: at most ${context.max} per ${formatDuration('en', windowSeconds)}; retry in ${retryAfterSeconds} s`,
+        { retryAfterSeconds, limit: context.max, windowSeconds })
+    }
   })
 
   await app.register(cardGuard)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { createTestApp, createTestDatabase, eventually } from './helpers/app.js'
+import { createKey, createTestApp, createTestDatabase, eventually } from './helpers/app.js'
 import { ADMIN_KEY, deploymentEnv, payAtBank, spawnService } from './helpers/processes.js'
 import { iinCheckDigit } from '../src/lib/iin.js'
 
@@ -32,6 +32,80 @@ t.test('a wrong call explains itself', async (t) => {
   const result = await run(['src/api-key-cli.ts', 'create', '--name', 'x', '--scopes', 'root'], { DATABASE_URL: 'postgres://unused@127.0.0.1:1/x' })
   t.equal(result.code, 2)
   t.match(result.stderr, /unknown scope\(s\): root/)
+})
+
+const CLI = 'src/api-key-cli.ts'
+const NO_DATABASE = { DATABASE_URL: 'postgres://unused@127.0.0.1:1/x' }
+
+t.test('help, a bad flag, a missing argument, an unknown command: usage, never a stack trace', async (t) => {
+  for (const help of [['--help'], ['-h'], ['help'], ['create', '--help']]) {
+    const result = await run([CLI, ...help], NO_DATABASE)
+    t.equal(result.code, 0, help.join(' '))
+    t.match(result.stdout, /^usage: npm run api-key -- <command>/)
+    t.match(result.stdout, /revoke <key_id>/)
+    t.equal(result.stderr, '')
+  }
+  const wrong: Array<[string[], RegExp]> = [
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['list', '--verbose'], /Unknown option '--verbose'/],
+    [['create', '--name'], /argument missing/],
+    [['create', '--scopes', 'admin'], /create needs --name/],
+    [['revoke'], /revoke takes one key id/],
+    [['frobnicate'], /unknown command: frobnicate/],
+    [[], /a command is required/],
+    [['create', '--name', 'x', '--scopes', 'admin', '--expires-at', 'soon'], /--expires-at: not a date/],
+    [['create', '--name', 'x', '--scopes', 'admin', '--expires-at', '2020-01-01T00:00:00Z'], /must be in the future/],
+    [['create', '--name', 'x', '--scopes', 'admin', '--allowed-ips', '10.0.0.0/33'], /not an address or CIDR: 10\.0\.0\.0\/33/]
+  ]
+  for (const [args, message] of wrong) {
+    const result = await run([CLI, ...args], NO_DATABASE)
+    t.equal(result.code, 2, args.join(' '))
+    t.match(result.stderr, message)
+    t.match(result.stderr, /usage: npm run api-key/)
+    t.notMatch(result.stderr, /\n\s+at /, 'no stack trace')
+    t.equal(result.stdout, '')
+  }
+})
+
+t.test('create with an expiry and addresses, list, revoke: the revoked key gets 401 over HTTP', async (t) => {
+  const { app, databaseUrl } = await createTestApp(t)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  const env = { DATABASE_URL: databaseUrl }
+  const expiresAt = new Date(Date.now() + 7 * 86_400_000).toISOString()
+  const created = await run([CLI, 'create', '--name', 'ops robot', '--scopes', 'operator,admin', '--expires-at', expiresAt,
+    '--allowed-ips', '127.0.0.1, 10.0.0.0/8'], env)
+  t.equal(created.code, 0, created.stderr)
+  t.match(created.stdout, `expiring ${expiresAt}, usable from 127.0.0.1/32, 10.0.0.0/8`)
+  const key = /^(kap_[A-Za-z0-9_-]{43})$/m.exec(created.stdout)?.[1] as string
+  const id = /Created API key (key_[0-9a-f]{32})/.exec(created.stdout)?.[1] as string
+  const get = async (): Promise<number> =>
+    (await fetch(`${base}/v1/admin/api-keys`, { headers: { authorization: `Bearer ${key}` } })).status
+  t.equal(await get(), 200, 'it works from 127.0.0.1, within its allowlist')
+
+  const listed = await run([CLI, 'list'], env)
+  t.equal(listed.code, 0, listed.stderr)
+  t.match(listed.stdout, new RegExp(`${id}  live\n  name:        ops robot\n`))
+  t.match(listed.stdout, `  expires:     ${expiresAt}`)
+  t.match(listed.stdout, '  allowed IPs: 127.0.0.1/32, 10.0.0.0/8')
+  t.match(listed.stdout, / {2}last used: {3}\d{4}-/, 'when it was last used')
+  t.notMatch(listed.stdout, key, 'never the key')
+  t.notMatch(listed.stdout, key.slice(12), 'nor any part of it past the prefix')
+
+  const revoked = await run([CLI, 'revoke', id], env)
+  t.equal(revoked.code, 0, revoked.stderr)
+  t.match(revoked.stdout, `Revoked API key ${id} named "ops robot"`)
+  t.equal(await get(), 401, 'the revoked key is refused over HTTP')
+  t.match((await run([CLI, 'list'], env)).stdout, new RegExp(`${id}  REVOKED`))
+  const audit = await app.inject({ method: 'GET', url: `/v1/admin/audit-log?entityType=api_key&entityId=${id}`,
+    headers: { authorization: (await createKey(app, ['admin'])).authorization } })
+  t.match(audit.json().data, [{ action: 'api_key.revoked', requestId: 'cli' }, { action: 'api_key.created' }])
+
+  const unknown = await run([CLI, 'revoke', 'key_00000000000000000000000000000000'], env)
+  t.equal(unknown.code, 1)
+  t.match(unknown.stderr, /No API key with this id/)
+  t.notMatch(unknown.stderr, /\n\s+at /, 'no stack trace')
 })
 
 t.test('npm run migrate brings a database up to date and is idempotent', async (t) => {

@@ -152,3 +152,15 @@ t.test('amounts are integers everywhere, the timeline\'s included', async (t) =>
   walk(document, '#')
   t.same(strings, [], 'no property named …amount is a string')
 })
+
+t.test('a problem\'s title and detail are documented as localised: Accept-Language in, Content-Language out', async (t) => {
+  const problem = document.components.schemas.Problem
+  for (const field of ['title', 'detail']) {
+    t.match(problem.properties[field].description, /localised/, field)
+    t.match(problem.properties[field].description, /Accept-Language/, field)
+    t.match(problem.properties[field].description, /Content-Language/, field)
+  }
+  t.match(problem.description, /`title` and `detail` are localised/)
+  const refusal = document.paths['/v1/debts/lookup'].post.responses['422']
+  t.ok(refusal.headers?.['Content-Language'], 'a problem response documents its Content-Language header')
+})

@@ -1,9 +1,12 @@
 // Back-office access (docs/architecture.md, back office): `Authorization: Bearer <key>`.
-// 401 `unauthenticated` when the key is missing, unknown or revoked; 403
-// `forbidden` when it lacks the scope. `admin` may do what `operator` may.
+// 401 `unauthenticated` when the key is missing, unknown, revoked, expired or used from an address outside its
+// allowlist (the same answer for each, the reason in the log); 403 `forbidden` when it lacks the scope. `admin` may
+// do what `operator` may.
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { Forbidden, Unauthenticated } from './errors.js'
+import { toPublicId } from '../lib/ids.js'
+import { inAddressRanges, parseAddressRange, type AddressRange } from '../lib/ip.js'
 import type { Database } from '../db/database.js'
 import type { Actor } from '../lib/actor.js'
 import type { Scope } from '../lib/scopes.js'
@@ -12,7 +15,16 @@ import type { Scope } from '../lib/scopes.js'
  * What authentication needs of the API keys, given by the composition root (app.ts passes the api-keys module's
  * `keyLookup`): the edge imports no module (docs/architecture.md, "Layers").
  */
-export interface LiveKey { id: string, name: string, scopes: string[], creditors: string[] }
+export interface LiveKey {
+  id: string
+  name: string
+  scopes: string[]
+  creditors: string[]
+  /** Past it the key is refused as an unknown one; null: no expiry. */
+  expiresAt: Date | null
+  /** Addresses and CIDRs the key may be used from (the client as `request.ip` gives it); empty: any. */
+  allowedIps: readonly string[]
+}
 
 export interface KeyLookup {
   /** The live (not revoked) key with this secret. */
@@ -42,6 +54,16 @@ declare module 'fastify' {
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]{16,256})$/
 
+const UNKNOWN_KEY = 'Unknown or revoked API key'
+
+/** Why a live key may not be used for this request (expired, another address), or null when it may. */
+function refusal (key: LiveKey, address: string, now: Date): 'expired' | 'address_not_allowed' | null {
+  if (key.expiresAt !== null && key.expiresAt.getTime() <= now.getTime()) return 'expired'
+  if (key.allowedIps.length === 0) return null
+  const ranges = key.allowedIps.map((entry) => parseAddressRange(entry)).filter((r): r is AddressRange => r !== null)
+  return inAddressRanges(ranges, address) ? null : 'address_not_allowed'
+}
+
 export function actorOf (request: FastifyRequest): Actor {
   return { keyId: request.principal?.keyId ?? null, requestId: String(request.id), ip: request.ip }
 }
@@ -56,7 +78,13 @@ export default fp(async function authPlugin (app: FastifyInstance, { keys }: { k
       const match = BEARER.exec(header)
       if (match === null) throw new Unauthenticated('The Authorization header must be `Bearer <key>`')
       const key = await keys.findLive(app.db, match[1] as string)
-      if (key === undefined) throw new Unauthenticated('Unknown or revoked API key')
+      if (key === undefined) throw new Unauthenticated(UNKNOWN_KEY)
+      const refused = refusal(key, request.ip, new Date())
+      if (refused !== null) {
+        // the same answer as an unknown key: a client learns nothing of the key it holds; the log says why
+        request.log.info({ keyId: toPublicId('apiKey', key.id), reason: refused }, 'API key refused')
+        throw new Unauthenticated(UNKNOWN_KEY)
+      }
       request.principal = { keyId: key.id, name: key.name, scopes: key.scopes as Scope[], creditors: key.creditors }
       if (!key.scopes.some((s) => allowed.has(s as Scope))) {
         throw new Forbidden('forbidden', `This operation needs one of the scopes: ${[...allowed].join(', ')}`)

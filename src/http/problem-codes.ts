@@ -31,7 +31,16 @@ export const PROBLEM_CODES = {
   unsupported_media_type: { status: 415, detail: 'This Content-Type is not accepted here' },
   idempotency_key_reused: { status: 422, detail: 'This Idempotency-Key was used for a different request (method, path or body); use a new key for a new operation' },
   idempotency_key_in_use: { status: 409, detail: 'A request with this Idempotency-Key is still being processed; retry shortly' },
-  rate_limited: { status: 429, detail: 'Too many requests: at most 10 per 1 minute', extra: { retryAfterSeconds: 60 }, fields: RetryAfter },
+  rate_limited: {
+    status: 429,
+    detail: 'Too many requests: at most 10 per 1 minute; retry in 42 s',
+    extra: { retryAfterSeconds: 42, limit: 10, windowSeconds: 60 },
+    fields: {
+      ...RetryAfter,
+      limit: Type.Integer({ minimum: 1, description: 'How many requests the window allows (per IP, IPv6 per /64, or per email)' }),
+      windowSeconds: Type.Integer({ minimum: 1, description: 'The limit\'s window, which the detail names: 60 (a minute) on most routes, 3600 (an hour) on privacy requests' })
+    }
+  },
   headers_too_large: { status: 431, detail: 'The request headers are larger than allowed' },
   unsupported_transfer_encoding: { status: 501, detail: 'Transfer-Encoding may only be chunked' },
   internal_error: { status: 500, detail: 'Something went wrong on our side; the request id helps support find it' },

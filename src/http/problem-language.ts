@@ -8,7 +8,9 @@
  * person reads (DESIGN 19). A code with no translated detail (the back office's and partners') keeps the code's own
  * words (English) in every language; its title is translated.
  */
-import { DEFAULT_LANGUAGE, hasTranslation, preferredLanguage, translate, type Language } from '../lib/i18n.js'
+import {
+  DEFAULT_LANGUAGE, formatDuration, hasTranslation, preferredLanguage, translate, type Language
+} from '../lib/i18n.js'
 import type { AppError } from './errors.js'
 
 export function localizedProblem (
@@ -27,6 +29,9 @@ function translatedDetail (language: Language, key: string, error: AppError): st
   for (const [name, value] of Object.entries({ ...error.extra, ...error.values })) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') values[name] = value
   }
+  // a limit's window (`windowSeconds`, rate_limited) in the reader's words: `{{window}}`, "1 hour", "1 ч"
+  const windowSeconds = error.extra.windowSeconds
+  if (typeof windowSeconds === 'number' && windowSeconds > 0) values.window = formatDuration(language, windowSeconds)
   try {
     return translate(language, 'problems', key, values)
   } catch {

@@ -34,16 +34,24 @@ export const FieldErrorSchema = Type.Object({
 
 export const ProblemSchema = Type.Object({
   type: Type.String({ format: 'uri', description: 'Documentation URI of this problem type' }),
-  title: Type.String({ description: 'For a person, in the language of Content-Language (Accept-Language: kk, ru, en)' }),
+  title: Type.String({
+    description: 'A short summary for a person, localised: in the language the answer\'s Content-Language names, ' +
+      'chosen by the request\'s Accept-Language (kk, ru or en, q-values honoured; ru when it names none of them)'
+  }),
   status: Type.Integer({ minimum: 400, maximum: 599 }),
-  detail: Type.String({ description: 'For a person, in the language of Content-Language; never parse it: branch on `code`' }),
+  detail: Type.String({
+    description: 'What happened, for a person, localised like `title` (Accept-Language in, Content-Language out); ' +
+      'the back office\'s and partners\' codes keep English words in every language. Never parse it: branch on `code`'
+  }),
   code: Type.String({ pattern: '^[a-z][a-z0-9_]*$', description: 'Stable machine-readable code; branch on this, not on the text' }),
   errors: Type.Optional(Type.Array(Type.Ref(FieldErrorSchema))),
   requestId: Type.String({ description: 'Echo of X-Request-Id; quote it to support' })
 }, {
   $id: 'Problem',
   additionalProperties: true,
-  description: 'RFC 9457 problem details. Some codes add fields (e.g. `currentVersion` on `offer_outdated`).',
+  description: 'RFC 9457 problem details. `title` and `detail` are localised (Accept-Language: kk, ru, en; the answer ' +
+    'names its language in Content-Language); `type`, `status`, `code` and every other field never change with it. ' +
+    'Some codes add fields (e.g. `currentVersion` on `offer_outdated`).',
   examples: [{
     type: 'https://docs.explus.kz/problems/validation_failed',
     title: 'Bad request',

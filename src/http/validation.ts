@@ -17,6 +17,7 @@
  *   `1e309` parses to Infinity, which JSON Schema's `integer` lets through.
  * - `format: "uri"` is the WHATWG URL parser, the one every later use of a
  *   URL goes through, so what passes validation also parses there.
+ * - `format: "ip-or-cidr"`: an address or a CIDR (lib/ip.ts parseAddressRange).
  * - Unknown properties are refused (`additionalProperties: false` in the
  *   schemas), never silently removed.
  */
@@ -25,6 +26,7 @@ import addFormatsModule from 'ajv-formats'
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
 import { isParsedContainer, isStream, MAX_NESTING, MAX_VALUES, ValueBudget } from '../lib/request-data.js'
 import { CompiledCache, schemaText } from './compiled-schemas.js'
+import { parseAddressRange } from '../lib/ip.js'
 
 // ajv-formats is CommonJS; under NodeNext its default export is the module object.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
@@ -48,6 +50,8 @@ function makeAjv (externalSchemas: Record<string, unknown>): Ajv {
   })
   addFormats(ajv)
   ajv.addFormat('uri', { type: 'string', validate: webUrl })
+  // an address or a CIDR, as an allowlist holds them (an API key's allowedIps)
+  ajv.addFormat('ip-or-cidr', { type: 'string', validate: (text: string) => parseAddressRange(text) !== null })
   for (const schema of Object.values(externalSchemas)) ajv.addSchema(schema as JsonSchema)
   return ajv
 }

@@ -110,6 +110,18 @@ const TENGE = new Map(Object.entries(INTL_LOCALES).map(([language, locale]) => [
  * 150000n tiyn -> "1 500,00 ₸" (ru, kk: grouped with no-break spaces) or "₸1,500.00" (en), a negative amount with a
  * minus sign first. Exact: the amount goes to Intl as a decimal string (Intl.NumberFormat v3), never through a float.
  */
+const DURATION_UNITS = [['hour', 3600], ['minute', 60], ['second', 1]] as const
+
+/**
+ * A span of time in the largest unit that holds it whole: `1 hour`, `5 minutes`; ru in the short form, which no
+ * preposition declines ("за 1 ч", "за 5 мин").
+ */
+export function formatDuration (language: Language, seconds: number): string {
+  const [unit, size] = DURATION_UNITS.find(([, size]) => seconds % size === 0) ?? ['second', 1]
+  const unitDisplay = language === 'ru' ? 'short' : 'long'
+  return new Intl.NumberFormat(LOCALES[language], { style: 'unit', unit, unitDisplay }).format(seconds / size)
+}
+
 export function formatTenge (language: Language, tiyn: bigint): string {
   const negative = tiyn < 0n
   const abs = negative ? -tiyn : tiyn

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { sql } from 'kysely'
+import { createApiKey } from '../../src/modules/api-keys/service.js'
 import { buildApp, loggerOptions } from '../../src/app.js'
 import { createTestDatabase, testConfig } from '../helpers/app.js'
 
@@ -52,4 +54,23 @@ t.test('what a route logs through request.log carries the request id and is reda
   ])
   t.equal(own.length, 4, 'nothing below the route\'s level')
   t.notMatch(JSON.stringify(lines.slice(from)), /someone@mail|871008401427/)
+})
+
+t.test('a key refused for its expiry or its address: the reason at info, never the key', async (t) => {
+  const bound = await createApiKey(app.db, null, { name: 'bound', scopes: ['admin'], allowedIps: ['10.0.0.0/8'] })
+  const expiring = await createApiKey(app.db, null, { name: 'expiring', scopes: ['admin'], expiresAt: new Date(Date.now() + 60_000).toISOString() })
+  await sql`update api_keys set expires_at = now() - interval '1 second' where name = 'expiring'`.execute(app.db)
+  const from = lines.length
+  for (const [key, requestId] of [[bound.key, 'refused-address'], [expiring.key, 'refused-expired']] as const) {
+    const response = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', remoteAddress: '203.0.113.5', headers: { authorization: `Bearer ${key}`, 'x-request-id': requestId } })
+    t.equal(response.statusCode, 401)
+  }
+  const refused = lines.slice(from).filter((l) => l.msg === 'API key refused')
+  t.match(refused, [
+    { level: 30, reqId: 'refused-address', keyId: bound.id, reason: 'address_not_allowed' },
+    { level: 30, reqId: 'refused-expired', keyId: expiring.id, reason: 'expired' }
+  ])
+  const logged = JSON.stringify(lines.slice(from))
+  t.notMatch(logged, bound.key, 'never the key')
+  t.notMatch(logged, expiring.key, 'never the key')
 })

@@ -51,7 +51,7 @@ t.test('the Kazakh and English texts are translations, not Russian left in place
 })
 
 t.test('a problem detail names only facts its code carries, or the edge\'s own values', async (t) => {
-  const edgeValues: Record<string, string[]> = { route_not_found: ['method', 'path'] }
+  const edgeValues: Record<string, string[]> = { route_not_found: ['method', 'path'], rate_limited: ['window'] }
   for (const [key, text] of Object.entries(read('ru', 'problems.json'))) {
     if (!key.startsWith('detail.')) continue
     const code = key.slice('detail.'.length)

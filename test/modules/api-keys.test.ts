@@ -148,3 +148,76 @@ t.test('every authenticated mutation is in the audit log, which cannot be change
   const count = await client.query("select count(*)::int as n from audit_log where action = 'tampered'")
   t.equal(count.rows[0].n, 0)
 })
+
+/** The status a real HTTP request with this key gets from GET /v1/admin/api-keys (the client: 127.0.0.1). */
+let listening: string | null = null
+async function overHttp (key: string): Promise<{ status: number, code?: string }> {
+  if (listening === null) {
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    listening = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`
+  }
+  const response = await fetch(`${listening}/v1/admin/api-keys`, { headers: { authorization: `Bearer ${key}` } })
+  const body = await response.json() as { code?: string }
+  return { status: response.status, ...(body.code !== undefined ? { code: body.code } : {}) }
+}
+
+async function createOverApi (payload: Record<string, unknown>): Promise<{ statusCode: number, body: any }> {
+  const response = await app.inject({ method: 'POST', url: '/v1/admin/api-keys', headers: { authorization: admin.authorization }, payload })
+  return { statusCode: response.statusCode, body: response.json() }
+}
+
+t.test('a key with an expiry works until then; an expired key is 401 as an unknown one', async (t) => {
+  const expiresAt = new Date(Date.now() + 86_400_000).toISOString()
+  const created = await createOverApi({ name: 'expiring', scopes: ['admin'], expiresAt })
+  t.equal(created.statusCode, 201)
+  t.match(created.body, { expiresAt, allowedIps: [] })
+  t.same(await overHttp(created.body.key), { status: 200 }, 'before its expiry')
+
+  const client = new pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  t.teardown(async () => { await client.end() })
+  await client.query("update api_keys set expires_at = now() - interval '1 second' where name = 'expiring'")
+  t.same(await overHttp(created.body.key), { status: 401, code: 'unauthenticated' }, 'after it')
+  const unknown = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers: { authorization: `Bearer kap_${'x'.repeat(43)}` } })
+  const expired = await app.inject({ method: 'GET', url: '/v1/admin/api-keys', headers: { authorization: `Bearer ${created.body.key as string}` } })
+  t.equal(expired.json().detail, unknown.json().detail, 'the same words as an unknown key')
+
+  const listed = (await adminGet('/v1/admin/api-keys?limit=100')).data.find((k: { id: string }) => k.id === created.body.id)
+  t.match(listed, { expiresAt: /^\d{4}-/, allowedIps: [] }, 'the view shows the expiry')
+})
+
+t.test('a key bound to addresses works from them only (request.ip), 401 from any other', async (t) => {
+  const loopback = await createOverApi({ name: 'loopback only', scopes: ['admin'], allowedIps: ['127.0.0.0/8', '::1'] })
+  t.equal(loopback.statusCode, 201)
+  t.same(loopback.body.allowedIps, ['127.0.0.0/8', '::1/128'], 'stored in canonical form')
+  t.same(await overHttp(loopback.body.key), { status: 200 }, 'a real request from 127.0.0.1: within its allowlist')
+
+  const office = await createOverApi({ name: 'office only', scopes: ['admin'], allowedIps: ['10.20.0.0/16', '203.0.113.7'] })
+  t.equal(office.statusCode, 201)
+  t.same(await overHttp(office.body.key), { status: 401, code: 'unauthenticated' }, 'a real request from 127.0.0.1: outside')
+  const from = async (remoteAddress: string): Promise<number> => (await app.inject({
+    method: 'GET', url: '/v1/admin/api-keys', remoteAddress, headers: { authorization: `Bearer ${office.body.key as string}` }
+  })).statusCode
+  t.equal(await from('10.20.255.1'), 200, 'inside the CIDR')
+  t.equal(await from('203.0.113.7'), 200, 'the one address')
+  t.equal(await from('::ffff:203.0.113.7'), 200, 'an IPv4-mapped IPv6 client as its IPv4 address')
+  t.equal(await from('10.21.0.1'), 401, 'outside the CIDR')
+  t.equal(await from('203.0.113.8'), 401, 'the next address')
+  t.equal(await from('2001:db8::1'), 401, 'an IPv6 client')
+})
+
+t.test('creation refuses a bad address, a bad date or an expiry in the past', async (t) => {
+  for (const allowedIps of [['10.0.0.0/33'], ['10.0.0'], ['not-an-ip'], ['2001:db8::/129'], ['10.0.0.0/8/8'], ['']]) {
+    const refused = await createOverApi({ name: 'bad ips', scopes: ['operator'], allowedIps })
+    t.equal(refused.statusCode, 400, JSON.stringify(allowedIps))
+    t.match(refused.body, { code: 'validation_failed', errors: [{ path: /^body\.allowedIps/ }] })
+  }
+  const notADate = await createOverApi({ name: 'bad date', scopes: ['operator'], expiresAt: 'tomorrow' })
+  t.equal(notADate.statusCode, 400)
+  t.match(notADate.body, { code: 'validation_failed', errors: [{ path: 'body.expiresAt' }] })
+  const past = await createOverApi({ name: 'past', scopes: ['operator'], expiresAt: '2020-01-01T00:00:00Z' })
+  t.equal(past.statusCode, 422)
+  t.match(past.body, { code: 'invalid_expiry', errors: [{ path: 'body.expiresAt', message: 'must be in the future' }] })
+  t.equal((await adminGet('/v1/admin/api-keys?limit=100')).data.filter((k: { name: string }) => ['bad ips', 'bad date', 'past'].includes(k.name)).length, 0, 'nothing created')
+})

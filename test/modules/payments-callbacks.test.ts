@@ -1,4 +1,5 @@
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { sql } from 'kysely'
 import { createKey, eventually } from '../helpers/app.js'
 import { fromPublicId } from '../../src/lib/ids.js'
@@ -120,6 +121,26 @@ t.test('a success after our expiry that the bank does not hold is flagged, never
   const flagged = { status: 'expired', needsReview: true, reviewReason: 'late_success_unconfirmed' }
   t.match(await statusOf(payment.id), flagged, 'the bank says it is still pending')
   t.equal(await outstandingOf(app, debt.id), 1_000_000n)
+})
+
+t.test('failureCode is one of the documented codes: a code the bank sends that is not listed is answered other', async (t) => {
+  const document = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'))
+  const documented = (schema: string): string[] => document.components.schemas[schema].properties.failureCode.anyOf
+    .flatMap((branch: { enum?: string[] }) => branch.enum ?? [])
+  t.same(documented('Payment'), ['101', '400', '470', '600', 'declined', 'expired', 'bank_unavailable', 'other'])
+  t.same(documented('PartnerPayment'), documented('Payment'))
+  for (const [sent, answered] of [['9731', 'other'], ['<weird code>', 'other'], ['101', '101']] as const) {
+    const { payment } = await pendingPayment(100_000)
+    await sendCallback(base, 'result', signedCallback('result', secret, resultParams(payment, { pg_result: '0', pg_failure_code: sent })))
+    const state = await statusOf(payment.id)
+    t.match(state, { status: 'failed', failureCode: answered }, sent)
+    t.ok(documented('Payment').includes(state.failureCode), 'an answer in the documented enum')
+    const failed = state.timeline.find((e: { kind: string, type: string }) => e.kind === 'event' && e.type === 'failed')
+    t.match(failed.details, { failureCode: sent }, 'the timeline keeps the code as the bank sent it')
+    const publicView = await fetch(`${base}/v1/payments/${payment.id}`)
+    t.equal(publicView.status, 200, 'the public view too: never a serialization failure')
+    t.match(await publicView.json(), { failureCode: answered })
+  }
 })
 
 t.test('a failure result fails a pending payment; it never undoes a success', async (t) => {

@@ -19,6 +19,8 @@ interface NewKey {
   scopes: string[]
   creditors?: string[]
   origin?: KeyOrigin
+  expires_at?: Date | null
+  allowed_ips?: string[]
 }
 
 export async function insertKey (db: Handle, row: NewKey): Promise<ApiKeyRow> {

@@ -19,10 +19,23 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: API keys'],
       summary: 'Create an API key',
       description: 'Creates a key with the given scopes. The key is in this response only; the service keeps its SHA-256. ' +
-        'A `partner` key is bound to `creditors` (ids or names; it stores the ids, so a rename changes nothing) and sees only their debts, payments, events and reports. Audit-logged. Scope: admin.',
+        'A `partner` key is bound to `creditors` (ids or names; it stores the ids, so a rename changes nothing) and sees only their debts, payments, events and reports. ' +
+        'A key may expire (`expiresAt`, in the future: 422 `invalid_expiry` otherwise) and be bound to addresses ' +
+        '(`allowedIps`, addresses and CIDRs: anything else is 400 `validation_failed`); an expired key, or one used ' +
+        'from another address, is answered 401 `unauthenticated` like an unknown key. ' +
+        'Audit-logged. Scope: admin.',
       security: [{ apiKey: [] }],
       body: CreateApiKeyBody,
-      response: { 201: Type.Ref(CreatedApiKeySchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 422: ['creditor_not_found', 'partner_creditors_required', 'creditors_need_partner_scope', 'partner_scope_exclusive'] }) }
+      response: {
+        201: Type.Ref(CreatedApiKeySchema),
+        ...problemResponses({
+          400: ['validation_failed', 'malformed_json'], ...authProblems,
+          422: [
+            'creditor_not_found', 'partner_creditors_required', 'creditors_need_partner_scope',
+            'partner_scope_exclusive', 'invalid_expiry'
+          ]
+        })
+      }
     }
   }, async (request, reply) => await reply.code(201).send(await createApiKey(app.db, actorOf(request), request.body)))
 

@@ -1,5 +1,5 @@
 import type { Database, Handle } from '../../db/database.js'
-import type { KeyLookup } from '../../http/auth.js'
+import type { KeyLookup, LiveKey } from '../../http/auth.js'
 import { DomainError } from '../../lib/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
 import { recordAudit, type Actor, type AuditEntry } from '../audit/service.js'
@@ -10,6 +10,7 @@ import {
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
+import { formatAddressRange, parseAddressRange } from '../../lib/ip.js'
 import { disableEndpointsOfRevokedKey } from '../events/endpoints.js'
 import { creditorNames, resolveCreditorRefs } from '../creditors/service.js'
 
@@ -24,8 +25,37 @@ export function toApiKey (row: ApiKeyRow, names: Map<string, string>): ApiKey {
     creditorIds: row.creditors.map((id) => toPublicId('creditor', id)),
     createdAt: row.created_at.toISOString(),
     revokedAt: row.revoked_at?.toISOString() ?? null,
-    lastUsedAt: row.last_used_at?.toISOString() ?? null
+    lastUsedAt: row.last_used_at?.toISOString() ?? null,
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    allowedIps: row.allowed_ips
   }
+}
+
+/**
+ * An allowlist in the canonical text of each entry (`10.0.0.0/8`, `203.0.113.7/32`), once each; the entries that are
+ * no address or CIDR in `invalid` (the HTTP edge refuses them before: 400 `validation_failed`; the CLI says so).
+ */
+export function canonicalAllowedIps (entries: readonly string[]): { allowed: string[], invalid: string[] } {
+  const allowed: string[] = []
+  const invalid: string[] = []
+  for (const entry of entries) {
+    const range = parseAddressRange(entry)
+    if (range === null) invalid.push(entry)
+    else allowed.push(formatAddressRange(range))
+  }
+  return { allowed: [...new Set(allowed)], invalid }
+}
+
+/** A key's expiry: a moment in the future (422 `invalid_expiry` otherwise), or none. */
+function expiryOf (input: CreateApiKeyInput, now: Date): Date | null {
+  if (input.expiresAt === undefined) return null
+  const at = new Date(input.expiresAt)
+  if (Number.isNaN(at.getTime()) || at.getTime() <= now.getTime()) {
+    throw new DomainError('invalid_expiry', 'A key expires in the future', {
+      errors: [{ path: 'body.expiresAt', message: 'must be in the future' }]
+    })
+  }
+  return at
 }
 
 /**
@@ -58,6 +88,10 @@ export async function createApiKey (
   db: Database, actor: Actor | null, input: CreateApiKeyInput
 ): Promise<CreatedApiKey> {
   const refs = partnerCreditorRefs(input)
+  const expiresAt = expiryOf(input, new Date())
+  const { allowed, invalid } = canonicalAllowedIps(input.allowedIps ?? [])
+  // the edge's schema (format ip-or-cidr) and the CLI refuse these first
+  if (invalid.length > 0) throw new Error(`not an address or CIDR: ${invalid.join(', ')}`)
   const key = generateApiKey()
   return await db.transaction().execute(async (trx) => {
     // names (any spelling that folds to a creditor's name or alias) or cred_ ids; one matching none is 422
@@ -69,10 +103,18 @@ export async function createApiKey (
       prefix: displayPrefix(key),
       key_hash: hashApiKey(key),
       scopes: input.scopes,
-      creditors
+      creditors,
+      expires_at: expiresAt,
+      allowed_ips: allowed
     })
     await recordAudit(trx, actor ?? { keyId: null, requestId: 'cli', ip: 'local' }, {
-      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: { name: row.name, scopes: row.scopes, creditors: toApiKey(row, names).creditorIds }
+      action: 'api_key.created', entityType: 'api_key', entityId: toPublicId('apiKey', row.id), details: {
+        name: row.name,
+        scopes: row.scopes,
+        creditors: toApiKey(row, names).creditorIds,
+        expiresAt: row.expires_at?.toISOString() ?? null,
+        allowedIps: row.allowed_ips
+      }
     })
     return { ...toApiKey(row, names), key }
   })
@@ -160,10 +202,21 @@ export async function revokeApiKey (db: Database, actor: Actor, publicId: string
   })
 }
 
-/** The live key a presented secret belongs to, or undefined (unknown, or revoked). */
-export async function findLiveKey (db: Database, secret: string): Promise<ApiKeyRow | undefined> {
+/**
+ * The live key a presented secret belongs to, or undefined (unknown, or revoked), with what the edge checks of the
+ * request: its expiry and the addresses it may be used from.
+ */
+export async function findLiveKey (db: Database, secret: string): Promise<LiveKey | undefined> {
   const key = await findKeyByHash(db, hashApiKey(secret))
-  return key === undefined || key.revoked_at !== null ? undefined : key
+  if (key === undefined || key.revoked_at !== null) return undefined
+  return {
+    id: key.id,
+    name: key.name,
+    scopes: key.scopes,
+    creditors: key.creditors,
+    expiresAt: key.expires_at,
+    allowedIps: key.allowed_ips
+  }
 }
 
 /** Records that the key was used (best effort: the caller logs a failure). */

@@ -18,6 +18,10 @@ export interface ApiKeysTable {
   created_at: Timestamp
   revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
   last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>
+  /** Past it the key is answered as an unknown one (migration 0039); null: no expiry. */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, never>
+  /** Addresses and CIDRs (canonical, `10.0.0.0/8`) the key may be used from (migration 0039); empty: any. */
+  allowed_ips: ColumnType<string[], string[] | undefined, never>
 }
 
 export interface ApiKeysTables {

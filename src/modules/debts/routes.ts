@@ -88,7 +88,11 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
           'imported. Scopes: operator, admin.',
         security: [{ apiKey: [] }],
         consumes: [...CSV_MEDIA_TYPES],
-        body: Type.String({ format: 'binary', description: 'The CSV file, streamed as sent (never parsed as JSON)' }),
+        body: Type.String({
+          format: 'binary',
+          description: 'The CSV file itself, as `text/csv` or `application/csv` (UTF-8; gzip with ' +
+            '`Content-Encoding: gzip`), streamed as sent and never parsed as JSON'
+        }),
         headers: Type.Object({
           'x-file-name': Type.Optional(Type.String({ maxLength: 200, description: 'Original file name, for the report' })),
           'content-encoding': Type.Optional(Type.String({ maxLength: 40, description: '`gzip` for a compressed file (streamed through gunzip; the size limit counts the file uncompressed); any coding other than gzip or identity is 415' }))

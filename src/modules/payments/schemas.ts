@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { publicIdPattern } from '../../lib/ids.js'
 import { LANGUAGES } from '../../lib/languages.js'
 import { AmountInput, MAX_AMOUNT, MoneySchema, StringEnum, Currency, Timestamp, NullableTimestamp, paginationQuery, NullableString } from '../../http/schemas.js'
+import { FailureCodeSchema } from './failure-codes.js'
 import { CONTRACT_NUMBER_MAX_LENGTH, CONTRACT_NUMBER_PATTERN } from '../../lib/names.js'
 import { EmailSearch, IinSearch, PhoneSearch } from '../../http/search.js'
 import { PaymentCode } from '../debts/schemas.js'
@@ -77,7 +78,7 @@ export const PaymentSchema = Type.Object({
   expiresAt: Timestamp,
   paidAt: NullableTimestamp,
   cardMask: Type.Union([Type.String(), Type.Null()], { examples: ['4111-11XX-XXXX-1111'] }),
-  failureCode: NullableString,
+  failureCode: FailureCodeSchema,
   channel: PaymentChannelSchema
 }, {
   $id: 'Payment',
@@ -254,7 +255,7 @@ export const PartnerPaymentSchema = Type.Object({
   paidAt: NullableTimestamp,
   cardMask: NullableString,
   bankPaymentId: NullableString,
-  failureCode: NullableString,
+  failureCode: FailureCodeSchema,
   needsReview: Type.Boolean({ description: 'The agency is looking at it (a mismatch or an overpayment)' }),
   ...channelFields
 }, {

@@ -6,6 +6,7 @@ import { toPublicId } from '../../lib/ids.js'
 import type { DebtFacts } from '../debts/service.js'
 import type { PartnerPayment, Payment } from './schemas.js'
 import type { PaymentRow } from './tables.js'
+import { failureCodeOf } from './failure-codes.js'
 
 export function toPayment (row: PaymentRow): Payment {
   return {
@@ -20,7 +21,7 @@ export function toPayment (row: PaymentRow): Payment {
     expiresAt: row.expires_at.toISOString(),
     paidAt: row.paid_at?.toISOString() ?? null,
     cardMask: row.card_mask,
-    failureCode: row.failure_code,
+    failureCode: failureCodeOf(row.failure_code),
     channel: row.channel
   }
 }

@@ -120,7 +120,9 @@ export async function submitPrivacyRequest (
   return await deps.db.transaction().execute(async (trx) => {
     await lockEmail(trx, index)
     if (await countRequestsSince(trx, index, new Date(now.getTime() - HOUR_MS)) >= deps.limits.perEmailPerHour) {
-      throw new DomainError('rate_limited', 'Too many requests for this email address: try again in an hour', { facts: { retryAfterSeconds: 3600 } })
+      throw new DomainError('rate_limited', 'Too many requests for this email address: try again in an hour', {
+        facts: { retryAfterSeconds: 3600, limit: deps.limits.perEmailPerHour, windowSeconds: 3600 }
+      })
     }
     const row = await insertPrivacyRequest(trx, {
       id,
