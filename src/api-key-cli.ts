@@ -136,7 +136,7 @@ async function allKeys (db: Database): Promise<ApiKey[]> {
 function describe (key: ApiKey): string {
   const creditors = key.creditorIds.map((id, i) => `${key.creditors[i] ?? ''} (${id})`)
   return [
-    `${key.id}  ${key.revokedAt === null ? 'live' : 'REVOKED'}`,
+    `${key.id}  ${key.revokedAt !== null ? 'REVOKED' : key.expiresAt !== null && Date.parse(key.expiresAt) <= Date.now() ? 'EXPIRED' : 'live'}`,
     `  name:        ${key.name}`,
     `  prefix:      ${key.prefix}…`,
     `  scopes:      ${key.scopes.join(', ')}`,

@@ -66,6 +66,14 @@ async function until<T> (what: string, check: () => Promise<T | undefined>, time
   }
 }
 
+// On a developer machine (no DATABASE_URL, no NODE_ENV=production) the sandboxes are the defaults, as for npm start.
+// Against a database of its own the seed is told, not guessed (DESIGN 11): a shell whose DATABASE_URL reaches
+// production through a tunnel must not book demo payments in its ledger.
+const deployed = process.env.DATABASE_URL !== undefined || process.env.NODE_ENV === 'production'
+if (deployed && process.env.BANK_MODE !== 'sandbox') {
+  fail('npm run seed with DATABASE_URL (or NODE_ENV=production) needs BANK_MODE=sandbox in its environment: it ' +
+    'books demo debts and payments, so it runs on a developer machine or a staging database only')
+}
 const environment = { BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', KASPI_MODE: 'off', ...process.env }
 const shown = (() => {
   try { return loadConfig({ ...environment, METRICS_TOKEN: undefined, METRICS_PUBLIC: 'true' }) } catch (error) {

@@ -168,4 +168,8 @@ t.test('npm run seed explains itself', async (t) => {
   const live = await run(['src/seed-cli.ts'], { DATABASE_URL: 'postgres://unused@127.0.0.1:1/x', BANK_MODE: 'live' })
   t.equal(live.code, 1)
   t.match(live.stderr, /BANK_MODE=sandbox|Configuration error/)
+  // a shell whose DATABASE_URL reaches another database, BANK_MODE unset: refused before anything is opened
+  const unset = await run(['src/seed-cli.ts'], { DATABASE_URL: 'postgres://unused@127.0.0.1:1/x', BANK_MODE: '' })
+  t.equal(unset.code, 1)
+  t.match(unset.stderr, /needs BANK_MODE=sandbox in its environment/)
 })

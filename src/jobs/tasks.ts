@@ -20,6 +20,7 @@ import { deliverWebhook } from '../modules/events/delivery.js'
 import { purgeSandboxOrders } from '../bank/sandbox/retention.js'
 import { purgeKaspiTransactionsBefore } from '../bank/kaspi-sandbox/repository.js'
 import { WEBHOOK_DELIVERY_TASK } from '../modules/events/fan-out.js'
+import { disableEndpointsOfExpiredKeys } from '../modules/api-keys/service.js'
 
 function payloadId (payload: unknown, key: string): string {
   const value = (payload as Record<string, unknown> | null)?.[key]
@@ -99,6 +100,10 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
   }
   const ledgerVerify: Task = async () => { await verifyTrialBalance(app.db, app.log) }
   const queuesCollect: Task = async () => { await collectIdleQueues(app.db) }
+  const keysExpire: Task = async () => {
+    const disabled = await disableEndpointsOfExpiredKeys(app.db)
+    if (disabled > 0) app.log.info({ disabled }, 'webhook endpoints of expired API keys disabled')
+  }
   const sandboxPurge: Task = async () => {
     const before = new Date(Date.now() - SANDBOX_RETENTION_DAYS * 86_400_000)
     const orders = await purgeSandboxOrders(app.db, before)
@@ -108,12 +113,13 @@ export function taskList (app: FastifyInstance, stopping?: AbortSignal): TaskLis
   const settlementsVerify: Task = async () => {
     await verifySettlements(app.db, app.config.settlements.overdueDays, app.log)
   }
-  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [QUEUES_COLLECT_TASK]: queuesCollect, [SANDBOX_PURGE_TASK]: sandboxPurge, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
+  return { [DEBT_IMPORT_TASK]: debtImport, 'payments-reconcile': reconcile, 'idempotency-purge': purgeIdempotency, 'lookup-failures-purge': purgeLookups, [REFUND_TASK]: refund, 'refunds-overdue': overdue, 'refunds-sweep': refundSweep, [PRIVACY_ERASURE_TASK]: privacyErase, 'privacy-sweep': privacySweep, [LEDGER_VERIFY_TASK]: ledgerVerify, [SETTLEMENTS_VERIFY_TASK]: settlementsVerify, [QUEUES_COLLECT_TASK]: queuesCollect, [KEYS_EXPIRE_TASK]: keysExpire, [SANDBOX_PURGE_TASK]: sandboxPurge, [MAIL_DELIVERY_TASK]: mailDeliver, [WEBHOOK_DELIVERY_TASK]: webhookDeliver }
 }
 
 export const LEDGER_VERIFY_TASK = 'ledger-verify'
 export const SETTLEMENTS_VERIFY_TASK = 'settlements-verify'
 export const QUEUES_COLLECT_TASK = 'job-queues-collect'
+export const KEYS_EXPIRE_TASK = 'api-keys-expire'
 export const SANDBOX_PURGE_TASK = 'sandbox-purge'
 /** How long the sandbox banks (card and Kaspi) remember an order (docs/operations.md#retention). */
 export const SANDBOX_RETENTION_DAYS = 90
@@ -123,6 +129,8 @@ export const CRONTAB = [
   '* * * * * payments-reconcile ?max=1',
   // the ordering queues that emptied (each payment's refunds have one): gone within a minute (db/jobs.ts)
   '* * * * * job-queues-collect ?max=1',
+  // the webhook endpoints of API keys past their expiry stop receiving within a minute
+  '* * * * * api-keys-expire ?max=1',
   '17 * * * * idempotency-purge ?max=1',
   '23 * * * * lookup-failures-purge ?max=1',
   '*/10 * * * * refunds-sweep ?max=1',

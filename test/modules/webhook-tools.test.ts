@@ -3,6 +3,10 @@ import { Webhook } from 'standardwebhooks'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 import { startWebhookReceiver, type Received } from '../helpers/webhook-receiver.js'
+import { sql } from 'kysely'
+import { fromPublicId } from '../../src/lib/ids.js'
+import { disableEndpointsOfExpiredKeys } from '../../src/modules/api-keys/service.js'
+import { CRONTAB } from '../../src/jobs/tasks.js'
 
 /**
  * Webhook tooling (DESIGN 20) over real HTTP: a test event sent to one endpoint and an event sent again, delivered by
@@ -232,4 +236,39 @@ t.test('redeliver refusals: unknown event, unknown or unsuitable endpoint, disab
   t.equal((await post(`/v1/admin/events/${eventId}/redeliver`, operator.authorization, {})).status, 403, 'admin scope')
   t.equal((await post(`/v1/admin/events/${eventId}/redeliver`, partnerA, {})).status, 403, 'not for partners')
   t.equal(at('/no-refunds').length + at('/no-b').length + at('/no-off').length, 0, 'nothing sent')
+})
+
+t.test('an expired key\'s endpoints stop receiving within a minute, as a revoked key\'s do', async (t) => {
+  const CREDITOR_C = 'ТОО «Кредитор В»'
+  await postJson(`${base}/v1/admin/creditors`, { name: CREDITOR_C }, { authorization: admin.authorization })
+  const created = await postJson(`${base}/v1/admin/api-keys`, {
+    name: 'partner until Friday', scopes: ['partner'], creditors: [CREDITOR_C], expiresAt: new Date(Date.now() + 3_600_000).toISOString()
+  }, { authorization: admin.authorization })
+  const partnerC = await created.json() as { id: string, key: string }
+  const endpoint = await register(`Bearer ${partnerC.key}`, 'partner', '/expiring')
+  const before = await paidEvent(CREDITOR_C)
+  await arrivals('/expiring', 1)
+
+  // the contract ended: the key's expiry passed (the clock moved on, not the row's meaning)
+  await sql`update api_keys set expires_at = now() - interval '1 second'
+    where id = ${fromPublicId('apiKey', partnerC.id) as string}`.execute(app.db)
+  t.ok(CRONTAB.includes('* * * * * api-keys-expire'), 'the sweep runs every minute')
+  t.equal(await disableEndpointsOfExpiredKeys(app.db), 1)
+  t.equal(await disableEndpointsOfExpiredKeys(app.db), 0, 'once')
+  // a partner's endpoint is seen by its partner's keys only, and this one's key is refused now: the row itself
+  const endpointId = fromPublicId('webhookEndpoint', endpoint.id) as string
+  const { rows: [row] } = await sql<{ status: string, disabled_reason: string }>`
+    select status, disabled_reason from webhook_endpoints where id = ${endpointId}`.execute(app.db)
+  t.match(row, { status: 'disabled', disabled_reason: 'the API key that created it expired' })
+  const audit = await get(`/v1/admin/audit-log?entityId=${endpoint.id}`, admin.authorization) as { data: Array<{ action: string }> }
+  t.ok(audit.data.some((entry) => entry.action === 'webhook_endpoint.disabled'))
+
+  // deliveries are made in the event's transaction: once the event is listed, none went to the expired key's endpoint
+  const after = await paidEvent(CREDITOR_C)
+  const { rows: deliveries } = await sql<{ event_id: string }>`
+    select event_id from webhook_deliveries where endpoint_id = ${endpointId}`.execute(app.db)
+  t.same(deliveries.map((d) => d.event_id), [fromPublicId('event', before)], 'the event after the expiry went nowhere')
+  t.not(after, before)
+  const redeliver = await post(`/v1/admin/events/${after}/redeliver`, admin.authorization, { endpointId: endpoint.id })
+  t.equal(redeliver.status, 409, 'nor can it be sent there by hand')
 })

@@ -59,3 +59,13 @@ export async function touchKey (db: Handle, id: string): Promise<void> {
     .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', new Date(Date.now() - 60_000))]))
     .execute()
 }
+
+/** Keys past their expiry that still own an enabled webhook endpoint (the endpoints' table, read from above). */
+export async function expiredKeysWithEndpoints (db: Handle, now: Date): Promise<string[]> {
+  const rows = await db.selectFrom('api_keys').select('id')
+    .where('expires_at', '<=', now)
+    .where((eb) => eb.exists(eb.selectFrom('webhook_endpoints').select(sql<number>`1`.as('one'))
+      .whereRef('webhook_endpoints.owner_key_id', '=', 'api_keys.id').where('webhook_endpoints.status', '=', 'enabled')))
+    .orderBy('id').execute()
+  return rows.map((row) => row.id)
+}

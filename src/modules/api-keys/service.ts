@@ -2,16 +2,17 @@ import type { Database, Handle } from '../../db/database.js'
 import type { KeyLookup, LiveKey } from '../../http/auth.js'
 import { DomainError } from '../../lib/errors.js'
 import { fromPublicId, toPublicId, uuidv7 } from '../../lib/ids.js'
-import { recordAudit, type Actor, type AuditEntry } from '../audit/service.js'
+import { recordAudit, SYSTEM_ACTOR, type Actor, type AuditEntry } from '../audit/service.js'
 import { displayPrefix, generateApiKey, hashApiKey, type Scope } from './keys.js'
 import {
+  expiredKeysWithEndpoints,
   findKey, findKeyByHash, insertKey, listKeys, liveKeysOfOrigin, lockAdminApiKeys, revokeKey, touchKey
 } from './repository.js'
 import type { ApiKey, CreateApiKeyInput, CreatedApiKey } from './schemas.js'
 import type { ApiKeyRow } from './tables.js'
 import { toPage } from '../../lib/page.js'
 import { formatAddressRange, parseAddressRange } from '../../lib/ip.js'
-import { disableEndpointsOfRevokedKey } from '../events/endpoints.js'
+import { disableEndpointsOfKey, KEY_EXPIRED_REASON, KEY_REVOKED_REASON } from '../events/endpoints.js'
 import { creditorNames, resolveCreditorRefs } from '../creditors/service.js'
 
 /** `names`: the creditors' current names by id (creditorNames). */
@@ -177,7 +178,20 @@ async function revokeWithin (trx: Handle, actor: Actor, id: string, details?: Au
   await revokeKey(trx, id)
   const entityId = toPublicId('apiKey', id)
   await recordAudit(trx, actor, { action: 'api_key.revoked', entityType: 'api_key', entityId, details })
-  await disableEndpointsOfRevokedKey(trx, actor, id)
+  await disableEndpointsOfKey(trx, actor, id, KEY_REVOKED_REASON)
+}
+
+/**
+ * The worker's sweep, every minute: the webhook endpoints of keys past their expiry stop receiving, as a revoked
+ * key's do (a partner whose contract ended gets its creditors' events no longer). Returns how many were disabled.
+ */
+export async function disableEndpointsOfExpiredKeys (db: Database, now = new Date()): Promise<number> {
+  let disabled = 0
+  for (const keyId of await expiredKeysWithEndpoints(db, now)) {
+    disabled += await db.transaction().execute(async (trx) =>
+      await disableEndpointsOfKey(trx, SYSTEM_ACTOR, keyId, KEY_EXPIRED_REASON))
+  }
+  return disabled
 }
 
 export async function listApiKeys (

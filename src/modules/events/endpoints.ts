@@ -38,18 +38,22 @@ export function toEndpoint (row: EndpointRow): WebhookEndpoint {
 }
 
 export const KEY_REVOKED_REASON = 'the API key that created it was revoked'
+export const KEY_EXPIRED_REASON = 'the API key that created it expired'
 
 /**
  * A revoked key's endpoints stop receiving, in the revoking transaction (api-keys/service.ts): a key that leaked
- * could have registered an address of its own, and only partner keys see partner endpoints. Their pending
+ * could have registered an address of its own, and only partner keys see partner endpoints. An expired key's stop
+ * within a minute of its expiry (the api-keys sweep): its holder can no longer see or disable them. Their pending
  * deliveries fail; a live partner key of the same creditors sees them, with the reason, and may enable them again.
  */
-export async function disableEndpointsOfRevokedKey (trx: Handle, actor: Actor, keyId: string): Promise<number> {
+export async function disableEndpointsOfKey (
+  trx: Handle, actor: Actor, keyId: string, reason: typeof KEY_REVOKED_REASON | typeof KEY_EXPIRED_REASON
+): Promise<number> {
   const endpoints = await enabledEndpointsOfKey(trx, keyId)
   for (const endpoint of endpoints) {
-    await updateEndpoint(trx, endpoint.id, { status: 'disabled', disabled_reason: KEY_REVOKED_REASON })
+    await updateEndpoint(trx, endpoint.id, { status: 'disabled', disabled_reason: reason })
     await failPendingDeliveries(trx, endpoint.id)
-    await recordAudit(trx, actor, { action: 'webhook_endpoint.disabled', entityType: 'webhook_endpoint', entityId: toPublicId('webhookEndpoint', endpoint.id), details: { reason: KEY_REVOKED_REASON } })
+    await recordAudit(trx, actor, { action: 'webhook_endpoint.disabled', entityType: 'webhook_endpoint', entityId: toPublicId('webhookEndpoint', endpoint.id), details: { reason } })
   }
   return endpoints.length
 }

@@ -12,7 +12,7 @@ export const EVENT_TYPES = [
 export type EventType = typeof EVENT_TYPES[number]
 
 /**
- * Not a fact: the event `POST …/webhook-endpoints/{id}/test` sends to that one endpoint (migration 0041). Stored
+ * Not a fact: the event `POST …/webhook-endpoints/{id}/test` sends to that one endpoint (migration 0040). Stored
  * with no creditor so that its delivery is like any other; never listed or read as an event of the API.
  */
 export const WEBHOOK_TEST_EVENT = 'webhook.test'

@@ -6,8 +6,9 @@ import { sql, type Kysely } from 'kysely'
  * DESIGN 20, webhook tooling.
  * - `webhook.test`: the event `POST …/webhook-endpoints/{id}/test` sends to one endpoint. It is stored like any
  *   event (a delivery names its event, and the worker builds the payload from it) with no creditor, and is never
- *   listed among the business events. The check is added NOT VALID and validated after, so the table is not held
- *   under an exclusive lock while every row is read.
+ *   listed among the business events. The migrations run in one transaction (db/migrator.ts), so the constraint's
+ *   exclusive lock on `events` is held while every row is validated and until the migrations commit: not an online
+ *   migration (the CHANGELOG says so).
  * - `POST /v1/admin/events/{id}/redeliver` makes a new delivery of an event to an endpoint each time: an endpoint may
  *   now have more than one delivery of the same event (the fan-out in the event's transaction still makes one).
  */
