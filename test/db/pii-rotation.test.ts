@@ -4,9 +4,12 @@ import pg from 'pg'
 import { buildApp } from '../../src/app.js'
 import { createPiiCipher, generateKey, type PiiKeys } from '../../src/lib/crypto.js'
 import { APPEND_ONLY_TABLES, encryptedColumns, rotatePiiKeys } from '../../src/db/pii-rotation.js'
+import { INDEX_TABLES, rebuildBlindIndexes } from '../../src/db/blind-index-rebuild.js'
 import { createDatabase } from '../../src/db/database.js'
-import { testConfig } from '../helpers/app.js'
-import { accept, createListeningApp, seedDebts, startPayment, submitAtBank } from '../helpers/payments.js'
+import { emailIndex, iinIndex, ipIndex, phoneIndex } from '../../src/lib/blind-index.js'
+import { createKey, startTestWorker, testConfig } from '../helpers/app.js'
+import { accept, createListeningApp, PAYER, postJson, seedDebts, startPayment, submitAtBank } from '../helpers/payments.js'
+import { importPortfolio, makeRow } from '../helpers/portfolio.js'
 
 /**
  * `npm run pii:rotate` on a database holding ciphertexts under two key ids: rows written under k1, then k2 made
@@ -20,6 +23,7 @@ const indexKey = config.piiKeys?.indexKey as Buffer
 const k2 = generateKey()
 const both: PiiKeys = { currentKeyId: 'k2', encryptionKeys: new Map([['k1', k1], ['k2', k2]]), indexKey }
 const read = createPiiCipher(both)
+const k3 = generateKey()
 
 // personal data under k1: debts, acceptances, payments and their callbacks, stored idempotent answers
 const debts = await seedDebts(app, 3)
@@ -124,7 +128,6 @@ t.test('npm run pii:rotate: help, a wrong call, and a run to the next key', asyn
   t.equal(wrong.code, 2)
   t.match(wrong.stderr, /--batch-size must be a positive integer/)
 
-  const k3 = generateKey()
   const env = {
     DATABASE_URL: databaseUrl,
     PII_ENCRYPTION_KEY: k3.toString('base64'),
@@ -143,4 +146,147 @@ t.test('npm run pii:rotate: help, a wrong call, and a run to the next key', asyn
   const missing = await cli([], { ...env, PII_PREVIOUS_KEYS: '' })
   t.equal(missing.code, 0)
   t.match(missing.stdout, /no previous key \(PII_PREVIOUS_KEYS is empty\)[\s\S]*Done: 0 values/)
+})
+
+/**
+ * `--rebuild-indexes`: the blind indexes were written under index key A (the app's); the operator sets
+ * PII_INDEX_KEY=B and PII_PREVIOUS_INDEX_KEY=A with the service stopped. Every index with a stored plaintext is
+ * rewritten under B (in batches, resumable), after which a service holding B finds the debts and payments as before.
+ */
+const A = indexKey
+const B = generateKey()
+const allKeys = new Map([['k1', k1], ['k2', k2], ['k3', k3]])
+const underA: PiiKeys = { currentKeyId: 'k3', encryptionKeys: allKeys, indexKey: A }
+const underB: PiiKeys = { ...underA, indexKey: B }
+const hmacA = createPiiCipher(underA)
+const hmacB = createPiiCipher(underB)
+const PHONE = '+77012345678' // PAYER's phone as stored
+const portfolio = [makeRow(7_300_001, { creditor: 'АО «Ротация»' }), makeRow(7_300_002, { creditor: 'АО «Ротация»' })]
+let oldPaymentId = ''
+
+/** Every index column the rebuild knows, by table.column, keyed by row. */
+async function indexes (): Promise<Map<string, string | null>> {
+  const found = new Map<string, string | null>()
+  for (const table of INDEX_TABLES) {
+    const key = table.key.column === 'ctid' ? 'ctid::text' : table.key.column
+    const columns = Object.keys(table.indexes)
+    const rows = await reader.query<Record<string, string | null>>(
+      `select ${key} as key, ${columns.join(', ')} from ${table.table}`)
+    for (const row of rows.rows) for (const c of columns) found.set(`${table.table}.${c} ${String(row.key)}`, row[c] ?? null)
+  }
+  return found
+}
+
+t.test('data with indexes under key A: an imported portfolio, payments, a refusal, a privacy request, mail', async (t) => {
+  await startTestWorker(t, app, config)
+  const operator = await createKey(app, ['operator'])
+  const imported = await importPortfolio(app, operator.authorization, portfolio)
+  t.equal(imported.rowsImported, 2)
+  const lookup = await postJson(`${base}/v1/debts/lookup`, { contractNumber: portfolio[0]?.contract, iin: portfolio[0]?.iin })
+  t.equal(lookup.status, 200)
+  const debtId = (await lookup.json() as { debtId: string }).debtId
+  const acceptance = await accept(base, debtId)
+  const started = await startPayment(base, acceptance.id, 10_000)
+  t.equal(started.status, 201)
+  oldPaymentId = (await started.json() as { id: string }).id
+  // a payment made before migration 0038: no phone index
+  await reader.query(`update payments set phone_index = null where acceptance_id = (select acceptance_id from payments
+    where phone_index is not null order by id desc limit 1)`)
+  await reader.query(`insert into payment_refusals (acceptance_id, reason, amount, ip_index, iin_index, email_index)
+    select a.id, 'too_many_payments_ip', 100, $1, d.debtor_iin_index, a.payer_email_index
+    from acceptances a join debts d on d.id = a.debt_id order by a.id desc limit 1`, [ipIndex(hmacA, '127.0.0.1')])
+  const privacy = await postJson(`${base}/v1/privacy-requests`, { email: 'Rotation@Example.kz', fullName: 'Ротация Р.' })
+  t.equal(privacy.status, 201, await privacy.text())
+  // an erasure's tombstone beside a real recipient (the destruction confirmation): never indexed
+  await reader.query(`update mail_outbox set recipient_index = 'erased:test' where id = (select id from mail_outbox order by id limit 1)`)
+})
+
+t.test('--rebuild-indexes: rebuilt under B in batches, resumed, then a run changes nothing', async (t) => {
+  const serviceB = await buildApp({ ...testConfig(databaseUrl, { PUBLIC_BASE_URL: base }), piiKeys: underB }, { logger: false })
+  t.teardown(async () => { await serviceB.close() })
+  const row = portfolio[0] as { contract: string, iin: string }
+  const lookup = async () => await serviceB.inject({ method: 'POST', url: '/v1/debts/lookup', payload: { contractNumber: row.contract, iin: row.iin } })
+  t.equal((await lookup()).statusCode, 404, 'before the rebuild a service holding B does not find the debt')
+
+  const before = await indexes()
+  const first = await rebuildBlindIndexes(db, underB, { previousIndexKey: A, batchSize: 2, maxBatches: 1 })
+  t.match(first, { rows: 2, complete: false }, 'stopped after one batch')
+  const progress: string[] = []
+  const rest = await rebuildBlindIndexes(db, underB, {
+    previousIndexKey: A, batchSize: 3, onProgress: (p) => { progress.push(p.table) }
+  })
+  t.equal(rest.complete, true)
+  t.ok(progress.includes('payments') && progress.includes('mail_outbox'), 'progress names the tables')
+  const column = (name: string) => rest.columns.find((c) => `${c.table}.${c.column}` === name)
+  t.equal(column('payments.phone_index')?.filled, 1, 'the old payment gets a phone index')
+  t.equal(column('debts.source_hash')?.unmatched, 3, 'the seeded debts\' fingerprints are no import\'s: left')
+  t.ok(rest.columns.filter((c) => c.column !== 'source_hash').every((c) => c.unmatched === 0), 'nothing else unmatched')
+  t.ok((column('debts.debtor_iin_index')?.rebuilt ?? 0) + (column('acceptances.ip_index')?.rebuilt ?? 0) > 0)
+
+  const after = await indexes()
+  t.equal(after.size, before.size)
+  const changed = [...after].filter(([k, v]) => before.get(k) !== v).length
+  t.equal(changed, [...before].filter(([k, v]) => v !== null && v !== 'erased:test' && !v.startsWith('seed-')).length + 1,
+    'every index with a plaintext changed (and the missing phone index was filled)')
+  t.ok([...after].some(([k, v]) => k.startsWith('mail_outbox.') && v === 'erased:test'), 'the tombstone stays')
+
+  // every index is the HMAC under B of its plaintext
+  const debts = await reader.query<{ iin: string, index: string }>('select debtor_iin_encrypted as iin, debtor_iin_index as index from debts')
+  for (const d of debts.rows) t.equal(d.index, iinIndex(hmacB, hmacB.decrypt(d.iin)))
+  const payments = await reader.query<Record<string, string>>(`select p.email_index, p.iin_index, p.phone_index,
+    a.payer_email_encrypted as email, a.payer_phone_encrypted as phone, d.debtor_iin_encrypted as iin
+    from payments p join acceptances a on a.id = p.acceptance_id join debts d on d.id = p.debt_id`)
+  for (const p of payments.rows) {
+    t.same([p.email_index, p.iin_index, p.phone_index], [emailIndex(hmacB, hmacB.decrypt(p.email as string)),
+      iinIndex(hmacB, hmacB.decrypt(p.iin as string)), phoneIndex(hmacB, hmacB.decrypt(p.phone as string))])
+  }
+
+  const again = await rebuildBlindIndexes(db, underB, { previousIndexKey: A })
+  t.match(again, { rows: 0, complete: true }, 'a second run writes nothing')
+  t.same(await indexes(), after)
+
+  // the service holding B finds what a service holding A found
+  const found = await lookup()
+  t.equal(found.statusCode, 200, found.body)
+  const operator = await createKey(serviceB, ['operator'])
+  const search = async (query: string) => (await serviceB.inject({
+    method: 'GET', url: `/v1/admin/payments?${query}`, headers: { authorization: operator.authorization }
+  })).json().data.map((p: { id: string }) => p.id) as string[]
+  t.ok((await search(`iin=${row.iin}`)).includes(oldPaymentId), 'a payment by the debtor\'s IIN')
+  t.ok((await search(`email=${encodeURIComponent(PAYER.email)}`)).includes(oldPaymentId), 'by the payer\'s email')
+  t.ok((await search(`phone=${encodeURIComponent(PHONE)}`)).includes(oldPaymentId), 'by the phone, filled for it')
+  t.equal((await search(`phone=${encodeURIComponent(PHONE)}`)).length, payments.rows.length, 'every card payment')
+  const debtsByIin = await serviceB.inject({ method: 'GET', url: `/v1/admin/debts?iin=${row.iin}`, headers: { authorization: operator.authorization } })
+  t.equal(debtsByIin.json().data[0]?.id, found.json().debtId, 'the debt by the debtor\'s IIN')
+
+  // a re-import of the same portfolio under B: unchanged, nothing adjusted
+  await startTestWorker(t, serviceB, { ...testConfig(databaseUrl, { PUBLIC_BASE_URL: base }), piiKeys: underB })
+  const reimported = await importPortfolio(serviceB, operator.authorization, portfolio)
+  t.match(reimported, { rowsUnchanged: 2, rowsImported: 0, rowsAdjusted: 0 }, 'the fingerprints were rebuilt too')
+})
+
+t.test('npm run pii:rotate -- --rebuild-indexes: help; without a previous key it fills missing indexes only', async (t) => {
+  const help = await cli(['--help'], {})
+  t.match(help.stdout, /--rebuild-indexes/)
+  await reader.query('update payments set phone_index = null where id = (select id from payments where acceptance_id is not null order by id desc limit 1)')
+  const env = {
+    DATABASE_URL: databaseUrl,
+    PII_ENCRYPTION_KEY: k3.toString('base64'),
+    PII_ENCRYPTION_KEY_ID: 'k3',
+    PII_PREVIOUS_KEYS: `k1:${k1.toString('base64')},k2:${k2.toString('base64')}`,
+    PII_INDEX_KEY: B.toString('base64'),
+    LOG_LEVEL: 'silent'
+  }
+  const before = await indexes()
+  const filled = await cli(['--rebuild-indexes'], env)
+  t.equal(filled.code, 0, filled.stderr)
+  t.match(filled.stdout, /PII_PREVIOUS_INDEX_KEY is not set[\s\S]*payments\.phone_index: 0 rebuilt, 1 filled[\s\S]*Done: 1 rows/)
+  t.match(filled.stderr, /debts\.source_hash: 3 values match neither/)
+  const after = await indexes()
+  t.equal([...after].filter(([k, v]) => before.get(k) !== v).length, 1, 'only the missing index was written')
+
+  const withPrevious = await cli(['--rebuild-indexes', '--batch-size', '2'], { ...env, PII_PREVIOUS_INDEX_KEY: A.toString('base64') })
+  t.equal(withPrevious.code, 0, withPrevious.stderr)
+  t.match(withPrevious.stdout, /Rebuilding blind indexes from PII_PREVIOUS_INDEX_KEY[\s\S]*Done: 0 rows rewritten/)
+  t.same(await indexes(), after)
 })
