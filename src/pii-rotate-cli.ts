@@ -18,8 +18,8 @@ previous keys in PII_PREVIOUS_KEYS must still be set. Runs beside the live servi
 With --rebuild-indexes it instead computes every blind index whose plaintext the database keeps (IIN, email, phone,
 IP of an acceptance, a portfolio row's fingerprint) under PII_INDEX_KEY: a value equal to its HMAC under
 PII_PREVIOUS_INDEX_KEY (the index key before the rotation) is rewritten, a missing payment phone index is filled
-(also without PII_PREVIOUS_INDEX_KEY), anything else is left and counted. Stop the api and the worker first: until
-a row is rebuilt, lookups under the new key do not find it.
+(also without PII_PREVIOUS_INDEX_KEY), anything else is left and counted. For a new index key stop the api and
+the worker first: until a row is rebuilt, lookups under the new key do not find it.
 
 Each batch of rows is its own transaction; run the command again to continue an interrupted run (rows already
 done are skipped, and a finished run changes nothing). See docs/operations.md, "PII key rotation".

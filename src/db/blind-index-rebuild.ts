@@ -30,8 +30,8 @@ interface SourceRow { key: string, [column: string]: string | null }
 
 interface IndexTable {
   table: string
-  /** The primary key, and its SQL type for the cursor. */
-  key: { column: string, type: 'uuid' | 'bigint' }
+  /** The primary key (the staged rows, which have a composite one: their ctid), and its SQL type for the cursor. */
+  key: { column: string, type: 'uuid' | 'bigint' | 'tid' }
   /** Selected beside the key and the index columns: the ciphertexts and plain facts the recipes read. */
   sources: (t: RawBuilder<unknown>) => RawBuilder<unknown>
   /** Joins to the rows that hold the plaintext (aliases `a`, `d`). */
@@ -74,7 +74,7 @@ export const INDEX_TABLES: readonly IndexTable[] = [
   // an import's staged rows: a queued import written after the restart indexes its debts like the rest
   {
     table: T.stagedRows,
-    key: { column: 'ctid', type: 'bigint' },
+    key: { column: 'ctid', type: 'tid' },
     sources: debtSources,
     indexes: { debtor_iin_index: (r) => of(iinIndex, r.iin), source_hash: sourceHash }
   },
@@ -151,12 +151,12 @@ export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void
 }
 
-/** The primary key of the table as the cursor compares it (a ctid as text, cast back to tid). */
+/** The key of the table's rows as the cursor compares it; the cursor travels as text, cast back with keyCast. */
 function keyExpression (table: IndexTable): RawBuilder<unknown> {
-  return table.key.column === 'ctid' ? sql`t.ctid` : sql.ref(`t.${table.key.column}`)
+  return sql.ref(`t.${table.key.column}`)
 }
 function keyCast (table: IndexTable): RawBuilder<unknown> {
-  return table.key.column === 'ctid' ? sql.raw('tid') : sql.raw(table.key.type)
+  return sql.raw(table.key.type)
 }
 
 /**
