@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from './config.js'
 import { createDatabase } from './db/database.js'
-import { rotatePiiKeys } from './db/pii-rotation.js'
+import { rotatePiiKeys, type RotationReport } from './db/pii-rotation.js'
 import { rebuildBlindIndexes, type RebuildReport } from './db/blind-index-rebuild.js'
 import { resolveDatabase, resolvePiiKeys } from './database-and-keys.js'
 
@@ -52,6 +52,28 @@ function printRebuild (report: RebuildReport): void {
   process.stdout.write(report.complete
     ? `Done: ${report.rows} rows rewritten; every index with a stored plaintext is under PII_INDEX_KEY.\n`
     : `Stopped after --max-batches: ${report.rows} rows rewritten; run the command again to continue.\n`)
+}
+
+/** A finished run: "Done" only when nothing is left under a previous or unknown key, else exit 1 naming what is. */
+function printRotation (report: RotationReport): void {
+  for (const u of report.unreadable) {
+    process.stderr.write(`error: ${u.table}.${u.column} row ${u.row}: does not decrypt (${u.error}), left as it is\n`)
+  }
+  for (const c of report.columns.filter((c) => c.left > c.unreadable)) {
+    process.stderr.write(`error: ${c.table}.${c.column}: ${c.left - c.unreadable} values still under a previous key ` +
+      `after ${report.passes} passes (written under the old key meanwhile: is a process still on it?)\n`)
+  }
+  for (const c of report.columns.filter((c) => c.unknownKey > 0)) {
+    process.stderr.write(`error: ${c.table}.${c.column}: ${c.unknownKey} values under a key id neither current nor ` +
+      'in PII_PREVIOUS_KEYS, left as they are\n')
+  }
+  if (report.clean) {
+    process.stdout.write(`Done: ${report.rotated} values re-encrypted; nothing is left under a previous key.\n`)
+    return
+  }
+  process.stdout.write(`Not done: ${report.rotated} values re-encrypted, but values above are left; ` +
+    'keep PII_PREVIOUS_KEYS.\n')
+  process.exitCode = 1
 }
 
 let parsed
@@ -112,15 +134,16 @@ try {
       const report = await rotatePiiKeys(handle.db, keys, {
         ...(batchSize !== undefined ? { batchSize } : {}),
         ...(maxBatches !== undefined ? { maxBatches } : {}),
-        onProgress: ({ table, column, done, total }) => { process.stdout.write(`${table}.${column}: ${done}/${total}\n`) }
+        onProgress: ({ table, done, total, pass }) => {
+          process.stdout.write(`${pass > 1 ? `pass ${pass}: ` : ''}${table}: ${done}/${total}\n`)
+        }
       })
-      for (const column of report.columns.filter((c) => c.unknownKey > 0)) {
-        process.stderr.write(`warning: ${column.table}.${column.column}: ${column.unknownKey} values under a key id ` +
-          'neither current nor in PII_PREVIOUS_KEYS, left as they are\n')
+      if (!report.complete) {
+        process.stdout.write(`Stopped after --max-batches: ${report.rotated} values re-encrypted; ` +
+          'run the command again to continue.\n')
+      } else {
+        printRotation(report)
       }
-      process.stdout.write(report.complete
-        ? `Done: ${report.rotated} values re-encrypted; nothing is left under a previous key.\n`
-        : `Stopped after --max-batches: ${report.rotated} values re-encrypted; run the command again to continue.\n`)
     }
   } finally {
     await handle.close()

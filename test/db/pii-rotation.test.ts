@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process'
 import pg from 'pg'
 import { buildApp } from '../../src/app.js'
 import { createPiiCipher, generateKey, type PiiKeys } from '../../src/lib/crypto.js'
-import { APPEND_ONLY_TABLES, encryptedColumns, rotatePiiKeys } from '../../src/db/pii-rotation.js'
+import {
+  APPEND_ONLY_TABLES, encryptedColumns, MAX_PASSES, rotatePiiKeys, rotationPlans, TRIGGER_BATCH_SIZE
+} from '../../src/db/pii-rotation.js'
 import { INDEX_TABLES, rebuildBlindIndexes } from '../../src/db/blind-index-rebuild.js'
 import { createDatabase } from '../../src/db/database.js'
 import { debtRowSourceHash, emailIndex, iinIndex, ipIndex, phoneIndex } from '../../src/lib/blind-index.js'
@@ -74,22 +76,30 @@ t.test('an interrupted run resumes; a finished run changes nothing', async (t) =
   const total = [...before.values()].flat().length
 
   const progress: string[] = []
-  const first = await rotatePiiKeys(db, both, { batchSize: 2, maxBatches: 1, onProgress: (p) => { progress.push(`${p.table}.${p.column} ${p.done}/${p.total}`) } })
-  t.match(first, { rotated: 2, complete: false }, 'stopped after one batch')
+  const first = await rotatePiiKeys(db, both, { batchSize: 2, maxBatches: 1, onProgress: (p) => { progress.push(`${p.table} ${p.done}/${p.total}`) } })
+  t.match(first, { complete: false, clean: false }, 'stopped after one batch')
+  t.ok(first.rotated > 0)
   t.equal(progress.length, 1)
-  t.match(progress[0], / 2\/\d+$/)
+  t.match(progress[0], /^acceptances \d+\/\d+$/)
   const middle = await ciphertexts()
   t.same(keyIds(middle), new Set(['k1', 'k2']), 'two key ids in the database now')
+  const halves = await reader.query(`select id from acceptances where split_part(payer_full_name_encrypted, '.', 2) <>
+    all(array[split_part(payer_email_encrypted, '.', 2), split_part(payer_phone_encrypted, '.', 2),
+    split_part(ip_encrypted, '.', 2)])`)
+  t.equal(halves.rows.length, 0, 'a row\'s encrypted columns are rewritten together, in one UPDATE')
+  const rotatedRows = await reader.query("select id from acceptances where payer_email_encrypted like 'v1.k2.%'")
+  t.equal(rotatedRows.rows.length, 2, 'the batch was two rows, each with all its columns')
 
   const rest = await rotatePiiKeys(db, both, { batchSize: 3 })
-  t.match(rest, { rotated: total - 2, complete: true }, 'the next run did the rest, and no value twice')
-  t.ok(rest.columns.every((c) => c.unknownKey === 0))
+  t.match(rest, { rotated: total - first.rotated, complete: true, clean: true, passes: 1, unreadable: [] },
+    'the next run did the rest, and no value twice')
+  t.ok(rest.columns.every((c) => c.unknownKey === 0 && c.left === 0))
   const after = await ciphertexts()
   t.same(keyIds(after), new Set(['k2']), 'every ciphertext is under k2')
   t.same(plaintexts(after), plaintexts(before), 'and reads as before')
 
   const again = await rotatePiiKeys(db, both)
-  t.match(again, { rotated: 0, complete: true })
+  t.match(again, { rotated: 0, complete: true, clean: true, passes: 0 })
   t.same(await ciphertexts(), after, 'a second run rewrites nothing')
 })
 
@@ -139,7 +149,7 @@ t.test('npm run pii:rotate: help, a wrong call, and a run to the next key', asyn
   }
   const stopped = await cli(['--batch-size', '5', '--max-batches', '1'], env)
   t.equal(stopped.code, 0, stopped.stderr)
-  t.match(stopped.stdout, /Re-encrypting under key k3 what is under k2\n[a-z_]+\.[a-z_]+: \d+\/\d+\nStopped after --max-batches/)
+  t.match(stopped.stdout, /Re-encrypting under key k3 what is under k2\n[a-z_]+: \d+\/\d+\nStopped after --max-batches/)
   const done = await cli([], env)
   t.equal(done.code, 0, done.stderr)
   t.match(done.stdout, /Done: \d+ values re-encrypted/)
@@ -147,6 +157,119 @@ t.test('npm run pii:rotate: help, a wrong call, and a run to the next key', asyn
   const missing = await cli([], { ...env, PII_PREVIOUS_KEYS: '' })
   t.equal(missing.code, 0)
   t.match(missing.stdout, /no previous key \(PII_PREVIOUS_KEYS is empty\)[\s\S]*Done: 0 values/)
+})
+
+/**
+ * After the cli run everything is under k3. The next tests put values back under k2 (a process still on the old
+ * configuration) or break them, and rotate to k3 again with k2 as previous.
+ */
+const toK3: PiiKeys = { currentKeyId: 'k3', encryptionKeys: new Map([['k2', k2], ['k3', k3]]), indexKey }
+const underK2 = createPiiCipher({ currentKeyId: 'k2', encryptionKeys: new Map([['k2', k2]]), indexKey })
+const anyKey = createPiiCipher({ currentKeyId: 'k3', encryptionKeys: new Map([['k1', k1], ['k2', k2], ['k3', k3]]), indexKey })
+const acceptanceIds = async () =>
+  (await reader.query<{ id: string }>('select id from acceptances order by id')).rows.map((r) => r.id)
+/** Put one column of one acceptance back under k2 (as a process on the old configuration writes it). */
+async function backToK2 (id: string, column = 'payer_full_name_encrypted'): Promise<void> {
+  const stored = await reader.query<{ v: string }>(`select ${column} as v from acceptances where id = $1`, [id])
+  await reader.query(`update acceptances set ${column} = $1 where id = $2`,
+    [underK2.encrypt(anyKey.decrypt(stored.rows[0]?.v as string)), id])
+}
+
+t.test('how each table is walked: by its key, by heap blocks without a single-column one, small with a trigger', async (t) => {
+  const plans = await rotationPlans(db, await encryptedColumns(db), 500)
+  const plan = (table: string) => plans.find((p) => p.table === table)
+  t.match(plan('acceptances'), { key: { column: 'id', type: 'uuid' }, batchSize: 500 })
+  t.equal(plan('acceptances')?.columns.length, 4, 'one walk of acceptances for its four columns')
+  t.match(plan('bank_callbacks'), { key: { column: 'id', type: 'bigint' } })
+  t.match(plan('idempotency_keys'), { key: null, label: ['principal', 'key'] }, 'a composite key: by heap blocks')
+  t.match(plan('debt_import_rows'), { key: null, label: ['import_id', 'line'] })
+  t.equal(plan('refunds')?.batchSize, TRIGGER_BATCH_SIZE, 'refunds lock their payment in a trigger: small batches')
+})
+
+t.test('a value written under a previous key behind the walk is caught by another pass', async (t) => {
+  const ids = await acceptanceIds()
+  await backToK2(ids[0] as string)
+  // a stored idempotent answer (walked by heap blocks) under k2 too, and the hook fires while that table is walked
+  await reader.query(`update idempotency_keys set response_body = $1
+    where ctid = (select ctid from idempotency_keys where response_body is not null limit 1)`,
+  [underK2.encrypt('{"replayed":true}')])
+  let written = false
+  const report = await rotatePiiKeys(db, toK3, {
+    batchSize: 1,
+    onProgress: async (p) => {
+      if (p.table === 'idempotency_keys' && !written) { written = true; await backToK2(ids[1] as string, 'ip_encrypted') }
+    }
+  })
+  t.ok(written, 'a value was written behind the walk')
+  t.match(report, { passes: 2, complete: true, clean: true })
+  t.same(keyIds(await ciphertexts()), new Set(['k3']), 'nothing is left under k2')
+})
+
+t.test('values written behind every pass: after the last one they are reported as left', async (t) => {
+  const ids = await acceptanceIds()
+  const [head, tail] = [ids[0] as string, ids.at(-1) as string]
+  await backToK2(head)
+  await backToK2(tail)
+  const report = await rotatePiiKeys(db, toK3, {
+    batchSize: 1,
+    onProgress: async () => { await backToK2(head); await backToK2(tail) }
+  })
+  t.match(report, { passes: MAX_PASSES, complete: true, clean: false, unreadable: [] })
+  t.match(report.columns.find((c) => c.column === 'payer_full_name_encrypted'), { table: 'acceptances', left: 2 })
+  const again = await rotatePiiKeys(db, toK3)
+  t.match(again, { passes: 1, clean: true }, 'once the writer is gone, a run finishes')
+})
+
+t.test('a ciphertext that does not decrypt is reported by row and skipped; the rest is rotated', async (t) => {
+  const ids = await acceptanceIds()
+  const broken = ids[0] as string
+  const stored = await reader.query<{ v: string }>('select payer_phone_encrypted as v from acceptances where id = $1', [broken])
+  const phone = anyKey.decrypt(stored.rows[0]?.v as string)
+  const parts = underK2.encrypt(phone).split('.')
+  const tag = parts[4] as string
+  const corrupt = [...parts.slice(0, 4), `${tag.startsWith('A') ? 'B' : 'A'}${tag.slice(1)}`].join('.')
+  await reader.query('update acceptances set payer_phone_encrypted = $1 where id = $2', [corrupt, broken])
+  await backToK2(broken)
+  for (const id of ids.slice(1)) await backToK2(id, 'payer_email_encrypted')
+
+  const report = await rotatePiiKeys(db, toK3, { batchSize: 1 })
+  t.match(report, {
+    complete: true,
+    clean: false,
+    passes: 1,
+    unreadable: [{ table: 'acceptances', column: 'payer_phone_encrypted', row: broken, error: 'ciphertext failed authentication' }]
+  })
+  t.match(report.columns.find((c) => c.column === 'payer_phone_encrypted'), { left: 1, unreadable: 1, rotated: 0 })
+  t.equal(report.columns.find((c) => c.column === 'payer_email_encrypted')?.rotated, ids.length - 1, 'the rows after it too')
+  t.equal(report.columns.find((c) => c.column === 'payer_full_name_encrypted')?.rotated, 1, 'and the broken row\'s other columns')
+  const after = await ciphertexts()
+  t.same([...after.values()].flat().filter((v) => v.split('.')[1] !== 'k3'), [corrupt], 'only the corrupt value is left')
+
+  // the command: exit 1 naming the row, and a value under a key id it was not given
+  const stray = createPiiCipher({ currentKeyId: 'kx', encryptionKeys: new Map([['kx', generateKey()]]), indexKey })
+  const mail = await reader.query<{ id: string, v: string }>('select id, recipient_encrypted as v from mail_outbox limit 1')
+  const mailRow = mail.rows[0] as { id: string, v: string }
+  await reader.query('update mail_outbox set recipient_encrypted = $1 where id = $2', [stray.encrypt('x@example.kz'), mailRow.id])
+  const env = {
+    DATABASE_URL: databaseUrl,
+    PII_ENCRYPTION_KEY: k3.toString('base64'),
+    PII_ENCRYPTION_KEY_ID: 'k3',
+    PII_PREVIOUS_KEYS: `k2:${k2.toString('base64')}`,
+    PII_INDEX_KEY: indexKey.toString('base64'),
+    LOG_LEVEL: 'silent'
+  }
+  const run = await cli([], env)
+  t.equal(run.code, 1, 'not done: exit 1')
+  t.match(run.stderr, `acceptances.payer_phone_encrypted row ${broken}: does not decrypt`)
+  t.match(run.stderr, /mail_outbox\.recipient_encrypted: 1 values under a key id neither current nor in PII_PREVIOUS_KEYS/)
+  t.notMatch(run.stdout, /Done/)
+  t.match(run.stdout, /Not done: 0 values re-encrypted/)
+
+  await reader.query('update acceptances set payer_phone_encrypted = $1 where id = $2', [anyKey.encrypt(phone), broken])
+  await reader.query('update mail_outbox set recipient_encrypted = $1 where id = $2', [mailRow.v, mailRow.id])
+  const fixed = await cli([], env)
+  t.equal(fixed.code, 0, fixed.stderr)
+  t.match(fixed.stdout, /Done: 0 values re-encrypted; nothing is left under a previous key/)
 })
 
 /**
