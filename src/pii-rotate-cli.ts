@@ -21,8 +21,10 @@ PII_PREVIOUS_INDEX_KEY (the index key before the rotation) is rewritten, a missi
 (also without PII_PREVIOUS_INDEX_KEY), anything else is left and counted. For a new index key stop the api and
 the worker first: until a row is rebuilt, lookups under the new key do not find it.
 
-Each batch of rows is its own transaction; run the command again to continue an interrupted run (rows already
-done are skipped, and a finished run changes nothing). See docs/operations.md, "PII key rotation".
+Each table is walked in primary-key order, each batch of rows its own transaction; run the command again to
+continue an interrupted run (rows already done are skipped, and a finished run changes nothing). The re-encryption
+exits 1, naming them, when values are left under a previous key (after 3 passes), under a key id not given, or do
+not decrypt; "Done" (exit 0) means the previous keys may be removed. See docs/operations.md, "PII key rotation".
 
   --rebuild-indexes rebuild the blind indexes (the service stopped)
   --batch-size N    rows per transaction (default 500)

@@ -209,7 +209,7 @@ export async function rotatePiiKeys (
         // heap blocks [from, from + n): the rows a batch holds, about (pg_class's tuples per page)
         const size = await sql<{ blocks: string, per: string }>`select
             pg_relation_size(${plan.table}::regclass) / current_setting('block_size')::int as blocks,
-            case when relpages > 0 and reltuples > 0 then reltuples / relpages else 1 end as per
+            case when relpages > 0 and reltuples > 0 then reltuples / relpages else 50 end as per
           from pg_class where oid = ${plan.table}::regclass`.execute(trx)
         const first = Number(from ?? 0)
         if (first >= Number(size.rows[0]?.blocks ?? 0)) return { next: null, rows: 0, values: 0 }
