@@ -83,6 +83,10 @@ export const EnvSchema = Type.Object({
     description: '`id:base64,…` old keys kept to decrypt existing rows'
   })),
   PII_INDEX_KEY: Type.Optional(base64Key('HMAC-SHA256 key of the blind index; required with `DATABASE_URL`')),
+  PII_PREVIOUS_INDEX_KEY: Type.Optional(base64Key(
+    'the blind-index key before a rotation, read only by `npm run pii:rotate -- --rebuild-indexes` (indexes that ' +
+    'verify under it are rewritten under `PII_INDEX_KEY`); the service ignores it'
+  )),
   ADMIN_API_KEY: Type.Optional(Type.String({
     minLength: 32,
     maxLength: 256,
@@ -455,6 +459,7 @@ export const ENV_DEFAULT_NOTES: Partial<Record<keyof Env, string>> = {
   PII_ENCRYPTION_KEY: 'generated into `DATA_DIR/keys.json` in embedded mode only',
   PII_PREVIOUS_KEYS: 'empty',
   PII_INDEX_KEY: 'as `PII_ENCRYPTION_KEY`',
+  PII_PREVIOUS_INDEX_KEY: 'unset',
   ADMIN_API_KEY: 'unset',
   BANK_MODE: `\`sandbox\` on a developer machine; **required** ${DEPLOYMENT}`,
   BANK_BASE_URL: '`PUBLIC_BASE_URL/sandbox/bank`',

@@ -40,6 +40,8 @@ export interface Config {
     encryptionKeyId: string
     previousKeys: Array<{ id: string, key: string }>
     indexKey: string | null
+    /** The blind-index key before a rotation: read by `npm run pii:rotate -- --rebuild-indexes` only. */
+    previousIndexKey: string | null
   }
   adminApiKey: string | null
   bank: {
@@ -363,7 +365,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
         const [id, key] = pair.split(':') as [string, string]
         return { id, key }
       }),
-      indexKey: e.PII_INDEX_KEY ?? null
+      indexKey: e.PII_INDEX_KEY ?? null,
+      previousIndexKey: e.PII_PREVIOUS_INDEX_KEY ?? null
     },
     adminApiKey: e.ADMIN_API_KEY ?? null,
     bank: {

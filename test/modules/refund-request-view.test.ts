@@ -1,4 +1,9 @@
 import t from 'tap'
+import { sql } from 'kysely'
+import { createPiiCipher, generateKey } from '../../src/lib/crypto.js'
+import { fromPublicId } from '../../src/lib/ids.js'
+import type { RefundRequestRow } from '../../src/modules/refunds/tables.js'
+import { toAdminRefundRequest } from '../../src/modules/refunds/views.js'
 import { createKey } from '../helpers/app.js'
 import { accept, createListeningApp, PAYER, postJson, seedDebt, startPayment, submitAtBank } from '../helpers/payments.js'
 
@@ -83,4 +88,30 @@ t.test('an unknown id is 404 refund_request_not_found; a malformed one 400; a pa
   t.equal((await get('/v1/admin/refund-requests', partner.authorization)).status, 403, 'nor the list')
   t.equal((await get(`/v1/admin/refund-requests/${request.id}`)).status, 401, 'nor without a key')
   t.equal((await payerReads(request.id)).length, 0, 'a refused read is not a read')
+})
+
+t.test('a reason under a key no longer configured: null in the list and the view (logged), never a 500', async (t) => {
+  const request = await submittedRequest('причина под старым ключом')
+  const gone = createPiiCipher({
+    currentKeyId: 'gone', encryptionKeys: new Map([['gone', generateKey()]]), indexKey: generateKey()
+  })
+  const id = fromPublicId('refundRequest', request.id) as string
+  await sql`update refund_requests set reason_encrypted = ${gone.encrypt('причина под старым ключом')} where id = ${id}`
+    .execute(app.db)
+  const listed = await get('/v1/admin/refund-requests?status=submitted&limit=100', operator.authorization)
+  t.equal(listed.status, 200, 'the list is served')
+  const entry = (listed.body.data as Array<Record<string, any>>).find((r) => r.id === request.id)
+  t.match(entry, { reason: null, payer: PAYER_SHOWN }, 'the unreadable field is null, the rest shown')
+  const shown = await get(`/v1/admin/refund-requests/${request.id}`, operator.authorization)
+  t.equal(shown.status, 200)
+  t.equal(shown.body.reason, null)
+
+  // the view tells which request and field, never a value
+  const row = (await sql<RefundRequestRow>`select * from refund_requests where id = ${id}`.execute(app.db)).rows[0]
+  const told: unknown[] = []
+  const view = toAdminRefundRequest(app.pii, row as RefundRequestRow, undefined, undefined, (where) => {
+    told.push(where)
+  })
+  t.equal(view.reason, null)
+  t.same(told, [{ refundRequestId: request.id, field: 'reason', error: 'unknown PII key id gone' }])
 })

@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { actorOf } from '../../http/auth.js'
 import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AUTH_PROBLEMS, pageOf, problemResponses } from '../../http/schemas.js'
 import { PaymentParams } from '../payments/schemas.js'
 import { retryRefund } from './execution.js'
+import type { UnreadableField } from './views.js'
 import {
   AdminRefundQuery, AdminRefundRequestSchema, AdminRefundSchema, CreateRefundRequestBody, DecisionBody,
   ExternalRefundBody, RefundParams,
@@ -12,6 +14,11 @@ import {
 } from './schemas.js'
 import { recordExternalRefund } from './external.js'
 import { decideRefundRequest, getAdminRefund, getAdminRefundRequest, getRefundRequest, listAdminRefunds, listRefundRequestsPage, returnPayment, submitRefundRequest } from './service.js'
+
+/** A refund request's field that does not decrypt: logged (which request and field, never a value), shown as null. */
+const unreadableBy = (request: FastifyRequest): UnreadableField => (where) => {
+  request.log.warn({ ...where }, 'refund request field cannot be decrypted')
+}
 
 const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(RefundSchema)
@@ -74,7 +81,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...problemResponses({ 400: ['validation_failed'], ...auth })
       }
     }
-  }, async (request) => await listRefundRequestsPage(deps, actorOf(request), request.query))
+  }, async (request) => await listRefundRequestsPage(deps, actorOf(request), request.query, unreadableBy(request)))
 
   app.get('/admin/refund-requests/:id', {
     preHandler: operator,
@@ -92,7 +99,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_request_not_found'] })
       }
     }
-  }, async (request) => await getAdminRefundRequest(deps, actorOf(request), request.params.id))
+  }, async (request) => await getAdminRefundRequest(deps, actorOf(request), request.params.id, unreadableBy(request)))
 
   app.post('/admin/refund-requests/:id/decision', {
     preHandler: operator,

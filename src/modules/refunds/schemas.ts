@@ -64,13 +64,17 @@ const RefundRequestPayer = Type.Object({
   phone: Type.Union([Type.String(), Type.Null()], { description: 'E.164 (`+77012345678`); null when not given' })
 }, {
   additionalProperties: false,
-  description: 'Who paid, decrypted for the operator deciding the request; after an erasure each member reads `[erased]`'
+  description: 'Who paid, decrypted for the operator deciding the request; after an erasure each member reads ' +
+    '`[erased]`; a member that cannot be decrypted (a key no longer configured: logged) is null'
 })
 
 /** The back office's view of a request: the public one plus the payer's written reason and who the payer is. */
 export const AdminRefundRequestSchema = Type.Object({
   ...RefundRequestSchema.properties,
-  reason: Type.String({ description: 'The payer\'s written request (offer cl. 5), decrypted; `[erased]` after an erasure' }),
+  reason: Type.Union([Type.String(), Type.Null()], {
+    description: 'The payer\'s written request (offer cl. 5), decrypted; `[erased]` after an erasure; null when ' +
+      'it cannot be decrypted (a key no longer configured: logged)'
+  }),
   payer: RefundRequestPayer
 }, {
   $id: 'AdminRefundRequest',

@@ -17,7 +17,7 @@ import { committedRefunds, findOpenRequest, findRefund, findRefundOfRequest, fin
 import type { AdminRefundRequest, CreateRefundRequestInput, DecisionInput, RefundRequest } from './schemas.js'
 import type { RefundRequestRow, RefundStatus } from './tables.js'
 import type { PaymentRow } from '../payments/tables.js'
-import { toAdminRefund, toAdminRefundRequest, toRefund, toRefundRequest } from './views.js'
+import { toAdminRefund, toAdminRefundRequest, toRefund, toRefundRequest, type UnreadableField } from './views.js'
 import { EMPTY_PAGE, toPage } from '../../lib/page.js'
 
 export { REFUND_TASK } from './queue.js'
@@ -143,7 +143,7 @@ async function auditPayerReads (db: Handle, actor: Actor, rows: RefundRequestRow
 
 /** The back office's view of one request: the payer's reason and identity, decrypted; the read is audit-logged. */
 export async function getAdminRefundRequest (
-  deps: { db: Database, pii: PiiCipher }, actor: Actor, publicId: string
+  deps: { db: Database, pii: PiiCipher }, actor: Actor, publicId: string, unreadable?: UnreadableField
 ): Promise<AdminRefundRequest> {
   const id = fromPublicId('refundRequest', publicId)
   if (id === null) throw new DomainError('refund_request_not_found', 'No refund request with this id')
@@ -152,14 +152,15 @@ export async function getAdminRefundRequest (
     if (row === undefined) throw new DomainError('refund_request_not_found', 'No refund request with this id')
     const payers = await payersOfRequests(trx, [row.id])
     await auditPayerReads(trx, actor, [row])
-    return toAdminRefundRequest(deps.pii, row, await findRefundOfRequest(trx, row.id), payers.get(row.id))
+    return toAdminRefundRequest(deps.pii, row, await findRefundOfRequest(trx, row.id), payers.get(row.id), unreadable)
   })
 }
 
 export async function listRefundRequestsPage (
   deps: { db: Database, pii: PiiCipher },
   actor: Actor,
-  query: { status?: RefundRequestRow['status'], overdue?: boolean, limit?: number, startingAfter?: string }
+  query: { status?: RefundRequestRow['status'], overdue?: boolean, limit?: number, startingAfter?: string },
+  unreadable?: UnreadableField
 ) {
   const limit = query.limit ?? 20
   // one snapshot for the requests and their refunds (getRefundRequest)
@@ -175,7 +176,8 @@ export async function listRefundRequestsPage (
       await auditPayerReads(trx, actor, shown)
       const views: AdminRefundRequest[] = []
       for (const row of shown) {
-        views.push(toAdminRefundRequest(deps.pii, row, await findRefundOfRequest(trx, row.id), payers.get(row.id)))
+        const refund = await findRefundOfRequest(trx, row.id)
+        views.push(toAdminRefundRequest(deps.pii, row, refund, payers.get(row.id), unreadable))
       }
       return views
     })

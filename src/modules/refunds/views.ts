@@ -2,7 +2,7 @@
 // and a request with its refund.
 import { almatyDate } from '../../lib/calendar.js'
 import { toPublicId } from '../../lib/ids.js'
-import type { PiiCipher } from '../../lib/crypto.js'
+import { PiiDecryptionError, type PiiCipher } from '../../lib/crypto.js'
 import type { AdminRefundRequest, PartnerRefundRequest, RefundRequest } from './schemas.js'
 import type { EncryptedPayer } from './repository.js'
 import type { RefundRequestRow, RefundRow } from './tables.js'
@@ -48,16 +48,36 @@ export function toRefundRequest (row: RefundRequestRow, refund: RefundRow | unde
   }
 }
 
-/** The back office's view: the payer's written reason and the payer, decrypted (each read is audit-logged). */
+/** Told of a field that does not decrypt (a key id not configured, a corrupt value): which, never its content. */
+export type UnreadableField = (where: { refundRequestId: string, field: string, error: string }) => void
+
+/**
+ * The back office's view: the payer's written reason and the payer, decrypted (each read is audit-logged). A value
+ * that does not decrypt shows as null and is told to `unreadable` (a log line), so one such row does not fail a list.
+ */
 export function toAdminRefundRequest (
-  pii: PiiCipher, row: RefundRequestRow, refund: RefundRow | undefined, payer: EncryptedPayer | undefined
+  pii: PiiCipher, row: RefundRequestRow, refund: RefundRow | undefined, payer: EncryptedPayer | undefined,
+  unreadable: UnreadableField = () => {}
 ): AdminRefundRequest {
-  const clear = (text: string | null | undefined): string | null =>
-    text === null || text === undefined ? null : pii.decrypt(text)
+  const view = toRefundRequest(row, refund)
+  const clear = (field: string, text: string | null | undefined): string | null => {
+    if (text === null || text === undefined) return null
+    try {
+      return pii.decrypt(text)
+    } catch (error) {
+      if (!(error instanceof PiiDecryptionError)) throw error
+      unreadable({ refundRequestId: view.id, field, error: error.message })
+      return null
+    }
+  }
   return {
-    ...toRefundRequest(row, refund),
-    reason: pii.decrypt(row.reason_encrypted),
-    payer: { fullName: clear(payer?.fullName), email: clear(payer?.email), phone: clear(payer?.phone) }
+    ...view,
+    reason: clear('reason', row.reason_encrypted),
+    payer: {
+      fullName: clear('payer.fullName', payer?.fullName),
+      email: clear('payer.email', payer?.email),
+      phone: clear('payer.phone', payer?.phone)
+    }
   }
 }
 
