@@ -15,7 +15,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api-keys', {
     preHandler: admin,
     schema: {
-      operationId: 'createApiKey',
+      operationId: 'createAdminApiKey',
       tags: ['Admin: API keys'],
       summary: 'Create an API key',
       description: 'Creates a key with the given scopes. The key is in this response only; the service keeps its SHA-256. ' +
@@ -42,7 +42,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api-keys', {
     preHandler: admin,
     schema: {
-      operationId: 'listApiKeys',
+      operationId: 'listAdminApiKeys',
       tags: ['Admin: API keys'],
       summary: 'List API keys',
       description: 'Every key with its scopes and state, oldest first; never the key values. Scope: admin.',
@@ -58,7 +58,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/api-keys/:id', {
     preHandler: admin,
     schema: {
-      operationId: 'revokeApiKey',
+      operationId: 'revokeAdminApiKey',
       tags: ['Admin: API keys'],
       summary: 'Revoke an API key',
       description: 'The key stops working at once (401 `unauthenticated`); the record stays for the audit trail. The webhook endpoints the key created are disabled in the same transaction ' +

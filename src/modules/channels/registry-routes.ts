@@ -24,7 +24,7 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/channel-registries', {
       preHandler: operator,
       schema: {
-        operationId: 'importChannelRegistry',
+        operationId: 'importAdminChannelRegistry',
         tags: ['Admin: channels'],
         summary: 'Compare a channel\'s daily registry (Kaspi) with our payments',
         description: 'The body is Kaspi\'s registry of one Asia/Almaty day, `Content-Type: text/csv`, UTF-8, comma ' +
@@ -64,7 +64,7 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/channel-registries', {
     preHandler: operator,
     schema: {
-      operationId: 'listChannelRegistries',
+      operationId: 'listAdminChannelRegistries',
       tags: ['Admin: channels'],
       summary: 'List channel registries',
       description: 'Newest first, each with its counts; filter by `channel` and `date`. Scopes: operator, admin.',
@@ -80,7 +80,7 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/channel-registries/:id', {
     preHandler: operator,
     schema: {
-      operationId: 'getChannelRegistry',
+      operationId: 'getAdminChannelRegistry',
       tags: ['Admin: channels'],
       summary: 'A channel registry with its differences',
       description: 'The comparison as it was made: every difference it found. Scopes: operator, admin.',

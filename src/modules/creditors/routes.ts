@@ -20,7 +20,7 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/creditors', {
     preHandler: admin,
     schema: {
-      operationId: 'createCreditor',
+      operationId: 'createAdminCreditor',
       tags: [TAG],
       summary: 'Create a creditor',
       description: `A creditor with its name, aliases, BIN and agreement (default \`assignment\`, commission 0). ${MATCHING} ` +
@@ -40,7 +40,7 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors', {
     preHandler: read,
     schema: {
-      operationId: 'listCreditors',
+      operationId: 'listAdminCreditors',
       tags: [TAG],
       summary: 'List creditors',
       description: 'Every creditor, oldest first. Scopes: operator, admin.',
@@ -56,7 +56,7 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors/:id', {
     preHandler: read,
     schema: {
-      operationId: 'getCreditor',
+      operationId: 'getAdminCreditor',
       tags: [TAG],
       summary: 'Get a creditor',
       description: 'Scopes: operator, admin.',
@@ -72,7 +72,7 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/creditors/:id', {
     preHandler: admin,
     schema: {
-      operationId: 'updateCreditor',
+      operationId: 'updateAdminCreditor',
       tags: [TAG],
       summary: 'Change a creditor',
       description: 'Renames it, replaces its aliases, sets its BIN or agreement. Debts, the ledger\'s claims ' +

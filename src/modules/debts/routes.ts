@@ -72,7 +72,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
         }
       },
       schema: {
-        operationId: 'createDebtImport',
+        operationId: 'createAdminDebtImport',
         tags: ['Admin: debts'],
         summary: 'Import a debt portfolio (CSV)',
         description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
@@ -131,7 +131,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
   app.get('/admin/debt-imports/:id', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'getDebtImport',
+      operationId: 'getAdminDebtImport',
       tags: ['Admin: debts'],
       summary: 'Progress and report of an import',
       description: 'Status (`queued`, `running`, `completed`, `failed`), row counts and the first 1000 rejected rows with line, column and code. Scopes: operator, admin.',
@@ -145,7 +145,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
     preHandler: app.requireScopes('operator'),
     config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] },
     schema: {
-      operationId: 'listDebts',
+      operationId: 'listAdminDebts',
       tags: ['Admin: debts'],
       summary: 'List debts',
       description: 'Filter by contract number (compared case- and space-insensitively), payment code (the 11 digits ' +
@@ -164,7 +164,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
   app.patch('/admin/debts/:id', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'updateDebt',
+      operationId: 'updateAdminDebt',
       tags: ['Admin: debts'],
       summary: 'Change a debt\'s status',
       description: '`recalled` when the creditor takes the claim back: the ledger posts `claim_recalled` for what is outstanding. Undoing a recall (`active` or `closed`) ' +

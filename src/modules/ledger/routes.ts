@@ -13,7 +13,7 @@ const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/debts/:id/ledger', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'getDebtLedger',
+      operationId: 'getAdminDebtLedger',
       tags: ['Admin: ledger'],
       summary: 'A debt\'s journal entries',
       description: 'The claim, what was collected net of refunds, the outstanding amount (the receivable\'s balance) and every entry that touched the debt, ' +
@@ -32,7 +32,7 @@ const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/ledger/trial-balance', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'getTrialBalance',
+      operationId: 'getAdminTrialBalance',
       tags: ['Admin: ledger'],
       summary: 'Trial balance of the ledger',
       description: 'Balances per account kind (debit-positive), their total (0 when the books balance) and whether every materialised balance equals the sum of its lines. ' +

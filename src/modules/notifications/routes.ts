@@ -10,7 +10,7 @@ const mailOutboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/mail-outbox', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'listMailOutbox',
+      operationId: 'listAdminMailOutbox',
       tags: ['Admin: notifications'],
       summary: 'List emails and their delivery',
       description: 'Every email the service queued (receipts, answers to refund requests, privacy messages), newest first. ' +

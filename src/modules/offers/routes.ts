@@ -44,7 +44,7 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/offers', {
     preHandler: app.requireScopes('admin'),
     schema: {
-      operationId: 'publishOffer',
+      operationId: 'publishAdminOffer',
       tags: ['Admin: offers'],
       summary: 'Publish a new offer version',
       description: 'Publishes a new version with a text per language (`texts`: ru required, kk and en optional, ' +

@@ -111,7 +111,7 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: operator,
     config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] },
     schema: {
-      operationId: 'listPayments',
+      operationId: 'listAdminPayments',
       tags: ['Admin: payments'],
       summary: 'List payments',
       description: 'Newest first; filter by status, creation time range, contract number, `needsReview` (overpaid or mismatched payments) and `channel` (`card`, `kaspi`). ' +

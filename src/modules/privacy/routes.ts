@@ -113,7 +113,7 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/privacy-requests', {
     preHandler: operator,
     schema: {
-      operationId: 'listPrivacyRequests',
+      operationId: 'listAdminPrivacyRequests',
       tags: ['Admin: privacy'],
       summary: 'List consent withdrawals',
       description: 'Every request, verified or not. Filter by status; `overdue=true` lists verified requests not completed by `dueAt`. Scopes: operator, admin.',

@@ -61,7 +61,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refund-requests', {
     preHandler: operator,
     schema: {
-      operationId: 'listRefundRequests',
+      operationId: 'listAdminRefundRequests',
       tags: ['Admin: refunds'],
       summary: 'List refund requests',
       description: 'Filter by status; `overdue=true` lists approved requests whose refund is not done by `dueAt`. ' +
@@ -97,7 +97,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/refund-requests/:id/decision', {
     preHandler: operator,
     schema: {
-      operationId: 'decideRefundRequest',
+      operationId: 'decideAdminRefundRequest',
       tags: ['Admin: refunds'],
       summary: 'Give the agency\'s official answer',
       description: 'Approve (the refund is queued, `dueAt` = 5 Kazakhstan business days after today) or reject; the answer is shown to the client. Audit-logged. Scopes: operator, admin.',
@@ -114,7 +114,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/payments/:id/return', {
     preHandler: operator,
     schema: {
-      operationId: 'returnPayment',
+      operationId: 'returnAdminPayment',
       tags: ['Admin: refunds'],
       summary: 'Return a suspicious payment',
       description: 'offer cl. 8: refunds everything not yet refunded to the original card; the payment ends `returned` when the bank confirms, and the debt\'s balance is restored. Undecided refund requests are closed. ' +
@@ -131,7 +131,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: operator,
     config: { idempotency: 'optional' },
     schema: {
-      operationId: 'recordExternalRefund',
+      operationId: 'recordAdminExternalRefund',
       tags: ['Admin: refunds'],
       summary: 'Record a refund made in the channel\'s cabinet (Kaspi)',
       description: 'DESIGN 17: a Kaspi payment is cancelled in Kaspi\'s partner cabinet, never through the card bank; ' +
@@ -163,7 +163,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refunds', {
     preHandler: operator,
     schema: {
-      operationId: 'listRefunds',
+      operationId: 'listAdminRefunds',
       tags: ['Admin: refunds'],
       summary: 'List refunds and returns',
       description: 'Filter by `status` (`status=needs_review`: refunds whose outcome at the bank is unknown or does not fit ours, waiting for an operator) and `paymentId`. Scopes: operator, admin.',
@@ -176,7 +176,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refunds/:id', {
     preHandler: operator,
     schema: {
-      operationId: 'getRefund',
+      operationId: 'getAdminRefund',
       tags: ['Admin: refunds'],
       summary: 'One refund or return, with why it needs review',
       description: 'The refund\'s state, attempts, when revoke.php was last sent (`sentAt`), the bank\'s refund id, and for `needs_review` the reason (`reviewReason`). Scopes: operator, admin.',
@@ -189,7 +189,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/refunds/:id/retry', {
     preHandler: operator,
     schema: {
-      operationId: 'retryRefund',
+      operationId: 'retryAdminRefund',
       tags: ['Admin: refunds'],
       summary: 'Retry a failed or needs_review refund',
       description: 'A `failed` (the bank refused) or `needs_review` (outcome unknown, or the bank\'s refunded total did not fit ours) refund goes back to `pending` in its payment\'s queue. ' +

@@ -76,7 +76,7 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: admin,
     config: { idempotency: 'optional' },
     schema: {
-      operationId: 'createRemittance',
+      operationId: 'createAdminRemittance',
       tags: ['Admin: creditors'],
       summary: 'Record a transfer to a creditor of what it is owed',
       description: 'The agency sent the creditor (agency agreement) part of what it owes it: books a `remittance` ' +
@@ -105,7 +105,7 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors/:id/remittances', {
     preHandler: operator,
     schema: {
-      operationId: 'listRemittances',
+      operationId: 'listAdminRemittances',
       tags: ['Admin: creditors'],
       summary: 'List a creditor\'s remittances',
       description: 'The transfers recorded for the creditor, oldest first. Scopes: operator, admin.',
@@ -122,7 +122,7 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors/:id/statement', {
     preHandler: operator,
     schema: {
-      operationId: 'getCreditorStatement',
+      operationId: 'getAdminCreditorStatement',
       tags: ['Admin: creditors'],
       summary: 'A creditor\'s statement over a range of days',
       description: STATEMENT_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scopes: operator, admin.',

@@ -26,7 +26,7 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/settlements', {
       preHandler: operator,
       schema: {
-        operationId: 'uploadSettlement',
+        operationId: 'uploadAdminSettlement',
         tags: ['Admin: settlements'],
         summary: 'Book an acquirer\'s payout against our payments',
         description: 'The body is one payout\'s registry, `Content-Type: text/csv`, UTF-8, comma separated, header ' +
@@ -69,7 +69,7 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/settlements', {
     preHandler: operator,
     schema: {
-      operationId: 'listSettlements',
+      operationId: 'listAdminSettlements',
       tags: ['Admin: settlements'],
       summary: 'List settlements',
       description: 'Newest first, each with its figures and how many lines were not booked; filter by `channel`. ' +
@@ -86,7 +86,7 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/settlements/overdue', {
     preHandler: operator,
     schema: {
-      operationId: 'listOverdueSettlements',
+      operationId: 'listAdminOverdueSettlements',
       tags: ['Admin: settlements'],
       summary: 'Succeeded payments no payout has settled in time',
       description: 'Succeeded payments with no settlement `SETTLEMENT_OVERDUE_DAYS` Kazakhstan business days after ' +
@@ -105,7 +105,7 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/settlements/:id', {
     preHandler: operator,
     schema: {
-      operationId: 'getSettlement',
+      operationId: 'getAdminSettlement',
       tags: ['Admin: settlements'],
       summary: 'A settlement with its unmatched lines',
       description: 'The payout as it was booked: its figures and every line not booked. Scopes: operator, admin.',
