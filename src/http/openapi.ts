@@ -107,7 +107,7 @@ export async function registerOpenApi (
       components: {
         headers: { ContentLanguage: CONTENT_LANGUAGE },
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`), scopes admin, operator or partner' },
+          apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`); each operation lists the scopes it accepts (admin, operator, partner)' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, required by GET /metrics when it is set' }
         }
       }

@@ -39,7 +39,6 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '`body.line[N]`); a wrong header is 422 `invalid_csv_header`. Bounds: `CHANNEL_REGISTRY_MAX_BYTES` and ' +
           '`CHANNEL_REGISTRY_MAX_LINES` (413 `payload_too_large`), fields at most 64 characters. Audit-logged. ' +
           'Scopes: operator, admin.',
-        security: [{ apiKey: [] }],
         consumes: [...CSV_MEDIA_TYPES],
         querystring: RegistryUploadQuery,
         body: Type.String({ format: 'binary', description: 'The registry CSV, as Kaspi sent it' }),
@@ -68,7 +67,6 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: channels'],
       summary: 'List channel registries',
       description: 'Newest first, each with its counts; filter by `channel` and `date`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: RegistryListQuery,
       response: {
         200: pageOf(Type.Ref(ChannelRegistrySummarySchema), 'A page of registries'),
@@ -84,7 +82,6 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: channels'],
       summary: 'A channel registry with its differences',
       description: 'The comparison as it was made: every difference it found. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RegistryParams,
       response: {
         200: Type.Ref(ChannelRegistrySchema),

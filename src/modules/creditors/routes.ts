@@ -25,7 +25,6 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Create a creditor',
       description: `A creditor with its name, aliases, BIN and agreement (default \`assignment\`, commission 0). ${MATCHING} ` +
         'A name or alias another creditor has (folded alike) is 409 `creditor_exists`. Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       body: CreateCreditorBody,
       response: {
         201: Type.Ref(CreditorSchema),
@@ -44,7 +43,6 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: [TAG],
       summary: 'List creditors',
       description: 'Every creditor, oldest first. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object(paginationQuery(publicIdPattern('creditor')), { additionalProperties: false }),
       response: {
         200: pageOf(Type.Ref(CreditorSchema), 'A page of creditors'),
@@ -60,7 +58,6 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: [TAG],
       summary: 'Get a creditor',
       description: 'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       response: {
         200: Type.Ref(CreditorSchema),
@@ -79,7 +76,6 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'accounts and partner keys hold the creditor\'s id: a rename changes none of them (a debt keeps the name ' +
         'its portfolio row wrote). A name or alias another creditor has is 409 `creditor_exists`. Audit-logged. ' +
         'Scope: admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       body: PatchCreditorBody,
       response: {

@@ -86,7 +86,6 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
           'the server waiting at most DEBT_IMPORT_IDLE_TIMEOUT_MS at a time, and each byte earns back ' +
           '1/DEBT_IMPORT_MIN_BYTES_PER_SECOND s; slower, it is cut with 408 `request_timeout` and nothing is ' +
           'imported. Scopes: operator, admin.',
-        security: [{ apiKey: [] }],
         consumes: [...CSV_MEDIA_TYPES],
         body: Type.String({
           format: 'binary',
@@ -135,7 +134,6 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
       tags: ['Admin: debts'],
       summary: 'Progress and report of an import',
       description: 'Status (`queued`, `running`, `completed`, `failed`), row counts and the first 1000 rejected rows with line, column and code. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: ImportParams,
       response: { 200: Type.Ref(DebtImportSchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['debt_import_not_found'] }) }
     }
@@ -152,7 +150,6 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
         'printed in letters and used by Kaspi), the debtor\'s `iin` (matched by its blind index: the IIN is never ' +
         'stored in clear), `creditorId` and status; filters combine with AND; cursor pagination. ' +
         'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: DebtListQuery,
       response: { 200: pageOf(Type.Ref(DebtSchema), 'A page of debts'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
     }
@@ -171,7 +168,6 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
         'reinstates the claim as last imported (`claim_adjusted`); the status then follows the outstanding amount (`closed` at zero, `active` above). ' +
         'Between `active` and `closed` the status only follows the outstanding amount: asking for the other is 409 `debt_status_follows_outstanding`. ' +
         'Only `active` debts can be looked up and paid. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: DebtParams,
       body: DebtPatchBody,
       response: { 200: Type.Ref(DebtSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 404: ['debt_not_found'], 409: ['debt_status_follows_outstanding'] }) }

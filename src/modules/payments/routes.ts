@@ -119,7 +119,6 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '`email` and `phone` (card payments; the phone on payments made since migration 0038); personal data is ' +
         'normalised as stored and matched by its blind index, never kept or logged in clear. Filters combine with AND. ' +
         'Each payment names its channel, Kaspi\'s transaction id (Kaspi payments) and its debt\'s payment code. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: AdminPaymentQuery,
       response: { 200: pageOf(Type.Ref(AdminPaymentSchema), 'A page of payments'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }
     }
@@ -135,7 +134,6 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: payments'],
       summary: 'A payment with its timeline',
       description: 'Every event and every bank callback (with the signature verdict and our reply), in order. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: PaymentParams,
       response: { 200: Type.Ref(AdminPaymentDetailSchema), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['payment_not_found'] }) }
     }

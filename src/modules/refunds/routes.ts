@@ -67,7 +67,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'Filter by status; `overdue=true` lists approved requests whose refund is not done by `dueAt`. ' +
         'Each request shows the payer\'s written `reason` and the `payer` (name, email, phone), decrypted: every ' +
         'request shown is audit-logged as `refund_request.payer_read` (one audit row per request). Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: RefundRequestQuery,
       response: {
         200: pageOf(Type.Ref(AdminRefundRequestSchema), 'A page of refund requests'),
@@ -85,7 +84,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The request as `GET /v1/refund-requests/{id}` shows it, plus the payer\'s written `reason` and the ' +
         '`payer` (name, email, phone as the acceptance of the offer recorded them; null members when the payment ' +
         'had no acceptance), decrypted. The read is audit-logged as `refund_request.payer_read`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundRequestParams,
       response: {
         200: Type.Ref(AdminRefundRequestSchema),
@@ -101,7 +99,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: refunds'],
       summary: 'Give the agency\'s official answer',
       description: 'Approve (the refund is queued, `dueAt` = 5 Kazakhstan business days after today) or reject; the answer is shown to the client. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundRequestParams,
       body: DecisionBody,
       response: {
@@ -119,7 +116,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Return a suspicious payment',
       description: 'offer cl. 8: refunds everything not yet refunded to the original card; the payment ends `returned` when the bank confirms, and the debt\'s balance is restored. Undecided refund requests are closed. ' +
         'A Kaspi payment is 409 `payment_not_returnable`: the card bank never had it; cancel it in Kaspi\'s cabinet and record that with `POST /v1/admin/payments/{id}/external-refunds`. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: PaymentParams,
       body: ReturnBody,
       response: { 202: Type.Ref(RefundSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...auth, 404: ['payment_not_found'], 409: ['payment_not_returnable'] }) }
@@ -142,7 +138,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '`amount_exceeds_refundable`; a card payment is 409 `payment_not_external`; the same `reference` twice for ' +
         'one payment is 409 `external_refund_already_recorded`. Honours `Idempotency-Key`. Audit-logged. ' +
         'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: PaymentParams,
       body: ExternalRefundBody,
@@ -167,7 +162,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: refunds'],
       summary: 'List refunds and returns',
       description: 'Filter by `status` (`status=needs_review`: refunds whose outcome at the bank is unknown or does not fit ours, waiting for an operator) and `paymentId`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: AdminRefundQuery,
       response: { 200: pageOf(Type.Ref(AdminRefundSchema), 'A page of refunds'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -180,7 +174,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: refunds'],
       summary: 'One refund or return, with why it needs review',
       description: 'The refund\'s state, attempts, when revoke.php was last sent (`sentAt`), the bank\'s refund id, and for `needs_review` the reason (`reviewReason`). Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundParams,
       response: { 200: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'] }) }
     }
@@ -195,7 +188,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'A `failed` (the bank refused) or `needs_review` (outcome unknown, or the bank\'s refunded total did not fit ours) refund goes back to `pending` in its payment\'s queue. ' +
         'The worker asks the bank (get_status3.php) before anything else: a refund the bank already made is completed without calling revoke.php again. ' +
         '409 `refund_not_failed` in any other state. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundParams,
       response: { 202: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'], 409: ['refund_not_failed'] }) }
     }

@@ -86,7 +86,6 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'together exceed it. `date`: the transfer\'s Asia/Almaty day, not in the future (422 `invalid_date`). ' +
         'A transfer has one `reference`: the same reference for the creditor again is 409 ' +
         '`remittance_already_recorded`, nothing booked. Honours `Idempotency-Key`. Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: CreditorParams,
       body: CreateRemittanceBody,
@@ -109,7 +108,6 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: creditors'],
       summary: 'List a creditor\'s remittances',
       description: 'The transfers recorded for the creditor, oldest first. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       querystring: RemittanceListQuery,
       response: {
@@ -126,7 +124,6 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: creditors'],
       summary: 'A creditor\'s statement over a range of days',
       description: STATEMENT_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       querystring: Type.Object(StatementQuery, { additionalProperties: false }),
       response: statementResponses(false)
@@ -149,7 +146,6 @@ export const partnerStatementRoutes: FastifyPluginAsyncTypebox = async (app) => 
       description: STATEMENT_DESCRIPTION + '`creditorId`: one of the key\'s creditors (another, or an unknown one, ' +
         'is 404 `unknown_creditor`); it may be left out when the key has exactly one, otherwise 422 ' +
         '`statement_creditor_required`. ' + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         creditorId: Type.Optional(Type.String({ pattern: publicIdPattern('creditor') })),
         ...StatementQuery

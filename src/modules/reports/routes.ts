@@ -59,7 +59,6 @@ export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Daily reconciliation report',
       description: 'Every payment received, refund paid and return of one Asia/Almaty day (or range of days) on the key\'s creditors\' debts, one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel ' +
         'that tie to the ledger\'s entries of those days. ' + DAYS_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         ...ReportDays,
         csvDialect: Type.Optional(CsvDialectQuery)
@@ -80,7 +79,6 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Daily reconciliation report',
       description: 'Every payment received, refund paid and return of one Asia/Almaty day (or range of days), one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel that tie to the ledger\'s ' +
         'entries of those days; `creditor` (a creditor id, or a name or alias in any spelling that folds alike) narrows it to one. ' + DAYS_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         ...ReportDays,
         csvDialect: Type.Optional(CsvDialectQuery),
