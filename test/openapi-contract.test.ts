@@ -94,3 +94,47 @@ t.test('every back-office and partner operation lists the scopes it accepts, and
     t.ok(checked > 150, `requests (${checked})`)
     t.same(wrong, [], 'the document\'s scopes are the ones the service accepts')
   })
+
+const DOCUMENTED_HEADERS = ['x-request-id', 'idempotent-replayed', 'retry-after', 'x-ratelimit-limit',
+  'x-ratelimit-remaining', 'x-ratelimit-reset', 'location', 'content-language']
+
+t.test('the headers the service sends are documented, once, on the responses that send them', async (t) => {
+  const { app } = await createTestApp(t, { KASPI_MODE: 'sandbox', LOOKUP_RATE_LIMIT_PER_MINUTE: '2' })
+  const admin = await createKey(app, ['admin'])
+  const missing: string[] = []
+  let sampled = 0
+  const check = async (method: string, path: string, request: Parameters<typeof app.inject>[0] & object) => {
+    const response = await app.inject(request)
+    const documented = document.paths[path][method].responses[String(response.statusCode)]?.headers as Doc | undefined
+    sampled++
+    for (const name of DOCUMENTED_HEADERS.filter((h) => response.headers[h] !== undefined)) {
+      const found = Object.entries(documented ?? {}).find(([key]) => key.toLowerCase() === name)
+      if (found === undefined) missing.push(`${method.toUpperCase()} ${path} ${response.statusCode}: ${name}`)
+      else if (!String((found[1] as Doc).$ref).startsWith('#/components/headers/')) missing.push(`${name}: no $ref`)
+    }
+    return response
+  }
+  await check('get', '/v1/offer', { method: 'GET', url: '/v1/offer' })
+  await check('get', '/v1/agency', { method: 'GET', url: '/v1/agency' })
+  await check('get', '/v1/admin/payments', { method: 'GET', url: '/v1/admin/payments' })
+  await check('get', '/v1/admin/payments', { method: 'GET', url: '/v1/admin/payments', headers: { authorization: admin.authorization } })
+  const lookup = { method: 'POST' as const, url: '/v1/debts/lookup', payload: { iin: '000000000000' } }
+  let limited = false
+  for (let i = 0; i < 4 && !limited; i++) limited = (await check('post', '/v1/debts/lookup', lookup)).statusCode === 429
+  t.ok(limited, 'the lookup was rate limited')
+  const endpoint = document.paths['/v1/admin/webhook-endpoints'].post.requestBody.content['application/json'].example as Doc
+  const create = {
+    method: 'POST' as const,
+    url: '/v1/admin/webhook-endpoints',
+    headers: { authorization: admin.authorization, 'idempotency-key': 'headers-1' },
+    payload: endpoint
+  }
+  const first = await check('post', '/v1/admin/webhook-endpoints', create)
+  const replay = await check('post', '/v1/admin/webhook-endpoints', create)
+  t.equal(replay.headers['idempotent-replayed'], 'true', `replayed (${first.statusCode} ${first.body})`)
+  t.ok(sampled >= 8)
+  t.same(missing, [], 'every header sent is documented by reference')
+  const components = document.components.headers as Doc
+  for (const name of ['XRequestId', 'IdempotentReplayed', 'RetryAfter', 'XRateLimitLimit', 'XRateLimitRemaining',
+    'XRateLimitReset']) t.ok(components[name], `components.headers.${name}`)
+})

@@ -56,6 +56,57 @@ const CONTENT_LANGUAGE = {
   schema: { type: 'string' as const, enum: ['kk', 'ru', 'en'] }
 }
 
+/**
+ * DESIGN 23: the response headers, documented once and referenced where sent. The request id is on every answer
+ * (http/errors.ts, setEdgeHeaders); a replay says so (http/idempotency.ts); the rate limiter (app.ts) counts on every
+ * answer of a limited route and says when to come back on its 429.
+ */
+const RESPONSE_HEADERS = {
+  XRequestId: {
+    description: 'The request\'s id: the client\'s own `X-Request-Id` when it sent a valid one, else a UUID; ' +
+      'a problem\'s `requestId` and the service\'s log carry it too',
+    schema: { type: 'string' as const, examples: ['4b1c8e5e-2f0a-4d55-9c1e-6f1f2a3b4c5d'] }
+  },
+  IdempotentReplayed: {
+    description: 'Sent as `true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' as const, enum: ['true'] }
+  },
+  RetryAfter: {
+    description: 'Seconds to wait before asking again',
+    schema: { type: 'integer' as const, minimum: 1, examples: [30] }
+  },
+  XRateLimitLimit: {
+    description: 'Requests allowed in the route\'s window, per client address (per IPv6 /64)',
+    schema: { type: 'integer' as const, minimum: 0, examples: [100] }
+  },
+  XRateLimitRemaining: {
+    description: 'Requests left in the current window',
+    schema: { type: 'integer' as const, minimum: 0, examples: [99] }
+  },
+  XRateLimitReset: {
+    description: 'Seconds until the current window resets',
+    schema: { type: 'integer' as const, minimum: 0, examples: [60] }
+  }
+}
+
+const header = (name: keyof typeof RESPONSE_HEADERS): { $ref: string } => ({ $ref: `#/components/headers/${name}` })
+
+/** The headers each response of an operation sends, by the operation's own traits (DESIGN 23). */
+function responseHeaders (operation: OpenApiDoc, status: string): Record<string, { $ref: string }> {
+  const headers: Record<string, { $ref: string }> = { 'X-Request-Id': header('XRequestId') }
+  const idempotent = (operation.parameters as OpenApiDoc[] | undefined)
+    ?.some((p) => p.in === 'header' && String(p.name).toLowerCase() === 'idempotency-key') === true
+  if (idempotent && status.startsWith('2')) headers['Idempotent-Replayed'] = header('IdempotentReplayed')
+  // a 429 is documented exactly on the rate-limited routes (http/schemas.ts, commonProblems)
+  if (operation.responses?.['429'] !== undefined) {
+    headers['X-RateLimit-Limit'] = header('XRateLimitLimit')
+    headers['X-RateLimit-Remaining'] = header('XRateLimitRemaining')
+    headers['X-RateLimit-Reset'] = header('XRateLimitReset')
+  }
+  if (status === '429' || status === '503') headers['Retry-After'] = header('RetryAfter')
+  return headers
+}
+
 const SUCCESS_TEXT: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' }
 
 /**
@@ -71,6 +122,7 @@ function problemMediaTypes (doc: OpenApiDoc): OpenApiDoc {
           response.content = { 'application/problem+json': response.content['application/json'] }
           response.headers = { ...response.headers, 'Content-Language': { $ref: '#/components/headers/ContentLanguage' } }
         }
+        response.headers = { ...response.headers, ...responseHeaders(operation, status) }
         if (response.description === 'Default Response') response.description = SUCCESS_TEXT[status] ?? 'Success'
       }
     }
@@ -105,7 +157,7 @@ export async function registerOpenApi (
       servers: [{ url: config.publicBaseUrl }],
       tags: API_TAGS,
       components: {
-        headers: { ContentLanguage: CONTENT_LANGUAGE },
+        headers: { ContentLanguage: CONTENT_LANGUAGE, ...RESPONSE_HEADERS },
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'Back-office API key (`kap_…`); each operation lists the scopes it accepts (admin, operator, partner)' },
           metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, required by GET /metrics when it is set' }
