@@ -1,6 +1,7 @@
 // DESIGN 23: the contract as generated clients read it. What the document says of a route (its name, the scopes it
 // accepts) is checked against the generated document and, where the service enforces it, over HTTP.
 import t from 'tap'
+import type { InjectOptions, LightMyRequestResponse as LightResponse } from 'fastify'
 import { generateOpenApi } from '../src/openapi-cli.js'
 import { SCOPES, type Scope } from '../src/lib/scopes.js'
 import { createKey, createTestApp } from './helpers/app.js'
@@ -103,7 +104,7 @@ t.test('the headers the service sends are documented, once, on the responses tha
   const admin = await createKey(app, ['admin'])
   const missing: string[] = []
   let sampled = 0
-  const check = async (method: string, path: string, request: Parameters<typeof app.inject>[0] & object) => {
+  const check = async (method: string, path: string, request: InjectOptions): Promise<LightResponse> => {
     const response = await app.inject(request)
     const documented = document.paths[path][method].responses[String(response.statusCode)]?.headers as Doc | undefined
     sampled++
@@ -137,4 +138,18 @@ t.test('the headers the service sends are documented, once, on the responses tha
   const components = document.components.headers as Doc
   for (const name of ['XRequestId', 'IdempotentReplayed', 'RetryAfter', 'XRateLimitLimit', 'XRateLimitRemaining',
     'XRateLimitReset']) t.ok(components[name], `components.headers.${name}`)
+})
+
+t.test('content negotiation is media types: no Accept, Content-Type or Authorization parameter', async (t) => {
+  const parameters = operations.flatMap(({ method, path, op }) => ((op.parameters ?? []) as Doc[])
+    .filter((p) => p.in === 'header' && ['accept', 'content-type', 'authorization'].includes(String(p.name).toLowerCase()))
+    .map((p) => `${method.toUpperCase()} ${path}: ${String(p.name)}`))
+  t.same(parameters, [])
+  for (const path of ['/v1/admin/reports/daily', '/v1/partner/reports/daily', '/v1/partner/statement',
+    '/v1/admin/creditors/{id}/statement']) {
+    const responses = document.paths[path].get.responses as Doc
+    t.same(Object.keys(responses['200'].content), ['application/json', 'text/csv',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'], path)
+    t.match(responses['406'].content['application/problem+json'].schema.allOf[1].properties.code.enum, ['not_acceptable'])
+  }
 })

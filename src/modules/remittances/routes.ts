@@ -46,7 +46,7 @@ function statementResponses (partner: boolean) {
       content: tabularContent(Type.Ref(StatementSchema), CSV_DESCRIPTION, XLSX_DESCRIPTION)
     },
     ...problemResponses({
-      400: ['validation_failed'], ...AUTH_PROBLEMS, 404: ['unknown_creditor'],
+      400: ['validation_failed'], ...AUTH_PROBLEMS, 404: ['unknown_creditor'], 406: ['not_acceptable'],
       422: partner
         ? ['invalid_date', 'invalid_date_range', 'report_too_large', 'statement_creditor_required']
         : ['invalid_date', 'invalid_date_range', 'report_too_large']

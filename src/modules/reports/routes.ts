@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { problemResponses } from '../../http/schemas.js'
 import { CsvDialectQuery, sendTable, tabularContent, varyByAccept } from '../../http/tabular.js'
 import type { CsvDialect } from '../../lib/tabular.js'
-import { DailyReportSchema, ReportDays, ReportHeaders, ReportLineSchema, ReportTotalSchema } from './schemas.js'
+import { DailyReportSchema, ReportDays, ReportLineSchema, ReportTotalSchema } from './schemas.js'
 import { dailyReport, reportFilename, reportPeriod, reportTable, type ReportDaysQuery } from './service.js'
 import { findCreditorByRef } from '../creditors/service.js'
 
@@ -34,6 +34,7 @@ function responses () {
       400: ['validation_failed'],
       401: ['unauthenticated'],
       403: ['forbidden'],
+      406: ['not_acceptable'],
       422: ['invalid_date', 'invalid_date_range', 'report_too_large']
     })
   }
@@ -63,7 +64,6 @@ export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...ReportDays,
         csvDialect: Type.Optional(CsvDialectQuery)
       }, { additionalProperties: false }),
-      headers: ReportHeaders,
       response: responses()
     }
   }, async (request, reply) => answer(app, request, reply, request.query, request.principal?.creditors ?? []))
@@ -84,7 +84,6 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         csvDialect: Type.Optional(CsvDialectQuery),
         creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
       }, { additionalProperties: false }),
-      headers: ReportHeaders,
       response: responses()
     }
   }, async (request, reply) => {
