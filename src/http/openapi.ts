@@ -137,6 +137,36 @@ function problemMediaTypes (doc: OpenApiDoc): OpenApiDoc {
 export interface WebhooksDocument {
   description: string
   section: () => Record<string, unknown>
+  /** The typed events (DESIGN 23): component schemas, and the one each audience's event operations answer. */
+  events: () => { schemas: Record<string, unknown>, admin: string, partner: string }
+}
+
+/**
+ * Puts the typed events in the document: the event operations of /v1/admin and /v1/partner answer the audience's
+ * `oneOf` instead of the generic `Event` the routes serialise, which is then referenced no more.
+ */
+function typedEvents (doc: OpenApiDoc, events: ReturnType<WebhooksDocument['events']>): void {
+  const schemas = doc.components.schemas as OpenApiDoc
+  Object.assign(schemas, events.schemas)
+  for (const name of [events.admin, events.partner]) {
+    // the example: the first type's, with its object's own example
+    const first = schemas[String(schemas[name].oneOf[0].$ref).split('/').pop() as string]
+    const object = schemas[String(first.properties.data.properties.object.$ref).split('/').pop() as string]
+    schemas[name].examples = [{
+      id: 'evt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
+      type: first.properties.type.const,
+      createdAt: '2026-11-25T10:02:11.000Z',
+      data: { object: object?.examples?.[0] ?? {} }
+    }]
+  }
+  const generic = '"$ref":"#/components/schemas/Event"'
+  for (const [path, item] of Object.entries(doc.paths ?? {}) as Array<[string, OpenApiDoc]>) {
+    const audience = path.startsWith('/v1/admin/') ? events.admin : path.startsWith('/v1/partner/') ? events.partner : null
+    if (audience === null || !JSON.stringify(item).includes(generic)) continue
+    doc.paths[path] = JSON.parse(JSON.stringify(item).replaceAll(generic, `"$ref":"#/components/schemas/${audience}"`))
+  }
+  const { Event: _generic, ...rest } = doc.components.schemas as OpenApiDoc
+  if (!JSON.stringify(doc).includes(generic)) doc.components.schemas = rest
 }
 
 export async function registerOpenApi (
@@ -169,6 +199,7 @@ export async function registerOpenApi (
     },
     transformObject: (documentObject) => {
       const doc = problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
+      typedEvents(doc, webhooks.events())
       // OpenAPI 3.1: what the service sends to partners' endpoints (docs/architecture.md, partners, events and
       // webhooks)
       doc.webhooks = webhooks.section()
