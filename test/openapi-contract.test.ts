@@ -153,3 +153,17 @@ t.test('content negotiation is media types: no Accept, Content-Type or Authoriza
     t.match(responses['406'].content['application/problem+json'].schema.allOf[1].properties.code.enum, ['not_acceptable'])
   }
 })
+
+t.test('required is required: the receipt\'s secret, consent, the result page\'s lang, the import\'s body', async (t) => {
+  const receipt = (document.paths['/v1/payments/{id}/receipt'].get.parameters as Doc[])
+    .find((p) => p.in === 'header' && p.name === 'x-client-secret')
+  t.equal(receipt?.required, true, 'X-Client-Secret')
+  const acceptance = document.paths['/v1/offer-acceptances'].post.requestBody.content['application/json'].schema
+  t.match(acceptance.properties.personalDataConsent, { const: true })
+  t.ok(acceptance.required.includes('personalDataConsent'))
+  const lang = (document.paths['/v1/payments/{id}/result'].get.parameters as Doc[]).find((p) => p.name === 'lang')
+  t.same(lang?.schema.enum, ['kk', 'ru', 'en'])
+  const upload = document.paths['/v1/admin/debt-imports'].post.requestBody
+  t.equal(upload.required, true)
+  t.ok(upload.content['text/csv'], 'text/csv')
+})

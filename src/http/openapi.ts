@@ -173,6 +173,8 @@ export async function registerOpenApi (
   app: FastifyInstance, config: Config, webhooks: WebhooksDocument
 ): Promise<void> {
   await app.register(swagger, {
+    // DESIGN 23: a const stays a const (`personalDataConsent: const true`), not a one-value enum
+    convertConstToEnum: false,
     openapi: {
       openapi: '3.1.0',
       info: {

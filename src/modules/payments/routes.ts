@@ -69,8 +69,8 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Payments'],
       summary: 'Receipt of a paid payment',
       description: 'The agency\'s requisites, the payer, the contract and creditor, the amount and date, the bank\'s payment id and the card mask. ' +
-        'It names the payer, so it needs the payment\'s `clientSecret` (from POST /v1/payments) in `X-Client-Secret`: without it, or with a wrong one, ' +
-        'the answer is the same 404 `payment_not_found` as for an unknown payment. 409 `receipt_not_available` until the payment succeeded.',
+        'It names the payer, so it needs the payment\'s `clientSecret` (from POST /v1/payments) in `X-Client-Secret` (required: without it 400 `validation_failed`); ' +
+        'with a wrong one the answer is the same 404 `payment_not_found` as for an unknown payment. 409 `receipt_not_available` until the payment succeeded.',
       security: [],
       params: PaymentParams,
       headers: ReceiptHeaders,
