@@ -12,7 +12,9 @@ export const API_TAGS = [
   { name: 'Privacy', description: 'Withdrawing consent to the processing of personal data and the confirmation of its destruction (offer cl. 16)' },
   { name: 'Agency', description: 'Requisites and support contacts of the agency (offer cl. 10, 25)' },
   { name: 'Admin: API keys', description: 'Back-office API keys (scope admin)' },
+  { name: 'Admin: creditors', description: 'The creditors on record, their remittances and statements (DESIGN 18)' },
   { name: 'Admin: debts', description: 'Portfolio imports and debt administration' },
+  { name: 'Admin: ledger', description: 'The double-entry ledger behind every balance: a debt\'s entries, the trial balance' },
   { name: 'Admin: payments', description: 'Payments with their timelines' },
   { name: 'Admin: refunds', description: 'Official answers, refunds and returns of suspicious payments (offer cl. 5, 8)' },
   { name: 'Admin: channels', description: 'The payment channels besides the card page (Kaspi): their daily registries compared with our payments' },
@@ -21,6 +23,8 @@ export const API_TAGS = [
   { name: 'Admin: privacy', description: 'Consent withdrawals, legal holds and overdue destructions (offer cl. 16)' },
   { name: 'Admin: notifications', description: 'The emails the service sends (receipts, official answers, privacy messages) and their delivery' },
   { name: 'Partner', description: 'A creditor\'s own payments, debts, events and daily reports (a `partner` key bound to its creditors)' },
+  { name: 'Partner: payment links', description: 'Links to pay a debt of the creditor\'s, sent in the creditor\'s own letters' },
+  { name: 'Admin: payment links', description: 'Links to pay a debt, one by one or in batches, sent in letters' },
   { name: 'Partner: webhooks', description: 'Endpoints that receive the creditor\'s events, signed per Standard Webhooks' },
   { name: 'Admin: events', description: 'Every event the service emits' },
   { name: 'Admin: webhooks', description: 'Endpoints of the agency\'s own systems, receiving every event' },
@@ -202,6 +206,8 @@ export async function registerOpenApi (
     transformObject: (documentObject) => {
       const doc = problemMediaTypes((documentObject as { openapiObject: OpenApiDoc }).openapiObject)
       typedEvents(doc, webhooks.events())
+      // the API is public (offer cl. 1), not an internal server: its audience said (OWASP API9, inventory)
+      for (const server of (doc.servers ?? []) as OpenApiDoc[]) server['x-internal'] = false
       // OpenAPI 3.1: what the service sends to partners' endpoints (docs/architecture.md, partners, events and
       // webhooks)
       doc.webhooks = webhooks.section()
