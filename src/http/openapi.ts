@@ -153,14 +153,16 @@ function typedEvents (doc: OpenApiDoc, events: ReturnType<WebhooksDocument['even
   const schemas = doc.components.schemas as OpenApiDoc
   Object.assign(schemas, events.schemas)
   for (const name of [events.admin, events.partner]) {
-    // the example: the first type's, with its object's own example
-    const first = schemas[String(schemas[name].oneOf[0].$ref).split('/').pop() as string]
-    const object = schemas[String(first.properties.data.properties.object.$ref).split('/').pop() as string]
+    // the example: the first type whose object has an example of its own, with it
+    const named = (node: OpenApiDoc): OpenApiDoc => schemas[String(node.$ref).split('/').pop() as string]
+    const branch = (schemas[name].oneOf as OpenApiDoc[]).map(named)
+      .find((b) => named(b.properties.data.properties.object)?.examples?.[0] !== undefined)
+    if (branch === undefined) continue
     schemas[name].examples = [{
       id: 'evt_0193b3f2a4c07d1e8b5a2f6c9d0e1f23',
-      type: first.properties.type.const,
+      type: branch.properties.type.const,
       createdAt: '2026-11-25T10:02:11.000Z',
-      data: { object: object?.examples?.[0] ?? {} }
+      data: { object: named(branch.properties.data.properties.object).examples[0] }
     }]
   }
   const generic = '"$ref":"#/components/schemas/Event"'
