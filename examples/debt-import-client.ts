@@ -27,7 +27,17 @@ export function uploadMediaType (document: ImportDocument): CsvMediaType {
   const content = document.paths['/v1/admin/debt-imports']?.post?.requestBody?.content
   const first = content === undefined ? undefined : Object.keys(content)[0]
   if (first === undefined) throw new Error('the document gives POST /v1/admin/debt-imports no requestBody')
-  return first as CsvMediaType
+  // the generated types name the media types; the document read at run time must name one of them
+  if (first !== 'text/csv' && first !== 'application/csv') throw new Error(`the upload's media type ${first} is unknown`)
+  return first
+}
+
+/**
+ * The body of an answer, typed by the status it came with (the generated types say what each status carries). No
+ * cast: `Response.json()` is untyped, and the caller names the type from the document.
+ */
+export async function bodyOf<T> (response: Response): Promise<T> {
+  return await response.json()
 }
 
 export class ImportRefused extends Error {
@@ -48,15 +58,15 @@ export function debtImportClient (
       const headers: Record<string, string> = { authorization, 'content-type': `${mediaType}; charset=utf-8` }
       if (fileName !== undefined) headers['x-file-name'] = fileName
       const response = await fetchImpl(new URL('/v1/admin/debt-imports', baseUrl), { method: 'POST', headers, body: file })
-      if (response.status === 202) return await response.json() as QueuedImport
-      throw new ImportRefused(response.status, await response.json() as Problem)
+      if (response.status === 202) return await bodyOf<QueuedImport>(response)
+      throw new ImportRefused(response.status, await bodyOf<Problem>(response))
     },
     /** The import's report: poll until `completed`. */
     async report (id: QueuedImport['id']): Promise<DebtImport> {
       const url = new URL(`/v1/admin/debt-imports/${encodeURIComponent(id)}`, baseUrl)
       const response = await fetchImpl(url, { headers: { authorization } })
-      if (response.status !== 200) throw new ImportRefused(response.status, await response.json() as Problem)
-      return await response.json() as DebtImport
+      if (response.status !== 200) throw new ImportRefused(response.status, await bodyOf<Problem>(response))
+      return await bodyOf<DebtImport>(response)
     }
   }
 }

@@ -35,6 +35,18 @@ export class ProblemAnswer extends Error {
   }
 }
 
+/**
+ * `{status, body}` of an answer, typed as the document's union over its statuses. No cast: `JSON.parse` is untyped,
+ * and the operation's generated type says what each status carries.
+ */
+async function answerOf<O> (response: Response): Promise<Answer<O>> {
+  const text = await response.text()
+  const body: unknown = text === '' ? undefined : JSON.parse(text)
+  // what the document says this status carries: the generated union, read from the status
+  const answer: any = { status: response.status, body }
+  return answer
+}
+
 export function websiteClient (baseUrl: string, fetchImpl: typeof fetch = fetch) {
   async function call<P extends keyof paths, M extends Method> (
     method: M,
@@ -54,8 +66,7 @@ export function websiteClient (baseUrl: string, fetchImpl: typeof fetch = fetch)
       headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {})
     })
-    const text = await response.text()
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) } as Answer<Operation<P, M>>
+    return await answerOf<Operation<P, M>>(response)
   }
 
   return {

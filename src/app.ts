@@ -49,7 +49,7 @@ import partnerApi from './modules/partners/routes.js'
 import creditorRoutes from './modules/creditors/routes.js'
 import { publicPaymentLinkRoutes } from './modules/payment-links/routes.js'
 import { pathWithoutPaymentLinkTokens } from './modules/payment-links/token.js'
-import { WEBHOOKS_DESCRIPTION, webhooksSection } from './modules/events/openapi.js'
+import { WEBHOOKS_DESCRIPTION, eventSchemas, webhooksSection } from './modules/events/openapi.js'
 import cardGuard from './http/card-guard.js'
 import idempotency from './http/idempotency.js'
 import { pathWithoutCardData } from './lib/card-data.js'
@@ -184,7 +184,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   // The API document and Swagger UI belong to the api role; a worker serves only its probes and metrics.
   if (config.role !== 'worker') {
-    await registerOpenApi(app, config, { description: WEBHOOKS_DESCRIPTION, section: webhooksSection })
+    await registerOpenApi(app, config, {
+      description: WEBHOOKS_DESCRIPTION, section: webhooksSection, events: eventSchemas
+    })
   }
   // No allowed origin: no CORS headers and no preflight answer, which is what the plugin does then anyway, without
   // its hook on every request.

@@ -5,6 +5,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { Forbidden, Unauthenticated } from './errors.js'
+import { asArray } from './route-hooks.js'
 import { toPublicId } from '../lib/ids.js'
 import { inAddressRanges, parseAddressRange, type AddressRange } from '../lib/ip.js'
 import type { Database } from '../db/database.js'
@@ -64,6 +65,21 @@ function refusal (key: LiveKey, address: string, now: Date): 'expired' | 'addres
   return inAddressRanges(ranges, address) ? null : 'address_not_allowed'
 }
 
+/**
+ * The scopes each guard accepts, by the guard itself: what `requireScopes`/`requirePartner` enforce is what the
+ * document says (each guarded operation's `security` is `[{apiKey: <these scopes>}]`, set when the route is added).
+ */
+const GUARD_SCOPES = new WeakMap<object, readonly Scope[]>()
+
+/** The scopes a route's preHandlers accept, or undefined when none of them is a key guard (a public route). */
+export function acceptedScopes (preHandler: unknown): readonly Scope[] | undefined {
+  for (const hook of asArray(preHandler)) {
+    const scopes = typeof hook === 'function' ? GUARD_SCOPES.get(hook) : undefined
+    if (scopes !== undefined) return scopes
+  }
+  return undefined
+}
+
 export function actorOf (request: FastifyRequest): Actor {
   return { keyId: request.principal?.keyId ?? null, requestId: String(request.id), ip: request.ip }
 }
@@ -71,8 +87,9 @@ export function actorOf (request: FastifyRequest): Actor {
 export default fp(async function authPlugin (app: FastifyInstance, { keys }: { keys: KeyLookup }) {
   app.decorateRequest('principal', null)
 
-  function requireOneOf (allowed: Set<Scope>): preHandlerAsyncHookHandler {
-    return async function authenticate (request) {
+  function requireOneOf (accepted: Scope[]): preHandlerAsyncHookHandler {
+    const allowed = new Set(accepted)
+    const guard: preHandlerAsyncHookHandler = async function authenticate (request) {
       const header = request.headers.authorization
       if (header === undefined) throw new Unauthenticated()
       const match = BEARER.exec(header)
@@ -91,7 +108,16 @@ export default fp(async function authPlugin (app: FastifyInstance, { keys }: { k
       }
       keys.recordUse(app.db, key.id).catch((err: unknown) => { request.log.warn({ err }, 'could not record key use') })
     }
+    GUARD_SCOPES.set(guard, [...allowed])
+    return guard
   }
-  app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['admin', ...scopes])))
-  app.decorate('requirePartner', (): preHandlerAsyncHookHandler => requireOneOf(new Set<Scope>(['partner'])))
+  app.decorate('requireScopes', (...scopes: Scope[]): preHandlerAsyncHookHandler => requireOneOf([...scopes, 'admin']))
+  app.decorate('requirePartner', (): preHandlerAsyncHookHandler => requireOneOf(['partner']))
+  // DESIGN 23: the scopes an operation accepts are machine-readable, from its guard (OpenAPI 3.1 allows role names
+  // for any scheme)
+  app.addHook('onRoute', (route) => {
+    const scopes = acceptedScopes(route.preHandler)
+    if (scopes === undefined || route.schema === undefined) return
+    route.schema = { ...route.schema, security: [{ apiKey: [...scopes] }] }
+  })
 }, { name: 'auth', dependencies: ['database'] })

@@ -28,6 +28,8 @@ export const PROBLEM_CODES = {
   request_timeout: { status: 408, detail: 'The request body did not arrive in time' },
   payload_too_large: { status: 413, detail: 'The request body is larger than allowed' },
   uri_too_long: { status: 414, detail: 'A path parameter is longer than allowed' },
+  not_acceptable: { status: 406, detail: 'Accept names none of the types offered here: application/json, text/csv, ' +
+    'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
   unsupported_media_type: { status: 415, detail: 'This Content-Type is not accepted here' },
   idempotency_key_reused: { status: 422, detail: 'This Idempotency-Key was used for a different request (method, path or body); use a new key for a new operation' },
   idempotency_key_in_use: { status: 409, detail: 'A request with this Idempotency-Key is still being processed; retry shortly' },

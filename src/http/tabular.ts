@@ -5,6 +5,7 @@ import { Type, type TSchema } from '@sinclair/typebox'
 import { CSV_DIALECTS, tableCsv, tableXlsx, type CsvDialect, type Table } from '../lib/tabular.js'
 import type { Readable } from 'node:stream'
 import { StringEnum } from './schemas.js'
+import { AppError } from './errors.js'
 
 export const XLSX_MEDIA_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 
@@ -17,19 +18,21 @@ const TIE_ORDER: readonly TabularFormat[] = ['xlsx', 'csv', 'json']
 
 /**
  * The format an Accept header asks for, read with its q-values: the offered type of highest q (`q=0` refuses it),
- * `*` wildcards counting for JSON. No header, or nothing offered in it, is JSON, as it always was.
+ * `*` wildcards counting for JSON. No header is JSON; one naming nothing offered (or refusing
+ * everything offered) is null: 406 `not_acceptable` (DESIGN 23).
  */
-export function tabularFormat (accept: string | undefined): TabularFormat {
+export function tabularFormat (accept: string | undefined): TabularFormat | null {
+  if (accept === undefined || accept.trim() === '') return 'json'
   const exact = new Map<string, number>()
   let wildcard: number | undefined
-  for (const range of (accept ?? '').split(',')) {
+  for (const range of accept.split(',')) {
     const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase())
     const q = params.map((p) => /^q=([01](?:\.\d{0,3})?)$/.exec(p)).find((m) => m !== null)
     const weight = q === undefined || q === null ? 1 : Number(q[1])
     if (type === '*/*' || type === 'application/*') wildcard = Math.max(wildcard ?? 0, weight)
     else exact.set(type, Math.max(exact.get(type) ?? 0, weight))
   }
-  let best: TabularFormat = 'json'
+  let best: TabularFormat | null = null
   let bestQ = 0
   for (const format of TIE_ORDER) {
     const q = exact.get(MEDIA_TYPES[format]) ?? (format === 'json' ? wildcard ?? 0 : 0)
@@ -75,5 +78,10 @@ export function sendTable (
 /** Marks an answer as chosen by Accept, whatever its format (caches keep one per format). */
 export function varyByAccept (request: FastifyRequest, reply: FastifyReply): TabularFormat {
   void reply.header('vary', 'Accept')
-  return tabularFormat(request.headers.accept)
+  const format = tabularFormat(request.headers.accept)
+  if (format === null) {
+    throw new AppError(406, 'not_acceptable', 'Not acceptable',
+      `Accept names none of the types offered here: ${Object.values(MEDIA_TYPES).join(', ')}`)
+  }
+  return format
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
-import { createListeningApp } from '../helpers/payments.js'
+import { createListeningApp, PAYER, submitAtBank } from '../helpers/payments.js'
 import { makeCsv, makeRow } from '../helpers/portfolio.js'
 
 /**
@@ -13,6 +13,8 @@ import { makeCsv, makeRow } from '../helpers/portfolio.js'
  */
 const clientPath = new URL('../../examples/debt-import-client.ts', import.meta.url).href
 const example = await import(clientPath) as Record<string, any>
+const website = await import(new URL('../../examples/website-client.ts', import.meta.url).href) as Record<string, any>
+const partnerExample = await import(new URL('../../examples/partner-client.ts', import.meta.url).href) as Record<string, any>
 const document = JSON.parse(readFileSync(new URL('../../openapi/openapi.json', import.meta.url), 'utf8'))
 
 const { app, base, config } = await createListeningApp(t)
@@ -50,3 +52,28 @@ t.test('without the requestBody in the document, the client has nothing to send 
   delete stripped.paths['/v1/admin/debt-imports'].post.requestBody
   t.throws(() => example.debtImportClient(base, operator.key, stripped), /no requestBody/)
 })
+
+t.test('the whole flow on the generated types: import, lookup, offer, payment, the bank, receipt, partner events',
+  async (t) => {
+    const row = makeRow(880_011, { outstanding: '12000.00' })
+    const queued = await example.debtImportClient(base, operator.key, document).upload(makeCsv([row]), 'flow.csv')
+    await eventually(async () => {
+      const state = await example.debtImportClient(base, operator.key, document).report(queued.id)
+      return state.status === 'completed' ? state : undefined
+    })
+    const started = await website.startPayingDebt(base, {
+      contractNumber: row.contract, iin: row.iin, amount: 300_000, payer: PAYER
+    })
+    t.match(started.payment, { id: /^pay_/, status: 'pending', amount: 300_000 })
+    t.equal((await submitAtBank(started.payment.redirectUrl)).status, 303)
+    t.match(await started.api.receipt(started.payment), { paymentId: started.payment.id, contractNumber: row.contract })
+
+    const partner = await createKey(app, ['partner'], 'flow partner', [row.creditor])
+    const events = partnerExample.partnerClient(base, partner.key)
+    const bookings = await eventually(async () => {
+      const found = partnerExample.bookingsOf(await events.events()) as Array<{ objectId: string }>
+      return found.some((b) => b.objectId === started.payment.id) ? found : undefined
+    })
+    t.match(bookings.find((b) => b.objectId === started.payment.id), { kind: 'payment', amount: 300_000 },
+      'the partner reads the payment out of its typed event')
+  })

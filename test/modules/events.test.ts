@@ -1,4 +1,8 @@
 import t from 'tap'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import addFormatsModule from 'ajv-formats'
+import { generateOpenApi } from '../../src/openapi-cli.js'
+import { EVENT_TYPES } from '../../src/modules/events/tables.js'
 import { createKey, eventually, startTestWorker } from '../helpers/app.js'
 import { accept, createListeningApp, postJson, seedDebt, startPayment, submitAtBank, PAYER } from '../helpers/payments.js'
 import { loadConfig } from '../../src/config.js'
@@ -101,6 +105,39 @@ t.test('a fact rolled back leaves no event and no delivery', async (t) => {
   await app.db.transaction().execute(async (trx) => { await publishPaymentEvent(trx, 'payment.needs_review', fromPublicId('payment', payment.id) as string) })
   const [events, deliveries] = await count()
   t.same([events, deliveries], [before[0] + 1n, before[1] + 1n], 'committed: the event and its delivery to the agency endpoint')
+})
+
+t.test('the events the API answers validate against the document\'s typed events, one branch per type', async (t) => {
+  const document = JSON.parse(await generateOpenApi()) as { components: { schemas: Record<string, any> } }
+  const schemas = document.components.schemas
+  const ajv = new Ajv2020({ strict: false, allErrors: true })
+  ;(addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020)(ajv)
+  ajv.addSchema({ $id: 'openapi', components: document.components })
+  const admin = await createKey(app, ['admin'])
+  const audiences = [
+    { name: 'AdminEvent', prefix: '/v1/admin', authorization: admin.authorization },
+    { name: 'PartnerEvent', prefix: '/v1/partner', authorization: partner.authorization }
+  ]
+  for (const { name, prefix, authorization } of audiences) {
+    const union = schemas[name]
+    t.equal(union.discriminator.propertyName, 'type', name)
+    for (const type of EVENT_TYPES) {
+      const branch = schemas[String(union.discriminator.mapping[type]).split('/').pop() as string]
+      t.equal(branch?.properties.type.const, type, `${name}: a branch for ${type}`)
+      t.ok(String(branch?.properties.data.properties.object.$ref).startsWith('#/components/schemas/'), 'a typed object')
+    }
+    t.equal(union.oneOf.length, EVENT_TYPES.length)
+    const validate = ajv.compile({ $ref: `openapi#/components/schemas/${name}` })
+    const page = await (await fetch(`${base}${prefix}/events?limit=100`, { headers: { authorization } })).json() as
+      { data: Array<{ id: string, type: string }> }
+    const seen = new Set(page.data.map((event) => event.type))
+    t.ok(seen.size >= 5, `${name}: real events of ${[...seen].join(', ')}`)
+    for (const event of page.data) {
+      t.ok(validate(event), `${name} ${event.type}: ${JSON.stringify(validate.errors?.slice(0, 3))}`)
+    }
+    const single = await (await fetch(`${base}${prefix}/events/${page.data[0]?.id ?? ''}`, { headers: { authorization } })).json()
+    t.ok(validate(single), `${name}, one by id`)
+  }
 })
 
 t.test('WEBHOOK_ALLOW_PRIVATE_URLS defaults to true only without DATABASE_URL; the schedule is configurable', async (t) => {

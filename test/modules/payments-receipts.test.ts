@@ -42,15 +42,19 @@ function shape (answer: { status: number, type: string | null, body: Record<stri
   return { status: answer.status, type: answer.type, body: rest, hasRequestId: typeof requestId === 'string' }
 }
 
-t.test('the receipt needs the client secret; without it or with a wrong one it is the 404 of an unknown payment', async (t) => {
+t.test('the receipt needs the client secret: without it 400, with a wrong one the 404 of an unknown payment', async (t) => {
   const { payment, debt } = await paid()
   const other = await paid(600_000)
-  const unknown = shape(await receipt(toPublicId('payment', uuidv7())))
+  const unknown = shape(await receipt(toPublicId('payment', uuidv7()), 'pay_x_secret_y'))
   t.match(unknown, { status: 404, type: /^application\/problem\+json/, body: { code: 'payment_not_found' }, hasRequestId: true })
 
   const tampered = payment.clientSecret.slice(0, -1) + (payment.clientSecret.endsWith('A') ? 'B' : 'A')
+  // DESIGN 23: the header is required; without it the answer is the same 400 for a known payment and an unknown one
+  for (const id of [payment.id, toPublicId('payment', uuidv7())]) {
+    const missing = await receipt(id)
+    t.match(missing, { status: 400, body: { code: 'validation_failed' } }, 'no header: 400, the payment not looked at')
+  }
   const wrong: Array<[string, string | undefined]> = [
-    ['no header', undefined],
     ['an empty one', ''],
     ['another payment\'s secret', other.payment.clientSecret],
     ['the right one with one character changed', tampered],
@@ -194,9 +198,15 @@ t.test('the result page in English by Accept-Language; without either, Russian a
   t.match(html, /Payment complete/)
   t.match(html, /<dt>Amount<\/dt><dd>₸15,000.00<\/dd>/)
   noRussian(t, html, 'the English result page')
-  const ru = await fetch(`${base}/v1/payments/${payment.id}/result?lang=de`, { headers: { 'accept-language': 'de' } })
-  t.equal(ru.headers.get('content-language'), 'ru', 'neither names one of ours: ru')
+  const ru = await fetch(`${base}/v1/payments/${payment.id}/result`, { headers: { 'accept-language': 'de' } })
+  t.equal(ru.headers.get('content-language'), 'ru', 'the header names none of ours: ru')
   t.match(await ru.text(), /<html lang="ru">.*Платёж выполнен/s)
-  const kk = await fetch(`${base}/v1/payments/${payment.id}/result?lang=kk-KZ`)
-  t.match(await kk.text(), /Төлем орындалды/, 'a regional tag in ?lang')
+  const kk = await fetch(`${base}/v1/payments/${payment.id}/result?lang=kk`, { headers: { 'accept-language': 'en' } })
+  t.match(await kk.text(), /Төлем орындалды/, '?lang before the header')
+  // DESIGN 23: `lang` is an enum of the supported languages (the service puts one of them in the URL it gives the bank)
+  for (const lang of ['de', 'kk-KZ']) {
+    const refused = await fetch(`${base}/v1/payments/${payment.id}/result?lang=${lang}`)
+    t.equal(refused.status, 400, `?lang=${lang}`)
+    t.match(await refused.json(), { code: 'validation_failed' })
+  }
 })

@@ -269,9 +269,26 @@ t.test('Accept with q-values', async (t) => {
   t.equal(tabularFormat('text/csv'), 'csv')
   t.equal(tabularFormat('application/json, text/csv'), 'csv', 'a tie: the file, as before')
   t.equal(tabularFormat('text/csv;q=0.5, application/json'), 'json')
-  t.equal(tabularFormat('text/csv;q=0'), 'json', 'q=0 refuses')
+  t.equal(tabularFormat('text/csv;q=0, application/json'), 'json', 'q=0 refuses')
+  t.equal(tabularFormat('text/csv;q=0'), null, 'q=0 refuses, and nothing else is named: 406')
   t.equal(tabularFormat(`text/csv;q=0.8, ${XLSX_MEDIA_TYPE}`), 'xlsx')
-  t.equal(tabularFormat('image/png'), 'json')
+  t.equal(tabularFormat('image/png'), null, 'nothing offered: 406')
+  t.equal(tabularFormat('image/png, */*;q=0.1'), 'json')
+  t.equal(tabularFormat('application/json;q=0, */*'), null, 'JSON refused by name, the wildcard does not bring it back')
+})
+
+t.test('Accept naming nothing offered is 406 not_acceptable, and varies by Accept', async (t) => {
+  for (const path of [`/v1/admin/reports/daily?date=${day}`]) {
+    const refused = await getReport(path, admin.authorization, 'text/csv;q=0')
+    t.equal(refused.status, 406, path)
+    t.match(refused.headers.get('content-type'), /^application\/problem\+json/)
+    t.match(refused.headers.get('vary'), /Accept/)
+    t.match(await refused.json(), { status: 406, code: 'not_acceptable' })
+    const json = await getReport(path, admin.authorization, 'text/csv;q=0, application/json')
+    t.equal(json.status, 200)
+    t.match(json.headers.get('content-type'), /^application\/json/)
+    t.match(json.headers.get('vary'), /Accept/)
+  }
 })
 
 t.test('a range is read by the index of money entries by time, not by a scan of history', async (t) => {

@@ -1,14 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { DomainError } from '../../lib/errors.js'
 import { problemResponses } from '../../http/schemas.js'
 import { idempotencyHeaders } from '../../http/idempotency.js'
 import { AcceptanceBody, AcceptanceSchema } from './schemas.js'
 import { acceptOffer } from './service.js'
 
+const CONSENT_REQUIRED = 'Consent to the processing of personal data is required to accept the offer (offer cl. 14)'
+const CONSENT_FIELD = { errors: [{ path: 'body.personalDataConsent', message: 'must be true' }] }
+
 const acceptanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addSchema(AcceptanceSchema)
   app.post('/offer-acceptances', {
     config: { idempotency: 'optional', cardDataFormatted: [{ path: ['body', 'payer', 'email'], format: 'email' }] },
+    // the schema says `const: true` (DESIGN 23); a refusal is the offer's own answer, not a validation failure
+    preValidation: async (request) => {
+      const body = request.body as { personalDataConsent?: unknown } | null | undefined
+      if (body?.personalDataConsent === false) throw new DomainError('consent_required', CONSENT_REQUIRED, CONSENT_FIELD)
+    },
     schema: {
       operationId: 'acceptOffer',
       tags: ['Payments'],

@@ -31,7 +31,10 @@ export const AcceptanceBody = Type.Object({
     email: Type.String({ minLength: 3, maxLength: 254 }),
     phone: Type.String({ minLength: 5, maxLength: 30, description: 'Kazakhstan number: +7 7xx…, 8 7xx… accepted and normalised to E.164' })
   }, { additionalProperties: false }),
-  personalDataConsent: Type.Boolean({ description: 'Must be true: consent to processing of personal data for 10 years (offer cl. 14, 15)' })
+  personalDataConsent: Type.Literal(true, {
+    description: 'Consent to processing of personal data for 10 years (offer cl. 14, 15): only `true` is accepted; ' +
+      '`false` is 422 `consent_required`'
+  })
 }, {
   additionalProperties: false,
   examples: [{

@@ -15,7 +15,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api-keys', {
     preHandler: admin,
     schema: {
-      operationId: 'createApiKey',
+      operationId: 'createAdminApiKey',
       tags: ['Admin: API keys'],
       summary: 'Create an API key',
       description: 'Creates a key with the given scopes. The key is in this response only; the service keeps its SHA-256. ' +
@@ -24,7 +24,6 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '(`allowedIps`, addresses and CIDRs: anything else is 400 `validation_failed`); an expired key, or one used ' +
         'from another address, is answered 401 `unauthenticated` like an unknown key. ' +
         'Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       body: CreateApiKeyBody,
       response: {
         201: Type.Ref(CreatedApiKeySchema),
@@ -42,11 +41,10 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api-keys', {
     preHandler: admin,
     schema: {
-      operationId: 'listApiKeys',
+      operationId: 'listAdminApiKeys',
       tags: ['Admin: API keys'],
       summary: 'List API keys',
       description: 'Every key with its scopes and state, oldest first; never the key values. Scope: admin.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object(paginationQuery(publicIdPattern('apiKey')), { additionalProperties: false }),
       response: { 200: pageOf(Type.Ref(ApiKeySchema), 'A page of API keys'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
     }
@@ -58,12 +56,11 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/api-keys/:id', {
     preHandler: admin,
     schema: {
-      operationId: 'revokeApiKey',
+      operationId: 'revokeAdminApiKey',
       tags: ['Admin: API keys'],
       summary: 'Revoke an API key',
       description: 'The key stops working at once (401 `unauthenticated`); the record stays for the audit trail. The webhook endpoints the key created are disabled in the same transaction ' +
         '(`disabledReason` says so, their pending deliveries fail); a live partner key of the same creditors may enable them again. Revoking twice is harmless. Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       params: ApiKeyParams,
       response: { 200: Type.Ref(ApiKeySchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['api_key_not_found'] }) }
     }

@@ -38,11 +38,10 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/audit-log', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'listAuditLog',
+      operationId: 'listAdminAuditLog',
       tags: ['Admin: audit'],
       summary: 'Read the audit log',
       description: 'Every back-office action, newest first. The log is append-only: the database refuses updates and deletes. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         entityType: Type.Optional(Type.String({ maxLength: 50 })),
         entityId: Type.Optional(Type.String({ maxLength: 100 })),

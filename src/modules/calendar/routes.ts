@@ -19,7 +19,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/calendar/non-working-days', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'listNonWorkingDays',
+      operationId: 'listAdminNonWorkingDays',
       tags,
       summary: 'List the non-working days',
       description: 'The Kazakhstan calendar that business-day deadlines are counted against: holidays, observed days, decree days off, ' +
@@ -39,7 +39,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/calendar/non-working-days/:date', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'setNonWorkingDay',
+      operationId: 'setAdminNonWorkingDay',
       tags,
       summary: 'Set a day of the calendar',
       description: 'Adds the day, or replaces what the date had. Decrees moving days off are published each year: enter the day off as `decree` and the Saturday or Sunday that became a working day as `working`. ' +
@@ -60,7 +60,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/calendar/non-working-days/:date', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'removeNonWorkingDay',
+      operationId: 'removeAdminNonWorkingDay',
       tags,
       summary: 'Remove a day from the calendar',
       description: 'The date becomes an ordinary day again (a working day Monday to Friday, a day off at the weekend). Answers with the removed day. ' +
@@ -77,7 +77,7 @@ const calendarRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/calendar/business-days', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'addBusinessDays',
+      operationId: 'getAdminBusinessDays',
       tags,
       summary: 'Count business days',
       description: 'The `days`-th working day after `from`, counting from the next day: the rule of the refund term (offer cl. 5, 5 business days) and of ' +

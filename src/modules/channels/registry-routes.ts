@@ -24,7 +24,7 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/channel-registries', {
       preHandler: operator,
       schema: {
-        operationId: 'importChannelRegistry',
+        operationId: 'importAdminChannelRegistry',
         tags: ['Admin: channels'],
         summary: 'Compare a channel\'s daily registry (Kaspi) with our payments',
         description: 'The body is Kaspi\'s registry of one Asia/Almaty day, `Content-Type: text/csv`, UTF-8, comma ' +
@@ -39,7 +39,6 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
           '`body.line[N]`); a wrong header is 422 `invalid_csv_header`. Bounds: `CHANNEL_REGISTRY_MAX_BYTES` and ' +
           '`CHANNEL_REGISTRY_MAX_LINES` (413 `payload_too_large`), fields at most 64 characters. Audit-logged. ' +
           'Scopes: operator, admin.',
-        security: [{ apiKey: [] }],
         consumes: [...CSV_MEDIA_TYPES],
         querystring: RegistryUploadQuery,
         body: Type.String({ format: 'binary', description: 'The registry CSV, as Kaspi sent it' }),
@@ -64,11 +63,10 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/channel-registries', {
     preHandler: operator,
     schema: {
-      operationId: 'listChannelRegistries',
+      operationId: 'listAdminChannelRegistries',
       tags: ['Admin: channels'],
       summary: 'List channel registries',
       description: 'Newest first, each with its counts; filter by `channel` and `date`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: RegistryListQuery,
       response: {
         200: pageOf(Type.Ref(ChannelRegistrySummarySchema), 'A page of registries'),
@@ -80,11 +78,10 @@ const channelRegistryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/channel-registries/:id', {
     preHandler: operator,
     schema: {
-      operationId: 'getChannelRegistry',
+      operationId: 'getAdminChannelRegistry',
       tags: ['Admin: channels'],
       summary: 'A channel registry with its differences',
       description: 'The comparison as it was made: every difference it found. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RegistryParams,
       response: {
         200: Type.Ref(ChannelRegistrySchema),

@@ -20,12 +20,11 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/creditors', {
     preHandler: admin,
     schema: {
-      operationId: 'createCreditor',
+      operationId: 'createAdminCreditor',
       tags: [TAG],
       summary: 'Create a creditor',
       description: `A creditor with its name, aliases, BIN and agreement (default \`assignment\`, commission 0). ${MATCHING} ` +
         'A name or alias another creditor has (folded alike) is 409 `creditor_exists`. Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       body: CreateCreditorBody,
       response: {
         201: Type.Ref(CreditorSchema),
@@ -40,11 +39,10 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors', {
     preHandler: read,
     schema: {
-      operationId: 'listCreditors',
+      operationId: 'listAdminCreditors',
       tags: [TAG],
       summary: 'List creditors',
       description: 'Every creditor, oldest first. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object(paginationQuery(publicIdPattern('creditor')), { additionalProperties: false }),
       response: {
         200: pageOf(Type.Ref(CreditorSchema), 'A page of creditors'),
@@ -56,11 +54,10 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors/:id', {
     preHandler: read,
     schema: {
-      operationId: 'getCreditor',
+      operationId: 'getAdminCreditor',
       tags: [TAG],
       summary: 'Get a creditor',
       description: 'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       response: {
         200: Type.Ref(CreditorSchema),
@@ -72,14 +69,13 @@ const creditorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/creditors/:id', {
     preHandler: admin,
     schema: {
-      operationId: 'updateCreditor',
+      operationId: 'updateAdminCreditor',
       tags: [TAG],
       summary: 'Change a creditor',
       description: 'Renames it, replaces its aliases, sets its BIN or agreement. Debts, the ledger\'s claims ' +
         'accounts and partner keys hold the creditor\'s id: a rename changes none of them (a debt keeps the name ' +
         'its portfolio row wrote). A name or alias another creditor has is 409 `creditor_exists`. Audit-logged. ' +
         'Scope: admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       body: PatchCreditorBody,
       response: {

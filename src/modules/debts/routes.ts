@@ -72,7 +72,7 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
         }
       },
       schema: {
-        operationId: 'createDebtImport',
+        operationId: 'createAdminDebtImport',
         tags: ['Admin: debts'],
         summary: 'Import a debt portfolio (CSV)',
         description: 'The request body is the file itself, `Content-Type: text/csv`, UTF-8 with or without BOM, comma or semicolon separated, header ' +
@@ -86,7 +86,6 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
           'the server waiting at most DEBT_IMPORT_IDLE_TIMEOUT_MS at a time, and each byte earns back ' +
           '1/DEBT_IMPORT_MIN_BYTES_PER_SECOND s; slower, it is cut with 408 `request_timeout` and nothing is ' +
           'imported. Scopes: operator, admin.',
-        security: [{ apiKey: [] }],
         consumes: [...CSV_MEDIA_TYPES],
         body: Type.String({
           format: 'binary',
@@ -131,11 +130,10 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
   app.get('/admin/debt-imports/:id', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'getDebtImport',
+      operationId: 'getAdminDebtImport',
       tags: ['Admin: debts'],
       summary: 'Progress and report of an import',
       description: 'Status (`queued`, `running`, `completed`, `failed`), row counts and the first 1000 rejected rows with line, column and code. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: ImportParams,
       response: { 200: Type.Ref(DebtImportSchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['debt_import_not_found'] }) }
     }
@@ -145,14 +143,13 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
     preHandler: app.requireScopes('operator'),
     config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] },
     schema: {
-      operationId: 'listDebts',
+      operationId: 'listAdminDebts',
       tags: ['Admin: debts'],
       summary: 'List debts',
       description: 'Filter by contract number (compared case- and space-insensitively), payment code (the 11 digits ' +
         'printed in letters and used by Kaspi), the debtor\'s `iin` (matched by its blind index: the IIN is never ' +
         'stored in clear), `creditorId` and status; filters combine with AND; cursor pagination. ' +
         'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: DebtListQuery,
       response: { 200: pageOf(Type.Ref(DebtSchema), 'A page of debts'), ...problemResponses({ 400: ['validation_failed'], ...authProblems }) }
     }
@@ -164,14 +161,13 @@ const debtRoutes: FastifyPluginAsyncTypebox<{ payments: ClaimPayments }> = async
   app.patch('/admin/debts/:id', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'updateDebt',
+      operationId: 'updateAdminDebt',
       tags: ['Admin: debts'],
       summary: 'Change a debt\'s status',
       description: '`recalled` when the creditor takes the claim back: the ledger posts `claim_recalled` for what is outstanding. Undoing a recall (`active` or `closed`) ' +
         'reinstates the claim as last imported (`claim_adjusted`); the status then follows the outstanding amount (`closed` at zero, `active` above). ' +
         'Between `active` and `closed` the status only follows the outstanding amount: asking for the other is 409 `debt_status_follows_outstanding`. ' +
         'Only `active` debts can be looked up and paid. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: DebtParams,
       body: DebtPatchBody,
       response: { 200: Type.Ref(DebtSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...authProblems, 404: ['debt_not_found'], 409: ['debt_status_follows_outstanding'] }) }

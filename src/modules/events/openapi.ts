@@ -23,6 +23,52 @@ const TEST_ABOUT = 'Sent on request (`POST …/webhook-endpoints/{id}/test`) to 
   '`enabledEvents`, to check that it receives and verifies; it stands for no fact and is never listed among the ' +
   'events. Signed and retried as every event.'
 
+/** `payment.succeeded` -> `PaymentSucceeded`: the part of a component's name that says the type. */
+const typeName = (type: string): string =>
+  type.split(/[._]/).map((word) => `${word.charAt(0).toUpperCase()}${word.slice(1)}`).join('')
+
+/**
+ * DESIGN 23: an event as `GET …/events` and `GET …/events/{id}` answer it, typed per event type for each audience:
+ * `AdminEvent` and `PartnerEvent`, a `oneOf` of one schema per type (`type` a `const`, `data.object` the schema the
+ * webhooks section gives it) with a discriminator on `type`. The routes serialise the generic `Event`; the document
+ * says which object each type carries (http/openapi.ts puts these in place of `Event`).
+ */
+export function eventSchemas (): { schemas: Record<string, unknown>, admin: string, partner: string } {
+  const schemas: Record<string, unknown> = {}
+  for (const audience of ['admin', 'partner'] as const) {
+    const prefix = audience === 'admin' ? 'Admin' : 'Partner'
+    const mapping: Record<string, string> = {}
+    for (const type of EVENT_TYPES) {
+      const name = `${prefix}${typeName(type)}Event`
+      mapping[type] = `#/components/schemas/${name}`
+      schemas[name] = {
+        type: 'object',
+        description: `\`${type}\`: ${OBJECTS[type].about}`,
+        additionalProperties: false,
+        required: ['id', 'type', 'createdAt', 'data'],
+        properties: {
+          id: { type: 'string', pattern: '^evt_[0-9a-f]{32}$', description: 'Also the `webhook-id` of its deliveries' },
+          type: { type: 'string', const: type },
+          createdAt: { type: 'string', format: 'date-time', description: 'When the fact happened (its transaction)' },
+          data: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['object'],
+            properties: { object: { ...ref(OBJECTS[type][audience]), description: 'The object as it stood then' } }
+          }
+        }
+      }
+    }
+    schemas[`${prefix}Event`] = {
+      description: `An event as the ${audience === 'admin' ? 'back office' : 'partner API'} reads it: one schema per ` +
+        'type, told apart by `type`',
+      oneOf: Object.values(mapping).map(($ref) => ({ $ref })),
+      discriminator: { propertyName: 'type', mapping }
+    }
+  }
+  return { schemas, admin: 'AdminEvent', partner: 'PartnerEvent' }
+}
+
 export function webhooksSection (): Record<string, unknown> {
   const entries = EVENT_TYPES.map((type) => {
     const object = OBJECTS[type]

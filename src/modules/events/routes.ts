@@ -23,7 +23,6 @@ const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: events'],
       summary: 'List events',
       description: 'Every event, newest first, filtered by `type`. The objects are the back office\'s shapes; payer data is never in them beyond initials. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: EventQuery,
       response: { 200: pageOf(Type.Ref(EventSchema), 'A page of events'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -36,7 +35,6 @@ const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: events'],
       summary: 'Get an event',
       description: 'One event by id (the `webhook-id` of its deliveries). Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: EventParams,
       response: { 200: Type.Ref(EventSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['event_not_found'] }) }
     }
@@ -59,7 +57,6 @@ const adminEventRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '`webhook_endpoint_not_found`. Without it, to every enabled endpoint that receives the event now (the answer ' +
         'lists the deliveries, none if no endpoint does). Each request makes new deliveries; `Idempotency-Key` makes a ' +
         'retried request answer the first one\'s result. Audit-logged (`event.redelivered`). Scope: admin.',
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: EventParams,
       body: RedeliverBody,

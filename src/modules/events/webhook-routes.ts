@@ -51,7 +51,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       summary: 'Register a webhook endpoint',
       description: 'Events are POSTed to `url`, signed per Standard Webhooks (see the Webhooks section). The answer carries the signing `secret`, ' +
         `shown only here. The URL must be https on a public address (422 \`webhook_url_not_allowed\`). Honours \`Idempotency-Key\`. Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       body: CreateEndpointBody,
       response: {
@@ -69,7 +68,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       tags: [tag],
       summary: 'List webhook endpoints',
       description: `Oldest first; never the secrets. ${scope}`,
-      security: [{ apiKey: [] }],
       querystring: Type.Object(paginationQuery(publicIdPattern('webhookEndpoint')), { additionalProperties: false }),
       response: { 200: pageOf(endpointRef, 'A page of webhook endpoints'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -82,7 +80,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       tags: [tag],
       summary: 'Get a webhook endpoint',
       description: `The endpoint without its secret. ${scope}`,
-      security: [{ apiKey: [] }],
       params: EndpointParams,
       response: { 200: endpointRef, ...problemResponses({ 400: ['validation_failed'], ...auth, ...notFound }) }
     }
@@ -95,7 +92,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       tags: [tag],
       summary: 'Change a webhook endpoint',
       description: `Change the URL, the event types or the status. \`enabled\` again (after a 410 or 5 days of failures) starts a fresh failure count. Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       params: EndpointParams,
       body: UpdateEndpointBody,
       response: { 200: endpointRef, ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...auth, ...notFound, 422: ['webhook_url_not_allowed'] }) }
@@ -109,7 +105,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       tags: [tag],
       summary: 'Delete a webhook endpoint',
       description: `Nothing more is sent to it; its deliveries go with it. Answers the endpoint as it was. Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       params: EndpointParams,
       response: { 200: endpointRef, ...problemResponses({ 400: ['validation_failed'], ...auth, ...notFound }) }
     }
@@ -123,7 +118,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       summary: 'Rotate the signing secret',
       description: 'A new secret, shown only in this answer. For 24 hours both the new and the old secret sign every delivery (two `v1,` signatures, ' +
         `space-separated), so the receiver can switch without losing an event. Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       params: EndpointParams,
       response: { 200: withSecretRef, ...problemResponses({ 400: ['validation_failed'], ...auth, ...notFound }) }
     }
@@ -142,7 +136,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
         'is not an event of the API: it is not listed at `…/events` and `…/events/{id}` does not find it. 409 ' +
         '`webhook_endpoint_disabled` while the endpoint is disabled. Honours `Idempotency-Key` (without one, each ' +
         `request sends another test event). Audit-logged (\`webhook_endpoint.tested\`). ${scope}`,
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: EndpointParams,
       response: {
@@ -160,7 +153,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       tags: [tag],
       summary: 'Deliveries and every attempt',
       description: 'One delivery per event sent to the endpoint, newest first, each with every attempt: time, status code, duration, error, next retry. ' + scope,
-      security: [{ apiKey: [] }],
       params: EndpointParams,
       querystring: Type.Object(paginationQuery(publicIdPattern('webhookDelivery')), { additionalProperties: false }),
       response: { 200: pageOf(Type.Ref(WebhookDeliverySchema), 'A page of deliveries'), ...problemResponses({ 400: ['validation_failed'], ...auth, ...notFound }) }
@@ -174,7 +166,6 @@ const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRouteOptions> = async (app
       tags: [tag],
       summary: 'Send a delivery again',
       description: `The same event (same \`webhook-id\`) is sent again at once, whatever the delivery's state. 409 \`webhook_endpoint_disabled\` while the endpoint is disabled. Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       params: DeliveryParams,
       response: {
         202: Type.Ref(WebhookDeliverySchema),

@@ -13,12 +13,11 @@ const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/debts/:id/ledger', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'getDebtLedger',
+      operationId: 'getAdminDebtLedger',
       tags: ['Admin: ledger'],
       summary: 'A debt\'s journal entries',
       description: 'The claim, what was collected net of refunds, the outstanding amount (the receivable\'s balance) and every entry that touched the debt, ' +
         'amounts signed from the receivable\'s side in integer tiyn; they sum to `outstanding`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: DebtLedgerParams,
       response: { 200: Type.Ref(DebtLedgerSchema), ...problemResponses({ 400: ['validation_failed'], ...authProblems, 404: ['debt_not_found'] }) }
     }
@@ -32,12 +31,11 @@ const ledgerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/ledger/trial-balance', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'getTrialBalance',
+      operationId: 'getAdminTrialBalance',
       tags: ['Admin: ledger'],
       summary: 'Trial balance of the ledger',
       description: 'Balances per account kind (debit-positive), their total (0 when the books balance) and whether every materialised balance equals the sum of its lines. ' +
         'Checked daily by the worker, which logs at error level on any difference. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       response: { 200: Type.Ref(TrialBalanceSchema), ...problemResponses({ ...authProblems }) }
     }
   }, async () => await trialBalance(app.db))

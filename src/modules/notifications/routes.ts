@@ -10,13 +10,12 @@ const mailOutboxRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/mail-outbox', {
     preHandler: app.requireScopes('operator'),
     schema: {
-      operationId: 'listMailOutbox',
+      operationId: 'listAdminMailOutbox',
       tags: ['Admin: notifications'],
       summary: 'List emails and their delivery',
       description: 'Every email the service queued (receipts, answers to refund requests, privacy messages), newest first. ' +
         '`status=failed` lists those given up after MAIL_MAX_ATTEMPTS attempts (or undeliverable at once), with the mail server\'s last answer. ' +
         'The recipient is masked. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: OutboxQuery,
       response: { 200: pageOf(Type.Ref(OutboxEntrySchema), 'A page of outbox entries'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }
     }

@@ -44,14 +44,13 @@ const offerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/offers', {
     preHandler: app.requireScopes('admin'),
     schema: {
-      operationId: 'publishOffer',
+      operationId: 'publishAdminOffer',
       tags: ['Admin: offers'],
       summary: 'Publish a new offer version',
       description: 'Publishes a new version with a text per language (`texts`: ru required, kk and en optional, ' +
         'each with its own sha256); it becomes current at once, and earlier versions stay readable. The earlier ' +
         'form `{title, text, language?}` publishes one text (ru by default; a kk or en text alone keeps the ' +
         'current ru text). Answers the ru text, or the earlier form\'s language. Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       body: PublishOfferBody,
       response: { 201: OfferRef, ...problemResponses({ 400: ['validation_failed', 'malformed_json'], 401: ['unauthenticated'], 403: ['forbidden'], 413: ['payload_too_large'], 415: ['unsupported_media_type'] }) }
     }

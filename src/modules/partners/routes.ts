@@ -65,7 +65,6 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Partner'],
       summary: 'List the creditor\'s payments',
       description: 'Payments on the debts of the key\'s creditors, newest first; the payer as initials only. Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: PartnerPaymentQuery,
       response: { 200: pageOf(Type.Ref(PartnerPaymentSchema), 'A page of payments'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -78,7 +77,6 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Partner'],
       summary: 'Get a payment',
       description: 'A payment on a debt of the key\'s creditors. Another creditor\'s payment is 404 `payment_not_found`, like an unknown one. Scope: partner.',
-      security: [{ apiKey: [] }],
       params: PaymentIdParams,
       response: { 200: Type.Ref(PartnerPaymentSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['payment_not_found'] }) }
     }
@@ -91,7 +89,6 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Partner'],
       summary: 'List the creditor\'s debts',
       description: 'Debts of the key\'s creditors with claim, collected and outstanding amounts from the ledger; the debtor as initials only. Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: PartnerDebtQuery,
       response: { 200: pageOf(Type.Ref(PartnerDebtSchema), 'A page of debts'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -104,7 +101,6 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Partner'],
       summary: 'List the creditor\'s events',
       description: 'Events about the key\'s creditors\' payments, refunds, refund requests and debts, newest first, as the webhooks deliver them. Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: EventQuery,
       response: { 200: pageOf(Type.Ref(EventSchema), 'A page of events'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -117,7 +113,6 @@ const partnerRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Partner'],
       summary: 'Get an event',
       description: 'One event by id (the `webhook-id` of its deliveries); another creditor\'s is 404 `event_not_found`. Scope: partner.',
-      security: [{ apiKey: [] }],
       params: EventParams,
       response: { 200: Type.Ref(EventSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['event_not_found'] }) }
     }

@@ -53,7 +53,6 @@ export const paymentLinkRoutes: FastifyPluginAsyncTypebox<PaymentLinkRouteOption
         '(at least the minimum payment, at most what is outstanding now); `expiresAt` defaults to 30 days from now ' +
         '(at most 365). Only an active debt takes a link (422 `debt_not_payable`). Honours `Idempotency-Key`. ' +
         `Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       body: CreatePaymentLinkBody,
       response: {
@@ -84,7 +83,6 @@ export const paymentLinkRoutes: FastifyPluginAsyncTypebox<PaymentLinkRouteOption
           'whose `debtIds` and `errors` name each (`body.debtIds.<index>`). The links fix no amount; `expiresAt` ' +
           'applies to all (default 30 days). Each token is shown only here. Honours `Idempotency-Key`. ' +
           `Audit-logged (one entry naming the links). ${scope}`,
-        security: [{ apiKey: [] }],
         headers: idempotencyHeaders(false),
         body: CreatePaymentLinksBody,
         response: {
@@ -106,7 +104,6 @@ export const paymentLinkRoutes: FastifyPluginAsyncTypebox<PaymentLinkRouteOption
       tags: [tag],
       summary: 'List a debt\'s payment links',
       description: `The links of one debt (\`debtId\`, required), oldest first, with their status; never a token or URL. ${scope}`,
-      security: [{ apiKey: [] }],
       querystring: PaymentLinkListQuery,
       response: {
         200: pageOf(Type.Ref(PaymentLinkSchema), 'A page of payment links'),
@@ -124,7 +121,6 @@ export const paymentLinkRoutes: FastifyPluginAsyncTypebox<PaymentLinkRouteOption
       description: 'The link stops working at once: its token answers 404 `payment_link_not_found`, and a payment ' +
         'not yet started from an acceptance made through it is refused the same way. Revoking twice answers the ' +
         `revoked link. Audit-logged. ${scope}`,
-      security: [{ apiKey: [] }],
       params: PaymentLinkParams,
       response: {
         200: Type.Ref(PaymentLinkSchema),

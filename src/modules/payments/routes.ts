@@ -69,8 +69,8 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Payments'],
       summary: 'Receipt of a paid payment',
       description: 'The agency\'s requisites, the payer, the contract and creditor, the amount and date, the bank\'s payment id and the card mask. ' +
-        'It names the payer, so it needs the payment\'s `clientSecret` (from POST /v1/payments) in `X-Client-Secret`: without it, or with a wrong one, ' +
-        'the answer is the same 404 `payment_not_found` as for an unknown payment. 409 `receipt_not_available` until the payment succeeded.',
+        'It names the payer, so it needs the payment\'s `clientSecret` (from POST /v1/payments) in `X-Client-Secret` (required: without it 400 `validation_failed`); ' +
+        'with a wrong one the answer is the same 404 `payment_not_found` as for an unknown payment. 409 `receipt_not_available` until the payment succeeded.',
       security: [],
       params: PaymentParams,
       headers: ReceiptHeaders,
@@ -111,7 +111,7 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: operator,
     config: { cardDataFormatted: [{ path: ['query', 'contractNumber'], format: 'contractNumber' }] },
     schema: {
-      operationId: 'listPayments',
+      operationId: 'listAdminPayments',
       tags: ['Admin: payments'],
       summary: 'List payments',
       description: 'Newest first; filter by status, creation time range, contract number, `needsReview` (overpaid or mismatched payments) and `channel` (`card`, `kaspi`). ' +
@@ -119,7 +119,6 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '`email` and `phone` (card payments; the phone on payments made since migration 0038); personal data is ' +
         'normalised as stored and matched by its blind index, never kept or logged in clear. Filters combine with AND. ' +
         'Each payment names its channel, Kaspi\'s transaction id (Kaspi payments) and its debt\'s payment code. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: AdminPaymentQuery,
       response: { 200: pageOf(Type.Ref(AdminPaymentSchema), 'A page of payments'), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'] }) }
     }
@@ -135,7 +134,6 @@ const paymentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: payments'],
       summary: 'A payment with its timeline',
       description: 'Every event and every bank callback (with the signature verdict and our reply), in order. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: PaymentParams,
       response: { 200: Type.Ref(AdminPaymentDetailSchema), ...problemResponses({ 400: ['validation_failed'], 401: ['unauthenticated'], 403: ['forbidden'], 404: ['payment_not_found'] }) }
     }

@@ -135,21 +135,21 @@ export type Receipt = Static<typeof ReceiptSchema>
 export const PaymentParams = Type.Object({ id: Type.String({ pattern: publicIdPattern('payment') }) }, { additionalProperties: false })
 
 export const ReceiptHeaders = Type.Object({
-  'x-client-secret': Type.Optional(Type.String({
+  'x-client-secret': Type.String({
     maxLength: 256,
-    description: 'The payment\'s `clientSecret` from POST /v1/payments. Missing or wrong: the same 404 `payment_not_found` as an unknown payment.',
+    description: 'The payment\'s `clientSecret` from POST /v1/payments. Missing: 400 `validation_failed` (for any ' +
+      'payment, known or not); wrong: the same 404 `payment_not_found` as an unknown payment.',
     examples: ['pay_0193b3f2a4c07d1e8b5a2f6c9d0e1f23_secret_Zk3t0Qd9mWc2Xy7LbN4pR8sVa1Eu6HjK']
-  }))
+  })
 }, { additionalProperties: true })
 
 /** What the bank appends to the return URL; the page trusts none of it and shows our own record. */
 export const ResultPageQuery = Type.Object({
   paymentId: Type.Optional(Type.String({ maxLength: 100, description: 'Set by us in the URL given to the bank; ignored' })),
   result: Type.Optional(StringEnum(['success', 'failure'], { description: 'Which of our URLs the bank used; ignored: the page shows the payment\'s recorded status' })),
-  lang: Type.Optional(Type.String({
-    maxLength: 35,
-    description: 'The page\'s language: `kk`, `ru` or `en` (a tag such as `kk-KZ` too); before Accept-Language. ' +
-      'Anything else is ignored (the header, then ru). Set by us from the payment start\'s `language`.',
+  lang: Type.Optional(StringEnum(LANGUAGES, {
+    description: 'The page\'s language, before Accept-Language (without it: the header, then ru). Set by us from the ' +
+      'payment start\'s `language`; another value is 400 `validation_failed`.',
     examples: ['kk']
   }))
 }, { additionalProperties: true, description: 'The bank may add its own parameters; they are ignored' })

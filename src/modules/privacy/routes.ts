@@ -113,11 +113,10 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/privacy-requests', {
     preHandler: operator,
     schema: {
-      operationId: 'listPrivacyRequests',
+      operationId: 'listAdminPrivacyRequests',
       tags: ['Admin: privacy'],
       summary: 'List consent withdrawals',
       description: 'Every request, verified or not. Filter by status; `overdue=true` lists verified requests not completed by `dueAt`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: PrivacyRequestQuery,
       response: { 200: pageOf(Type.Ref(AdminPrivacyRequestSchema), 'A page of privacy requests'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -130,7 +129,6 @@ const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['Admin: privacy'],
       summary: 'A consent withdrawal, for operators',
       description: 'Progress, whether it is overdue, the confirmation number and the counts of what was destroyed. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: PrivacyRequestParams,
       response: { 200: Type.Ref(AdminPrivacyRequestSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['privacy_request_not_found'] }) }
     }

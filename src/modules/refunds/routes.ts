@@ -68,13 +68,12 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refund-requests', {
     preHandler: operator,
     schema: {
-      operationId: 'listRefundRequests',
+      operationId: 'listAdminRefundRequests',
       tags: ['Admin: refunds'],
       summary: 'List refund requests',
       description: 'Filter by status; `overdue=true` lists approved requests whose refund is not done by `dueAt`. ' +
         'Each request shows the payer\'s written `reason` and the `payer` (name, email, phone), decrypted: every ' +
         'request shown is audit-logged as `refund_request.payer_read` (one audit row per request). Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: RefundRequestQuery,
       response: {
         200: pageOf(Type.Ref(AdminRefundRequestSchema), 'A page of refund requests'),
@@ -92,7 +91,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
       description: 'The request as `GET /v1/refund-requests/{id}` shows it, plus the payer\'s written `reason` and the ' +
         '`payer` (name, email, phone as the acceptance of the offer recorded them; null members when the payment ' +
         'had no acceptance), decrypted. The read is audit-logged as `refund_request.payer_read`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundRequestParams,
       response: {
         200: Type.Ref(AdminRefundRequestSchema),
@@ -104,11 +102,10 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/refund-requests/:id/decision', {
     preHandler: operator,
     schema: {
-      operationId: 'decideRefundRequest',
+      operationId: 'decideAdminRefundRequest',
       tags: ['Admin: refunds'],
       summary: 'Give the agency\'s official answer',
       description: 'Approve (the refund is queued, `dueAt` = 5 Kazakhstan business days after today) or reject; the answer is shown to the client. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundRequestParams,
       body: DecisionBody,
       response: {
@@ -121,12 +118,11 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/payments/:id/return', {
     preHandler: operator,
     schema: {
-      operationId: 'returnPayment',
+      operationId: 'returnAdminPayment',
       tags: ['Admin: refunds'],
       summary: 'Return a suspicious payment',
       description: 'offer cl. 8: refunds everything not yet refunded to the original card; the payment ends `returned` when the bank confirms, and the debt\'s balance is restored. Undecided refund requests are closed. ' +
         'A Kaspi payment is 409 `payment_not_returnable`: the card bank never had it; cancel it in Kaspi\'s cabinet and record that with `POST /v1/admin/payments/{id}/external-refunds`. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: PaymentParams,
       body: ReturnBody,
       response: { 202: Type.Ref(RefundSchema), ...problemResponses({ 400: ['validation_failed', 'malformed_json'], ...auth, 404: ['payment_not_found'], 409: ['payment_not_returnable'] }) }
@@ -138,7 +134,7 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: operator,
     config: { idempotency: 'optional' },
     schema: {
-      operationId: 'recordExternalRefund',
+      operationId: 'recordAdminExternalRefund',
       tags: ['Admin: refunds'],
       summary: 'Record a refund made in the channel\'s cabinet (Kaspi)',
       description: 'DESIGN 17: a Kaspi payment is cancelled in Kaspi\'s partner cabinet, never through the card bank; ' +
@@ -149,7 +145,6 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
         '`amount_exceeds_refundable`; a card payment is 409 `payment_not_external`; the same `reference` twice for ' +
         'one payment is 409 `external_refund_already_recorded`. Honours `Idempotency-Key`. Audit-logged. ' +
         'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: PaymentParams,
       body: ExternalRefundBody,
@@ -170,11 +165,10 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refunds', {
     preHandler: operator,
     schema: {
-      operationId: 'listRefunds',
+      operationId: 'listAdminRefunds',
       tags: ['Admin: refunds'],
       summary: 'List refunds and returns',
       description: 'Filter by `status` (`status=needs_review`: refunds whose outcome at the bank is unknown or does not fit ours, waiting for an operator) and `paymentId`. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: AdminRefundQuery,
       response: { 200: pageOf(Type.Ref(AdminRefundSchema), 'A page of refunds'), ...problemResponses({ 400: ['validation_failed'], ...auth }) }
     }
@@ -183,11 +177,10 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/refunds/:id', {
     preHandler: operator,
     schema: {
-      operationId: 'getRefund',
+      operationId: 'getAdminRefund',
       tags: ['Admin: refunds'],
       summary: 'One refund or return, with why it needs review',
       description: 'The refund\'s state, attempts, when revoke.php was last sent (`sentAt`), the bank\'s refund id, and for `needs_review` the reason (`reviewReason`). Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundParams,
       response: { 200: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'] }) }
     }
@@ -196,13 +189,12 @@ const refundRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/admin/refunds/:id/retry', {
     preHandler: operator,
     schema: {
-      operationId: 'retryRefund',
+      operationId: 'retryAdminRefund',
       tags: ['Admin: refunds'],
       summary: 'Retry a failed or needs_review refund',
       description: 'A `failed` (the bank refused) or `needs_review` (outcome unknown, or the bank\'s refunded total did not fit ours) refund goes back to `pending` in its payment\'s queue. ' +
         'The worker asks the bank (get_status3.php) before anything else: a refund the bank already made is completed without calling revoke.php again. ' +
         '409 `refund_not_failed` in any other state. Audit-logged. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: RefundParams,
       response: { 202: Type.Ref(AdminRefundSchema), ...problemResponses({ 400: ['validation_failed'], ...auth, 404: ['refund_not_found'], 409: ['refund_not_failed'] }) }
     }

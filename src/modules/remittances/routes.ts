@@ -46,7 +46,7 @@ function statementResponses (partner: boolean) {
       content: tabularContent(Type.Ref(StatementSchema), CSV_DESCRIPTION, XLSX_DESCRIPTION)
     },
     ...problemResponses({
-      400: ['validation_failed'], ...AUTH_PROBLEMS, 404: ['unknown_creditor'],
+      400: ['validation_failed'], ...AUTH_PROBLEMS, 404: ['unknown_creditor'], 406: ['not_acceptable'],
       422: partner
         ? ['invalid_date', 'invalid_date_range', 'report_too_large', 'statement_creditor_required']
         : ['invalid_date', 'invalid_date_range', 'report_too_large']
@@ -76,7 +76,7 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
     preHandler: admin,
     config: { idempotency: 'optional' },
     schema: {
-      operationId: 'createRemittance',
+      operationId: 'createAdminRemittance',
       tags: ['Admin: creditors'],
       summary: 'Record a transfer to a creditor of what it is owed',
       description: 'The agency sent the creditor (agency agreement) part of what it owes it: books a `remittance` ' +
@@ -86,7 +86,6 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'together exceed it. `date`: the transfer\'s Asia/Almaty day, not in the future (422 `invalid_date`). ' +
         'A transfer has one `reference`: the same reference for the creditor again is 409 ' +
         '`remittance_already_recorded`, nothing booked. Honours `Idempotency-Key`. Audit-logged. Scope: admin.',
-      security: [{ apiKey: [] }],
       headers: idempotencyHeaders(false),
       params: CreditorParams,
       body: CreateRemittanceBody,
@@ -105,11 +104,10 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors/:id/remittances', {
     preHandler: operator,
     schema: {
-      operationId: 'listRemittances',
+      operationId: 'listAdminRemittances',
       tags: ['Admin: creditors'],
       summary: 'List a creditor\'s remittances',
       description: 'The transfers recorded for the creditor, oldest first. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       querystring: RemittanceListQuery,
       response: {
@@ -122,11 +120,10 @@ export const adminRemittanceRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/creditors/:id/statement', {
     preHandler: operator,
     schema: {
-      operationId: 'getCreditorStatement',
+      operationId: 'getAdminCreditorStatement',
       tags: ['Admin: creditors'],
       summary: 'A creditor\'s statement over a range of days',
       description: STATEMENT_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: CreditorParams,
       querystring: Type.Object(StatementQuery, { additionalProperties: false }),
       response: statementResponses(false)
@@ -149,7 +146,6 @@ export const partnerStatementRoutes: FastifyPluginAsyncTypebox = async (app) => 
       description: STATEMENT_DESCRIPTION + '`creditorId`: one of the key\'s creditors (another, or an unknown one, ' +
         'is 404 `unknown_creditor`); it may be left out when the key has exactly one, otherwise 422 ' +
         '`statement_creditor_required`. ' + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         creditorId: Type.Optional(Type.String({ pattern: publicIdPattern('creditor') })),
         ...StatementQuery

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { problemResponses } from '../../http/schemas.js'
 import { CsvDialectQuery, sendTable, tabularContent, varyByAccept } from '../../http/tabular.js'
 import type { CsvDialect } from '../../lib/tabular.js'
-import { DailyReportSchema, ReportDays, ReportHeaders, ReportLineSchema, ReportTotalSchema } from './schemas.js'
+import { DailyReportSchema, ReportDays, ReportLineSchema, ReportTotalSchema } from './schemas.js'
 import { dailyReport, reportFilename, reportPeriod, reportTable, type ReportDaysQuery } from './service.js'
 import { findCreditorByRef } from '../creditors/service.js'
 
@@ -34,6 +34,7 @@ function responses () {
       400: ['validation_failed'],
       401: ['unauthenticated'],
       403: ['forbidden'],
+      406: ['not_acceptable'],
       422: ['invalid_date', 'invalid_date_range', 'report_too_large']
     })
   }
@@ -59,12 +60,10 @@ export const partnerReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Daily reconciliation report',
       description: 'Every payment received, refund paid and return of one Asia/Almaty day (or range of days) on the key\'s creditors\' debts, one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel ' +
         'that tie to the ledger\'s entries of those days. ' + DAYS_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scope: partner.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         ...ReportDays,
         csvDialect: Type.Optional(CsvDialectQuery)
       }, { additionalProperties: false }),
-      headers: ReportHeaders,
       response: responses()
     }
   }, async (request, reply) => answer(app, request, reply, request.query, request.principal?.creditors ?? []))
@@ -80,13 +79,11 @@ export const adminReportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: 'Daily reconciliation report',
       description: 'Every payment received, refund paid and return of one Asia/Almaty day (or range of days), one line each (with its channel and the debt\'s payment code), and totals per creditor and per channel that tie to the ledger\'s ' +
         'entries of those days; `creditor` (a creditor id, or a name or alias in any spelling that folds alike) narrows it to one. ' + DAYS_DESCRIPTION + CSV_DESCRIPTION + ' ' + XLSX_DESCRIPTION + ' Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: Type.Object({
         ...ReportDays,
         csvDialect: Type.Optional(CsvDialectQuery),
         creditor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 }))
       }, { additionalProperties: false }),
-      headers: ReportHeaders,
       response: responses()
     }
   }, async (request, reply) => {

@@ -119,8 +119,3 @@ export const ReportDays = {
     examples: ['2026-11-30']
   }))
 }
-
-export const ReportHeaders = Type.Object({
-  accept: Type.Optional(Type.String({ maxLength: 500, description: '`text/csv` for the CSV file (RFC 4180, UTF-8 with BOM), ' +
-      'the XLSX type for a workbook; JSON otherwise' }))
-}, { additionalProperties: true })

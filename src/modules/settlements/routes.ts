@@ -26,7 +26,7 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
     upload.withTypeProvider<TypeBoxTypeProvider>().post('/admin/settlements', {
       preHandler: operator,
       schema: {
-        operationId: 'uploadSettlement',
+        operationId: 'uploadAdminSettlement',
         tags: ['Admin: settlements'],
         summary: 'Book an acquirer\'s payout against our payments',
         description: 'The body is one payout\'s registry, `Content-Type: text/csv`, UTF-8, comma separated, header ' +
@@ -44,7 +44,6 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'a wrong header is 422 `invalid_csv_header`. Bounds: `CHANNEL_REGISTRY_MAX_BYTES` and ' +
           '`CHANNEL_REGISTRY_MAX_LINES` (413 `payload_too_large`), fields at most 64 characters. Audit-logged. ' +
           'Scopes: operator, admin.',
-        security: [{ apiKey: [] }],
         consumes: [...CSV_MEDIA_TYPES],
         querystring: SettlementUploadQuery,
         body: Type.String({ format: 'binary', description: 'The payout registry CSV, as the acquirer sent it' }),
@@ -69,12 +68,11 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/settlements', {
     preHandler: operator,
     schema: {
-      operationId: 'listSettlements',
+      operationId: 'listAdminSettlements',
       tags: ['Admin: settlements'],
       summary: 'List settlements',
       description: 'Newest first, each with its figures and how many lines were not booked; filter by `channel`. ' +
         'Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: SettlementListQuery,
       response: {
         200: pageOf(Type.Ref(SettlementSummarySchema), 'A page of settlements'),
@@ -86,14 +84,13 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/settlements/overdue', {
     preHandler: operator,
     schema: {
-      operationId: 'listOverdueSettlements',
+      operationId: 'listAdminOverdueSettlements',
       tags: ['Admin: settlements'],
       summary: 'Succeeded payments no payout has settled in time',
       description: 'Succeeded payments with no settlement `SETTLEMENT_OVERDUE_DAYS` Kazakhstan business days after ' +
         'the Asia/Almaty day they were paid (the non-working days of `/v1/admin/calendar`), oldest first; filter by ' +
         '`channel`. Counted in the metric `debt_payments_settlements_overdue{channel}`; the daily check logs them at ' +
         'error level. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       querystring: OverdueListQuery,
       response: {
         200: pageOf(Type.Ref(OverduePaymentSchema), 'A page of overdue payments'),
@@ -105,11 +102,10 @@ const settlementRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/admin/settlements/:id', {
     preHandler: operator,
     schema: {
-      operationId: 'getSettlement',
+      operationId: 'getAdminSettlement',
       tags: ['Admin: settlements'],
       summary: 'A settlement with its unmatched lines',
       description: 'The payout as it was booked: its figures and every line not booked. Scopes: operator, admin.',
-      security: [{ apiKey: [] }],
       params: SettlementParams,
       response: {
         200: Type.Ref(SettlementSchema),
