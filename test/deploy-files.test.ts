@@ -147,7 +147,7 @@ t.test('only the TLS proxy is published; it reaches the api by service name', as
     t.equal(services.proxy.environment[name], `\${${name}:?set ${name} in .env}`, `the proxy requires ${name}`)
     t.match(readFileSync('.env.example', 'utf8'), new RegExp(`^${name}=`, 'm'), `.env.example gives ${name}`)
   }
-  t.match(caddyfile, /@metrics path \/metrics\n\s+respond @metrics 404/, '/metrics stays inside')
+  t.match(caddyfile, /@metrics path \/metrics \/metrics\/\*\n\s+respond @metrics 404/, '/metrics stays inside')
   t.equal(services.api.environment.TRUST_PROXY, '1', 'the api trusts the one hop in front of it')
 })
 
