@@ -1,7 +1,7 @@
 import t from 'tap'
-import pg from 'pg'
-import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely'
+import { sql } from 'kysely'
 import { createTestApp } from '../helpers/app.js'
+import { capturePlans, type PlanNode } from '../helpers/plans.js'
 import { seedDebt } from '../helpers/payments.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 import { listPayments } from '../../src/modules/payments/repository.js'
@@ -44,27 +44,8 @@ const smallDebt = codes.rows[0] as { payment_code: string, creditor_id: string, 
 const bigCreditor = (await sql<{ creditor_id: string }>`select creditor_id from debts where id = ${bigId}`
   .execute(app.db)).rows[0]?.creditor_id as string
 
-const pool = new pg.Pool({ connectionString: ownerUrl, max: 1 })
-t.teardown(async () => { await pool.end() })
-const captured: CompiledQuery[] = []
-const capturing = new Kysely<any>({
-  dialect: new PostgresDialect({ pool }),
-  log: (event) => { if (event.level === 'query') captured.push(event.query) }
-})
-
-interface PlanNode {
-  'Node Type': string, 'Relation Name'?: string, 'Index Name'?: string, Plans?: PlanNode[]
-}
-function nodes (plan: PlanNode): PlanNode[] { return [plan, ...(plan.Plans ?? []).flatMap(nodes)] }
-
-/** The plan of the last statement the code sent: every node (a bitmap index scan names its index, not its table). */
-async function scans (): Promise<PlanNode[]> {
-  const query = captured.at(-1) as CompiledQuery
-  const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-    `explain (format json) ${query.sql}`, query.parameters as unknown[])
-  const plan = rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode
-  return nodes(plan)
-}
+// the plan of the last statement the code sent: every node (a bitmap index scan names its index, not its table)
+const { db: capturing, plan } = capturePlans(t, ownerUrl)
 
 function usesIndex (found: PlanNode[], index: string | RegExp): boolean {
   return found.some((node) => typeof index === 'string' ? node['Index Name'] === index : index.test(node['Index Name'] ?? ''))
@@ -79,12 +60,12 @@ const page = { limit: 20, startingAfter: null }
 
 t.test('payments by blind index: email and phone read their indexes', async (t) => {
   t.equal((await listPayments(capturing, { ...page, emailIndex: 'email-7' })).length, 4)
-  let found = await scans()
+  let found = await plan()
   t.ok(usesIndex(found, 'payments_email_created'), JSON.stringify(found))
   t.notOk(found.some((node) => scansWhole(node)), 'no scan of a whole table')
 
   t.equal((await listPayments(capturing, { ...page, phoneIndex: 'phone-7' })).length, 4)
-  found = await scans()
+  found = await plan()
   t.ok(usesIndex(found, 'payments_phone'), JSON.stringify(found))
   t.notOk(found.some((node) => scansWhole(node)), 'no scan of a whole table')
 })
@@ -98,31 +79,31 @@ t.test('payments by the debt (IIN, payment code, creditor) read debts by index, 
   ]
   for (const debt of filters) {
     t.equal((await listPayments(capturing, { ...page, debt })).length, 3, JSON.stringify(debt))
-    const found = await scans()
+    const found = await plan()
     t.ok(usesIndex(found, /^payments_debt/), JSON.stringify(found))
     t.ok(usesIndex(found, /^debts_(iin|payment_code|creditor)$/), JSON.stringify(found))
     t.notOk(found.some((node) => scansWhole(node)), 'no scan of a whole table')
   }
   // a creditor with most of the payments: newest first through the primary key, stopping at the page
   t.equal((await listPayments(capturing, { ...page, debt: { creditorId: bigCreditor } })).length, 21)
-  const found = await scans()
+  const found = await plan()
   t.notOk(found.some((node) => scansWhole(node)), JSON.stringify(found))
 })
 
 t.test('payments by channel read (channel, id)', async (t) => {
   await listPayments(capturing, { ...page, channel: 'card' })
-  const found = await scans()
+  const found = await plan()
   t.ok(usesIndex(found, 'payments_channel_id'), JSON.stringify(found))
   t.notOk(found.some((node) => scansWhole(node)))
 })
 
 t.test('debts by IIN and by creditor read debts_iin and debts_creditor', async (t) => {
   t.equal((await listDebts(capturing, { ...page, iinIndex: 'iin-42' })).length, 1)
-  let found = await scans()
+  let found = await plan()
   t.ok(usesIndex(found, 'debts_iin'), JSON.stringify(found))
   t.notOk(found.some((node) => scansWhole(node)))
   t.equal((await listDebts(capturing, { ...page, creditorId: smallDebt.creditor_id })).length, 1)
-  found = await scans()
+  found = await plan()
   t.ok(usesIndex(found, 'debts_creditor'), JSON.stringify(found))
   t.notOk(found.some((node) => scansWhole(node)))
 })

@@ -1,7 +1,7 @@
 import t from 'tap'
-import pg from 'pg'
-import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely'
+import { sql } from 'kysely'
 import { createTestApp } from '../helpers/app.js'
+import { capturePlans, type PlanNode } from '../helpers/plans.js'
 import { seedDebt } from '../helpers/payments.js'
 import { fromPublicId } from '../../src/lib/ids.js'
 import { claimPaymentsToReconcile, countPaymentsSince } from '../../src/modules/payments/repository.js'
@@ -26,27 +26,11 @@ await sql`
     from generate_series(1, 5) g`.execute(app.db)
 await sql`analyze payments`.execute(app.db)
 
-const pool = new pg.Pool({ connectionString: ownerUrl, max: 1 })
-t.teardown(async () => { await pool.end() })
-const captured: CompiledQuery[] = []
-const capturing = new Kysely<any>({
-  dialect: new PostgresDialect({ pool }),
-  log: (event) => { if (event.level === 'query') captured.push(event.query) }
-})
-
-interface PlanNode {
-  'Node Type': string, 'Relation Name'?: string, 'Index Name'?: string, 'Index Cond'?: string, 'Actual Rows'?: number
-  Plans?: PlanNode[]
-}
-function nodes (plan: PlanNode): PlanNode[] { return [plan, ...(plan.Plans ?? []).flatMap(nodes)] }
+const { db: capturing, plan } = capturePlans(t, ownerUrl)
 
 /** The plan of the last statement the code sent, for what it reads of `payments`. */
 async function paymentsScans (): Promise<PlanNode[]> {
-  const query = captured.at(-1) as CompiledQuery
-  const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-    `explain (format json) ${query.sql}`, query.parameters as unknown[])
-  const plan = rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode
-  return nodes(plan).filter((node) => node['Relation Name'] === 'payments')
+  return (await plan()).filter((node) => node['Relation Name'] === 'payments')
 }
 
 t.test('reconciliation (and expiry, which it does) claims through payments_reconcile_due', async (t) => {
@@ -84,11 +68,8 @@ t.test('a risk rule reads at most its limit of a busy address\'s payments, howev
   t.equal(await countPaymentsSince(capturing, 'ip_index', 'quiet-address', hourAgo, 30), 0)
   t.equal(await countPaymentsSince(capturing, 'ip_index', 'busy-address', hourAgo, 30, ['failed']), 0)
   t.equal(await countPaymentsSince(capturing, 'ip_index', 'busy-address', hourAgo, 5000), 300)
-  const query = captured.at(-4) as CompiledQuery
-  const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-    `explain (analyze, format json) ${query.sql}`, query.parameters as unknown[])
-  const scans = nodes(rows[0]?.['QUERY PLAN'][0]?.Plan as PlanNode)
-    .filter((node) => node['Relation Name'] === 'payments')
+  // the first of the four, run: the index is read up to the limit and no further
+  const scans = (await plan({ back: 4, analyze: true })).filter((node) => node['Relation Name'] === 'payments')
   t.ok(scans.some((node) => node['Index Name'] === 'payments_ip_created'), JSON.stringify(scans))
   t.ok(scans.every((node) => (node['Actual Rows'] ?? 0) <= 30), JSON.stringify(scans))
 })
