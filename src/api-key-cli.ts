@@ -2,7 +2,7 @@
 // included). A key's value is printed once, at creation; nothing here ever prints or logs it again. Usage goes to
 // stdout when asked for (exit 0), to stderr after a wrong call (exit 2); a refusal of the service exits 1.
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadToolConfig } from './config.js'
 import { createDatabase, type Database } from './db/database.js'
 import { resolveDatabase } from './database-and-keys.js'
 import { DomainError } from './lib/errors.js'
@@ -168,16 +168,7 @@ async function run (db: Database, chosen: Command): Promise<void> {
 const chosen = command()
 try {
   const placeholder = Buffer.alloc(32).toString('base64') // no PII is touched here
-  const config = loadConfig({
-    PII_ENCRYPTION_KEY: placeholder,
-    PII_INDEX_KEY: placeholder,
-    BANK_MODE: 'sandbox',
-    MAIL_MODE: 'sandbox',
-    ...process.env,
-    // it serves no /metrics: how that is guarded (METRICS_TOKEN or METRICS_PUBLIC) is the server's concern
-    METRICS_TOKEN: undefined,
-    METRICS_PUBLIC: 'true'
-  })
+  const config = loadToolConfig({ PII_ENCRYPTION_KEY: placeholder, PII_INDEX_KEY: placeholder, ...process.env })
   const warn = (m: string): void => { process.stderr.write(`warning: ${m}\n`) }
   const database = await resolveDatabase(config, { info: () => {}, warn })
   const handle = createDatabase(database.url, { max: 1 })

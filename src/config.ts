@@ -296,6 +296,17 @@ function resolveMetricsToken (e: Env, deployment: string | null): string | null 
     '(only where the network keeps it private)')
 }
 
+/**
+ * The configuration of a command-line tool (migrate, api-key, pii:rotate, seed): it serves no /metrics, so how that
+ * is guarded is the server's concern, and the bank and the mail, which a deployed server must be told, default to the
+ * sandboxes, which a tool never calls. `fixed` is what the tool itself decides, over the environment.
+ */
+export function loadToolConfig (env: NodeJS.ProcessEnv, fixed: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({
+    BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', ...env, METRICS_TOKEN: undefined, METRICS_PUBLIC: 'true', ...fixed
+  })
+}
+
 /** Reads and validates the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env): Config {
   const values: Record<string, unknown> = {}

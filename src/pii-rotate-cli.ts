@@ -4,7 +4,7 @@
 // `--rebuild-indexes` instead rewrites the blind indexes under PII_INDEX_KEY (from PII_PREVIOUS_INDEX_KEY) and fills
 // the missing ones, the service stopped (db/blind-index-rebuild.ts).
 import { parseArgs } from 'node:util'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadToolConfig } from './config.js'
 import { createDatabase } from './db/database.js'
 import { rotatePiiKeys, type RotationReport } from './db/pii-rotation.js'
 import { rebuildBlindIndexes, type RebuildReport } from './db/blind-index-rebuild.js'
@@ -100,14 +100,7 @@ const batchSize = positive('batch-size', values['batch-size'])
 const maxBatches = positive('max-batches', values['max-batches'])
 
 try {
-  const config = loadConfig({
-    BANK_MODE: 'sandbox',
-    MAIL_MODE: 'sandbox',
-    ...process.env,
-    // it serves no /metrics and calls no bank: those are the server's concerns
-    METRICS_TOKEN: undefined,
-    METRICS_PUBLIC: 'true'
-  })
+  const config = loadToolConfig(process.env)
   const log = { info: () => {}, warn: (m: string) => { process.stderr.write(`warning: ${m}\n`) } }
   const database = await resolveDatabase(config, log)
   const keys = resolvePiiKeys(config, log)

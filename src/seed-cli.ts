@@ -3,7 +3,7 @@
 // payer's refund request and an operator's decision: the real services and the ledger, over real HTTP, never rows
 // written by hand. And an operator key, printed once with what to try next. Run twice, it does nothing the second
 // time and says so.
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadToolConfig } from './config.js'
 import { buildApp } from './app.js'
 import { resolveDatabase, resolvePiiKeys } from './database-and-keys.js'
 import { migrateDatabase } from './migrate-database.js'
@@ -76,7 +76,7 @@ if (deployed && process.env.BANK_MODE !== 'sandbox') {
 }
 const environment = { BANK_MODE: 'sandbox', MAIL_MODE: 'sandbox', KASPI_MODE: 'off', ...process.env }
 const shown = (() => {
-  try { return loadConfig({ ...environment, METRICS_TOKEN: undefined, METRICS_PUBLIC: 'true' }) } catch (error) {
+  try { return loadToolConfig(environment) } catch (error) {
     return fail(`${error instanceof ConfigError ? 'Configuration error' : 'Seed failed'}: ${String(error)}`)
   }
 })()
@@ -87,10 +87,7 @@ if (shown.bank.mode !== 'sandbox') {
 // the seed's own server, on a port of its own: the sandbox bank calls it back there
 const port = await freePort()
 const seedBase = `http://127.0.0.1:${port}`
-const config = loadConfig({
-  ...environment,
-  METRICS_TOKEN: undefined,
-  METRICS_PUBLIC: 'true',
+const config = loadToolConfig(environment, {
   ROLE: 'all',
   HOST: '127.0.0.1',
   PORT: String(port),

@@ -1,5 +1,5 @@
 import { pino } from 'pino'
-import { ConfigError, loadConfig } from '../config.js'
+import { ConfigError, loadToolConfig } from '../config.js'
 import { resolveDatabase } from '../database-and-keys.js'
 import { migrateDatabase } from '../migrate-database.js'
 
@@ -9,13 +9,7 @@ import { migrateDatabase } from '../migrate-database.js'
  */
 const log = pino({ level: 'info' })
 try {
-  const config = loadConfig({
-    BANK_MODE: 'sandbox',
-    MAIL_MODE: 'sandbox',
-    ...process.env,
-    // it serves no /metrics: how that is guarded (METRICS_TOKEN or METRICS_PUBLIC) is the server's concern
-    METRICS_TOKEN: undefined,
-    METRICS_PUBLIC: 'true',
+  const config = loadToolConfig(process.env, {
     PII_ENCRYPTION_KEY: undefined,
     PII_INDEX_KEY: undefined,
     ...pickKeys()
